@@ -1,0 +1,41 @@
+#pragma once
+// Command-line flags shared by every program: --name VALUE or --name=VALUE,
+// boolean switches, repeatable flags, --help and --version.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace uw {
+
+class Flags {
+ public:
+  Flags(std::string program, std::string summary);
+  // Registers a flag taking a value. `apply` returns an error message, or "" when fine.
+  void value(std::string name, std::string metavar, std::string help,
+             std::function<std::string(const std::string&)> apply);
+  void toggle(std::string name, std::string help, bool* target);
+  // Parses argv[first..]. Non-flag arguments go to positional().
+  // Returns 0 to go on, or an exit code: 0 after printing --help/--version
+  // (then `exit_now()` is true), 2 after printing a one-line reason to stderr.
+  int parse(int argc, char** argv, int first = 1);
+  bool exit_now() const { return exit_now_; }
+  const std::vector<std::string>& positional() const { return positional_; }
+  std::string help_text() const;
+
+ private:
+  struct Flag { std::string name, metavar, help; std::function<std::string(const std::string&)> apply; bool* toggle = nullptr; };
+  std::string program_, summary_;
+  std::vector<Flag> flags_;
+  std::vector<std::string> positional_;
+  bool exit_now_ = false;
+};
+
+// Parses "HOST:PORT" ("[v6]:PORT" for IPv6). Returns nullopt on bad syntax.
+struct HostPort { std::string host; uint16_t port = 0; };
+std::optional<HostPort> parse_host_port(const std::string& s);
+// Parses "1234", "64KiB", "16MiB"...
+std::optional<uint64_t> parse_size(const std::string& s);
+
+}  // namespace uw

@@ -1,0 +1,28 @@
+#pragma once
+// Minimal leveled logging to stderr or a file. Thread-safe (one mutex per line).
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace uw::log {
+
+enum class Level { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+
+void set_level(Level l);
+Level level();
+// Redirects output to a file (appending); "" means stderr. Returns false on error.
+bool set_file(const std::string& path);
+void reopen();  // after log rotation (SIGHUP)
+void write(Level l, std::string_view line);
+
+template <class... Args>
+void info(fmt::format_string<Args...> f, Args&&... a) { if (level() <= Level::Info) write(Level::Info, fmt::format(f, std::forward<Args>(a)...)); }
+template <class... Args>
+void warn(fmt::format_string<Args...> f, Args&&... a) { if (level() <= Level::Warn) write(Level::Warn, fmt::format(f, std::forward<Args>(a)...)); }
+template <class... Args>
+void error(fmt::format_string<Args...> f, Args&&... a) { write(Level::Error, fmt::format(f, std::forward<Args>(a)...)); }
+template <class... Args>
+void debug(fmt::format_string<Args...> f, Args&&... a) { if (level() <= Level::Debug) write(Level::Debug, fmt::format(f, std::forward<Args>(a)...)); }
+
+}  // namespace uw::log

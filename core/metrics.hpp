@@ -1,0 +1,63 @@
+#pragma once
+// Prometheus text-format metrics. A Registry owns metric families; metrics are
+// updated on one thread (the loop thread of their owner) unless marked atomic.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace uw::metrics {
+
+class Counter {
+ public:
+  void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+class Gauge {
+ public:
+  void set(double v) { v_.store(v, std::memory_order_relaxed); }
+  double value() const { return v_.load(std::memory_order_relaxed); }
+ private:
+  std::atomic<double> v_{0};
+};
+
+// Fixed buckets (upper bounds, seconds or any unit), cumulative on render.
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds);
+  void observe(double v);
+  const std::vector<double>& bounds() const { return bounds_; }
+  std::vector<uint64_t> counts() const;  // per bucket, non-cumulative, last = +Inf
+  double sum() const;
+  uint64_t count() const;
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_;
+  std::atomic<double> sum_{0};
+  std::atomic<uint64_t> count_{0};
+};
+
+// Labels are rendered in the given order: {{"route","/"},{"status","200"}}.
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+class Registry {
+ public:
+  // Returns the metric for (name, labels), creating it on first use. References
+  // stay valid for the registry's lifetime. help is taken from the first call.
+  Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
+  Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
+  Histogram& histogram(const std::string& name, const std::string& help,
+                       const std::vector<double>& bounds, const Labels& labels = {});
+  // Prometheus text exposition format 0.0.4.
+  std::string render() const;
+ private:
+  struct Family;
+  std::map<std::string, std::unique_ptr<Family>> families_;
+};
+
+}  // namespace uw::metrics

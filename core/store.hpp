@@ -1,0 +1,142 @@
+#pragma once
+// uw::Store — Uwitter's SQLite store. One Store wraps one sqlite3 connection and
+// is used by ONE thread at a time (the web app's writer thread owns a writable
+// one; reader threads and the notifier open their own read-only ones).
+// Prepared statements only. Opening a writable store runs migrations keyed on
+// PRAGMA user_version, sets WAL, foreign_keys=ON, busy_timeout, and
+// synchronous=NORMAL (or FULL when Options::synchronous_full).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+struct sqlite3;
+
+namespace uw {
+
+struct User {
+  int64_t id = 0;
+  std::string username;  // as registered (display case)
+  int64_t created_at = 0;  // unix seconds
+};
+
+struct UserAuth {
+  int64_t id = 0;
+  std::string username;
+  std::string password_hash;  // crypto_pwhash_str output
+};
+
+struct Uweet {
+  int64_t id = 0;
+  int64_t author_id = 0;
+  std::string author;  // username
+  std::string text;
+  int64_t created_at = 0;  // unix milliseconds
+};
+
+// A page of a newest-first list. next_before is the cursor for the next
+// (older) page: pass it as `before`. Absent when this is the last page.
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::optional<int64_t> next_before;
+};
+
+struct Counts {
+  int64_t uweets = 0;
+  int64_t followers = 0;
+  int64_t following = 0;
+};
+
+struct NewUweet {
+  int64_t author_id = 0;
+  std::string text;                        // already normalised
+  int64_t created_at = 0;                  // unix ms
+  std::vector<int64_t> mentioned_user_ids; // resolved by the caller or by mentions()
+  std::optional<std::string> idempotency_key;
+};
+
+class Store {
+ public:
+  struct Options {
+    bool read_only = false;
+    bool synchronous_full = false;
+    int busy_timeout_ms = 5000;
+  };
+  // Opens (creating when writable) the database at path.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, Options opts);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version() const;
+
+  // Transactions (BEGIN IMMEDIATE / COMMIT / ROLLBACK) and savepoints, for the
+  // writer's group commit. Each returns an Error on failure.
+  Result<Unit> begin();
+  Result<Unit> commit();
+  void rollback();
+  Result<Unit> savepoint(const char* name);
+  Result<Unit> release(const char* name);
+  void rollback_to(const char* name);
+
+  // Users. create_user fails with 409 "username_taken" (case-insensitive).
+  Result<User> create_user(std::string_view username, std::string_view password_hash, int64_t now_s);
+  std::optional<UserAuth> user_auth(std::string_view username);  // case-insensitive
+  Result<Unit> set_password_hash(int64_t user_id, std::string_view hash);
+  std::optional<User> user_by_name(std::string_view username);  // case-insensitive
+  std::optional<User> user_by_id(int64_t id);
+  Counts counts(int64_t user_id);
+  // Users in id order after `after_id` (for bulk loading caches).
+  std::vector<User> users_after(int64_t after_id, int limit);
+
+  // Sessions: only a hash of the token is stored (32 bytes, BLOB).
+  Result<Unit> create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s);
+  // user id of a live session (expires_at > now), else nullopt.
+  std::optional<int64_t> session_user(std::string_view token_hash, int64_t now_s);
+  Result<Unit> delete_session(std::string_view token_hash);
+  int delete_expired_sessions(int64_t now_s);
+
+  // Uweets. With an idempotency key already used by this author, returns the
+  // uweet stored the first time instead of inserting again.
+  Result<Uweet> insert_uweet(const NewUweet& u);
+  std::optional<Uweet> uweet(int64_t id);
+  // Mentioned user ids of a uweet.
+  std::vector<int64_t> mentions(int64_t uweet_id);
+  // Lists: newest first, id < before (no bound when before is nullopt), at most limit.
+  Page<Uweet> public_timeline(std::optional<int64_t> before, int limit);
+  Page<Uweet> user_uweets(int64_t author_id, std::optional<int64_t> before, int limit);
+  // Own uweets plus those of followees.
+  Page<Uweet> home_timeline(int64_t user_id, std::optional<int64_t> before, int limit);
+  // FTS5 full-text search; the query is user text (quoted safely, never raw FTS syntax errors).
+  Page<Uweet> search(std::string_view query, std::optional<int64_t> before, int limit);
+
+  // Follows. follow returns true if newly created, false if it already existed;
+  // self-follow is 422 "self_follow"; unknown ids are 404 "no_such_user".
+  Result<bool> follow(int64_t follower_id, int64_t followee_id, int64_t now_s);
+  Result<bool> unfollow(int64_t follower_id, int64_t followee_id);
+  bool is_following(int64_t follower_id, int64_t followee_id);
+  // Newest follow first; cursor is the follow row id.
+  Page<User> followers(int64_t user_id, std::optional<int64_t> before, int limit);
+  Page<User> following(int64_t user_id, std::optional<int64_t> before, int limit);
+  // Follower ids of a user in ascending id order with id > after_id (fan-out chunks).
+  std::vector<int64_t> follower_ids(int64_t user_id, int64_t after_id, int limit);
+  // Every followee of a user (small; for cache loading).
+  std::vector<int64_t> followee_ids(int64_t user_id);
+
+  // Escape hatch for tests and benchmarks only.
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Store(sqlite3* db);
+  struct Statements;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<Statements> st_;
+};
+
+}  // namespace uw

@@ -1,0 +1,130 @@
+#pragma once
+// The signed datagram envelope (docs/PROTOCOL.md is the byte-for-byte spec).
+// Encoder/Coalescer: sender side. DatagramView/Verifier: receiver side.
+// None of these are thread-safe: each instance belongs to one thread.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "sign/event.hpp"
+#include "sign/keys.hpp"
+#include "sign/window.hpp"
+
+namespace uw::sign {
+
+inline constexpr size_t kMaxDatagram = 1200;
+inline constexpr uint8_t kVersion = 1;
+
+struct Header {
+  uint8_t version = 0;
+  KeyId key_id{};
+  uint64_t session_id = 0;
+  uint64_t seq = 0;
+  int64_t sent_at_ms = 0;
+  uint16_t event_count = 0;
+};
+
+using Datagram = std::vector<uint8_t>;
+
+// Numbers and signs datagrams within one sender session.
+class Encoder {
+ public:
+  // session_id 0 picks a random non-zero one (per process start). Keeps a reference to key.
+  explicit Encoder(const SecretKey& key, uint64_t session_id = 0, uint64_t first_seq = 1);
+  // Seals events into one datagram. Returns false (and leaves seq unchanged) if
+  // they do not fit in kMaxDatagram or events is empty.
+  bool seal(std::span<const Event> events, int64_t now_ms, Datagram* out);
+  uint64_t session_id() const { return session_id_; }
+  uint64_t next_seq() const { return next_seq_; }
+ private:
+  const SecretKey& key_;
+  uint64_t session_id_;
+  uint64_t next_seq_;
+};
+
+// Fills one datagram with pending events; the owner flushes on a timer.
+class Coalescer {
+ public:
+  explicit Coalescer(Encoder& enc, size_t max_bytes = kMaxDatagram);
+  // Adds an event; if it does not fit beside the pending ones, the pending ones
+  // are sealed into `out` first. Returns false only for an event that can never fit.
+  bool add(Event e, int64_t now_ms, std::vector<Datagram>* out);
+  // Seals whatever is pending (nothing if empty).
+  void flush(int64_t now_ms, std::vector<Datagram>* out);
+  bool empty() const { return pending_.empty(); }
+  size_t pending_events() const { return pending_.size(); }
+ private:
+  Encoder& enc_;
+  size_t max_bytes_;
+  size_t pending_bytes_ = 0;
+  std::vector<Event> pending_;
+};
+
+// A read-only view over a received datagram. The constructor checks length and
+// header bounds; nothing ever reads past the span.
+class DatagramView {
+ public:
+  explicit DatagramView(std::span<const uint8_t> bytes);
+  bool well_formed() const { return ok_; }  // header and signature position in bounds
+  const Header& header() const { return h_; }
+  std::span<const uint8_t> signed_bytes() const;  // every byte before the signature
+  std::span<const uint8_t> signature() const;
+  // Visits each event in order. Returns false (after visiting the good prefix)
+  // if an event is malformed or the count/lengths do not match exactly.
+  bool for_each_event(const std::function<void(const EventView&)>& fn) const;
+ private:
+  std::span<const uint8_t> b_;
+  Header h_{};
+  bool ok_ = false;
+};
+
+enum class Reject : uint8_t {
+  None = 0, Malformed, UnsupportedVersion, UnknownKey, Stale, Future, TooOld, Duplicate, BadSignature,
+  Count_
+};
+const char* reject_name(Reject r);  // "malformed", "unsupported_version", ... "bad_signature"
+
+struct VerifierStats {
+  uint64_t accepted = 0;
+  std::array<uint64_t, static_cast<size_t>(Reject::Count_)> rejected{};  // by reason
+  uint64_t lost = 0;       // sequence numbers that left a window (or were settled) unseen
+  uint64_t sessions = 0;   // sender sessions seen
+};
+
+// Something the operator's log should hear about.
+struct SenderNote {
+  enum Kind { SessionStarted, SessionSettled, Gap } kind;
+  KeyId key_id;
+  uint64_t session_id;
+  uint64_t first_seq = 0;  // Gap: first missing; Settled/Started: highest seen / first seq
+  uint64_t count = 0;      // Gap: how many lost; Settled: lost at settling
+};
+
+class Verifier {
+ public:
+  struct Options {
+    int64_t max_age_ms = 30'000;   // older send time -> Stale
+    int64_t max_future_ms = 5'000; // send time ahead of now -> Future
+  };
+  Verifier(const KeyRing& keys, Options opts);
+  // Checks in cheapest-first order: bounds/header, version, key id, send time,
+  // sequence against the window (TooOld/Duplicate before paying for a verify),
+  // signature, then event syntax, and only then updates the window.
+  // On None, *view is the accepted datagram.
+  Reject accept(std::span<const uint8_t> bytes, int64_t now_ms, DatagramView* view);
+  const VerifierStats& stats() const { return stats_; }
+  void on_note(std::function<void(const SenderNote&)> cb) { note_ = std::move(cb); }
+  // The key ring may change between calls (SIGHUP reload); the Verifier holds a reference.
+ private:
+  struct Sender { KeyId key; uint64_t session_id; ReplayWindow window; };
+  const KeyRing& keys_;
+  Options opts_;
+  VerifierStats stats_;
+  std::vector<Sender> senders_;  // one per key id (a sender = a key)
+  std::function<void(const SenderNote&)> note_;
+};
+
+}  // namespace uw::sign

@@ -1,0 +1,56 @@
+#pragma once
+// The events a datagram carries. Owning forms (for the sender) and views into
+// a received buffer (for the receiver: no allocation per datagram).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace uw::sign {
+
+enum class EventType : uint8_t { Post = 1, Follow = 2, Mention = 3 };
+
+struct PostEvent {
+  int64_t uweet_id = 0;
+  int64_t author_id = 0;
+  std::string author;        // username, <= 15 bytes
+  int64_t created_at_ms = 0;
+  std::string text;          // <= 141 code points of UTF-8
+};
+struct FollowEvent {
+  int64_t follower_id = 0;
+  std::string follower;      // username
+  int64_t followee_id = 0;
+  int64_t created_at_ms = 0;
+};
+struct MentionEvent {
+  int64_t uweet_id = 0;
+  int64_t author_id = 0;
+  std::string author;
+  int64_t mentioned_id = 0;
+  int64_t created_at_ms = 0;
+  std::string text;
+};
+using Event = std::variant<PostEvent, FollowEvent, MentionEvent>;
+
+struct PostView {
+  int64_t uweet_id, author_id, created_at_ms;
+  std::string_view author, text;
+};
+struct FollowView {
+  int64_t follower_id;
+  std::string_view follower;
+  int64_t followee_id, created_at_ms;
+};
+struct MentionView {
+  int64_t uweet_id, author_id;
+  std::string_view author;
+  int64_t mentioned_id, created_at_ms;
+  std::string_view text;
+};
+using EventView = std::variant<PostView, FollowView, MentionView>;
+
+// Bytes the event takes inside a datagram.
+size_t encoded_size(const Event& e);
+
+}  // namespace uw::sign

@@ -1,0 +1,76 @@
+#pragma once
+// Ed25519 keys for Uwitter's datagrams and tickets (libsodium).
+// sign/ depends on nothing of ours: errors are returned as messages ("" = ok).
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uw::sign {
+
+inline constexpr size_t kPublicKeyBytes = 32;
+inline constexpr size_t kSecretKeyBytes = 64;
+inline constexpr size_t kSeedBytes = 32;
+inline constexpr size_t kSignatureBytes = 64;
+inline constexpr size_t kKeyIdBytes = 8;
+
+using PublicKey = std::array<uint8_t, kPublicKeyBytes>;
+using KeyId = std::array<uint8_t, kKeyIdBytes>;
+using Seed = std::array<uint8_t, kSeedBytes>;
+
+// Calls sodium_init() once; returns false if libsodium cannot start. Any thread.
+bool init();
+
+// Key id: first 8 bytes of BLAKE2b-256 over a domain string and the public key
+// (PROTOCOL.md gives the exact bytes).
+KeyId key_id_of(const PublicKey& pk);
+std::string hex(const uint8_t* p, size_t n);
+template <size_t N> std::string hex(const std::array<uint8_t, N>& a) { return hex(a.data(), N); }
+
+// A secret key; move-only; wiped with sodium_memzero when dropped.
+class SecretKey {
+ public:
+  static SecretKey generate();
+  static SecretKey from_seed(const Seed& seed);
+  SecretKey(SecretKey&& o) noexcept;
+  SecretKey& operator=(SecretKey&& o) noexcept;
+  SecretKey(const SecretKey&) = delete;
+  SecretKey& operator=(const SecretKey&) = delete;
+  ~SecretKey();
+  const PublicKey& public_key() const { return pk_; }
+  const KeyId& id() const { return id_; }
+  const uint8_t* bytes() const { return sk_.data(); }  // 64 bytes for crypto_sign_detached
+ private:
+  SecretKey() = default;
+  std::array<uint8_t, kSecretKeyBytes> sk_{};
+  PublicKey pk_{};
+  KeyId id_{};
+};
+
+// Text form a person can paste: "uwitter-ed25519 <64 hex chars> id=<16 hex chars>".
+std::string format_public_key(const PublicKey& pk);
+std::optional<PublicKey> parse_public_key(std::string_view text);  // accepts that line (id checked if present)
+
+// Files. write_keypair creates dir (0700) if needed, writes dir/uwitter.key with
+// mode 0600 (refuses to overwrite) and dir/uwitter.pub; returns "" or an error.
+std::string write_keypair(const std::string& dir, const SecretKey& key);
+// Refuses a secret file that group or others can read. Returns "" or an error.
+std::string load_secret_key(const std::string& path, std::optional<SecretKey>* out);
+std::string load_public_key(const std::string& path, PublicKey* out);
+
+// Trusted public keys by key id (rotation: add the new, retire the old).
+class KeyRing {
+ public:
+  void add(const PublicKey& pk);
+  bool retire(const KeyId& id);
+  const PublicKey* find(const KeyId& id) const;  // nullptr if unknown
+  size_t size() const { return keys_.size(); }
+  std::vector<KeyId> ids() const;
+ private:
+  std::vector<std::pair<KeyId, PublicKey>> keys_;  // few keys: linear scan beats a map
+};
+
+}  // namespace uw::sign

@@ -1,0 +1,56 @@
+#pragma once
+// A real HTTP client for tests (libcurl). One Client keeps its own cookie jar,
+// so it behaves like one browser. Not thread-safe.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+typedef void CURL;
+
+namespace uw::test {
+
+struct HttpResponse {
+  long status = 0;              // 0 = transport failure (see error)
+  std::multimap<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string error;
+  std::string header(const std::string& lower_name) const;  // first, or ""
+  nlohmann::json json() const;  // parses body (throws on bad JSON)
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(std::string base_url);  // e.g. "http://127.0.0.1:8080"
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpResponse get(const std::string& path, const std::vector<std::string>& headers = {});
+  HttpResponse post_form(const std::string& path, const std::vector<std::pair<std::string, std::string>>& fields,
+                         const std::vector<std::string>& headers = {});
+  HttpResponse request(const std::string& method, const std::string& path, const std::string& body = "",
+                       const std::vector<std::string>& headers = {});
+  // JSON helpers: sets Content-Type and, when bearer is non-empty, Authorization.
+  HttpResponse json(const std::string& method, const std::string& path, const nlohmann::json& body,
+                    const std::string& bearer = "");
+  // Cookie value from the jar ("" if absent).
+  std::string cookie(const std::string& name) const;
+  void clear_cookies();
+  const std::string& base() const { return base_; }
+
+ private:
+  std::string base_;
+  CURL* curl_ = nullptr;
+};
+
+// Sends raw bytes on a fresh TCP connection to 127.0.0.1:port, half-closes after
+// writing if shutdown_write, and returns everything read until the server
+// closes or timeout_ms passes. For malformed and smuggling-style requests.
+std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms = 3000, bool shutdown_write = false);
+
+// Extracts the value of <input name="NAME" value="..."> from HTML ("" if absent).
+std::string html_input_value(const std::string& html, const std::string& name);
+
+}  // namespace uw::test
