@@ -1,0 +1,55 @@
+// uwitter-insert-bench: the raw SQLite yardstick for POST /api/v1/uweets.
+// Inserts uweets through the same Store (same schema, indexes, FTS) one row per
+// transaction (BEGIN IMMEDIATE; insert; COMMIT), single thread, no HTTP, and
+// prints "insert_rate <rows/s>". Same durability settings as uwitter-web.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "core/flags.hpp"
+#include "core/store.hpp"
+
+int main(int argc, char** argv) {
+  std::string db;
+  long rows = 20'000;
+  uw::Flags flags("uwitter-insert-bench", "Measures single-row-transaction uweet inserts into a fresh database.");
+  flags.value("db", "FILE", "database file to create", [&](const std::string& v) {
+    db = v;
+    return std::string();
+  });
+  flags.value("rows", "N", "rows to insert (default 20000)", [&](const std::string& v) {
+    try {
+      rows = std::stol(v);
+    } catch (...) {
+      return std::string("not a number");
+    }
+    return rows > 0 ? std::string() : std::string("must be positive");
+  });
+  if (int rc = flags.parse(argc, argv); flags.exit_now()) return rc;
+  if (db.empty()) {
+    std::fprintf(stderr, "uwitter-insert-bench: --db is required\n");
+    return 2;
+  }
+  auto opened = uw::Store::open(db, {});
+  if (!opened) {
+    std::fprintf(stderr, "uwitter-insert-bench: %s\n", opened.error().message.c_str());
+    return 1;
+  }
+  auto& store = *opened.value();
+  auto user = store.create_user("writer", "x", 1);
+  if (!user) return 1;
+  auto t0 = std::chrono::steady_clock::now();
+  for (long i = 0; i < rows; ++i) {
+    uw::NewUweet u;
+    u.author_id = user->id;
+    u.text = "benchmark uweet number " + std::to_string(i) + " with some ordinary words in it";
+    u.created_at = 1'700'000'000'000 + i;
+    if (!store.begin() || !store.insert_uweet(u) || !store.commit()) {
+      std::fprintf(stderr, "uwitter-insert-bench: insert failed at row %ld\n", i);
+      return 1;
+    }
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("insert_rate %.0f\n", static_cast<double>(rows) / s);
+  return 0;
+}

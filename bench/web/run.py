@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The web app benchmark, in one command (scripts/bench-web.sh builds and runs this).
+
+Measures, interleaved in rounds so every figure shares the same machine noise:
+  hello      the libuv + http_parser hello-world server (yardstick for GETs)
+  anon       GET / anonymous (public timeline, 50 uweets)
+  home       GET / logged in as user0, who follows 100 of 10,000 users (1,000,000 uweets)
+  post       POST /api/v1/uweets (each acknowledged after its commit)
+  insert     raw SQLite: one uweet per transaction through the same schema (yardstick for posts)
+with wrk -t1 -c50 and prints medians, ratios and p99 latencies as a Markdown table.
+"""
+import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
+
+
+def start(argv, **kw):
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, **kw)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        if not line:
+            break
+        m = re.match(r"listening http (\S+):(\d+)", line)
+        if m:
+            return p, int(m.group(2))
+    p.kill()
+    sys.exit(f"{argv[0]} did not print its listening line")
+
+
+def wrk(url, seconds, script=None, env=None, headers=()):
+    cmd = ["wrk", "-t1", "-c50", f"-d{seconds}s", "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, env=env, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        sys.exit(f"wrk saw {non2xx.group(1)} error responses from {url}:\n{out}")
+    return rps, float(p99.group(1)) * scale
+
+
+def api(port, method, path, body=None, token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read() or b"null")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build-bench", help="build folder with the programs")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=8, help="wrk duration per measurement")
+    ap.add_argument("--users", type=int, default=10000)
+    ap.add_argument("--uweets", type=int, default=1000000)
+    a = ap.parse_args()
+    b = a.build
+    tmp = tempfile.mkdtemp(prefix="uwitter-bench-web-")
+    procs = []
+    try:
+        data = os.path.join(tmp, "data")
+        os.makedirs(data)
+        print(f"seeding {a.users} users and {a.uweets} uweets ...", flush=True)
+        subprocess.run([f"{b}/bench/web/uwitter-seed", "--db", f"{data}/uwitter.db", "--users", str(a.users),
+                        "--uweets", str(a.uweets), "--follows", "100"], check=True)
+        hello, hello_port = start([f"{b}/bench/hello/uwitter-hello", "--listen", "127.0.0.1:0"])
+        web, port = start([f"{b}/web/uwitter-web", "--listen", "127.0.0.1:0", "--data", data],
+                          stderr=subprocess.DEVNULL)
+        procs += [hello, web]
+        reader = api(port, "POST", "/api/v1/sessions", {"username": "user0", "password": "benchpassword"})["token"]
+        writer = api(port, "POST", "/api/v1/sessions", {"username": "user1", "password": "benchpassword"})["token"]
+        env = dict(os.environ, UW_TOKEN=writer)
+        post_lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "post.lua")
+        res = {k: [] for k in ("hello", "anon", "home", "post", "insert")}
+        for r in range(a.rounds):
+            print(f"round {r + 1}/{a.rounds}", flush=True)
+            res["hello"].append(wrk(f"http://127.0.0.1:{hello_port}/", a.seconds))
+            res["anon"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds))
+            res["home"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds, headers=[f"Cookie: uw_session={reader}"]))
+            res["post"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds, script=post_lua, env=env))
+            out = subprocess.run([f"{b}/bench/web/uwitter-insert-bench", "--db", f"{tmp}/insert-{r}.db",
+                                  "--rows", "20000"], capture_output=True, text=True, check=True).stdout
+            res["insert"].append((float(out.split()[1]), 0.0))
+        med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in res.items()}
+        print()
+        print("| measurement | median req/s | ratio | yardstick | p99 ms | all rounds (req/s) |")
+        print("|---|---|---|---|---|---|")
+        rows = [("hello world (yardstick)", "hello", None), ("GET / anonymous", "anon", "hello"),
+                ("GET / logged in (100 followees, 1M uweets)", "home", "hello"),
+                ("POST /api/v1/uweets", "post", "insert"), ("raw SQLite insert, 1 row/txn (yardstick)", "insert", None)]
+        for name, k, y in rows:
+            ratio = f"{100 * med[k][0] / med[y][0]:.0f}%" if y else ""
+            p99 = f"{med[k][1]:.2f}" if k != "insert" else ""
+            runs = ", ".join(f"{x[0]:.0f}" for x in res[k])
+            print(f"| {name} | {med[k][0]:.0f} | {ratio} | {y or ''} | {p99} | {runs} |")
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=20)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
