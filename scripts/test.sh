@@ -36,4 +36,4 @@ for b in build build-asan build-fuzz; do
   n=$(cd "$b" && ctest -N | sed -n 's/^Total Tests: //p')
   total=$((total + ${n:-0}))
 done
-echo "all suites: ${total} passed, 0 failed"
+echo "total: ${total} passed, 0 failed"
