@@ -13,9 +13,14 @@
 #include "sign/keys.hpp"
 #include "sign/window.hpp"
 
+// Signatures, key ids and the 1200-byte limit: see docs/PROTOCOL.md.
+
 namespace uw::sign {
 
 inline constexpr size_t kMaxDatagram = 1200;
+inline constexpr size_t kHeaderBytes = 39;  // magic 4, version 1, key id 8, session 8, seq 8, time 8, count 2
+// Smallest possible datagram: header, one follow event with a 1-byte name, signature.
+inline constexpr size_t kMinDatagram = kHeaderBytes + 27 + kSignatureBytes;
 inline constexpr uint8_t kVersion = 1;
 
 struct Header {
@@ -64,21 +69,48 @@ class Coalescer {
 };
 
 // A read-only view over a received datagram. The constructor checks length and
-// header bounds; nothing ever reads past the span.
+// header bounds; nothing ever reads past the span. The view does not own the
+// bytes: it is valid while the caller's buffer is.
 class DatagramView {
  public:
+  DatagramView() = default;  // an empty, not well-formed view (to be assigned)
   explicit DatagramView(std::span<const uint8_t> bytes);
-  bool well_formed() const { return ok_; }  // header and signature position in bounds
+  // Length within [kMinDatagram, kMaxDatagram], magic "UWTD", version kVersion,
+  // event count >= 1: the header and the signature position are in bounds.
+  bool well_formed() const { return ok_; }
+  // Magic right and long enough to hold a version byte, but not version kVersion.
+  bool other_version() const { return other_version_; }
   const Header& header() const { return h_; }
   std::span<const uint8_t> signed_bytes() const;  // every byte before the signature
   std::span<const uint8_t> signature() const;
+  std::span<const uint8_t> bytes() const { return b_; }
   // Visits each event in order. Returns false (after visiting the good prefix)
   // if an event is malformed or the count/lengths do not match exactly.
   bool for_each_event(const std::function<void(const EventView&)>& fn) const;
+  // Same without std::function (no allocation): fn(const EventView&).
+  template <class F>
+  bool visit_events(F&& fn) const {
+    if (!ok_) return false;
+    size_t pos = 0;
+    EventView ev;
+    for (uint16_t i = 0; i < h_.event_count; ++i) {
+      if (!next_event(&pos, &ev)) return false;
+      fn(static_cast<const EventView&>(ev));
+    }
+    return pos == events_end();
+  }
+  // Parses the event at byte *pos of the event area (0 = the first event) and
+  // advances *pos past it. False if it is malformed or runs into the signature.
+  bool next_event(size_t* pos, EventView* out) const;
+  // True if exactly event_count well-formed events fill the space before the signature.
+  bool events_valid() const;
+
  private:
+  size_t events_end() const;  // size of the event area
   std::span<const uint8_t> b_;
   Header h_{};
   bool ok_ = false;
+  bool other_version_ = false;
 };
 
 enum class Reject : uint8_t {
@@ -108,18 +140,28 @@ class Verifier {
   struct Options {
     int64_t max_age_ms = 30'000;   // older send time -> Stale
     int64_t max_future_ms = 5'000; // send time ahead of now -> Future
+    uint64_t window_bits = 4096;   // replay window width per sender session (>= 1024)
   };
+  explicit Verifier(const KeyRing& keys);  // default Options
   Verifier(const KeyRing& keys, Options opts);
-  // Checks in cheapest-first order: bounds/header, version, key id, send time,
-  // sequence against the window (TooOld/Duplicate before paying for a verify),
-  // signature, then event syntax, and only then updates the window.
-  // On None, *view is the accepted datagram.
+  // Checks in cheapest-first order (docs/PROTOCOL.md section 4): bounds/header,
+  // version, key id, send time, session and sequence against the window
+  // (Stale/TooOld/Duplicate before paying for a verify), event syntax, the
+  // signature, and only then updates the window. On None, *view (may be
+  // nullptr) is the accepted datagram, a view over `bytes`. No allocation
+  // except when a new sender session starts.
   Reject accept(std::span<const uint8_t> bytes, int64_t now_ms, DatagramView* view);
   const VerifierStats& stats() const { return stats_; }
   void on_note(std::function<void(const SenderNote&)> cb) { note_ = std::move(cb); }
   // The key ring may change between calls (SIGHUP reload); the Verifier holds a reference.
  private:
-  struct Sender { KeyId key; uint64_t session_id; ReplayWindow window; };
+  struct Sender {
+    KeyId key;
+    uint64_t session_id;
+    int64_t start_ms;  // earliest send time accepted in this session: orders sessions
+    ReplayWindow window;
+  };
+  Reject reject(Reject r);
   const KeyRing& keys_;
   Options opts_;
   VerifierStats stats_;

@@ -50,7 +50,10 @@ struct MentionView {
 };
 using EventView = std::variant<PostView, FollowView, MentionView>;
 
-// Bytes the event takes inside a datagram.
+// Bytes the event takes inside a datagram (docs/PROTOCOL.md section 3). Any thread.
 size_t encoded_size(const Event& e);
+// True if every field is within the wire limits: usernames 1..15 bytes, text at
+// most 564 bytes. An event outside them is never sealed. Any thread.
+bool within_limits(const Event& e);
 
 }  // namespace uw::sign

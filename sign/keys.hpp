@@ -29,6 +29,8 @@ bool init();
 KeyId key_id_of(const PublicKey& pk);
 std::string hex(const uint8_t* p, size_t n);
 template <size_t N> std::string hex(const std::array<uint8_t, N>& a) { return hex(a.data(), N); }
+// Decodes exactly 2*n hex digits (surrounding whitespace ignored) into out; false otherwise.
+bool parse_hex(std::string_view text, uint8_t* out, size_t n);
 
 // A secret key; move-only; wiped with sodium_memzero when dropped.
 class SecretKey {
@@ -43,6 +45,8 @@ class SecretKey {
   const PublicKey& public_key() const { return pk_; }
   const KeyId& id() const { return id_; }
   const uint8_t* bytes() const { return sk_.data(); }  // 64 bytes for crypto_sign_detached
+  // The 32-byte seed the key derives from (what the secret file stores). Wipe it after use.
+  Seed seed() const;
  private:
   SecretKey() = default;
   std::array<uint8_t, kSecretKeyBytes> sk_{};

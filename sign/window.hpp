@@ -1,7 +1,8 @@
 #pragma once
 // Sliding anti-replay window in the style of RFC 6479: a ring of 64-bit blocks,
 // no bit shifting of the whole window. Also counts sequence numbers that left
-// the window unseen (lost).
+// the window unseen (lost). docs/PROTOCOL.md section 5 defines the arithmetic.
+// Not thread-safe: one window belongs to one Verifier on one thread.
 #include <cstdint>
 #include <vector>
 
@@ -10,24 +11,43 @@ namespace uw::sign {
 class ReplayWindow {
  public:
   enum class Check { Fresh, TooOld, Duplicate };
-  explicit ReplayWindow(uint64_t bits = 4096);  // rounded up to a multiple of 64, >= 1024
+  // bits is rounded up to a multiple of 64, and to at least 1024. The ring holds
+  // bits/64 + 1 blocks, so any seq within `bits` of the highest seen is accepted.
+  explicit ReplayWindow(uint64_t bits = 4096);
   // Pure check, no change (call before paying for a signature verify).
+  // Seq 0 is never valid (TooOld).
   Check check(uint64_t seq) const;
-  // Marks seq as seen (after the signature verified). Returns how many sequence
-  // numbers were newly counted lost because they slid out of the window unseen.
+  // Marks seq as seen (after the signature verified; seq must have checked Fresh).
+  // Returns how many sequence numbers were newly counted lost because they slid
+  // out of the window unseen.
   uint64_t update(uint64_t seq);
   // Counts every unseen number between the lowest in-window number and the
-  // highest seen as lost (sender session ended); returns that count.
+  // highest seen as lost (sender session ended); returns that count. A second
+  // call returns 0.
   uint64_t settle();
   uint64_t highest() const { return top_; }
   uint64_t received() const { return received_; }
   uint64_t lost() const { return lost_; }
+  // The lowest sequence number the window accounts for: 1 if the first number
+  // seen was within one window of the start, else that first number (a receiver
+  // that joins a long-running session does not count its past as lost).
+  uint64_t floor() const { return floor_; }
+  uint64_t width() const { return bits_; }
+  // First number of the most recent run counted lost by update() or settle().
+  uint64_t last_gap_first() const { return last_gap_first_; }
+
  private:
+  uint64_t low() const;  // lowest number still inside the window (>= floor_)
   uint64_t bits_;
+  uint64_t nblocks_;
   std::vector<uint64_t> blocks_;
   uint64_t top_ = 0;      // highest seq seen (0 = none)
+  uint64_t floor_ = 1;
   uint64_t received_ = 0;
+  uint64_t received_left_ = 0;  // received numbers whose block was evicted
   uint64_t lost_ = 0;
+  uint64_t last_gap_first_ = 0;
+  bool settled_ = false;
 };
 
 }  // namespace uw::sign

@@ -1,0 +1,103 @@
+// The receive path: every check in cheapest-first order, each rejection counted
+// by reason (docs/PROTOCOL.md section 4 explains the order).
+#include <sodium.h>
+
+#include <cstring>
+
+#include "sign/envelope.hpp"
+#include "sign/wire.hpp"
+
+namespace uw::sign {
+
+const char* reject_name(Reject r) {
+  switch (r) {
+    case Reject::None: return "none";
+    case Reject::Malformed: return "malformed";
+    case Reject::UnsupportedVersion: return "unsupported_version";
+    case Reject::UnknownKey: return "unknown_key";
+    case Reject::Stale: return "stale";
+    case Reject::Future: return "future";
+    case Reject::TooOld: return "too_old";
+    case Reject::Duplicate: return "duplicate";
+    case Reject::BadSignature: return "bad_signature";
+    case Reject::Count_: break;
+  }
+  return "unknown";
+}
+
+Verifier::Verifier(const KeyRing& keys) : Verifier(keys, Options{}) {}
+
+Verifier::Verifier(const KeyRing& keys, Options opts) : keys_(keys), opts_(opts) { init(); }
+
+Reject Verifier::reject(Reject r) {
+  ++stats_.rejected[static_cast<size_t>(r)];
+  return r;
+}
+
+Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, DatagramView* view) {
+  // 1. Length, magic and header bounds; 2. version. No byte past the span is read.
+  DatagramView v(bytes);
+  if (!v.well_formed()) return reject(v.other_version() ? Reject::UnsupportedVersion : Reject::Malformed);
+  const Header& h = v.header();
+  // 3. Key id among the trusted keys (a short linear scan).
+  const PublicKey* pk = keys_.find(h.key_id);
+  if (pk == nullptr) return reject(Reject::UnknownKey);
+  // 4. Send time within [now - max_age, now + max_future].
+  if (h.sent_at_ms < now_ms - opts_.max_age_ms) return reject(Reject::Stale);
+  if (h.sent_at_ms > now_ms + opts_.max_future_ms) return reject(Reject::Future);
+  // 5. Session and sequence number against the window, before paying for a verify.
+  Sender* s = nullptr;
+  for (Sender& x : senders_)
+    if (x.key == h.key_id) s = &x;
+  bool new_session = s == nullptr || s->session_id != h.session_id;
+  if (!new_session) {
+    switch (s->window.check(h.seq)) {
+      case ReplayWindow::Check::TooOld: return reject(Reject::TooOld);
+      case ReplayWindow::Check::Duplicate: return reject(Reject::Duplicate);
+      case ReplayWindow::Check::Fresh: break;
+    }
+  } else {
+    if (h.seq == 0) return reject(Reject::TooOld);
+    // Another session of a key we already follow: only a later one may replace
+    // it. A datagram sent no later than the current session's first is a late
+    // straggler of an earlier session (or a replay of one).
+    if (s != nullptr && h.sent_at_ms <= s->start_ms) return reject(Reject::Stale);
+  }
+  // 6. Event syntax: a cheap walk over the bytes, still before the signature.
+  if (!v.events_valid()) return reject(Reject::Malformed);
+  // 7. The signature over domain || every byte before the signature.
+  constexpr size_t kDom = sizeof wire::kDatagramDomain;
+  uint8_t msg[kDom + kMaxDatagram];
+  std::memcpy(msg, wire::kDatagramDomain, kDom);
+  auto sb = v.signed_bytes();
+  std::memcpy(msg + kDom, sb.data(), sb.size());
+  if (crypto_sign_verify_detached(v.signature().data(), msg, kDom + sb.size(), pk->data()) != 0)
+    return reject(Reject::BadSignature);
+  // 8. Only an authentic datagram may change state.
+  if (new_session) {
+    if (s != nullptr) {
+      uint64_t lost = s->window.settle();
+      stats_.lost += lost;
+      if (note_) note_(SenderNote{SenderNote::SessionSettled, s->key, s->session_id, s->window.highest(), lost});
+      s->session_id = h.session_id;
+      s->start_ms = h.sent_at_ms;
+      s->window = ReplayWindow(opts_.window_bits);
+    } else {
+      senders_.push_back(Sender{h.key_id, h.session_id, h.sent_at_ms, ReplayWindow(opts_.window_bits)});
+      s = &senders_.back();
+    }
+    ++stats_.sessions;
+    if (note_) note_(SenderNote{SenderNote::SessionStarted, s->key, s->session_id, h.seq, 0});
+  }
+  if (h.sent_at_ms < s->start_ms) s->start_ms = h.sent_at_ms;
+  uint64_t lost = s->window.update(h.seq);
+  if (lost > 0) {
+    stats_.lost += lost;
+    if (note_) note_(SenderNote{SenderNote::Gap, s->key, s->session_id, s->window.last_gap_first(), lost});
+  }
+  ++stats_.accepted;
+  if (view != nullptr) *view = v;
+  return Reject::None;
+}
+
+}  // namespace uw::sign
