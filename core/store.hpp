@@ -61,6 +61,12 @@ struct NewUweet {
   std::optional<std::string> idempotency_key;
 };
 
+// The FTS5 MATCH expression Store::search runs for user text: each token
+// (split on ASCII white space and control characters) double-quoted with inner
+// quotes doubled, joined by spaces (implicit AND). "" when there is no token.
+// Never an FTS5 syntax error. Any thread.
+std::string fts_query(std::string_view text);
+
 class Store {
  public:
   struct Options {

@@ -1,0 +1,325 @@
+// uw::Store: opening, PRAGMAs, the statement table, transactions, users and
+// sessions. Uweets live in store_uweets.cpp, follows in store_follows.cpp.
+#include "core/store.hpp"
+
+#include <fmt/format.h>
+
+#include "core/log.hpp"
+#include "core/rules.hpp"
+#include "core/store_schema.hpp"
+#include "core/store_sql.hpp"
+
+namespace uw {
+namespace store_sql {
+
+#define UW_UWEET_COLS "u.id, u.author_id, a.username, u.text, u.created_at"
+#define UW_UWEET_FROM " FROM uweets u JOIN users a ON a.id = u.author_id"
+
+const char* sql(Id id) {
+  switch (id) {
+    case kBegin: return "BEGIN IMMEDIATE";
+    case kCommit: return "COMMIT";
+    case kRollback: return "ROLLBACK";
+    case kSavepoint: return "SAVEPOINT uw_store";
+    case kRelease: return "RELEASE uw_store";
+    case kRollbackTo: return "ROLLBACK TO uw_store";
+    case kUserInsert:
+      return "INSERT INTO users(username, username_key, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)";
+    case kUserAuth: return "SELECT id, username, password_hash FROM users WHERE username_key = ?1";
+    case kUserByName: return "SELECT id, username, created_at FROM users WHERE username_key = ?1";
+    case kUserById: return "SELECT id, username, created_at FROM users WHERE id = ?1";
+    case kUserSetHash: return "UPDATE users SET password_hash = ?2 WHERE id = ?1";
+    case kUsersAfter: return "SELECT id, username, created_at FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
+    case kCountUweets: return "SELECT count(*) FROM uweets WHERE author_id = ?1";
+    case kCountFollowers: return "SELECT count(*) FROM follows WHERE followee_id = ?1";
+    case kCountFollowing: return "SELECT count(*) FROM follows WHERE follower_id = ?1";
+    case kSessionInsert: return "INSERT INTO sessions(token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)";
+    case kSessionUser: return "SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2";
+    case kSessionDelete: return "DELETE FROM sessions WHERE token_hash = ?1";
+    case kSessionDeleteExpired: return "DELETE FROM sessions WHERE expires_at <= ?1";
+    case kUweetInsert:
+      return "INSERT INTO uweets(author_id, text, created_at, idempotency_key) VALUES (?1, ?2, ?3, ?4)";
+    case kUweetByKey:
+      return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.author_id = ?1 AND u.idempotency_key = ?2";
+    case kUweetById: return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.id = ?1";
+    case kMentionInsert: return "INSERT OR IGNORE INTO mentions(uweet_id, user_id) VALUES (?1, ?2)";
+    case kMentions: return "SELECT user_id FROM mentions WHERE uweet_id = ?1 ORDER BY user_id";
+    case kPublicTimeline:
+      return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.id < ?1 ORDER BY u.id DESC LIMIT ?2";
+    case kUserUweets:
+      return "SELECT " UW_UWEET_COLS UW_UWEET_FROM
+             " WHERE u.author_id = ?1 AND u.id < ?2 ORDER BY u.id DESC LIMIT ?3";
+    case kHomeTimeline:
+      return "SELECT " UW_UWEET_COLS UW_UWEET_FROM
+             " WHERE u.author_id IN (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION SELECT ?1)"
+             " AND u.id < ?2 ORDER BY u.id DESC LIMIT ?3";
+    case kSearch:
+      return "SELECT " UW_UWEET_COLS
+             " FROM uweets_fts f JOIN uweets u ON u.id = f.rowid JOIN users a ON a.id = u.author_id"
+             " WHERE uweets_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC LIMIT ?3";
+    case kFollowInsert:
+      return "INSERT INTO follows(follower_id, followee_id, created_at) VALUES (?1, ?2, ?3)"
+             " ON CONFLICT(follower_id, followee_id) DO NOTHING";
+    case kFollowDelete: return "DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2";
+    case kIsFollowing: return "SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2";
+    case kFollowersPage:
+      return "SELECT f.id, a.id, a.username, a.created_at FROM follows f JOIN users a ON a.id = f.follower_id"
+             " WHERE f.followee_id = ?1 AND f.id < ?2 ORDER BY f.id DESC LIMIT ?3";
+    case kFollowingPage:
+      return "SELECT f.id, a.id, a.username, a.created_at FROM follows f JOIN users a ON a.id = f.followee_id"
+             " WHERE f.follower_id = ?1 AND f.id < ?2 ORDER BY f.id DESC LIMIT ?3";
+    case kFollowerIds:
+      return "SELECT follower_id FROM follows WHERE followee_id = ?1 AND follower_id > ?2"
+             " ORDER BY follower_id LIMIT ?3";
+    case kFolloweeIds: return "SELECT followee_id FROM follows WHERE follower_id = ?1 ORDER BY followee_id";
+    case kStatementCount: break;
+  }
+  return "";
+}
+
+Error db_error(sqlite3* db, std::string_view what) {
+  const int code = sqlite3_errcode(db);
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+    return Error{503, "db_busy", fmt::format("{}: the database is busy, try again", what)};
+  }
+  return Error{500, "db_error", fmt::format("{}: {}", what, sqlite3_errmsg(db))};
+}
+
+}  // namespace store_sql
+
+using namespace store_sql;
+
+namespace {
+
+// Runs one PRAGMA (or other statement) and returns the first column of its first row.
+std::optional<std::string> pragma(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) return std::nullopt;
+  std::optional<std::string> out;
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    out = p ? p : "";
+  } else if (rc == SQLITE_DONE) {
+    out = "";
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+bool valid_savepoint_name(const char* name) {
+  if (!name || !*name) return false;
+  for (const char* p = name; *p; ++p) {
+    const char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+User read_user(const Query& q, int first_col) {
+  return User{q.i64(first_col), q.text(first_col + 1), q.i64(first_col + 2)};
+}
+
+}  // namespace
+
+Store::Store(sqlite3* db) : db_(db), st_(std::make_unique<Statements>()) {}
+
+Store::~Store() {
+  st_.reset();  // statements before the connection
+  sqlite3_close_v2(db_);
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, Options opts) {
+  const int flags = (opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX;
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // The Store owns db from here on, even on failure (the destructor closes it).
+  std::unique_ptr<Store> store(new Store(db));
+  if (rc != SQLITE_OK) {
+    return Error{500, "db_open",
+                 fmt::format("cannot open database {}: {}", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc))};
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, opts.busy_timeout_ms);
+  const std::string sync = opts.synchronous_full ? "FULL" : "NORMAL";
+  if (!pragma(db, "PRAGMA synchronous = " + sync) || !pragma(db, "PRAGMA foreign_keys = ON")) {
+    return db_error(db, "set pragmas");
+  }
+  if (opts.read_only) {
+    // Belt and braces: the connection refuses writes even on a writable file.
+    if (!pragma(db, "PRAGMA query_only = ON")) return db_error(db, "set query_only");
+    const int v = store_schema::current_version(db);
+    if (v < store_schema::latest_version()) {
+      return Error{503, "db_not_ready",
+                   fmt::format("database {} has schema version {}; the writer has not created it yet (need {})",
+                               path, v, store_schema::latest_version())};
+    }
+  } else {
+    const auto mode = pragma(db, "PRAGMA journal_mode = WAL");
+    if (!mode) return db_error(db, "set journal_mode");
+    if (*mode != "wal" && path != ":memory:" && !path.empty()) {
+      return Error{500, "db_open", fmt::format("database {} refused WAL mode (journal_mode={})", path, *mode)};
+    }
+    if (auto r = store_schema::migrate(db); !r) return r.error();
+  }
+  for (int i = 0; i < kStatementCount; ++i) {
+    const auto id = static_cast<Id>(i);
+    if (sqlite3_prepare_v3(db, sql(id), -1, SQLITE_PREPARE_PERSISTENT, &store->st_->stmt[i], nullptr) !=
+        SQLITE_OK) {
+      return db_error(db, fmt::format("prepare statement {}", i));
+    }
+  }
+  return store;
+}
+
+int Store::schema_version() const { return store_schema::current_version(db_); }
+
+// ---- transactions ---------------------------------------------------------
+
+Result<Unit> Store::begin() {
+  Query q((*st_)[kBegin]);
+  if (q.step() != SQLITE_DONE) return db_error(db_, "begin");
+  return Unit{};
+}
+
+Result<Unit> Store::commit() {
+  Query q((*st_)[kCommit]);
+  if (q.step() != SQLITE_DONE) return db_error(db_, "commit");
+  return Unit{};
+}
+
+void Store::rollback() {
+  // Without an open transaction ROLLBACK fails harmlessly; nothing to report.
+  if (sqlite3_get_autocommit(db_)) return;
+  Query q((*st_)[kRollback]);
+  if (q.step() != SQLITE_DONE) log::error("store: rollback failed: {}", sqlite3_errmsg(db_));
+}
+
+namespace {
+Result<Unit> exec_named(sqlite3* db, const char* verb, const char* name) {
+  if (!valid_savepoint_name(name)) {
+    return Error{500, "bad_savepoint", "savepoint names are [A-Za-z0-9_]+"};
+  }
+  // Savepoint names cannot be bound as parameters; the name is checked above.
+  const std::string sql = fmt::format("{} {}", verb, name);
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) return db_error(db, sql);
+  return Unit{};
+}
+}  // namespace
+
+Result<Unit> Store::savepoint(const char* name) { return exec_named(db_, "SAVEPOINT", name); }
+Result<Unit> Store::release(const char* name) { return exec_named(db_, "RELEASE", name); }
+void Store::rollback_to(const char* name) {
+  if (auto r = exec_named(db_, "ROLLBACK TO", name); !r) log::error("store: {}", r.error().message);
+}
+
+// ---- users ----------------------------------------------------------------
+
+Result<User> Store::create_user(std::string_view username, std::string_view password_hash, int64_t now_s) {
+  if (auto r = rules::check_username(username); !r) return r.error();
+  if (password_hash.empty()) return Error{500, "bad_hash", "create_user needs a password hash"};
+  Query q((*st_)[kUserInsert]);
+  q.bind(1, username).bind(2, rules::username_key(username)).bind(3, password_hash).bind(4, now_s);
+  const int rc = q.step();
+  if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return Error{409, "username_taken", fmt::format("The username '{}' is already taken.", username)};
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "create user");
+  return User{sqlite3_last_insert_rowid(db_), std::string(username), now_s};
+}
+
+std::optional<UserAuth> Store::user_auth(std::string_view username) {
+  Query q((*st_)[kUserAuth]);
+  q.bind(1, rules::username_key(username));
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  return UserAuth{q.i64(0), q.text(1), q.text(2)};
+}
+
+Result<Unit> Store::set_password_hash(int64_t user_id, std::string_view hash) {
+  if (hash.empty()) return Error{500, "bad_hash", "set_password_hash needs a password hash"};
+  Query q((*st_)[kUserSetHash]);
+  q.bind(1, user_id).bind(2, hash);
+  if (q.step() != SQLITE_DONE) return db_error(db_, "set password hash");
+  if (sqlite3_changes(db_) == 0) return Error{404, "no_such_user", "No such user."};
+  return Unit{};
+}
+
+std::optional<User> Store::user_by_name(std::string_view username) {
+  Query q((*st_)[kUserByName]);
+  q.bind(1, rules::username_key(username));
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  return read_user(q, 0);
+}
+
+std::optional<User> Store::user_by_id(int64_t id) {
+  Query q((*st_)[kUserById]);
+  q.bind(1, id);
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  return read_user(q, 0);
+}
+
+Counts Store::counts(int64_t user_id) {
+  const auto count = [&](Id id) -> int64_t {
+    Query q((*st_)[id]);
+    q.bind(1, user_id);
+    return q.step() == SQLITE_ROW ? q.i64(0) : 0;
+  };
+  return Counts{count(kCountUweets), count(kCountFollowers), count(kCountFollowing)};
+}
+
+std::vector<User> Store::users_after(int64_t after_id, int limit) {
+  std::vector<User> out;
+  if (limit <= 0) return out;
+  Query q((*st_)[kUsersAfter]);
+  q.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_user(q, 0));
+  if (rc != SQLITE_DONE) log::error("store: users_after: {}", sqlite3_errmsg(db_));
+  return out;
+}
+
+// ---- sessions -------------------------------------------------------------
+
+namespace {
+constexpr size_t kTokenHashBytes = 32;
+}
+
+Result<Unit> Store::create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s) {
+  if (token_hash.size() != kTokenHashBytes) {
+    return Error{500, "bad_token_hash", "a session token hash is exactly 32 bytes"};
+  }
+  Query q((*st_)[kSessionInsert]);
+  q.bind_blob(1, token_hash).bind(2, user_id).bind(3, expires_at_s);
+  const int rc = q.step();
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return Error{404, "no_such_user", "No such user."};
+  if (rc != SQLITE_DONE) return db_error(db_, "create session");
+  return Unit{};
+}
+
+std::optional<int64_t> Store::session_user(std::string_view token_hash, int64_t now_s) {
+  if (token_hash.size() != kTokenHashBytes) return std::nullopt;
+  Query q((*st_)[kSessionUser]);
+  q.bind_blob(1, token_hash).bind(2, now_s);
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  return q.i64(0);
+}
+
+Result<Unit> Store::delete_session(std::string_view token_hash) {
+  Query q((*st_)[kSessionDelete]);
+  q.bind_blob(1, token_hash);
+  if (q.step() != SQLITE_DONE) return db_error(db_, "delete session");
+  return Unit{};
+}
+
+int Store::delete_expired_sessions(int64_t now_s) {
+  Query q((*st_)[kSessionDeleteExpired]);
+  q.bind(1, now_s);
+  if (q.step() != SQLITE_DONE) {
+    log::error("store: delete_expired_sessions: {}", sqlite3_errmsg(db_));
+    return 0;
+  }
+  return sqlite3_changes(db_);
+}
+
+}  // namespace uw

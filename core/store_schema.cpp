@@ -1,0 +1,125 @@
+// Schema migrations. Step k (1-based) takes the database from user_version k-1
+// to k. Steps are append-only: never edit a released step, add a new one.
+// docs/STORAGE.md describes the resulting schema and why each index exists.
+#include "core/store_schema.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <string>
+
+namespace uw::store_schema {
+namespace {
+
+constexpr std::array kSteps = {
+    // 1: users, sessions, uweets (+ FTS5), mentions, follows.
+    R"sql(
+CREATE TABLE users(
+  id            INTEGER PRIMARY KEY,
+  username      TEXT NOT NULL,             -- display case, as registered
+  username_key  TEXT NOT NULL,             -- lower-cased: uniqueness and look-ups
+  password_hash TEXT NOT NULL,
+  created_at    INTEGER NOT NULL           -- unix seconds
+);
+CREATE UNIQUE INDEX users_by_key ON users(username_key);
+
+CREATE TABLE sessions(
+  token_hash BLOB PRIMARY KEY CHECK(length(token_hash) = 32),
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL              -- unix seconds
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+
+CREATE TABLE uweets(
+  id              INTEGER PRIMARY KEY,
+  author_id       INTEGER NOT NULL REFERENCES users(id),
+  text            TEXT NOT NULL CHECK(length(text) BETWEEN 1 AND 141),
+  created_at      INTEGER NOT NULL,        -- unix milliseconds
+  idempotency_key TEXT
+);
+CREATE INDEX uweets_by_author ON uweets(author_id, id);
+CREATE UNIQUE INDEX uweets_by_idempotency_key ON uweets(author_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+
+CREATE VIRTUAL TABLE uweets_fts USING fts5(
+  text, content='uweets', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER uweets_fts_insert AFTER INSERT ON uweets BEGIN
+  INSERT INTO uweets_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER uweets_fts_delete AFTER DELETE ON uweets BEGIN
+  INSERT INTO uweets_fts(uweets_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER uweets_fts_update AFTER UPDATE OF text ON uweets BEGIN
+  INSERT INTO uweets_fts(uweets_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO uweets_fts(rowid, text) VALUES (new.id, new.text);
+END;
+
+CREATE TABLE mentions(
+  uweet_id INTEGER NOT NULL REFERENCES uweets(id) ON DELETE CASCADE,
+  user_id  INTEGER NOT NULL REFERENCES users(id),
+  PRIMARY KEY(uweet_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX mentions_by_user ON mentions(user_id, uweet_id);
+
+CREATE TABLE follows(
+  id          INTEGER PRIMARY KEY,         -- cursor of follower/following pages
+  follower_id INTEGER NOT NULL REFERENCES users(id),
+  followee_id INTEGER NOT NULL REFERENCES users(id),
+  created_at  INTEGER NOT NULL,            -- unix seconds
+  CHECK(follower_id <> followee_id)
+);
+CREATE UNIQUE INDEX follows_by_pair ON follows(follower_id, followee_id);
+CREATE UNIQUE INDEX follows_by_followee ON follows(followee_id, follower_id);
+CREATE INDEX follows_following_page ON follows(follower_id, id);
+CREATE INDEX follows_followers_page ON follows(followee_id, id);
+)sql",
+};
+
+Result<Unit> exec(sqlite3* db, const char* sql, std::string_view what) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    Error e{500, "db_migration", fmt::format("{}: {}", what, msg ? msg : sqlite3_errmsg(db))};
+    sqlite3_free(msg);
+    return e;
+  }
+  return Unit{};
+}
+
+}  // namespace
+
+int latest_version() { return static_cast<int>(kSteps.size()); }
+
+int current_version(sqlite3* db) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr) != SQLITE_OK) return -1;
+  int v = -1;
+  if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+Result<Unit> migrate(sqlite3* db) {
+  for (;;) {
+    if (auto r = exec(db, "BEGIN IMMEDIATE", "begin migration"); !r) return r;
+    // Read the version inside the write lock: two writers opening at once
+    // must not both apply the same step.
+    const int v = current_version(db);
+    if (v < 0 || v > latest_version()) {
+      exec(db, "ROLLBACK", "rollback").ok();
+      return Error{500, "db_version",
+                   fmt::format("database schema version {} is not one this program knows (up to {})", v,
+                               latest_version())};
+    }
+    if (v == latest_version()) return exec(db, "COMMIT", "commit");
+    const std::string sql =
+        fmt::format("{}\nPRAGMA user_version = {};", kSteps[static_cast<size_t>(v)], v + 1);
+    if (auto r = exec(db, sql.c_str(), fmt::format("migration step {}", v + 1)); !r) {
+      exec(db, "ROLLBACK", "rollback").ok();
+      return r;
+    }
+    if (auto r = exec(db, "COMMIT", "commit migration"); !r) return r;
+  }
+}
+
+}  // namespace uw::store_schema

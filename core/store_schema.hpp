@@ -1,0 +1,19 @@
+#pragma once
+// Internal to the store: schema migrations keyed on PRAGMA user_version.
+#include <sqlite3.h>
+
+#include "core/result.hpp"
+
+namespace uw::store_schema {
+
+// Version a fully migrated database has (PRAGMA user_version).
+int latest_version();
+// PRAGMA user_version of the open database (0 for a new file, -1 on error).
+int current_version(sqlite3* db);
+// Applies every step above the current version, in order, each in its own
+// BEGIN IMMEDIATE transaction that also bumps user_version, so a crash leaves
+// the database at a whole version. A database newer than this program is an
+// error (no downgrades). Writer connection only.
+Result<Unit> migrate(sqlite3* db);
+
+}  // namespace uw::store_schema

@@ -1,0 +1,186 @@
+// uw::Store: uweets, mentions, timelines and full-text search.
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "core/log.hpp"
+#include "core/rules.hpp"
+#include "core/store.hpp"
+#include "core/store_sql.hpp"
+
+namespace uw {
+
+using namespace store_sql;
+
+namespace {
+
+// Largest page any list returns, whatever the caller asks for.
+constexpr int kMaxPageLimit = 1000;
+
+Uweet read_uweet(const Query& q) { return Uweet{q.i64(0), q.i64(1), q.text(2), q.text(3), q.i64(4)}; }
+
+int64_t upper_bound(std::optional<int64_t> before) {
+  return before.value_or(std::numeric_limits<int64_t>::max());
+}
+
+// Runs a list query whose last parameter (at `limit_param`) is the LIMIT: asks
+// for one row more than the page holds, so the cursor is set only when an
+// older page really exists.
+Page<Uweet> run_page(sqlite3* db, Query& q, int limit_param, int limit, const char* what) {
+  Page<Uweet> page;
+  q.bind(limit_param, static_cast<int64_t>(limit) + 1);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) page.items.push_back(read_uweet(q));
+  if (rc != SQLITE_DONE) {
+    log::error("store: {}: {}", what, sqlite3_errmsg(db));
+    page.items.clear();
+    return page;
+  }
+  if (page.items.size() > static_cast<size_t>(limit)) {
+    page.items.pop_back();
+    page.next_before = page.items.back().id;
+  }
+  return page;
+}
+
+// ASCII white space and every other C0 control (NUL included) separate terms.
+bool is_query_space(char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F; }
+
+}  // namespace
+
+// Turns user text into an FTS5 query that cannot be a syntax error: every
+// white-space separated token becomes a quoted string ("..." with inner quotes
+// doubled), and juxtaposed strings are an implicit AND. FTS5 operators typed by
+// the user (NEAR, AND, -, *, :, ^, parentheses) are then just text.
+std::string fts_query(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    while (i < text.size() && is_query_space(text[i])) ++i;
+    const size_t start = i;
+    while (i < text.size() && !is_query_space(text[i])) ++i;
+    if (i == start) break;
+    if (!out.empty()) out += ' ';
+    out += '"';
+    for (char c : text.substr(start, i - start)) {
+      out += c;
+      if (c == '"') out += '"';
+    }
+    out += '"';
+  }
+  return out;
+}
+
+Result<Uweet> Store::insert_uweet(const NewUweet& u) {
+  const auto by_key = [&]() -> std::optional<Uweet> {
+    Query q((*st_)[kUweetByKey]);
+    q.bind(1, u.author_id).bind(2, *u.idempotency_key);
+    if (q.step() != SQLITE_ROW) return std::nullopt;
+    return read_uweet(q);
+  };
+  if (u.idempotency_key) {
+    if (auto first = by_key()) return *first;
+  }
+  // One savepoint for the uweet, its FTS row (trigger) and its mentions, so the
+  // three are stored together or not at all, inside or outside a caller's
+  // transaction.
+  {
+    Query q((*st_)[kSavepoint]);
+    if (q.step() != SQLITE_DONE) return db_error(db_, "insert uweet: savepoint");
+  }
+  const auto undo = [&](Error e) -> Result<Uweet> {
+    { Query q((*st_)[kRollbackTo]); q.step(); }
+    { Query q((*st_)[kRelease]); q.step(); }
+    return e;
+  };
+  int64_t id = 0;
+  {
+    Query q((*st_)[kUweetInsert]);
+    q.bind(1, u.author_id).bind(2, u.text).bind(3, u.created_at);
+    if (u.idempotency_key) {
+      q.bind(4, *u.idempotency_key);
+    } else {
+      q.bind_null(4);
+    }
+    const int rc = q.step();
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      return undo(Error{404, "no_such_user", fmt::format("No user with id {}.", u.author_id)});
+    }
+    if (rc == SQLITE_CONSTRAINT_UNIQUE && u.idempotency_key) {
+      // Another connection stored this key between our look-up and insert.
+      static_cast<void>(undo(Error{}));
+      if (auto first = by_key()) return *first;
+      return db_error(db_, "insert uweet: idempotency key");
+    }
+    if (rc == SQLITE_CONSTRAINT_CHECK) {
+      return undo(Error{422, "uweet_too_long", "A uweet has 1 to 141 characters."});
+    }
+    if (rc != SQLITE_DONE) return undo(db_error(db_, "insert uweet"));
+    id = sqlite3_last_insert_rowid(db_);
+  }
+  for (int64_t user_id : u.mentioned_user_ids) {
+    Query q((*st_)[kMentionInsert]);
+    q.bind(1, id).bind(2, user_id);
+    const int rc = q.step();
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      return undo(Error{404, "no_such_user", fmt::format("Mentioned user {} does not exist.", user_id)});
+    }
+    if (rc != SQLITE_DONE) return undo(db_error(db_, "insert mention"));
+  }
+  {
+    Query q((*st_)[kRelease]);
+    if (q.step() != SQLITE_DONE) return undo(db_error(db_, "insert uweet: release"));
+  }
+  if (auto stored = uweet(id)) return *stored;
+  return db_error(db_, "insert uweet: read back");
+}
+
+std::optional<Uweet> Store::uweet(int64_t id) {
+  Query q((*st_)[kUweetById]);
+  q.bind(1, id);
+  if (q.step() != SQLITE_ROW) return std::nullopt;
+  return read_uweet(q);
+}
+
+std::vector<int64_t> Store::mentions(int64_t uweet_id) {
+  std::vector<int64_t> out;
+  Query q((*st_)[kMentions]);
+  q.bind(1, uweet_id);
+  while (q.step() == SQLITE_ROW) out.push_back(q.i64(0));
+  return out;
+}
+
+Page<Uweet> Store::public_timeline(std::optional<int64_t> before, int limit) {
+  if (limit <= 0) return {};
+  limit = std::min(limit, kMaxPageLimit);
+  Query q((*st_)[kPublicTimeline]);
+  q.bind(1, upper_bound(before));
+  return run_page(db_, q, 2, limit, "public_timeline");
+}
+
+Page<Uweet> Store::user_uweets(int64_t author_id, std::optional<int64_t> before, int limit) {
+  if (limit <= 0) return {};
+  limit = std::min(limit, kMaxPageLimit);
+  Query q((*st_)[kUserUweets]);
+  q.bind(1, author_id).bind(2, upper_bound(before));
+  return run_page(db_, q, 3, limit, "user_uweets");
+}
+
+Page<Uweet> Store::home_timeline(int64_t user_id, std::optional<int64_t> before, int limit) {
+  if (limit <= 0) return {};
+  limit = std::min(limit, kMaxPageLimit);
+  Query q((*st_)[kHomeTimeline]);
+  q.bind(1, user_id).bind(2, upper_bound(before));
+  return run_page(db_, q, 3, limit, "home_timeline");
+}
+
+Page<Uweet> Store::search(std::string_view query, std::optional<int64_t> before, int limit) {
+  if (limit <= 0 || !rules::valid_utf8(query)) return {};
+  const std::string match = fts_query(query);
+  if (match.empty()) return {};
+  limit = std::min(limit, kMaxPageLimit);
+  Query q((*st_)[kSearch]);
+  q.bind(1, match).bind(2, upper_bound(before));
+  return run_page(db_, q, 3, limit, "search");
+}
+
+}  // namespace uw

@@ -1,0 +1,356 @@
+// Tests of the store's lists (store_uweets.cpp, store_follows.cpp): follows,
+// counts, timelines, search, keyset pagination walks, and the query plans
+// that keep them on indexes.
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "core/store.hpp"
+#include "tests/core/store_fixture.hpp"
+
+namespace uw::test {
+namespace {
+
+// Walks a newest-first list page by page and checks that every item is seen
+// exactly once, in strictly descending key order, and that the last page has
+// no cursor. Returns the keys seen.
+template <class T>
+std::vector<int64_t> walk(const std::function<Page<T>(std::optional<int64_t>)>& page_at,
+                          const std::function<int64_t(const T&)>& key, int limit) {
+  std::vector<int64_t> seen;
+  std::optional<int64_t> before;
+  for (int pages = 0; pages < 10000; ++pages) {
+    Page<T> p = page_at(before);
+    EXPECT_LE(p.items.size(), static_cast<size_t>(limit));
+    for (const auto& item : p.items) {
+      if (!seen.empty()) {
+        EXPECT_LT(key(item), seen.back());
+      }
+      seen.push_back(key(item));
+    }
+    if (!p.next_before) break;
+    EXPECT_EQ(p.items.size(), static_cast<size_t>(limit)) << "only a full page may have a cursor";
+    before = p.next_before;
+  }
+  return seen;
+}
+
+std::vector<int64_t> newest_first(std::vector<int64_t> v) {
+  std::sort(v.rbegin(), v.rend());
+  return v;
+}
+
+int64_t uweet_id(const Uweet& u) { return u.id; }
+
+// Like walk, for user pages (keyed on the follow row, which User does not
+// carry): returns user ids in list order; a user may appear only once.
+std::vector<int64_t> walk_users(const std::function<Page<User>(std::optional<int64_t>)>& page_at, int limit) {
+  std::vector<int64_t> seen;
+  std::set<int64_t> unique;
+  std::optional<int64_t> before;
+  for (int pages = 0; pages < 10000; ++pages) {
+    Page<User> p = page_at(before);
+    EXPECT_LE(p.items.size(), static_cast<size_t>(limit));
+    for (const auto& u : p.items) {
+      EXPECT_TRUE(unique.insert(u.id).second) << "user " << u.id << " twice";
+      seen.push_back(u.id);
+    }
+    if (!p.next_before) break;
+    EXPECT_EQ(p.items.size(), static_cast<size_t>(limit));
+    if (before) {
+      EXPECT_LT(*p.next_before, *before);
+    }
+    before = p.next_before;
+  }
+  return seen;
+}
+
+class StoreListsTest : public StoreTest {
+ protected:
+  // bob follows alice and carol; dave posts too but is not followed.
+  void SetUp() override {
+    StoreTest::SetUp();
+    bob = user("bob"), alice = user("alice"), carol = user("carol"), dave = user("dave");
+    ASSERT_TRUE(store().follow(bob, alice, 1).ok());
+    ASSERT_TRUE(store().follow(bob, carol, 1).ok());
+    const int64_t authors[] = {bob, alice, carol, dave};
+    for (int i = 0; i < 40; ++i) {
+      const int64_t a = authors[(i * 7) % 4];
+      const int64_t id = post(a, "post number " + std::to_string(i) + (i % 3 == 0 ? " fizz" : ""));
+      all.push_back(id);
+      by_author[a].push_back(id);
+      if (a != dave) home.push_back(id);
+      if (i % 3 == 0) fizz.push_back(id);
+    }
+  }
+  int64_t bob = 0, alice = 0, carol = 0, dave = 0;
+  std::vector<int64_t> all, home, fizz;
+  std::map<int64_t, std::vector<int64_t>> by_author;
+};
+
+TEST_F(StoreListsTest, PublicTimelineWalkVisitsEveryUweetOnce) {
+  for (int limit : {1, 3, 7, 10, 40, 41, 100}) {
+    auto seen = walk<Uweet>([&](auto b) { return store().public_timeline(b, limit); }, uweet_id, limit);
+    EXPECT_EQ(seen, newest_first(all)) << "limit " << limit;
+  }
+}
+
+TEST_F(StoreListsTest, UserUweetsWalkVisitsEveryUweetOfThatAuthorOnce) {
+  for (int64_t a : {bob, alice, carol, dave}) {
+    for (int limit : {1, 4, 10, 50}) {
+      auto seen = walk<Uweet>([&](auto b) { return store().user_uweets(a, b, limit); }, uweet_id, limit);
+      EXPECT_EQ(seen, newest_first(by_author[a])) << "author " << a << " limit " << limit;
+    }
+  }
+  EXPECT_TRUE(store().user_uweets(9999, std::nullopt, 10).items.empty());
+}
+
+TEST_F(StoreListsTest, HomeTimelineHasOwnAndFolloweesUweetsOnly) {
+  for (int limit : {1, 5, 30, 31}) {
+    auto seen = walk<Uweet>([&](auto b) { return store().home_timeline(bob, b, limit); }, uweet_id, limit);
+    EXPECT_EQ(seen, newest_first(home)) << "limit " << limit;
+  }
+  // Someone who follows nobody sees their own uweets.
+  auto own = walk<Uweet>([&](auto b) { return store().home_timeline(dave, b, 8); }, uweet_id, 8);
+  EXPECT_EQ(own, newest_first(by_author[dave]));
+  // Unfollowing takes carol's uweets out.
+  ASSERT_TRUE(store().unfollow(bob, carol).ok());
+  auto after = walk<Uweet>([&](auto b) { return store().home_timeline(bob, b, 9); }, uweet_id, 9);
+  std::vector<int64_t> expected = by_author[bob];
+  expected.insert(expected.end(), by_author[alice].begin(), by_author[alice].end());
+  EXPECT_EQ(after, newest_first(expected));
+}
+
+TEST_F(StoreListsTest, SearchWalkFindsEveryMatchOnce) {
+  for (int limit : {1, 4, 14, 100}) {
+    auto seen = walk<Uweet>([&](auto b) { return store().search("FIZZ", b, limit); }, uweet_id, limit);
+    EXPECT_EQ(seen, newest_first(fizz)) << "limit " << limit;
+  }
+  EXPECT_EQ(store().search("post fizz", std::nullopt, 100).items.size(), fizz.size());  // implicit AND
+  EXPECT_EQ(store().search("number 7", std::nullopt, 100).items.size(), 1u);
+}
+
+TEST_F(StoreListsTest, PagesNeverExceedTheLimitAndEmptyLimitsGiveEmptyPages) {
+  EXPECT_TRUE(store().public_timeline(std::nullopt, 0).items.empty());
+  EXPECT_TRUE(store().public_timeline(std::nullopt, -5).items.empty());
+  EXPECT_FALSE(store().public_timeline(std::nullopt, 0).next_before.has_value());
+  auto before_first = store().public_timeline(all.front(), 10);
+  EXPECT_TRUE(before_first.items.empty());
+  EXPECT_FALSE(before_first.next_before.has_value());
+  auto exact = store().public_timeline(std::nullopt, static_cast<int>(all.size()));
+  EXPECT_EQ(exact.items.size(), all.size());
+  EXPECT_FALSE(exact.next_before.has_value());  // no empty trailing page
+}
+
+// ---- search with user text ----------------------------------------------------
+
+TEST_F(StoreTest, SearchTreatsFtsSyntaxAsPlainText) {
+  const int64_t bob = user("bob");
+  const int64_t tricky = post(bob, "C++ is NEAR me: \"quoted\" -minus col:on *star (paren) a AND b OR c NOT d ^caret");
+  const int64_t other = post(bob, "something else entirely");
+  const std::vector<std::pair<std::string, size_t>> cases = {
+      {"NEAR", 1}, {"near", 1}, {"\"quoted\"", 1}, {"-minus", 1}, {"col:on", 1}, {"*star", 1},
+      {"(paren)", 1}, {"AND", 1}, {"OR", 1}, {"NOT", 1}, {"^caret", 1}, {"C++", 1}, {"me:", 1},
+      {"NEAR(quoted minus)", 0}, {"quoted NEAR minus", 1}, {"absent", 0},
+  };
+  for (const auto& [q, n] : cases) {
+    auto page = store().search(q, std::nullopt, 10);
+    EXPECT_EQ(page.items.size(), n) << q;
+    if (n == 1) {
+      EXPECT_EQ(page.items[0].id, tricky) << q;
+    }
+  }
+  auto page = store().search("entirely else", std::nullopt, 10);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].id, other);
+}
+
+TEST_F(StoreTest, SearchNeverProducesAnFtsSyntaxError) {
+  const int64_t bob = user("bob");
+  post(bob, "some text");
+  // None of these may fail; those containing the word "text" find the uweet.
+  const std::vector<std::string> nasty = {
+      "\"", "\"\"", "\"\"\"", "'", "*", "-", ":", "^", "(", ")", "()", "NEAR", "NEAR(", "NEAR(a b, 3)",
+      "AND", "OR", "NOT", "a AND", "OR b", "NOT NOT", "text:", ":text", "{text}", "text*", "* *", "+",
+      "a\"b", "\"unterminated", "col : x", "'; DROP TABLE uweets; --", "\\", "%", "_", "\xC2\xA0",
+      std::string("nul\0byte", 8), "\t\n\r", "\xE2\x80\x83", "x\x7fy",
+  };
+  for (const auto& q : nasty) {
+    // The exact MATCH expression the store runs must prepare and step cleanly.
+    const std::string match = fts_query(q);
+    if (!match.empty()) {
+      sqlite3_stmt* s = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(store().raw(), "SELECT count(*) FROM uweets_fts WHERE uweets_fts MATCH ?1", -1,
+                                   &s, nullptr),
+                SQLITE_OK);
+      sqlite3_bind_text(s, 1, match.data(), static_cast<int>(match.size()), SQLITE_TRANSIENT);
+      EXPECT_EQ(sqlite3_step(s), SQLITE_ROW) << "query " << q << " -> " << match << ": "
+                                             << sqlite3_errmsg(store().raw());
+      sqlite3_finalize(s);
+    }
+    const bool has_word = q.find("text") != std::string::npos;
+    EXPECT_EQ(store().search(q, std::nullopt, 10).items.size(), has_word ? 1u : 0u) << q;
+  }
+  EXPECT_EQ(store().search("text", std::nullopt, 10).items.size(), 1u);
+}
+
+TEST(FtsQuery, QuotesEveryTokenAndDoublesQuotes) {
+  EXPECT_EQ(fts_query(""), "");
+  EXPECT_EQ(fts_query("   \t\n"), "");
+  EXPECT_EQ(fts_query("hello"), "\"hello\"");
+  EXPECT_EQ(fts_query("  hello   world "), "\"hello\" \"world\"");
+  EXPECT_EQ(fts_query("say \"hi\""), "\"say\" \"\"\"hi\"\"\"");
+  EXPECT_EQ(fts_query("NEAR(a b)"), "\"NEAR(a\" \"b)\"");
+}
+
+TEST_F(StoreTest, EmptyOrInvalidSearchIsAnEmptyPage) {
+  post(user("bob"), "anything");
+  for (const char* q : {"", "   ", "\n", "\xff", "ab\xc3"}) {
+    auto page = store().search(q, std::nullopt, 10);
+    EXPECT_TRUE(page.items.empty()) << q;
+    EXPECT_FALSE(page.next_before.has_value());
+  }
+}
+
+TEST_F(StoreTest, SearchIgnoresCaseAndDiacritics) {
+  const int64_t id = post(user("bob"), "Café CRÈME brûlée");
+  for (const char* q : {"cafe", "CAFÉ", "creme", "Brulee"}) {
+    auto page = store().search(q, std::nullopt, 10);
+    ASSERT_EQ(page.items.size(), 1u) << q;
+    EXPECT_EQ(page.items[0].id, id);
+  }
+}
+
+// ---- follows --------------------------------------------------------------------
+
+TEST_F(StoreTest, FollowIsIdempotentAndCounted) {
+  const int64_t bob = user("bob"), alice = user("alice");
+  post(alice, "one");
+  post(alice, "two");
+  auto first = store().follow(bob, alice, 5);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(*first);
+  auto second = store().follow(bob, alice, 6);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(*second);
+  EXPECT_TRUE(store().is_following(bob, alice));
+  EXPECT_FALSE(store().is_following(alice, bob));
+  const Counts a = store().counts(alice), b = store().counts(bob);
+  EXPECT_EQ(a.uweets, 2);
+  EXPECT_EQ(a.followers, 1);
+  EXPECT_EQ(a.following, 0);
+  EXPECT_EQ(b.uweets, 0);
+  EXPECT_EQ(b.followers, 0);
+  EXPECT_EQ(b.following, 1);
+
+  auto un = store().unfollow(bob, alice);
+  ASSERT_TRUE(un.ok());
+  EXPECT_TRUE(*un);
+  auto un2 = store().unfollow(bob, alice);
+  ASSERT_TRUE(un2.ok());
+  EXPECT_FALSE(*un2);
+  EXPECT_FALSE(store().is_following(bob, alice));
+  EXPECT_EQ(store().counts(alice).followers, 0);
+}
+
+TEST_F(StoreTest, SelfFollowIs422AndUnknownUserIs404) {
+  const int64_t bob = user("bob");
+  for (auto r : {store().follow(bob, bob, 1), store().unfollow(bob, bob)}) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().status, 422);
+    EXPECT_EQ(r.error().code, "self_follow");
+  }
+  for (auto r : {store().follow(bob, 777, 1), store().follow(777, bob, 1), store().unfollow(bob, 777)}) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().status, 404);
+    EXPECT_EQ(r.error().code, "no_such_user");
+  }
+  EXPECT_EQ(store().counts(bob).following, 0);
+}
+
+TEST_F(StoreTest, FollowerAndFollowingPagesWalkEveryoneOnceKeyedOnFollowRow) {
+  const int64_t star = user("star");
+  std::vector<int64_t> fans;
+  for (int i = 0; i < 23; ++i) {
+    const int64_t fan = user("fan" + std::to_string(i));
+    fans.push_back(fan);
+    ASSERT_TRUE(store().follow(fan, star, i).ok());
+    ASSERT_TRUE(store().follow(star, fan, i).ok());
+  }
+  // Unfollow and re-follow: the re-follow is now the newest row.
+  ASSERT_TRUE(store().unfollow(fans[0], star).ok());
+  ASSERT_TRUE(store().follow(fans[0], star, 99).ok());
+  std::vector<int64_t> expected(fans.rbegin(), fans.rend() - 1);
+  expected.insert(expected.begin(), fans[0]);
+  for (int limit : {1, 5, 23, 24}) {
+    EXPECT_EQ(walk_users([&](auto b) { return store().followers(star, b, limit); }, limit), expected)
+        << "limit " << limit;
+    EXPECT_EQ(walk_users([&](auto b) { return store().following(star, b, limit); }, limit),
+              std::vector<int64_t>(fans.rbegin(), fans.rend()))
+        << "limit " << limit;
+  }
+  EXPECT_EQ(store().counts(star).followers, 23);
+  EXPECT_EQ(store().counts(star).following, 23);
+}
+
+TEST_F(StoreTest, FollowerIdsComeInAscendingChunksAndFolloweeIdsAll) {
+  const int64_t star = user("star");
+  std::vector<int64_t> fans;
+  for (int i = 0; i < 10; ++i) fans.push_back(user("f" + std::to_string(i)));
+  for (auto it = fans.rbegin(); it != fans.rend(); ++it) ASSERT_TRUE(store().follow(*it, star, 1).ok());
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  for (;;) {
+    auto chunk = store().follower_ids(star, after, 4);
+    if (chunk.empty()) break;
+    EXPECT_LE(chunk.size(), 4u);
+    seen.insert(seen.end(), chunk.begin(), chunk.end());
+    after = chunk.back();
+  }
+  EXPECT_EQ(seen, fans);
+  ASSERT_TRUE(store().follow(star, fans[3], 1).ok());
+  ASSERT_TRUE(store().follow(star, fans[1], 1).ok());
+  EXPECT_EQ(store().followee_ids(star), (std::vector<int64_t>{fans[1], fans[3]}));
+}
+
+// ---- query plans ----------------------------------------------------------------
+
+std::string plan(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &s, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::string out;
+  while (s && sqlite3_step(s) == SQLITE_ROW) {
+    out += reinterpret_cast<const char*>(sqlite3_column_text(s, 3));
+    out += "\n";
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+TEST_F(StoreTest, ListsAreServedByIndexes) {
+  sqlite3* db = store().raw();
+  const std::string by_author =
+      plan(db, "SELECT id FROM uweets WHERE author_id = 1 AND id < 100 ORDER BY id DESC LIMIT 10");
+  EXPECT_NE(by_author.find("uweets_by_author"), std::string::npos) << by_author;
+  EXPECT_EQ(by_author.find("TEMP B-TREE"), std::string::npos) << by_author;
+  const std::string followers =
+      plan(db, "SELECT id FROM follows WHERE followee_id = 1 AND id < 100 ORDER BY id DESC LIMIT 10");
+  EXPECT_NE(followers.find("follows_followers_page"), std::string::npos) << followers;
+  EXPECT_EQ(followers.find("TEMP B-TREE"), std::string::npos) << followers;
+  const std::string following =
+      plan(db, "SELECT id FROM follows WHERE follower_id = 1 AND id < 100 ORDER BY id DESC LIMIT 10");
+  EXPECT_NE(following.find("follows_following_page"), std::string::npos) << following;
+  EXPECT_EQ(following.find("TEMP B-TREE"), std::string::npos) << following;
+  const std::string home = plan(db,
+                                "SELECT id FROM uweets WHERE author_id IN (SELECT followee_id FROM follows "
+                                "WHERE follower_id = 1 UNION SELECT 1) AND id < 100 ORDER BY id DESC LIMIT 10");
+  EXPECT_NE(home.find("uweets_by_author"), std::string::npos) << home;
+  EXPECT_NE(home.find("follows_by_pair"), std::string::npos) << home;
+  const std::string key = plan(db, "SELECT id FROM uweets WHERE author_id = 1 AND idempotency_key = 'k'");
+  EXPECT_NE(key.find("uweets_by_idempotency_key"), std::string::npos) << key;
+}
+
+}  // namespace
+}  // namespace uw::test

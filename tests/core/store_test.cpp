@@ -1,0 +1,362 @@
+// Tests of core/store.cpp, store_schema.cpp and store_uweets.cpp (single
+// items): opening, PRAGMAs, migrations, read-only access, users, sessions,
+// uweets, mentions, idempotency. Real SQLite files in a TempDir.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/rules.hpp"
+#include "core/store.hpp"
+#include "tests/core/store_fixture.hpp"
+
+namespace uw::test {
+namespace {
+
+using namespace std::string_literals;
+
+TEST_F(StoreTest, OpenSetsWalForeignKeysNormalSyncAndSchemaVersion) {
+  EXPECT_GE(store().schema_version(), 1);
+  EXPECT_EQ(query1("PRAGMA user_version"), std::to_string(store().schema_version()));
+  EXPECT_EQ(query1("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(query1("PRAGMA foreign_keys"), "1");
+  EXPECT_EQ(query1("PRAGMA synchronous"), "1");  // NORMAL
+  EXPECT_EQ(query1("PRAGMA busy_timeout"), "5000");
+}
+
+TEST_F(StoreTest, SynchronousFullOptionIsVisibleViaPragma) {
+  Store::Options o;
+  o.synchronous_full = true;
+  o.busy_timeout_ms = 1234;
+  auto r = Store::open(path(), o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(query1((*r)->raw(), "PRAGMA synchronous"), "2");  // FULL
+  EXPECT_EQ(query1((*r)->raw(), "PRAGMA busy_timeout"), "1234");
+}
+
+TEST_F(StoreTest, ReopeningIsANoOpMigrationAndKeepsData) {
+  const int version = store().schema_version();
+  const int64_t bob = user("bob");
+  store_.reset();
+  for (int i = 0; i < 2; ++i) {
+    auto r = Store::open(path(), {});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ((*r)->schema_version(), version);
+    auto u = (*r)->user_by_id(bob);
+    ASSERT_TRUE(u.has_value());
+    EXPECT_EQ(u->username, "bob");
+  }
+}
+
+TEST_F(StoreTest, TwoWritersOpenTheSameFileWithoutMigratingTwice) {
+  auto a = Store::open(path(), {});
+  auto b = Store::open(path(), {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*a)->schema_version(), (*b)->schema_version());
+}
+
+TEST_F(StoreTest, RefusesADatabaseFromANewerProgram) {
+  EXPECT_EQ(query1("PRAGMA user_version = 999"), "");
+  store_.reset();
+  auto r = Store::open(path(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "db_version");
+}
+
+TEST(StoreOpen, ReadOnlyOpenOfMissingOrEmptyDatabaseFails) {
+  TempDir dir;
+  Store::Options ro;
+  ro.read_only = true;
+  auto missing = Store::open(dir.file("none.db"), ro);
+  EXPECT_FALSE(missing.ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("none.db")));  // read-only never creates
+  { std::ofstream(dir.file("empty.db")).flush(); }
+  auto empty = Store::open(dir.file("empty.db"), ro);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().status, 503);
+  EXPECT_EQ(empty.error().code, "db_not_ready");
+}
+
+TEST_F(StoreTest, ReadOnlyOpenSeesCommitsAndCannotWrite) {
+  const int64_t bob = user("bob");
+  Store::Options ro;
+  ro.read_only = true;
+  auto r = Store::open(path(), ro);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  Store& reader = **r;
+  ASSERT_TRUE(reader.user_by_id(bob).has_value());
+  const int64_t id = post(bob, "first");
+  EXPECT_EQ(reader.uweet(id)->text, "first");  // a later commit of the writer is visible
+  auto w = reader.create_user("eve", "hash", 1);
+  ASSERT_FALSE(w.ok());
+  EXPECT_FALSE(reader.follow(bob, user("carol"), 1).ok());
+  NewUweet u{bob, "from the reader", 1, {}, std::nullopt};
+  EXPECT_FALSE(reader.insert_uweet(u).ok());
+  EXPECT_EQ(store().counts(bob).uweets, 1);
+}
+
+TEST_F(StoreTest, ReadOnlyOpenWorksAfterTheWriterClosed) {
+  const int64_t bob = user("bob");
+  store_.reset();  // last connection: checkpoints and removes -wal/-shm
+  Store::Options ro;
+  ro.read_only = true;
+  auto r = Store::open(path(), ro);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE((*r)->user_by_id(bob).has_value());
+}
+
+// Not a test on its own: the writer half of
+// ReadOnlyOpenWorksWhileAnotherProcessHoldsTheWriteLock, run in a child process
+// (this same test program re-executed) so the lock is held by another process.
+TEST(StoreWriterChild, DISABLED_HoldWriteTransaction) {
+  const char* db = std::getenv("UW_STORE_CHILD_DB");
+  const char* release = std::getenv("UW_STORE_CHILD_RELEASE");
+  if (!db || !release) GTEST_SKIP() << "only run by the parent test";
+  auto r = Store::open(db, {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  Store& s = **r;
+  const auto bob = s.user_by_name("bob");
+  ASSERT_TRUE(bob.has_value());
+  ASSERT_TRUE(s.insert_uweet(NewUweet{bob->id, "committed by child", 2, {}, std::nullopt}).ok());
+  ASSERT_TRUE(s.begin().ok());
+  ASSERT_TRUE(s.insert_uweet(NewUweet{bob->id, "pending in child", 3, {}, std::nullopt}).ok());
+  std::printf("holding\n");
+  std::fflush(stdout);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!std::filesystem::exists(release) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polls the parent's signal file
+  }
+  ASSERT_TRUE(s.commit().ok());
+}
+
+TEST_F(StoreTest, ReadOnlyOpenWorksWhileAnotherProcessHoldsTheWriteLock) {
+  const int64_t bob = user("bob");
+  store_.reset();
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  ASSERT_GT(n, 0);
+  self[n] = 0;
+  const std::string release = dir_.file("release");
+  setenv("UW_STORE_CHILD_DB", path().c_str(), 1);
+  setenv("UW_STORE_CHILD_RELEASE", release.c_str(), 1);
+  ChildProcess child;
+  ASSERT_TRUE(child.start({self, "--gtest_also_run_disabled_tests",
+                           "--gtest_filter=StoreWriterChild.DISABLED_HoldWriteTransaction"},
+                          dir_.file("child.err")));
+  unsetenv("UW_STORE_CHILD_DB");
+  unsetenv("UW_STORE_CHILD_RELEASE");
+  ASSERT_TRUE(child.wait_line("holding").has_value()) << child.stderr_text();
+
+  Store::Options ro;
+  ro.read_only = true;
+  ro.busy_timeout_ms = 100;
+  auto r = Store::open(path(), ro);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  Store& reader = **r;
+  auto page = reader.user_uweets(bob, std::nullopt, 10);
+  ASSERT_EQ(page.items.size(), 1u);  // the pending insert is invisible
+  EXPECT_EQ(page.items[0].text, "committed by child");
+
+  { std::ofstream(release).flush(); }
+  EXPECT_EQ(child.wait_exit(std::chrono::seconds(20)), 0) << child.stderr_text();
+  EXPECT_EQ(reader.user_uweets(bob, std::nullopt, 10).items.size(), 2u);
+}
+
+// ---- users ------------------------------------------------------------------
+
+TEST_F(StoreTest, CreatesUsersAndFindsThemCaseInsensitively) {
+  auto r = store().create_user("Bob_42", "$argon2id$v=19$hash", 1'700'000'123);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_GT(r->id, 0);
+  EXPECT_EQ(r->username, "Bob_42");
+  for (const char* name : {"Bob_42", "bob_42", "BOB_42"}) {
+    auto u = store().user_by_name(name);
+    ASSERT_TRUE(u.has_value()) << name;
+    EXPECT_EQ(u->id, r->id);
+    EXPECT_EQ(u->username, "Bob_42");  // display case kept
+    EXPECT_EQ(u->created_at, 1'700'000'123);
+    auto a = store().user_auth(name);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->password_hash, "$argon2id$v=19$hash");
+  }
+  EXPECT_FALSE(store().user_by_name("bob").has_value());
+  EXPECT_FALSE(store().user_by_id(r->id + 1).has_value());
+}
+
+TEST_F(StoreTest, DuplicateUsernameInAnyCaseIs409) {
+  user("alice");
+  for (const char* name : {"alice", "Alice", "ALICE", "aLiCe"}) {
+    auto r = store().create_user(name, "h", 1);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.error().status, 409);
+    EXPECT_EQ(r.error().code, "username_taken");
+  }
+}
+
+TEST_F(StoreTest, InvalidUsernameIs422) {
+  for (const std::string& name : {""s, "has space"s, "x'; DROP TABLE users;--"s, std::string(16, 'a')}) {
+    auto r = store().create_user(name, "h", 1);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().status, 422);
+  }
+}
+
+TEST_F(StoreTest, PasswordHashCanBeReplaced) {
+  const int64_t id = user("bob");
+  ASSERT_TRUE(store().set_password_hash(id, "new-hash").ok());
+  EXPECT_EQ(store().user_auth("bob")->password_hash, "new-hash");
+  auto missing = store().set_password_hash(id + 100, "x");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().status, 404);
+}
+
+TEST_F(StoreTest, UsersAfterWalksAllUsersInIdOrder) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 7; ++i) ids.push_back(user("u" + std::to_string(i)));
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  for (;;) {
+    auto chunk = store().users_after(after, 3);
+    if (chunk.empty()) break;
+    for (const auto& u : chunk) seen.push_back(u.id);
+    after = chunk.back().id;
+  }
+  EXPECT_EQ(seen, ids);
+}
+
+// ---- sessions ---------------------------------------------------------------
+
+std::string token_hash(char fill) { return std::string(32, fill); }
+
+TEST_F(StoreTest, SessionsLiveUntilExpiryAndDieAtLogout) {
+  const int64_t bob = user("bob");
+  const std::string h = token_hash('\x01') + "";
+  std::string with_nul = token_hash('\0');
+  ASSERT_TRUE(store().create_session(h, bob, 1000).ok());
+  ASSERT_TRUE(store().create_session(with_nul, bob, 2000).ok());
+  EXPECT_EQ(store().session_user(h, 999), bob);
+  EXPECT_FALSE(store().session_user(h, 1000).has_value());  // expires_at is exclusive
+  EXPECT_EQ(store().session_user(with_nul, 1999), bob);     // binary hash, NUL bytes and all
+  EXPECT_FALSE(store().session_user(token_hash('\x02'), 0).has_value());
+  EXPECT_FALSE(store().session_user("short", 0).has_value());
+  ASSERT_TRUE(store().delete_session(h).ok());
+  EXPECT_FALSE(store().session_user(h, 0).has_value());
+  EXPECT_EQ(query1("SELECT length(token_hash) FROM sessions"), "32");
+}
+
+TEST_F(StoreTest, DeleteExpiredSessionsRemovesOnlyExpiredOnes) {
+  const int64_t bob = user("bob");
+  for (char c = 1; c <= 5; ++c) ASSERT_TRUE(store().create_session(token_hash(c), bob, 100 * c).ok());
+  EXPECT_EQ(store().delete_expired_sessions(300), 3);  // 100, 200, 300
+  EXPECT_EQ(store().delete_expired_sessions(300), 0);
+  EXPECT_EQ(store().session_user(token_hash(4), 300), bob);
+}
+
+TEST_F(StoreTest, SessionRejectsBadHashAndUnknownUser) {
+  EXPECT_FALSE(store().create_session("too short", user("bob"), 10).ok());
+  auto r = store().create_session(token_hash('x'), 424242, 10);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status, 404);
+}
+
+// ---- uweets -----------------------------------------------------------------
+
+TEST_F(StoreTest, StoresAndReadsUweetsVerbatim) {
+  const int64_t bob = user("Bob");
+  const std::vector<std::string> texts = {
+      "hello world",
+      "'; DROP TABLE uweets; --",
+      "Robert'); DELETE FROM users WHERE ('1'='1",
+      "\"double\" and 'single' quotes, back\\slash, 100% _under_ %s ?1 :name @x",
+      "multi\nline\ntext",
+      "\xF0\x9F\x98\x80 emoji and \xE4\xB8\xAD\xE6\x96\x87",
+  };
+  for (const auto& text : texts) {
+    const int64_t id = post(bob, text, 1'700'000'000'123);
+    auto u = store().uweet(id);
+    ASSERT_TRUE(u.has_value()) << text;
+    EXPECT_EQ(u->text, text);
+    EXPECT_EQ(u->author_id, bob);
+    EXPECT_EQ(u->author, "Bob");
+    EXPECT_EQ(u->created_at, 1'700'000'000'123);
+  }
+  EXPECT_EQ(query1("SELECT count(*) FROM users"), "1");
+  EXPECT_FALSE(store().uweet(999999).has_value());
+}
+
+TEST_F(StoreTest, LongestUweetFitsAndUnknownAuthorIs404) {
+  const int64_t bob = user("bob");
+  std::string longest;
+  for (int i = 0; i < 141; ++i) longest += "\xF0\x9F\x98\x80";
+  ASSERT_TRUE(rules::normalize_uweet(longest).ok());
+  EXPECT_EQ(store().uweet(post(bob, longest))->text, longest);
+  auto r = store().insert_uweet(NewUweet{bob + 1, "ghost", 1, {}, std::nullopt});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status, 404);
+  EXPECT_EQ(query1("SELECT count(*) FROM uweets"), "1");
+}
+
+TEST_F(StoreTest, StoresMentions) {
+  const int64_t bob = user("bob"), alice = user("alice"), carol = user("carol");
+  auto r = store().insert_uweet(NewUweet{bob, "hi @alice @carol @alice", 1, {carol, alice, carol}, std::nullopt});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(store().mentions(r->id), (std::vector<int64_t>{alice, carol}));
+  EXPECT_TRUE(store().mentions(post(bob, "no mentions")).empty());
+
+  // An unknown mentioned id rolls the whole uweet back.
+  auto bad = store().insert_uweet(NewUweet{bob, "hi @ghost", 1, {alice, 999}, std::nullopt});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().status, 404);
+  EXPECT_EQ(store().counts(bob).uweets, 2);
+  EXPECT_TRUE(store().search("ghost", std::nullopt, 10).items.empty());
+}
+
+TEST_F(StoreTest, IdempotencyKeyReturnsTheFirstUweet) {
+  const int64_t bob = user("bob"), alice = user("alice");
+  auto first = store().insert_uweet(NewUweet{bob, "once", 10, {alice}, "key-1"});
+  ASSERT_TRUE(first.ok());
+  auto again = store().insert_uweet(NewUweet{bob, "twice?", 20, {}, "key-1"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, first->id);
+  EXPECT_EQ(again->text, "once");
+  EXPECT_EQ(again->created_at, 10);
+  // Keys are per author, and no key means no deduplication.
+  auto other = store().insert_uweet(NewUweet{alice, "same key, other author", 30, {}, "key-1"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->id, first->id);
+  post(bob, "plain");
+  post(bob, "plain");
+  EXPECT_EQ(store().counts(bob).uweets, 3);
+}
+
+TEST_F(StoreTest, UweetInsideARolledBackTransactionLeavesNoTrace) {
+  const int64_t bob = user("bob"), alice = user("alice");
+  ASSERT_TRUE(store().begin().ok());
+  auto r = store().insert_uweet(NewUweet{bob, "vanishing words", 1, {alice}, "k"});
+  ASSERT_TRUE(r.ok());
+  store().rollback();
+  EXPECT_FALSE(store().uweet(r->id).has_value());
+  EXPECT_TRUE(store().mentions(r->id).empty());
+  EXPECT_TRUE(store().search("vanishing", std::nullopt, 10).items.empty());
+  // The key is free again, and committed transactions keep their rows.
+  ASSERT_TRUE(store().begin().ok());
+  ASSERT_TRUE(store().savepoint("one").ok());
+  post(bob, "kept words");
+  ASSERT_TRUE(store().release("one").ok());
+  ASSERT_TRUE(store().savepoint("two").ok());
+  post(bob, "undone words");
+  store().rollback_to("two");
+  ASSERT_TRUE(store().release("two").ok());
+  auto again = store().insert_uweet(NewUweet{bob, "vanishing words", 2, {}, "k"});
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(store().commit().ok());
+  EXPECT_EQ(store().counts(bob).uweets, 2);
+  EXPECT_EQ(store().search("words", std::nullopt, 10).items.size(), 2u);
+  EXPECT_FALSE(store().savepoint("bad name").ok());
+}
+
+}  // namespace
+}  // namespace uw::test
