@@ -13,8 +13,11 @@ extern const std::string_view kAppJs = R"JS('use strict';
 
   // The server's rule (core/rules.hpp): CRLF -> LF, surrounding white space
   // trimmed, then code points counted (not UTF-16 units).
+  // White space is Unicode's White_Space property, as in core/rules.cpp.
+  var WS = '[\\t-\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]';
+  var TRIM = new RegExp('^' + WS + '+|' + WS + '+$', 'g');
   function normalize(s) {
-    return s.replace(/\r\n/g, '\n').replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '');
+    return s.replace(/\r\n/g, '\n').replace(TRIM, '');
   }
   function codePoints(s) { return Array.from(normalize(s)).length; }
 

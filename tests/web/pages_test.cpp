@@ -1,0 +1,388 @@
+// Integration tests of the HTML UI (web/pages.cpp) against the real uwitter-web
+// process: a libcurl client with a cookie jar plays the browser.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+
+#ifdef UWITTER_WEB_BIN
+
+namespace uw::test {
+namespace {
+
+// One uwitter-web on 127.0.0.1:<free port> with a fresh --data directory.
+class WebServer {
+ public:
+  WebServer() {
+    bool started = proc_.start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir_.path()}, dir_.file("stderr.log"));
+    EXPECT_TRUE(started);
+    EXPECT_TRUE(proc_.wait_listening()) << proc_.stderr_text();
+    port_ = proc_.port("http");
+    base_ = "http://127.0.0.1:" + std::to_string(port_);
+  }
+  ~WebServer() { proc_.terminate(); }
+  const std::string& base() const { return base_; }
+  uint16_t port() const { return port_; }
+
+ private:
+  TempDir dir_;
+  ChildProcess proc_;
+  uint16_t port_ = 0;
+  std::string base_;
+};
+
+// The text of the <p class="error"> message on a page ("" if none).
+std::string error_message(const std::string& html) {
+  std::smatch m;
+  static const std::regex re(R"re(<p class="error" role="alert">([^<]*)</p>)re");
+  return std::regex_search(html, m, re) ? m[1].str() : "";
+}
+
+// A number shown as "<b>N</b> word" on a profile page (-1 if absent).
+long count_on_profile(const std::string& html, const std::string& word) {
+  std::smatch m;
+  std::regex re("<b>([0-9]+)</b> " + word + "<");
+  return std::regex_search(html, m, re) ? std::stol(m[1].str()) : -1;
+}
+
+// A browser: a cookie jar, the site's Origin on every POST, forms read from pages.
+class Browser {
+ public:
+  explicit Browser(const std::string& base) : base_(base), http_(base) {}
+  HttpResponse get(const std::string& path) { return http_.get(path); }
+  // GETs `page`, takes its csrf field, POSTs `fields` (+ csrf) to `action`.
+  HttpResponse submit(const std::string& page, const std::string& action,
+                      std::vector<std::pair<std::string, std::string>> fields) {
+    auto form = http_.get(page);
+    EXPECT_EQ(form.status, 200) << page;
+    std::string token = html_input_value(form.body, "csrf");
+    EXPECT_FALSE(token.empty()) << "no csrf field on " << page;
+    fields.emplace_back("csrf", token);
+    return http_.post_form(action, fields, {"Origin: " + base_});
+  }
+  HttpResponse post_raw(const std::string& action, const std::string& body, std::vector<std::string> headers = {}) {
+    headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    return http_.request("POST", action, body, headers);
+  }
+  std::string csrf_from(const std::string& page) { return html_input_value(http_.get(page).body, "csrf"); }
+  HttpResponse register_user(const std::string& name, const std::string& password = "correct horse") {
+    return submit("/accounts/register", "/accounts/register", {{"username", name}, {"password", password}});
+  }
+  HttpResponse login(const std::string& name, const std::string& password) {
+    return submit("/accounts/login", "/accounts/login", {{"username", name}, {"password", password}});
+  }
+  HttpResponse post(const std::string& text) { return submit("/", "/post", {{"text", text}}); }
+  HttpClient& http() { return http_; }
+  const std::string& base() const { return base_; }
+
+ private:
+  std::string base_;
+  HttpClient http_;
+};
+
+class Pages : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new WebServer(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static const std::string& base() { return server_->base(); }
+  // A registered, logged-in browser.
+  std::unique_ptr<Browser> user(const std::string& name) {
+    auto b = std::make_unique<Browser>(base());
+    auto r = b->register_user(name);
+    EXPECT_EQ(r.status, 303) << name << ": " << error_message(r.body);
+    EXPECT_EQ(r.header("location"), "/");
+    return b;
+  }
+  static WebServer* server_;
+};
+WebServer* Pages::server_ = nullptr;
+
+TEST_F(Pages, FullJourneyFromSignUpToLogOut) {
+  auto alice = user("alice");
+  Browser bob(base());
+
+  // Register via the form: 303 to /, session cookie set with the right flags.
+  auto form = bob.get("/accounts/register");
+  ASSERT_EQ(form.status, 200);
+  EXPECT_NE(form.body.find("<title>Sign up · Uwitter</title>"), std::string::npos);
+  auto reg = bob.register_user("bob");
+  ASSERT_EQ(reg.status, 303) << reg.body;
+  std::string set_cookie;
+  for (auto [it, end] = reg.headers.equal_range("set-cookie"); it != end; ++it) {
+    if (it->second.rfind("uw_session=", 0) == 0) set_cookie = it->second;
+  }
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("SameSite=Lax"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("Path=/"), std::string::npos) << set_cookie;
+
+  // Log out, then log in again through the login form.
+  ASSERT_EQ(bob.submit("/", "/accounts/logout", {}).status, 303);
+  EXPECT_NE(bob.get("/").body.find("Create an account"), std::string::npos) << "logged out home";
+  auto login = bob.login("bob", "correct horse");
+  ASSERT_EQ(login.status, 303) << error_message(login.body);
+  auto home = bob.get("/");
+  EXPECT_NE(home.body.find("id=\"uweet-text\""), std::string::npos) << "post form for a logged-in user";
+  EXPECT_NE(home.body.find("data-ticket-url=\"/api/v1/notifications/ticket\""), std::string::npos);
+
+  // Alice posts; Bob follows her and sees it on his home timeline.
+  auto posted = alice->post("hello from alice, @bob");
+  ASSERT_EQ(posted.status, 303) << error_message(posted.body);
+  EXPECT_EQ(posted.header("location"), "/");
+  EXPECT_EQ(bob.get("/").body.find("hello from alice"), std::string::npos) << "not followed yet";
+  auto follow = bob.submit("/u/alice", "/follow/alice", {});
+  ASSERT_EQ(follow.status, 303);
+  EXPECT_EQ(follow.header("location"), "/u/alice");
+  home = bob.get("/");
+  EXPECT_NE(home.body.find("hello from alice, <a class=\"mention\" href=\"/u/bob\">@bob</a>"), std::string::npos);
+
+  // Profile counts and the follow button state.
+  auto prof = bob.get("/u/alice");
+  ASSERT_EQ(prof.status, 200);
+  EXPECT_EQ(count_on_profile(prof.body, "uweet"), 1);
+  EXPECT_EQ(count_on_profile(prof.body, "follower"), 1);
+  EXPECT_EQ(count_on_profile(prof.body, "following"), 0);
+  EXPECT_NE(prof.body.find("action=\"/unfollow/alice\""), std::string::npos);
+  EXPECT_EQ(count_on_profile(bob.get("/u/bob").body, "following"), 1);
+
+  // Follower and following lists.
+  auto followers = bob.get("/u/alice/followers");
+  ASSERT_EQ(followers.status, 200);
+  EXPECT_NE(followers.body.find("href=\"/u/bob\">@bob</a></li>"), std::string::npos);
+  auto following = bob.get("/u/bob/following");
+  ASSERT_EQ(following.status, 200);
+  EXPECT_NE(following.body.find("href=\"/u/alice\">@alice</a></li>"), std::string::npos);
+
+  // Search.
+  auto found = bob.get("/search?q=hello");
+  ASSERT_EQ(found.status, 200);
+  EXPECT_NE(found.body.find("hello from alice"), std::string::npos);
+  EXPECT_EQ(bob.get("/search?q=zebra").body.find("hello from alice"), std::string::npos);
+
+  // Unfollow: counts go back, the uweet leaves Bob's home timeline.
+  ASSERT_EQ(bob.submit("/u/alice", "/unfollow/alice", {}).status, 303);
+  EXPECT_EQ(count_on_profile(bob.get("/u/alice").body, "followers"), 0);
+  EXPECT_EQ(bob.get("/").body.find("hello from alice"), std::string::npos);
+
+  // Log out: the old session cookie no longer works.
+  std::string old = bob.http().cookie("uw_session");
+  ASSERT_FALSE(old.empty());
+  ASSERT_EQ(bob.submit("/", "/accounts/logout", {}).status, 303);
+  HttpClient replay(base());
+  auto anon = replay.get("/", {"Cookie: uw_session=" + old});
+  EXPECT_EQ(anon.status, 200);
+  EXPECT_NE(anon.body.find("Create an account"), std::string::npos);
+}
+
+TEST_F(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
+  auto carol = user("carol");
+  carol->get("/");
+  auto r = carol->post_raw("/post", "text=sneaky", {"Origin: " + base()});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("Form expired"), std::string::npos);
+  EXPECT_EQ(count_on_profile(carol->get("/u/carol").body, "uweets"), 0);
+}
+
+TEST_F(Pages, ForgedCsrfIsForbidden) {
+  auto dave = user("dave");
+  Browser other(base());
+  std::string foreign = other.csrf_from("/accounts/login");  // valid, but for another browser's cookie
+  ASSERT_FALSE(foreign.empty());
+  const std::string forged[] = {foreign, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", dave->http().cookie("uw_csrf")};
+  for (const auto& token : forged) {
+    auto r = dave->http().post_form("/post", {{"text", "forged"}, {"csrf", token}}, {"Origin: " + base()});
+    EXPECT_EQ(r.status, 403) << token;
+  }
+  EXPECT_EQ(count_on_profile(dave->get("/u/dave").body, "uweets"), 0);
+}
+
+TEST_F(Pages, WrongOrMissingOriginIsForbidden) {
+  auto erin = user("erin");
+  std::string token = erin->csrf_from("/");
+  auto send = [&](std::vector<std::string> headers) {
+    return erin->http().post_form("/post", {{"text", "cross-site"}, {"csrf", token}}, headers);
+  };
+  EXPECT_EQ(send({"Origin: http://evil.example"}).status, 403);
+  EXPECT_EQ(send({"Origin: null"}).status, 403);
+  EXPECT_EQ(send({"Referer: http://evil.example/page"}).status, 403);
+  EXPECT_EQ(send({}).status, 403) << "neither Origin nor Referer";
+  EXPECT_EQ(count_on_profile(erin->get("/u/erin").body, "uweets"), 0);
+  // Referer alone from our own site is enough.
+  EXPECT_EQ(send({"Referer: " + base() + "/"}).status, 303);
+  EXPECT_EQ(count_on_profile(erin->get("/u/erin").body, "uweet"), 1);
+}
+
+TEST_F(Pages, UweetLengthIsCheckedInCodePoints) {
+  auto frank = user("frank");
+  std::string too_long(142, 'x');
+  auto r = frank->post(too_long);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_FALSE(error_message(r.body).empty());
+  EXPECT_NE(r.body.find(">" + too_long + "</textarea>"), std::string::npos) << "text kept in the form";
+  EXPECT_EQ(count_on_profile(frank->get("/u/frank").body, "uweets"), 0);
+  std::string emoji;
+  for (int i = 0; i < 141; ++i) emoji += "\xF0\x9F\x98\x80";  // 141 code points, 564 bytes
+  EXPECT_EQ(frank->post(emoji).status, 303);
+  EXPECT_EQ(frank->post("   ").status, 422) << "blank";
+  EXPECT_EQ(count_on_profile(frank->get("/u/frank").body, "uweet"), 1);
+}
+
+TEST_F(Pages, InvalidUtf8InFormsIsRejected) {
+  auto gina = user("gina");
+  std::string token = gina->csrf_from("/");
+  auto r = gina->post_raw("/post", "text=%FF%FEbad&csrf=" + token, {"Origin: " + base()});
+  EXPECT_TRUE(r.status == 400 || r.status == 422) << r.status;
+  EXPECT_EQ(count_on_profile(gina->get("/u/gina").body, "uweets"), 0);
+
+  Browser anon(base());
+  std::string t2 = anon.csrf_from("/accounts/register");
+  auto reg = anon.post_raw("/accounts/register", "username=%C3%28x&password=longenough&csrf=" + t2, {"Origin: " + base()});
+  EXPECT_TRUE(reg.status == 400 || reg.status == 422) << reg.status;
+  EXPECT_EQ(reg.body.find("\xC3\x28"), std::string::npos) << "invalid bytes never echoed";
+}
+
+TEST_F(Pages, MarkupInUweetsIsShownEscaped) {
+  auto hank = user("hank");
+  ASSERT_EQ(hank->post("<script>alert('x')</script> & <b>bold</b>").status, 303);
+  for (const std::string path : {"/", "/u/hank", "/search?q=alert"}) {
+    auto page = hank->get(path);
+    EXPECT_EQ(page.body.find("<script>alert"), std::string::npos) << path;
+    EXPECT_NE(page.body.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"),
+              std::string::npos) << path;
+  }
+}
+
+TEST_F(Pages, MarkupAsUsernameIsRejectedAndEchoedEscaped) {
+  Browser b(base());
+  auto r = b.register_user("<script>x</script>");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_FALSE(error_message(r.body).empty());
+  EXPECT_EQ(r.body.find("<script>x"), std::string::npos);
+  EXPECT_NE(r.body.find("value=\"&lt;script&gt;x&lt;/script&gt;\""), std::string::npos);
+  EXPECT_EQ(b.get("/u/%3Cscript%3Ex%3C%2Fscript%3E").status, 404);
+}
+
+TEST_F(Pages, SqlMetacharactersAreJustText) {
+  auto ivan = user("ivan");
+  const std::string sql = "'; DROP TABLE users; -- \" OR 1=1";
+  ASSERT_EQ(ivan->post(sql).status, 303);
+  EXPECT_NE(ivan->get("/u/ivan").body.find("&#39;; DROP TABLE users; -- &quot; OR 1=1"), std::string::npos);
+  EXPECT_EQ(ivan->get("/search?q=%27%20OR%201%3D1%20--").status, 200);
+  EXPECT_EQ(ivan->get("/search?q=%22%2A%20NEAR%28").status, 200) << "FTS syntax is not interpreted";
+  Browser b(base());
+  EXPECT_EQ(b.login("ivan' --", "whatever1").status, 401);
+  EXPECT_EQ(b.register_user("x' OR '1'='1").status, 422);
+  EXPECT_EQ(b.get("/u/ivan").status, 200) << "users table still there";
+}
+
+TEST_F(Pages, DuplicateUsernameIs409AndKeepsInput) {
+  user("judy");
+  Browser b(base());
+  auto r = b.register_user("JUDY");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_NE(error_message(r.body).find("taken"), std::string::npos);
+  EXPECT_NE(r.body.find("value=\"JUDY\""), std::string::npos);
+  EXPECT_EQ(r.body.find("correct horse"), std::string::npos) << "password never echoed";
+}
+
+TEST_F(Pages, WrongPasswordSaysTheSameAsUnknownUser) {
+  user("kate");
+  Browser b(base());
+  auto wrong = b.login("kate", "not the password");
+  auto unknown = b.login("nobody_here", "not the password");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_FALSE(error_message(wrong.body).empty());
+  EXPECT_EQ(error_message(wrong.body), error_message(unknown.body));
+  EXPECT_EQ(wrong.body.find("not the password"), std::string::npos);
+  EXPECT_NE(wrong.body.find("value=\"kate\""), std::string::npos);
+  EXPECT_TRUE(b.http().cookie("uw_session").empty());
+}
+
+TEST_F(Pages, InvalidSessionCookieMeansLoggedOut) {
+  HttpClient c(base());
+  auto r = c.get("/", {"Cookie: uw_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("Create an account"), std::string::npos);
+  bool cleared = false;
+  for (auto [it, end] = r.headers.equal_range("set-cookie"); it != end; ++it) {
+    if (it->second.rfind("uw_session=;", 0) == 0 && it->second.find("Max-Age=0") != std::string::npos) cleared = true;
+  }
+  EXPECT_TRUE(cleared);
+  // A POST with it is sent to log in, not executed.
+  Browser b(base());
+  std::string token = b.csrf_from("/");
+  auto p = b.http().post_form("/post", {{"text", "ghost"}, {"csrf", token}},
+                              {"Origin: " + base(), "Cookie: uw_session=garbage"});
+  EXPECT_EQ(p.status, 303);
+  EXPECT_EQ(p.header("location").rfind("/accounts/login", 0), 0u);
+}
+
+TEST_F(Pages, UnknownPathsAndUsersGetHelpful404Pages) {
+  Browser b(base());
+  struct Case {
+    std::string path, text;
+  };
+  const Case cases[] = {
+      {"/u/nobody", "No such user"},
+      {"/u/nobody/followers", "No such user"},
+      {"/no/such/page", "Page not found"},
+      {"/u/", "Page not found"},
+      {"/static/nope.js", "Page not found"},
+  };
+  for (const auto& c : cases) {
+    auto r = b.get(c.path);
+    EXPECT_EQ(r.status, 404) << c.path;
+    EXPECT_NE(r.body.find(c.text), std::string::npos) << c.path;
+    EXPECT_NE(r.header("content-type").find("text/html"), std::string::npos) << c.path;
+  }
+  EXPECT_EQ(b.get("/?before=abc").status, 400);
+  EXPECT_EQ(b.http().request("DELETE", "/").status, 405);
+}
+
+TEST_F(Pages, StaticAssetsHaveEtagsAndCaching) {
+  HttpClient c(base());
+  for (const std::string path : {"/static/app.css", "/static/app.js"}) {
+    auto r = c.get(path);
+    ASSERT_EQ(r.status, 200) << path;
+    std::string etag = r.header("etag");
+    EXPECT_FALSE(etag.empty());
+    EXPECT_NE(r.header("cache-control").find("max-age"), std::string::npos);
+    EXPECT_EQ(c.get(path, {"If-None-Match: " + etag}).status, 304) << path;
+  }
+  auto home = c.get("/");
+  EXPECT_EQ(home.body.find("<script>"), std::string::npos) << "no inline script";
+  EXPECT_EQ(home.body.find("style=\""), std::string::npos) << "no inline style";
+  EXPECT_EQ(home.body.find(" onclick="), std::string::npos);
+}
+
+TEST(PagesThrottle, RepeatedBadLoginsGet429WithRetryAfter) {
+  WebServer server;
+  Browser victim(server.base());
+  ASSERT_EQ(victim.register_user("lucy", "right password").status, 303);
+  Browser attacker(server.base());
+  HttpResponse r;
+  int attempts = 0;
+  for (; attempts < 30; ++attempts) {
+    r = attacker.login("lucy", "wrong password " + std::to_string(attempts));
+    if (r.status != 401) break;
+  }
+  ASSERT_EQ(r.status, 429) << "after " << attempts << " attempts";
+  EXPECT_GE(attempts, 1);
+  long retry = std::stol(r.header("retry-after").empty() ? "0" : r.header("retry-after"));
+  EXPECT_GT(retry, 0);
+  EXPECT_NE(error_message(r.body).find("Too many"), std::string::npos);
+  // Even the right password is refused while throttled.
+  EXPECT_EQ(attacker.login("lucy", "right password").status, 429);
+}
+
+}  // namespace
+}  // namespace uw::test
+
+#endif  // UWITTER_WEB_BIN
