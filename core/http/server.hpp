@@ -57,6 +57,9 @@ struct Response {
 };
 
 class Server;
+namespace detail {
+class Engine;  // the implementation behind Server (core/http/engine.hpp)
+}
 
 // Completes one request. Call send() exactly once, or start_stream() once and then
 // write with Server::stream_write. Copyable; all copies refer to the same request.
@@ -72,6 +75,7 @@ class Responder {
 
  private:
   friend class Server;
+  friend class detail::Engine;
   struct Shared;
   std::weak_ptr<Shared> shared_;
   uint64_t conn_id_ = 0;

@@ -1,0 +1,298 @@
+#include "core/http/request_parser.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+namespace uw::http {
+namespace {
+
+RequestParser* self(http_parser* p) { return static_cast<RequestParser*>(p->data); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+// RFC 9110 token characters: header names may contain nothing else.
+bool is_tchar(char c) {
+  if (std::isalnum(static_cast<unsigned char>(c))) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string trim(std::string s) {
+  auto ws = [](char c) { return c == ' ' || c == '\t'; };
+  size_t b = 0, e = s.size();
+  while (b < e && ws(s[b])) ++b;
+  while (e > b && ws(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+}  // namespace
+
+RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+}
+
+void RequestParser::fail(int status, std::string message) {
+  if (state_ == State::Error) return;
+  state_ = State::Error;
+  error_status_ = status;
+  error_message_ = std::move(message);
+}
+
+void RequestParser::fail_from_parser() {
+  auto err = HTTP_PARSER_ERRNO(&parser_);
+  switch (err) {
+    case HPE_HEADER_OVERFLOW:
+      fail(431, "The request headers are too large.");
+      break;
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+      fail(400, "The request has a conflicting or repeated Content-Length.");
+      break;
+    case HPE_INVALID_CONTENT_LENGTH:
+      fail(400, "The request has an invalid Content-Length.");
+      break;
+    case HPE_INVALID_CHUNK_SIZE:
+      fail(400, "The request has an invalid chunk size.");
+      break;
+    case HPE_INVALID_TRANSFER_ENCODING:
+      fail(501, "Only the chunked transfer coding is supported.");
+      break;
+    case HPE_INVALID_METHOD:
+      fail(400, "The request method is not valid.");
+      break;
+    case HPE_INVALID_VERSION:
+      fail(400, "The HTTP version is not valid.");
+      break;
+    default:
+      fail(400, std::string("The request is malformed: ") + http_errno_description(err) + ".");
+      break;
+  }
+}
+
+size_t RequestParser::feed(const char* data, size_t len) {
+  size_t total = 0;
+  while (total < len && state_ == State::NeedMore) {
+    size_t chunk = len - total;
+    if (!headers_done_) {
+      // Header bytes are fed no further than the limit, so an endless header
+      // section is rejected as soon as it passes max_header_bytes.
+      size_t allowance = limits_.max_header_bytes > header_bytes_ ? limits_.max_header_bytes - header_bytes_ : 0;
+      if (allowance == 0) {
+        fail(431, "The request headers are too large.");
+        break;
+      }
+      chunk = std::min(chunk, allowance);
+    }
+    if (!headers_done_ && !scan_header_lines(data + total, chunk)) {
+      fail(400, "The request has a folded (obs-fold) header line.");
+      break;
+    }
+    bool was_done = headers_done_;
+    size_t n = http_parser_execute(&parser_, &settings(), data + total, chunk);
+    if (!was_done) header_bytes_ += n;
+    total += n;
+    if (state_ != State::NeedMore) break;  // Ready (paused) or failed in a callback
+    auto err = HTTP_PARSER_ERRNO(&parser_);
+    if (err != HPE_OK) {
+      fail_from_parser();
+      break;
+    }
+    if (n < chunk) {  // stopped without error or completion: should not happen
+      fail(400, "The request is malformed.");
+      break;
+    }
+  }
+  return total;
+}
+
+// http_parser accepts obs-fold (a header line continued on a line starting with
+// SP or HT); RFC 9112 lets a server reject it, and we do, since proxies disagree
+// on its meaning. Tracks line starts up to the blank line ending the headers.
+bool RequestParser::scan_header_lines(const char* data, size_t len) {
+  for (size_t i = 0; i < len && !scan_done_; ++i) {
+    char c = data[i];
+    if (c == '\n') {
+      if (line_len_ == 0 && lines_ > 0) scan_done_ = true;  // blank line: headers end
+      if (line_len_ > 0) ++lines_;
+      line_len_ = 0;
+    } else if (c != '\r') {
+      if (line_len_ == 0 && lines_ > 0 && (c == ' ' || c == '\t')) return false;
+      ++line_len_;
+    }
+  }
+  return true;
+}
+
+bool RequestParser::take_expect_continue() {
+  bool v = expect_continue_;
+  expect_continue_ = false;
+  return v;
+}
+
+Request RequestParser::take_request() {
+  Request out = std::move(req_);
+  reset_request();
+  state_ = State::NeedMore;
+  http_parser_pause(&parser_, 0);
+  return out;
+}
+
+void RequestParser::reset_request() {
+  req_ = Request{};
+  headers_done_ = false;
+  last_was_value_ = false;
+  expect_continue_ = false;
+  header_bytes_ = 0;
+  line_len_ = 0;
+  lines_ = 0;
+  scan_done_ = false;
+}
+
+int RequestParser::on_message_begin(http_parser* p) {
+  (void)p;
+  return 0;
+}
+
+int RequestParser::on_url(http_parser* p, const char* at, size_t len) {
+  self(p)->req_.target.append(at, len);
+  return 0;
+}
+
+int RequestParser::on_header_field(http_parser* p, const char* at, size_t len) {
+  auto* s = self(p);
+  if (s->headers_done_) return 0;  // trailers are read and dropped
+  if (s->last_was_value_ || s->req_.headers.empty()) {
+    s->req_.headers.emplace_back();
+    s->last_was_value_ = false;
+  }
+  auto& name = s->req_.headers.back().first;
+  for (size_t i = 0; i < len; ++i) name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(at[i]))));
+  return 0;
+}
+
+int RequestParser::on_header_value(http_parser* p, const char* at, size_t len) {
+  auto* s = self(p);
+  if (s->headers_done_) return 0;
+  if (s->req_.headers.empty()) return 0;  // cannot happen: a value follows a field
+  s->last_was_value_ = true;
+  s->req_.headers.back().second.append(at, len);
+  return 0;
+}
+
+// Request-smuggling rules on top of http_parser's own (which already rejects
+// Content-Length together with chunked, and repeated Content-Length).
+int RequestParser::check_headers() {
+  int content_lengths = 0, transfer_encodings = 0;
+  const std::string* te = nullptr;
+  for (auto& [name, value] : req_.headers) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
+      fail(400, "The request has an invalid header name.");
+      return -1;
+    }
+    value = trim(std::move(value));
+    if (name == "content-length") ++content_lengths;
+    if (name == "transfer-encoding") {
+      ++transfer_encodings;
+      te = &value;
+    }
+    if (name == "expect" && iequals(value, "100-continue")) expect_continue_ = true;
+  }
+  if (content_lengths > 1) {
+    fail(400, "The request has a conflicting or repeated Content-Length.");
+    return -1;
+  }
+  if (transfer_encodings > 0 && content_lengths > 0) {
+    fail(400, "The request has both Content-Length and Transfer-Encoding.");
+    return -1;
+  }
+  if (transfer_encodings > 1 || (te && !iequals(*te, "chunked"))) {
+    fail(501, "Only the chunked transfer coding is supported.");
+    return -1;
+  }
+  if (parser_.method == HTTP_CONNECT) {
+    fail(501, "The CONNECT method is not supported.");
+    return -1;
+  }
+  if ((parser_.flags & F_CONTENTLENGTH) && parser_.content_length > limits_.max_body_bytes) {
+    fail(413, "The request body is too large.");
+    return -1;
+  }
+  return 0;
+}
+
+int RequestParser::on_headers_complete(http_parser* p) {
+  auto* s = self(p);
+  auto& r = s->req_;
+  r.method = http_method_str(static_cast<http_method>(p->method));
+  auto q = r.target.find('?');
+  r.path = r.target.substr(0, q);
+  if (q != std::string::npos) r.query = r.target.substr(q + 1);
+  s->headers_done_ = true;
+  if (s->check_headers() != 0) return -1;
+  if (p->http_major != 1 || p->http_minor > 1) {
+    s->fail(400, "Only HTTP versions 1.0 and 1.1 are supported.");
+    return -1;
+  }
+  if (s->expect_continue_ && p->http_minor == 0) s->expect_continue_ = false;
+  return 0;
+}
+
+int RequestParser::on_chunk_header(http_parser* p) {
+  auto* s = self(p);
+  // content_length holds this chunk's size: refuse before reading it.
+  if (p->content_length > s->limits_.max_body_bytes - std::min(s->limits_.max_body_bytes, s->req_.body.size())) {
+    s->fail(413, "The request body is too large.");
+    return -1;
+  }
+  return 0;
+}
+
+int RequestParser::on_body(http_parser* p, const char* at, size_t len) {
+  auto* s = self(p);
+  if (s->req_.body.size() + len > s->limits_.max_body_bytes) {
+    s->fail(413, "The request body is too large.");
+    return -1;
+  }
+  s->req_.body.append(at, len);
+  return 0;
+}
+
+int RequestParser::on_message_complete(http_parser* p) {
+  auto* s = self(p);
+  // Upgrade requests are answered as plain requests, then the connection closes:
+  // the bytes after them are not HTTP.
+  s->req_.keep_alive = http_should_keep_alive(p) != 0 && !p->upgrade;
+  s->state_ = State::Ready;
+  http_parser_pause(p, 1);
+  return 0;
+}
+
+const http_parser_settings& RequestParser::settings() {
+  static const http_parser_settings s = [] {
+    http_parser_settings st{};
+    st.on_message_begin = &RequestParser::on_message_begin;
+    st.on_url = &RequestParser::on_url;
+    st.on_header_field = &RequestParser::on_header_field;
+    st.on_header_value = &RequestParser::on_header_value;
+    st.on_headers_complete = &RequestParser::on_headers_complete;
+    st.on_body = &RequestParser::on_body;
+    st.on_message_complete = &RequestParser::on_message_complete;
+    st.on_chunk_header = &RequestParser::on_chunk_header;
+    return st;
+  }();
+  return s;
+}
+
+}  // namespace uw::http
