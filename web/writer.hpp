@@ -1,0 +1,91 @@
+#pragma once
+// uw::web::Writer — the single writer thread. It owns the only writable Store
+// and commits in batches (group commit): it takes every queued job, opens one
+// BEGIN IMMEDIATE transaction, runs each job inside its own SAVEPOINT (a job that
+// fails rolls back only itself), COMMITs, and then posts one message to the loop
+// that runs every job's completion there. So a completion (and hence the HTTP
+// response and the UDP event) happens only after the COMMIT that contains it.
+//
+// Threading: submit()/call() and stop() on the loop thread; Job::run on the
+// writer thread; Job::done on the loop thread (through the LoopMailbox).
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/store.hpp"
+#include "web/mailbox.hpp"
+
+namespace uw::metrics { class Histogram; class Registry; }
+
+namespace uw::web {
+
+class Writer {
+ public:
+  struct Job {
+    // Writer thread, inside a savepoint. Returns false to roll this job back.
+    std::function<bool(Store&)> run;
+    // Loop thread, after the batch ended. committed is false when the job was
+    // rolled back or the batch's COMMIT failed.
+    std::function<void(bool committed)> done;
+  };
+
+  // Takes ownership of the writable store; starts the thread. mailbox must
+  // outlive the writer. metrics may be null.
+  Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Registry* metrics,
+         size_t max_batch = 1024);
+  ~Writer();  // stop()s if still running
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Loop thread. Queues a job (after stop(), the job fails at once via done(false)
+  // posted to the mailbox).
+  void submit(Job job);
+
+  // Typed convenience: fn runs on the writer thread inside a savepoint; a
+  // failing Result rolls the job back. done gets fn's result after the commit,
+  // or a 500 error when the commit itself failed.
+  template <class T, class Fn>
+  void call(Fn fn, std::function<void(Result<T>)> done) {
+    auto slot = std::make_shared<std::optional<Result<T>>>();
+    submit(Job{[slot, fn = std::move(fn)](Store& s) mutable {
+                 slot->emplace(fn(s));
+                 return (*slot)->ok();
+               },
+               [slot, done = std::move(done)](bool committed) {
+                 if (slot->has_value() && (!committed ? !(*slot)->ok() : true)) {
+                   done(std::move(**slot));
+                 } else {
+                   done(Error{500, "write_failed", "The database could not save this; please try again."});
+                 }
+               }});
+  }
+
+  // Loop thread. Lets the queued jobs finish (their completions are posted to the
+  // mailbox), then joins the thread. Blocks for at most one batch.
+  void stop();
+
+  // Batches committed so far (any thread; for tests).
+  uint64_t batches() const;
+
+ private:
+  void thread_main();
+  std::unique_ptr<Store> store_;
+  LoopMailbox& mailbox_;
+  metrics::Histogram* batch_sizes_ = nullptr;
+  size_t max_batch_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Job> queue_;  // guarded by mu_
+  bool stopping_ = false;   // guarded by mu_
+  uint64_t batches_ = 0;    // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace uw::web
