@@ -96,6 +96,7 @@ std::optional<HostPort> parse_host_port(const std::string& s) {
     auto close = s.find(']');
     if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') return std::nullopt;
     hp.host = s.substr(1, close - 1);
+    if (hp.host.empty()) return std::nullopt;
     port = s.substr(close + 2);
   } else {
     auto colon = s.rfind(':');
@@ -117,8 +118,9 @@ std::optional<uint64_t> parse_size(const std::string& s) {
   size_t i = 0;
   uint64_t v = 0;
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-    if (v > (UINT64_MAX - 9) / 10) return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+    auto d = static_cast<uint64_t>(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+    v = v * 10 + d;
     ++i;
   }
   if (i == 0) return std::nullopt;

@@ -47,6 +47,10 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 
 class Registry {
  public:
+  Registry();
+  ~Registry();  // out of line: Family is complete only in metrics.cpp
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
   // Returns the metric for (name, labels), creating it on first use. References
   // stay valid for the registry's lifetime. help is taken from the first call.
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
