@@ -47,6 +47,7 @@ RequestParser::RequestParser(const Limits& limits) : limits_(limits) {
 void RequestParser::fail(int status, std::string message) {
   if (state_ == State::Error) return;
   state_ = State::Error;
+  expect_continue_ = false;  // a rejected request gets its error, not "100 Continue"
   error_status_ = status;
   error_message_ = std::move(message);
 }
