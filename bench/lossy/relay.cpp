@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "bench/lossy/truth.hpp"
+#include "sign/envelope.hpp"
 
 namespace uw::lossy {
 
@@ -102,6 +103,21 @@ void Relay::handle_datagram(uint8_t* bytes, size_t len) {
     rec.length = static_cast<uint32_t>(len);
     rec.hash = fnv1a64({bytes, len});
     rec.decision = d;
+    // A header peek only (no verification): session and sequence let the
+    // runner line the truth up with the notifier's per-sender accounting.
+    const sign::DatagramView view({bytes, len});
+    if (view.well_formed()) {
+      rec.session = view.header().session_id;
+      rec.seq = view.header().seq;
+      rec.events.clear();
+      (void)view.for_each_event([&](const sign::EventView& ev) {
+        if (!rec.events.empty()) rec.events += ',';
+        if (auto* p = std::get_if<sign::PostView>(&ev)) rec.events += fmt::format("p{}", p->uweet_id);
+        else if (auto* m = std::get_if<sign::MentionView>(&ev)) rec.events += fmt::format("m{}:{}", m->uweet_id, m->mentioned_id);
+        else if (auto* f = std::get_if<sign::FollowView>(&ev)) rec.events += fmt::format("f{}:{}", f->follower_id, f->followee_id);
+      });
+      if (rec.events.empty()) rec.events = "-";
+    }
     std::string line = format_truth(rec);
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), truth_);

@@ -19,9 +19,9 @@ uint64_t fnv1a64(std::span<const uint8_t> bytes) {
 }
 
 std::string format_truth(const TruthRecord& r) {
-  return fmt::format("{} {} {:016x} {} {} {} {}", r.index, r.length, r.hash, r.decision.actions(),
+  return fmt::format("{} {} {:016x} {} {} {} {} {}", r.index, r.length, r.hash, r.decision.actions(),
                      r.decision.delay_us, r.session ? fmt::format("{:x}", *r.session) : "-",
-                     r.seq ? fmt::format("{}", *r.seq) : "-");
+                     r.seq ? fmt::format("{}", *r.seq) : "-", r.events.empty() ? "-" : r.events);
 }
 
 namespace {
@@ -64,9 +64,10 @@ bool parse_actions(const std::string& s, Decision* d) {
 std::optional<TruthRecord> parse_truth(const std::string& line) {
   if (line.empty() || line[0] == '#') return std::nullopt;
   std::istringstream in(line);
-  std::string f[7], extra;
-  for (auto& x : f)
-    if (!(in >> x)) return std::nullopt;
+  std::string f[8], extra;
+  for (int i = 0; i < 7; ++i)
+    if (!(in >> f[i])) return std::nullopt;
+  if (!(in >> f[7])) f[7] = "-";
   if (in >> extra) return std::nullopt;
   TruthRecord r;
   if (!parse_num(f[0], &r.index) || !parse_num(f[1], &r.length) || f[2].size() != 16 ||
@@ -83,6 +84,7 @@ std::optional<TruthRecord> parse_truth(const std::string& line) {
     if (!parse_num(f[6], &v)) return std::nullopt;
     r.seq = v;
   }
+  r.events = f[7];
   return r;
 }
 

@@ -3,7 +3,7 @@
 // the relay did to it. Written by uwitter-lossy (--truth FILE), read back by
 // uwitter-bench and the tests. Format (space-separated, '#' starts a comment):
 //
-//   <index> <length> <hash> <actions> <delay_us> <session> <seq>
+//   <index> <length> <hash> <actions> <delay_us> <session> <seq> <events>
 //
 //   index     arrival order at the relay, from 0
 //   length    bytes
@@ -13,6 +13,9 @@
 //   delay_us  hold before sending (delay + jitter + reorder delay)
 //   session   envelope sender session id (hex) or "-" if the header was not parsed
 //   seq       envelope sequence number or "-"
+//   events    what the datagram carries, comma list of p<uweet> (post),
+//             m<uweet>:<mentioned user> (mention), f<follower>:<followee>
+//             (follow); "-" if none or not parsed. Optional when reading.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -34,6 +37,7 @@ struct TruthRecord {
   Decision decision;             // decision.index == index
   std::optional<uint64_t> session;
   std::optional<uint64_t> seq;
+  std::string events = "-";
 
   // True when at least one intact (uncorrupted) copy left the relay.
   bool delivered_intact() const { return !decision.dropped() && !decision.corrupt; }

@@ -19,6 +19,8 @@
 
 #include "bench/lossy/truth.hpp"
 #include "bench/runner/stats.hpp"
+#include "sign/envelope.hpp"
+#include "sign/keys.hpp"
 #include "tests/support/process.hpp"
 
 #ifdef UWITTER_LOSSY_BIN
@@ -242,6 +244,36 @@ TEST(LossyRelay, SameSeedSameInputGivesIdenticalTruthFiles) {
   ASSERT_EQ(lines(files[0]), 801);
   ASSERT_EQ(lines(files[1]), 801);
   EXPECT_EQ(files[0], files[1]);
+}
+
+TEST(LossyRelay, TruthRecordsEnvelopeSessionSequenceAndEvents) {
+  RelayRun r;
+  ASSERT_TRUE(r.start({"--seed", "5", "--drop", "0.5"}));
+  auto key = sign::SecretKey::generate();
+  sign::Encoder enc(key, 0xfeed, 1);
+  const uint32_t n = 200;
+  for (uint32_t i = 0; i < n; ++i) {
+    std::vector<sign::Event> events;
+    events.push_back(sign::PostEvent{100 + i, 7, "alice", 1000, "hello"});
+    if (i % 2) events.push_back(sign::MentionEvent{100 + i, 7, "alice", 9, 1000, "hi @bob"});
+    sign::Datagram d;
+    ASSERT_TRUE(enc.seal(events, 1000, &d));
+    ASSERT_TRUE(r.sender.send_to(r.relay.port("udp"), d));
+  }
+  ASSERT_TRUE(r.sender.send_to(r.relay.port("udp"), {1, 2, 3}));  // not an envelope
+  r.wait_received(n + 1);
+  ASSERT_EQ(r.relay.terminate(), 0);
+  auto recs = read_truth_file(r.dir.file("truth"));
+  ASSERT_EQ(recs.size(), n + 1);
+  for (uint32_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(recs[i].session && recs[i].seq) << i;
+    EXPECT_EQ(*recs[i].session, 0xfeedu);
+    EXPECT_EQ(*recs[i].seq, i + 1);
+    const std::string want = "p" + std::to_string(100 + i) + (i % 2 ? ",m" + std::to_string(100 + i) + ":9" : "");
+    EXPECT_EQ(recs[i].events, want);
+  }
+  EXPECT_FALSE(recs[n].session);
+  EXPECT_EQ(recs[n].events, "-");
 }
 
 TEST(LossyRelay, RejectsBadFlagsWithOneLine) {

@@ -23,8 +23,9 @@ TEST(Truth, FormatThenParseRoundTrips) {
   r.decision.delay_us = 2500;
   r.session = 0xabcdef;
   r.seq = 99;
+  r.events = "p5,m5:7,f1:2";
   const std::string line = format_truth(r);
-  EXPECT_EQ(line, "17 312 0123456789abcdef corrupt@12.3,dup 2500 abcdef 99");
+  EXPECT_EQ(line, "17 312 0123456789abcdef corrupt@12.3,dup 2500 abcdef 99 p5,m5:7,f1:2");
   auto back = parse_truth(line);
   ASSERT_TRUE(back);
   EXPECT_EQ(format_truth(*back), line);
@@ -33,11 +34,12 @@ TEST(Truth, FormatThenParseRoundTrips) {
 
 TEST(Truth, ParsesGoodLinesAndRejectsBadOnes) {
   const char* good[] = {"0 10 0000000000000001 pass 0 - -", "5 1200 ffffffffffffffff drop,burst 0 1f 3",
-                        "9 1 00000000000000aa reorder,dup 15000 - 7"};
+                        "9 1 00000000000000aa reorder,dup 15000 - 7",
+                        "9 1 00000000000000aa pass 0 a 7 p1,m1:2"};
   const char* bad[] = {"", "# comment", "0 10 0000000000000001 pass 0 -", "0 10 01 pass 0 - -",
                        "0 10 000000000000000g pass 0 - -", "x 10 0000000000000001 pass 0 - -",
                        "0 10 0000000000000001 explode 0 - -", "0 10 0000000000000001 corrupt@1.8 0 - -",
-                       "0 10 0000000000000001 corrupt@1 0 - -", "0 10 0000000000000001 pass 0 - - extra",
+                       "0 10 0000000000000001 corrupt@1 0 - -", "0 10 0000000000000001 pass 0 - - - extra",
                        "0 -10 0000000000000001 pass 0 - -", "0 10 0000000000000001 pass 0 zz -"};
   for (const char* l : good) EXPECT_TRUE(parse_truth(l)) << l;
   for (const char* l : bad) EXPECT_FALSE(parse_truth(l)) << l;
