@@ -194,8 +194,8 @@ void Engine::respond(uint64_t conn_id, uint64_t seq, Response r) {
     assert(!"Responder::send called twice for one request");
     return;
   }
-  bool keep = c->keep_alive && !shutting_down_;
   if (hook_) hook_(RequestInfo{c->method, c->path, c->peer_ip, c->started_ns}, r);
+  bool keep = c->keep_alive && !shutting_down_ && !wire::asks_close(r);
   scratch_.clear();
   wire::serialise(r, date_.now(), keep, c->head, false, scratch_);
   send_bytes(c, scratch_.data(), scratch_.size());

@@ -102,6 +102,12 @@ bool is(std::string_view name, std::string_view lower) {
 }
 }  // namespace
 
+bool asks_close(const Response& r) {
+  for (const auto& [n, v] : r.headers)
+    if (is(n, "connection") && is(v, "close")) return true;
+  return false;
+}
+
 void serialise(const Response& r, std::string_view date, bool keep_alive, bool head_only, bool streaming,
                std::string& out) {
   bool no_body_status = (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;

@@ -47,7 +47,11 @@ struct Request {
 
 struct Response {
   int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;  // Content-Length/Date/Connection are added by the server
+  // Content-Length/Date/Connection are added by the server; a handler's own
+  // Content-Length/Date/Connection are dropped, except that "Connection: close"
+  // makes the server close the connection after this response. Headers whose
+  // name or value holds CR or LF are dropped (no response splitting).
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 
   Response& set(std::string name, std::string value);  // appends a header

@@ -22,6 +22,10 @@ class DateCache {
   std::string value_;
 };
 
+// True when the handler set "Connection: close" (the server then closes after
+// this response).
+bool asks_close(const Response& r);
+
 // Appends the status line and headers (plus Date, Content-Length unless
 // `streaming`, and Connection) and, unless `head_only`, the body to `out`.
 // Content-Length, Date and Connection headers set by the handler are dropped.

@@ -315,6 +315,26 @@ TEST(HttpServer, ConnectionCloseIsHonoured) {
   EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
 }
 
+TEST(HttpServer, HandlerMayCloseTheConnectionAfterItsResponse) {
+  ServerThread st({}, [](Request&&, Responder res) { res.send(Response::text(200, "bye").set("Connection", "Close")); });
+  RawConn c(st.port());
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto out = c.read(3000);
+  EXPECT_TRUE(c.closed());
+  EXPECT_EQ(count(out, "HTTP/1.1 200"), 1u) << out;
+  EXPECT_EQ(count(out, "Connection:"), 1u) << out;
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
+}
+
+TEST(HttpServer, DropsHeadersThatWouldSplitTheResponse) {
+  ServerThread st({}, [](Request&&, Responder res) {
+    res.send(Response::text(200, "x").set("Location", "/a\r\nSet-Cookie: evil=1").set("X-Ok", "fine"));
+  });
+  auto out = raw_exchange(st.port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.find("evil"), std::string::npos) << out;
+  EXPECT_NE(out.find("X-Ok: fine\r\n"), std::string::npos) << out;
+}
+
 TEST(HttpServer, ResponseHookSeesHandlerAndServerResponses) {
   std::atomic<int> calls{0};
   ServerThread st({}, echo(&calls));
