@@ -50,9 +50,13 @@ const char* sql(Id id) {
       return "SELECT " UW_UWEET_COLS UW_UWEET_FROM
              " WHERE u.author_id = ?1 AND u.id < ?2 ORDER BY u.id DESC LIMIT ?3";
     case kHomeTimeline:
+      // The inner query picks the page's ids from the covering index
+      // (author_id, id) alone; only those rows are then read. Selecting the
+      // columns directly would read every candidate row before the sort.
       return "SELECT " UW_UWEET_COLS UW_UWEET_FROM
-             " WHERE u.author_id IN (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION SELECT ?1)"
-             " AND u.id < ?2 ORDER BY u.id DESC LIMIT ?3";
+             " WHERE u.id IN (SELECT id FROM uweets WHERE author_id IN"
+             " (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION SELECT ?1)"
+             " AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY u.id DESC";
     case kSearch:
       return "SELECT " UW_UWEET_COLS
              " FROM uweets_fts f JOIN uweets u ON u.id = f.rowid JOIN users a ON a.id = u.author_id"
