@@ -109,14 +109,16 @@ void Relay::handle_datagram(uint8_t* bytes, size_t len) {
     if (view.well_formed()) {
       rec.session = view.header().session_id;
       rec.seq = view.header().seq;
-      rec.events.clear();
+      fmt::memory_buffer ev_text;  // (fmt, not std::string +=: GCC 12 -Wrestrict false positive at -O2)
       (void)view.for_each_event([&](const sign::EventView& ev) {
-        if (!rec.events.empty()) rec.events += ',';
-        if (auto* p = std::get_if<sign::PostView>(&ev)) rec.events += fmt::format("p{}", p->uweet_id);
-        else if (auto* m = std::get_if<sign::MentionView>(&ev)) rec.events += fmt::format("m{}:{}", m->uweet_id, m->mentioned_id);
-        else if (auto* f = std::get_if<sign::FollowView>(&ev)) rec.events += fmt::format("f{}:{}", f->follower_id, f->followee_id);
+        const char* sep = ev_text.size() ? "," : "";
+        if (auto* p = std::get_if<sign::PostView>(&ev)) fmt::format_to(std::back_inserter(ev_text), "{}p{}", sep, p->uweet_id);
+        else if (auto* m = std::get_if<sign::MentionView>(&ev))
+          fmt::format_to(std::back_inserter(ev_text), "{}m{}:{}", sep, m->uweet_id, m->mentioned_id);
+        else if (auto* f = std::get_if<sign::FollowView>(&ev))
+          fmt::format_to(std::back_inserter(ev_text), "{}f{}:{}", sep, f->follower_id, f->followee_id);
       });
-      if (rec.events.empty()) rec.events = "-";
+      if (ev_text.size()) rec.events = fmt::to_string(ev_text);
     }
     std::string line = format_truth(rec);
     line += '\n';

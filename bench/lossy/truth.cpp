@@ -67,7 +67,7 @@ std::optional<TruthRecord> parse_truth(const std::string& line) {
   std::string f[8], extra;
   for (int i = 0; i < 7; ++i)
     if (!(in >> f[i])) return std::nullopt;
-  if (!(in >> f[7])) f[7] = "-";
+  const bool has_events = static_cast<bool>(in >> f[7]);  // the 8th field is optional
   if (in >> extra) return std::nullopt;
   TruthRecord r;
   if (!parse_num(f[0], &r.index) || !parse_num(f[1], &r.length) || f[2].size() != 16 ||
@@ -84,7 +84,7 @@ std::optional<TruthRecord> parse_truth(const std::string& line) {
     if (!parse_num(f[6], &v)) return std::nullopt;
     r.seq = v;
   }
-  r.events = f[7];
+  if (has_events) r.events = f[7];
   return r;
 }
 
