@@ -1,0 +1,314 @@
+// The writer's group commit and the Service end to end in-process: a real
+// SQLite file, a real libuv loop, real Argon2id on the threadpool.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include "core/store.hpp"
+#include "tests/support/process.hpp"
+#include "web/mailbox.hpp"
+#include "web/service_impl.hpp"
+#include "web/writer.hpp"
+
+namespace uw::web {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs the loop until pred() holds or 20 s pass. A 5 ms timer keeps uv_run
+// returning so the deadline is checked; it is not a readiness wait.
+bool run_until(uv_loop_t* loop, const std::function<bool()>& pred) {
+  uv_timer_t tick;
+  uv_timer_init(loop, &tick);
+  uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!pred() && std::chrono::steady_clock::now() < deadline) uv_run(loop, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return pred();
+}
+
+template <class T, class Start>
+Result<T> await(uv_loop_t* loop, Start start) {
+  std::optional<Result<T>> out;
+  start([&](Result<T> r) { out.emplace(std::move(r)); });
+  EXPECT_TRUE(run_until(loop, [&] { return out.has_value(); }));
+  if (!out) return Error{0, "timeout", "no answer"};
+  return std::move(*out);
+}
+
+struct Loop {
+  uv_loop_t loop{};
+  Loop() { uv_loop_init(&loop); }
+  ~Loop() {
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_EQ(uv_loop_close(&loop), 0) << "a handle leaked";
+  }
+};
+
+int64_t count_rows(const std::string& db, const char* table) {
+  auto s = Store::open(db, Store::Options{true, false, 5000});
+  if (!s) return -1;
+  sqlite3_stmt* st = nullptr;
+  std::string sql = std::string("SELECT count(*) FROM ") + table;
+  sqlite3_prepare_v2(s.value()->raw(), sql.c_str(), -1, &st, nullptr);
+  int64_t n = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
+  test::TempDir dir;
+  std::string db = dir.file("w.db");
+  auto store = Store::open(db, {});
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store.value()->create_user("alice", "hash", 1));
+  Loop l;
+  auto mb = std::make_unique<LoopMailbox>(&l.loop);
+  Writer w(std::move(store.value()), *mb, nullptr);
+
+  // Job 0 holds the writer until jobs 1-4 are queued, so they share one batch.
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  std::vector<std::optional<bool>> done(5);
+  w.submit({[gate](Store&) { gate.wait(); return true; }, [&](bool c) { done[0] = c; }});
+  auto post = [](const char* text) {
+    return [text](Store& s) {
+      NewUweet u;
+      u.author_id = 1;
+      u.text = text;
+      u.created_at = 1;
+      return s.insert_uweet(u).ok();
+    };
+  };
+  uint64_t before = w.batches();
+  w.submit({post("one"), [&](bool c) { done[1] = c; }});
+  // Writes, then fails: its insert must vanish with it.
+  w.submit({[p = post("rolled back")](Store& s) { (void)p(s); return false; }, [&](bool c) { done[2] = c; }});
+  w.submit({[](Store& s) { return s.create_user("alice", "h", 1).ok(); }, [&](bool c) { done[3] = c; }});
+  w.submit({post("two"), [&](bool c) { done[4] = c; }});
+  release.set_value();
+  ASSERT_TRUE(run_until(&l.loop, [&] { return done[4].has_value(); }));
+  EXPECT_EQ(done, (std::vector<std::optional<bool>>{true, true, false, false, true}));
+  EXPECT_LE(w.batches() - before, 2u) << "jobs 1-4 should have shared one batch";
+  EXPECT_EQ(count_rows(db, "uweets"), 2);
+  EXPECT_EQ(count_rows(db, "users"), 1);
+  w.stop();
+  mb.release()->close(nullptr);  // the mailbox frees itself in the close callback
+}
+
+TEST(Writer, TypedCallReturnsTheJobsError) {
+  test::TempDir dir;
+  auto store = Store::open(dir.file("w.db"), {});
+  ASSERT_TRUE(store);
+  Loop l;
+  LoopMailbox* mb = new LoopMailbox(&l.loop);
+  {
+    Writer w(std::move(store.value()), *mb, nullptr);
+    auto ok = await<User>(&l.loop, [&](auto done) {
+      w.call<User>([](Store& s) { return s.create_user("bob", "h", 1); }, done);
+    });
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->username, "bob");
+    auto dup = await<User>(&l.loop, [&](auto done) {
+      w.call<User>([](Store& s) { return s.create_user("BOB", "h", 1); }, done);
+    });
+    ASSERT_FALSE(dup);
+    EXPECT_EQ(dup.error().status, 409);
+  }
+  mb->close([mb] { delete mb; });
+}
+
+// ---- Service ----------------------------------------------------------------
+
+struct Fixture {
+  test::TempDir dir;
+  Loop l;
+  std::unique_ptr<ServiceImpl> svc;
+  std::vector<sign::Event> events;
+
+  void open(CacheTuning t = {}) {
+    ServiceConfig cfg;
+    cfg.db_path = dir.file("uwitter.db");
+    cfg.max_failures_per_account = 3;
+    auto s = make_service(&l.loop, cfg, nullptr, t);
+    ASSERT_TRUE(s) << s.error().message;
+    svc = std::move(s.value());
+    svc->set_event_sink([this](const sign::Event& e) { events.push_back(e); });
+  }
+  void close() {
+    bool closed = false;
+    svc->shutdown([&] { closed = true; });
+    ASSERT_TRUE(run_until(&l.loop, [&] { return closed; }));
+    svc.reset();
+  }
+  ~Fixture() {
+    if (svc) close();
+  }
+  User reg(const std::string& name) {
+    auto r = await<User>(&l.loop, [&](auto d) { svc->register_account(name, "password123", d); });
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? r.value() : User{};
+  }
+  Result<LoginResult> login(const std::string& name, const std::string& pw, const std::string& ip = "10.0.0.1") {
+    return await<LoginResult>(&l.loop, [&](auto d) { svc->login(name, pw, ip, d); });
+  }
+  Viewer viewer(const User& u) { return Viewer{u.id, u.username}; }
+  Result<Uweet> post(const User& u, const std::string& text, std::optional<std::string> key = std::nullopt) {
+    return await<Uweet>(&l.loop, [&](auto d) { svc->post(viewer(u), text, key, d); });
+  }
+  Page<Uweet> home(const User& u, std::optional<int64_t> before = std::nullopt, int limit = 20) {
+    auto r = await<Page<Uweet>>(&l.loop, [&](auto d) { svc->home_timeline(viewer(u), before, limit, d); });
+    EXPECT_TRUE(r);
+    return r ? r.value() : Page<Uweet>{};
+  }
+};
+
+TEST(Service, RegisterLoginPostFollowAndReadHome) {
+  Fixture f;
+  f.open();
+  User alice = f.reg("alice"), bob = f.reg("bob");
+  auto dup = await<User>(&f.l.loop, [&](auto d) { f.svc->register_account("ALICE", "password123", d); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().status, 409);
+
+  auto lr = f.login("Alice", "password123");
+  ASSERT_TRUE(lr) << lr.error().message;
+  auto v = f.svc->authenticate(lr->token);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->user_id, alice.id);
+
+  ASSERT_TRUE(f.post(bob, "hello from bob to @alice"));
+  ASSERT_TRUE(f.post(alice, "alice here"));
+  EXPECT_EQ(f.home(alice).items.size(), 1u);
+  auto fol = await<bool>(&f.l.loop, [&](auto d) { f.svc->follow(f.viewer(alice), "bob", d); });
+  ASSERT_TRUE(fol);
+  EXPECT_TRUE(fol.value());
+  auto h = f.home(alice);
+  ASSERT_EQ(h.items.size(), 2u);
+  EXPECT_EQ(h.items[0].text, "alice here");
+  EXPECT_EQ(h.items[1].author, "bob");
+
+  // Events: 2 posts, 1 mention (bob -> alice), 1 follow.
+  int posts = 0, mentions = 0, follows = 0;
+  for (const auto& e : f.events) {
+    if (std::holds_alternative<sign::PostEvent>(e)) ++posts;
+    if (auto* m = std::get_if<sign::MentionEvent>(&e)) {
+      ++mentions;
+      EXPECT_EQ(m->mentioned_id, alice.id);
+    }
+    if (std::holds_alternative<sign::FollowEvent>(e)) ++follows;
+  }
+  EXPECT_EQ(posts, 2);
+  EXPECT_EQ(mentions, 1);
+  EXPECT_EQ(follows, 1);
+
+  auto self = await<bool>(&f.l.loop, [&](auto d) { f.svc->follow(f.viewer(alice), "alice", d); });
+  ASSERT_FALSE(self);
+  EXPECT_EQ(self.error().code, "self_follow");
+  auto nobody = await<bool>(&f.l.loop, [&](auto d) { f.svc->follow(f.viewer(alice), "nobody", d); });
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(nobody.error().status, 404);
+
+  auto out = await<Unit>(&f.l.loop, [&](auto d) { f.svc->logout(lr->token, d); });
+  ASSERT_TRUE(out);
+  EXPECT_FALSE(f.svc->authenticate(lr->token));
+}
+
+TEST(Service, WrongPasswordAndUnknownUserGiveTheSameErrorThenThrottle) {
+  Fixture f;
+  f.open();
+  f.reg("carol");
+  auto wrong = f.login("carol", "not-the-password");
+  auto unknown = f.login("nobody", "not-the-password", "10.0.0.2");
+  ASSERT_FALSE(wrong);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(wrong.error().status, 401);
+  EXPECT_EQ(wrong.error().code, unknown.error().code);
+  EXPECT_EQ(wrong.error().message, unknown.error().message);
+  ASSERT_FALSE(f.login("carol", "still-wrong"));
+  ASSERT_FALSE(f.login("carol", "wrong-again"));
+  auto throttled = f.login("carol", "password123");  // even the right one waits now
+  ASSERT_FALSE(throttled);
+  EXPECT_EQ(throttled.error().status, 429);
+  EXPECT_GT(f.svc->retry_after_s("carol", "10.0.0.1"), 0);
+  EXPECT_NE(throttled.error().message.find("seconds"), std::string::npos);
+}
+
+TEST(Service, IdempotencyKeyAnswersTheFirstUweetAndEmitsOnce) {
+  Fixture f;
+  f.open();
+  User dave = f.reg("dave");
+  auto a = f.post(dave, "only once", "key-1");
+  auto b = f.post(dave, "only once", "key-1");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(a->id, b->id);
+  EXPECT_EQ(f.events.size(), 1u);
+  EXPECT_EQ(f.home(dave).items.size(), 1u);
+  auto bad = f.post(dave, std::string(142, 'x'));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().status, 422);
+}
+
+TEST(Service, DeepPagesFallBackToReadersAndAgreeWithTheCache) {
+  Fixture f;
+  CacheTuning t;
+  t.per_author = 4;
+  t.public_ring = 4;
+  t.warm_per_author = 2;
+  f.open(t);
+  User erin = f.reg("erin");
+  for (int i = 0; i < 11; ++i) ASSERT_TRUE(f.post(erin, "uweet " + std::to_string(i)));
+  std::vector<std::string> seen;
+  std::optional<int64_t> before;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto p = f.home(erin, before, 3);
+    for (auto& u : p.items) seen.push_back(u.text);
+    if (!p.next_before) break;
+    before = p.next_before;
+  }
+  ASSERT_EQ(seen.size(), 11u);
+  EXPECT_EQ(seen.front(), "uweet 10");
+  EXPECT_EQ(seen.back(), "uweet 0");
+}
+
+TEST(Service, RestartKeepsSessionsAndTimelines) {
+  Fixture f;
+  f.open();
+  User gina = f.reg("gina");
+  ASSERT_TRUE(f.post(gina, "before restart"));
+  auto lr = f.login("gina", "password123");
+  ASSERT_TRUE(lr);
+  f.close();
+  f.open();
+  auto v = f.svc->authenticate(lr->token);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->username, "gina");
+  auto h = f.home(gina);
+  ASSERT_EQ(h.items.size(), 1u);
+  EXPECT_EQ(h.items[0].text, "before restart");
+}
+
+TEST(Service, DemoSeedFillsOnlyAnEmptyDatabase) {
+  Fixture f;
+  f.open();
+  auto r = await<Unit>(&f.l.loop, [&](auto d) { f.svc->seed_demo(d); });
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(f.svc->cache().user_count(), 4u);
+  auto pub = await<Page<Uweet>>(&f.l.loop, [&](auto d) { f.svc->public_timeline(std::nullopt, 100, d); });
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(pub->items.size(), 20u);
+  auto again = await<Unit>(&f.l.loop, [&](auto d) { f.svc->seed_demo(d); });
+  ASSERT_TRUE(again);
+  EXPECT_EQ(f.svc->cache().user_count(), 4u);
+  ASSERT_TRUE(f.login("alice", "password123"));
+}
+
+}  // namespace
+}  // namespace uw::web
