@@ -1,0 +1,36 @@
+#pragma once
+// uw::notifier::AllowList — source-address allow-list for datagrams
+// (--allow CIDR[,CIDR...]). Checked before anything else on every datagram,
+// so it must be cheap: a linear scan over a handful of prefixes, no allocation.
+// An empty list allows everything. Immutable after parse: any thread may read.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sockaddr;
+
+namespace uw::notifier {
+
+class AllowList {
+ public:
+  // Parses "127.0.0.1/32,10.0.0.0/8,::1/128" (a bare address means a host prefix).
+  // Returns nullopt and sets *error on bad syntax.
+  static std::optional<AllowList> parse(std::string_view text, std::string* error);
+  bool allows(const sockaddr* addr) const;
+  bool empty() const { return prefixes_.empty(); }
+  size_t size() const { return prefixes_.size(); }
+
+ private:
+  struct Prefix {
+    bool v6 = false;
+    std::array<uint8_t, 16> bytes{};
+    int bits = 0;
+  };
+  static bool match(const Prefix& p, const uint8_t* addr, bool v6);
+  std::vector<Prefix> prefixes_;
+};
+
+}  // namespace uw::notifier

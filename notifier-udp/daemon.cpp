@@ -1,0 +1,258 @@
+#include "notifier-udp/daemon.hpp"
+
+#include <csignal>
+#include <cstdio>
+
+#include "core/http/server.hpp"
+#include <fmt/format.h>
+#include "notifier-udp/delivery.hpp"
+#include "notifier-udp/event_log.hpp"
+#include "notifier-udp/http_api.hpp"
+#include "notifier-udp/inbox.hpp"
+#include "notifier-udp/ingest.hpp"
+#include "notifier-udp/note.hpp"
+#include "notifier-udp/streams.hpp"
+#include "notifier-udp/trust.hpp"
+#include "sign/keys.hpp"
+
+namespace uw::notifier {
+
+namespace {
+
+struct PromText {
+  std::string out;
+  void family(const char* name, const char* help, const char* type) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  void sample(const char* name, const char* label, const char* value, double v) {
+    out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, value, v);
+  }
+  void counter(const char* name, const char* help, uint64_t v) {
+    family(name, help, "counter");
+    out += fmt::format("{} {}\n", name, v);
+  }
+  void gauge(const char* name, const char* help, double v) {
+    family(name, help, "gauge");
+    out += fmt::format("{} {}\n", name, v);
+  }
+};
+
+}  // namespace
+
+struct Daemon::Impl {
+  uv_loop_t* loop;
+  Config cfg;
+  EventLog log;
+  TrustStore trust;
+  Inboxes inboxes;
+  std::unique_ptr<http::Server> server;
+  std::unique_ptr<Streams> streams;
+  std::unique_ptr<Delivery> delivery;
+  std::unique_ptr<Ingest> ingest;
+  std::unique_ptr<HttpApi> api;
+  uv_signal_t sig_term{}, sig_int{}, sig_hup{};
+  uv_timer_t tick{};  // once a second: trust-file changes, kernel drops
+  bool signals = false, tick_open = false, shutting_down = false;
+  uint64_t next_note_id;
+  uint64_t last_kernel_drops = 0;
+  size_t last_key_count = 0;
+
+  Impl(uv_loop_t* l, Config c)
+      : loop(l), cfg(std::move(c)), trust(cfg.trust_files), inboxes(cfg.inbox) {
+    // Ids increase across restarts too (a reconnecting browser's Last-Event-ID
+    // from an earlier run is then older than anything new): start at the clock.
+    uv_timeval64_t tv;
+    uv_gettimeofday(&tv);
+    next_note_id = static_cast<uint64_t>(tv.tv_sec) * 1000000 + static_cast<uint64_t>(tv.tv_usec);
+  }
+
+  void on_event(const sign::EventView& ev, uint64_t received_ns) {
+    auto note = make_note(next_note_id++, ev, received_ns);
+    delivery->deliver(std::move(note));
+  }
+
+  void load_keys(const char* why) {
+    std::vector<std::string> problems;
+    size_t n = trust.reload(&problems);
+    for (const auto& p : problems) log.write(LogLevel::Warn, "keys", {{"problem", p}});
+    std::string ids;
+    for (const auto& id : trust.ring().ids()) ids += (ids.empty() ? "" : ",") + sign::hex(id);
+    log.write(LogLevel::Info, "keys", {{"event", why}, {"trusted", static_cast<uint64_t>(n)}, {"ids", ids}});
+    last_key_count = n;
+  }
+
+  // Prometheus text format 0.0.4, written directly: every figure is read from
+  // the component that owns it at scrape time, so there is nothing to keep in sync.
+  std::string render_metrics() {
+    const auto& is = ingest->stats();
+    const auto& vs = ingest->verifier_stats();
+    const auto& ds = delivery->stats();
+    const auto& ss = streams->stats();
+    PromText p;
+    p.counter("uwitter_notifier_received_total", "Datagrams read from the UDP socket", is.received);
+    p.counter("uwitter_notifier_verified_total", "Datagrams that passed every check", is.verified);
+    p.counter("uwitter_notifier_events_total", "Events in verified datagrams", is.events);
+    p.family("uwitter_notifier_rejected_total", "Datagrams rejected, by reason", "counter");
+    for (size_t r = 1; r < static_cast<size_t>(sign::Reject::Count_); ++r)
+      p.sample("uwitter_notifier_rejected_total", "reason", sign::reject_name(static_cast<sign::Reject>(r)),
+               static_cast<double>(vs.rejected[r]));
+    for (size_t r = 0; r < static_cast<size_t>(IngestReject::Count_); ++r)
+      p.sample("uwitter_notifier_rejected_total", "reason", ingest_reject_name(static_cast<IngestReject>(r)),
+               static_cast<double>(is.own_rejects[r]));
+    p.counter("uwitter_notifier_duplicates_total", "Duplicate datagrams dropped (extra copies, replays)",
+              vs.rejected[static_cast<size_t>(sign::Reject::Duplicate)]);
+    p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)", vs.lost);
+    p.counter("uwitter_notifier_sender_sessions_total", "Sender sessions seen", vs.sessions);
+    uint64_t kd = ingest->kernel_drops();
+    if (kd > last_kernel_drops) last_kernel_drops = kd;
+    p.counter("uwitter_notifier_kernel_drops_total", "Datagrams the kernel dropped on our socket (receive queue full)",
+              last_kernel_drops);
+    p.counter("uwitter_notifier_fanouts_total", "Post fan-outs completed", ds.fanouts);
+    p.counter("uwitter_notifier_fanout_errors_total", "Fan-outs that failed (no database, ...)", ds.fanout_errors);
+    p.counter("uwitter_notifier_notifications_delivered_total", "Notifications put in a user's inbox", ds.delivered);
+    p.counter("uwitter_notifier_sse_events_sent_total", "SSE events written to streams", ss.events_sent);
+    p.counter("uwitter_notifier_sse_streams_opened_total", "SSE streams opened", ss.opened);
+    p.counter("uwitter_notifier_sse_slow_cutoffs_total", "Streams cut off for a full backlog", ss.cut_slow);
+    p.counter("uwitter_notifier_tickets_rejected_total", "Requests with a missing or bad ticket",
+              api->stats().tickets_rejected);
+    p.gauge("uwitter_notifier_subscribers", "Open SSE streams", static_cast<double>(streams->count()));
+    p.gauge("uwitter_notifier_inbox_bytes", "Approximate memory of inboxes and the notes they hold",
+            static_cast<double>(inboxes.bytes() + live_note_bytes()));
+    p.gauge("uwitter_notifier_inbox_users", "Users with an inbox", static_cast<double>(inboxes.users()));
+    p.gauge("uwitter_notifier_fanout_pending", "Recipients fetched but not yet delivered",
+            static_cast<double>(ds.pending_ids));
+    p.gauge("uwitter_notifier_fanout_active_jobs", "Notifications being fanned out",
+            static_cast<double>(ds.active_jobs));
+    p.gauge("uwitter_notifier_rcvbuf_bytes", "UDP receive buffer granted by the kernel",
+            static_cast<double>(ingest->rcvbuf_bytes()));
+    p.gauge("uwitter_notifier_trusted_keys", "Trusted public keys", static_cast<double>(trust.ring().size()));
+    return std::move(p.out);
+  }
+
+  void on_tick() {
+    if (trust.changed()) load_keys("changed");
+    uint64_t kd = ingest->kernel_drops();
+    if (kd > last_kernel_drops) {
+      log.write(LogLevel::Warn, "kernel_drops", {{"dropped", kd - last_kernel_drops}, {"total", kd}});
+      last_kernel_drops = kd;
+    }
+  }
+};
+
+Daemon::Daemon(uv_loop_t* loop, Config cfg) : impl_(std::make_unique<Impl>(loop, std::move(cfg))) {}
+Daemon::~Daemon() = default;
+
+uint16_t Daemon::udp_port() const { return impl_->ingest ? impl_->ingest->port() : 0; }
+uint16_t Daemon::http_port() const { return impl_->server ? impl_->server->port() : 0; }
+
+std::string Daemon::start() {
+  Impl& m = *impl_;
+  std::string err = m.log.open(m.cfg.log_file, m.cfg.log_format, m.cfg.log_level);
+  if (!err.empty()) return err;
+  m.log.set_flood_rate(m.cfg.reject_log_per_s);
+  if (!sign::init()) return "libsodium failed to start";
+  if (m.cfg.trust_files.empty()) return "no --trust key file: nothing could ever verify";
+  m.load_keys("loaded");
+
+  http::Limits limits;
+  limits.max_stream_backlog_bytes = m.cfg.sse_backlog;
+  limits.max_connections = m.cfg.max_subscribers + 256;
+  m.server = std::make_unique<http::Server>(m.loop, limits, [&m](http::Request&& req, http::Responder res) {
+    m.api->handle(std::move(req), std::move(res));
+  });
+  m.streams = std::make_unique<Streams>(m.loop, *m.server, m.cfg.heartbeat_ms);
+  m.server->on_close([&m](uint64_t conn) { m.streams->remove(conn); });
+
+  FanoutWorker::Options wo;
+  wo.db_path = m.cfg.db_path;
+  wo.chunk = m.cfg.fanout_chunk;
+  wo.max_outstanding = std::max<size_t>(m.cfg.fanout_chunk * 16, 65536);
+  Delivery::Options dopt;
+  dopt.per_turn = m.cfg.deliveries_per_turn;
+  m.delivery = std::make_unique<Delivery>(m.loop, dopt, wo, m.inboxes, *m.streams, m.log);
+
+  Ingest::Options io;
+  io.host = m.cfg.udp.host;
+  io.port = m.cfg.udp.port;
+  io.rcvbuf = m.cfg.rcvbuf;
+  io.allow = m.cfg.allow;
+  io.verify.max_age_ms = m.cfg.max_age_ms;
+  io.verify.max_future_ms = m.cfg.max_future_ms;
+  m.ingest = std::make_unique<Ingest>(m.loop, m.trust.ring(), io, m.log,
+                                      [&m](const sign::EventView& ev, uint64_t ns) { m.on_event(ev, ns); });
+  HttpApi::Deps deps{&m.trust.ring(), &m.inboxes, m.streams.get(), &m.log, [&m] { return m.render_metrics(); },
+                     m.cfg.cors_origins, m.cfg.max_subscribers};
+  m.api = std::make_unique<HttpApi>(std::move(deps));
+
+  uv_timer_init(m.loop, &m.tick);
+  m.tick.data = &m;
+  m.tick_open = true;
+  m.delivery->start();
+
+  err = m.ingest->start();
+  if (!err.empty()) return err;
+  int rc = m.server->listen(m.cfg.http.host, m.cfg.http.port);
+  if (rc != 0) return "http listen " + m.cfg.http.host + ":" + std::to_string(m.cfg.http.port) + ": " + uv_strerror(rc);
+
+  uv_timer_start(&m.tick, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->on_tick(); }, 1000, 1000);
+  m.log.write(LogLevel::Info, "start",
+              {{"udp", m.cfg.udp.host + ":" + std::to_string(m.ingest->port())},
+               {"http", m.cfg.http.host + ":" + std::to_string(m.server->port())},
+               {"rcvbuf", static_cast<int64_t>(m.ingest->rcvbuf_bytes())},
+               {"db", m.cfg.db_path},
+               {"inbox", static_cast<uint64_t>(m.cfg.inbox)}});
+  std::printf("listening udp %s:%u\n", m.cfg.udp.host.c_str(), m.ingest->port());
+  std::printf("listening http %s:%u\n", m.cfg.http.host.c_str(), m.server->port());
+  std::fflush(stdout);
+  return "";
+}
+
+void Daemon::handle_signals() {
+  Impl& m = *impl_;
+  m.signals = true;
+  uv_signal_init(m.loop, &m.sig_term);
+  uv_signal_init(m.loop, &m.sig_int);
+  uv_signal_init(m.loop, &m.sig_hup);
+  m.sig_term.data = m.sig_int.data = m.sig_hup.data = this;
+  auto stop = [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->shutdown(); };
+  uv_signal_start(&m.sig_term, stop, SIGTERM);
+  uv_signal_start(&m.sig_int, stop, SIGINT);
+  uv_signal_start(&m.sig_hup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->reload(); }, SIGHUP);
+}
+
+void Daemon::reload() {
+  Impl& m = *impl_;
+  std::string err = m.log.reopen();
+  if (!err.empty()) m.log.write(LogLevel::Error, "log", {{"problem", err}});
+  m.log.write(LogLevel::Info, "reopen", {{"log_file", m.cfg.log_file}});
+  m.load_keys("reloaded");
+}
+
+void Daemon::shutdown() {
+  Impl& m = *impl_;
+  if (m.shutting_down) return;
+  m.shutting_down = true;
+  m.log.write(LogLevel::Info, "stop", {{"received", m.ingest ? m.ingest->stats().received : 0},
+                                       {"verified", m.ingest ? m.ingest->stats().verified : 0}});
+  if (m.signals) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&m.sig_term), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&m.sig_int), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&m.sig_hup), nullptr);
+    m.signals = false;
+  }
+  if (m.tick_open) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&m.tick), nullptr);
+    m.tick_open = false;
+  }
+  if (m.ingest) m.ingest->close(nullptr);
+  if (m.delivery) m.delivery->close(nullptr);
+  if (m.server) {
+    m.server->shutdown(500, [&m] {
+      if (m.streams) m.streams->close(nullptr);
+    });
+  } else if (m.streams) {
+    m.streams->close(nullptr);
+  }
+}
+
+}  // namespace uw::notifier

@@ -1,0 +1,42 @@
+#pragma once
+// uw::notifier::Daemon — uwitter-notifier assembled: Ingest (UDP, verify) ->
+// Delivery (FanoutWorker thread, bounded per-turn delivery) -> Inboxes +
+// Streams (SSE over http::Server), plus metrics, the operator's log, key
+// reloads (SIGHUP or a changed trust file) and clean shutdown (SIGTERM/SIGINT).
+// Threading: construct, start and run on one thread (the loop thread).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <uv.h>
+
+#include "notifier-udp/config.hpp"
+
+namespace uw::notifier {
+
+class Daemon {
+ public:
+  Daemon(uv_loop_t* loop, Config cfg);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Opens the log, loads keys, binds both sockets, starts the worker. Prints
+  // "listening udp HOST:PORT" and "listening http HOST:PORT" on stdout once
+  // both accept. Returns "" or an error (then call shutdown and run the loop).
+  std::string start();
+  // Installs SIGTERM/SIGINT (shutdown) and SIGHUP (reload keys, reopen log).
+  void handle_signals();
+  // Stops accepting, closes every handle; the loop then runs out.
+  void shutdown();
+  // SIGHUP's work: reopen the log, reload trusted keys.
+  void reload();
+  uint16_t udp_port() const;
+  uint16_t http_port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace uw::notifier

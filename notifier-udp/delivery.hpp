@@ -1,0 +1,93 @@
+#pragma once
+// uw::notifier::Delivery — turns verified events into notifications on the
+// loop: makes the Note, asks the FanoutWorker for recipients, and delivers the
+// chunks it hands back (inbox push + write to open streams) a bounded number
+// per loop turn (uv_check, with a uv_idle so poll does not block while work is
+// left). Small jobs (follow, mention, small follower lists) go first; a big
+// fan-out takes the rest of each turn's budget, so it never stalls ingest or
+// other deliveries. Jobs are named by id (a FanoutChunk for a finished job is dropped).
+// Threading: loop thread only.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include <uv.h>
+
+#include "notifier-udp/fanout_worker.hpp"
+#include "notifier-udp/note.hpp"
+
+namespace uw::notifier {
+
+class EventLog;
+class Inboxes;
+class Streams;
+
+struct DeliveryStats {
+  uint64_t fanouts = 0;         // post fan-outs finished
+  uint64_t fanout_errors = 0;   // jobs that failed (no database, ...)
+  uint64_t delivered = 0;       // notifications put in an inbox (one per recipient)
+  uint64_t pending_ids = 0;     // recipients handed back but not yet delivered
+  uint64_t active_jobs = 0;
+};
+
+class Delivery {
+ public:
+  struct Options {
+    size_t per_turn = 2048;       // deliveries per loop turn
+    size_t small_job = 64;        // chunks up to this size are served first
+  };
+  Delivery(uv_loop_t* loop, Options opts, FanoutWorker::Options worker_opts, Inboxes& inboxes, Streams& streams,
+           EventLog& log);
+  ~Delivery();
+  Delivery(const Delivery&) = delete;
+  Delivery& operator=(const Delivery&) = delete;
+
+  void start();
+  // A verified event (already made into a Note) enters here.
+  void deliver(std::shared_ptr<const Note> note);
+  const DeliveryStats& stats() const { return stats_; }
+  // Called once per recipient after delivery, with the note and whether they were
+  // online (benchmarks and tests hook this; may be empty).
+  void on_delivered(std::function<void(const Note&, int64_t user, size_t streams)> cb) { hook_ = std::move(cb); }
+  void close(std::function<void()> done);
+
+ private:
+  struct Job {
+    std::shared_ptr<const Note> note;
+    uint64_t started_ns = 0;
+    uint64_t recipients = 0;
+    uint64_t online = 0;
+    bool fetch_done = false;
+    bool single = false;
+  };
+  struct Pending {
+    FanoutChunk chunk;
+    size_t next = 0;
+  };
+  void on_chunk(FanoutChunk&& c);
+  void turn();
+  size_t run_chunk(Pending& p, size_t budget);
+  void finish_if_done(uint64_t job_id);
+  void arm();
+
+  uv_loop_t* loop_;
+  Options opts_;
+  Inboxes& inboxes_;
+  Streams& streams_;
+  EventLog& log_;
+  FanoutWorker worker_;
+  uv_check_t check_{};
+  uv_idle_t idle_{};
+  bool armed_ = false;
+  int open_handles_ = 0;
+  uint64_t next_job_ = 1;
+  std::unordered_map<uint64_t, Job> jobs_;
+  std::deque<Pending> small_, big_;
+  DeliveryStats stats_;
+  std::function<void(const Note&, int64_t, size_t)> hook_;
+  std::function<void()> close_done_;
+};
+
+}  // namespace uw::notifier

@@ -1,0 +1,161 @@
+#include "notifier-udp/event_log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace uw::notifier {
+
+const char* log_level_name(LogLevel l) {
+  switch (l) {
+    case LogLevel::Debug: return "debug";
+    case LogLevel::Info: return "info";
+    case LogLevel::Warn: return "warn";
+    case LogLevel::Error: return "error";
+  }
+  return "info";
+}
+
+bool parse_log_level(std::string_view s, LogLevel* out) {
+  for (LogLevel l : {LogLevel::Debug, LogLevel::Info, LogLevel::Warn, LogLevel::Error})
+    if (s == log_level_name(l)) {
+      *out = l;
+      return true;
+    }
+  return false;
+}
+
+EventLog::~EventLog() {
+  if (fd_ > 2) ::close(fd_);
+}
+
+std::string EventLog::open(const std::string& path, LogFormat format, LogLevel level) {
+  format_ = format;
+  level_ = level;
+  std::lock_guard lock(mu_);
+  path_ = path;
+  if (path.empty()) return "";
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("cannot open log file {}: {}", path, std::strerror(errno));
+  if (fd_ > 2) ::close(fd_);
+  fd_ = fd;
+  return "";
+}
+
+std::string EventLog::reopen() {
+  std::lock_guard lock(mu_);
+  if (path_.empty()) return "";
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("cannot reopen log file {}: {}", path_, std::strerror(errno));
+  if (fd_ > 2) ::close(fd_);
+  fd_ = fd;
+  return "";
+}
+
+std::string EventLog::timestamp_now() {
+  auto now = std::chrono::system_clock::now();
+  auto t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", stamp, ms);
+}
+
+std::string human_value(std::string_view v) {
+  bool plain = !v.empty();
+  for (char c : v)
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) plain = false;
+  if (plain) return std::string(v);
+  std::string out = "\"";
+  for (char c : v) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
+        else out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string EventLog::format_line(LogFormat f, std::string_view ts, LogLevel l, std::string_view kind,
+                                  std::initializer_list<Field> fields) {
+  if (f == LogFormat::Json) {
+    nlohmann::ordered_json j;
+    j["ts"] = ts;
+    j["level"] = log_level_name(l);
+    j["kind"] = kind;
+    for (const auto& fd : fields) {
+      std::string key(fd.key);
+      std::visit([&](const auto& v) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string_view>) j[key] = std::string(v);
+        else j[key] = v;
+      }, fd.value);
+    }
+    // Never throw on odd bytes in a username or text: replace invalid UTF-8.
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  std::string out = fmt::format("{} {} {}", ts, log_level_name(l), kind);
+  for (const auto& fd : fields) {
+    out += ' ';
+    out += fd.key;
+    out += '=';
+    std::visit([&](const auto& v) {
+      using T = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<T, std::string_view>) out += human_value(v);
+      else if constexpr (std::is_same_v<T, double>) out += fmt::format("{:.3f}", v);
+      else out += std::to_string(v);
+    }, fd.value);
+  }
+  return out;
+}
+
+void EventLog::write(LogLevel l, std::string_view kind, std::initializer_list<Field> fields) {
+  if (!enabled(l)) return;
+  std::string line = format_line(format_, timestamp_now(), l, kind, fields);
+  line += '\n';
+  std::lock_guard lock(mu_);
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // nowhere to report a failing log; drop the line
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+bool EventLog::allow_flood_line(uint64_t now_ms, uint64_t* suppressed) {
+  if (last_refill_ms_ == 0) last_refill_ms_ = now_ms;
+  double burst = flood_rate_ * 4;
+  tokens_ += static_cast<double>(now_ms - last_refill_ms_) * flood_rate_ / 1000.0;
+  if (tokens_ > burst) tokens_ = burst;
+  last_refill_ms_ = now_ms;
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    *suppressed = suppressed_;
+    suppressed_ = 0;
+    return true;
+  }
+  ++suppressed_;
+  return false;
+}
+
+}  // namespace uw::notifier

@@ -1,0 +1,80 @@
+#pragma once
+// uw::notifier::EventLog — the operator's log: one line per thing that matters
+// (a datagram rejected and why, a gap, a sender session, a fan-out summary,
+// deliveries at debug level). Two formats, same fields:
+//   human: 2026-11-28T00:34:31.123Z info rejected reason=bad_signature from=127.0.0.1:4000
+//   json:  {"ts":"2026-11-28T00:34:31.123Z","level":"info","kind":"rejected","reason":"bad_signature",...}
+// Each line is one write(2) on an O_APPEND descriptor, so lines never interleave.
+// reopen() (SIGHUP) reopens the path so rename-style rotation works.
+// Threading: any thread (a mutex guards the descriptor); the rejection rate
+// limiter is loop-thread only.
+#include <cstdint>
+#include <initializer_list>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace uw::notifier {
+
+enum class LogFormat { Human, Json };
+enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+
+const char* log_level_name(LogLevel l);
+bool parse_log_level(std::string_view s, LogLevel* out);
+
+// One key=value field. Integers stay numbers in JSON.
+struct Field {
+  std::string_view key;
+  std::variant<std::string_view, int64_t, uint64_t, double> value;
+  Field(std::string_view k, std::string_view v) : key(k), value(v) {}
+  Field(std::string_view k, const std::string& v) : key(k), value(std::string_view(v)) {}
+  Field(std::string_view k, const char* v) : key(k), value(std::string_view(v)) {}
+  Field(std::string_view k, int64_t v) : key(k), value(v) {}
+  Field(std::string_view k, int v) : key(k), value(static_cast<int64_t>(v)) {}
+  Field(std::string_view k, uint64_t v) : key(k), value(v) {}
+  Field(std::string_view k, double v) : key(k), value(v) {}
+};
+
+class EventLog {
+ public:
+  EventLog() = default;
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // path "" = stderr. Returns "" or an error message.
+  std::string open(const std::string& path, LogFormat format, LogLevel level);
+  // Reopens the same path (after rotation). Returns "" or an error.
+  std::string reopen();
+  bool enabled(LogLevel l) const { return l >= level_; }
+  void write(LogLevel l, std::string_view kind, std::initializer_list<Field> fields);
+
+  // Rate limit for lines a flood could cause (rejections): a token bucket of
+  // `per_second` with a burst of 4x. Returns true if this line may be written;
+  // `*suppressed` is how many were swallowed since the last allowed one.
+  // Loop thread only.
+  bool allow_flood_line(uint64_t now_ms, uint64_t* suppressed);
+  void set_flood_rate(double per_second) { flood_rate_ = per_second; }
+
+  // Formats one line (no trailing newline); exposed for tests and `tail`.
+  static std::string format_line(LogFormat f, std::string_view ts, LogLevel l, std::string_view kind,
+                                 std::initializer_list<Field> fields);
+  static std::string timestamp_now();
+
+ private:
+  std::mutex mu_;
+  int fd_ = 2;
+  std::string path_;
+  LogFormat format_ = LogFormat::Human;
+  LogLevel level_ = LogLevel::Info;
+  double flood_rate_ = 20;
+  double tokens_ = 80;
+  uint64_t last_refill_ms_ = 0;
+  uint64_t suppressed_ = 0;
+};
+
+// Quotes a human-format value when it has spaces, quotes, '=' or controls.
+std::string human_value(std::string_view v);
+
+}  // namespace uw::notifier

@@ -1,0 +1,92 @@
+#pragma once
+// uw::notifier::FanoutWorker — the thread that reads the follow graph.
+// It owns its own read-only Store (the web app stays the only writer) and
+// turns a job ("followers of author A" or "this one user") into chunks of
+// recipient ids, handed back to the loop through a uv_async. Jobs are served
+// round-robin one chunk at a time, so a million-follower fan-out never holds
+// up a follow notification queued behind it. Backpressure: the worker stops
+// reading while more than `max_outstanding` ids are waiting on the loop.
+//
+// Threading: submit(), consumed(), stop() on the loop thread; the chunk
+// callback runs on the loop thread. Jobs are named by id; the worker never
+// sees a Note.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <uv.h>
+
+namespace uw { class Store; }
+
+namespace uw::notifier {
+
+struct FanoutJob {
+  uint64_t job_id = 0;
+  int64_t author_id = 0;       // followers of this user (0: single recipient)
+  int64_t single_user = 0;     // the one recipient when author_id == 0
+  bool want_names = false;     // resolve recipient usernames (debug delivery lines)
+};
+
+struct FanoutChunk {
+  uint64_t job_id = 0;
+  std::vector<int64_t> ids;
+  std::vector<std::string> names;  // parallel to ids when names were wanted, else empty
+  bool last = false;
+  std::string error;               // non-empty: the job failed (no database, ...)
+};
+
+class FanoutWorker {
+ public:
+  struct Options {
+    std::string db_path;           // "" = no database: post fan-outs fail, single recipients work
+    size_t chunk = 4096;
+    size_t max_outstanding = 65536;
+  };
+  FanoutWorker(uv_loop_t* loop, Options opts, std::function<void(FanoutChunk&&)> on_chunk);
+  ~FanoutWorker();  // after stop() completed
+  FanoutWorker(const FanoutWorker&) = delete;
+  FanoutWorker& operator=(const FanoutWorker&) = delete;
+
+  void start();
+  void submit(const FanoutJob& job);
+  // The loop has delivered n ids: lets the worker read more.
+  void consumed(size_t n);
+  // Joins the thread and closes the async handle; done runs on the loop.
+  void stop(std::function<void()> done);
+  size_t queued_jobs() const;
+
+ private:
+  void run();
+  void drain();  // loop side of the uv_async
+  bool ensure_store(std::string* err);
+  const std::string& name_of(int64_t id);
+
+  uv_loop_t* loop_;
+  Options opts_;
+  std::function<void(FanoutChunk&&)> on_chunk_;
+  uv_async_t async_{};
+  std::thread thread_;
+  std::function<void()> stop_done_;
+
+  mutable std::mutex mu_;          // guards everything below up to `outstanding_`
+  std::condition_variable cv_;
+  struct Active { FanoutJob job; int64_t after_id = 0; };
+  std::deque<Active> jobs_;
+  std::vector<FanoutChunk> ready_;
+  size_t outstanding_ = 0;
+  bool stopping_ = false;
+
+  // Worker thread only.
+  std::unique_ptr<Store> store_;
+  std::unordered_map<int64_t, std::string> names_;
+  uint64_t last_open_attempt_ms_ = 0;
+};
+
+}  // namespace uw::notifier

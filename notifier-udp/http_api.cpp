@@ -1,0 +1,153 @@
+#include "notifier-udp/http_api.hpp"
+
+#include <charconv>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "notifier-udp/event_log.hpp"
+#include "notifier-udp/inbox.hpp"
+#include "notifier-udp/streams.hpp"
+#include "sign/ticket.hpp"
+
+namespace uw::notifier {
+
+namespace {
+
+http::Response json_error(int status, const std::string& code, const std::string& message) {
+  nlohmann::json j{{"error", code}, {"message", message}};
+  return http::Response::json(status, j.dump());
+}
+
+uint64_t parse_u64(std::string_view s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return 0;
+  return v;
+}
+
+}  // namespace
+
+void HttpApi::cors(const http::Request& req, std::vector<std::pair<std::string, std::string>>& headers) const {
+  auto origin = req.header("origin");
+  if (!origin) return;
+  for (const auto& o : d_.cors_origins)
+    if (o == *origin || o == "*") {
+      headers.emplace_back("Access-Control-Allow-Origin", std::string(*origin));
+      headers.emplace_back("Vary", "Origin");
+      return;
+    }
+}
+
+void HttpApi::handle(http::Request&& req, http::Responder res) {
+  if (req.method == "OPTIONS") {
+    http::Response r;
+    r.status = 204;
+    cors(req, r.headers);
+    r.set("Access-Control-Allow-Methods", "GET, OPTIONS");
+    r.set("Access-Control-Allow-Headers", "Last-Event-ID, Cache-Control");
+    r.set("Access-Control-Max-Age", "600");
+    res.send(std::move(r));
+    return;
+  }
+  if (req.method != "GET" && req.method != "HEAD") {
+    res.send(json_error(405, "method_not_allowed", "only GET here").set("Allow", "GET, OPTIONS"));
+    return;
+  }
+  if (req.path == "/events") return events(req, res);
+  if (req.path == "/inbox") return inbox(req, res);
+  if (req.path == "/healthz") {
+    res.send(http::Response::text(200, "ok\n"));
+    return;
+  }
+  if (req.path == "/metrics") {
+    auto r = http::Response::text(200, d_.render_metrics());
+    r.headers.clear();
+    r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    res.send(std::move(r));
+    return;
+  }
+  res.send(json_error(404, "not_found", "no such path"));
+}
+
+bool HttpApi::check_ticket(const http::Request& req, http::Responder& res, int64_t* user_id) {
+  auto t = http::form_value(req.query, "ticket");
+  std::vector<std::pair<std::string, std::string>> h;
+  cors(req, h);
+  if (!t || t->empty()) {
+    auto r = json_error(401, "no_ticket", "open this with ?ticket= from /api/v1/notifications/ticket");
+    for (auto& kv : h) r.headers.push_back(kv);
+    res.send(std::move(r));
+    ++stats_.tickets_rejected;
+    return false;
+  }
+  sign::Ticket ticket;
+  auto err = sign::verify_ticket(*t, *d_.keys, static_cast<int64_t>(std::time(nullptr)), &ticket);
+  if (err != sign::TicketError::None) {
+    ++stats_.tickets_rejected;
+    d_.log->write(LogLevel::Info, "ticket_rejected",
+                  {{"reason", sign::ticket_error_name(err)}, {"peer", req.peer_ip}, {"path", req.path}});
+    int status = err == sign::TicketError::Malformed ? 400 : 403;
+    auto r = json_error(status, std::string("ticket_") + sign::ticket_error_name(err), "the ticket is not valid");
+    for (auto& kv : h) r.headers.push_back(kv);
+    res.send(std::move(r));
+    return false;
+  }
+  *user_id = ticket.user_id;
+  return true;
+}
+
+void HttpApi::events(const http::Request& req, http::Responder& res) {
+  int64_t user = 0;
+  if (!check_ticket(req, res, &user)) return;
+  if (d_.streams->count() >= d_.max_subscribers) {
+    ++stats_.streams_refused_full;
+    auto r = json_error(503, "too_many_streams", "try again later");
+    r.set("Retry-After", "5");
+    res.send(std::move(r));
+    return;
+  }
+  uint64_t last = 0;
+  if (auto h = req.header("last-event-id")) last = parse_u64(*h);
+  if (auto q = http::form_value(req.query, "last_event_id"); q && last == 0) last = parse_u64(*q);
+
+  std::vector<std::pair<std::string, std::string>> headers{
+      {"Content-Type", "text/event-stream; charset=utf-8"},
+      {"Cache-Control", "no-cache, no-store"},
+      {"X-Accel-Buffering", "no"},
+  };
+  cors(req, headers);
+  if (!res.start_stream(200, std::move(headers))) return;
+  uint64_t conn = res.conn_id();
+  // retry: how long a browser waits before reconnecting after a drop.
+  if (!d_.streams->write_one(conn, "retry: 2000\n: connected\n\n")) return;
+  if (last > 0)
+    for (const auto& n : d_.inboxes->after(user, last))
+      if (!d_.streams->write_one(conn, n->sse)) return;
+  d_.streams->add(conn, user);
+  d_.log->write(LogLevel::Debug, "subscribe", {{"user_id", user}, {"conn", conn}, {"last_event_id", last}});
+}
+
+void HttpApi::inbox(const http::Request& req, http::Responder& res) {
+  int64_t user = 0;
+  if (!check_ticket(req, res, &user)) return;
+  size_t limit = d_.inboxes->capacity();
+  if (auto l = http::form_value(req.query, "limit")) {
+    uint64_t v = parse_u64(*l);
+    if (v > 0 && v < limit) limit = v;
+  }
+  std::string body = "{\"items\":[";
+  bool first = true;
+  for (const auto& n : d_.inboxes->recent(user, limit)) {
+    if (!first) body += ',';
+    first = false;
+    body += n->json;
+  }
+  body += "]}";
+  auto r = http::Response::json(200, std::move(body));
+  r.set("Cache-Control", "no-store");
+  cors(req, r.headers);
+  res.send(std::move(r));
+}
+
+}  // namespace uw::notifier

@@ -1,0 +1,57 @@
+#pragma once
+// uw::notifier::HttpApi — the notifier's HTTP routes:
+//   GET /events?ticket=T[&last_event_id=N]  text/event-stream (Last-Event-ID header too)
+//   GET /inbox?ticket=T[&limit=N]           {"items":[...]} newest first
+//   GET /healthz                            200 ok
+//   GET /metrics                            Prometheus text
+//   OPTIONS *                               CORS preflight
+// A ticket (sign/ticket.hpp) names the user; it is checked with the trusted
+// public keys alone. CORS: the request's Origin is reflected only if it is one
+// of the configured origins.
+// Threading: loop thread only.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/http/server.hpp"
+
+namespace uw::sign { class KeyRing; }
+
+namespace uw::notifier {
+
+class EventLog;
+class Inboxes;
+class Streams;
+
+struct HttpApiStats {
+  uint64_t tickets_rejected = 0;
+  uint64_t streams_refused_full = 0;
+};
+
+class HttpApi {
+ public:
+  struct Deps {
+    const sign::KeyRing* keys;
+    Inboxes* inboxes;
+    Streams* streams;
+    EventLog* log;
+    std::function<std::string()> render_metrics;
+    std::vector<std::string> cors_origins;
+    size_t max_subscribers = 10'000;
+  };
+  explicit HttpApi(Deps d) : d_(std::move(d)) {}
+  void handle(http::Request&& req, http::Responder res);
+  const HttpApiStats& stats() const { return stats_; }
+
+ private:
+  void events(const http::Request& req, http::Responder& res);
+  void inbox(const http::Request& req, http::Responder& res);
+  // Adds CORS headers when the Origin is allowed.
+  void cors(const http::Request& req, std::vector<std::pair<std::string, std::string>>& headers) const;
+  bool check_ticket(const http::Request& req, http::Responder& res, int64_t* user_id);
+  Deps d_;
+  HttpApiStats stats_;
+};
+
+}  // namespace uw::notifier

@@ -1,0 +1,76 @@
+#include "notifier-udp/note.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+
+namespace uw::notifier {
+
+namespace {
+std::atomic<size_t> g_note_bytes{0};
+}
+
+Note::~Note() { g_note_bytes.fetch_sub(counted_bytes, std::memory_order_relaxed); }
+
+size_t live_note_bytes() { return g_note_bytes.load(std::memory_order_relaxed); }
+
+const char* note_kind_name(NoteKind k) {
+  switch (k) {
+    case NoteKind::Uweet: return "uweet";
+    case NoteKind::Follow: return "follow";
+    case NoteKind::Mention: return "mention";
+  }
+  return "uweet";
+}
+
+std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t received_ns) {
+  auto n = std::make_shared<Note>();
+  n->id = id;
+  n->received_ns = received_ns;
+  nlohmann::ordered_json j;
+  j["id"] = id;
+  if (const auto* p = std::get_if<sign::PostView>(&ev)) {
+    n->kind = NoteKind::Uweet;
+    n->uweet_id = p->uweet_id;
+    n->actor_id = p->author_id;
+    n->actor = std::string(p->author);
+    n->created_at_ms = p->created_at_ms;
+    n->text = std::string(p->text);
+    j["kind"] = "uweet";
+    j["uweet_id"] = n->uweet_id;
+    j["author"] = n->actor;
+    j["author_id"] = n->actor_id;
+    j["text"] = n->text;
+  } else if (const auto* f = std::get_if<sign::FollowView>(&ev)) {
+    n->kind = NoteKind::Follow;
+    n->actor_id = f->follower_id;
+    n->actor = std::string(f->follower);
+    n->recipient_id = f->followee_id;
+    n->created_at_ms = f->created_at_ms;
+    j["kind"] = "follow";
+    j["follower"] = n->actor;
+    j["follower_id"] = n->actor_id;
+  } else if (const auto* m = std::get_if<sign::MentionView>(&ev)) {
+    n->kind = NoteKind::Mention;
+    n->uweet_id = m->uweet_id;
+    n->actor_id = m->author_id;
+    n->actor = std::string(m->author);
+    n->recipient_id = m->mentioned_id;
+    n->created_at_ms = m->created_at_ms;
+    n->text = std::string(m->text);
+    j["kind"] = "mention";
+    j["uweet_id"] = n->uweet_id;
+    j["author"] = n->actor;
+    j["author_id"] = n->actor_id;
+    j["text"] = n->text;
+  }
+  j["created_at"] = n->created_at_ms;
+  // The signature vouches for the sender, not for valid UTF-8: never throw on it.
+  n->json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  n->sse = "id: " + std::to_string(id) + "\nevent: " + note_kind_name(n->kind) + "\ndata: " + n->json + "\n\n";
+  n->counted_bytes = n->bytes() + 16;  // + the shared_ptr control block
+  g_note_bytes.fetch_add(n->counted_bytes, std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace uw::notifier

@@ -1,0 +1,81 @@
+#include "notifier-udp/streams.hpp"
+
+#include <algorithm>
+
+#include "core/http/server.hpp"
+
+namespace uw::notifier {
+
+Streams::Streams(uv_loop_t* loop, http::Server& server, uint64_t heartbeat_ms) : server_(server) {
+  uv_timer_init(loop, &timer_);
+  timer_.data = this;
+  uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Streams*>(t->data)->heartbeat(); }, heartbeat_ms,
+                 heartbeat_ms);
+  // The heartbeat alone must not keep the loop alive during shutdown.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+}
+
+void Streams::add(uint64_t conn_id, int64_t user_id) {
+  by_conn_[conn_id] = user_id;
+  by_user_[user_id].push_back(conn_id);
+  ++stats_.opened;
+}
+
+void Streams::remove(uint64_t conn_id) {
+  auto it = by_conn_.find(conn_id);
+  if (it == by_conn_.end()) return;
+  auto u = by_user_.find(it->second);
+  if (u != by_user_.end()) {
+    auto& v = u->second;
+    v.erase(std::remove(v.begin(), v.end(), conn_id), v.end());
+    if (v.empty()) by_user_.erase(u);
+  }
+  by_conn_.erase(it);
+}
+
+bool Streams::write_one(uint64_t conn_id, std::string_view bytes) {
+  switch (server_.stream_write(conn_id, bytes)) {
+    case http::WriteResult::Ok: return true;
+    case http::WriteResult::Gone: remove(conn_id); return false;
+    case http::WriteResult::Overflow:
+      ++stats_.cut_slow;
+      remove(conn_id);
+      server_.close_connection(conn_id);
+      return false;
+  }
+  return false;
+}
+
+size_t Streams::push(int64_t user_id, std::string_view sse_bytes) {
+  auto u = by_user_.find(user_id);
+  if (u == by_user_.end()) return 0;
+  // Copy: write_one may remove entries from the vector we iterate.
+  auto conns = u->second;
+  size_t n = 0;
+  for (uint64_t c : conns)
+    if (write_one(c, sse_bytes)) {
+      ++n;
+      ++stats_.events_sent;
+    }
+  return n;
+}
+
+void Streams::heartbeat() {
+  std::vector<uint64_t> conns;
+  conns.reserve(by_conn_.size());
+  for (const auto& [c, u] : by_conn_) conns.push_back(c);
+  for (uint64_t c : conns) write_one(c, ": heartbeat\n\n");
+}
+
+void Streams::close(std::function<void()> done) {
+  close_done_ = std::move(done);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* h) {
+    auto* self = static_cast<Streams*>(h->data);
+    if (self->close_done_) {
+      auto d = std::move(self->close_done_);
+      d();
+    }
+  });
+}
+
+}  // namespace uw::notifier

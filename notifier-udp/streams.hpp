@@ -1,0 +1,54 @@
+#pragma once
+// uw::notifier::Streams — the open SSE connections, by user. Writes go through
+// http::Server::stream_write; a subscriber whose unsent backlog passes the
+// server's max_stream_backlog_bytes is cut off (its browser reconnects with
+// Last-Event-ID and catches up from the inbox) instead of growing memory.
+// A heartbeat comment goes to every stream every `heartbeat_ms`.
+// Connections are named by conn_id; a closed one is simply forgotten.
+// Threading: loop thread only.
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <uv.h>
+
+namespace uw::http { class Server; }
+
+namespace uw::notifier {
+
+struct StreamStats {
+  uint64_t opened = 0;
+  uint64_t cut_slow = 0;      // cut off for a full backlog
+  uint64_t events_sent = 0;   // SSE events written (not heartbeats)
+};
+
+class Streams {
+ public:
+  Streams(uv_loop_t* loop, http::Server& server, uint64_t heartbeat_ms);
+  Streams(const Streams&) = delete;
+  Streams& operator=(const Streams&) = delete;
+
+  void add(uint64_t conn_id, int64_t user_id);
+  void remove(uint64_t conn_id);  // from the server's on_close
+  // Writes bytes to every stream of user_id; returns how many streams took it.
+  size_t push(int64_t user_id, std::string_view sse_bytes);
+  // Writes to one stream (catch-up); false if gone or cut off.
+  bool write_one(uint64_t conn_id, std::string_view bytes);
+  bool online(int64_t user_id) const { return by_user_.count(user_id) != 0; }
+  size_t count() const { return by_conn_.size(); }
+  const StreamStats& stats() const { return stats_; }
+  void close(std::function<void()> done);  // stops the heartbeat timer
+
+ private:
+  void heartbeat();
+  uv_timer_t timer_{};
+  http::Server& server_;
+  std::unordered_map<uint64_t, int64_t> by_conn_;
+  std::unordered_map<int64_t, std::vector<uint64_t>> by_user_;
+  StreamStats stats_;
+  std::function<void()> close_done_;
+};
+
+}  // namespace uw::notifier

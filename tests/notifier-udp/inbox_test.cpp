@@ -1,0 +1,56 @@
+#include "notifier-udp/inbox.hpp"
+
+#include <gtest/gtest.h>
+
+namespace uw::notifier {
+namespace {
+
+std::shared_ptr<const Note> note(uint64_t id) {
+  sign::FollowView f{7, "carol", 2, 1000};
+  return make_note(id, f, 0);
+}
+
+TEST(Inboxes, KeepsTheNewestNNewestFirst) {
+  Inboxes in(3);
+  for (uint64_t id = 1; id <= 5; ++id) in.push(2, note(id));
+  auto r = in.recent(2, 10);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0]->id, 5u);
+  EXPECT_EQ(r[1]->id, 4u);
+  EXPECT_EQ(r[2]->id, 3u);
+  EXPECT_EQ(in.recent(2, 1).size(), 1u);
+  EXPECT_TRUE(in.recent(99, 10).empty());
+}
+
+TEST(Inboxes, CatchUpReturnsOnlyNewerOldestFirst) {
+  Inboxes in(10);
+  for (uint64_t id = 1; id <= 4; ++id) in.push(2, note(id));
+  auto a = in.after(2, 2);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0]->id, 3u);
+  EXPECT_EQ(a[1]->id, 4u);
+  EXPECT_TRUE(in.after(2, 4).empty());
+}
+
+TEST(Inboxes, MemoryIsBoundedPerUser) {
+  Inboxes in(4);
+  for (uint64_t id = 1; id <= 1000; ++id) in.push(1, note(id));
+  EXPECT_EQ(in.entries(), 4u);
+  size_t b = in.bytes();
+  for (uint64_t id = 1001; id <= 2000; ++id) in.push(1, note(id));
+  EXPECT_EQ(in.bytes(), b);
+}
+
+TEST(Note, RendersSseBlockAndJson) {
+  sign::PostView p{12, 1, 1700000000000, "alice", "hello \"bob\""};
+  auto n = make_note(77, p, 0);
+  EXPECT_EQ(n->kind, NoteKind::Uweet);
+  EXPECT_NE(n->json.find("\"kind\":\"uweet\""), std::string::npos) << n->json;
+  EXPECT_NE(n->json.find("\"author\":\"alice\""), std::string::npos);
+  EXPECT_NE(n->json.find("hello \\\"bob\\\""), std::string::npos);
+  EXPECT_EQ(n->sse.rfind("id: 77\nevent: uweet\ndata: {", 0), 0u) << n->sse;
+  EXPECT_EQ(n->sse.substr(n->sse.size() - 2), "\n\n");
+}
+
+}  // namespace
+}  // namespace uw::notifier

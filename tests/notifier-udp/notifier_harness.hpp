@@ -1,0 +1,157 @@
+#pragma once
+// Test harness: a real uwitter-notifier process on loopback with its own key
+// pair, a real SQLite database (alice, bob, carol; bob follows alice), a UDP
+// sender, tickets, and /metrics parsing. Header-only (only *_test.cpp files
+// are compiled into the test program).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/store.hpp"
+#include "sign/envelope.hpp"
+#include "sign/keys.hpp"
+#include "sign/ticket.hpp"
+#include "tests/notifier-udp/sse_client.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+
+namespace uw::test {
+
+inline int64_t now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Value of one Prometheus sample ("name" or "name{labels}"), -1 if absent.
+inline double metric(const std::string& text, const std::string& sample) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto sp = line.rfind(' ');
+    if (sp == std::string::npos) continue;
+    if (line.substr(0, sp) == sample) return std::stod(line.substr(sp + 1));
+  }
+  return -1;
+}
+
+// A UDP socket bound to a chosen loopback source address.
+class UdpSender {
+ public:
+  explicit UdpSender(const char* source_ip = "127.0.0.1") {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, source_ip, &a.sin_addr);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  }
+  ~UdpSender() { ::close(fd_); }
+  void send(uint16_t port, const std::vector<uint8_t>& bytes) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+              static_cast<ssize_t>(bytes.size()));
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+struct Users { int64_t alice = 0, bob = 0, carol = 0; };
+
+// Creates the database the way the web app would (writable Store, migrations).
+inline Users make_db(const std::string& path) {
+  auto s = Store::open(path, Store::Options{});
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  Users u;
+  if (!s.ok()) return u;
+  auto& st = *s.value();
+  u.alice = st.create_user("alice", "x", 1).value().id;
+  u.bob = st.create_user("bob", "x", 1).value().id;
+  u.carol = st.create_user("carol", "x", 1).value().id;
+  EXPECT_TRUE(st.follow(u.bob, u.alice, 2).ok());
+  return u;
+}
+
+class NotifierHarness {
+ public:
+  explicit NotifierHarness(std::vector<std::string> extra = {})
+      : key((sign::init(), sign::SecretKey::generate())) {
+    EXPECT_EQ(sign::write_keypair(dir.file("keys"), key), "");
+    db = dir.file("uwitter.db");
+    users = make_db(db);
+    log_file = dir.file("notifier.log");
+    args = {UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:0", "--listen-http", "127.0.0.1:0",
+            "--db", db, "--trust", dir.file("keys/uwitter.pub"), "--log-file", log_file,
+            "--log-level", "debug", "--cors-origin", "http://127.0.0.1:8080"};
+    for (auto& e : extra) args.push_back(e);
+    start();
+  }
+  void start() {
+    proc = std::make_unique<ChildProcess>();
+    ASSERT_TRUE(proc->start(args, dir.file("notifier.stderr")));
+    ASSERT_TRUE(proc->wait_listening(2)) << proc->stderr_text();
+    udp_port = proc->port("udp");
+    http_port = proc->port("http");
+    http = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(http_port));
+    ASSERT_EQ(http->get("/healthz").status, 200);
+  }
+
+  std::string ticket_for(int64_t user, int64_t ttl_s = 300) const {
+    return sign::mint_ticket(key, sign::Ticket{user, static_cast<int64_t>(std::time(nullptr)) + ttl_s});
+  }
+  std::unique_ptr<SseClient> stream(int64_t user, const std::vector<std::string>& headers = {}) {
+    auto c = std::make_unique<SseClient>(http_port, "/events?ticket=" + ticket_for(user), headers);
+    EXPECT_EQ(c->wait_status(), 200) << c->head();
+    // The stream is registered before its first bytes are written, so once the
+    // "connected" comment arrived, deliveries reach it.
+    EXPECT_TRUE(eventually([&] { return c->raw().find(": connected") != std::string::npos; }));
+    return c;
+  }
+  std::string metrics() { return http->get("/metrics").body; }
+  double metric_value(const std::string& sample) { return metric(metrics(), sample); }
+  std::string log_text() const {
+    std::ifstream in(log_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // Seals events with the trusted key in this harness's sender session.
+  std::vector<uint8_t> seal(const std::vector<sign::Event>& events, int64_t sent_ms = 0) {
+    sign::Datagram d;
+    EXPECT_TRUE(enc.seal(events, sent_ms ? sent_ms : now_ms(), &d));
+    return d;
+  }
+  void send(const std::vector<sign::Event>& events) { sender.send(udp_port, seal(events)); }
+
+  sign::PostEvent post(int64_t id, const std::string& text) const {
+    return sign::PostEvent{id, users.alice, "alice", now_ms(), text};
+  }
+
+  TempDir dir;
+  sign::SecretKey key;
+  sign::Encoder enc{key};
+  std::string db, log_file;
+  Users users;
+  std::vector<std::string> args;
+  std::unique_ptr<ChildProcess> proc;
+  std::unique_ptr<HttpClient> http;
+  UdpSender sender;
+  uint16_t udp_port = 0, http_port = 0;
+};
+
+}  // namespace uw::test
