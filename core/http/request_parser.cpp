@@ -96,9 +96,11 @@ size_t RequestParser::feed(const char* data, size_t len) {
       }
       chunk = std::min(chunk, allowance);
     }
-    if (!headers_done_ && !scan_header_lines(data + total, chunk)) {
-      fail(400, "The request has a folded (obs-fold) header line.");
-      break;
+    if (!headers_done_) {
+      if (const char* bad = scan_header_lines(data + total, chunk)) {
+        fail(400, bad);
+        break;
+      }
     }
     bool was_done = headers_done_;
     size_t n = http_parser_execute(&parser_, &settings(), data + total, chunk);
@@ -118,22 +120,31 @@ size_t RequestParser::feed(const char* data, size_t len) {
   return total;
 }
 
-// http_parser accepts obs-fold (a header line continued on a line starting with
-// SP or HT); RFC 9112 lets a server reject it, and we do, since proxies disagree
-// on its meaning. Tracks line starts up to the blank line ending the headers.
-bool RequestParser::scan_header_lines(const char* data, size_t len) {
+// Debian's libhttp_parser is built non-strict (HTTP_PARSER_STRICT=0): it accepts
+// obs-fold (a header line continued on a line starting with SP or HT) and a bare
+// CR as a line end. Front proxies disagree on both, which is what smuggling feeds
+// on, so the header section is scanned here first and either one is refused.
+// Tracks line starts up to the blank line ending the headers, across feeds.
+const char* RequestParser::scan_header_lines(const char* data, size_t len) {
   for (size_t i = 0; i < len && !scan_done_; ++i) {
     char c = data[i];
-    if (c == '\n') {
+    if (cr_pending_) {
+      if (c != '\n') return "The request has a bare CR in its header section.";
+      cr_pending_ = false;
+    }
+    if (c == '\r') {
+      cr_pending_ = true;
+    } else if (c == '\n') {
       if (line_len_ == 0 && lines_ > 0) scan_done_ = true;  // blank line: headers end
       if (line_len_ > 0) ++lines_;
       line_len_ = 0;
-    } else if (c != '\r') {
-      if (line_len_ == 0 && lines_ > 0 && (c == ' ' || c == '\t')) return false;
+    } else {
+      if (line_len_ == 0 && lines_ > 0 && (c == ' ' || c == '\t'))
+        return "The request has a folded (obs-fold) header line.";
       ++line_len_;
     }
   }
-  return true;
+  return nullptr;
 }
 
 bool RequestParser::take_expect_continue() {
@@ -159,6 +170,7 @@ void RequestParser::reset_request() {
   line_len_ = 0;
   lines_ = 0;
   scan_done_ = false;
+  cr_pending_ = false;
 }
 
 int RequestParser::on_message_begin(http_parser* p) {

@@ -65,7 +65,7 @@ class RequestParser {
   void fail(int status, std::string message);
   void fail_from_parser();
   int check_headers();
-  bool scan_header_lines(const char* data, size_t len);
+  const char* scan_header_lines(const char* data, size_t len);  // nullptr or why it is refused
   void reset_request();
 
   Limits limits_;
@@ -79,6 +79,7 @@ class RequestParser {
   size_t line_len_ = 0;  // obs-fold scan state (scan_header_lines)
   size_t lines_ = 0;
   bool scan_done_ = false;
+  bool cr_pending_ = false;
   int error_status_ = 0;
   std::string error_message_;
 };

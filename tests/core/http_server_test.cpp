@@ -393,6 +393,8 @@ TEST(HttpServer, RejectsMalformedSmugglingAndOverLimitRequestsWithoutCallingTheH
        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nx\r\n0\r\n\r\n", 400},
       {"obs-fold header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400},
       {"space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
+      {"bare CR ends a header line", "GET / HTTP/1.1\r\nHost: x\rX-B: y\r\n\r\n", 400},
+      {"bare CR ends the headers", "POST / HTTP/1.1\r\nHost: x\r\n\rContent-Length: 0\r\n\r\n", 400},
       {"control char in header", std::string("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n"), 400},
       {"garbage request line", "HELLO\r\n\r\n", 400},
       {"bad version", "GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400},

@@ -118,11 +118,14 @@ TEST(RequestParser, EnforcesTheHeaderLimitExactly) {
   EXPECT_EQ(feed_all(over, 7, lim).error, 431);
 }
 
-TEST(RequestParser, RejectsObsFoldButNotSpacesInBodies) {
+TEST(RequestParser, RejectsObsFoldAndBareCrButNotSpacesInBodies) {
   EXPECT_EQ(feed_all("GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n").error, 400);
   auto ok = feed_all("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n\n  ");
   ASSERT_EQ(ok.requests.size(), 1u);
   EXPECT_EQ(ok.requests[0].body, "\n  ");
+  EXPECT_EQ(feed_all("GET / HTTP/1.1\r\nA: b\rC: d\r\n\r\n").error, 400);
+  EXPECT_EQ(feed_all("GET / HTTP/1.1\r\nA: b\rC: d\r\n\r\n", 1).error, 400);
+  EXPECT_EQ(feed_all("GET / HTTP/1.1\nA: b\n\n").requests.size(), 1u);  // bare LF is fine
   // Blank lines before a request line are tolerated (RFC 9112 2.2).
   EXPECT_EQ(feed_all("\r\nGET / HTTP/1.1\r\n\r\n").requests.size(), 1u);
 }
