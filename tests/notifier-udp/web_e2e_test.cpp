@@ -1,0 +1,224 @@
+// End to end with both real daemons on loopback: uwitter-web commits and emits
+// signed datagrams; uwitter-notifier verifies, fans out and streams over SSE.
+#include <csignal>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/notifier-udp/notifier_harness.hpp"
+
+#if defined(UWITTER_NOTIFIER_BIN) && defined(UWITTER_WEB_BIN)
+
+namespace uw::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+class Stack {
+ public:
+  Stack() {
+    data = dir.file("data");
+    log_file = dir.file("notifier.log");
+    start_notifier(0, 0);
+    start_web();
+    // The web app wrote its key pair on first start; the notifier picks it up
+    // (it watches its --trust file) before anything is posted.
+    EXPECT_TRUE(eventually([&] { return notifier_metric("uwitter_notifier_trusted_keys") == 1; }, 15s));
+  }
+
+  void start_notifier(uint16_t udp, uint16_t http) {
+    notifier = std::make_unique<ChildProcess>();
+    ASSERT_TRUE(notifier->start({UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:" + std::to_string(udp),
+                                 "--listen-http", "127.0.0.1:" + std::to_string(http), "--db", data + "/uwitter.db",
+                                 "--trust", data + "/keys/uwitter.pub", "--log-file", log_file, "--log-level", "debug",
+                                 "--allow", "127.0.0.0/8"},
+                                dir.file("notifier.stderr")));
+    ASSERT_TRUE(notifier->wait_listening(2)) << notifier->stderr_text();
+    udp_port = notifier->port("udp");
+    http_port = notifier->port("http");
+    nclient = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(http_port));
+  }
+  void start_web() {
+    web = std::make_unique<ChildProcess>();
+    ASSERT_TRUE(web->start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", data, "--notify",
+                            "127.0.0.1:" + std::to_string(udp_port), "--udp-copies", "2", "--notifier-url",
+                            "http://127.0.0.1:" + std::to_string(http_port)},
+                           dir.file("web.stderr")));
+    ASSERT_TRUE(web->wait_listening(1)) << web->stderr_text();
+    wclient = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(web->port("http")));
+  }
+  double notifier_metric(const std::string& s) { return metric(nclient->get("/metrics").body, s); }
+
+  std::string signup(const std::string& name) {
+    auto r = wclient->json("POST", "/api/v1/accounts", {{"username", name}, {"password", "correct horse"}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return login(name);
+  }
+  std::string login(const std::string& name) {
+    auto r = wclient->json("POST", "/api/v1/sessions", {{"username", name}, {"password", "correct horse"}});
+    EXPECT_TRUE(r.status == 200 || r.status == 201) << r.body;
+    return r.json().value("token", "");
+  }
+  void follow(const std::string& token, const std::string& who) {
+    auto r = wclient->request("PUT", "/api/v1/users/" + who + "/follow", "", {"Authorization: Bearer " + token});
+    EXPECT_TRUE(r.status == 200 || r.status == 204 || r.status == 201) << r.status << " " << r.body;
+  }
+  int64_t post(const std::string& token, const std::string& text) {
+    auto r = wclient->json("POST", "/api/v1/uweets", {{"text", text}}, token);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? r.json().value("id", int64_t{0}) : 0;
+  }
+  // Opens the user's stream at the URL the web app hands out.
+  std::unique_ptr<SseClient> stream(const std::string& token) {
+    auto r = wclient->get("/api/v1/notifications/ticket", {"Authorization: Bearer " + token});
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string url = r.json()["url"];
+    std::string prefix = "http://127.0.0.1:" + std::to_string(http_port);
+    EXPECT_EQ(url.rfind(prefix + "/events?ticket=", 0), 0u) << url;
+    auto c = std::make_unique<SseClient>(http_port, url.substr(prefix.size()));
+    EXPECT_EQ(c->wait_status(), 200) << c->head();
+    EXPECT_TRUE(eventually([&] { return c->raw().find(": connected") != std::string::npos; }));
+    return c;
+  }
+  std::string log_text() const {
+    std::ifstream in(log_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  TempDir dir;
+  std::string data, log_file;
+  std::unique_ptr<ChildProcess> notifier, web;
+  std::unique_ptr<HttpClient> nclient, wclient;
+  uint16_t udp_port = 0, http_port = 0;
+};
+
+bool has_text(const SseEvent& e, const std::string& kind, const std::string& needle) {
+  return e.event == kind && e.data.find(needle) != std::string::npos;
+}
+
+TEST(WebToNotifier, FollowerGetsThePostAndFollowAndMentionNotifications) {
+  Stack s;
+  auto alice = s.signup("alice"), bob = s.signup("bob"), carol = s.signup("carol");
+  s.follow(bob, "alice");
+  auto bob_stream = s.stream(bob);
+  auto carol_stream = s.stream(carol);
+
+  int64_t id = s.post(alice, "first light");
+  SseEvent e;
+  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "first light"); }, 10s, &e))
+      << bob_stream->raw() << "\n" << s.log_text();
+  auto j = json::parse(e.data);
+  EXPECT_EQ(j["author"], "alice");
+  EXPECT_EQ(j["uweet_id"], id);
+
+  s.follow(carol, "bob");
+  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "follow", "carol"); }, 10s))
+      << bob_stream->raw();
+  s.post(alice, "hello @bob, see this");
+  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "mention", "see this"); }, 10s))
+      << bob_stream->raw();
+
+  // carol follows nobody who posted: a marker notification for her arrives, and nothing else did.
+  s.follow(alice, "carol");
+  ASSERT_TRUE(carol_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "follow", "alice"); }, 10s));
+  for (const auto& ev : carol_stream->events()) EXPECT_EQ(ev.event, "follow") << ev.data;
+
+  // --udp-copies 2: the extra copies were dropped as duplicates, not delivered twice.
+  EXPECT_GE(s.notifier_metric("uwitter_notifier_duplicates_total"), 1);
+  size_t uweets = 0;
+  for (const auto& ev : bob_stream->events()) uweets += ev.event == "uweet";
+  EXPECT_EQ(uweets, 2u);  // "first light" and the mention uweet (bob follows alice)
+  // The web app counts what it emitted.
+  auto m = s.wclient->get("/metrics").body;
+  EXPECT_GE(metric(m, "uwitter_emitter_datagrams_total"), 4) << m;
+  // The notifications page's data source.
+  auto t = s.wclient->get("/api/v1/notifications/ticket", {"Authorization: Bearer " + bob}).json()["ticket"];
+  auto inbox = s.nclient->get("/inbox?ticket=" + t.get<std::string>()).json()["items"];
+  ASSERT_GE(inbox.size(), 3u);
+  EXPECT_EQ(inbox[0]["kind"], "mention");
+}
+
+TEST(WebToNotifier, WebAppIsUnaffectedWhileTheNotifierIsDownAndItPicksUpTheSessionAfterRestart) {
+  Stack s;
+  auto alice = s.signup("alice"), bob = s.signup("bob");
+  s.follow(bob, "alice");
+  uint16_t udp = s.udp_port, http = s.http_port;
+  ASSERT_EQ(s.notifier->signal(SIGKILL), 0);
+  s.notifier->wait_exit(5s);
+  // Everything in the web app keeps working, immediately, with nothing listening.
+  for (int i = 0; i < 20; ++i) EXPECT_GT(s.post(alice, "while down " + std::to_string(i)), 0);
+  auto tl = s.wclient->get("/api/v1/timelines/home", {"Authorization: Bearer " + bob});
+  EXPECT_EQ(tl.status, 200);
+  EXPECT_NE(tl.body.find("while down 19"), std::string::npos);
+  auto ticket = s.wclient->get("/api/v1/notifications/ticket", {"Authorization: Bearer " + bob});
+  EXPECT_EQ(ticket.status, 200);
+
+  s.start_notifier(udp, http);
+  ASSERT_TRUE(eventually([&] { return s.notifier_metric("uwitter_notifier_trusted_keys") == 1; }));
+  auto bob_stream = s.stream(bob);
+  s.post(alice, "back again");
+  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "back again"); }, 10s))
+      << bob_stream->raw() << s.log_text();
+  EXPECT_NE(s.log_text().find("session event=started"), std::string::npos);
+}
+
+TEST(WebToNotifier, WebRestartStartsANewSenderSessionAndSettlesTheOld) {
+  Stack s;
+  auto alice = s.signup("alice"), bob = s.signup("bob");
+  s.follow(bob, "alice");
+  auto bob_stream = s.stream(bob);
+  s.post(alice, "before restart");
+  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "before restart"); }, 10s));
+  EXPECT_EQ(s.web->terminate(), 0) << s.web->stderr_text();
+  s.start_web();
+  alice = s.login("alice");
+  s.post(alice, "after restart");
+  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "after restart"); }, 10s))
+      << bob_stream->raw() << s.log_text();
+  std::string log = s.log_text();
+  EXPECT_NE(log.find("event=settled"), std::string::npos) << log;
+  EXPECT_GE(s.notifier_metric("uwitter_notifier_sender_sessions_total"), 2);
+}
+
+TEST(WebToNotifier, TailShowsBobsDeliveriesAndFollowsRotation) {
+  Stack s;
+  auto alice = s.signup("alice"), bob = s.signup("bob"), carol = s.signup("carol");
+  s.follow(bob, "alice");
+  s.follow(carol, "alice");
+  s.post(alice, "before rotation");
+  ASSERT_TRUE(eventually([&] { return s.log_text().find("to=carol") != std::string::npos; }));
+
+  ChildProcess tail;
+  ASSERT_TRUE(tail.start({UWITTER_NOTIFIER_BIN, "tail", s.log_file, "--user", "bob", "--kind", "delivery"},
+                         s.dir.file("tail.stderr")));
+  auto first = tail.wait_line("to=bob", 10s);
+  ASSERT_TRUE(first) << tail.stderr_text();
+  EXPECT_NE(first->find("delivery"), std::string::npos);
+
+  // Rotate: rename the file away, SIGHUP makes the notifier reopen its path.
+  std::filesystem::rename(s.log_file, s.log_file + ".1");
+  s.notifier->signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(s.log_file); }));
+  s.post(alice, "after rotation");
+  auto line = tail.wait_line("to=bob", 10s);
+  ASSERT_TRUE(line) << s.log_text();
+  EXPECT_EQ(line->find("to=carol"), std::string::npos);
+  for (const auto& l : tail.lines()) EXPECT_EQ(l.find("carol"), std::string::npos) << l;
+  EXPECT_GE(tail.lines().size(), 2u);
+  EXPECT_EQ(tail.terminate(), 0);
+
+  // --json prints JSON objects, filtered the same way.
+  auto r = run({UWITTER_NOTIFIER_BIN, "tail", s.log_file, "--user", "bob", "--json", "--no-follow"});
+  EXPECT_EQ(r.status, 0);
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(json::parse(r.out.substr(0, r.out.find('\n')))["to"], "bob");
+}
+
+}  // namespace
+}  // namespace uw::test
+
+#endif
