@@ -1,0 +1,412 @@
+// The JSON API of the real uwitter-web process, over real sockets: the whole
+// flow, every error status with its code, and that bad input leaves the
+// database as it was.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+
+#ifdef UWITTER_WEB_BIN
+
+namespace uw::test {
+namespace {
+
+using nlohmann::json;
+
+struct Web {
+  TempDir dir;
+  std::unique_ptr<ChildProcess> proc;
+  std::unique_ptr<HttpClient> http;
+  uint16_t port = 0;
+
+  explicit Web(std::vector<std::string> extra = {}) { start(extra); }
+  void start(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("data")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc = std::make_unique<ChildProcess>();
+    ASSERT_TRUE(proc->start(argv, dir.file("stderr.log")));
+    ASSERT_TRUE(proc->wait_listening()) << proc->stderr_text();
+    port = proc->port("http");
+    http = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(port));
+  }
+  std::string db() const { return dir.file("data") + "/uwitter.db"; }
+  HttpResponse call(const std::string& m, const std::string& path, const json& body = nullptr,
+                    const std::string& token = "") {
+    if (body.is_null()) {
+      std::vector<std::string> h;
+      if (!token.empty()) h.push_back("Authorization: Bearer " + token);
+      return http->request(m, path, "", h);
+    }
+    return http->json(m, path, body, token);
+  }
+  json ok(const std::string& m, const std::string& path, const json& body = nullptr, const std::string& token = "",
+          long want = 200) {
+    auto r = call(m, path, body, token);
+    EXPECT_EQ(r.status, want) << m << " " << path << ": " << r.body;
+    try {
+      return r.json();
+    } catch (...) {
+      ADD_FAILURE() << "not JSON: " << r.body;
+      return nullptr;
+    }
+  }
+  json user(const std::string& name, const std::string& pw = "password123") {
+    return ok("POST", "/api/v1/accounts", {{"username", name}, {"password", pw}}, "", 201);
+  }
+  std::string login(const std::string& name, const std::string& pw = "password123") {
+    auto j = ok("POST", "/api/v1/sessions", {{"username", name}, {"password", pw}}, "", 201);
+    return j.is_object() && j.contains("token") ? j["token"].get<std::string>() : "";
+  }
+};
+
+int64_t count_rows(const std::string& db, const std::string& table) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
+  sqlite3_stmt* st = nullptr;
+  int64_t n = -1;
+  std::string sql = "SELECT count(*) FROM " + table;
+  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return n;
+}
+
+std::string pct(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+void expect_error(const HttpResponse& r, long status, const std::string& code, const std::string& what) {
+  EXPECT_EQ(r.status, status) << what << ": " << r.body;
+  try {
+    auto j = r.json();
+    EXPECT_EQ(j["error"]["code"], code) << what << ": " << r.body;
+    EXPECT_FALSE(j["error"]["message"].get<std::string>().empty()) << what;
+  } catch (...) {
+    ADD_FAILURE() << what << ": error body is not JSON: " << r.body;
+  }
+}
+
+TEST(Api, FullFlowRegisterLoginPostFollowReadSearchUnfollowLogout) {
+  Web w;
+  auto alice = w.user("alice");
+  EXPECT_EQ(alice["username"], "alice");
+  EXPECT_GT(alice["id"].get<int64_t>(), 0);
+  w.user("bob");
+  std::string ta = w.login("alice"), tb = w.login("BOB");
+  ASSERT_FALSE(ta.empty());
+  ASSERT_FALSE(tb.empty());
+  auto u = w.ok("POST", "/api/v1/uweets", {{"text", "  hello @alice from bob, coffee time  "}}, tb, 201);
+  EXPECT_EQ(u["text"], "hello @alice from bob, coffee time");
+  EXPECT_EQ(u["author"], "bob");
+  int64_t id = u["id"].get<int64_t>();
+  EXPECT_EQ(w.ok("GET", "/api/v1/uweets/" + std::to_string(id))["text"], u["text"]);
+  EXPECT_TRUE(w.ok("GET", "/api/v1/timelines/home", nullptr, ta)["items"].empty());
+  auto f = w.ok("PUT", "/api/v1/users/bob/follow", nullptr, ta);
+  EXPECT_EQ(f["changed"], true);
+  EXPECT_EQ(w.ok("PUT", "/api/v1/users/bob/follow", nullptr, ta)["changed"], false);
+  auto home = w.ok("GET", "/api/v1/timelines/home", nullptr, ta);
+  ASSERT_EQ(home["items"].size(), 1u);
+  EXPECT_EQ(home["items"][0]["id"], id);
+  EXPECT_TRUE(home["next"].is_null());
+  auto prof = w.ok("GET", "/api/v1/users/Bob", nullptr, ta);
+  EXPECT_EQ(prof["username"], "bob");
+  EXPECT_EQ(prof["counts"]["followers"], 1);
+  EXPECT_EQ(prof["counts"]["uweets"], 1);
+  EXPECT_EQ(prof["viewer_follows"], true);
+  EXPECT_EQ(w.ok("GET", "/api/v1/users/bob/followers")["items"][0]["username"], "alice");
+  EXPECT_EQ(w.ok("GET", "/api/v1/users/alice/following")["items"][0]["username"], "bob");
+  EXPECT_EQ(w.ok("GET", "/api/v1/users/bob/uweets")["items"][0]["id"], id);
+  EXPECT_EQ(w.ok("GET", "/api/v1/timelines/public")["items"][0]["id"], id);
+  auto found = w.ok("GET", "/api/v1/search?q=coffee");
+  ASSERT_EQ(found["items"].size(), 1u);
+  EXPECT_EQ(found["items"][0]["id"], id);
+  EXPECT_TRUE(w.ok("GET", "/api/v1/search?q=tea")["items"].empty());
+  EXPECT_EQ(w.ok("DELETE", "/api/v1/users/bob/follow", nullptr, ta)["changed"], true);
+  EXPECT_TRUE(w.ok("GET", "/api/v1/timelines/home", nullptr, ta)["items"].empty());
+  w.ok("DELETE", "/api/v1/sessions", nullptr, ta);
+  expect_error(w.call("GET", "/api/v1/timelines/home", nullptr, ta), 401, "bad_token", "logged-out token");
+  // Still fine for bob.
+  EXPECT_EQ(w.ok("GET", "/api/v1/timelines/home", nullptr, tb)["items"].size(), 1u);
+}
+
+TEST(Api, BadRequestsGetTheirStatusAndCodeAndChangeNothing) {
+  Web w;
+  w.user("alice");
+  w.user("bob");
+  std::string t = w.login("alice");
+  w.ok("POST", "/api/v1/uweets", {{"text", "the only uweet"}}, t, 201);
+  const int64_t users = count_rows(w.db(), "users"), uweets = count_rows(w.db(), "uweets"),
+                follows = count_rows(w.db(), "follows");
+  ASSERT_EQ(users, 2);
+  const std::string json_ct = "Content-Type: application/json", auth = "Authorization: Bearer " + t;
+  struct Case {
+    std::string what, method, path, body;
+    std::vector<std::string> headers;
+    long status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"bad JSON", "POST", "/api/v1/accounts", "{\"username\": ", {json_ct}, 400, "bad_json"},
+      {"JSON not an object", "POST", "/api/v1/accounts", "[1,2]", {json_ct}, 400, "bad_json"},
+      {"missing password", "POST", "/api/v1/accounts", R"({"username":"carol"})", {json_ct}, 400, "missing_field"},
+      {"username not a string", "POST", "/api/v1/accounts", R"({"username":5,"password":"password123"})", {json_ct}, 400,
+       "missing_field"},
+      {"invalid UTF-8", "POST", "/api/v1/accounts", "{\"username\":\"car\xff\",\"password\":\"password123\"}", {json_ct},
+       400, "invalid_utf8"},
+      {"not JSON content type", "POST", "/api/v1/accounts", R"({"username":"carol","password":"password123"})",
+       {"Content-Type: text/plain"}, 415, "unsupported_media_type"},
+      {"invalid username", "POST", "/api/v1/accounts", R"({"username":"car ol","password":"password123"})", {json_ct},
+       422, "invalid_username"},
+      {"weak password", "POST", "/api/v1/accounts", R"({"username":"carol","password":"short"})", {json_ct}, 422,
+       "weak_password"},
+      {"duplicate username", "POST", "/api/v1/accounts", R"({"username":"ALICE","password":"password123"})", {json_ct},
+       409, "username_taken"},
+      {"142-char uweet", "POST", "/api/v1/uweets", "{\"text\":\"" + std::string(142, 'x') + "\"}", {json_ct, auth},
+       422, "uweet_too_long"},
+      {"empty uweet", "POST", "/api/v1/uweets", R"({"text":"   "})", {json_ct, auth}, 422, "empty_uweet"},
+      {"control character", "POST", "/api/v1/uweets", R"({"text":"a\u0007b"})", {json_ct, auth}, 422,
+       "control_character"},
+      {"post without token", "POST", "/api/v1/uweets", R"({"text":"hi"})", {json_ct}, 401, "unauthorized"},
+      {"post with unknown token", "POST", "/api/v1/uweets", R"({"text":"hi"})",
+       {json_ct, "Authorization: Bearer not-a-token"}, 401, "bad_token"},
+      {"bad idempotency key", "POST", "/api/v1/uweets", R"({"text":"hi"})",
+       {json_ct, auth, "Idempotency-Key: " + std::string(200, 'k')}, 400, "bad_idempotency_key"},
+      {"self follow", "PUT", "/api/v1/users/alice/follow", "", {auth}, 422, "self_follow"},
+      {"follow unknown user", "PUT", "/api/v1/users/nobody/follow", "", {auth}, 404, "no_such_user"},
+      {"follow without token", "PUT", "/api/v1/users/bob/follow", "", {}, 401, "unauthorized"},
+      {"unknown user", "GET", "/api/v1/users/nobody", "", {}, 404, "no_such_user"},
+      {"unknown user's uweets", "GET", "/api/v1/users/nobody/uweets", "", {}, 404, "no_such_user"},
+      {"unknown uweet", "GET", "/api/v1/uweets/999999", "", {}, 404, "no_such_uweet"},
+      {"non-numeric uweet id", "GET", "/api/v1/uweets/abc", "", {}, 404, "no_such_uweet"},
+      {"home without token", "GET", "/api/v1/timelines/home", "", {}, 401, "unauthorized"},
+      {"bad before", "GET", "/api/v1/timelines/public?before=-3", "", {}, 400, "bad_param"},
+      {"bad limit", "GET", "/api/v1/timelines/public?limit=ten", "", {}, 400, "bad_param"},
+      {"search without q", "GET", "/api/v1/search", "", {}, 400, "missing_query"},
+      {"unknown route", "GET", "/api/v1/nothing", "", {}, 404, "not_found"},
+      {"wrong method", "GET", "/api/v1/accounts", "", {}, 405, "method_not_allowed"},
+      {"wrong method on follow", "POST", "/api/v1/users/bob/follow", "", {auth}, 405, "method_not_allowed"},
+      {"ticket when notifications are off", "GET", "/api/v1/notifications/ticket", "", {auth}, 503,
+       "notifications_off"},
+  };
+  for (const auto& c : cases) {
+    auto r = w.http->request(c.method, c.path, c.body, c.headers);
+    expect_error(r, c.status, c.code, c.what);
+    EXPECT_EQ(r.header("content-type").rfind("application/json", 0), 0u) << c.what;
+  }
+  EXPECT_EQ(w.call("GET", "/api/v1/accounts").header("allow"), "POST");
+  EXPECT_EQ(count_rows(w.db(), "users"), users);
+  EXPECT_EQ(count_rows(w.db(), "uweets"), uweets);
+  EXPECT_EQ(count_rows(w.db(), "follows"), follows);
+}
+
+TEST(Api, WrongPasswordAndUnknownUserLookTheSameThenThrottleWithRetryAfter) {
+  Web w;
+  w.user("alice");
+  auto wrong = w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "wrong-password"}});
+  auto unknown = w.call("POST", "/api/v1/sessions", {{"username", "nobody"}, {"password", "wrong-password"}});
+  expect_error(wrong, 401, "bad_credentials", "wrong password");
+  expect_error(unknown, 401, "bad_credentials", "unknown user");
+  EXPECT_EQ(wrong.json()["error"]["message"], unknown.json()["error"]["message"]);
+  // Default: 5 failures per account in the window, then 429.
+  for (int i = 0; i < 4; ++i)
+    expect_error(w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "wrong-password"}}), 401,
+                 "bad_credentials", "failure " + std::to_string(i));
+  auto limited = w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "password123"}});
+  expect_error(limited, 429, "too_many_attempts", "throttled");
+  ASSERT_FALSE(limited.header("retry-after").empty());
+  EXPECT_GT(std::stoi(limited.header("retry-after")), 0);
+  EXPECT_GT(limited.json()["error"]["retry_after_s"].get<int>(), 0);
+  EXPECT_NE(limited.json()["error"]["message"].get<std::string>().find("seconds"), std::string::npos);
+  EXPECT_EQ(count_rows(w.db(), "sessions"), 0);
+}
+
+TEST(Api, SqlMetacharactersAreStoredVerbatim) {
+  Web w;
+  const std::string pw = "pw'); DROP TABLE users; --\"";
+  w.user("robert_", pw);
+  std::string t = w.login("robert_", pw);
+  ASSERT_FALSE(t.empty());
+  const std::vector<std::string> texts = {"Robert'); DROP TABLE uweets;--", "\" OR 1=1 --", "%_\\ LIKE '%", "a;b' \"c\"",
+                                          "NEAR(a b) AND \"x\" OR y*"};
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const std::string& text = texts[i];
+    auto r = w.http->request("POST", "/api/v1/uweets", json{{"text", text}}.dump(),
+                             {"Content-Type: application/json", "Authorization: Bearer " + t,
+                              "Idempotency-Key: k'--;\"" + std::to_string(i)});
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto id = r.json()["id"].get<int64_t>();
+    EXPECT_EQ(w.ok("GET", "/api/v1/uweets/" + std::to_string(id))["text"], text);
+  }
+  // Search treats the query as words, never as SQL or FTS syntax.
+  for (const auto& q : texts) {
+    auto r = w.call("GET", "/api/v1/search?q=" + pct(q));
+    EXPECT_EQ(r.status, 200) << q << ": " << r.body;
+  }
+  auto hit = w.ok("GET", "/api/v1/search?q=" + pct("DROP TABLE"));
+  ASSERT_EQ(hit["items"].size(), 1u);
+  EXPECT_EQ(hit["items"][0]["text"], texts[0]);
+  EXPECT_EQ(count_rows(w.db(), "uweets"), static_cast<int64_t>(texts.size()));
+  EXPECT_EQ(count_rows(w.db(), "users"), 1);
+}
+
+TEST(Api, IdempotencyKeyRepeatAnswersTheFirstUweet) {
+  Web w;
+  w.user("alice");
+  std::string t = w.login("alice");
+  auto post = [&](const std::string& text, const std::string& key) {
+    return w.http->request("POST", "/api/v1/uweets", json{{"text", text}}.dump(),
+                           {"Content-Type: application/json", "Authorization: Bearer " + t, "Idempotency-Key: " + key});
+  };
+  auto a = post("first", "key-1");
+  auto b = post("first", "key-1");
+  auto c = post("second", "key-2");
+  ASSERT_EQ(a.status, 201);
+  ASSERT_TRUE(b.status == 200 || b.status == 201) << b.body;
+  EXPECT_EQ(a.json()["id"], b.json()["id"]);
+  EXPECT_NE(a.json()["id"], c.json()["id"]);
+  EXPECT_EQ(count_rows(w.db(), "uweets"), 2);
+  EXPECT_EQ(w.ok("GET", "/api/v1/users/alice")["counts"]["uweets"], 2);
+}
+
+TEST(Api, PaginationWalksEveryItemOnceNewestFirst) {
+  Web w;
+  w.user("alice");
+  std::string t = w.login("alice");
+  const int n = 45;
+  for (int i = 0; i < n; ++i) w.ok("POST", "/api/v1/uweets", {{"text", "n" + std::to_string(i)}}, t, 201);
+  for (const std::string base : {"/api/v1/users/alice/uweets", "/api/v1/timelines/public", "/api/v1/timelines/home",
+                                 "/api/v1/search?q=alice_never_matches"}) {
+    std::vector<int64_t> ids;
+    std::string url = base;
+    for (int pages = 0; pages < 20; ++pages) {
+      std::string sep = url.find('?') == std::string::npos ? "?" : "&";
+      auto j = w.ok("GET", url + sep + "limit=10", nullptr, t);
+      for (auto& it : j["items"]) ids.push_back(it["id"].get<int64_t>());
+      if (j["next"].is_null()) break;
+      url = base + (base.find('?') == std::string::npos ? "?" : "&") + "before=" + std::to_string(j["next"].get<int64_t>());
+    }
+    if (base.find("search") != std::string::npos) {
+      EXPECT_TRUE(ids.empty());
+      continue;
+    }
+    ASSERT_EQ(ids.size(), static_cast<size_t>(n)) << base;
+    for (size_t i = 1; i < ids.size(); ++i) EXPECT_GT(ids[i - 1], ids[i]) << base;
+  }
+  // limit is capped at 100; a page of exactly all items has no next.
+  auto all = w.ok("GET", "/api/v1/timelines/public?limit=1000");
+  EXPECT_EQ(all["items"].size(), static_cast<size_t>(n));
+  EXPECT_TRUE(all["next"].is_null());
+  // Follower lists page by follow id.
+  for (int i = 0; i < 5; ++i) {
+    std::string name = "fan" + std::to_string(i);
+    w.user(name);
+    w.ok("PUT", "/api/v1/users/alice/follow", nullptr, w.login(name));
+  }
+  std::set<std::string> fans;
+  std::string url = "/api/v1/users/alice/followers?limit=2";
+  for (int pages = 0; pages < 10; ++pages) {
+    auto j = w.ok("GET", url);
+    for (auto& it : j["items"]) fans.insert(it["username"].get<std::string>());
+    if (j["next"].is_null()) break;
+    url = "/api/v1/users/alice/followers?limit=2&before=" + std::to_string(j["next"].get<int64_t>());
+  }
+  EXPECT_EQ(fans.size(), 5u);
+}
+
+TEST(Api, MetricsHealthzAndSecurityHeaders) {
+  Web w;
+  auto h = w.http->get("/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.body, "ok");
+  w.user("alice");
+  std::string t = w.login("alice");
+  w.ok("POST", "/api/v1/uweets", {{"text", "counted"}}, t, 201);
+  w.call("GET", "/api/v1/users/nobody");
+  auto m = w.http->get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("uwitter_uweets_created_total 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("http_requests_total{route=\"/api/v1/uweets\",status=\"201\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("http_requests_total{route=\"/api/v1/users/:name\",status=\"404\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("http_request_duration_seconds_bucket{route=\"/api/v1/accounts\""), std::string::npos);
+  EXPECT_NE(m.body.find("uwitter_writer_batch_size"), std::string::npos);
+  EXPECT_NE(m.body.find("http_active_connections"), std::string::npos);
+  for (const std::string path : {"/healthz", "/api/v1/nothing", "/", "/no/such/page"}) {
+    auto r = w.http->get(path);
+    EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << path;
+    EXPECT_EQ(r.header("x-frame-options"), "DENY") << path;
+    EXPECT_EQ(r.header("referrer-policy"), "same-origin") << path;
+    EXPECT_NE(r.header("content-security-policy").find("frame-ancestors 'none'"), std::string::npos) << path;
+  }
+  // The access log (flushed every 200 ms) names method, path and status.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string log;
+  while ((log = w.proc->stderr_text()).find("POST /api/v1/uweets 201") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling with a deadline
+  EXPECT_NE(log.find("POST /api/v1/uweets 201"), std::string::npos) << log;
+}
+
+TEST(Api, OversizedBodyIs413) {
+  Web w({"--max-body-bytes", "1024"});
+  auto r = w.http->request("POST", "/api/v1/accounts", std::string(4096, 'x'), {"Content-Type: application/json"});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(count_rows(w.db(), "users"), 0);
+}
+
+TEST(Api, TicketNamesTheNotifierAndCspAllowsIt) {
+  Web w({"--notifier-url", "http://127.0.0.1:7701"});
+  w.user("alice");
+  std::string t = w.login("alice");
+  auto j = w.ok("GET", "/api/v1/notifications/ticket", nullptr, t);
+  ASSERT_TRUE(j["ticket"].is_string());
+  EXPECT_EQ(j["url"], "http://127.0.0.1:7701/events?ticket=" + j["ticket"].get<std::string>());
+  auto r = w.http->get("/healthz");
+  EXPECT_NE(r.header("content-security-policy").find("connect-src 'self' http://127.0.0.1:7701"), std::string::npos);
+  expect_error(w.call("GET", "/api/v1/notifications/ticket"), 401, "unauthorized", "ticket without token");
+}
+
+TEST(Api, SigtermExitsZeroAndAcknowledgedPostsSurviveARestart) {
+  Web w;
+  w.user("alice");
+  std::string t = w.login("alice");
+  auto u = w.ok("POST", "/api/v1/uweets", {{"text", "durable"}}, t, 201);
+  EXPECT_EQ(w.proc->terminate(), 0) << w.proc->stderr_text();
+  w.start({});
+  EXPECT_EQ(w.ok("GET", "/api/v1/uweets/" + std::to_string(u["id"].get<int64_t>()))["text"], "durable");
+  // The session outlives the restart too.
+  EXPECT_EQ(w.ok("GET", "/api/v1/timelines/home", nullptr, t)["items"].size(), 1u);
+}
+
+TEST(Api, DemoFillsAnEmptyDatabase) {
+  Web w({"--demo"});
+  auto pub = w.ok("GET", "/api/v1/timelines/public?limit=100");
+  EXPECT_EQ(pub["items"].size(), 20u);
+  EXPECT_FALSE(w.login("alice").empty());
+  EXPECT_EQ(w.ok("GET", "/api/v1/users/alice")["counts"]["following"], 2);
+}
+
+}  // namespace
+}  // namespace uw::test
+
+#endif  // UWITTER_WEB_BIN
