@@ -20,7 +20,7 @@ std::vector<Asset> build() {
       {"app.css", "text/css; charset=utf-8", kAppCss, false, {}, {}},
       {"favicon.svg", "image/svg+xml", kFaviconSvg, false, {}, {}},
       {"app.js", "text/javascript; charset=utf-8", kAppJs, true, {}, {}},
-      // {"notify.js", "text/javascript; charset=utf-8", kNotifyJs, true, {}, {}},
+      {"notify.js", "text/javascript; charset=utf-8", kNotifyJs, true, {}, {}},
   };
   for (auto& a : t) {
     std::string h = hash_hex(a.body);

@@ -33,5 +33,6 @@ const Asset* find_asset(std::string_view path);
 extern const std::string_view kAppCss;
 extern const std::string_view kAppJs;
 extern const std::string_view kFaviconSvg;
+extern const std::string_view kNotifyJs;  // web/assets_notify.cpp (owned by the notifier engineer)
 
 }  // namespace uw::web

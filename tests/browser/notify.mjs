@@ -1,0 +1,154 @@
+// Browser test of live notifications: a real uwitter-notifier beside a real
+// uwitter-web; bob (following alice) has his home page open, alice posts in her
+// own browser, and bob sees the uweet appear as a toast with an unread badge
+// without reloading. Then the notifier is stopped: bob's page says live
+// notifications are unavailable and posting still works.
+//
+//   UWITTER_WEB_BIN=... UWITTER_NOTIFIER_BIN=... node tests/browser/notify.mjs
+//
+// run.mjs may `import { runNotifyTest } from './notify.mjs'` and await it;
+// run directly, it runs itself. Screenshots go to $UWITTER_ARTIFACTS.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const WEB = process.env.UWITTER_WEB_BIN;
+const NOTIFIER = process.env.UWITTER_NOTIFIER_BIN;
+const ARTIFACTS = resolve(process.env.UWITTER_ARTIFACTS || 'artifacts');
+const CHROMIUM = process.env.UWITTER_CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+// Starts a daemon; resolves with { proto: 'HOST:PORT' } once it printed `count` listening lines.
+function start(bin, args, count) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b) => { stderr += b; });
+  const ready = new Promise((res, rej) => {
+    const seen = {};
+    const timer = setTimeout(() => rej(new Error(`${bin} not listening within 20 s\n${stderr}`)), 20000);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = /^listening (\S+) (\S+:\d+)/.exec(line);
+      if (!m) return;
+      seen[m[1]] = m[2];
+      if (Object.keys(seen).length === count) { clearTimeout(timer); res(seen); }
+    });
+    child.on('exit', (code, sig) => { clearTimeout(timer); rej(new Error(`${bin} exited early (${code ?? sig})\n${stderr}`)); });
+  });
+  return { child, ready, stderr: () => stderr };
+}
+
+function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((res) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => { clearTimeout(timer); res(); });
+    child.kill('SIGTERM');
+  });
+}
+
+async function until(fn, what, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function runNotifyTest() {
+  check(WEB && NOTIFIER, 'UWITTER_WEB_BIN and UWITTER_NOTIFIER_BIN must be set');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const temps = [];
+  const temp = (p) => { const d = mkdtempSync(join(tmpdir(), p)); temps.push(d); return d; };
+  const data = temp('uwitter-notify-data-');
+  const procs = [];
+  const contexts = [];
+  try {
+    // The notifier first (its ports go to the web app), then the web app, then
+    // the notifier again on the same ports with the web app's origin allowed.
+    const notifierArgs = (udp, http, origin) => ['--listen-udp', udp, '--listen-http', http,
+      '--db', join(data, 'uwitter.db'), '--trust', join(data, 'keys', 'uwitter.pub'), '--cors-origin', origin];
+    let n = start(NOTIFIER, notifierArgs('127.0.0.1:0', '127.0.0.1:0', 'http://invalid'), 2);
+    procs.push(n.child);
+    const nl = await n.ready;
+    const w = start(WEB, ['--listen', '127.0.0.1:0', '--data', data, '--notify', nl.udp,
+      '--notifier-url', `http://${nl.http}`], 1);
+    procs.push(w.child);
+    const base = `http://${(await w.ready).http}`;
+    await stop(n.child);
+    n = start(NOTIFIER, notifierArgs(nl.udp, nl.http, base), 2);
+    procs.push(n.child);
+    await n.ready;
+    await until(async () => {
+      const m = await (await fetch(`http://${nl.http}/metrics`)).text();
+      return /uwitter_notifier_trusted_keys 1/.test(m);
+    }, 'the notifier to trust the web app key');
+
+    const person = async (name) => {
+      const context = await chromium.launchPersistentContext(temp(`uwitter-notify-${name}-`), {
+        executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1000, height: 700 } });
+      contexts.push(context);
+      context.setDefaultTimeout(15000);
+      const page = context.pages()[0] || await context.newPage();
+      const problems = [];
+      page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));
+      await page.goto(`${base}/accounts/register`);
+      await page.fill('#username', name);
+      await page.fill('#password', `${name}-password`);
+      await Promise.all([page.waitForURL(`${base}/`), page.click('form[action="/accounts/register"] button[type=submit]')]);
+      return { name, page, problems };
+    };
+    const alice = await person('alice');
+    const bob = await person('bob');
+    await bob.page.goto(`${base}/u/alice`);
+    await Promise.all([bob.page.waitForURL(`${base}/u/alice`), bob.page.click('form[action="/follow/alice"] button')]);
+
+    // Bob on his home page, connected live.
+    await bob.page.goto(`${base}/`);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection');
+
+    await alice.page.fill('#uweet-text', 'Live from Alice <i>now</i>');
+    await Promise.all([alice.page.waitForURL(`${base}/`), alice.page.click('form[action="/post"] button[type=submit]')]);
+
+    const toast = bob.page.locator('.notif-toast', { hasText: 'Live from Alice <i>now</i>' });
+    await toast.waitFor({ state: 'visible', timeout: 10000 });
+    check((await toast.locator('a').textContent()) === '@alice', 'toast does not name @alice');
+    check((await bob.page.textContent('#notif-badge')) === '1', 'unread badge is not 1');
+    await bob.page.screenshot({ path: join(ARTIFACTS, 'notify-toast.png') });
+
+    // The notifier goes away: the page says so, and the web app works as before.
+    await stop(n.child);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'unavailable',
+      'the page to say notifications are unavailable');
+    check((await bob.page.textContent('#notif')).includes('unavailable'), 'no "unavailable" notice');
+    await bob.page.fill('#uweet-text', 'Still posting while the notifier is down');
+    await Promise.all([bob.page.waitForURL(`${base}/`), bob.page.click('form[action="/post"] button[type=submit]')]);
+    check(await bob.page.locator('.uweet', { hasText: 'Still posting while the notifier is down' }).count() === 1,
+      'posting failed while the notifier was down');
+    await bob.page.screenshot({ path: join(ARTIFACTS, 'notify-unavailable.png') });
+    const problems = [...alice.problems, ...bob.problems];
+    check(problems.length === 0, `page errors:\n${problems.join('\n')}`);
+    console.log('browser notify: 1 passed, 0 failed');
+  } finally {
+    for (const c of contexts) await c.close().catch(() => {});
+    for (const p of procs) await stop(p);
+    for (const d of temps) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runNotifyTest().catch((e) => {
+    console.error(`browser notify test FAILED: ${e.stack || e}`);
+    console.log('browser notify: 0 passed, 1 failed');
+    process.exit(1);
+  });
+}
