@@ -100,8 +100,12 @@ extern const std::string_view kAppJs = R"JS('use strict';
     if (!box) return;
     var status = document.getElementById('notif-status');
     var list = document.getElementById('notif-items');
-    fetch(box.getAttribute('data-ticket-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-      .then(function (r) { if (!r.ok) throw new Error('ticket ' + r.status); return r.json(); })
+    var embedded = box.getAttribute('data-ticket');
+    var ticket = embedded
+      ? Promise.resolve({ ticket: embedded, url: box.getAttribute('data-notifier-url') })
+      : fetch(box.getAttribute('data-ticket-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { if (!r.ok) throw new Error('ticket ' + r.status); return r.json(); });
+    ticket
       .then(function (t) {
         var u = new URL(t.url || box.getAttribute('data-notifier-url'), location.href);
         u.pathname = '/inbox';

@@ -100,6 +100,10 @@ struct Core : std::enable_shared_from_this<Core> {
     f.csrf = csrf.token_for(c.csrf_cookie);
     f.search_q = std::move(search_q);
     f.now_ms = now_ms();
+    if (c.viewer && !cfg.notifier_url.empty()) {
+      f.notifier_url = cfg.notifier_url;
+      if (auto t = svc.ticket(*c.viewer)) f.ticket = std::move(*t);
+    }
     return f;
   }
 
@@ -360,7 +364,8 @@ struct Core : std::enable_shared_from_this<Core> {
 
   void notifications(const CtxPtr& c) {
     if (!c->viewer) return need_login(*c, "/notifications");
-    page(*c, 200, views::notifications(frame(*c, "Notifications"), views::NotificationsView{cfg.notifier_url}));
+    views::Frame f = frame(*c, "Notifications");
+    page(*c, 200, views::notifications(f, views::NotificationsView{cfg.notifier_url, f.ticket}));
   }
 
   // ---- accounts ----

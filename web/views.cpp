@@ -79,9 +79,12 @@ std::string layout(const Frame& f, const std::string& main_html) {
     out += "<a href=\"/accounts/login\">Log in</a><a class=\"btn\" href=\"/accounts/register\">Sign up</a>";
   }
   out += "</nav></div></header>";
-  if (f.viewer) {
+  if (f.viewer && !f.notifier_url.empty()) {
     // Hook for live notifications (/static/notify.js fills it).
-    out += "<div id=\"notif\" data-ticket-url=\"/api/v1/notifications/ticket\" hidden></div>";
+    out += "<div id=\"notif\" data-ticket-url=\"/api/v1/notifications/ticket\" data-notifier-url=\"";
+    out += escape(f.notifier_url) + "\"";
+    if (!f.ticket.empty()) out += " data-ticket=\"" + escape(f.ticket) + "\"";
+    out += " hidden></div>";
   }
   out += "<main class=\"col\" id=\"main\">";
   out += main_html;
@@ -225,7 +228,9 @@ std::string notifications(const Frame& f, const NotificationsView& v) {
     main += "<p class=\"card notice\">Notifications are unavailable on this server. Your home timeline always has every uweet.</p>";
   } else {
     main += "<section class=\"card\" id=\"notifications\" data-ticket-url=\"/api/v1/notifications/ticket\" data-notifier-url=\"";
-    main += escape(v.notifier_url) + "\"><p id=\"notif-status\" class=\"muted\" aria-live=\"polite\">";
+    main += escape(v.notifier_url) + "\"";
+    if (!v.ticket.empty()) main += " data-ticket=\"" + escape(v.ticket) + "\"";
+    main += "><p id=\"notif-status\" class=\"muted\" aria-live=\"polite\">";
     main += "Loading… (this list needs JavaScript; your <a href=\"/\">home timeline</a> works without it)</p>";
     main += "<ol id=\"notif-items\" class=\"notif-list\"></ol></section>";
   }

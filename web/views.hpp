@@ -22,6 +22,11 @@ struct Frame {
   std::string csrf;                  // form token (logout button, page forms)
   std::string search_q;              // prefilled search box
   int64_t now_ms = 0;                // for relative times
+  // Live notifications (logged in and --notifier-url set): the notifier's base
+  // URL and a fresh subscription ticket, embedded in the #notif hook so
+  // /static/notify.js can connect without another request. Empty = no hook.
+  std::string notifier_url;
+  std::string ticket;
 };
 
 // A newest-first list of uweets with an "Older" link.
@@ -71,6 +76,7 @@ struct SearchView {
 
 struct NotificationsView {
   std::string notifier_url;          // "" = notifications unavailable
+  std::string ticket;                // subscription ticket for /inbox ("" = ask the API)
 };
 
 struct ErrorView {

@@ -17,8 +17,10 @@ namespace {
 // One uwitter-web on 127.0.0.1:<free port> with a fresh --data directory.
 class WebServer {
  public:
-  WebServer() {
-    bool started = proc_.start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir_.path()}, dir_.file("stderr.log"));
+  explicit WebServer(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir_.path()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    bool started = proc_.start(argv, dir_.file("stderr.log"));
     EXPECT_TRUE(started);
     EXPECT_TRUE(proc_.wait_listening()) << proc_.stderr_text();
     port_ = proc_.port("http");
@@ -129,7 +131,8 @@ TEST_F(Pages, FullJourneyFromSignUpToLogOut) {
   ASSERT_EQ(login.status, 303) << error_message(login.body);
   auto home = bob.get("/");
   EXPECT_NE(home.body.find("id=\"uweet-text\""), std::string::npos) << "post form for a logged-in user";
-  EXPECT_NE(home.body.find("data-ticket-url=\"/api/v1/notifications/ticket\""), std::string::npos);
+  EXPECT_EQ(home.body.find("id=\"notif\""), std::string::npos) << "no live-notification hook without --notifier-url";
+  EXPECT_NE(bob.get("/notifications").body.find("Notifications are unavailable"), std::string::npos);
 
   // Alice posts; Bob follows her and sees it on his home timeline.
   auto posted = alice->post("hello from alice, @bob");
@@ -317,10 +320,11 @@ TEST_F(Pages, InvalidSessionCookieMeansLoggedOut) {
   EXPECT_TRUE(cleared);
   // A POST with it is sent to log in, not executed.
   Browser b(base());
-  std::string token = b.csrf_from("/");
+  std::string token = b.csrf_from("/accounts/login");
+  ASSERT_FALSE(token.empty());
   auto p = b.http().post_form("/post", {{"text", "ghost"}, {"csrf", token}},
-                              {"Origin: " + base(), "Cookie: uw_session=garbage"});
-  EXPECT_EQ(p.status, 303);
+                              {"Origin: " + base(), "Cookie: uw_csrf=" + b.http().cookie("uw_csrf") + "; uw_session=garbage"});
+  EXPECT_EQ(p.status, 303) << p.body;
   EXPECT_EQ(p.header("location").rfind("/accounts/login", 0), 0u);
 }
 
@@ -360,6 +364,24 @@ TEST_F(Pages, StaticAssetsHaveEtagsAndCaching) {
   EXPECT_EQ(home.body.find("<script>"), std::string::npos) << "no inline script";
   EXPECT_EQ(home.body.find("style=\""), std::string::npos) << "no inline style";
   EXPECT_EQ(home.body.find(" onclick="), std::string::npos);
+}
+
+TEST(PagesNotifications, HookCarriesATicketWhenANotifierIsConfigured) {
+  WebServer server({"--notifier-url", "http://127.0.0.1:7701"});
+  Browser b(server.base());
+  ASSERT_EQ(b.register_user("mia").status, 303);
+  for (const std::string path : {"/", "/u/mia", "/notifications"}) {
+    auto page = b.get(path);
+    ASSERT_EQ(page.status, 200) << path;
+    std::smatch m;
+    static const std::regex hook(
+        R"re(<div id="notif" data-ticket-url="/api/v1/notifications/ticket" data-notifier-url="http://127.0.0.1:7701" data-ticket="([^"]+)" hidden></div>)re");
+    EXPECT_TRUE(std::regex_search(page.body, m, hook)) << path;
+  }
+  auto list = b.get("/notifications");
+  EXPECT_NE(list.body.find("id=\"notif-items\""), std::string::npos);
+  EXPECT_EQ(Browser(server.base()).get("/notifications").header("location").rfind("/accounts/login", 0), 0u)
+      << "anonymous visitors are sent to log in";
 }
 
 TEST(PagesThrottle, RepeatedBadLoginsGet429WithRetryAfter) {
