@@ -151,7 +151,7 @@ async function main() {
 
     const problems = people.flatMap((p) => p.problems);
     check(problems.length === 0, `browser reported problems:\n${problems.join('\n')}`);
-    console.log('browser: 1 passed, 0 failed');
+    console.log('browser UI journey: passed');
   } finally {
     for (const p of people) await p.context.close().catch(() => {});
     await stopServer(server.child);
@@ -159,8 +159,28 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(`browser test FAILED: ${e.stack || e}`);
-  console.log('browser: 0 passed, 1 failed');
-  process.exit(1);
-});
+// The UI journey, then (when UWITTER_NOTIFIER_BIN is set) the live-notification
+// test of tests/browser/notify.mjs against a real notifier.
+async function all() {
+  let passed = 0;
+  let failed = 0;
+  const run = async (name, fn) => {
+    try {
+      await fn();
+      passed += 1;
+    } catch (e) {
+      failed += 1;
+      console.error(`browser test "${name}" FAILED: ${e.stack || e}`);
+    }
+  };
+  await run('UI journey', main);
+  if (process.env.UWITTER_NOTIFIER_BIN) {
+    await run('live notifications', async () => (await import('./notify.mjs')).runNotifyTest());
+  } else {
+    console.log('UWITTER_NOTIFIER_BIN not set: live-notification browser test not run');
+  }
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+all();
