@@ -27,7 +27,7 @@ cmake --build build-asan -j"$jobs"
 
 echo "== fuzz build (clang, libFuzzer, bounded time)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUWITTER_FUZZ=ON -DUWITTER_BENCH=OFF
-cmake --build build-fuzz -j"$jobs"
+cmake --build build-fuzz -j"$jobs" --target fuzzers
 (cd build-fuzz && ctest --output-on-failure -j"$jobs")
 
 # The closing line counts every suite above (each ctest exits non-zero on a failure).
