@@ -161,7 +161,7 @@ struct Core : std::enable_shared_from_this<Core> {
 
   // ---- request entry ----
   void handle(http::Request&& req, http::Responder res) {
-    if (req.method == "GET") {
+    if (req.method == "GET" || req.method == "HEAD") {  // the server drops HEAD bodies
       if (const Asset* a = find_asset(req.path)) return serve_asset(req, res, *a);
     }
     auto c = std::make_shared<Ctx>();
@@ -201,19 +201,19 @@ struct Core : std::enable_shared_from_this<Core> {
   void route(const CtxPtr& c) {
     const auto& m = c->req.method;
     auto segs = split_path(c->req.path);
-    const bool get = m == "GET", post = m == "POST";
+    const bool get = m == "GET" || m == "HEAD", post = m == "POST";
     if (post && !post_allowed(*c)) return;
-    if (segs.empty()) return get ? home(c) : method_not_allowed(*c, "GET");
+    if (segs.empty()) return get ? home(c) : method_not_allowed(*c, "GET, HEAD");
     const std::string_view s0 = segs[0];
     if (segs.size() == 1) {
       if (s0 == "post") return post ? do_post(c) : method_not_allowed(*c, "POST");
-      if (s0 == "search") return get ? search(c) : method_not_allowed(*c, "GET");
-      if (s0 == "notifications") return get ? notifications(c) : method_not_allowed(*c, "GET");
+      if (s0 == "search") return get ? search(c) : method_not_allowed(*c, "GET, HEAD");
+      if (s0 == "notifications") return get ? notifications(c) : method_not_allowed(*c, "GET, HEAD");
     }
     if (s0 == "accounts" && segs.size() == 2) {
-      if (segs[1] == "login") return get ? auth_form(c, false) : post ? do_login(c) : method_not_allowed(*c, "GET, POST");
+      if (segs[1] == "login") return get ? auth_form(c, false) : post ? do_login(c) : method_not_allowed(*c, "GET, HEAD, POST");
       if (segs[1] == "register") {
-        return get ? auth_form(c, true) : post ? do_register(c) : method_not_allowed(*c, "GET, POST");
+        return get ? auth_form(c, true) : post ? do_register(c) : method_not_allowed(*c, "GET, HEAD, POST");
       }
       if (segs[1] == "logout") return post ? do_logout(c) : method_not_allowed(*c, "POST");
     }
@@ -223,9 +223,9 @@ struct Core : std::enable_shared_from_this<Core> {
         if (s0 == "u" && segs.size() <= 3) return no_such_user(*c, name ? *name : std::string(segs[1]));
         return not_found(*c);
       }
-      if (s0 == "u" && segs.size() == 2) return get ? profile(c, *name) : method_not_allowed(*c, "GET");
+      if (s0 == "u" && segs.size() == 2) return get ? profile(c, *name) : method_not_allowed(*c, "GET, HEAD");
       if (s0 == "u" && segs.size() == 3 && (segs[2] == "followers" || segs[2] == "following")) {
-        return get ? people(c, *name, segs[2] == "followers") : method_not_allowed(*c, "GET");
+        return get ? people(c, *name, segs[2] == "followers") : method_not_allowed(*c, "GET, HEAD");
       }
       if (s0 != "u" && segs.size() == 2) return post ? do_follow(c, *name, s0 == "follow") : method_not_allowed(*c, "POST");
     }
@@ -371,9 +371,10 @@ struct Core : std::enable_shared_from_this<Core> {
   // ---- accounts ----
   void auth_form(const CtxPtr& c, bool reg, views::AuthFormView v = {}, int status = 200,
                  std::optional<int64_t> retry_after = std::nullopt) {
-    if (c->viewer && c->req.method == "GET") return redirect(*c, "/");
+    const bool is_get = c->req.method != "POST";
+    if (c->viewer && is_get) return redirect(*c, "/");
     v.register_form = reg;
-    if (c->req.method == "GET") v.next = c->query("next");
+    if (is_get) v.next = c->query("next");
     v.next = v.next.empty() ? "" : safe_next(v.next);
     if (v.next == "/") v.next.clear();
     http::Response r = http::Response::html(status, views::auth_form(frame(*c, reg ? "Sign up" : "Log in"), v));

@@ -359,7 +359,11 @@ TEST_F(Pages, StaticAssetsHaveEtagsAndCaching) {
     EXPECT_FALSE(etag.empty());
     EXPECT_NE(r.header("cache-control").find("max-age"), std::string::npos);
     EXPECT_EQ(c.get(path, {"If-None-Match: " + etag}).status, 304) << path;
+    auto head = c.request("HEAD", path);
+    EXPECT_EQ(head.status, 200) << path;
+    EXPECT_TRUE(head.body.empty());
   }
+  EXPECT_EQ(c.request("HEAD", "/").status, 200);
   auto home = c.get("/");
   EXPECT_EQ(home.body.find("<script>"), std::string::npos) << "no inline script";
   EXPECT_EQ(home.body.find("style=\""), std::string::npos) << "no inline style";
