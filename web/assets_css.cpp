@@ -70,6 +70,7 @@ button:disabled { opacity: .5; cursor: not-allowed; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); box-shadow: var(--shadow); padding: 1rem; margin: 1rem 0; }
 h1 { font-size: 1.4rem; margin: 1.25rem 0 .5rem; letter-spacing: -.01em; }
 h2 { font-size: 1.1rem; margin: 0 0 .5rem; }
+.card > h1:first-child { margin-top: 0; }
 .muted { color: var(--muted); }
 .error { background: var(--danger-soft); color: var(--danger); border-radius: 10px; padding: .6rem .8rem; margin: 0 0 1rem; font-weight: 600; }
 .notice { background: var(--accent-soft); border-radius: 10px; padding: .6rem .8rem; margin: 0 0 1rem; }
