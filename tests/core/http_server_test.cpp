@@ -214,12 +214,9 @@ TEST(HttpServer, KeepAliveReusesOneConnection) {
 
 TEST(HttpServer, AnswersPipelinedRequestsInOrderEvenWhenHandlersFinishOutOfOrder) {
   // The first request is answered last (longest timer); responses must still be in order.
-  std::vector<std::unique_ptr<uv_timer_t>> timers;
   uv_loop_t* loop = nullptr;
-  ServerThread* stp = nullptr;
-  int seen = 0;
+  int seen = 0;  // loop thread only
   ServerThread st({}, [&](Request&& r, Responder res) {
-    (void)stp;
     uint64_t delay = 60 - 25 * uint64_t(seen++);
     auto* t = new uv_timer_t;
     uv_timer_init(loop, t);
@@ -235,7 +232,6 @@ TEST(HttpServer, AnswersPipelinedRequestsInOrderEvenWhenHandlersFinishOutOfOrder
         delay, 0);
   });
   loop = st.loop();
-  stp = &st;
   std::string three = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
                       "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   auto out = raw_exchange(st.port(), three);
