@@ -82,7 +82,7 @@ const char* sql(Id id) {
 }
 
 Error db_error(sqlite3* db, std::string_view what) {
-  const int code = sqlite3_errcode(db);
+  const int code = sqlite3_errcode(db) & 0xff;  // primary code (extended codes are on)
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
     return Error{503, "db_busy", fmt::format("{}: the database is busy, try again", what)};
   }

@@ -165,6 +165,25 @@ TEST_F(StoreTest, ReadOnlyOpenWorksWhileAnotherProcessHoldsTheWriteLock) {
   EXPECT_EQ(reader.user_uweets(bob, std::nullopt, 10).items.size(), 2u);
 }
 
+TEST_F(StoreTest, SecondWriterWaitsForTheBusyTimeoutThenReports503) {
+  const int64_t bob = user("bob");
+  Store::Options o;
+  o.busy_timeout_ms = 50;
+  auto r = Store::open(path(), o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  Store& other = **r;
+  ASSERT_TRUE(store().begin().ok());
+  post(bob, "holding the write lock");
+  auto busy = other.begin();
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.error().status, 503);
+  EXPECT_EQ(busy.error().code, "db_busy");
+  ASSERT_TRUE(store().commit().ok());
+  ASSERT_TRUE(other.begin().ok());
+  EXPECT_EQ(other.counts(bob).uweets, 1);
+  ASSERT_TRUE(other.commit().ok());
+}
+
 // ---- users ------------------------------------------------------------------
 
 TEST_F(StoreTest, CreatesUsersAndFindsThemCaseInsensitively) {
