@@ -14,7 +14,17 @@
 // The server itself answers malformed and over-limit requests (400, 408, 413,
 // 431, 501, 503) with a short text/plain body and closes the connection.
 // Requests carrying both Content-Length and Transfer-Encoding, or duplicate
-// Content-Length headers, are rejected with 400 (request-smuggling defence).
+// Content-Length headers, are rejected with 400 (request-smuggling defence);
+// so are obs-fold, a bare CR and header names that are not tokens. A
+// Transfer-Encoding other than exactly "chunked" gets 501.
+//
+// Timers: a new connection that sends nothing is closed silently after
+// min(idle_timeout_ms, header_timeout_ms); a request must arrive whole within
+// header_timeout_ms of its first byte (408); a kept-alive connection idle for
+// idle_timeout_ms is closed silently. Nothing times out while a Handler holds a
+// request or while a response streams. A connection closing after a response
+// sends FIN and drains input for up to 2 s so the peer reads the response
+// rather than a reset. The request parser itself is core/http/request_parser.hpp.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -71,8 +81,9 @@ class Engine;  // the implementation behind Server (core/http/engine.hpp)
 class Responder {
  public:
   void send(Response r) const;
-  // Sends status line and headers with no Content-Length (the connection then
-  // carries this one streaming response until either side closes it).
+  // Sends status line and headers with no Content-Length and "Connection: close"
+  // (the connection then carries this one streaming response until either side
+  // closes it; bytes the client sends afterwards are read and discarded).
   // Returns false if the connection is gone.
   bool start_stream(int status, std::vector<std::pair<std::string, std::string>> headers) const;
   uint64_t conn_id() const { return conn_id_; }

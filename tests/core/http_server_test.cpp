@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -638,4 +639,29 @@ TEST(HttpServer, ShutdownGraceClosesRequestsThatNeverFinish) {
   st.stop(100);  // checks uv_loop_close() == 0
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
   EXPECT_EQ(c.read(1000), "");
+}
+
+TEST(HttpServer, ShutdownClosesStreamsAndIdleConnectionsAtOnce) {
+  std::atomic<uint64_t> conn{0};
+  std::vector<uint64_t> closed;  // loop thread only until stop() joined it
+  ServerThread st({}, [&](Request&& r, Responder res) {
+    ASSERT_TRUE(res.start_stream(200, {{"Content-Type", "text/event-stream"}}));
+    conn = r.conn_id;
+  });
+  st.on_loop([&] {
+    st.server().on_close([&](uint64_t id) { closed.push_back(id); });
+    return 0;
+  });
+  RawConn stream(st.port());
+  RawConn idle(st.port());
+  ASSERT_TRUE(stream.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(eventually([&] { return conn.load() != 0; }));
+  ASSERT_TRUE(eventually([&] { return st.on_loop([&] { return st.server().stats().active_connections; }) == 2; }));
+  auto start = Clock::now();
+  st.stop(10000);  // nothing in flight: must not wait for the grace period
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+  EXPECT_EQ(closed.size(), 2u);
+  EXPECT_NE(std::find(closed.begin(), closed.end(), conn.load()), closed.end());
+  stream.read(1000);
+  EXPECT_TRUE(stream.closed());
 }
