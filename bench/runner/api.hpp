@@ -1,0 +1,46 @@
+#pragma once
+// uw::bench::Api — a small JSON-over-HTTP client of uwitter-web's API (libcurl,
+// one keep-alive connection). One Api per thread; parallel_for runs work on a
+// few threads, each with its own Api.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+typedef void CURL;
+
+namespace uw::bench {
+
+struct ApiResponse {
+  long status = 0;  // 0: transport failure (see error)
+  nlohmann::json body;
+  std::string raw, error;
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+class Api {
+ public:
+  explicit Api(std::string base_url);  // "http://127.0.0.1:PORT"
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+  // method "GET", "POST", "PUT", "DELETE"; body is sent unless null.
+  ApiResponse call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
+                   const std::string& bearer = "");
+  // A GET returning the raw body (for /metrics).
+  ApiResponse get_text(const std::string& path);
+
+ private:
+  std::string base_;
+  CURL* curl_ = nullptr;
+};
+
+// Runs fn(api, i) for i in [0, n) on `threads` threads, each with its own Api
+// to base_url. Stops handing out work once fn returns false; returns false then.
+bool parallel_for(const std::string& base_url, size_t n, int threads, const std::function<bool(Api&, size_t)>& fn);
+
+// libcurl global init; call once from main before any thread starts.
+void api_global_init();
+
+}  // namespace uw::bench
