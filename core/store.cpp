@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "core/rules.hpp"
 #include "core/store_schema.hpp"
@@ -57,6 +59,8 @@ const char* sql(Id id) {
              " WHERE u.id IN (SELECT id FROM uweets WHERE author_id IN"
              " (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION SELECT ?1)"
              " AND id < ?2 ORDER BY id DESC LIMIT ?3) ORDER BY u.id DESC";
+    case kAuthorIds:
+      return "SELECT id FROM uweets WHERE author_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
     case kSearch:
       return "SELECT " UW_UWEET_COLS
              " FROM uweets_fts f JOIN uweets u ON u.id = f.rowid JOIN users a ON a.id = u.author_id"
@@ -147,7 +151,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Options opts
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, opts.busy_timeout_ms);
   const std::string sync = opts.synchronous_full ? "FULL" : "NORMAL";
-  if (!pragma(db, "PRAGMA synchronous = " + sync) || !pragma(db, "PRAGMA foreign_keys = ON")) {
+  if (!pragma(db, "PRAGMA synchronous = " + sync) || !pragma(db, "PRAGMA foreign_keys = ON") ||
+      !pragma(db, fmt::format("PRAGMA mmap_size = {}", std::max<int64_t>(0, opts.mmap_bytes)))) {
     return db_error(db, "set pragmas");
   }
   if (opts.read_only) {

@@ -73,6 +73,9 @@ class Store {
     bool read_only = false;
     bool synchronous_full = false;
     int busy_timeout_ms = 5000;
+    // PRAGMA mmap_size: reads go through the OS page cache shared by every
+    // connection instead of each connection's small private cache (0 = off).
+    int64_t mmap_bytes = int64_t{256} << 20;
   };
   // Opens (creating when writable) the database at path.
   static Result<std::unique_ptr<Store>> open(const std::string& path, Options opts);
@@ -117,8 +120,12 @@ class Store {
   // Lists: newest first, id < before (no bound when before is nullopt), at most limit.
   Page<Uweet> public_timeline(std::optional<int64_t> before, int limit);
   Page<Uweet> user_uweets(int64_t author_id, std::optional<int64_t> before, int limit);
-  // Own uweets plus those of followees.
+  // Own uweets plus those of followees (a k-way merge over per-author index
+  // ranges; see docs/STORAGE.md).
   Page<Uweet> home_timeline(int64_t user_id, std::optional<int64_t> before, int limit);
+  // The same list as one SQL statement: the reference the merge is tested
+  // against, used by home_timeline for users following very many people.
+  Page<Uweet> home_timeline_by_sql(int64_t user_id, std::optional<int64_t> before, int limit);
   // FTS5 full-text search; the query is user text (quoted safely, never raw FTS syntax errors).
   Page<Uweet> search(std::string_view query, std::optional<int64_t> before, int limit);
 

@@ -44,6 +44,7 @@ enum Id : int {
   kPublicTimeline,
   kUserUweets,
   kHomeTimeline,
+  kAuthorIds,
   kSearch,
   kFollowInsert,
   kFollowDelete,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 
 #include "core/store.hpp"
@@ -121,6 +122,44 @@ TEST_F(StoreListsTest, HomeTimelineHasOwnAndFolloweesUweetsOnly) {
   std::vector<int64_t> expected = by_author[bob];
   expected.insert(expected.end(), by_author[alice].begin(), by_author[alice].end());
   EXPECT_EQ(after, newest_first(expected));
+}
+
+// The merge must give exactly the pages of the single SQL statement, on a
+// random graph where authors post at very different rates.
+TEST_F(StoreTest, HomeTimelineMergeMatchesTheSqlStatementPageForPage) {
+  std::mt19937 rng(42);
+  std::vector<int64_t> users;
+  for (int i = 0; i < 30; ++i) users.push_back(user("u" + std::to_string(i)));
+  for (int64_t a : users) {
+    for (int64_t b : users) {
+      if (a != b && rng() % 4 == 0) {
+        ASSERT_TRUE(store().follow(a, b, 1).ok());
+      }
+    }
+  }
+  ASSERT_TRUE(store().begin().ok());
+  for (int i = 0; i < 1500; ++i) {
+    // Skewed: low-numbered users post far more often.
+    const size_t who = std::min<size_t>(rng() % 30, rng() % 30);
+    post(users[who], "p" + std::to_string(i));
+  }
+  ASSERT_TRUE(store().commit().ok());
+  for (int64_t u : users) {
+    for (int limit : {1, 7, 50}) {
+      std::optional<int64_t> before;
+      int pages = 0;
+      do {
+        const auto merged = store().home_timeline(u, before, limit);
+        const auto sql = store().home_timeline_by_sql(u, before, limit);
+        std::vector<int64_t> a, b;
+        for (const auto& x : merged.items) a.push_back(x.id);
+        for (const auto& x : sql.items) b.push_back(x.id);
+        ASSERT_EQ(a, b) << "user " << u << " limit " << limit << " page " << pages;
+        ASSERT_EQ(merged.next_before, sql.next_before);
+        before = merged.next_before;
+      } while (before && ++pages < (limit == 1 ? 20 : 1000));  // limit 1: the first pages suffice
+    }
+  }
 }
 
 TEST_F(StoreListsTest, SearchWalkFindsEveryMatchOnce) {

@@ -25,6 +25,7 @@ TEST_F(StoreTest, OpenSetsWalForeignKeysNormalSyncAndSchemaVersion) {
   EXPECT_EQ(query1("PRAGMA foreign_keys"), "1");
   EXPECT_EQ(query1("PRAGMA synchronous"), "1");  // NORMAL
   EXPECT_EQ(query1("PRAGMA busy_timeout"), "5000");
+  EXPECT_EQ(query1("PRAGMA mmap_size"), std::to_string(int64_t{256} << 20));
 }
 
 TEST_F(StoreTest, SynchronousFullOptionIsVisibleViaPragma) {
