@@ -384,7 +384,7 @@ TEST_F(StoreTest, ListsAreServedByIndexes) {
       {kFolloweeIds, "follows_by_pair"},           {kUweetByKey, "uweets_by_idempotency_key"},
       {kCountUweets, "uweets_by_author"},          {kUserByName, "users_by_key"},
       {kSessionDeleteExpired, "sessions_by_expiry"}, {kMentions, "PRIMARY KEY"},
-      {kSearch, "VIRTUAL TABLE"},
+      {kSearch, "VIRTUAL TABLE"},                  {kAuthorIds, "COVERING INDEX uweets_by_author"},
   };
   for (const auto& c : cases) {
     const std::string p = plan(db, sql(c.id));
@@ -392,7 +392,7 @@ TEST_F(StoreTest, ListsAreServedByIndexes) {
   }
   // Lists in index order need no sort step; the home timeline sorts only ids
   // from a covering index, never whole rows.
-  for (Id id : {kPublicTimeline, kUserUweets, kFollowersPage, kFollowingPage, kFollowerIds, kSearch}) {
+  for (Id id : {kPublicTimeline, kUserUweets, kAuthorIds, kFollowersPage, kFollowingPage, kFollowerIds, kSearch}) {
     const std::string p = plan(db, sql(id));
     EXPECT_EQ(p.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << sql(id) << "\n" << p;
     EXPECT_EQ(p.find("SCAN a"), std::string::npos) << sql(id) << "\n" << p;
