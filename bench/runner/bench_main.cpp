@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   std::string out_dir = "bench-results", only;
   bool quick = false, full = false, no_plot = false;
   uint32_t sweep_uweets = 0;
+  std::vector<int> copies_override;
   uw::Flags f("uwitter-bench",
               "The packet-loss benchmark: drives uwitter-web -> uwitter-lossy -> uwitter-notifier -> SSE and\n"
               "compares what arrived with the relay's ground truth and the loss models. One command.\n"
@@ -74,6 +75,20 @@ int main(int argc, char** argv) {
   f.toggle("full", "the default sweep with 5000 uweets per point (slow)", &full);
   f.value("only", "SWEEPS", "run only these sweeps: comma list of drop,burst,duplicate,corrupt",
           [&](const std::string& v) { only = v; return std::string(); });
+  f.value("copies", "K[,K...]", "copies per datagram to sweep (default 1,2,3; --quick 1,2)", [&](const std::string& v) {
+    copies_override.clear();
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      const std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      int k = std::atoi(item.c_str());
+      if (k < 1 || k > 16 || item.find_first_not_of("0123456789") != std::string::npos) return std::string("expects numbers 1..16");
+      copies_override.push_back(k);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return std::string();
+  });
   f.value("users", "N", "users to register (default 1000)", [&](const std::string& v) { return int_flag(v, &cfg.users); });
   f.value("uweets", "M", "uweets per point (default 600; --full 5000)", [&](const std::string& v) { return int_flag(v, &sweep_uweets); });
   f.value("rate", "R", "uweets per second (default 0: as fast as the web app takes them)",
@@ -129,6 +144,7 @@ int main(int argc, char** argv) {
     sc.spaced_too = false;
   }
   if (sweep_uweets) cfg.uweets = sweep_uweets;
+  if (!copies_override.empty()) sc.copies = copies_override;
   auto points = make_sweep(sc);
   if (!only.empty()) {
     std::erase_if(points, [&](const SweepPoint& p) { return ("," + only + ",").find("," + p.sweep + ",") == std::string::npos; });

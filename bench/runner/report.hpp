@@ -31,9 +31,16 @@ struct PointResult {
   uint64_t duplicates = 0, expected_duplicates = 0;
   uint64_t bad_signature = 0, rejected_other = 0, corrupted_copies = 0;
   uint64_t kernel_drops = 0;
+  // Corrupted copies the notifier refused: every non-duplicate rejection, plus
+  // duplicates beyond those the truth expects (a flipped sequence bit can make
+  // a corrupted copy look like a replay, which is checked before the signature).
+  uint64_t corrupt_refused() const {
+    return bad_signature + rejected_other + (duplicates > expected_duplicates ? duplicates - expected_duplicates : 0);
+  }
   // Notifications.
   uint64_t notes_expected = 0, notes_arrived = 0, notes_duplicate = 0, notes_unexpected = 0;
   uint64_t notes_from_undelivered = 0;
+  uint64_t notes_deliverable = 0;  // expected notifications whose datagram the relay delivered intact
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
   double seconds = 0;
   std::string error;        // non-empty if the point could not be run
@@ -42,8 +49,11 @@ struct PointResult {
   double accepted_ratio() const { return logical ? static_cast<double>(accepted) / static_cast<double>(logical) : 0; }
   // |lost_gap - expected_lost_gap| <= 1% of sent.
   bool lost_agrees() const;
-  // No notification twice, none from an undelivered (e.g. corrupted-only) datagram.
-  bool clean() const { return notes_duplicate == 0 && notes_from_undelivered == 0; }
+  // No notification twice, none from an undelivered (e.g. corrupted-only)
+  // datagram, and every corrupted copy refused.
+  bool clean() const {
+    return notes_duplicate == 0 && notes_from_undelivered == 0 && corrupt_refused() == corrupted_copies;
+  }
 };
 
 std::string render_table(const std::vector<PointResult>& points);

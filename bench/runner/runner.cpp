@@ -466,6 +466,7 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   r.notes_duplicate = ns.duplicates;
   r.notes_unexpected = ns.unexpected;
   r.notes_from_undelivered = ns.from_undelivered;
+  r.notes_deliverable = ns.expected_deliverable;
   r.p50_ms = ns.p50_ms;
   r.p90_ms = ns.p90_ms;
   r.p99_ms = ns.p99_ms;

@@ -1,5 +1,6 @@
 #include "bench/runner/sweep.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace uw::bench {
@@ -52,6 +53,8 @@ Prediction predict(const SweepPoint& p, const DatagramTruth& truth, double confi
                                          p.impairment.drop, ge_trials, seed);
     pr.ratio = n ? mean(samples) / static_cast<double>(n) : 1;
     pr.count = moment_interval(samples, confidence);
+    pr.count.lo = std::max(0.0, pr.count.lo);
+    pr.count.hi = std::min(static_cast<double>(n), pr.count.hi);
     return pr;
   }
   double lose_copy = 0;
