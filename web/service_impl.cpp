@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <unordered_map>
 #include <utility>
 
 #include "core/log.hpp"
@@ -104,26 +105,32 @@ void ServiceImpl::warm(Store& store) {
   const int64_t now = clock::now_s();
   (void)store.delete_expired_sessions(now);
   std::vector<int64_t> ids;
-  for (int64_t after = 0;;) {
-    auto batch = store.users_after(after, 1000);
-    if (batch.empty()) break;
-    for (const auto& u : batch) {
-      auto a = store.user_auth(u.username);
-      cache_.put_user(u, a ? a->password_hash : std::string());
-      ids.push_back(u.id);
-      after = u.id;
+  if (!warm_bulk(store, &ids)) {
+    ids.clear();
+    for (int64_t after = 0;;) {
+      auto batch = store.users_after(after, 1000);
+      if (batch.empty()) break;
+      for (const auto& u : batch) {
+        auto a = store.user_auth(u.username);
+        cache_.put_user(u, a ? a->password_hash : std::string());
+        ids.push_back(u.id);
+        after = u.id;
+      }
+    }
+    for (int64_t id : ids) {
+      cache_.set_followees(id, store.followee_ids(id));
+      cache_.set_follower_count(id, store.counts(id).followers);
     }
   }
   const int warm_n = static_cast<int>(std::max<size_t>(1, tuning_.warm_per_author));
   for (int64_t id : ids) {
-    cache_.set_followees(id, store.followee_ids(id));
-    Counts c = store.counts(id);
-    cache_.set_follower_count(id, c.followers);
     bool complete = false;
     auto items = newest(warm_n, &complete, [&](std::optional<int64_t> before, int n) {
       return store.user_uweets(id, before, n);
     });
-    cache_.load_recent(id, items, complete, c.uweets);
+    const CachedUser* cu = cache_.user(id);
+    int64_t total = cu && cu->uweets > 0 ? cu->uweets : (complete ? static_cast<int64_t>(items.size()) : store.counts(id).uweets);
+    cache_.load_recent(id, items, complete, total);
   }
   bool complete = false;
   auto pub = newest(static_cast<int>(tuning_.public_ring), &complete,
@@ -133,6 +140,52 @@ void ServiceImpl::warm(Store& store) {
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   log::info("cache warm: {} users, {} uweets, {} live sessions in {:.0f} ms", cache_.user_count(),
             cache_.uweet_count(), cache_.session_count(), ms);
+}
+
+// Three table scans instead of ~5 queries per user: users with their hashes,
+// every follow edge, and uweet counts per author. Reads the schema directly
+// (core/store_schema.cpp); returns false if that fails, and warm() then falls
+// back to the per-user Store calls.
+bool ServiceImpl::warm_bulk(Store& store, std::vector<int64_t>* ids) {
+  sqlite3* db = store.raw();
+  auto scan = [db](const char* sql, const std::function<void(sqlite3_stmt*)>& row) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) return false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE;
+  };
+  auto text = [](sqlite3_stmt* st, int col) {
+    const unsigned char* p = sqlite3_column_text(st, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(st, col)))
+             : std::string();
+  };
+  bool ok = scan("SELECT id, username, created_at, password_hash FROM users ORDER BY id", [&](sqlite3_stmt* st) {
+    User u{sqlite3_column_int64(st, 0), text(st, 1), sqlite3_column_int64(st, 2)};
+    cache_.put_user(u, text(st, 3));
+    ids->push_back(u.id);
+  });
+  std::unordered_map<int64_t, std::vector<int64_t>> followees;
+  std::unordered_map<int64_t, int64_t> followers;
+  ok = ok && scan("SELECT follower_id, followee_id FROM follows", [&](sqlite3_stmt* st) {
+         followees[sqlite3_column_int64(st, 0)].push_back(sqlite3_column_int64(st, 1));
+         ++followers[sqlite3_column_int64(st, 1)];
+       });
+  std::unordered_map<int64_t, int64_t> uweets;
+  ok = ok && scan("SELECT author_id, count(*) FROM uweets GROUP BY author_id", [&](sqlite3_stmt* st) {
+         uweets[sqlite3_column_int64(st, 0)] = sqlite3_column_int64(st, 1);
+       });
+  if (!ok) {
+    log::warn("cache warm: bulk load failed ({}); loading user by user", sqlite3_errmsg(db));
+    return false;
+  }
+  for (int64_t id : *ids) {
+    if (auto it = followees.find(id); it != followees.end()) cache_.set_followees(id, std::move(it->second));
+    if (auto it = followers.find(id); it != followers.end()) cache_.set_follower_count(id, it->second);
+    if (auto it = uweets.find(id); it != uweets.end()) cache_.load_recent(id, {}, false, it->second);
+  }
+  return true;
 }
 
 // The Store API has no "list sessions" call, so this reads the sessions table

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/metrics.hpp"
 #include "web/auth.hpp"
@@ -73,6 +74,7 @@ class ServiceImpl final : public Service {
  private:
   struct Demo;
   void warm(Store& store);
+  bool warm_bulk(Store& store, std::vector<int64_t>* ids);
   void load_sessions(Store& store);
   void demo_step(std::shared_ptr<Demo> d);
   // Threadpool bookkeeping so shutdown waits for password jobs.
