@@ -224,21 +224,6 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  auto announce = [&server] {
-    std::string host = server.host();
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    std::printf("listening http %s:%u\n", host.c_str(), server.port());
-    std::fflush(stdout);
-  };
-  if (o.demo) {
-    svc->seed_demo([announce](uw::Result<uw::Unit> r) {
-      if (!r) uw::log::error("demo seed failed: {}", r.error().message);
-      announce();
-    });
-  } else {
-    announce();
-  }
-
   Signals sig;
   bool stopping = false;
   sig.on_signal = [&] {
@@ -261,12 +246,29 @@ int main(int argc, char** argv) {
       });
     });
   };
-  sig.term.data = sig.intr.data = &sig;
   uv_signal_init(loop, &sig.term);
   uv_signal_init(loop, &sig.intr);
+  sig.term.data = sig.intr.data = &sig;
   auto on_sig = [](uv_signal_t* h, int) { static_cast<Signals*>(h->data)->on_signal(); };
   uv_signal_start(&sig.term, on_sig, SIGTERM);
   uv_signal_start(&sig.intr, on_sig, SIGINT);
+
+  // Announce only after the signal handlers are in place, so a test that sends
+  // SIGTERM right after "listening" gets the clean shutdown.
+  auto announce = [&server] {
+    std::string host = server.host();
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    std::printf("listening http %s:%u\n", host.c_str(), server.port());
+    std::fflush(stdout);
+  };
+  if (o.demo) {
+    svc->seed_demo([announce](uw::Result<uw::Unit> r) {
+      if (!r) uw::log::error("demo seed failed: {}", r.error().message);
+      announce();
+    });
+  } else {
+    announce();
+  }
 
   uv_run(loop, UV_RUN_DEFAULT);
   emitter.reset();

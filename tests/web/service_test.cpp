@@ -99,7 +99,8 @@ TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
   EXPECT_EQ(count_rows(db, "uweets"), 2);
   EXPECT_EQ(count_rows(db, "users"), 1);
   w.stop();
-  mb.release()->close(nullptr);  // the mailbox frees itself in the close callback
+  mb->close(nullptr);  // the handle's block is freed in the close callback
+  mb.reset();
 }
 
 TEST(Writer, TypedCallReturnsTheJobsError) {
