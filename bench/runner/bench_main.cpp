@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
           [&](const std::string& v) { return int_flag(v, &cfg.spacing_us); });
   f.value("seed", "N", "seed of the graph, the workload and the relays (default 1)",
           [&](const std::string& v) { return int_flag(v, &cfg.seed); });
-  f.value("ge-trials", "N", "Gilbert-Elliott simulations per burst point (default 1000)",
+  f.value("ge-trials", "N", "Gilbert-Elliott simulations per burst point (default 20000)",
           [&](const std::string& v) { return int_flag(v, &cfg.ge_trials); });
   f.value("out", "DIR", "where to write points.json, points.csv, plot.gp and the PNGs (default bench-results)",
           [&](const std::string& v) { out_dir = v; return std::string(); });

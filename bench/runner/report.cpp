@@ -50,7 +50,7 @@ nlohmann::ordered_json point_json(const PointResult& p) {
   j["burst_len"] = p.burst_len;
   j["copies"] = p.copies;
   j["spaced"] = p.spaced;
-  j["datagrams"] = {{"sent", p.sent}, {"logical", p.logical}, {"relay_delivered", p.relay_delivered},
+  j["datagrams"] = {{"web_sent", p.web_datagrams}, {"web_dropped", p.web_dropped}, {"sent", p.sent}, {"logical", p.logical}, {"relay_delivered", p.relay_delivered},
                     {"accepted", p.accepted}, {"accepted_ratio", p.accepted_ratio()},
                     {"measured_ci", {p.measured_ci.lo, p.measured_ci.hi}}, {"predicted_ratio", p.predicted},
                     {"predicted_count_interval", {p.predicted_iv.lo, p.predicted_iv.hi}}, {"within", p.within}};
@@ -85,14 +85,14 @@ std::string to_csv(const std::vector<PointResult>& points) {
   for (const auto& p : points) {
     const double n = p.logical ? static_cast<double>(p.logical) : 1.0;
     out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{},{},{},{},{},{},{},{},{},{},{},{},{},"
-                       "{:.3f},{:.3f},{:.3f},{:.3f},{:.2f},\"{}\",{},{}\n",
+                       "{:.3f},{:.3f},{:.3f},{:.3f},{:.2f},\"{}\",{},{},{},{}\n",
                        p.sweep, p.injected, p.burst_len, p.copies, p.spaced ? 1 : 0, p.sent, p.logical,
                        p.relay_delivered, p.accepted, p.accepted_ratio(), p.measured_ci.lo, p.measured_ci.hi,
                        p.predicted, p.predicted_iv.lo / n, p.predicted_iv.hi / n, p.within ? 1 : 0, p.lost_gap,
                        p.expected_lost_gap, p.duplicates, p.expected_duplicates, p.bad_signature, p.rejected_other,
                        p.corrupted_copies, p.kernel_drops, p.notes_expected, p.notes_arrived, p.notes_duplicate,
                        p.notes_from_undelivered, p.p50_ms, p.p90_ms, p.p99_ms, p.max_ms, p.seconds, p.error,
-                       p.notes_deliverable, p.corrupt_refused());
+                       p.notes_deliverable, p.corrupt_refused(), p.web_datagrams, p.web_dropped);
   }
   return out;
 }

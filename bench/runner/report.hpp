@@ -18,6 +18,8 @@ struct PointResult {
   int copies = 1;           // k
   bool spaced = false;      // copies spread over --udp-copy-spacing-us
   // Datagrams (the unit the network loses).
+  uint64_t web_datagrams = 0;  // copies the web app handed to the kernel (its /metrics)
+  uint64_t web_dropped = 0;    // copies the web app dropped on a full socket buffer
   uint64_t sent = 0;        // copies the web app sent (relay arrivals)
   uint64_t logical = 0;     // distinct datagrams
   uint64_t relay_delivered = 0;  // logical with an intact copy forwarded (relay truth)

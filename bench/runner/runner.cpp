@@ -391,7 +391,27 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
     r.error = err.empty() ? "interrupted" : err;
     return r;
   }
-  // Stop the web app (its emitter flushes), then the relay (sends what it holds).
+  // Stop the web app (its emitter flushes and sends spaced copies at once),
+  // then read what it says it sent from... nothing: /metrics dies with it. So
+  // read it first, let the spaced copies go out, and read it again.
+  Api web_api(web_url);
+  auto web_metric = [&](const char* name) -> uint64_t {
+    auto m = parse_prometheus(web_api.get_text("/metrics").raw);
+    return static_cast<uint64_t>(m[name]);
+  };
+  if (p.spaced) {
+    // The emitter holds spaced copies for at most the spacing interval; wait
+    // until its datagram count stops growing (polled, with a deadline).
+    uint64_t last = UINT64_MAX;
+    wait_for([&] {
+      const uint64_t now = web_metric("uwitter_emitter_datagrams_total");
+      const bool still = now == last;
+      last = now;
+      return still;
+    }, 5s);
+  }
+  r.web_datagrams = web_metric("uwitter_emitter_datagrams_total");
+  r.web_dropped = web_metric("uwitter_emitter_dropped_total") + web_metric("uwitter_emitter_send_errors_total");
   if (int st = web->stop(); st != 0) r.error = fmt::format("uwitter-web exited with {}", st);
   lossy.stop();
   const auto summary = lossy.wait_line("summary", 5s);
@@ -474,10 +494,10 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   r.seconds = (steady_ms() - t0) / 1000.0;
   if (cfg.verbose)
     std::fprintf(stderr,
-                 "\n[point %d] forwarded=%llu notifier: received=%llu verified=%llu dups=%llu lost=%llu kdrops=%llu "
+                 "\n[point %d] web sent=%llu dropped=%llu; relay forwarded=%llu notifier: received=%llu verified=%llu dups=%llu lost=%llu kdrops=%llu "
                  "rejected=%llu; truth: sent=%llu logical=%llu delivered=%llu; notes expected=%llu deliverable=%llu "
                  "arrived=%llu unexpected=%llu bad_events=%llu\n",
-                 index, (unsigned long long)forwarded, (unsigned long long)d.received, (unsigned long long)d.verified,
+                 index, (unsigned long long)r.web_datagrams, (unsigned long long)r.web_dropped, (unsigned long long)forwarded, (unsigned long long)d.received, (unsigned long long)d.verified,
                  (unsigned long long)d.duplicates, (unsigned long long)d.lost, (unsigned long long)d.kernel_drops,
                  (unsigned long long)d.rejected_total(false), (unsigned long long)truth.sent,
                  (unsigned long long)truth.logical, (unsigned long long)truth.delivered, (unsigned long long)ns.expected,

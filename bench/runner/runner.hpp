@@ -33,7 +33,7 @@ struct RunnerConfig {
   double mention_fraction = 0.1;
   uint64_t spacing_us = 2000;       // --udp-copy-spacing-us for spaced points
   uint64_t seed = 1;
-  int ge_trials = 1000;
+  int ge_trials = 20000;
   double confidence = 0.999;
   // Attach to a running notifier instead of starting one (its --db must be
   // <work_dir>/data/uwitter.db and it must trust <work_dir>/data/keys/uwitter.pub).

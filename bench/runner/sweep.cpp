@@ -52,7 +52,9 @@ Prediction predict(const SweepPoint& p, const DatagramTruth& truth, double confi
     auto samples = simulate_ge_delivered(truth.arrival_groups, p.impairment.burst_loss, p.impairment.burst_len,
                                          p.impairment.drop, ge_trials, seed);
     pr.ratio = n ? mean(samples) / static_cast<double>(n) : 1;
-    pr.count = moment_interval(samples, confidence);
+    // Empirical quantiles: with few expected losses the count is skewed (a
+    // long tail of extra losses), where mean ± z·sd would be too narrow.
+    pr.count = quantile_interval(std::move(samples), confidence);
     pr.count.lo = std::max(0.0, pr.count.lo);
     pr.count.hi = std::min(static_cast<double>(n), pr.count.hi);
     return pr;
