@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     return std::string();
   });
   f.value("users", "N", "users to register (default 1000)", [&](const std::string& v) { return int_flag(v, &cfg.users); });
-  f.value("uweets", "M", "uweets per point (default 600; --full 5000)", [&](const std::string& v) { return int_flag(v, &sweep_uweets); });
+  f.value("uweets", "M", "uweets per point (default 1000; --full 5000)", [&](const std::string& v) { return int_flag(v, &sweep_uweets); });
   f.value("rate", "R", "uweets per second (default 0: as fast as the web app takes them)",
           [&](const std::string& v) { return num_flag(v, &cfg.rate); });
   f.value("post-threads", "N", "concurrent posting connections (default 4)",
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   f.value("out", "DIR", "where to write points.json, points.csv, plot.gp and the PNGs (default bench-results)",
           [&](const std::string& v) { out_dir = v; return std::string(); });
   f.toggle("no-plot", "do not run gnuplot", &no_plot);
-  f.value("work", "DIR", "working folder (data, logs, truth files); default a temporary one, removed at the end",
+  f.value("work", "DIR", "working folder (data, logs, truth files; reused when set up before with the same --users/--seed); default a temporary one, removed at the end",
           [&](const std::string& v) { cfg.work_dir = v; return std::string(); });
   f.toggle("keep", "keep the temporary working folder", &cfg.keep);
   f.value("web-bin", "PATH", "uwitter-web to run", [&](const std::string& v) { cfg.web_bin = v; return std::string(); });
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
 
   SweepConfig sc;
   sc.seed = cfg.seed;
-  cfg.uweets = full ? 5000 : 600;
+  cfg.uweets = full ? 5000 : 1000;
   if (quick) {
     if (cfg.users == 1000) cfg.users = 200;
     cfg.uweets = 400;

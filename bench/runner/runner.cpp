@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "bench/lossy/truth.hpp"
 #include "bench/runner/api.hpp"
@@ -258,19 +260,6 @@ std::string Runner::setup() {
     u->id = l.body["user"].value("id", int64_t{0});
     return !u->token.empty() && u->id > 0 ? true : fail("login answer without token or user id");
   };
-  std::atomic<size_t> done{0};
-  if (!parallel_for(web_url, cfg.users, 4, [&](Api& api, size_t i) {
-        bool ok = make_user(api, bench_username(static_cast<uint32_t>(i)), &s.users[i]);
-        if (on_post_progress) on_post_progress(++done, cfg.users);
-        return ok && !interrupted();
-      }))
-    return err.empty() ? "interrupted" : err;
-  {
-    Api api(web_url);
-    if (!make_user(api, "settler", &s.settler)) return err;
-  }
-
-  if (cfg.verbose) std::fprintf(stderr, "\nusers registered after %.1f s\n", (steady_ms() - t_setup) / 1000);
   // 4. The follow graph.
   GraphConfig gc;
   gc.users = cfg.users;
@@ -278,16 +267,57 @@ std::string Runner::setup() {
   gc.seed = cfg.seed;
   s.graph = make_power_law_graph(gc);
   s.followers = s.graph.followers();
-  done = 0;
-  if (!parallel_for(web_url, s.graph.edges.size(), 4, [&](Api& api, size_t i) {
-        auto [from, to] = s.graph.edges[i];
-        auto r = api.call("PUT", "/api/v1/users/" + s.users[to].name + "/follow", nullptr, s.users[from].token);
-        if (on_post_progress && (++done % 100 == 0 || done == s.graph.edges.size())) on_post_progress(done, s.graph.edges.size());
-        return r.ok() ? !interrupted() : fail(fmt::format("follow: HTTP {} {}", r.status, r.raw + r.error));
-      }))
-    return err.empty() ? "interrupted" : err;
+  // A work folder set up before with the same users, graph and seed is
+  // reused (registration is Argon2id-bound: minutes for 1,000 users).
+  const std::string setup_file = s.work + "/setup.json";
+  const nlohmann::json setup_key = {{"users", cfg.users}, {"mean_following", cfg.mean_following}, {"seed", cfg.seed}};
+  bool reused = false;
+  if (std::ifstream in(setup_file); in) {
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || j.value("key", nlohmann::json()) != setup_key)
+      return "the work folder was set up with other --users/--seed; use a fresh --work folder";
+    auto load = [](const nlohmann::json& a, User* u) {
+      u->id = a.at(0).get<int64_t>();
+      u->name = a.at(1).get<std::string>();
+      u->token = a.at(2).get<std::string>();
+    };
+    const auto& acc = j["accounts"];
+    for (size_t i = 0; i < cfg.users && i < acc.size(); ++i) load(acc[i], &s.users[i]);
+    load(j["settler"], &s.settler);
+    reused = acc.size() == cfg.users;
+    if (!reused) return "setup.json is incomplete; use a fresh --work folder";
+  }
+  if (!reused) {
+    std::atomic<size_t> done{0};
+    if (!parallel_for(web_url, cfg.users, 4, [&](Api& api, size_t i) {
+          bool ok = make_user(api, bench_username(static_cast<uint32_t>(i)), &s.users[i]);
+          if (on_post_progress) on_post_progress(++done, cfg.users);
+          return ok && !interrupted();
+        }))
+      return err.empty() ? "interrupted" : err;
+    {
+      Api api(web_url);
+      if (!make_user(api, "settler", &s.settler)) return err;
+    }
 
-  if (cfg.verbose) std::fprintf(stderr, "\nfollows done after %.1f s\n", (steady_ms() - t_setup) / 1000);
+    if (cfg.verbose) std::fprintf(stderr, "\nusers registered after %.1f s\n", (steady_ms() - t_setup) / 1000);
+    done = 0;
+    if (!parallel_for(web_url, s.graph.edges.size(), 4, [&](Api& api, size_t i) {
+          auto [from, to] = s.graph.edges[i];
+          auto r = api.call("PUT", "/api/v1/users/" + s.users[to].name + "/follow", nullptr, s.users[from].token);
+          if (on_post_progress && (++done % 100 == 0 || done == s.graph.edges.size())) on_post_progress(done, s.graph.edges.size());
+          return r.ok() ? !interrupted() : fail(fmt::format("follow: HTTP {} {}", r.status, r.raw + r.error));
+        }))
+      return err.empty() ? "interrupted" : err;
+
+    if (cfg.verbose) std::fprintf(stderr, "\nfollows done after %.1f s\n", (steady_ms() - t_setup) / 1000);
+
+    nlohmann::json acc = nlohmann::json::array();
+    for (const auto& u : s.users) acc.push_back({u.id, u.name, u.token});
+    std::ofstream(setup_file) << nlohmann::json{{"key", setup_key}, {"accounts", acc},
+                                                {"settler", {s.settler.id, s.settler.name, s.settler.token}}}.dump();
+  }
+
   // 5. SSE streams for every user (or a sample: the first N by index, which
   // includes the most followed users).
   const uint32_t streams = cfg.sse_sample == 0 ? cfg.users : std::min(cfg.sse_sample, cfg.users);
