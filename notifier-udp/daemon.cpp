@@ -56,6 +56,7 @@ struct Daemon::Impl {
   uint64_t next_note_id;
   uint64_t last_kernel_drops = 0;
   size_t last_key_count = 0;
+  uint64_t last_key_look_ms = 0;
 
   Impl(uv_loop_t* l, Config c)
       : loop(l), cfg(std::move(c)), trust(cfg.trust_files), inboxes(cfg.inbox) {
@@ -180,6 +181,16 @@ std::string Daemon::start() {
   io.verify.max_future_ms = m.cfg.max_future_ms;
   m.ingest = std::make_unique<Ingest>(m.loop, m.trust.ring(), io, m.log,
                                       [&m](const sign::EventView& ev, uint64_t ns) { m.on_event(ev, ns); });
+  // An unknown key may be a key file that changed a moment ago: look (at most
+  // every 100 ms, so a flood of unknown keys cannot turn into a flood of stats).
+  m.ingest->on_unknown_key([&m] {
+    uint64_t now = uv_now(m.loop);
+    if (now - m.last_key_look_ms < 100) return false;
+    m.last_key_look_ms = now;
+    if (!m.trust.changed()) return false;
+    m.load_keys("changed");
+    return true;
+  });
   HttpApi::Deps deps{&m.trust.ring(), &m.inboxes, m.streams.get(), &m.log, [&m] { return m.render_metrics(); },
                      m.cfg.cors_origins, m.cfg.max_subscribers};
   m.api = std::make_unique<HttpApi>(std::move(deps));

@@ -158,6 +158,8 @@ void Ingest::handle(const uint8_t* p, size_t n, const sockaddr* addr) {
   uint64_t now_ns = uv_hrtime();
   sign::DatagramView view{std::span<const uint8_t>()};
   sign::Reject r = verifier_.accept(std::span<const uint8_t>(p, n), wall_ms(), &view);
+  if (r == sign::Reject::UnknownKey && unknown_key_ && unknown_key_())
+    r = verifier_.accept(std::span<const uint8_t>(p, n), wall_ms(), &view);
   if (r != sign::Reject::None) {
     // Extra copies (--udp-copies) are expected: counted, logged only at debug.
     if (r == sign::Reject::Duplicate) {

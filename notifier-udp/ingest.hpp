@@ -56,6 +56,10 @@ class Ingest {
   // Kernel receive-queue drops for this socket (from /proc/net/udp).
   uint64_t kernel_drops() const;
   const IngestStats& stats() const { return stats_; }
+  // Called when a datagram names an unknown key; returns true if the trusted
+  // keys were reloaded (then the datagram is checked once more). Lets a key
+  // file that just appeared (first start) count without waiting for a timer.
+  void on_unknown_key(std::function<bool()> fn) { unknown_key_ = std::move(fn); }
   const sign::VerifierStats& verifier_stats() const { return verifier_.stats(); }
   void close(std::function<void()> done);
 
@@ -79,6 +83,7 @@ class Ingest {
   size_t slab_size_ = 0;
   bool slab_busy_ = false;
   IngestStats stats_;
+  std::function<bool()> unknown_key_;
   std::function<void()> close_done_;
 };
 

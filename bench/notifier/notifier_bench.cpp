@@ -414,15 +414,22 @@ void bench_e2e() {
   SseFleet fleet;
   if (fleet.open(nh, {url.substr(url.find("/events"))}) != 1) return;
 
+  // The commit happens between the request being sent and the response
+  // arriving: report SSE receipt against both (the SSE event often wins the race
+  // with the HTTP response, so "after the response" is clamped at 0).
+  std::vector<int64_t> from_request;
   auto measure = [&](int samples) {
     std::vector<int64_t> lat;
     for (int i = 0; i < samples; ++i) {
       uint64_t before = fleet.events();
+      int64_t sent = mono_ns();
       auto r = w.json("POST", "/api/v1/uweets", {{"text", "probe " + std::to_string(i)}}, alice);
-      int64_t committed = mono_ns();  // the response: the commit happened before it
+      int64_t committed = mono_ns();
       if (r.status != 201) continue;
       while (fleet.events() == before && mono_ns() - committed < 1'000'000'000) std::this_thread::yield();
-      lat.push_back(std::max<int64_t>(0, mono_ns() - committed));
+      int64_t got = mono_ns();
+      lat.push_back(std::max<int64_t>(0, got - committed));
+      from_request.push_back(got - sent);
       std::this_thread::sleep_for(5ms);
     }
     return lat;
@@ -470,8 +477,9 @@ void bench_e2e() {
   double load_rate = static_cast<double>(posted - p0) / (now_s() - th);
   stop = true;
   for (auto& t : load) t.join();
-  std::printf("e2e: commit->SSE latency, light load: p50 %.2f ms, p99 %.2f ms (n=%zu)\n", pct(light, 0.5),
-              pct(light, 0.99), light.size());
+  std::printf("e2e: light load, SSE receipt after the POST response: p50 %.2f ms, p99 %.2f ms (n=%zu); after the POST "
+              "was sent (includes HTTP + commit): p50 %.2f ms, p99 %.2f ms\n",
+              pct(light, 0.5), pct(light, 0.99), light.size(), pct(from_request, 0.5), pct(from_request, 0.99));
   std::printf("e2e: commit->inbox latency under %.0f posts/s of background load: p50 %.2f ms, p99 %.2f ms (n=%zu; "
               "polled via /inbox, includes the poll's own round trip)\n",
               load_rate, pct(heavy, 0.5), pct(heavy, 0.99), heavy.size());
