@@ -55,8 +55,10 @@ std::string read_value(std::string_view s, size_t& i) {
         if (c == 'n') v += '\n';
         else if (c == 't') v += '\t';
         else if (c == 'r') v += '\r';
-        else if (c == 'x' && i + 2 < s.size()) {
-          v += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+        else if (c == 'x' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+          auto hexval = [](char h) { return std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (h | 0x20) - 'a' + 10; };
+          v += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
           i += 2;
         } else v += c;
         ++i;
