@@ -34,13 +34,15 @@ struct Header {
 
 using Datagram = std::vector<uint8_t>;
 
-// Numbers and signs datagrams within one sender session.
+// Numbers and signs datagrams within one sender session. One thread (the
+// emitter's); the SecretKey must outlive the Encoder.
 class Encoder {
  public:
   // session_id 0 picks a random non-zero one (per process start). Keeps a reference to key.
   explicit Encoder(const SecretKey& key, uint64_t session_id = 0, uint64_t first_seq = 1);
-  // Seals events into one datagram. Returns false (and leaves seq unchanged) if
-  // they do not fit in kMaxDatagram or events is empty.
+  // Seals events into one datagram (out is overwritten; its capacity is reused).
+  // Returns false (and leaves seq unchanged) if events is empty, an event is
+  // outside the wire limits (within_limits) or they do not fit in kMaxDatagram.
   bool seal(std::span<const Event> events, int64_t now_ms, Datagram* out);
   uint64_t session_id() const { return session_id_; }
   uint64_t next_seq() const { return next_seq_; }
@@ -50,7 +52,9 @@ class Encoder {
   uint64_t next_seq_;
 };
 
-// Fills one datagram with pending events; the owner flushes on a timer.
+// Fills one datagram with pending events; the owner flushes on a timer. Same
+// thread as its Encoder, which must outlive it. Sealed datagrams are appended
+// to the caller's vector, in sequence order.
 class Coalescer {
  public:
   explicit Coalescer(Encoder& enc, size_t max_bytes = kMaxDatagram);
@@ -117,6 +121,7 @@ enum class Reject : uint8_t {
   None = 0, Malformed, UnsupportedVersion, UnknownKey, Stale, Future, TooOld, Duplicate, BadSignature,
   Count_
 };
+// Why a datagram was refused (one counter each in VerifierStats::rejected).
 const char* reject_name(Reject r);  // "malformed", "unsupported_version", ... "bad_signature"
 
 struct VerifierStats {
@@ -135,6 +140,9 @@ struct SenderNote {
   uint64_t count = 0;      // Gap: how many lost; Settled: lost at settling
 };
 
+// The receive path for one receiving thread (the notifier's UDP loop). Holds a
+// reference to the KeyRing, which must outlive it and change only on the same
+// thread between accept() calls. Keeps one sender session per key id.
 class Verifier {
  public:
   struct Options {
@@ -152,6 +160,7 @@ class Verifier {
   // except when a new sender session starts.
   Reject accept(std::span<const uint8_t> bytes, int64_t now_ms, DatagramView* view);
   const VerifierStats& stats() const { return stats_; }
+  // Called synchronously from accept() on session start/settle and on counted gaps.
   void on_note(std::function<void(const SenderNote&)> cb) { note_ = std::move(cb); }
   // The key ring may change between calls (SIGHUP reload); the Verifier holds a reference.
  private:

@@ -102,5 +102,19 @@ TEST(Vectors, GoldenDatagramsVerifyAndDecode) {
   EXPECT_EQ(t.expires_at_s, kT0 / 1000 + 3600);
 }
 
+TEST(Vectors, ProtocolDocCarriesTheSameHex) {
+  // docs/PROTOCOL.md wraps long hex over lines; compare with whitespace removed.
+  std::ifstream in(std::string(UWITTER_SOURCE_DIR) + "/docs/PROTOCOL.md");
+  std::string doc, line;
+  while (std::getline(in, line)) doc += line;
+  std::erase_if(doc, [](char c) { return c == ' '; });
+  ASSERT_FALSE(doc.empty());
+  for (const auto& [name, value] : compute()) {
+    std::string v = value;
+    std::erase_if(v, [](char c) { return c == ' '; });
+    EXPECT_NE(doc.find(v), std::string::npos) << name << " is not in docs/PROTOCOL.md";
+  }
+}
+
 }  // namespace
 }  // namespace uw::sign
