@@ -39,15 +39,25 @@ void Delivery::deliver(std::shared_ptr<const Note> note) {
     j.single = true;
   }
   fj.want_names = log_.enabled(LogLevel::Debug);
+  bool single = j.single;
   jobs_.emplace(id, std::move(j));
   stats_.active_jobs = jobs_.size();
+  if (single && !fj.want_names) {
+    // One known recipient and no name to look up: no reason to visit the worker.
+    FanoutChunk c;
+    c.job_id = id;
+    c.ids.push_back(fj.single_user);
+    c.last = true;
+    on_chunk(std::move(c), false);
+    return;
+  }
   worker_.submit(fj);
 }
 
-void Delivery::on_chunk(FanoutChunk&& c) {
+void Delivery::on_chunk(FanoutChunk&& c, bool from_worker) {
   auto it = jobs_.find(c.job_id);
   if (it == jobs_.end()) {
-    worker_.consumed(c.ids.size());
+    if (from_worker) worker_.consumed(c.ids.size());
     return;
   }
   Job& j = it->second;
@@ -63,7 +73,7 @@ void Delivery::on_chunk(FanoutChunk&& c) {
     finish_if_done(job_id);
     return;
   }
-  (c.ids.size() <= opts_.small_job ? small_ : big_).push_back(Pending{std::move(c), 0});
+  (c.ids.size() <= opts_.small_job ? small_ : big_).push_back(Pending{std::move(c), 0, from_worker});
   arm();
 }
 
@@ -106,11 +116,13 @@ size_t Delivery::run_chunk(Pending& p, size_t budget) {
 }
 
 void Delivery::turn() {
-  size_t budget = opts_.per_turn, used = 0;
+  size_t budget = opts_.per_turn, used = 0, worker_used = 0;
   // Small chunks first (one recipient: follow, mention, small audiences).
   while (!small_.empty() && used < budget) {
     Pending& p = small_.front();
-    used += run_chunk(p, budget - used);
+    size_t n = run_chunk(p, budget - used);
+    used += n;
+    if (p.from_worker) worker_used += n;
     if (p.next >= p.chunk.ids.size()) {
       uint64_t id = p.chunk.job_id;
       small_.pop_front();
@@ -123,12 +135,16 @@ void Delivery::turn() {
     big_.pop_front();
     size_t share = budget - used;
     if (big_.size() > 0) share = std::max<size_t>(share / (big_.size() + 1), 1);
-    used += run_chunk(p, share);
+    size_t n = run_chunk(p, share);
+    used += n;
+    if (p.from_worker) worker_used += n;
     if (p.next >= p.chunk.ids.size()) finish_if_done(p.chunk.job_id);
     else big_.push_back(std::move(p));
   }
   stats_.pending_ids -= std::min<uint64_t>(stats_.pending_ids, used);
-  if (used > 0) worker_.consumed(used);
+  if (worker_used > 0) worker_.consumed(worker_used);
+  // One write per stream for everything this turn delivered to it.
+  streams_.flush();
   if (small_.empty() && big_.empty() && armed_) {
     armed_ = false;
     uv_check_stop(&check_);

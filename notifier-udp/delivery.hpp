@@ -65,8 +65,9 @@ class Delivery {
   struct Pending {
     FanoutChunk chunk;
     size_t next = 0;
+    bool from_worker = true;  // ids the worker counts as outstanding
   };
-  void on_chunk(FanoutChunk&& c);
+  void on_chunk(FanoutChunk&& c, bool from_worker = true);
   void turn();
   size_t run_chunk(Pending& p, size_t budget);
   void finish_if_done(uint64_t job_id);

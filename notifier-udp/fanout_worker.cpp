@@ -27,7 +27,7 @@ void FanoutWorker::start() { thread_ = std::thread([this] { run(); }); }
 void FanoutWorker::submit(const FanoutJob& job) {
   {
     std::lock_guard lock(mu_);
-    jobs_.push_back(Active{job, 0});
+    (job.author_id == 0 ? singles_ : jobs_).push_back(Active{job, 0});
   }
   cv_.notify_one();
 }
@@ -44,7 +44,7 @@ void FanoutWorker::consumed(size_t n) {
 
 size_t FanoutWorker::queued_jobs() const {
   std::lock_guard lock(mu_);
-  return jobs_.size();
+  return jobs_.size() + singles_.size();
 }
 
 void FanoutWorker::stop(std::function<void()> done) {
@@ -112,10 +112,13 @@ const std::string& FanoutWorker::name_of(int64_t id) {
 void FanoutWorker::run() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || (!jobs_.empty() && outstanding_ < opts_.max_outstanding); });
+    cv_.wait(lock, [&] {
+      return stopping_ || !singles_.empty() || (!jobs_.empty() && outstanding_ < opts_.max_outstanding);
+    });
     if (stopping_) return;
-    Active a = std::move(jobs_.front());
-    jobs_.pop_front();
+    std::deque<Active>& from = singles_.empty() ? jobs_ : singles_;
+    Active a = std::move(from.front());
+    from.pop_front();
     lock.unlock();
 
     FanoutChunk c;

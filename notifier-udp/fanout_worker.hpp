@@ -78,7 +78,8 @@ class FanoutWorker {
   mutable std::mutex mu_;          // guards everything below up to `outstanding_`
   std::condition_variable cv_;
   struct Active { FanoutJob job; int64_t after_id = 0; };
-  std::deque<Active> jobs_;
+  std::deque<Active> jobs_;      // follower fan-outs, round-robin, subject to backpressure
+  std::deque<Active> singles_;   // one-recipient jobs: never wait behind a big fan-out
   std::vector<FanoutChunk> ready_;
   size_t outstanding_ = 0;
   bool stopping_ = false;

@@ -22,7 +22,7 @@ class Inboxes {
   std::vector<std::shared_ptr<const Note>> recent(int64_t user_id, size_t limit) const;
   // Oldest first, every entry with id > after_id (catch-up).
   std::vector<std::shared_ptr<const Note>> after(int64_t user_id, uint64_t after_id) const;
-  size_t users() const { return rings_.size(); }
+  size_t users() const { return users_; }
   size_t entries() const { return entries_; }
   // Approximate bytes held by rings and their entries (notes counted separately).
   size_t bytes() const;
@@ -36,7 +36,15 @@ class Inboxes {
   size_t cap_;
   size_t entries_ = 0;
   size_t slots_ = 0;  // sum of ring capacities
-  std::unordered_map<int64_t, Ring> rings_;
+  size_t users_ = 0;
+  // Sharded by user id so that growing to a million users rehashes 1/256 of
+  // them at a time: no single insert stalls the loop for tens of milliseconds.
+  static constexpr size_t kShards = 256;
+  std::vector<std::unordered_map<int64_t, Ring>> shards_{kShards};
+  std::unordered_map<int64_t, Ring>& shard(int64_t user) { return shards_[static_cast<uint64_t>(user) % kShards]; }
+  const std::unordered_map<int64_t, Ring>& shard(int64_t user) const {
+    return shards_[static_cast<uint64_t>(user) % kShards];
+  }
 };
 
 }  // namespace uw::notifier

@@ -10,6 +10,56 @@ namespace {
 std::atomic<size_t> g_note_bytes{0};
 }
 
+namespace {
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (len == 0 || c > 0xf4 || i + len > n) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    // Overlongs, surrogates and > U+10FFFF.
+    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+// Appends s as a JSON string. Valid UTF-8 only (checked by the caller).
+void json_string(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
 Note::~Note() { g_note_bytes.fetch_sub(counted_bytes, std::memory_order_relaxed); }
 
 size_t live_note_bytes() { return g_note_bytes.load(std::memory_order_relaxed); }
@@ -27,8 +77,6 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
   auto n = std::make_shared<Note>();
   n->id = id;
   n->received_ns = received_ns;
-  nlohmann::ordered_json j;
-  j["id"] = id;
   if (const auto* p = std::get_if<sign::PostView>(&ev)) {
     n->kind = NoteKind::Uweet;
     n->uweet_id = p->uweet_id;
@@ -36,20 +84,12 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
     n->actor = std::string(p->author);
     n->created_at_ms = p->created_at_ms;
     n->text = std::string(p->text);
-    j["kind"] = "uweet";
-    j["uweet_id"] = n->uweet_id;
-    j["author"] = n->actor;
-    j["author_id"] = n->actor_id;
-    j["text"] = n->text;
   } else if (const auto* f = std::get_if<sign::FollowView>(&ev)) {
     n->kind = NoteKind::Follow;
     n->actor_id = f->follower_id;
     n->actor = std::string(f->follower);
     n->recipient_id = f->followee_id;
     n->created_at_ms = f->created_at_ms;
-    j["kind"] = "follow";
-    j["follower"] = n->actor;
-    j["follower_id"] = n->actor_id;
   } else if (const auto* m = std::get_if<sign::MentionView>(&ev)) {
     n->kind = NoteKind::Mention;
     n->uweet_id = m->uweet_id;
@@ -58,15 +98,40 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
     n->recipient_id = m->mentioned_id;
     n->created_at_ms = m->created_at_ms;
     n->text = std::string(m->text);
-    j["kind"] = "mention";
-    j["uweet_id"] = n->uweet_id;
-    j["author"] = n->actor;
-    j["author_id"] = n->actor_id;
-    j["text"] = n->text;
   }
-  j["created_at"] = n->created_at_ms;
-  // The signature vouches for the sender, not for valid UTF-8: never throw on it.
-  n->json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (valid_utf8(n->actor) && valid_utf8(n->text)) {
+    // Hand-written: this runs once per event on the ingest path.
+    std::string& o = n->json;
+    o.reserve(96 + n->actor.size() + n->text.size());
+    o += "{\"id\":" + std::to_string(id) + ",\"kind\":\"" + note_kind_name(n->kind) + "\"";
+    if (n->kind == NoteKind::Follow) {
+      o += ",\"follower\":";
+      json_string(o, n->actor);
+      o += ",\"follower_id\":" + std::to_string(n->actor_id);
+    } else {
+      o += ",\"uweet_id\":" + std::to_string(n->uweet_id) + ",\"author\":";
+      json_string(o, n->actor);
+      o += ",\"author_id\":" + std::to_string(n->actor_id) + ",\"text\":";
+      json_string(o, n->text);
+    }
+    o += ",\"created_at\":" + std::to_string(n->created_at_ms) + "}";
+  } else {
+    // The signature vouches for the sender, not for valid UTF-8: replace, never throw.
+    nlohmann::ordered_json j;
+    j["id"] = id;
+    j["kind"] = note_kind_name(n->kind);
+    if (n->kind == NoteKind::Follow) {
+      j["follower"] = n->actor;
+      j["follower_id"] = n->actor_id;
+    } else {
+      j["uweet_id"] = n->uweet_id;
+      j["author"] = n->actor;
+      j["author_id"] = n->actor_id;
+      j["text"] = n->text;
+    }
+    j["created_at"] = n->created_at_ms;
+    n->json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   n->sse = "id: " + std::to_string(id) + "\nevent: " + note_kind_name(n->kind) + "\ndata: " + n->json + "\n\n";
   n->counted_bytes = n->bytes() + 16;  // + the shared_ptr control block
   g_note_bytes.fetch_add(n->counted_bytes, std::memory_order_relaxed);

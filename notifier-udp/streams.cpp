@@ -31,6 +31,7 @@ void Streams::remove(uint64_t conn_id) {
     if (v.empty()) by_user_.erase(u);
   }
   by_conn_.erase(it);
+  pending_.erase(conn_id);
 }
 
 bool Streams::write_one(uint64_t conn_id, std::string_view bytes) {
@@ -49,15 +50,17 @@ bool Streams::write_one(uint64_t conn_id, std::string_view bytes) {
 size_t Streams::push(int64_t user_id, std::string_view sse_bytes) {
   auto u = by_user_.find(user_id);
   if (u == by_user_.end()) return 0;
-  // Copy: write_one may remove entries from the vector we iterate.
-  auto conns = u->second;
-  size_t n = 0;
-  for (uint64_t c : conns)
-    if (write_one(c, sse_bytes)) {
-      ++n;
-      ++stats_.events_sent;
-    }
-  return n;
+  for (uint64_t c : u->second) pending_[c].append(sse_bytes);
+  stats_.events_sent += u->second.size();
+  return u->second.size();
+}
+
+void Streams::flush() {
+  if (pending_.empty()) return;
+  // write_one may remove a connection (and its pending entry): take the map first.
+  std::unordered_map<uint64_t, std::string> batch;
+  batch.swap(pending_);
+  for (auto& [conn, bytes] : batch) write_one(conn, bytes);
 }
 
 void Streams::heartbeat() {

@@ -8,6 +8,7 @@
 // Threading: loop thread only.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -32,8 +33,11 @@ class Streams {
 
   void add(uint64_t conn_id, int64_t user_id);
   void remove(uint64_t conn_id);  // from the server's on_close
-  // Writes bytes to every stream of user_id; returns how many streams took it.
+  // Queues bytes for every stream of user_id; returns how many streams there are.
+  // Queued bytes go out on flush() (end of the delivery turn): one write per
+  // stream per turn however many notifications it got.
   size_t push(int64_t user_id, std::string_view sse_bytes);
+  void flush();
   // Writes to one stream (catch-up); false if gone or cut off.
   bool write_one(uint64_t conn_id, std::string_view bytes);
   bool online(int64_t user_id) const { return by_user_.count(user_id) != 0; }
@@ -47,6 +51,7 @@ class Streams {
   http::Server& server_;
   std::unordered_map<uint64_t, int64_t> by_conn_;
   std::unordered_map<int64_t, std::vector<uint64_t>> by_user_;
+  std::unordered_map<uint64_t, std::string> pending_;  // conn -> bytes queued this turn
   StreamStats stats_;
   std::function<void()> close_done_;
 };

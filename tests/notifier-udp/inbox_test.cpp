@@ -1,6 +1,9 @@
 #include "notifier-udp/inbox.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/rules.hpp"
 
 namespace uw::notifier {
 namespace {
@@ -50,6 +53,29 @@ TEST(Note, RendersSseBlockAndJson) {
   EXPECT_NE(n->json.find("hello \\\"bob\\\""), std::string::npos);
   EXPECT_EQ(n->sse.rfind("id: 77\nevent: uweet\ndata: {", 0), 0u) << n->sse;
   EXPECT_EQ(n->sse.substr(n->sse.size() - 2), "\n\n");
+}
+
+}  // namespace
+}  // namespace uw::notifier
+
+namespace uw::notifier {
+namespace {
+
+TEST(Note, JsonIsValidForAnyTextTable) {
+  const std::string texts[] = {"plain", "quote \" and \\ backslash", "new\nline\ttab\r", std::string("nul\0x", 5),
+                               "\x01\x1f ctrl", "héllo 🎉", "bad \xff\xfe utf8", "\xed\xa0\x80 surrogate", ""};
+  for (const auto& t : texts) {
+    sign::MentionView m{5, 1, "alice", 2, 1000, t};
+    auto n = make_note(9, m, 0);
+    auto j = nlohmann::json::parse(n->json, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << n->json;
+    EXPECT_EQ(j["kind"], "mention");
+    EXPECT_EQ(j["id"], 9);
+    EXPECT_EQ(j["author"], "alice");
+    if (rules::valid_utf8(t)) {
+      EXPECT_EQ(j["text"], t) << n->json;
+    }
+  }
 }
 
 }  // namespace
