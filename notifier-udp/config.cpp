@@ -104,7 +104,7 @@ void register_flags(Flags& f, Config* c) {
           [c](const std::string& v) { return parse_uint<int64_t>(v, &c->max_age_ms, 1, 86400000); });
   f.value("fanout-chunk", "N", "follower ids read per database query (default 4096)",
           [c](const std::string& v) { return parse_uint<size_t>(v, &c->fanout_chunk, 1, 1000000); });
-  f.value("deliveries-per-turn", "N", "bound on deliveries per event-loop turn (default 2048)",
+  f.value("deliveries-per-turn", "N", "bound on deliveries per event-loop turn (default 512)",
           [c](const std::string& v) { return parse_uint<size_t>(v, &c->deliveries_per_turn, 1, 10000000); });
   f.value("max-subscribers", "N", "open SSE streams allowed at once (default 10000)",
           [c](const std::string& v) { return parse_uint<size_t>(v, &c->max_subscribers, 1, 10000000); });

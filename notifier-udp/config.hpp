@@ -29,7 +29,7 @@ struct Config {
   int64_t max_age_ms = 30'000;             // older datagrams are stale
   int64_t max_future_ms = 5'000;
   size_t fanout_chunk = 4096;              // follower ids per database read
-  size_t deliveries_per_turn = 2048;       // bound on fan-out work per loop turn
+  size_t deliveries_per_turn = 512;        // bound on fan-out work per loop turn
   size_t max_subscribers = 10'000;
 };
 

@@ -35,7 +35,7 @@ struct DeliveryStats {
 class Delivery {
  public:
   struct Options {
-    size_t per_turn = 2048;       // deliveries per loop turn
+    size_t per_turn = 512;        // deliveries per loop turn
     size_t small_job = 64;        // chunks up to this size are served first
   };
   Delivery(uv_loop_t* loop, Options opts, FanoutWorker::Options worker_opts, Inboxes& inboxes, Streams& streams,

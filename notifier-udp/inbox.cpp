@@ -4,6 +4,11 @@
 
 namespace uw::notifier {
 
+Inboxes::Inboxes(size_t per_user) : cap_(per_user < 1 ? 1 : per_user) {
+  for (size_t i = 0; i < kShards; ++i)
+    shards_[i].max_load_factor(0.5f + 0.5f * static_cast<float>(i) / static_cast<float>(kShards));
+}
+
 void Inboxes::push(int64_t user_id, const std::shared_ptr<const Note>& n) {
   auto& sh = shard(user_id);
   auto [it, inserted] = sh.try_emplace(user_id);

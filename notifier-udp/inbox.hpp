@@ -16,7 +16,7 @@ namespace uw::notifier {
 
 class Inboxes {
  public:
-  explicit Inboxes(size_t per_user) : cap_(per_user < 1 ? 1 : per_user) {}
+  explicit Inboxes(size_t per_user);
   void push(int64_t user_id, const std::shared_ptr<const Note>& n);
   // Newest first, at most limit.
   std::vector<std::shared_ptr<const Note>> recent(int64_t user_id, size_t limit) const;
@@ -37,14 +37,17 @@ class Inboxes {
   size_t entries_ = 0;
   size_t slots_ = 0;  // sum of ring capacities
   size_t users_ = 0;
-  // Sharded by user id so that growing to a million users rehashes 1/256 of
-  // them at a time: no single insert stalls the loop for tens of milliseconds.
+  // Sharded so that growing to a million users never rehashes them all in one
+  // go: each shard rehashes only its 1/256, and the shards' load factors are
+  // staggered (0.5..1.0) so they do not all cross a threshold in the same turn
+  // (a fan-out walks ids in order, touching every shard each turn).
   static constexpr size_t kShards = 256;
   std::vector<std::unordered_map<int64_t, Ring>> shards_{kShards};
-  std::unordered_map<int64_t, Ring>& shard(int64_t user) { return shards_[static_cast<uint64_t>(user) % kShards]; }
-  const std::unordered_map<int64_t, Ring>& shard(int64_t user) const {
-    return shards_[static_cast<uint64_t>(user) % kShards];
+  static size_t shard_of(int64_t user) {
+    return static_cast<size_t>((static_cast<uint64_t>(user) * 0x9E3779B97F4A7C15ull) >> 56);
   }
+  std::unordered_map<int64_t, Ring>& shard(int64_t user) { return shards_[shard_of(user)]; }
+  const std::unordered_map<int64_t, Ring>& shard(int64_t user) const { return shards_[shard_of(user)]; }
 };
 
 }  // namespace uw::notifier

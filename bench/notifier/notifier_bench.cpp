@@ -119,6 +119,11 @@ struct Notifier {
       args.push_back(db);
     }
     for (auto& e : extra) args.push_back(e);
+    // Extra notifier flags for experiments, e.g. UWITTER_BENCH_NOTIFIER_ARGS="--deliveries-per-turn 512".
+    if (const char* env = std::getenv("UWITTER_BENCH_NOTIFIER_ARGS")) {
+      std::istringstream in(env);
+      for (std::string a; in >> a;) args.push_back(a);
+    }
     if (!proc.start(args, dir.file("notifier.stderr")) || !proc.wait_listening(2)) return false;
     udp = proc.port("udp");
     http = proc.port("http");
