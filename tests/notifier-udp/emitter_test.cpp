@@ -168,12 +168,13 @@ TEST(Emitter, SpacedCopiesArriveLaterAndCloseSendsTheRest) {
   cfg.copies = 3;
   cfg.copy_spacing_us = 200'000;  // copies at +100 ms and +200 ms
   auto e = f.make(cfg);
+  auto t0 = std::chrono::steady_clock::now();
   e->emit(post(1));
   uv_run(&f.loop, UV_RUN_NOWAIT);
-  EXPECT_EQ(r.drain(50).size(), 1u);  // only the first so far
-  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(r.drain(20).size(), 1u);  // only the first so far
   while (f.count("uwitter_emitter_datagrams_total") < 2) uv_run(&f.loop, UV_RUN_ONCE);
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
+  // A lower bound only (a slow machine can make it later, never earlier).
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(80));
   EXPECT_EQ(r.drain(50).size(), 1u);
   f.close(e);  // the third copy goes out on close rather than being lost
   EXPECT_EQ(r.drain(200).size(), 1u);
