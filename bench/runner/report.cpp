@@ -81,7 +81,7 @@ std::string to_csv(const std::vector<PointResult>& points) {
       "sweep,injected,burst_len,copies,spaced,sent,logical,relay_delivered,accepted,accepted_ratio,ci_lo,ci_hi,"
       "predicted,pred_lo_ratio,pred_hi_ratio,within,lost_gap,expected_lost_gap,duplicates,expected_duplicates,"
       "bad_signature,rejected_other,corrupted_copies,kernel_drops,notes_expected,notes_arrived,notes_duplicate,"
-      "notes_from_undelivered,p50_ms,p90_ms,p99_ms,max_ms,seconds,error,notes_deliverable,corrupt_refused\n";
+      "notes_from_undelivered,p50_ms,p90_ms,p99_ms,max_ms,seconds,error,notes_deliverable,corrupt_refused,web_sent,web_dropped\n";
   for (const auto& p : points) {
     const double n = p.logical ? static_cast<double>(p.logical) : 1.0;
     out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{},{},{},{},{},{},{},{},{},{},{},{},{},"
