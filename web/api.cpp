@@ -1,5 +1,8 @@
 #include "web/api.hpp"
 
+#include "web/csrf.hpp"
+#include "web/pages.hpp"
+
 #include <charconv>
 #include <string_view>
 #include <utility>
@@ -316,8 +319,17 @@ void Api::handle(http::Request&& req, http::Responder res) {
   }
   if (seg.size() == 2 && seg[0] == "notifications" && seg[1] == "ticket") {
     if (m != "GET") return res.send(method_not_allowed("GET"));
-    std::optional<Viewer> v;
-    if (!need_viewer(&v)) return;
+    // Pages' scripts cannot read the HttpOnly session cookie, so this read-only
+    // route also accepts it. Safe from cross-site use: SameSite=Lax keeps the
+    // cookie off cross-site fetches and the JSON is not readable cross-origin.
+    std::optional<Viewer> v = viewer();
+    if (!v && bearer(req).empty()) {
+      if (auto cookies = req.header("cookie")) {
+        for (const char* name : {kSessionCookie, kSecureSessionCookie})
+          if (auto token = cookie_value(*cookies, name); token && !v) v = svc.authenticate(std::string(*token));
+      }
+    }
+    if (!v) return res.send(unauthorized(!bearer(req).empty()));
     if (cfg_.notifier_url.empty())
       return res.send(api_error(503, "notifications_off", "Live notifications are not enabled on this server."));
     auto t = svc.ticket(*v);

@@ -32,6 +32,7 @@ struct Options {
   std::string notifier_url;
   bool demo = false;
   bool synchronous_full = false;
+  uint64_t session_ttl_s = 30 * 24 * 3600;
   uw::http::Limits limits;
   std::string access_log;
   bool https_cookies = false;
@@ -103,6 +104,8 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->synchronous_full = v == "full";
             return "";
           });
+  f.value("session-ttl", "SECONDS", "how long a login lasts (default 2592000, 30 days)",
+          u64_flag(&o->session_ttl_s, false));
   f.value("max-header-bytes", "N", "request line + headers limit (431 beyond)", size_flag(&o->limits.max_header_bytes));
   f.value("max-body-bytes", "N", "request body limit (413 beyond)", size_flag(&o->limits.max_body_bytes));
   f.value("max-connections", "N", "open connections limit (503 beyond)", size_flag(&o->limits.max_connections));
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
   uw::web::ServiceConfig sc;
   sc.db_path = o.data + "/uwitter.db";
   sc.synchronous_full = o.synchronous_full;
+  sc.session_ttl_s = static_cast<int64_t>(o.session_ttl_s);
   auto created = uw::web::Service::create(loop, sc, &metrics);
   if (!created) {
     std::fprintf(stderr, "uwitter-web: %s\n", created.error().message.c_str());

@@ -386,6 +386,38 @@ TEST(Api, TicketNamesTheNotifierAndCspAllowsIt) {
   expect_error(w.call("GET", "/api/v1/notifications/ticket"), 401, "unauthorized", "ticket without token");
 }
 
+TEST(Api, ExpiredSessionIsRefusedLikeALoggedOutOne) {
+  Web w({"--session-ttl", "1"});
+  w.user("alice");
+  std::string t = w.login("alice");
+  // Expiry is whole seconds: poll (with a deadline) until the token is refused.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  HttpResponse r;
+  do {
+    r = w.call("GET", "/api/v1/timelines/home", nullptr, t);
+    if (r.status == 401) break;
+    ASSERT_EQ(r.status, 200) << r.body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  expect_error(r, 401, "bad_token", "expired session");
+  expect_error(w.call("POST", "/api/v1/uweets", {{"text", "too late"}}, t), 401, "bad_token", "post with expired token");
+  EXPECT_EQ(w.ok("GET", "/api/v1/timelines/public")["items"].size(), 0u);
+}
+
+TEST(Api, TicketRouteAcceptsTheSessionCookieForPageScripts) {
+  Web w({"--notifier-url", "http://127.0.0.1:7701"});
+  w.user("alice");
+  std::string t = w.login("alice");
+  auto with_cookie = w.http->get("/api/v1/notifications/ticket", {"Cookie: uw_csrf=x; uw_session=" + t});
+  ASSERT_EQ(with_cookie.status, 200) << with_cookie.body;
+  EXPECT_TRUE(with_cookie.json()["ticket"].is_string());
+  auto forged = w.http->get("/api/v1/notifications/ticket", {"Cookie: uw_session=not-a-real-token"});
+  EXPECT_EQ(forged.status, 401) << forged.body;
+  // Only the read-only ticket route takes the cookie: the rest of the API wants a bearer token.
+  auto home = w.http->get("/api/v1/timelines/home", {"Cookie: uw_session=" + t});
+  EXPECT_EQ(home.status, 401) << home.body;
+}
+
 TEST(Api, SigtermExitsZeroAndAcknowledgedPostsSurviveARestart) {
   Web w;
   w.user("alice");
