@@ -63,7 +63,7 @@ std::string to_json(const std::vector<PointResult>& points);  // an array, one o
 std::string to_csv(const std::vector<PointResult>& points);   // header + one row per point
 
 // gnuplot script that reads `csv_name` (in the same folder) and writes
-// delivery.png and latency.png (pngcairo if available, else png).
+// delivery.png, burst.png and latency.png (pngcairo if available, else png).
 std::string gnuplot_script(const std::string& csv_name);
 
 }  // namespace uw::bench
