@@ -64,8 +64,7 @@ Coalescer::Coalescer(Encoder& enc, size_t max_bytes)
 bool Coalescer::add(Event e, int64_t now_ms, std::vector<Datagram>* out) {
   size_t n = encoded_size(e);
   if (!within_limits(e) || wire::kOverhead + n > max_bytes_) return false;
-  if (!pending_.empty() &&
-      (wire::kOverhead + pending_bytes_ + n > max_bytes_ || pending_.size() == 0xffff)) {
+  if (!pending_.empty() && (wire::kOverhead + pending_bytes_ + n > max_bytes_ || pending_.size() == 0xffff)) {
     flush(now_ms, out);
   }
   pending_.push_back(std::move(e));

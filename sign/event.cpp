@@ -1,8 +1,9 @@
 // Event encoding: type byte, fixed-width big-endian integers, then
 // length-prefixed strings (docs/PROTOCOL.md section 3).
+#include "sign/event.hpp"
+
 #include <cstring>
 
-#include "sign/event.hpp"
 #include "sign/event_codec.hpp"
 #include "sign/wire.hpp"
 
@@ -12,9 +13,9 @@ namespace {
 
 using namespace wire;
 
-constexpr size_t kPostFixed = 1 + 8 + 8 + 8 + 1 + 2;        // + author + text
-constexpr size_t kFollowFixed = 1 + 8 + 8 + 8 + 1;          // + follower
-constexpr size_t kMentionFixed = 1 + 8 + 8 + 8 + 8 + 1 + 2; // + author + text
+constexpr size_t kPostFixed = 1 + 8 + 8 + 8 + 1 + 2;         // + author + text
+constexpr size_t kFollowFixed = 1 + 8 + 8 + 8 + 1;           // + follower
+constexpr size_t kMentionFixed = 1 + 8 + 8 + 8 + 8 + 1 + 2;  // + author + text
 
 bool name_ok(size_t n) { return n >= 1 && n <= kMaxUsername; }
 
@@ -66,16 +67,16 @@ size_t encoded_size(const Event& e) {
   struct V {
     size_t operator()(const PostEvent& x) const { return kPostFixed + x.author.size() + x.text.size(); }
     size_t operator()(const FollowEvent& x) const { return kFollowFixed + x.follower.size(); }
-    size_t operator()(const MentionEvent& x) const {
-      return kMentionFixed + x.author.size() + x.text.size();
-    }
+    size_t operator()(const MentionEvent& x) const { return kMentionFixed + x.author.size() + x.text.size(); }
   };
   return std::visit(V{}, e);
 }
 
 bool within_limits(const Event& e) {
   struct V {
-    bool operator()(const PostEvent& x) const { return name_ok(x.author.size()) && x.text.size() <= kMaxText; }
+    bool operator()(const PostEvent& x) const {
+      return name_ok(x.author.size()) && x.text.size() <= kMaxText;
+    }
     bool operator()(const FollowEvent& x) const { return name_ok(x.follower.size()); }
     bool operator()(const MentionEvent& x) const {
       return name_ok(x.author.size()) && x.text.size() <= kMaxText;

@@ -92,8 +92,8 @@ std::string load_secret_key(const std::string& path, std::optional<SecretKey>* o
     ::close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return "secret key " + path + " is accessible by group or others (mode " + mode +
-           "); run: chmod 600 " + path;
+    return "secret key " + path + " is accessible by group or others (mode " + mode + "); run: chmod 600 " +
+           path;
   }
   std::string text;
   bool ok = read_small(fd, &text);

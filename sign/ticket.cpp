@@ -13,8 +13,8 @@ namespace uw::sign {
 
 namespace {
 constexpr uint8_t kTicketVersion = 1;
-constexpr size_t kBody = 1 + kKeyIdBytes + 8 + 8;  // 25
-constexpr size_t kTicketBytes = kBody + kSignatureBytes;  // 89
+constexpr size_t kBody = 1 + kKeyIdBytes + 8 + 8;            // 25
+constexpr size_t kTicketBytes = kBody + kSignatureBytes;     // 89
 constexpr size_t kTicketChars = (kTicketBytes * 4 + 2) / 3;  // 119
 constexpr size_t kDom = sizeof wire::kTicketDomain;
 
@@ -26,11 +26,16 @@ void message(const uint8_t* body, uint8_t* msg) {
 
 const char* ticket_error_name(TicketError e) {
   switch (e) {
-    case TicketError::None: return "none";
-    case TicketError::Malformed: return "malformed";
-    case TicketError::UnknownKey: return "unknown_key";
-    case TicketError::BadSignature: return "bad_signature";
-    case TicketError::Expired: return "expired";
+    case TicketError::None:
+      return "none";
+    case TicketError::Malformed:
+      return "malformed";
+    case TicketError::UnknownKey:
+      return "unknown_key";
+    case TicketError::BadSignature:
+      return "bad_signature";
+    case TicketError::Expired:
+      return "expired";
   }
   return "unknown";
 }

@@ -11,16 +11,26 @@ namespace uw::sign {
 
 const char* reject_name(Reject r) {
   switch (r) {
-    case Reject::None: return "none";
-    case Reject::Malformed: return "malformed";
-    case Reject::UnsupportedVersion: return "unsupported_version";
-    case Reject::UnknownKey: return "unknown_key";
-    case Reject::Stale: return "stale";
-    case Reject::Future: return "future";
-    case Reject::TooOld: return "too_old";
-    case Reject::Duplicate: return "duplicate";
-    case Reject::BadSignature: return "bad_signature";
-    case Reject::Count_: break;
+    case Reject::None:
+      return "none";
+    case Reject::Malformed:
+      return "malformed";
+    case Reject::UnsupportedVersion:
+      return "unsupported_version";
+    case Reject::UnknownKey:
+      return "unknown_key";
+    case Reject::Stale:
+      return "stale";
+    case Reject::Future:
+      return "future";
+    case Reject::TooOld:
+      return "too_old";
+    case Reject::Duplicate:
+      return "duplicate";
+    case Reject::BadSignature:
+      return "bad_signature";
+    case Reject::Count_:
+      break;
   }
   return "unknown";
 }
@@ -52,9 +62,12 @@ Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, Datagram
   bool new_session = s == nullptr || s->session_id != h.session_id;
   if (!new_session) {
     switch (s->window.check(h.seq)) {
-      case ReplayWindow::Check::TooOld: return reject(Reject::TooOld);
-      case ReplayWindow::Check::Duplicate: return reject(Reject::Duplicate);
-      case ReplayWindow::Check::Fresh: break;
+      case ReplayWindow::Check::TooOld:
+        return reject(Reject::TooOld);
+      case ReplayWindow::Check::Duplicate:
+        return reject(Reject::Duplicate);
+      case ReplayWindow::Check::Fresh:
+        break;
     }
   } else {
     if (h.seq == 0) return reject(Reject::TooOld);
@@ -78,7 +91,8 @@ Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, Datagram
     if (s != nullptr) {
       uint64_t lost = s->window.settle();
       stats_.lost += lost;
-      if (note_) note_(SenderNote{SenderNote::SessionSettled, s->key, s->session_id, s->window.highest(), lost});
+      if (note_)
+        note_(SenderNote{SenderNote::SessionSettled, s->key, s->session_id, s->window.highest(), lost});
       s->session_id = h.session_id;
       s->start_ms = h.sent_at_ms;
       s->window = ReplayWindow(opts_.window_bits);

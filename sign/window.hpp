@@ -41,7 +41,7 @@ class ReplayWindow {
   uint64_t bits_;
   uint64_t nblocks_;
   std::vector<uint64_t> blocks_;
-  uint64_t top_ = 0;      // highest seq seen (0 = none)
+  uint64_t top_ = 0;  // highest seq seen (0 = none)
   uint64_t floor_ = 1;
   uint64_t received_ = 0;
   uint64_t received_left_ = 0;  // received numbers whose block was evicted

@@ -96,7 +96,10 @@ TEST(Envelope, SealRefusesWhatCannotBeSent) {
   SecretKey k = key_a();
   Encoder enc(k, 1, 1);
   Datagram d;
-  struct Case { const char* name; std::vector<Event> events; };
+  struct Case {
+    const char* name;
+    std::vector<Event> events;
+  };
   std::vector<Case> bad = {
       {"empty", {}},
       {"username too long", {PostEvent{1, 1, std::string(16, 'a'), 0, "x"}}},
@@ -110,8 +113,8 @@ TEST(Envelope, SealRefusesWhatCannotBeSent) {
   }
   EXPECT_EQ(enc.next_seq(), 1u) << "a refused seal must not consume a sequence number";
   // The largest events still fit on their own.
-  EXPECT_TRUE(enc.seal(std::vector<Event>{MentionEvent{1, 1, std::string(15, 'a'), 2, 0, std::string(564, 'x')}},
-                       kT0, &d));
+  EXPECT_TRUE(enc.seal(
+      std::vector<Event>{MentionEvent{1, 1, std::string(15, 'a'), 2, 0, std::string(564, 'x')}}, kT0, &d));
   EXPECT_LE(d.size(), kMaxDatagram);
 }
 
@@ -135,7 +138,8 @@ TEST(Envelope, CoalescerFillsDatagramsUpTo1200Bytes) {
     if (i + 1 < out.size()) {
       EXPECT_EQ(v.header().event_count, per_datagram);
     }
-    EXPECT_TRUE(v.visit_events([&](const EventView& e) { EXPECT_EQ(std::get<PostView>(e).uweet_id, next_id++); }));
+    EXPECT_TRUE(
+        v.visit_events([&](const EventView& e) { EXPECT_EQ(std::get<PostView>(e).uweet_id, next_id++); }));
     total += v.header().event_count;
   }
   EXPECT_EQ(total, 100u);

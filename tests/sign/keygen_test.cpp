@@ -50,7 +50,9 @@ TEST(Keygen, HelpVersionAndBadFlags) {
   auto ver = run({UWITTER_KEYGEN_BIN, "--version"});
   EXPECT_EQ(ver.status, 0);
   EXPECT_NE(ver.out.find("uwitter-keygen "), std::string::npos);
-  struct Case { std::vector<std::string> args; };
+  struct Case {
+    std::vector<std::string> args;
+  };
   std::vector<Case> bad = {{{}}, {{"--bogus"}}, {{"--out"}}, {{"--out="}}, {{"extra"}}};
   for (const auto& c : bad) {
     std::vector<std::string> argv{UWITTER_KEYGEN_BIN};

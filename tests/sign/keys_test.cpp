@@ -51,7 +51,10 @@ TEST(Keys, PublicKeyLineRoundTrips) {
   SecretKey k = key_a();
   std::string line = format_public_key(k.public_key());
   EXPECT_EQ(line, "uwitter-ed25519 " + hex(k.public_key()) + " id=" + hex(k.id()));
-  struct Case { std::string text; bool ok; };
+  struct Case {
+    std::string text;
+    bool ok;
+  };
   std::string h = hex(k.public_key());
   std::vector<Case> cases = {
       {line, true},
@@ -114,7 +117,11 @@ TEST(Keys, RefusesASecretFileOthersCanRead) {
 
 TEST(Keys, RejectsBadKeyFiles) {
   uw::test::TempDir tmp;
-  struct Case { const char* name; std::string text; bool is_public_key; };
+  struct Case {
+    const char* name;
+    std::string text;
+    bool is_public_key;
+  };
   std::vector<Case> cases = {
       {"empty", "", false},
       {"short seed", "uwitter-ed25519-secret 0001\n", false},

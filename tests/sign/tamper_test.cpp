@@ -58,7 +58,8 @@ TEST(Tamper, EveryTruncationIsRejected) {
     Verifier v(ring);
     EXPECT_NE(v.accept(cut, kT0, nullptr), Reject::None) << n;
     DatagramView view(cut);
-    EXPECT_FALSE(view.well_formed() && view.events_valid() && view.signed_bytes().size() + 64 == d.size()) << n;
+    EXPECT_FALSE(view.well_formed() && view.events_valid() && view.signed_bytes().size() + 64 == d.size())
+        << n;
   }
 }
 

@@ -39,7 +39,12 @@ TEST(Ticket, RejectsExpiredForgedForeignAndMalformed) {
   ASSERT_NE(spliced, good);
   std::string flipped = good;
   flipped[60] = flipped[60] == 'A' ? 'B' : 'A';
-  struct Case { const char* name; std::string text; int64_t now; TicketError want; };
+  struct Case {
+    const char* name;
+    std::string text;
+    int64_t now;
+    TicketError want;
+  };
   std::vector<Case> cases = {
       {"expired", good, kNow + 60, TicketError::Expired},
       {"long expired", mint_ticket(k, Ticket{7, kNow - 1}), kNow, TicketError::Expired},
@@ -51,8 +56,9 @@ TEST(Ticket, RejectsExpiredForgedForeignAndMalformed) {
       {"extended", good + "A", kNow, TicketError::Malformed},
       {"not base64url", std::string(119, '*'), kNow, TicketError::Malformed},
       {"padded base64", good.substr(0, 117) + "==", kNow, TicketError::Malformed},
-      {"non-canonical last char", good.substr(0, 118) + static_cast<char>(good[118] == 'A' ? 'B' : good[118] + 1),
-       kNow, TicketError::Malformed},
+      {"non-canonical last char",
+       good.substr(0, 118) + static_cast<char>(good[118] == 'A' ? 'B' : good[118] + 1), kNow,
+       TicketError::Malformed},
   };
   for (const auto& c : cases) {
     Ticket out{-1, -1};
@@ -72,7 +78,8 @@ TEST(Ticket, ADatagramDomainSignatureIsNotATicketSignature) {
   uint8_t raw[89];
   size_t got = 0;
   ASSERT_EQ(sodium_base642bin(raw, sizeof raw, good.data(), good.size(), nullptr, &got, nullptr,
-                              sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+            0);
   ASSERT_EQ(got, 89u);
   const char dom[] = "uwitter/datagram/v1";
   std::vector<uint8_t> msg(dom, dom + sizeof dom);

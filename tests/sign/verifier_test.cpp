@@ -49,7 +49,12 @@ TEST(Verifier, RejectsEachReasonAndCountsIt) {
   Encoder other_enc(other, 3, 1);
   Datagram unknown = r.seal(other_enc);
   Encoder enc_old(r.key, 12, 1);
-  struct Case { const char* name; Datagram d; int64_t now; Reject want; };
+  struct Case {
+    const char* name;
+    Datagram d;
+    int64_t now;
+    Reject want;
+  };
   std::vector<Case> cases = {
       {"empty", {}, kT0, Reject::Malformed},
       {"garbage", Datagram(200, 0xab), kT0, Reject::Malformed},

@@ -78,11 +78,14 @@ TEST(ReplayWindow, CountsGapsAsTheyLeaveTheWindow) {
   std::vector<uint64_t> order;
   std::set<uint64_t> dropped;
   for (uint64_t s = 1; s <= n; ++s) {
-    if (rng() % 20 == 0 && s != n) dropped.insert(s);
-    else order.push_back(s);
+    if (rng() % 20 == 0 && s != n)
+      dropped.insert(s);
+    else
+      order.push_back(s);
   }
   // Reorder within short runs (well inside the window), duplicate a few.
-  for (size_t i = 0; i + 8 < order.size(); i += 8) std::shuffle(order.begin() + i, order.begin() + i + 8, rng);
+  for (size_t i = 0; i + 8 < order.size(); i += 8)
+    std::shuffle(order.begin() + i, order.begin() + i + 8, rng);
   ReplayWindow w(1024);
   uint64_t lost = 0, dups = 0, received = 0;
   for (size_t i = 0; i < order.size(); ++i) {
