@@ -73,6 +73,7 @@ void Delivery::on_chunk(FanoutChunk&& c, bool from_worker) {
     finish_if_done(job_id);
     return;
   }
+  ++j.queued_chunks;
   (c.ids.size() <= opts_.small_job ? small_ : big_).push_back(Pending{std::move(c), 0, from_worker});
   arm();
 }
@@ -126,7 +127,7 @@ void Delivery::turn() {
     if (p.next >= p.chunk.ids.size()) {
       uint64_t id = p.chunk.job_id;
       small_.pop_front();
-      finish_if_done(id);
+      chunk_done(id);
     }
   }
   // Big chunks round-robin, so two large fan-outs progress together.
@@ -138,7 +139,7 @@ void Delivery::turn() {
     size_t n = run_chunk(p, share);
     used += n;
     if (p.from_worker) worker_used += n;
-    if (p.next >= p.chunk.ids.size()) finish_if_done(p.chunk.job_id);
+    if (p.next >= p.chunk.ids.size()) chunk_done(p.chunk.job_id);
     else big_.push_back(std::move(p));
   }
   stats_.pending_ids -= std::min<uint64_t>(stats_.pending_ids, used);
@@ -152,14 +153,16 @@ void Delivery::turn() {
   }
 }
 
+void Delivery::chunk_done(uint64_t job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  if (it->second.queued_chunks > 0) --it->second.queued_chunks;
+  finish_if_done(job_id);
+}
+
 void Delivery::finish_if_done(uint64_t job_id) {
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end() || !it->second.fetch_done) return;
-  // Still queued chunks of this job? (rare: only for big jobs)
-  for (const auto& p : big_)
-    if (p.chunk.job_id == job_id) return;
-  for (const auto& p : small_)
-    if (p.chunk.job_id == job_id && p.next < p.chunk.ids.size()) return;
+  if (it == jobs_.end() || !it->second.fetch_done || it->second.queued_chunks > 0) return;
   Job& j = it->second;
   const Note& n = *j.note;
   double ms = static_cast<double>(uv_hrtime() - j.started_ns) / 1e6;
@@ -169,7 +172,8 @@ void Delivery::finish_if_done(uint64_t job_id) {
                {{"author", n.actor}, {"author_id", n.actor_id}, {"uweet", n.uweet_id}, {"note", n.id},
                 {"followers", j.recipients}, {"online", j.online}, {"ms", ms}});
   } else {
-    log_.write(LogLevel::Info, "notify",
+    // One recipient: the delivery line says it all; this one only at debug.
+    log_.write(LogLevel::Debug, "notify",
                {{"what", note_kind_name(n.kind)}, {"from", n.actor}, {"to_id", n.recipient_id}, {"note", n.id},
                 {"online", j.online}, {"ms", ms}});
   }

@@ -61,6 +61,7 @@ class Delivery {
     uint64_t online = 0;
     bool fetch_done = false;
     bool single = false;
+    uint32_t queued_chunks = 0;  // chunks of this job waiting in small_/big_
   };
   struct Pending {
     FanoutChunk chunk;
@@ -71,6 +72,7 @@ class Delivery {
   void turn();
   size_t run_chunk(Pending& p, size_t budget);
   void finish_if_done(uint64_t job_id);
+  void chunk_done(uint64_t job_id);
   void arm();
 
   uv_loop_t* loop_;
