@@ -20,6 +20,7 @@
 
 #include "core/result.hpp"
 #include "core/store.hpp"
+#include "web/checkpointer.hpp"
 #include "web/mailbox.hpp"
 
 namespace uw::metrics { class Histogram; class Registry; }
@@ -73,10 +74,15 @@ class Writer {
 
   // Batches committed so far (any thread; for tests).
   uint64_t batches() const;
+  // WAL checkpoints run off the writer thread so far (any thread; for tests).
+  uint64_t checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
 
  private:
   void thread_main();
   std::unique_ptr<Store> store_;
+  // Declared after store_ so it is destroyed first; the destructor runs after
+  // stop() joined the writer thread (the WAL hook's thread).
+  std::unique_ptr<Checkpointer> checkpointer_;
   LoopMailbox& mailbox_;
   metrics::Histogram* batch_sizes_ = nullptr;
   size_t max_batch_;
