@@ -212,10 +212,14 @@ std::string Daemon::start() {
                {"rcvbuf", static_cast<int64_t>(m.ingest->rcvbuf_bytes())},
                {"db", m.cfg.db_path},
                {"inbox", static_cast<uint64_t>(m.cfg.inbox)}});
+  return "";
+}
+
+void Daemon::announce() {
+  Impl& m = *impl_;
   std::printf("listening udp %s:%u\n", m.cfg.udp.host.c_str(), m.ingest->port());
   std::printf("listening http %s:%u\n", m.cfg.http.host.c_str(), m.server->port());
   std::fflush(stdout);
-  return "";
 }
 
 void Daemon::handle_signals() {

@@ -21,10 +21,13 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Opens the log, loads keys, binds both sockets, starts the worker. Prints
-  // "listening udp HOST:PORT" and "listening http HOST:PORT" on stdout once
-  // both accept. Returns "" or an error (then call shutdown and run the loop).
+  // Opens the log, loads keys, binds both sockets, starts the worker.
+  // Returns "" or an error (then call shutdown and run the loop).
   std::string start();
+  // Prints "listening udp HOST:PORT" and "listening http HOST:PORT" on stdout.
+  // Call after start() and handle_signals(): a SIGTERM sent right after the
+  // readiness lines must find the handler installed.
+  void announce();
   // Installs SIGTERM/SIGINT (shutdown) and SIGHUP (reload keys, reopen log).
   void handle_signals();
   // Stops accepting, closes every handle; the loop then runs out.

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
       d.shutdown();
     } else {
       d.handle_signals();
+      d.announce();
     }
     uv_run(&loop, UV_RUN_DEFAULT);
   }
