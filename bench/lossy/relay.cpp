@@ -23,8 +23,8 @@ bool resolve(const HostPort& hp, sockaddr_storage* out) {
 
 }  // namespace
 
-Relay::Relay(uv_loop_t* loop, RelayConfig cfg)
-    : loop_(loop), cfg_(std::move(cfg)), model_(cfg_.impairment), recv_buf_(kRecvBuffer) {
+Relay::Relay(uv_loop_t* /*loop: handles are initialised on it in create()*/, RelayConfig cfg)
+    : cfg_(std::move(cfg)), model_(cfg_.impairment), recv_buf_(kRecvBuffer) {
   udp_.data = this;
   timer_.data = this;
 }

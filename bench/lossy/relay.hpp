@@ -92,7 +92,6 @@ class Relay {
   void send_due(uint64_t now_ns);
   void arm_timer();
 
-  uv_loop_t* loop_;
   RelayConfig cfg_;
   Impairment model_;
   RelayStats stats_;
