@@ -1,14 +1,15 @@
 #include "core/flags.hpp"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
-#include <fmt/format.h>
-
 namespace uw {
 
-Flags::Flags(std::string program, std::string summary) : program_(std::move(program)), summary_(std::move(summary)) {}
+Flags::Flags(std::string program, std::string summary)
+    : program_(std::move(program)), summary_(std::move(summary)) {}
 
 void Flags::value(std::string name, std::string metavar, std::string help,
                   std::function<std::string(const std::string&)> apply) {
@@ -73,7 +74,8 @@ int Flags::parse(int argc, char** argv, int first) {
     }
     if (!has_val) {
       if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s: --%s needs a value %s\n", program_.c_str(), name.c_str(), flag->metavar.c_str());
+        std::fprintf(stderr, "%s: --%s needs a value %s\n", program_.c_str(), name.c_str(),
+                     flag->metavar.c_str());
         exit_now_ = true;
         return 2;
       }
@@ -126,11 +128,16 @@ std::optional<uint64_t> parse_size(const std::string& s) {
   if (i == 0) return std::nullopt;
   std::string unit = s.substr(i);
   uint64_t mul = 1;
-  if (unit.empty() || unit == "B") mul = 1;
-  else if (unit == "KiB" || unit == "K" || unit == "k") mul = 1024;
-  else if (unit == "MiB" || unit == "M") mul = 1024 * 1024;
-  else if (unit == "GiB" || unit == "G") mul = 1024ull * 1024 * 1024;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    mul = 1;
+  else if (unit == "KiB" || unit == "K" || unit == "k")
+    mul = 1024;
+  else if (unit == "MiB" || unit == "M")
+    mul = 1024 * 1024;
+  else if (unit == "GiB" || unit == "G")
+    mul = 1024ull * 1024 * 1024;
+  else
+    return std::nullopt;
   if (v > UINT64_MAX / mul) return std::nullopt;
   return v * mul;
 }

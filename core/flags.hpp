@@ -25,7 +25,11 @@ class Flags {
   std::string help_text() const;
 
  private:
-  struct Flag { std::string name, metavar, help; std::function<std::string(const std::string&)> apply; bool* toggle = nullptr; };
+  struct Flag {
+    std::string name, metavar, help;
+    std::function<std::string(const std::string&)> apply;
+    bool* toggle = nullptr;
+  };
   std::string program_, summary_;
   std::vector<Flag> flags_;
   std::vector<std::string> positional_;
@@ -33,7 +37,10 @@ class Flags {
 };
 
 // Parses "HOST:PORT" ("[v6]:PORT" for IPv6). Returns nullopt on bad syntax.
-struct HostPort { std::string host; uint16_t port = 0; };
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
 std::optional<HostPort> parse_host_port(const std::string& s);
 // Parses "1234", "64KiB", "16MiB"...
 std::optional<uint64_t> parse_size(const std::string& s);

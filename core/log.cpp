@@ -11,16 +11,20 @@ namespace uw::log {
 namespace {
 
 std::atomic<Level> g_level{Level::Info};
-std::mutex g_mu;           // guards g_file and g_path; held for one line at a time
-FILE* g_file = nullptr;    // nullptr = stderr
+std::mutex g_mu;         // guards g_file and g_path; held for one line at a time
+FILE* g_file = nullptr;  // nullptr = stderr
 std::string g_path;
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::Debug: return "debug";
-    case Level::Info: return "info";
-    case Level::Warn: return "warn";
-    case Level::Error: return "error";
+    case Level::Debug:
+      return "debug";
+    case Level::Info:
+      return "info";
+    case Level::Warn:
+      return "warn";
+    case Level::Error:
+      return "error";
   }
   return "?";
 }

@@ -1,9 +1,9 @@
 #pragma once
 // Minimal leveled logging to stderr or a file. Thread-safe (one mutex per line).
+#include <fmt/format.h>
+
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace uw::log {
 
@@ -17,12 +17,20 @@ void reopen();  // after log rotation (SIGHUP)
 void write(Level l, std::string_view line);
 
 template <class... Args>
-void info(fmt::format_string<Args...> f, Args&&... a) { if (level() <= Level::Info) write(Level::Info, fmt::format(f, std::forward<Args>(a)...)); }
+void info(fmt::format_string<Args...> f, Args&&... a) {
+  if (level() <= Level::Info) write(Level::Info, fmt::format(f, std::forward<Args>(a)...));
+}
 template <class... Args>
-void warn(fmt::format_string<Args...> f, Args&&... a) { if (level() <= Level::Warn) write(Level::Warn, fmt::format(f, std::forward<Args>(a)...)); }
+void warn(fmt::format_string<Args...> f, Args&&... a) {
+  if (level() <= Level::Warn) write(Level::Warn, fmt::format(f, std::forward<Args>(a)...));
+}
 template <class... Args>
-void error(fmt::format_string<Args...> f, Args&&... a) { write(Level::Error, fmt::format(f, std::forward<Args>(a)...)); }
+void error(fmt::format_string<Args...> f, Args&&... a) {
+  write(Level::Error, fmt::format(f, std::forward<Args>(a)...));
+}
 template <class... Args>
-void debug(fmt::format_string<Args...> f, Args&&... a) { if (level() <= Level::Debug) write(Level::Debug, fmt::format(f, std::forward<Args>(a)...)); }
+void debug(fmt::format_string<Args...> f, Args&&... a) {
+  if (level() <= Level::Debug) write(Level::Debug, fmt::format(f, std::forward<Args>(a)...));
+}
 
 }  // namespace uw::log

@@ -2,11 +2,11 @@
 // https://prometheus.io/docs/instrumenting/exposition_formats/
 #include "core/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cmath>
 #include <deque>
-
-#include <fmt/format.h>
 
 namespace uw::metrics {
 
@@ -70,10 +70,14 @@ std::string escape_label(const std::string& v) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -81,15 +85,19 @@ std::string escape_label(const std::string& v) {
 std::string escape_help(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
 
 // {a="x",b="y"} plus an optional extra label (le for histogram buckets).
-std::string label_block(const Labels& labels, const std::string& extra_name = "", const std::string& extra_value = "") {
+std::string label_block(const Labels& labels, const std::string& extra_name = "",
+                        const std::string& extra_value = "") {
   if (labels.empty() && extra_name.empty()) return "";
   std::string out = "{";
   bool first = true;
@@ -141,8 +149,8 @@ Gauge& Registry::gauge(const std::string& name, const std::string& help, const L
   return f->gauges[i];
 }
 
-Histogram& Registry::histogram(const std::string& name, const std::string& help, const std::vector<double>& bounds,
-                               const Labels& labels) {
+Histogram& Registry::histogram(const std::string& name, const std::string& help,
+                               const std::vector<double>& bounds, const Labels& labels) {
   auto& f = families_[name];
   if (!f) f = Family::make(Family::Type::Histogram, help, bounds);
   assert(f->type == Family::Type::Histogram);

@@ -14,6 +14,7 @@ class Counter {
  public:
   void inc(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
   uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+
  private:
   std::atomic<uint64_t> v_{0};
 };
@@ -22,6 +23,7 @@ class Gauge {
  public:
   void set(double v) { v_.store(v, std::memory_order_relaxed); }
   double value() const { return v_.load(std::memory_order_relaxed); }
+
  private:
   std::atomic<double> v_{0};
 };
@@ -35,6 +37,7 @@ class Histogram {
   std::vector<uint64_t> counts() const;  // per bucket, non-cumulative, last = +Inf
   double sum() const;
   uint64_t count() const;
+
  private:
   std::vector<double> bounds_;
   std::unique_ptr<std::atomic<uint64_t>[]> counts_;
@@ -55,10 +58,11 @@ class Registry {
   // stay valid for the registry's lifetime. help is taken from the first call.
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
-  Histogram& histogram(const std::string& name, const std::string& help,
-                       const std::vector<double>& bounds, const Labels& labels = {});
+  Histogram& histogram(const std::string& name, const std::string& help, const std::vector<double>& bounds,
+                       const Labels& labels = {});
   // Prometheus text exposition format 0.0.4.
   std::string render() const;
+
  private:
   struct Family;
   std::map<std::string, std::unique_ptr<Family>> families_;

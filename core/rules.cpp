@@ -86,10 +86,14 @@ size_t first_invalid(std::string_view s) {
 
 std::string describe(char32_t c) {
   switch (c) {
-    case 0: return "a NUL byte";
-    case '\t': return "a tab";
-    case '\r': return "a carriage return without a line feed";
-    default: return fmt::format("the control character U+{:04X}", static_cast<uint32_t>(c));
+    case 0:
+      return "a NUL byte";
+    case '\t':
+      return "a tab";
+    case '\r':
+      return "a carriage return without a line feed";
+    default:
+      return fmt::format("the control character U+{:04X}", static_cast<uint32_t>(c));
   }
 }
 
@@ -110,8 +114,9 @@ std::optional<size_t> utf8_length(std::string_view s) {
 
 Result<Unit> check_username(std::string_view name) {
   if (name.empty() || name.size() > kMaxUsername) {
-    return Error{422, "invalid_username",
-                 fmt::format("A username has 1 to {} characters; this one has {}.", kMaxUsername, name.size())};
+    return Error{
+        422, "invalid_username",
+        fmt::format("A username has 1 to {} characters; this one has {}.", kMaxUsername, name.size())};
   }
   for (char c : name) {
     if (!is_name_char(c)) {
@@ -124,15 +129,14 @@ Result<Unit> check_username(std::string_view name) {
 
 Result<Unit> check_password(std::string_view password) {
   if (password.size() > kMaxPasswordBytes) {
-    return Error{422, "password_too_long",
-                 fmt::format("A password may be at most {} bytes long; it is never shortened.",
-                             kMaxPasswordBytes)};
+    return Error{
+        422, "password_too_long",
+        fmt::format("A password may be at most {} bytes long; it is never shortened.", kMaxPasswordBytes)};
   }
   const auto len = utf8_length(password);
   if (!len) return invalid_utf8_error(first_invalid(password));
   if (*len < kMinPassword) {
-    return Error{422, "weak_password",
-                 fmt::format("A password needs at least {} characters.", kMinPassword)};
+    return Error{422, "weak_password", fmt::format("A password needs at least {} characters.", kMinPassword)};
   }
   return Unit{};
 }
@@ -175,8 +179,9 @@ Result<std::string> normalize_uweet(std::string_view text) {
   }
   const size_t len = end - begin;
   if (len > kMaxUweetCodePoints) {
-    return Error{422, "uweet_too_long",
-                 fmt::format("A uweet has at most {} characters; this one has {}.", kMaxUweetCodePoints, len)};
+    return Error{
+        422, "uweet_too_long",
+        fmt::format("A uweet has at most {} characters; this one has {}.", kMaxUweetCodePoints, len)};
   }
   // Re-encode the kept range (every code point is a valid scalar value here).
   std::string out;

@@ -11,7 +11,7 @@
 namespace uw::rules {
 
 inline constexpr size_t kMaxUsername = 15;
-inline constexpr size_t kMinPassword = 8;       // characters (code points)
+inline constexpr size_t kMinPassword = 8;  // characters (code points)
 inline constexpr size_t kMaxPasswordBytes = 1024;
 inline constexpr size_t kMaxUweetCodePoints = 141;
 

@@ -19,33 +19,54 @@ namespace store_sql {
 
 const char* sql(Id id) {
   switch (id) {
-    case kBegin: return "BEGIN IMMEDIATE";
-    case kCommit: return "COMMIT";
-    case kRollback: return "ROLLBACK";
-    case kSavepoint: return "SAVEPOINT uw_store";
-    case kRelease: return "RELEASE uw_store";
-    case kRollbackTo: return "ROLLBACK TO uw_store";
+    case kBegin:
+      return "BEGIN IMMEDIATE";
+    case kCommit:
+      return "COMMIT";
+    case kRollback:
+      return "ROLLBACK";
+    case kSavepoint:
+      return "SAVEPOINT uw_store";
+    case kRelease:
+      return "RELEASE uw_store";
+    case kRollbackTo:
+      return "ROLLBACK TO uw_store";
     case kUserInsert:
       return "INSERT INTO users(username, username_key, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)";
-    case kUserAuth: return "SELECT id, username, password_hash FROM users WHERE username_key = ?1";
-    case kUserByName: return "SELECT id, username, created_at FROM users WHERE username_key = ?1";
-    case kUserById: return "SELECT id, username, created_at FROM users WHERE id = ?1";
-    case kUserSetHash: return "UPDATE users SET password_hash = ?2 WHERE id = ?1";
-    case kUsersAfter: return "SELECT id, username, created_at FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
-    case kCountUweets: return "SELECT count(*) FROM uweets WHERE author_id = ?1";
-    case kCountFollowers: return "SELECT count(*) FROM follows WHERE followee_id = ?1";
-    case kCountFollowing: return "SELECT count(*) FROM follows WHERE follower_id = ?1";
-    case kSessionInsert: return "INSERT INTO sessions(token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)";
-    case kSessionUser: return "SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2";
-    case kSessionDelete: return "DELETE FROM sessions WHERE token_hash = ?1";
-    case kSessionDeleteExpired: return "DELETE FROM sessions WHERE expires_at <= ?1";
+    case kUserAuth:
+      return "SELECT id, username, password_hash FROM users WHERE username_key = ?1";
+    case kUserByName:
+      return "SELECT id, username, created_at FROM users WHERE username_key = ?1";
+    case kUserById:
+      return "SELECT id, username, created_at FROM users WHERE id = ?1";
+    case kUserSetHash:
+      return "UPDATE users SET password_hash = ?2 WHERE id = ?1";
+    case kUsersAfter:
+      return "SELECT id, username, created_at FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
+    case kCountUweets:
+      return "SELECT count(*) FROM uweets WHERE author_id = ?1";
+    case kCountFollowers:
+      return "SELECT count(*) FROM follows WHERE followee_id = ?1";
+    case kCountFollowing:
+      return "SELECT count(*) FROM follows WHERE follower_id = ?1";
+    case kSessionInsert:
+      return "INSERT INTO sessions(token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)";
+    case kSessionUser:
+      return "SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2";
+    case kSessionDelete:
+      return "DELETE FROM sessions WHERE token_hash = ?1";
+    case kSessionDeleteExpired:
+      return "DELETE FROM sessions WHERE expires_at <= ?1";
     case kUweetInsert:
       return "INSERT INTO uweets(author_id, text, created_at, idempotency_key) VALUES (?1, ?2, ?3, ?4)";
     case kUweetByKey:
       return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.author_id = ?1 AND u.idempotency_key = ?2";
-    case kUweetById: return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.id = ?1";
-    case kMentionInsert: return "INSERT OR IGNORE INTO mentions(uweet_id, user_id) VALUES (?1, ?2)";
-    case kMentions: return "SELECT user_id FROM mentions WHERE uweet_id = ?1 ORDER BY user_id";
+    case kUweetById:
+      return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.id = ?1";
+    case kMentionInsert:
+      return "INSERT OR IGNORE INTO mentions(uweet_id, user_id) VALUES (?1, ?2)";
+    case kMentions:
+      return "SELECT user_id FROM mentions WHERE uweet_id = ?1 ORDER BY user_id";
     case kPublicTimeline:
       return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.id < ?1 ORDER BY u.id DESC LIMIT ?2";
     case kUserUweets:
@@ -68,8 +89,10 @@ const char* sql(Id id) {
     case kFollowInsert:
       return "INSERT INTO follows(follower_id, followee_id, created_at) VALUES (?1, ?2, ?3)"
              " ON CONFLICT(follower_id, followee_id) DO NOTHING";
-    case kFollowDelete: return "DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2";
-    case kIsFollowing: return "SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2";
+    case kFollowDelete:
+      return "DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2";
+    case kIsFollowing:
+      return "SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2";
     case kFollowersPage:
       return "SELECT f.id, a.id, a.username, a.created_at FROM follows f JOIN users a ON a.id = f.follower_id"
              " WHERE f.followee_id = ?1 AND f.id < ?2 ORDER BY f.id DESC LIMIT ?3";
@@ -79,8 +102,10 @@ const char* sql(Id id) {
     case kFollowerIds:
       return "SELECT follower_id FROM follows WHERE followee_id = ?1 AND follower_id > ?2"
              " ORDER BY follower_id LIMIT ?3";
-    case kFolloweeIds: return "SELECT followee_id FROM follows WHERE follower_id = ?1 ORDER BY followee_id";
-    case kStatementCount: break;
+    case kFolloweeIds:
+      return "SELECT followee_id FROM follows WHERE follower_id = ?1 ORDER BY followee_id";
+    case kStatementCount:
+      break;
   }
   return "";
 }
@@ -119,7 +144,8 @@ bool valid_savepoint_name(const char* name) {
   if (!name || !*name) return false;
   for (const char* p = name; *p; ++p) {
     const char c = *p;
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
   }
   return true;
 }
@@ -145,8 +171,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Options opts
   // The Store owns db from here on, even on failure (the destructor closes it).
   std::unique_ptr<Store> store(new Store(db));
   if (rc != SQLITE_OK) {
-    return Error{500, "db_open",
-                 fmt::format("cannot open database {}: {}", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc))};
+    return Error{
+        500, "db_open",
+        fmt::format("cannot open database {}: {}", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc))};
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, opts.busy_timeout_ms);
@@ -160,15 +187,17 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Options opts
     if (!pragma(db, "PRAGMA query_only = ON")) return db_error(db, "set query_only");
     const int v = store_schema::current_version(db);
     if (v < store_schema::latest_version()) {
-      return Error{503, "db_not_ready",
-                   fmt::format("database {} has schema version {}; the writer has not created it yet (need {})",
-                               path, v, store_schema::latest_version())};
+      return Error{
+          503, "db_not_ready",
+          fmt::format("database {} has schema version {}; the writer has not created it yet (need {})", path,
+                      v, store_schema::latest_version())};
     }
   } else {
     const auto mode = pragma(db, "PRAGMA journal_mode = WAL");
     if (!mode) return db_error(db, "set journal_mode");
     if (*mode != "wal" && path != ":memory:" && !path.empty()) {
-      return Error{500, "db_open", fmt::format("database {} refused WAL mode (journal_mode={})", path, *mode)};
+      return Error{500, "db_open",
+                   fmt::format("database {} refused WAL mode (journal_mode={})", path, *mode)};
     }
     if (auto r = store_schema::migrate(db); !r) return r.error();
   }

@@ -21,7 +21,7 @@ namespace uw {
 
 struct User {
   int64_t id = 0;
-  std::string username;  // as registered (display case)
+  std::string username;    // as registered (display case)
   int64_t created_at = 0;  // unix seconds
 };
 
@@ -55,9 +55,9 @@ struct Counts {
 
 struct NewUweet {
   int64_t author_id = 0;
-  std::string text;                        // already normalised
-  int64_t created_at = 0;                  // unix ms
-  std::vector<int64_t> mentioned_user_ids; // resolved by the caller or by mentions()
+  std::string text;                         // already normalised
+  int64_t created_at = 0;                   // unix ms
+  std::vector<int64_t> mentioned_user_ids;  // resolved by the caller or by mentions()
   std::optional<std::string> idempotency_key;
 };
 

@@ -94,8 +94,14 @@ Result<Uweet> Store::insert_uweet(const NewUweet& u) {
     if (q.step() != SQLITE_DONE) return db_error(db_, "insert uweet: savepoint");
   }
   const auto undo = [&](Error e) -> Result<Uweet> {
-    { Query q((*st_)[kRollbackTo]); q.step(); }
-    { Query q((*st_)[kRelease]); q.step(); }
+    {
+      Query q((*st_)[kRollbackTo]);
+      q.step();
+    }
+    {
+      Query q((*st_)[kRelease]);
+      q.step();
+    }
     return e;
   };
   int64_t id = 0;

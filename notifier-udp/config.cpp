@@ -20,14 +20,16 @@ std::string parse_uint(const std::string& v, T* out, T min, T max) {
 }  // namespace
 
 void register_flags(Flags& f, Config* c) {
-  f.value("listen-udp", "HOST:PORT", "UDP address for signed datagrams (default 127.0.0.1:7700; port 0 = any)",
+  f.value("listen-udp", "HOST:PORT",
+          "UDP address for signed datagrams (default 127.0.0.1:7700; port 0 = any)",
           [c](const std::string& v) -> std::string {
             auto hp = parse_host_port(v);
             if (!hp) return "expected HOST:PORT";
             c->udp = *hp;
             return "";
           });
-  f.value("listen-http", "HOST:PORT", "HTTP address for /events, /inbox, /healthz, /metrics (default 127.0.0.1:7701)",
+  f.value("listen-http", "HOST:PORT",
+          "HTTP address for /events, /inbox, /healthz, /metrics (default 127.0.0.1:7701)",
           [c](const std::string& v) -> std::string {
             auto hp = parse_host_port(v);
             if (!hp) return "expected HOST:PORT";
@@ -60,9 +62,12 @@ void register_flags(Flags& f, Config* c) {
           });
   f.value("log-format", "human|json", "log lines as key=value (human, default) or JSON Lines",
           [c](const std::string& v) -> std::string {
-            if (v == "human") c->log_format = LogFormat::Human;
-            else if (v == "json") c->log_format = LogFormat::Json;
-            else return "expected human or json";
+            if (v == "human")
+              c->log_format = LogFormat::Human;
+            else if (v == "json")
+              c->log_format = LogFormat::Json;
+            else
+              return "expected human or json";
             return "";
           });
   f.value("log-level", "LEVEL", "debug|info|warn|error (default info; debug logs every delivery)",
@@ -86,7 +91,8 @@ void register_flags(Flags& f, Config* c) {
             return "";
           });
   f.value("cors-origin", "ORIGIN",
-          "browser origin allowed to open streams, e.g. http://127.0.0.1:8080 (repeatable; reflected when it matches)",
+          "browser origin allowed to open streams, e.g. http://127.0.0.1:8080 (repeatable; reflected when it "
+          "matches)",
           [c](const std::string& v) -> std::string {
             c->cors_origins.push_back(v);
             return "";

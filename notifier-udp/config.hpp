@@ -14,22 +14,22 @@ namespace uw::notifier {
 struct Config {
   HostPort udp{"127.0.0.1", 7700};
   HostPort http{"127.0.0.1", 7701};
-  std::string db_path;                     // read-only follow graph ("" = none)
-  std::vector<std::string> trust_files;    // public keys; re-read on SIGHUP or change
-  AllowList allow;                         // empty = any source
-  std::string log_file;                    // "" = stderr
+  std::string db_path;                   // read-only follow graph ("" = none)
+  std::vector<std::string> trust_files;  // public keys; re-read on SIGHUP or change
+  AllowList allow;                       // empty = any source
+  std::string log_file;                  // "" = stderr
   LogFormat log_format = LogFormat::Human;
   LogLevel log_level = LogLevel::Info;
-  double reject_log_per_s = 20;            // rate limit of rejection lines
-  size_t inbox = 50;                       // notifications kept per user
-  uint64_t rcvbuf = 8 << 20;               // socket receive buffer
-  std::vector<std::string> cors_origins;   // reflected in Access-Control-Allow-Origin
-  uint64_t sse_backlog = 256 * 1024;       // unsent bytes before a slow stream is cut off
+  double reject_log_per_s = 20;           // rate limit of rejection lines
+  size_t inbox = 50;                      // notifications kept per user
+  uint64_t rcvbuf = 8 << 20;              // socket receive buffer
+  std::vector<std::string> cors_origins;  // reflected in Access-Control-Allow-Origin
+  uint64_t sse_backlog = 256 * 1024;      // unsent bytes before a slow stream is cut off
   uint64_t heartbeat_ms = 15'000;
-  int64_t max_age_ms = 30'000;             // older datagrams are stale
+  int64_t max_age_ms = 30'000;  // older datagrams are stale
   int64_t max_future_ms = 5'000;
-  size_t fanout_chunk = 4096;              // follower ids per database read
-  size_t deliveries_per_turn = 512;        // bound on fan-out work per loop turn
+  size_t fanout_chunk = 4096;        // follower ids per database read
+  size_t deliveries_per_turn = 512;  // bound on fan-out work per loop turn
   size_t max_subscribers = 10'000;
 };
 

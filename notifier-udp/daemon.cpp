@@ -1,10 +1,11 @@
 #include "notifier-udp/daemon.hpp"
 
+#include <fmt/format.h>
+
 #include <csignal>
 #include <cstdio>
 
 #include "core/http/server.hpp"
-#include <fmt/format.h>
 #include "notifier-udp/delivery.hpp"
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/http_api.hpp"
@@ -58,8 +59,7 @@ struct Daemon::Impl {
   size_t last_key_count = 0;
   uint64_t last_key_look_ms = 0;
 
-  Impl(uv_loop_t* l, Config c)
-      : loop(l), cfg(std::move(c)), trust(cfg.trust_files), inboxes(cfg.inbox) {
+  Impl(uv_loop_t* l, Config c) : loop(l), cfg(std::move(c)), trust(cfg.trust_files), inboxes(cfg.inbox) {
     // Ids increase across restarts too (a reconnecting browser's Last-Event-ID
     // from an earlier run is then older than anything new): start at the clock.
     uv_timeval64_t tv;
@@ -102,15 +102,18 @@ struct Daemon::Impl {
                static_cast<double>(is.own_rejects[r]));
     p.counter("uwitter_notifier_duplicates_total", "Duplicate datagrams dropped (extra copies, replays)",
               vs.rejected[static_cast<size_t>(sign::Reject::Duplicate)]);
-    p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)", vs.lost);
+    p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)",
+              vs.lost);
     p.counter("uwitter_notifier_sender_sessions_total", "Sender sessions seen", vs.sessions);
     uint64_t kd = ingest->kernel_drops();
     if (kd > last_kernel_drops) last_kernel_drops = kd;
-    p.counter("uwitter_notifier_kernel_drops_total", "Datagrams the kernel dropped on our socket (receive queue full)",
-              last_kernel_drops);
+    p.counter("uwitter_notifier_kernel_drops_total",
+              "Datagrams the kernel dropped on our socket (receive queue full)", last_kernel_drops);
     p.counter("uwitter_notifier_fanouts_total", "Post fan-outs completed", ds.fanouts);
-    p.counter("uwitter_notifier_fanout_errors_total", "Fan-outs that failed (no database, ...)", ds.fanout_errors);
-    p.counter("uwitter_notifier_notifications_delivered_total", "Notifications put in a user's inbox", ds.delivered);
+    p.counter("uwitter_notifier_fanout_errors_total", "Fan-outs that failed (no database, ...)",
+              ds.fanout_errors);
+    p.counter("uwitter_notifier_notifications_delivered_total", "Notifications put in a user's inbox",
+              ds.delivered);
     p.counter("uwitter_notifier_sse_events_sent_total", "SSE events written to streams", ss.events_sent);
     p.counter("uwitter_notifier_sse_streams_opened_total", "SSE streams opened", ss.opened);
     p.counter("uwitter_notifier_sse_slow_cutoffs_total", "Streams cut off for a full backlog", ss.cut_slow);
@@ -191,8 +194,9 @@ std::string Daemon::start() {
     m.load_keys("changed");
     return true;
   });
-  HttpApi::Deps deps{&m.trust.ring(), &m.inboxes, m.streams.get(), &m.log, [&m] { return m.render_metrics(); },
-                     m.cfg.cors_origins, m.cfg.max_subscribers};
+  HttpApi::Deps deps{
+      &m.trust.ring(),    &m.inboxes,           m.streams.get(), &m.log, [&m] { return m.render_metrics(); },
+      m.cfg.cors_origins, m.cfg.max_subscribers};
   m.api = std::make_unique<HttpApi>(std::move(deps));
 
   uv_timer_init(m.loop, &m.tick);
@@ -203,9 +207,11 @@ std::string Daemon::start() {
   err = m.ingest->start();
   if (!err.empty()) return err;
   int rc = m.server->listen(m.cfg.http.host, m.cfg.http.port);
-  if (rc != 0) return "http listen " + m.cfg.http.host + ":" + std::to_string(m.cfg.http.port) + ": " + uv_strerror(rc);
+  if (rc != 0)
+    return "http listen " + m.cfg.http.host + ":" + std::to_string(m.cfg.http.port) + ": " + uv_strerror(rc);
 
-  uv_timer_start(&m.tick, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->on_tick(); }, 1000, 1000);
+  uv_timer_start(
+      &m.tick, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->on_tick(); }, 1000, 1000);
   m.log.write(LogLevel::Info, "start",
               {{"udp", m.cfg.udp.host + ":" + std::to_string(m.ingest->port())},
                {"http", m.cfg.http.host + ":" + std::to_string(m.server->port())},
@@ -232,7 +238,8 @@ void Daemon::handle_signals() {
   auto stop = [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->shutdown(); };
   uv_signal_start(&m.sig_term, stop, SIGTERM);
   uv_signal_start(&m.sig_int, stop, SIGINT);
-  uv_signal_start(&m.sig_hup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->reload(); }, SIGHUP);
+  uv_signal_start(
+      &m.sig_hup, [](uv_signal_t* s, int) { static_cast<Daemon*>(s->data)->reload(); }, SIGHUP);
 }
 
 void Daemon::reload() {
@@ -247,8 +254,9 @@ void Daemon::shutdown() {
   Impl& m = *impl_;
   if (m.shutting_down) return;
   m.shutting_down = true;
-  m.log.write(LogLevel::Info, "stop", {{"received", m.ingest ? m.ingest->stats().received : 0},
-                                       {"verified", m.ingest ? m.ingest->stats().verified : 0}});
+  m.log.write(LogLevel::Info, "stop",
+              {{"received", m.ingest ? m.ingest->stats().received : 0},
+               {"verified", m.ingest ? m.ingest->stats().verified : 0}});
   if (m.signals) {
     uv_close(reinterpret_cast<uv_handle_t*>(&m.sig_term), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&m.sig_int), nullptr);

@@ -4,11 +4,11 @@
 // Streams (SSE over http::Server), plus metrics, the operator's log, key
 // reloads (SIGHUP or a changed trust file) and clean shutdown (SIGTERM/SIGINT).
 // Threading: construct, start and run on one thread (the loop thread).
+#include <uv.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <uv.h>
 
 #include "notifier-udp/config.hpp"
 

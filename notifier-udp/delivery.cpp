@@ -106,10 +106,16 @@ size_t Delivery::run_chunk(Pending& p, size_t budget) {
     ++j.recipients;
     if (s > 0) ++j.online;
     if (debug) {
-      std::string_view name = i < p.chunk.names.size() ? std::string_view(p.chunk.names[i]) : std::string_view();
+      std::string_view name =
+          i < p.chunk.names.size() ? std::string_view(p.chunk.names[i]) : std::string_view();
       log_.write(LogLevel::Debug, "delivery",
-                 {{"to", name}, {"to_id", user}, {"note", n.id}, {"what", note_kind_name(n.kind)},
-                  {"from", n.actor}, {"uweet", n.uweet_id}, {"streams", static_cast<uint64_t>(s)}});
+                 {{"to", name},
+                  {"to_id", user},
+                  {"note", n.id},
+                  {"what", note_kind_name(n.kind)},
+                  {"from", n.actor},
+                  {"uweet", n.uweet_id},
+                  {"streams", static_cast<uint64_t>(s)}});
     }
     if (hook_) hook_(n, user, s);
   }
@@ -139,8 +145,10 @@ void Delivery::turn() {
     size_t n = run_chunk(p, share);
     used += n;
     if (p.from_worker) worker_used += n;
-    if (p.next >= p.chunk.ids.size()) chunk_done(p.chunk.job_id);
-    else big_.push_back(std::move(p));
+    if (p.next >= p.chunk.ids.size())
+      chunk_done(p.chunk.job_id);
+    else
+      big_.push_back(std::move(p));
   }
   stats_.pending_ids -= std::min<uint64_t>(stats_.pending_ids, used);
   if (worker_used > 0) worker_.consumed(worker_used);
@@ -169,13 +177,22 @@ void Delivery::finish_if_done(uint64_t job_id) {
   if (n.kind == NoteKind::Uweet) {
     ++stats_.fanouts;
     log_.write(LogLevel::Info, "fanout",
-               {{"author", n.actor}, {"author_id", n.actor_id}, {"uweet", n.uweet_id}, {"note", n.id},
-                {"followers", j.recipients}, {"online", j.online}, {"ms", ms}});
+               {{"author", n.actor},
+                {"author_id", n.actor_id},
+                {"uweet", n.uweet_id},
+                {"note", n.id},
+                {"followers", j.recipients},
+                {"online", j.online},
+                {"ms", ms}});
   } else {
     // One recipient: the delivery line says it all; this one only at debug.
     log_.write(LogLevel::Debug, "notify",
-               {{"what", note_kind_name(n.kind)}, {"from", n.actor}, {"to_id", n.recipient_id}, {"note", n.id},
-                {"online", j.online}, {"ms", ms}});
+               {{"what", note_kind_name(n.kind)},
+                {"from", n.actor},
+                {"to_id", n.recipient_id},
+                {"note", n.id},
+                {"online", j.online},
+                {"ms", ms}});
   }
   jobs_.erase(it);
   stats_.active_jobs = jobs_.size();

@@ -7,13 +7,13 @@
 // fan-out takes the rest of each turn's budget, so it never stalls ingest or
 // other deliveries. Jobs are named by id (a FanoutChunk for a finished job is dropped).
 // Threading: loop thread only.
+#include <uv.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <unordered_map>
-
-#include <uv.h>
 
 #include "notifier-udp/fanout_worker.hpp"
 #include "notifier-udp/note.hpp"
@@ -25,21 +25,21 @@ class Inboxes;
 class Streams;
 
 struct DeliveryStats {
-  uint64_t fanouts = 0;         // post fan-outs finished
-  uint64_t fanout_errors = 0;   // jobs that failed (no database, ...)
-  uint64_t delivered = 0;       // notifications put in an inbox (one per recipient)
-  uint64_t pending_ids = 0;     // recipients handed back but not yet delivered
+  uint64_t fanouts = 0;        // post fan-outs finished
+  uint64_t fanout_errors = 0;  // jobs that failed (no database, ...)
+  uint64_t delivered = 0;      // notifications put in an inbox (one per recipient)
+  uint64_t pending_ids = 0;    // recipients handed back but not yet delivered
   uint64_t active_jobs = 0;
 };
 
 class Delivery {
  public:
   struct Options {
-    size_t per_turn = 512;        // deliveries per loop turn
-    size_t small_job = 64;        // chunks up to this size are served first
+    size_t per_turn = 512;  // deliveries per loop turn
+    size_t small_job = 64;  // chunks up to this size are served first
   };
-  Delivery(uv_loop_t* loop, Options opts, FanoutWorker::Options worker_opts, Inboxes& inboxes, Streams& streams,
-           EventLog& log);
+  Delivery(uv_loop_t* loop, Options opts, FanoutWorker::Options worker_opts, Inboxes& inboxes,
+           Streams& streams, EventLog& log);
   ~Delivery();
   Delivery(const Delivery&) = delete;
   Delivery& operator=(const Delivery&) = delete;
@@ -50,7 +50,9 @@ class Delivery {
   const DeliveryStats& stats() const { return stats_; }
   // Called once per recipient after delivery, with the note and whether they were
   // online (benchmarks and tests hook this; may be empty).
-  void on_delivered(std::function<void(const Note&, int64_t user, size_t streams)> cb) { hook_ = std::move(cb); }
+  void on_delivered(std::function<void(const Note&, int64_t user, size_t streams)> cb) {
+    hook_ = std::move(cb);
+  }
   void close(std::function<void()> done);
 
  private:

@@ -1,24 +1,27 @@
 #include "notifier-udp/event_log.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace uw::notifier {
 
 const char* log_level_name(LogLevel l) {
   switch (l) {
-    case LogLevel::Debug: return "debug";
-    case LogLevel::Info: return "info";
-    case LogLevel::Warn: return "warn";
-    case LogLevel::Error: return "error";
+    case LogLevel::Debug:
+      return "debug";
+    case LogLevel::Info:
+      return "info";
+    case LogLevel::Warn:
+      return "warn";
+    case LogLevel::Error:
+      return "error";
   }
   return "info";
 }
@@ -78,14 +81,26 @@ std::string human_value(std::string_view v) {
   std::string out = "\"";
   for (char c : v) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
-        else out += c;
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
+        else
+          out += c;
     }
   }
   out += '"';
@@ -101,10 +116,14 @@ std::string EventLog::format_line(LogFormat f, std::string_view ts, LogLevel l, 
     j["kind"] = kind;
     for (const auto& fd : fields) {
       std::string key(fd.key);
-      std::visit([&](const auto& v) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string_view>) j[key] = std::string(v);
-        else j[key] = v;
-      }, fd.value);
+      std::visit(
+          [&](const auto& v) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string_view>)
+              j[key] = std::string(v);
+            else
+              j[key] = v;
+          },
+          fd.value);
     }
     // Never throw on odd bytes in a username or text: replace invalid UTF-8.
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -114,12 +133,17 @@ std::string EventLog::format_line(LogFormat f, std::string_view ts, LogLevel l, 
     out += ' ';
     out += fd.key;
     out += '=';
-    std::visit([&](const auto& v) {
-      using T = std::decay_t<decltype(v)>;
-      if constexpr (std::is_same_v<T, std::string_view>) out += human_value(v);
-      else if constexpr (std::is_same_v<T, double>) out += fmt::format("{:.3f}", v);
-      else out += std::to_string(v);
-    }, fd.value);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string_view>)
+            out += human_value(v);
+          else if constexpr (std::is_same_v<T, double>)
+            out += fmt::format("{:.3f}", v);
+          else
+            out += std::to_string(v);
+        },
+        fd.value);
   }
   return out;
 }

@@ -22,7 +22,9 @@ FanoutWorker::~FanoutWorker() {
   }
 }
 
-void FanoutWorker::start() { thread_ = std::thread([this] { run(); }); }
+void FanoutWorker::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void FanoutWorker::submit(const FanoutJob& job) {
   {

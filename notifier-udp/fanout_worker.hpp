@@ -10,6 +10,8 @@
 // Threading: submit(), consumed(), stop() on the loop thread; the chunk
 // callback runs on the loop thread. Jobs are named by id; the worker never
 // sees a Note.
+#include <uv.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -21,17 +23,17 @@
 #include <unordered_map>
 #include <vector>
 
-#include <uv.h>
-
-namespace uw { class Store; }
+namespace uw {
+class Store;
+}
 
 namespace uw::notifier {
 
 struct FanoutJob {
   uint64_t job_id = 0;
-  int64_t author_id = 0;       // followers of this user (0: single recipient)
-  int64_t single_user = 0;     // the one recipient when author_id == 0
-  bool want_names = false;     // resolve recipient usernames (debug delivery lines)
+  int64_t author_id = 0;    // followers of this user (0: single recipient)
+  int64_t single_user = 0;  // the one recipient when author_id == 0
+  bool want_names = false;  // resolve recipient usernames (debug delivery lines)
 };
 
 struct FanoutChunk {
@@ -39,13 +41,13 @@ struct FanoutChunk {
   std::vector<int64_t> ids;
   std::vector<std::string> names;  // parallel to ids when names were wanted, else empty
   bool last = false;
-  std::string error;               // non-empty: the job failed (no database, ...)
+  std::string error;  // non-empty: the job failed (no database, ...)
 };
 
 class FanoutWorker {
  public:
   struct Options {
-    std::string db_path;           // "" = no database: post fan-outs fail, single recipients work
+    std::string db_path;  // "" = no database: post fan-outs fail, single recipients work
     size_t chunk = 4096;
     size_t max_outstanding = 65536;
   };
@@ -75,11 +77,14 @@ class FanoutWorker {
   std::thread thread_;
   std::function<void()> stop_done_;
 
-  mutable std::mutex mu_;          // guards everything below up to `outstanding_`
+  mutable std::mutex mu_;  // guards everything below up to `outstanding_`
   std::condition_variable cv_;
-  struct Active { FanoutJob job; int64_t after_id = 0; };
-  std::deque<Active> jobs_;      // follower fan-outs, round-robin, subject to backpressure
-  std::deque<Active> singles_;   // one-recipient jobs: never wait behind a big fan-out
+  struct Active {
+    FanoutJob job;
+    int64_t after_id = 0;
+  };
+  std::deque<Active> jobs_;     // follower fan-outs, round-robin, subject to backpressure
+  std::deque<Active> singles_;  // one-recipient jobs: never wait behind a big fan-out
   std::vector<FanoutChunk> ready_;
   size_t outstanding_ = 0;
   bool stopping_ = false;

@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "notifier-udp/event_log.hpp"
@@ -28,7 +27,8 @@ uint64_t parse_u64(std::string_view s) {
 
 }  // namespace
 
-void HttpApi::cors(const http::Request& req, std::vector<std::pair<std::string, std::string>>& headers) const {
+void HttpApi::cors(const http::Request& req,
+                   std::vector<std::pair<std::string, std::string>>& headers) const {
   auto origin = req.header("origin");
   if (!origin) return;
   for (const auto& o : d_.cors_origins)
@@ -88,7 +88,8 @@ bool HttpApi::check_ticket(const http::Request& req, http::Responder& res, int64
     d_.log->write(LogLevel::Info, "ticket_rejected",
                   {{"reason", sign::ticket_error_name(err)}, {"peer", req.peer_ip}, {"path", req.path}});
     int status = err == sign::TicketError::Malformed ? 400 : 403;
-    auto r = json_error(status, std::string("ticket_") + sign::ticket_error_name(err), "the ticket is not valid");
+    auto r =
+        json_error(status, std::string("ticket_") + sign::ticket_error_name(err), "the ticket is not valid");
     for (auto& kv : h) r.headers.push_back(kv);
     res.send(std::move(r));
     return false;

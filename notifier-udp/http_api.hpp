@@ -16,7 +16,9 @@
 
 #include "core/http/server.hpp"
 
-namespace uw::sign { class KeyRing; }
+namespace uw::sign {
+class KeyRing;
+}
 
 namespace uw::notifier {
 

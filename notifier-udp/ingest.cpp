@@ -27,9 +27,12 @@ int64_t wall_ms() {
 
 const char* ingest_reject_name(IngestReject r) {
   switch (r) {
-    case IngestReject::DisallowedSource: return "disallowed_source";
-    case IngestReject::Oversized: return "oversized";
-    case IngestReject::Count_: break;
+    case IngestReject::DisallowedSource:
+      return "disallowed_source";
+    case IngestReject::Oversized:
+      return "oversized";
+    case IngestReject::Count_:
+      break;
   }
   return "?";
 }
@@ -54,22 +57,30 @@ std::string addr_text(const sockaddr* addr) {
 }
 
 Ingest::Ingest(uv_loop_t* loop, const sign::KeyRing& keys, Options opts, EventLog& log, EventFn on_event)
-    : loop_(loop), opts_(std::move(opts)), log_(log), on_event_(std::move(on_event)), verifier_(keys, opts_.verify) {
+    : loop_(loop),
+      opts_(std::move(opts)),
+      log_(log),
+      on_event_(std::move(on_event)),
+      verifier_(keys, opts_.verify) {
   verifier_.on_note([this](const sign::SenderNote& n) {
     std::string key = sign::hex(n.key_id);
     std::string session = std::to_string(n.session_id);
     switch (n.kind) {
       case sign::SenderNote::SessionStarted:
-        log_.write(LogLevel::Info, "session", {{"event", "started"}, {"key", key}, {"session", session},
-                                              {"first_seq", n.first_seq}});
+        log_.write(LogLevel::Info, "session",
+                   {{"event", "started"}, {"key", key}, {"session", session}, {"first_seq", n.first_seq}});
         break;
       case sign::SenderNote::SessionSettled:
-        log_.write(LogLevel::Info, "session", {{"event", "settled"}, {"key", key}, {"session", session},
-                                              {"highest_seq", n.first_seq}, {"lost", n.count}});
+        log_.write(LogLevel::Info, "session",
+                   {{"event", "settled"},
+                    {"key", key},
+                    {"session", session},
+                    {"highest_seq", n.first_seq},
+                    {"lost", n.count}});
         break;
       case sign::SenderNote::Gap:
-        log_.write(LogLevel::Warn, "gap", {{"key", key}, {"session", session}, {"first_missing", n.first_seq},
-                                          {"lost", n.count}});
+        log_.write(LogLevel::Warn, "gap",
+                   {{"key", key}, {"session", session}, {"first_missing", n.first_seq}, {"lost", n.count}});
         break;
     }
   });
@@ -101,8 +112,10 @@ std::string Ingest::start() {
   sockaddr_storage bound{};
   int blen = sizeof bound;
   if (uv_udp_getsockname(&udp_, reinterpret_cast<sockaddr*>(&bound), &blen) == 0) {
-    if (bound.ss_family == AF_INET) port_ = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-    else port_ = ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+    if (bound.ss_family == AF_INET)
+      port_ = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    else
+      port_ = ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   }
   slab_size_ = kSlot * kSlots;
   slab_.reset(new char[slab_size_]);
@@ -128,7 +141,8 @@ void Ingest::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sock
   // slab comes back in a last call with UV_UDP_MMSG_FREE; a plain read returns
   // it with the (only) datagram.
   bool chunk = (flags & UV_UDP_MMSG_CHUNK) != 0;
-  if (nread > 0 && addr) self->handle(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread), addr);
+  if (nread > 0 && addr)
+    self->handle(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread), addr);
   if (nread < 0)
     self->log_.write(LogLevel::Warn, "udp_error", {{"error", uv_strerror(static_cast<int>(nread))}});
   if (!chunk && buf && buf->base == self->slab_.get()) self->slab_busy_ = false;
@@ -139,7 +153,9 @@ void Ingest::reject(const char* reason, const sockaddr* addr, size_t bytes) {
   uint64_t suppressed = 0;
   if (!log_.allow_flood_line(static_cast<uint64_t>(wall_ms()), &suppressed)) return;
   log_.write(LogLevel::Info, "rejected",
-             {{"reason", reason}, {"from", addr_text(addr)}, {"bytes", static_cast<uint64_t>(bytes)},
+             {{"reason", reason},
+              {"from", addr_text(addr)},
+              {"bytes", static_cast<uint64_t>(bytes)},
               {"suppressed", suppressed}});
 }
 

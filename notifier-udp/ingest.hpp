@@ -6,14 +6,14 @@
 // and logged (rate-limited); verified events go to the callback.
 // Threading: loop thread only. The receive buffer is one slab reused for every
 // batch (no allocation per datagram).
+#include <uv.h>
+
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <uv.h>
 
 #include "notifier-udp/allow_list.hpp"
 #include "sign/envelope.hpp"
@@ -27,9 +27,9 @@ enum class IngestReject : uint8_t { DisallowedSource, Oversized, Count_ };
 const char* ingest_reject_name(IngestReject r);  // "disallowed_source", "oversized"
 
 struct IngestStats {
-  uint64_t received = 0;     // datagrams read from the socket
-  uint64_t verified = 0;     // accepted by the Verifier
-  uint64_t events = 0;       // events in accepted datagrams
+  uint64_t received = 0;  // datagrams read from the socket
+  uint64_t verified = 0;  // accepted by the Verifier
+  uint64_t events = 0;    // events in accepted datagrams
   std::array<uint64_t, static_cast<size_t>(IngestReject::Count_)> own_rejects{};
 };
 

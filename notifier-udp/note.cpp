@@ -1,8 +1,7 @@
 #include "notifier-udp/note.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
+#include <nlohmann/json.hpp>
 
 namespace uw::notifier {
 
@@ -26,7 +25,8 @@ bool valid_utf8(std::string_view s) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
     // Overlongs, surrogates and > U+10FFFF.
     unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+        (c == 0xf4 && c1 > 0x8f))
       return false;
     i += len;
   }
@@ -40,11 +40,21 @@ void json_string(std::string& out, std::string_view s) {
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -66,9 +76,12 @@ size_t live_note_bytes() { return g_note_bytes.load(std::memory_order_relaxed); 
 
 const char* note_kind_name(NoteKind k) {
   switch (k) {
-    case NoteKind::Uweet: return "uweet";
-    case NoteKind::Follow: return "follow";
-    case NoteKind::Mention: return "mention";
+    case NoteKind::Uweet:
+      return "uweet";
+    case NoteKind::Follow:
+      return "follow";
+    case NoteKind::Mention:
+      return "mention";
   }
   return "uweet";
 }
@@ -132,7 +145,8 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
     j["created_at"] = n->created_at_ms;
     n->json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  n->sse = "id: " + std::to_string(id) + "\nevent: " + note_kind_name(n->kind) + "\ndata: " + n->json + "\n\n";
+  n->sse =
+      "id: " + std::to_string(id) + "\nevent: " + note_kind_name(n->kind) + "\ndata: " + n->json + "\n\n";
   n->counted_bytes = n->bytes() + 16;  // + the shared_ptr control block
   g_note_bytes.fetch_add(n->counted_bytes, std::memory_order_relaxed);
   return n;

@@ -19,20 +19,22 @@ struct Note {
   Note(const Note&) = delete;
   Note& operator=(const Note&) = delete;
   ~Note();
-  uint64_t id = 0;             // SSE id: increasing within one notifier process
+  uint64_t id = 0;  // SSE id: increasing within one notifier process
   NoteKind kind = NoteKind::Uweet;
-  int64_t uweet_id = 0;        // uweet / mention
-  int64_t actor_id = 0;        // author (uweet, mention) or follower (follow)
-  std::string actor;           // their username
-  int64_t recipient_id = 0;    // follow / mention: the one recipient; uweet: 0 (the followers)
+  int64_t uweet_id = 0;      // uweet / mention
+  int64_t actor_id = 0;      // author (uweet, mention) or follower (follow)
+  std::string actor;         // their username
+  int64_t recipient_id = 0;  // follow / mention: the one recipient; uweet: 0 (the followers)
   int64_t created_at_ms = 0;
-  std::string text;            // uweet / mention
-  uint64_t received_ns = 0;    // uv_hrtime() when the datagram arrived
-  std::string json;            // the SSE data / inbox item
-  std::string sse;             // "id: N\nevent: K\ndata: JSON\n\n"
+  std::string text;          // uweet / mention
+  uint64_t received_ns = 0;  // uv_hrtime() when the datagram arrived
+  std::string json;          // the SSE data / inbox item
+  std::string sse;           // "id: N\nevent: K\ndata: JSON\n\n"
 
-  size_t bytes() const { return sizeof(Note) + actor.capacity() + text.capacity() + json.capacity() + sse.capacity(); }
-  size_t counted_bytes = 0;    // what live_note_bytes() holds for this note
+  size_t bytes() const {
+    return sizeof(Note) + actor.capacity() + text.capacity() + json.capacity() + sse.capacity();
+  }
+  size_t counted_bytes = 0;  // what live_note_bytes() holds for this note
 };
 
 // Bytes held by every Note alive in this process (inbox memory metric).

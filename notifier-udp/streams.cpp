@@ -9,8 +9,9 @@ namespace uw::notifier {
 Streams::Streams(uv_loop_t* loop, http::Server& server, uint64_t heartbeat_ms) : server_(server) {
   uv_timer_init(loop, &timer_);
   timer_.data = this;
-  uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Streams*>(t->data)->heartbeat(); }, heartbeat_ms,
-                 heartbeat_ms);
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<Streams*>(t->data)->heartbeat(); }, heartbeat_ms,
+      heartbeat_ms);
   // The heartbeat alone must not keep the loop alive during shutdown.
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
 }
@@ -36,8 +37,11 @@ void Streams::remove(uint64_t conn_id) {
 
 bool Streams::write_one(uint64_t conn_id, std::string_view bytes) {
   switch (server_.stream_write(conn_id, bytes)) {
-    case http::WriteResult::Ok: return true;
-    case http::WriteResult::Gone: remove(conn_id); return false;
+    case http::WriteResult::Ok:
+      return true;
+    case http::WriteResult::Gone:
+      remove(conn_id);
+      return false;
     case http::WriteResult::Overflow:
       ++stats_.cut_slow;
       remove(conn_id);

@@ -6,6 +6,8 @@
 // A heartbeat comment goes to every stream every `heartbeat_ms`.
 // Connections are named by conn_id; a closed one is simply forgotten.
 // Threading: loop thread only.
+#include <uv.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -13,16 +15,16 @@
 #include <unordered_map>
 #include <vector>
 
-#include <uv.h>
-
-namespace uw::http { class Server; }
+namespace uw::http {
+class Server;
+}
 
 namespace uw::notifier {
 
 struct StreamStats {
   uint64_t opened = 0;
-  uint64_t cut_slow = 0;      // cut off for a full backlog
-  uint64_t events_sent = 0;   // SSE events written (not heartbeats)
+  uint64_t cut_slow = 0;     // cut off for a full backlog
+  uint64_t events_sent = 0;  // SSE events written (not heartbeats)
 };
 
 class Streams {

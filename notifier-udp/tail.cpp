@@ -1,6 +1,7 @@
 #include "notifier-udp/tail.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +10,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <thread>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/flags.hpp"
 
@@ -25,7 +24,8 @@ std::atomic<bool> g_stop{false};
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
@@ -35,10 +35,14 @@ std::optional<LogRecord> parse_json_line(std::string_view line) {
   LogRecord r;
   for (auto it = j.begin(); it != j.end(); ++it) {
     std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
-    if (it.key() == "ts") r.ts = v;
-    else if (it.key() == "level") r.level = v;
-    else if (it.key() == "kind") r.kind = v;
-    else r.fields.emplace_back(it.key(), v);
+    if (it.key() == "ts")
+      r.ts = v;
+    else if (it.key() == "level")
+      r.level = v;
+    else if (it.key() == "kind")
+      r.kind = v;
+    else
+      r.fields.emplace_back(it.key(), v);
   }
   if (r.kind.empty()) return std::nullopt;
   return r;
@@ -52,15 +56,21 @@ std::string read_value(std::string_view s, size_t& i) {
     while (i < s.size() && s[i] != '"') {
       if (s[i] == '\\' && i + 1 < s.size()) {
         char c = s[++i];
-        if (c == 'n') v += '\n';
-        else if (c == 't') v += '\t';
-        else if (c == 'r') v += '\r';
+        if (c == 'n')
+          v += '\n';
+        else if (c == 't')
+          v += '\t';
+        else if (c == 'r')
+          v += '\r';
         else if (c == 'x' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                  std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-          auto hexval = [](char h) { return std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (h | 0x20) - 'a' + 10; };
+          auto hexval = [](char h) {
+            return std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (h | 0x20) - 'a' + 10;
+          };
           v += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
           i += 2;
-        } else v += c;
+        } else
+          v += c;
         ++i;
         continue;
       }
@@ -97,7 +107,8 @@ std::optional<LogRecord> parse_log_line(std::string_view line) {
   r.ts = word();
   r.level = word();
   r.kind = word();
-  if (r.ts.empty() || r.level.empty() || r.kind.empty() || r.kind.find('=') != std::string::npos) return std::nullopt;
+  if (r.ts.empty() || r.level.empty() || r.kind.empty() || r.kind.find('=') != std::string::npos)
+    return std::nullopt;
   while (i < line.size()) {
     size_t eq = line.find('=', i);
     if (eq == std::string_view::npos) return std::nullopt;

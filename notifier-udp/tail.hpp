@@ -22,8 +22,8 @@ struct LogRecord {
 std::optional<LogRecord> parse_log_line(std::string_view line);
 
 struct TailFilter {
-  std::string user;   // matches to / user / author / from / follower (case-insensitive)
-  std::string kind;   // rejected | gap | fanout | delivery | session | ... ("" = all)
+  std::string user;  // matches to / user / author / from / follower (case-insensitive)
+  std::string kind;  // rejected | gap | fanout | delivery | session | ... ("" = all)
   bool matches(const LogRecord& r) const;
 };
 

@@ -14,8 +14,8 @@ std::string TrustStore::stamp() const {
       s += "-;";
       continue;
     }
-    s += std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-         "." + std::to_string(st.st_mtim.tv_nsec) + ";";
+    s += std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ";";
   }
   return s;
 }
@@ -35,7 +35,8 @@ size_t TrustStore::reload(std::vector<std::string>* problems) {
     int lineno = 0, keys = 0;
     while (std::getline(in, line)) {
       ++lineno;
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+        line.pop_back();
       size_t start = line.find_first_not_of(" \t");
       if (start == std::string::npos || line[start] == '#') continue;
       auto pk = sign::parse_public_key(std::string_view(line).substr(start));

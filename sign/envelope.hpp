@@ -46,6 +46,7 @@ class Encoder {
   bool seal(std::span<const Event> events, int64_t now_ms, Datagram* out);
   uint64_t session_id() const { return session_id_; }
   uint64_t next_seq() const { return next_seq_; }
+
  private:
   const SecretKey& key_;
   uint64_t session_id_;
@@ -65,6 +66,7 @@ class Coalescer {
   void flush(int64_t now_ms, std::vector<Datagram>* out);
   bool empty() const { return pending_.empty(); }
   size_t pending_events() const { return pending_.size(); }
+
  private:
   Encoder& enc_;
   size_t max_bytes_;
@@ -118,7 +120,15 @@ class DatagramView {
 };
 
 enum class Reject : uint8_t {
-  None = 0, Malformed, UnsupportedVersion, UnknownKey, Stale, Future, TooOld, Duplicate, BadSignature,
+  None = 0,
+  Malformed,
+  UnsupportedVersion,
+  UnknownKey,
+  Stale,
+  Future,
+  TooOld,
+  Duplicate,
+  BadSignature,
   Count_
 };
 // Why a datagram was refused (one counter each in VerifierStats::rejected).
@@ -127,8 +137,8 @@ const char* reject_name(Reject r);  // "malformed", "unsupported_version", ... "
 struct VerifierStats {
   uint64_t accepted = 0;
   std::array<uint64_t, static_cast<size_t>(Reject::Count_)> rejected{};  // by reason
-  uint64_t lost = 0;       // sequence numbers that left a window (or were settled) unseen
-  uint64_t sessions = 0;   // sender sessions seen
+  uint64_t lost = 0;      // sequence numbers that left a window (or were settled) unseen
+  uint64_t sessions = 0;  // sender sessions seen
 };
 
 // Something the operator's log should hear about.
@@ -146,9 +156,9 @@ struct SenderNote {
 class Verifier {
  public:
   struct Options {
-    int64_t max_age_ms = 30'000;   // older send time -> Stale
-    int64_t max_future_ms = 5'000; // send time ahead of now -> Future
-    uint64_t window_bits = 4096;   // replay window width per sender session (>= 1024)
+    int64_t max_age_ms = 30'000;    // older send time -> Stale
+    int64_t max_future_ms = 5'000;  // send time ahead of now -> Future
+    uint64_t window_bits = 4096;    // replay window width per sender session (>= 1024)
   };
   explicit Verifier(const KeyRing& keys);  // default Options
   Verifier(const KeyRing& keys, Options opts);

@@ -13,13 +13,13 @@ enum class EventType : uint8_t { Post = 1, Follow = 2, Mention = 3 };
 struct PostEvent {
   int64_t uweet_id = 0;
   int64_t author_id = 0;
-  std::string author;        // username, <= 15 bytes
+  std::string author;  // username, <= 15 bytes
   int64_t created_at_ms = 0;
-  std::string text;          // <= 141 code points of UTF-8
+  std::string text;  // <= 141 code points of UTF-8
 };
 struct FollowEvent {
   int64_t follower_id = 0;
-  std::string follower;      // username
+  std::string follower;  // username
   int64_t followee_id = 0;
   int64_t created_at_ms = 0;
 };

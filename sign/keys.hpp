@@ -28,7 +28,10 @@ bool init();
 // (PROTOCOL.md gives the exact bytes).
 KeyId key_id_of(const PublicKey& pk);
 std::string hex(const uint8_t* p, size_t n);
-template <size_t N> std::string hex(const std::array<uint8_t, N>& a) { return hex(a.data(), N); }
+template <size_t N>
+std::string hex(const std::array<uint8_t, N>& a) {
+  return hex(a.data(), N);
+}
 // Decodes exactly 2*n hex digits (surrounding whitespace ignored) into out; false otherwise.
 bool parse_hex(std::string_view text, uint8_t* out, size_t n);
 
@@ -47,6 +50,7 @@ class SecretKey {
   const uint8_t* bytes() const { return sk_.data(); }  // 64 bytes for crypto_sign_detached
   // The 32-byte seed the key derives from (what the secret file stores). Wipe it after use.
   Seed seed() const;
+
  private:
   SecretKey() = default;
   std::array<uint8_t, kSecretKeyBytes> sk_{};
@@ -56,7 +60,8 @@ class SecretKey {
 
 // Text form a person can paste: "uwitter-ed25519 <64 hex chars> id=<16 hex chars>".
 std::string format_public_key(const PublicKey& pk);
-std::optional<PublicKey> parse_public_key(std::string_view text);  // accepts that line (id checked if present)
+std::optional<PublicKey> parse_public_key(
+    std::string_view text);  // accepts that line (id checked if present)
 
 // Files. write_keypair creates dir (0700) if needed, writes dir/uwitter.key with
 // mode 0600 (refuses to overwrite) and dir/uwitter.pub; returns "" or an error.
@@ -73,6 +78,7 @@ class KeyRing {
   const PublicKey* find(const KeyId& id) const;  // nullptr if unknown
   size_t size() const { return keys_.size(); }
   std::vector<KeyId> ids() const;
+
  private:
   std::vector<std::pair<KeyId, PublicKey>> keys_;  // few keys: linear scan beats a map
 };

@@ -1,16 +1,14 @@
 #include "web/api.hpp"
 
-#include "web/csrf.hpp"
-#include "web/pages.hpp"
-
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/rules.hpp"
+#include "web/csrf.hpp"
+#include "web/pages.hpp"
 
 namespace uw::web {
 
@@ -26,10 +24,16 @@ http::Response send_json(int status, const json& j) { return http::Response::jso
 
 http::Response from_error(const Error& e) { return api_error(e.status, e.code, e.message); }
 
-json user_json(const User& u) { return {{"id", u.id}, {"username", u.username}, {"created_at", u.created_at}}; }
+json user_json(const User& u) {
+  return {{"id", u.id}, {"username", u.username}, {"created_at", u.created_at}};
+}
 
 json uweet_json(const Uweet& u) {
-  return {{"id", u.id}, {"author", u.author}, {"author_id", u.author_id}, {"text", u.text}, {"created_at", u.created_at}};
+  return {{"id", u.id},
+          {"author", u.author},
+          {"author_id", u.author_id},
+          {"text", u.text},
+          {"created_at", u.created_at}};
 }
 
 template <class T, class F>
@@ -97,7 +101,8 @@ bool is_json(const http::Request& req) {
 // Parses a JSON object body; on failure fills *err.
 std::optional<json> json_body(const http::Request& req, std::optional<http::Response>* err) {
   if (!is_json(req)) {
-    *err = api_error(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.");
+    *err = api_error(415, "unsupported_media_type",
+                     "Send the body as JSON with Content-Type: application/json.");
     return std::nullopt;
   }
   if (!rules::valid_utf8(req.body)) {
@@ -140,8 +145,9 @@ std::string bearer(const http::Request& req) {
 }
 
 http::Response unauthorized(bool had_token) {
-  auto r = had_token ? api_error(401, "bad_token", "This token is unknown, expired or logged out; log in again.")
-                     : api_error(401, "unauthorized", "Log in first and send Authorization: Bearer <token>.");
+  auto r = had_token
+               ? api_error(401, "bad_token", "This token is unknown, expired or logged out; log in again.")
+               : api_error(401, "unauthorized", "Log in first and send Authorization: Bearer <token>.");
   r.set("WWW-Authenticate", "Bearer");
   return r;
 }
@@ -219,24 +225,25 @@ void Api::handle(http::Request&& req, http::Responder res) {
     auto pass = user ? str_field(*j, "password", &err) : std::nullopt;
     if (!pass) return res.send(std::move(*err));
     std::string name = *user, ip = req.peer_ip;
-    return svc.login(std::move(*user), std::move(*pass), req.peer_ip,
-                     [res, &svc, name, ip](Result<LoginResult> r) {
-                       if (!r) {
-                         auto out = from_error(r.error());
-                         if (r.error().status == 429) {
-                           int64_t wait = std::max<int64_t>(1, svc.retry_after_s(name, ip));
-                           out = send_json(429, json{{"error",
-                                                      {{"code", r.error().code},
-                                                       {"message", r.error().message},
-                                                       {"retry_after_s", wait}}}});
-                           out.set("Retry-After", std::to_string(wait));
-                         }
-                         return res.send(std::move(out));
-                       }
-                       const auto& lr = r.value();
-                       res.send(send_json(
-                           201, json{{"token", lr.token}, {"user", user_json(lr.user)}, {"expires_at", lr.expires_at_s}}));
-                     });
+    return svc.login(
+        std::move(*user), std::move(*pass), req.peer_ip, [res, &svc, name, ip](Result<LoginResult> r) {
+          if (!r) {
+            auto out = from_error(r.error());
+            if (r.error().status == 429) {
+              int64_t wait = std::max<int64_t>(1, svc.retry_after_s(name, ip));
+              out = send_json(
+                  429,
+                  json{
+                      {"error",
+                       {{"code", r.error().code}, {"message", r.error().message}, {"retry_after_s", wait}}}});
+              out.set("Retry-After", std::to_string(wait));
+            }
+            return res.send(std::move(out));
+          }
+          const auto& lr = r.value();
+          res.send(send_json(
+              201, json{{"token", lr.token}, {"user", user_json(lr.user)}, {"expires_at", lr.expires_at_s}}));
+        });
   }
   if (seg.size() == 1 && seg[0] == "uweets") {
     if (m != "POST") return res.send(method_not_allowed("POST"));
@@ -245,7 +252,8 @@ void Api::handle(http::Request&& req, http::Responder res) {
     std::optional<std::string> key;
     if (auto k = req.header("idempotency-key")) {
       if (!valid_idempotency_key(*k))
-        return res.send(api_error(400, "bad_idempotency_key", "Idempotency-Key must be 1-128 visible ASCII characters."));
+        return res.send(
+            api_error(400, "bad_idempotency_key", "Idempotency-Key must be 1-128 visible ASCII characters."));
       key = std::string(*k);
     }
     auto j = json_body(req, &err);
@@ -281,7 +289,9 @@ void Api::handle(http::Request&& req, http::Responder res) {
         if (!r) return res.send(from_error(r.error()));
         const auto& p = r.value();
         json j = user_json(p.user);
-        j["counts"] = {{"uweets", p.counts.uweets}, {"followers", p.counts.followers}, {"following", p.counts.following}};
+        j["counts"] = {{"uweets", p.counts.uweets},
+                       {"followers", p.counts.followers},
+                       {"following", p.counts.following}};
         j["viewer_follows"] = p.viewer_follows;
         j["is_self"] = p.is_self;
         res.send(send_json(200, j));
@@ -314,7 +324,8 @@ void Api::handle(http::Request&& req, http::Responder res) {
     if (!q || q->find_first_not_of(" \t\r\n") == std::string::npos)
       return res.send(api_error(400, "missing_query", "Say what to search for with ?q=words."));
     if (q->size() > 256 || !rules::valid_utf8(*q))
-      return res.send(api_error(400, "bad_query", "The search query must be valid UTF-8 of at most 256 bytes."));
+      return res.send(
+          api_error(400, "bad_query", "The search query must be valid UTF-8 of at most 256 bytes."));
     return svc.search(std::move(*q), lp.before, lp.limit, send_page_uweets);
   }
   if (seg.size() == 2 && seg[0] == "notifications" && seg[1] == "ticket") {
@@ -326,18 +337,21 @@ void Api::handle(http::Request&& req, http::Responder res) {
     if (!v && bearer(req).empty()) {
       if (auto cookies = req.header("cookie")) {
         for (const char* name : {kSessionCookie, kSecureSessionCookie})
-          if (auto token = cookie_value(*cookies, name); token && !v) v = svc.authenticate(std::string(*token));
+          if (auto token = cookie_value(*cookies, name); token && !v)
+            v = svc.authenticate(std::string(*token));
       }
     }
     if (!v) return res.send(unauthorized(!bearer(req).empty()));
     if (cfg_.notifier_url.empty())
-      return res.send(api_error(503, "notifications_off", "Live notifications are not enabled on this server."));
+      return res.send(
+          api_error(503, "notifications_off", "Live notifications are not enabled on this server."));
     auto t = svc.ticket(*v);
     if (!t) return res.send(from_error(t.error()));
-    return res.send(send_json(200, json{{"ticket", t.value()},
-                                        {"url", cfg_.notifier_url + "/events?ticket=" + t.value()}}));
+    return res.send(send_json(
+        200, json{{"ticket", t.value()}, {"url", cfg_.notifier_url + "/events?ticket=" + t.value()}}));
   }
-  res.send(api_error(404, "not_found", "No such API route: " + req.method + " " + std::string(req.path.substr(0, 200)) + "."));
+  res.send(api_error(404, "not_found",
+                     "No such API route: " + req.method + " " + std::string(req.path.substr(0, 200)) + "."));
 }
 
 }  // namespace uw::web

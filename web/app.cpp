@@ -1,23 +1,45 @@
 #include "web/app.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace uw::web {
 
 namespace {
 
 // Route labels: a fixed set, so a scan of random URLs cannot blow up /metrics.
-constexpr const char* kRoutes[] = {
-    "/healthz", "/metrics", "/api/v1/accounts", "/api/v1/sessions", "/api/v1/uweets", "/api/v1/uweets/:id",
-    "/api/v1/timelines/home", "/api/v1/timelines/public", "/api/v1/users/:name", "/api/v1/users/:name/uweets",
-    "/api/v1/users/:name/followers", "/api/v1/users/:name/following", "/api/v1/users/:name/follow",
-    "/api/v1/search", "/api/v1/notifications/ticket", "/api/v1/other", "/", "/static", "/assets", "/u/:name",
-    "/accounts", "/notifications", "/post", "/follow", "/unfollow", "/search", "/favicon.ico", "/other"};
+constexpr const char* kRoutes[] = {"/healthz",
+                                   "/metrics",
+                                   "/api/v1/accounts",
+                                   "/api/v1/sessions",
+                                   "/api/v1/uweets",
+                                   "/api/v1/uweets/:id",
+                                   "/api/v1/timelines/home",
+                                   "/api/v1/timelines/public",
+                                   "/api/v1/users/:name",
+                                   "/api/v1/users/:name/uweets",
+                                   "/api/v1/users/:name/followers",
+                                   "/api/v1/users/:name/following",
+                                   "/api/v1/users/:name/follow",
+                                   "/api/v1/search",
+                                   "/api/v1/notifications/ticket",
+                                   "/api/v1/other",
+                                   "/",
+                                   "/static",
+                                   "/assets",
+                                   "/u/:name",
+                                   "/accounts",
+                                   "/notifications",
+                                   "/post",
+                                   "/follow",
+                                   "/unfollow",
+                                   "/search",
+                                   "/favicon.ico",
+                                   "/other"};
 constexpr size_t kRouteCount = sizeof(kRoutes) / sizeof(kRoutes[0]);
 
 size_t route_index(std::string_view path) {
@@ -103,7 +125,12 @@ struct App::Impl {
   std::unordered_map<uint32_t, metrics::Counter*> requests;  // (route << 16 | status)
 
   Impl(uv_loop_t* l, Service& s, http::Handler p, metrics::Registry& m, AppConfig c)
-      : loop(l), svc(s), pages(std::move(p)), metrics(m), cfg(std::move(c)), api(s, ApiConfig{cfg.notifier_url}) {
+      : loop(l),
+        svc(s),
+        pages(std::move(p)),
+        metrics(m),
+        cfg(std::move(c)),
+        api(s, ApiConfig{cfg.notifier_url}) {
     csp = App::csp_for(cfg.notifier_url);
     active = &metrics.gauge("http_active_connections", "Open HTTP connections.");
   }
@@ -119,18 +146,20 @@ struct App::Impl {
     }
     it->second->inc();
     uint64_t now = uv_hrtime();
-    double secs = info.started_ns && now > info.started_ns ? static_cast<double>(now - info.started_ns) / 1e9 : 0.0;
+    double secs =
+        info.started_ns && now > info.started_ns ? static_cast<double>(now - info.started_ns) / 1e9 : 0.0;
     if (!durations[route]) {
-      durations[route] = &metrics.histogram("http_request_duration_seconds", "Time from first byte to response.",
-                                            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
-                                            {{"route", kRoutes[route]}});
+      durations[route] =
+          &metrics.histogram("http_request_duration_seconds", "Time from first byte to response.",
+                             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
+                             {{"route", kRoutes[route]}});
     }
     durations[route]->observe(secs);
     if (log) {
       std::string_view path = info.path.substr(0, 512);
       fmt::format_to(std::back_inserter(log->buf), "{} {} {} {} {:.3f}ms {}\n",
-                     info.method.empty() ? "-" : info.method, path.empty() ? "-" : path, r.status, r.body.size(),
-                     secs * 1000.0, info.peer_ip.empty() ? "-" : info.peer_ip);
+                     info.method.empty() ? "-" : info.method, path.empty() ? "-" : path, r.status,
+                     r.body.size(), secs * 1000.0, info.peer_ip.empty() ? "-" : info.peer_ip);
       if (log->buf.size() > 64 * 1024) log->flush();
     }
   }
@@ -148,8 +177,8 @@ App::~App() {
 std::string App::csp_for(const std::string& notifier_url) {
   std::string connect = "'self'";
   if (auto o = origin_of(notifier_url); !o.empty()) connect += " " + o;
-  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src " + connect +
-         "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src " +
+         connect + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 }
 
 std::string App::open() {
@@ -166,7 +195,8 @@ std::string App::open() {
   }
   uv_timer_init(impl_->loop, &b->timer);
   b->timer.data = b;
-  uv_timer_start(&b->timer, [](uv_timer_t* t) { static_cast<LogBlock*>(t->data)->flush(); }, 200, 200);
+  uv_timer_start(
+      &b->timer, [](uv_timer_t* t) { static_cast<LogBlock*>(t->data)->flush(); }, 200, 200);
   uv_unref(reinterpret_cast<uv_handle_t*>(&b->timer));  // the log alone does not keep the loop alive
   impl_->log = b;
   return {};
@@ -190,12 +220,14 @@ void App::handle(http::Request&& req, http::Responder res) {
     return impl_->api.handle(std::move(req), std::move(res));
   }
   if (p == "/healthz") {
-    if (req.method != "GET" && req.method != "HEAD") return res.send(http::Response::text(405, "method not allowed\n"));
+    if (req.method != "GET" && req.method != "HEAD")
+      return res.send(http::Response::text(405, "method not allowed\n"));
     return res.send(http::Response::text(200, "ok"));
   }
   if (p == "/metrics") {
     if (impl_->server) impl_->active->set(static_cast<double>(impl_->server->stats().active_connections));
-    http::Response r{200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, impl_->metrics.render()};
+    http::Response r{
+        200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, impl_->metrics.render()};
     return res.send(std::move(r));
   }
   impl_->pages(std::move(req), std::move(res));

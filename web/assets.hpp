@@ -19,9 +19,9 @@ struct Asset {
   std::string_view name;          // "app.css" (served at /static/app.css)
   std::string_view content_type;  // "text/css; charset=utf-8"
   std::string_view body;
-  bool in_every_page = false;     // scripts: <script src defer> on every page
-  std::string etag;               // "\"<16 hex>\"", BLAKE2b of the body
-  std::string url;                // "/static/app.css?v=<16 hex>" (cache-busting)
+  bool in_every_page = false;  // scripts: <script src defer> on every page
+  std::string etag;            // "\"<16 hex>\"", BLAKE2b of the body
+  std::string url;             // "/static/app.css?v=<16 hex>" (cache-busting)
 };
 
 // Every asset, in load order.

@@ -2,8 +2,8 @@
 
 #include <sodium.h>
 
-#include <memory>
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 namespace uw::web::auth {
@@ -70,7 +70,11 @@ void hash_password(uv_loop_t* loop, std::string password, std::function<void(Res
   auto st = std::make_shared<std::pair<std::string, bool>>();
   auto pw = std::make_shared<std::string>(std::move(password));
   run_on_pool(
-      loop, [st, pw] { st->first = hash_now(*pw, &st->second); wipe(*pw); },
+      loop,
+      [st, pw] {
+        st->first = hash_now(*pw, &st->second);
+        wipe(*pw);
+      },
       [st, done = std::move(done)] {
         if (!st->second) {
           done(Error{500, "hash_failed", "Could not hash the password; please try again."});
@@ -80,7 +84,8 @@ void hash_password(uv_loop_t* loop, std::string password, std::function<void(Res
       });
 }
 
-void verify_password(uv_loop_t* loop, std::string hash, std::string password, std::function<void(Verdict)> done) {
+void verify_password(uv_loop_t* loop, std::string hash, std::string password,
+                     std::function<void(Verdict)> done) {
   auto st = std::make_shared<Verdict>();
   auto in = std::make_shared<std::pair<std::string, std::string>>(std::move(hash), std::move(password));
   run_on_pool(
@@ -89,8 +94,9 @@ void verify_password(uv_loop_t* loop, std::string hash, std::string password, st
         const std::string& h = in->first.empty() ? dummy_hash() : in->first;
         bool match = crypto_pwhash_str_verify(h.c_str(), in->second.data(), in->second.size()) == 0;
         st->ok = match && !in->first.empty();
-        st->needs_rehash = st->ok && crypto_pwhash_str_needs_rehash(h.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                                                    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+        st->needs_rehash =
+            st->ok && crypto_pwhash_str_needs_rehash(h.c_str(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                                     crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
         wipe(in->second);
       },
       [st, done = std::move(done)] { done(*st); });

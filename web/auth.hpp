@@ -7,14 +7,14 @@
 // run on the loop thread. Copies of passwords are wiped after use.
 // Tokens: 256 random bits as base64url (43 characters); only their BLAKE2b-256
 // hash is stored or kept in memory.
+#include <uv.h>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-
-#include <uv.h>
 
 #include "core/result.hpp"
 
@@ -39,7 +39,8 @@ struct Verdict {
 // Loop thread. Verifies on the threadpool; done on the loop. An empty or
 // malformed hash verifies as false (after spending the same work: callers
 // pass dummy_hash() for unknown users).
-void verify_password(uv_loop_t* loop, std::string hash, std::string password, std::function<void(Verdict)> done);
+void verify_password(uv_loop_t* loop, std::string hash, std::string password,
+                     std::function<void(Verdict)> done);
 
 // Any thread (computed once, synchronously, on first use: call it at start-up).
 // A valid hash of a random password, verified against for unknown users so a

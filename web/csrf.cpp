@@ -61,7 +61,8 @@ std::string Csrf::token_for(std::string_view cookie_value) const {
   crypto_generichash_state st;
   crypto_generichash_init(&st, secret_.data(), secret_.size(), sizeof mac);
   crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kDomain.data()), kDomain.size());
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(cookie_value.data()), cookie_value.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(cookie_value.data()),
+                            cookie_value.size());
   crypto_generichash_final(&st, mac, sizeof mac);
   return b64url(mac, sizeof mac);
 }

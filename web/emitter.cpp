@@ -39,9 +39,12 @@ class UdpEmitter final : public Emitter {
       : loop_(loop), cfg_(std::move(cfg)), enc_(key), coal_(enc_) {
     if (m) {
       events_ = &m->counter("uwitter_emitter_events_total", "Events handed to the emitter");
-      datagrams_ = &m->counter("uwitter_emitter_datagrams_total", "Signed datagrams sent (all copies, all targets)");
-      dropped_ = &m->counter("uwitter_emitter_dropped_total", "Datagrams dropped because the socket buffer was full");
-      errors_ = &m->counter("uwitter_emitter_send_errors_total", "Datagrams that failed to send for another reason");
+      datagrams_ =
+          &m->counter("uwitter_emitter_datagrams_total", "Signed datagrams sent (all copies, all targets)");
+      dropped_ = &m->counter("uwitter_emitter_dropped_total",
+                             "Datagrams dropped because the socket buffer was full");
+      errors_ = &m->counter("uwitter_emitter_send_errors_total",
+                            "Datagrams that failed to send for another reason");
       unfit_ = &m->counter("uwitter_emitter_unencodable_total", "Events too large for any datagram");
     }
   }
@@ -70,8 +73,10 @@ class UdpEmitter final : public Emitter {
       ++open_handles_;
       (fam == 0 ? has4_ : has6_) = true;
       sockaddr_storage any{};
-      if (fam == 0) uv_ip4_addr("0.0.0.0", 0, reinterpret_cast<sockaddr_in*>(&any));
-      else uv_ip6_addr("::", 0, reinterpret_cast<sockaddr_in6*>(&any));
+      if (fam == 0)
+        uv_ip4_addr("0.0.0.0", 0, reinterpret_cast<sockaddr_in*>(&any));
+      else
+        uv_ip6_addr("::", 0, reinterpret_cast<sockaddr_in6*>(&any));
       rc = uv_udp_bind(u, reinterpret_cast<const sockaddr*>(&any), 0);
       if (rc != 0) return std::string("bind: ") + uv_strerror(rc);
       int sz = static_cast<int>(cfg_.send_buffer_bytes);
@@ -139,8 +144,9 @@ class UdpEmitter final : public Emitter {
     armed_ = true;
     if (cfg_.max_coalesce_delay_us > 0) {
       // Wait a little for more events to share the signature.
-      uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<UdpEmitter*>(t->data)->on_timer(); },
-                     (cfg_.max_coalesce_delay_us + 999) / 1000, 0);
+      uv_timer_start(
+          &timer_, [](uv_timer_t* t) { static_cast<UdpEmitter*>(t->data)->on_timer(); },
+          (cfg_.max_coalesce_delay_us + 999) / 1000, 0);
       return;
     }
     uv_check_start(&check_, [](uv_check_t* c) {
@@ -175,7 +181,8 @@ class UdpEmitter final : public Emitter {
     auto shared = std::make_shared<const sign::Datagram>(std::move(d));
     uint64_t now_us = uv_hrtime() / 1000;
     uint64_t step = cfg_.copy_spacing_us / static_cast<uint64_t>(cfg_.copies - 1);
-    for (int i = 1; i < cfg_.copies; ++i) delayed_.push_back({now_us + step * static_cast<uint64_t>(i), shared});
+    for (int i = 1; i < cfg_.copies; ++i)
+      delayed_.push_back({now_us + step * static_cast<uint64_t>(i), shared});
     schedule_delayed();
   }
 
@@ -184,7 +191,8 @@ class UdpEmitter final : public Emitter {
     uint64_t now_us = uv_hrtime() / 1000;
     uint64_t due = delayed_.front().due_us;
     uint64_t wait_ms = due > now_us ? (due - now_us + 999) / 1000 : 0;
-    uv_timer_start(&copy_timer_, [](uv_timer_t* t) { static_cast<UdpEmitter*>(t->data)->send_due(); }, wait_ms, 0);
+    uv_timer_start(
+        &copy_timer_, [](uv_timer_t* t) { static_cast<UdpEmitter*>(t->data)->send_due(); }, wait_ms, 0);
   }
 
   void send_due() {
@@ -245,8 +253,8 @@ class UdpEmitter final : public Emitter {
 
 }  // namespace
 
-Result<std::unique_ptr<Emitter>> Emitter::create(uv_loop_t* loop, const sign::SecretKey& key, EmitterConfig cfg,
-                                                 metrics::Registry* metrics) {
+Result<std::unique_ptr<Emitter>> Emitter::create(uv_loop_t* loop, const sign::SecretKey& key,
+                                                 EmitterConfig cfg, metrics::Registry* metrics) {
   auto e = std::make_unique<UdpEmitter>(loop, key, std::move(cfg), metrics);
   std::string err = e->init();
   if (!err.empty()) {

@@ -4,20 +4,24 @@
 // never fails the request: events are coalesced into datagrams, signed, and
 // sent with non-blocking sendto to every target (k copies each). A full socket
 // buffer drops and counts. Emitted/dropped/send-error counts go to /metrics.
+#include <uv.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <uv.h>
-
 #include "core/flags.hpp"
 #include "core/result.hpp"
 #include "sign/event.hpp"
 
-namespace uw::metrics { class Registry; }
-namespace uw::sign { class SecretKey; }
+namespace uw::metrics {
+class Registry;
+}
+namespace uw::sign {
+class SecretKey;
+}
 
 namespace uw::web {
 

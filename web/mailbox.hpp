@@ -7,10 +7,10 @@
 // Lifetime: the uv_async_t lives inside a heap block owned by the mailbox and
 // freed in its close callback. Every thread that posts must have stopped before
 // close() is called (posting after close is a bug and asserts).
+#include <uv.h>
+
 #include <functional>
 #include <memory>
-
-#include <uv.h>
 
 namespace uw::web {
 

@@ -59,7 +59,10 @@ std::string safe_next(std::string_view next) {
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> segs;
   while (!path.empty()) {
-    if (path[0] == '/') { path.remove_prefix(1); continue; }
+    if (path[0] == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
     auto slash = path.find('/');
     segs.push_back(path.substr(0, slash));
     path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
@@ -72,10 +75,10 @@ struct Ctx {
   http::Request req;
   http::Responder res;
   std::optional<Viewer> viewer;
-  std::string session;           // token from the cookie
-  std::string csrf_cookie;       // value in force for this browser
+  std::string session;      // token from the cookie
+  std::string csrf_cookie;  // value in force for this browser
   bool csrf_cookie_from_request = false;
-  bool clear_session = false;    // an unknown/expired session cookie came in
+  bool clear_session = false;  // an unknown/expired session cookie came in
   std::vector<std::string> set_cookies;
   std::string form(std::string_view key) const { return http::form_value(req.body, key).value_or(""); }
   std::string query(std::string_view key) const { return http::form_value(req.query, key).value_or(""); }
@@ -89,9 +92,13 @@ struct Core : std::enable_shared_from_this<Core> {
 
   Core(Service& s, PagesConfig c) : svc(s), cfg(std::move(c)) {}
 
-  const char* session_cookie_name() const { return cfg.secure_cookies ? kSecureSessionCookie : kSessionCookie; }
+  const char* session_cookie_name() const {
+    return cfg.secure_cookies ? kSecureSessionCookie : kSessionCookie;
+  }
   const char* csrf_cookie_name() const { return cfg.secure_cookies ? kSecureCsrfCookie : kCsrfCookie; }
-  std::string cookie_attrs() const { return std::string("; Path=/; HttpOnly; SameSite=Lax") + (cfg.secure_cookies ? "; Secure" : ""); }
+  std::string cookie_attrs() const {
+    return std::string("; Path=/; HttpOnly; SameSite=Lax") + (cfg.secure_cookies ? "; Secure" : "");
+  }
 
   views::Frame frame(const Ctx& c, std::string title, std::string search_q = "") const {
     views::Frame f;
@@ -118,7 +125,9 @@ struct Core : std::enable_shared_from_this<Core> {
     r.set("Cache-Control", "no-store");
     c.res.send(std::move(r));
   }
-  void page(Ctx& c, int status, std::string body) const { finish(c, http::Response::html(status, std::move(body))); }
+  void page(Ctx& c, int status, std::string body) const {
+    finish(c, http::Response::html(status, std::move(body)));
+  }
   void redirect(Ctx& c, std::string location) const {
     http::Response r;
     r.status = 303;
@@ -135,23 +144,28 @@ struct Core : std::enable_shared_from_this<Core> {
     finish(c, std::move(r));
   }
   void not_found(Ctx& c) const {
-    error(c, 404, "Page not found", "There is nothing at this address. Check the spelling, or start from the home page.");
+    error(c, 404, "Page not found",
+          "There is nothing at this address. Check the spelling, or start from the home page.");
   }
   void no_such_user(Ctx& c, std::string_view name) const {
-    error(c, 404, "No such user", "Nobody here is called @" + std::string(name) + ". Try searching for their uweets instead.");
+    error(c, 404, "No such user",
+          "Nobody here is called @" + std::string(name) + ". Try searching for their uweets instead.");
   }
   void bad_request(Ctx& c, std::string message) const { error(c, 400, "Bad request", std::move(message)); }
   void method_not_allowed(Ctx& c, const char* allow) const {
-    views::ErrorView v{405, "Method not allowed", "This address does not accept that kind of request.", std::nullopt};
+    views::ErrorView v{405, "Method not allowed", "This address does not accept that kind of request.",
+                       std::nullopt};
     http::Response r = http::Response::html(405, views::error_page(frame(c, v.heading), v));
     r.set("Allow", allow);
     finish(c, std::move(r));
   }
   // A Service failure that has no form to go back to.
   void service_error(Ctx& c, const Error& e) const {
-    if (e.status == 404) return error(c, 404, "Not found", e.message.empty() ? "That does not exist." : e.message);
+    if (e.status == 404)
+      return error(c, 404, "Not found", e.message.empty() ? "That does not exist." : e.message);
     if (e.status >= 500) {
-      return error(c, e.status, "Something went wrong", "The server could not do that just now. Please try again in a moment.");
+      return error(c, e.status, "Something went wrong",
+                   "The server could not do that just now. Please try again in a moment.");
     }
     error(c, e.status, "That did not work", e.message);
   }
@@ -211,7 +225,8 @@ struct Core : std::enable_shared_from_this<Core> {
       if (s0 == "notifications") return get ? notifications(c) : method_not_allowed(*c, "GET, HEAD");
     }
     if (s0 == "accounts" && segs.size() == 2) {
-      if (segs[1] == "login") return get ? auth_form(c, false) : post ? do_login(c) : method_not_allowed(*c, "GET, HEAD, POST");
+      if (segs[1] == "login")
+        return get ? auth_form(c, false) : post ? do_login(c) : method_not_allowed(*c, "GET, HEAD, POST");
       if (segs[1] == "register") {
         return get ? auth_form(c, true) : post ? do_register(c) : method_not_allowed(*c, "GET, HEAD, POST");
       }
@@ -227,7 +242,8 @@ struct Core : std::enable_shared_from_this<Core> {
       if (s0 == "u" && segs.size() == 3 && (segs[2] == "followers" || segs[2] == "following")) {
         return get ? people(c, *name, segs[2] == "followers") : method_not_allowed(*c, "GET, HEAD");
       }
-      if (s0 != "u" && segs.size() == 2) return post ? do_follow(c, *name, s0 == "follow") : method_not_allowed(*c, "POST");
+      if (s0 != "u" && segs.size() == 2)
+        return post ? do_follow(c, *name, s0 == "follow") : method_not_allowed(*c, "POST");
     }
     not_found(*c);
   }
@@ -236,12 +252,14 @@ struct Core : std::enable_shared_from_this<Core> {
   // field must be the MAC of the browser's csrf cookie. Answers 403/400 itself.
   bool post_allowed(Ctx& c) const {
     auto host = c.req.header("host");
-    auto verdict = check_origin(c.req.header("origin"), c.req.header("referer"), host ? *host : "", cfg.allowed_origins);
+    auto verdict =
+        check_origin(c.req.header("origin"), c.req.header("referer"), host ? *host : "", cfg.allowed_origins);
     if (verdict != OriginVerdict::Ok) {
       error(c, 403, "Request blocked",
-            verdict == OriginVerdict::Missing
-                ? "This form was sent without an Origin or Referer header, so we cannot tell it came from this site."
-                : "This form was sent from another site. If you meant to do this, go back, reload the page and try again.");
+            verdict == OriginVerdict::Missing ? "This form was sent without an Origin or Referer header, so "
+                                                "we cannot tell it came from this site."
+                                              : "This form was sent from another site. If you meant to do "
+                                                "this, go back, reload the page and try again.");
       return false;
     }
     auto ct = c.req.header("content-type");
@@ -250,8 +268,9 @@ struct Core : std::enable_shared_from_this<Core> {
       return false;
     }
     if (!c.csrf_cookie_from_request || !csrf.verify(c.csrf_cookie, c.form("csrf"))) {
-      error(c, 403, "Form expired",
-            "This form is out of date or did not come from this site. Go back, reload the page and try again.");
+      error(
+          c, 403, "Form expired",
+          "This form is out of date or did not come from this site. Go back, reload the page and try again.");
       return false;
     }
     return true;
@@ -260,7 +279,8 @@ struct Core : std::enable_shared_from_this<Core> {
   // ---- pages ----
   void home(const CtxPtr& c, views::ComposeView compose = {}, int status = 200) {
     std::optional<int64_t> before;
-    if (!parse_before(c->req.query, &before)) return bad_request(*c, "The “before” value must be a uweet number.");
+    if (!parse_before(c->req.query, &before))
+      return bad_request(*c, "The “before” value must be a uweet number.");
     auto self = shared_from_this();
     auto done = [self, c, compose = std::move(compose), status](Result<Page<Uweet>> r) {
       if (!r) return self->service_error(*c, r.error());
@@ -269,12 +289,15 @@ struct Core : std::enable_shared_from_this<Core> {
       v.timeline.items = std::move(r->items);
       v.timeline.next_before = r->next_before;
       v.timeline.older_base = "/?";
-      v.timeline.empty_text = c->viewer ? "Your timeline is empty. Post something, or search for people to follow."
-                                        : "Nobody has uweeted yet. Be the first!";
+      v.timeline.empty_text = c->viewer
+                                  ? "Your timeline is empty. Post something, or search for people to follow."
+                                  : "Nobody has uweeted yet. Be the first!";
       self->page(*c, status, views::home(self->frame(*c, c->viewer ? "Home" : "Welcome"), v));
     };
-    if (c->viewer) svc.home_timeline(*c->viewer, before, kPageSize, std::move(done));
-    else svc.public_timeline(before, kPageSize, std::move(done));
+    if (c->viewer)
+      svc.home_timeline(*c->viewer, before, kPageSize, std::move(done));
+    else
+      svc.public_timeline(before, kPageSize, std::move(done));
   }
 
   void do_post(const CtxPtr& c) {
@@ -291,10 +314,12 @@ struct Core : std::enable_shared_from_this<Core> {
 
   void profile(const CtxPtr& c, const std::string& name) {
     std::optional<int64_t> before;
-    if (!parse_before(c->req.query, &before)) return bad_request(*c, "The “before” value must be a uweet number.");
+    if (!parse_before(c->req.query, &before))
+      return bad_request(*c, "The “before” value must be a uweet number.");
     auto self = shared_from_this();
     svc.profile(name, c->viewer, [self, c, name, before](Result<Profile> p) {
-      if (!p) return p.error().status == 404 ? self->no_such_user(*c, name) : self->service_error(*c, p.error());
+      if (!p)
+        return p.error().status == 404 ? self->no_such_user(*c, name) : self->service_error(*c, p.error());
       auto prof = std::make_shared<Profile>(std::move(*p));
       self->svc.user_uweets(name, before, kPageSize, [self, c, prof](Result<Page<Uweet>> r) {
         if (!r) return self->service_error(*c, r.error());
@@ -314,13 +339,16 @@ struct Core : std::enable_shared_from_this<Core> {
     if (!parse_before(c->req.query, &before)) return bad_request(*c, "The “before” value must be a number.");
     auto self = shared_from_this();
     auto done = [self, c, name, followers](Result<Page<User>> r) {
-      if (!r) return r.error().status == 404 ? self->no_such_user(*c, name) : self->service_error(*c, r.error());
+      if (!r)
+        return r.error().status == 404 ? self->no_such_user(*c, name) : self->service_error(*c, r.error());
       views::PeopleView v{name, followers, std::move(r->items), r->next_before};
       std::string title = (followers ? "Followers of @" : "Followed by @") + name;
       self->page(*c, 200, views::people(self->frame(*c, title), v));
     };
-    if (followers) svc.followers(name, before, kPeoplePageSize, std::move(done));
-    else svc.following(name, before, kPeoplePageSize, std::move(done));
+    if (followers)
+      svc.followers(name, before, kPeoplePageSize, std::move(done));
+    else
+      svc.following(name, before, kPeoplePageSize, std::move(done));
   }
 
   void do_follow(const CtxPtr& c, const std::string& name, bool follow) {
@@ -331,13 +359,16 @@ struct Core : std::enable_shared_from_this<Core> {
       if (r.error().status == 404) return self->no_such_user(*c, name);
       self->service_error(*c, r.error());
     };
-    if (follow) svc.follow(*c->viewer, name, std::move(done));
-    else svc.unfollow(*c->viewer, name, std::move(done));
+    if (follow)
+      svc.follow(*c->viewer, name, std::move(done));
+    else
+      svc.unfollow(*c->viewer, name, std::move(done));
   }
 
   void search(const CtxPtr& c) {
     std::optional<int64_t> before;
-    if (!parse_before(c->req.query, &before)) return bad_request(*c, "The “before” value must be a uweet number.");
+    if (!parse_before(c->req.query, &before))
+      return bad_request(*c, "The “before” value must be a uweet number.");
     std::string q = c->query("q");
     views::SearchView v;
     v.q = q;
@@ -377,7 +408,8 @@ struct Core : std::enable_shared_from_this<Core> {
     if (is_get) v.next = c->query("next");
     v.next = v.next.empty() ? "" : safe_next(v.next);
     if (v.next == "/") v.next.clear();
-    http::Response r = http::Response::html(status, views::auth_form(frame(*c, reg ? "Sign up" : "Log in"), v));
+    http::Response r =
+        http::Response::html(status, views::auth_form(frame(*c, reg ? "Sign up" : "Log in"), v));
     if (retry_after) r.set("Retry-After", std::to_string(*retry_after));
     finish(*c, std::move(r));
   }
@@ -394,25 +426,27 @@ struct Core : std::enable_shared_from_this<Core> {
     std::string username = c->form("username");
     std::string next = c->form("next");
     auto self = shared_from_this();
-    svc.login(username, c->form("password"), c->req.peer_ip, [self, c, username, next](Result<LoginResult> r) {
-      if (r) {
-        self->start_session(*c, *r);
-        return self->redirect(*c, safe_next(next));
-      }
-      const Error& e = r.error();
-      if (e.status >= 500) return self->service_error(*c, e);
-      views::AuthFormView v;
-      v.username = username;
-      v.next = next;
-      if (e.status == 429) {
-        int64_t wait = std::max<int64_t>(1, self->svc.retry_after_s(username, c->req.peer_ip));
-        v.error = "Too many failed attempts. Please wait " + std::to_string(wait) + " seconds and try again.";
-        return self->auth_form(c, false, std::move(v), 429, wait);
-      }
-      // Same words whether or not the user exists.
-      v.error = "Wrong username or password.";
-      self->auth_form(c, false, std::move(v), 401);
-    });
+    svc.login(
+        username, c->form("password"), c->req.peer_ip, [self, c, username, next](Result<LoginResult> r) {
+          if (r) {
+            self->start_session(*c, *r);
+            return self->redirect(*c, safe_next(next));
+          }
+          const Error& e = r.error();
+          if (e.status >= 500) return self->service_error(*c, e);
+          views::AuthFormView v;
+          v.username = username;
+          v.next = next;
+          if (e.status == 429) {
+            int64_t wait = std::max<int64_t>(1, self->svc.retry_after_s(username, c->req.peer_ip));
+            v.error =
+                "Too many failed attempts. Please wait " + std::to_string(wait) + " seconds and try again.";
+            return self->auth_form(c, false, std::move(v), 429, wait);
+          }
+          // Same words whether or not the user exists.
+          v.error = "Wrong username or password.";
+          self->auth_form(c, false, std::move(v), 401);
+        });
   }
 
   void do_register(const CtxPtr& c) {
@@ -459,7 +493,9 @@ Pages::Pages(Service& svc, PagesConfig cfg) : impl_(std::make_unique<Impl>()) {
 
 Pages::~Pages() = default;
 
-void Pages::handle(http::Request&& req, http::Responder res) { impl_->core->handle(std::move(req), std::move(res)); }
+void Pages::handle(http::Request&& req, http::Responder res) {
+  impl_->core->handle(std::move(req), std::move(res));
+}
 
 std::string Pages::session_token(const http::Request& req) const {
   auto v = find_cookie(req, impl_->core->session_cookie_name());

@@ -12,12 +12,12 @@
 
 namespace uw::web {
 
-inline constexpr const char* kSessionCookie = "uw_session";          // plain HTTP
+inline constexpr const char* kSessionCookie = "uw_session";               // plain HTTP
 inline constexpr const char* kSecureSessionCookie = "__Host-uw_session";  // with --https-cookies
 
 struct PagesConfig {
-  std::string notifier_url;      // where browsers reach the notifier ("" = notifications off)
-  bool secure_cookies = false;   // Secure + __Host- prefix (behind HTTPS)
+  std::string notifier_url;     // where browsers reach the notifier ("" = notifications off)
+  bool secure_cookies = false;  // Secure + __Host- prefix (behind HTTPS)
   // Origins accepted on state-changing requests besides the request's own Host.
   std::vector<std::string> allowed_origins;
 };

@@ -5,7 +5,8 @@
 
 namespace uw::web {
 
-Result<std::unique_ptr<Readers>> Readers::create(const std::string& db_path, int threads, LoopMailbox& mailbox) {
+Result<std::unique_ptr<Readers>> Readers::create(const std::string& db_path, int threads,
+                                                 LoopMailbox& mailbox) {
   std::unique_ptr<Readers> r(new Readers(mailbox));
   for (int i = 0; i < std::max(1, threads); ++i) {
     Store::Options o;

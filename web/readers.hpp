@@ -25,7 +25,8 @@ namespace uw::web {
 class Readers {
  public:
   // Opens `threads` read-only stores on db_path (the database must exist).
-  static Result<std::unique_ptr<Readers>> create(const std::string& db_path, int threads, LoopMailbox& mailbox);
+  static Result<std::unique_ptr<Readers>> create(const std::string& db_path, int threads,
+                                                 LoopMailbox& mailbox);
   ~Readers();  // stop()s
   Readers(const Readers&) = delete;
   Readers& operator=(const Readers&) = delete;

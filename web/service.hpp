@@ -10,6 +10,8 @@
 //
 // After a write commits, the service hands the matching event(s) to the
 // EventSink (the UDP emitter), which must not block.
+#include <uv.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,14 +19,16 @@
 #include <string>
 #include <vector>
 
-#include <uv.h>
-
 #include "core/result.hpp"
 #include "core/store.hpp"
 #include "sign/event.hpp"
 
-namespace uw::metrics { class Registry; }
-namespace uw::sign { class SecretKey; }
+namespace uw::metrics {
+class Registry;
+}
+namespace uw::sign {
+class SecretKey;
+}
 
 namespace uw::web {
 
@@ -38,7 +42,7 @@ struct Viewer {
 };
 
 struct LoginResult {
-  std::string token;       // 256-bit random, base64url; only its hash is stored
+  std::string token;  // 256-bit random, base64url; only its hash is stored
   User user;
   int64_t expires_at_s = 0;
 };
@@ -79,7 +83,8 @@ class Service {
   // 401 bad_credentials (same message whether or not the user exists),
   // 429 too_many_attempts (Error.message says when to retry; retry_after_s() too).
   virtual void register_account(std::string username, std::string password, Done<User> done) = 0;
-  virtual void login(std::string username, std::string password, std::string peer_ip, Done<LoginResult> done) = 0;
+  virtual void login(std::string username, std::string password, std::string peer_ip,
+                     Done<LoginResult> done) = 0;
   virtual void logout(std::string token, Done<Unit> done) = 0;
   // Resolves a session token at once from memory (no disk); nullopt if unknown or expired.
   virtual std::optional<Viewer> authenticate(const std::string& token) = 0;
@@ -97,13 +102,18 @@ class Service {
   virtual void unfollow(const Viewer& v, std::string username, Done<bool> done) = 0;
 
   // Lists, newest first; limit is clamped to [1, 100].
-  virtual void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) = 0;
+  virtual void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
+                             Done<Page<Uweet>> done) = 0;
   virtual void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) = 0;
   virtual void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) = 0;
-  virtual void user_uweets(std::string username, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) = 0;
-  virtual void followers(std::string username, std::optional<int64_t> before, int limit, Done<Page<User>> done) = 0;
-  virtual void following(std::string username, std::optional<int64_t> before, int limit, Done<Page<User>> done) = 0;
-  virtual void search(std::string query, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) = 0;
+  virtual void user_uweets(std::string username, std::optional<int64_t> before, int limit,
+                           Done<Page<Uweet>> done) = 0;
+  virtual void followers(std::string username, std::optional<int64_t> before, int limit,
+                         Done<Page<User>> done) = 0;
+  virtual void following(std::string username, std::optional<int64_t> before, int limit,
+                         Done<Page<User>> done) = 0;
+  virtual void search(std::string query, std::optional<int64_t> before, int limit,
+                      Done<Page<Uweet>> done) = 0;
 
   // A subscription ticket for the viewer (sign/ticket.hpp), valid ticket_ttl_s.
   virtual Result<std::string> ticket(const Viewer& v) = 0;

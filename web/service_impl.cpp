@@ -16,22 +16,25 @@ namespace uw::web {
 
 namespace clock {
 int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 }  // namespace clock
 
-Result<std::unique_ptr<Service>> Service::create(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* metrics) {
+Result<std::unique_ptr<Service>> Service::create(uv_loop_t* loop, ServiceConfig cfg,
+                                                 metrics::Registry* metrics) {
   auto s = make_service(loop, std::move(cfg), metrics, CacheTuning{});
   if (!s) return s.error();
   return std::unique_ptr<Service>(std::move(s.value()));
 }
 
-Result<std::unique_ptr<ServiceImpl>> make_service(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* metrics,
-                                                  CacheTuning tuning) {
+Result<std::unique_ptr<ServiceImpl>> make_service(uv_loop_t* loop, ServiceConfig cfg,
+                                                  metrics::Registry* metrics, CacheTuning tuning) {
   auto s = std::make_unique<ServiceImpl>(loop, std::move(cfg), metrics, tuning);
   if (auto r = s->start(); !r) return r.error();
   return s;
@@ -46,12 +49,14 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
       throttle_(cfg_.max_failures_per_account, cfg_.max_failures_per_address, cfg_.failure_window_s) {
   if (metrics_) {
     uweets_created_ = &metrics_->counter("uwitter_uweets_created_total", "Uweets committed.");
-    logins_ok_ = &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "ok"}});
-    logins_failed_ = &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "failed"}});
+    logins_ok_ =
+        &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "ok"}});
+    logins_failed_ =
+        &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "failed"}});
     logins_throttled_ =
         &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "throttled"}});
-    cache_misses_ =
-        &metrics_->counter("uwitter_cache_misses_total", "Reads the in-memory caches sent to a reader thread.");
+    cache_misses_ = &metrics_->counter("uwitter_cache_misses_total",
+                                       "Reads the in-memory caches sent to a reader thread.");
   }
 }
 
@@ -129,7 +134,9 @@ void ServiceImpl::warm(Store& store) {
       return store.user_uweets(id, before, n);
     });
     const CachedUser* cu = cache_.user(id);
-    int64_t total = cu && cu->uweets > 0 ? cu->uweets : (complete ? static_cast<int64_t>(items.size()) : store.counts(id).uweets);
+    int64_t total = cu && cu->uweets > 0
+                        ? cu->uweets
+                        : (complete ? static_cast<int64_t>(items.size()) : store.counts(id).uweets);
     cache_.load_recent(id, items, complete, total);
   }
   bool complete = false;
@@ -158,14 +165,16 @@ bool ServiceImpl::warm_bulk(Store& store, std::vector<int64_t>* ids) {
   };
   auto text = [](sqlite3_stmt* st, int col) {
     const unsigned char* p = sqlite3_column_text(st, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(st, col)))
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(st, col)))
              : std::string();
   };
-  bool ok = scan("SELECT id, username, created_at, password_hash FROM users ORDER BY id", [&](sqlite3_stmt* st) {
-    User u{sqlite3_column_int64(st, 0), text(st, 1), sqlite3_column_int64(st, 2)};
-    cache_.put_user(u, text(st, 3));
-    ids->push_back(u.id);
-  });
+  bool ok =
+      scan("SELECT id, username, created_at, password_hash FROM users ORDER BY id", [&](sqlite3_stmt* st) {
+        User u{sqlite3_column_int64(st, 0), text(st, 1), sqlite3_column_int64(st, 2)};
+        cache_.put_user(u, text(st, 3));
+        ids->push_back(u.id);
+      });
   std::unordered_map<int64_t, std::vector<int64_t>> followees;
   std::unordered_map<int64_t, int64_t> followers;
   ok = ok && scan("SELECT follower_id, followee_id FROM follows", [&](sqlite3_stmt* st) {
@@ -225,25 +234,29 @@ void ServiceImpl::register_account(std::string username, std::string password, D
   if (auto r = rules::check_username(username); !r) return done(r.error());
   if (auto r = rules::check_password(password); !r) return done(r.error());
   if (cache_.user_by_name(username))
-    return done(Error{409, "username_taken", "The username " + username + " is taken; please choose another."});
+    return done(
+        Error{409, "username_taken", "The username " + username + " is taken; please choose another."});
   pool_started();
-  auth::hash_password(loop_, std::move(password), [this, username = std::move(username), done = std::move(done)](
-                                                      Result<std::string> hash) mutable {
-    if (!hash) {
-      done(hash.error());
-    } else {
-      std::string h = std::move(hash.value());
-      writer_->call<User>([username, h, now = clock::now_s()](Store& s) { return s.create_user(username, h, now); },
-                          [this, h, done = std::move(done)](Result<User> r) {
-                            if (r) cache_.put_user(r.value(), h);
-                            done(std::move(r));
-                          });
-    }
-    pool_finished();
-  });
+  auth::hash_password(
+      loop_, std::move(password),
+      [this, username = std::move(username), done = std::move(done)](Result<std::string> hash) mutable {
+        if (!hash) {
+          done(hash.error());
+        } else {
+          std::string h = std::move(hash.value());
+          writer_->call<User>(
+              [username, h, now = clock::now_s()](Store& s) { return s.create_user(username, h, now); },
+              [this, h, done = std::move(done)](Result<User> r) {
+                if (r) cache_.put_user(r.value(), h);
+                done(std::move(r));
+              });
+        }
+        pool_finished();
+      });
 }
 
-void ServiceImpl::login(std::string username, std::string password, std::string peer_ip, Done<LoginResult> done) {
+void ServiceImpl::login(std::string username, std::string password, std::string peer_ip,
+                        Done<LoginResult> done) {
   const int64_t now = clock::now_s();
   std::string key = rules::username_key(username.substr(0, 64));
   if (int64_t wait = throttle_.retry_after(key, peer_ip, now); wait > 0) {
@@ -259,43 +272,45 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
   if (password.size() > rules::kMaxPasswordBytes) password.resize(rules::kMaxPasswordBytes + 1);
   auto pw = std::make_shared<std::string>(std::move(password));
   pool_started();
-  auth::verify_password(loop_, std::move(hash), *pw, [this, pw, key, peer_ip, uid, now, done = std::move(done)](
-                                                          auth::Verdict v) mutable {
-    const CachedUser* u = uid ? cache_.user(uid) : nullptr;
-    if (!v.ok || !u) {
-      throttle_.failure(key, peer_ip, now);
-      if (logins_failed_) logins_failed_->inc();
-      done(Error{401, "bad_credentials", "Wrong username or password."});
-    } else {
-      throttle_.success(key);
-      if (logins_ok_) logins_ok_->inc();
-      if (v.needs_rehash) {
-        pool_started();
-        auth::hash_password(loop_, *pw, [this, uid](Result<std::string> h) {
-          if (h) {
-            std::string nh = std::move(h.value());
-            writer_->call<Unit>([uid, nh](Store& s) { return s.set_password_hash(uid, nh); },
-                                [this, uid, nh](Result<Unit> r) {
-                                  if (r) cache_.set_password_hash(uid, nh);
-                                });
+  auth::verify_password(
+      loop_, std::move(hash), *pw,
+      [this, pw, key, peer_ip, uid, now, done = std::move(done)](auth::Verdict v) mutable {
+        const CachedUser* u = uid ? cache_.user(uid) : nullptr;
+        if (!v.ok || !u) {
+          throttle_.failure(key, peer_ip, now);
+          if (logins_failed_) logins_failed_->inc();
+          done(Error{401, "bad_credentials", "Wrong username or password."});
+        } else {
+          throttle_.success(key);
+          if (logins_ok_) logins_ok_->inc();
+          if (v.needs_rehash) {
+            pool_started();
+            auth::hash_password(loop_, *pw, [this, uid](Result<std::string> h) {
+              if (h) {
+                std::string nh = std::move(h.value());
+                writer_->call<Unit>([uid, nh](Store& s) { return s.set_password_hash(uid, nh); },
+                                    [this, uid, nh](Result<Unit> r) {
+                                      if (r) cache_.set_password_hash(uid, nh);
+                                    });
+              }
+              pool_finished();
+            });
           }
-          pool_finished();
-        });
-      }
-      std::string token = auth::new_token();
-      std::string th = auth::token_hash(token);
-      int64_t exp = clock::now_s() + cfg_.session_ttl_s;
-      LoginResult lr{std::move(token), u->user, exp};
-      writer_->call<Unit>([th, uid, exp](Store& s) { return s.create_session(th, uid, exp); },
-                          [this, th, uid, exp, lr = std::move(lr), done = std::move(done)](Result<Unit> r) mutable {
-                            if (!r) return done(r.error());
-                            cache_.put_session(th, uid, exp);
-                            done(std::move(lr));
-                          });
-    }
-    if (!pw->empty()) sodium_memzero(pw->data(), pw->size());
-    pool_finished();
-  });
+          std::string token = auth::new_token();
+          std::string th = auth::token_hash(token);
+          int64_t exp = clock::now_s() + cfg_.session_ttl_s;
+          LoginResult lr{std::move(token), u->user, exp};
+          writer_->call<Unit>(
+              [th, uid, exp](Store& s) { return s.create_session(th, uid, exp); },
+              [this, th, uid, exp, lr = std::move(lr), done = std::move(done)](Result<Unit> r) mutable {
+                if (!r) return done(r.error());
+                cache_.put_session(th, uid, exp);
+                done(std::move(lr));
+              });
+        }
+        if (!pw->empty()) sodium_memzero(pw->data(), pw->size());
+        pool_finished();
+      });
 }
 
 void ServiceImpl::logout(std::string token, Done<Unit> done) {
@@ -331,23 +346,24 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
     if (const auto* m = cache_.user_by_name(name)) nu.mentioned_user_ids.push_back(m->user.id);
   nu.idempotency_key = std::move(idempotency_key);
   auto mentioned = nu.mentioned_user_ids;
-  writer_->call<Uweet>([nu = std::move(nu)](Store& s) { return s.insert_uweet(nu); },
-                       [this, v, mentioned = std::move(mentioned), done = std::move(done)](Result<Uweet> r) mutable {
-                         if (!r) return done(std::move(r));
-                         Uweet& u = r.value();
-                         if (u.author.empty()) u.author = v.username;
-                         // Ids only grow: an id we have already seen is the
-                         // stored answer to a repeated idempotency key.
-                         if (u.id > cache_.max_uweet_id()) {
-                           cache_.add_uweet(u);
-                           if (uweets_created_) uweets_created_->inc();
-                           emit(sign::PostEvent{u.id, u.author_id, u.author, u.created_at, u.text});
-                           for (int64_t m : mentioned)
-                             if (m != u.author_id)
-                               emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
-                         }
-                         done(std::move(r));
-                       });
+  writer_->call<Uweet>(
+      [nu = std::move(nu)](Store& s) { return s.insert_uweet(nu); },
+      [this, v, mentioned = std::move(mentioned), done = std::move(done)](Result<Uweet> r) mutable {
+        if (!r) return done(std::move(r));
+        Uweet& u = r.value();
+        if (u.author.empty()) u.author = v.username;
+        // Ids only grow: an id we have already seen is the
+        // stored answer to a repeated idempotency key.
+        if (u.id > cache_.max_uweet_id()) {
+          cache_.add_uweet(u);
+          if (uweets_created_) uweets_created_->inc();
+          emit(sign::PostEvent{u.id, u.author_id, u.author, u.created_at, u.text});
+          for (int64_t m : mentioned)
+            if (m != u.author_id)
+              emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
+        }
+        done(std::move(r));
+      });
 }
 
 void ServiceImpl::follow(const Viewer& v, std::string username, Done<bool> done) {
@@ -355,14 +371,15 @@ void ServiceImpl::follow(const Viewer& v, std::string username, Done<bool> done)
   if (!t) return done(no_such_user(username));
   if (t->user.id == v.user_id) return done(Error{422, "self_follow", "You cannot follow yourself."});
   int64_t target = t->user.id;
-  writer_->call<bool>([a = v.user_id, target, now = clock::now_s()](Store& s) { return s.follow(a, target, now); },
-                      [this, v, target, done = std::move(done)](Result<bool> r) {
-                        if (r && r.value()) {
-                          cache_.add_follow(v.user_id, target);
-                          emit(sign::FollowEvent{v.user_id, v.username, target, clock::now_ms()});
-                        }
-                        done(std::move(r));
-                      });
+  writer_->call<bool>(
+      [a = v.user_id, target, now = clock::now_s()](Store& s) { return s.follow(a, target, now); },
+      [this, v, target, done = std::move(done)](Result<bool> r) {
+        if (r && r.value()) {
+          cache_.add_follow(v.user_id, target);
+          emit(sign::FollowEvent{v.user_id, v.username, target, clock::now_ms()});
+        }
+        done(std::move(r));
+      });
 }
 
 void ServiceImpl::unfollow(const Viewer& v, std::string username, Done<bool> done) {
@@ -382,7 +399,7 @@ void ServiceImpl::unfollow(const Viewer& v, std::string username, Done<bool> don
 void ServiceImpl::shutdown(std::function<void()> done) {
   stopping_ = true;
   shutdown_done_ = std::move(done);
-  if (writer_) writer_->stop();    // commits what is queued; completions wait in the mailbox
+  if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
   if (readers_) readers_->stop();
   if (pool_jobs_ == 0) finish_shutdown();
 }

@@ -30,7 +30,7 @@ namespace uw::web {
 
 // Tuning knobs that are not part of ServiceConfig (tests shrink them).
 struct CacheTuning {
-  size_t per_author = 256;   // ids kept per author as new uweets arrive
+  size_t per_author = 256;      // ids kept per author as new uweets arrive
   size_t warm_per_author = 32;  // ids loaded per author at start
   size_t public_ring = 256;
   int reader_threads = 2;
@@ -47,22 +47,28 @@ class ServiceImpl final : public Service {
   void set_ticket_key(const sign::SecretKey* key) override { ticket_key_ = key; }
 
   void register_account(std::string username, std::string password, Done<User> done) override;
-  void login(std::string username, std::string password, std::string peer_ip, Done<LoginResult> done) override;
+  void login(std::string username, std::string password, std::string peer_ip,
+             Done<LoginResult> done) override;
   void logout(std::string token, Done<Unit> done) override;
   std::optional<Viewer> authenticate(const std::string& token) override;
   int64_t retry_after_s(const std::string& username, const std::string& peer_ip) override;
 
-  void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key, Done<Uweet> done) override;
+  void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
+            Done<Uweet> done) override;
   void uweet(int64_t id, Done<Uweet> done) override;
   void follow(const Viewer& v, std::string username, Done<bool> done) override;
   void unfollow(const Viewer& v, std::string username, Done<bool> done) override;
 
-  void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
+  void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
+                     Done<Page<Uweet>> done) override;
   void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
   void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) override;
-  void user_uweets(std::string username, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
-  void followers(std::string username, std::optional<int64_t> before, int limit, Done<Page<User>> done) override;
-  void following(std::string username, std::optional<int64_t> before, int limit, Done<Page<User>> done) override;
+  void user_uweets(std::string username, std::optional<int64_t> before, int limit,
+                   Done<Page<Uweet>> done) override;
+  void followers(std::string username, std::optional<int64_t> before, int limit,
+                 Done<Page<User>> done) override;
+  void following(std::string username, std::optional<int64_t> before, int limit,
+                 Done<Page<User>> done) override;
   void search(std::string query, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
 
   Result<std::string> ticket(const Viewer& v) override;
@@ -108,11 +114,15 @@ class ServiceImpl final : public Service {
 };
 
 // Creates a ServiceImpl with explicit tuning (Service::create uses the defaults).
-Result<std::unique_ptr<ServiceImpl>> make_service(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* metrics,
-                                                  CacheTuning tuning);
+Result<std::unique_ptr<ServiceImpl>> make_service(uv_loop_t* loop, ServiceConfig cfg,
+                                                  metrics::Registry* metrics, CacheTuning tuning);
 
 // Current time (wall clock).
-namespace clock { int64_t now_s(); }
-namespace clock { int64_t now_ms(); }
+namespace clock {
+int64_t now_s();
+}
+namespace clock {
+int64_t now_ms();
+}
 
 }  // namespace uw::web

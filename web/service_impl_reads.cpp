@@ -15,7 +15,8 @@ int clamp_limit(int limit) { return std::clamp(limit, 1, 100); }
 
 void ServiceImpl::uweet(int64_t id, Done<Uweet> done) {
   if (const Uweet* u = cache_.uweet(id)) return done(*u);
-  if (id <= 0 || id > cache_.max_uweet_id()) return done(Error{404, "no_such_uweet", "There is no such uweet."});
+  if (id <= 0 || id > cache_.max_uweet_id())
+    return done(Error{404, "no_such_uweet", "There is no such uweet."});
   if (cache_misses_) cache_misses_->inc();
   readers_->call<Uweet>(
       [id](Store& s) -> Result<Uweet> {
@@ -26,12 +27,14 @@ void ServiceImpl::uweet(int64_t id, Done<Uweet> done) {
       std::move(done));
 }
 
-void ServiceImpl::home_timeline(const Viewer& v, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) {
+void ServiceImpl::home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
+                                Done<Page<Uweet>> done) {
   limit = clamp_limit(limit);
   if (auto p = cache_.home(v.user_id, before, limit)) return done(std::move(*p));
   if (cache_misses_) cache_misses_->inc();
-  readers_->call<Page<Uweet>>([uid = v.user_id, before, limit](Store& s) { return s.home_timeline(uid, before, limit); },
-                              std::move(done));
+  readers_->call<Page<Uweet>>(
+      [uid = v.user_id, before, limit](Store& s) { return s.home_timeline(uid, before, limit); },
+      std::move(done));
 }
 
 void ServiceImpl::public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) {
@@ -61,35 +64,41 @@ void ServiceImpl::user_uweets(std::string username, std::optional<int64_t> befor
   if (auto p = cache_.author(u->user.id, before, limit)) return done(std::move(*p));
   if (cache_misses_) cache_misses_->inc();
   readers_->call<Page<Uweet>>(
-      [id = u->user.id, before, limit](Store& s) { return s.user_uweets(id, before, limit); }, std::move(done));
+      [id = u->user.id, before, limit](Store& s) { return s.user_uweets(id, before, limit); },
+      std::move(done));
 }
 
-void ServiceImpl::followers(std::string username, std::optional<int64_t> before, int limit, Done<Page<User>> done) {
+void ServiceImpl::followers(std::string username, std::optional<int64_t> before, int limit,
+                            Done<Page<User>> done) {
   const CachedUser* u = cache_.user_by_name(username);
   if (!u) return done(no_such_user(username));
   limit = clamp_limit(limit);
-  readers_->call<Page<User>>([id = u->user.id, before, limit](Store& s) { return s.followers(id, before, limit); },
-                             std::move(done));
+  readers_->call<Page<User>>(
+      [id = u->user.id, before, limit](Store& s) { return s.followers(id, before, limit); }, std::move(done));
 }
 
-void ServiceImpl::following(std::string username, std::optional<int64_t> before, int limit, Done<Page<User>> done) {
+void ServiceImpl::following(std::string username, std::optional<int64_t> before, int limit,
+                            Done<Page<User>> done) {
   const CachedUser* u = cache_.user_by_name(username);
   if (!u) return done(no_such_user(username));
   limit = clamp_limit(limit);
-  readers_->call<Page<User>>([id = u->user.id, before, limit](Store& s) { return s.following(id, before, limit); },
-                             std::move(done));
+  readers_->call<Page<User>>(
+      [id = u->user.id, before, limit](Store& s) { return s.following(id, before, limit); }, std::move(done));
 }
 
-void ServiceImpl::search(std::string query, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) {
+void ServiceImpl::search(std::string query, std::optional<int64_t> before, int limit,
+                         Done<Page<Uweet>> done) {
   auto first = query.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return done(Page<Uweet>{});
   limit = clamp_limit(limit);
   readers_->call<Page<Uweet>>(
-      [q = std::move(query), before, limit](Store& s) { return s.search(q, before, limit); }, std::move(done));
+      [q = std::move(query), before, limit](Store& s) { return s.search(q, before, limit); },
+      std::move(done));
 }
 
 Result<std::string> ServiceImpl::ticket(const Viewer& v) {
-  if (!ticket_key_) return Error{503, "notifications_off", "Live notifications are not enabled on this server."};
+  if (!ticket_key_)
+    return Error{503, "notifications_off", "Live notifications are not enabled on this server."};
   return sign::mint_ticket(*ticket_key_, sign::Ticket{v.user_id, clock::now_s() + cfg_.ticket_ttl_s});
 }
 
@@ -116,9 +125,9 @@ void ServiceImpl::seed_demo(Done<Unit> done) {
   d->done = std::move(done);
   using D = Demo;
   for (const char* n : {"alice", "bob", "carol", "dave"}) d->steps.push_back({D::Register, n, ""});
-  const std::pair<const char*, const char*> follows[] = {{"alice", "bob"},  {"alice", "carol"}, {"bob", "alice"},
-                                                         {"carol", "alice"}, {"carol", "dave"},  {"dave", "bob"},
-                                                         {"bob", "carol"}};
+  const std::pair<const char*, const char*> follows[] = {
+      {"alice", "bob"},  {"alice", "carol"}, {"bob", "alice"}, {"carol", "alice"},
+      {"carol", "dave"}, {"dave", "bob"},    {"bob", "carol"}};
   for (auto [a, b] : follows) d->steps.push_back({D::Follow, a, b});
   const std::pair<const char*, const char*> posts[] = {
       {"alice", "Hello Uwitter! First uweet."},

@@ -8,7 +8,8 @@
 namespace uw::web {
 
 TimelineCache::TimelineCache(size_t per_author, size_t public_ring)
-    : per_author_(std::max<size_t>(1, per_author)), public_ring_(std::min(std::max<size_t>(1, public_ring), per_author_)) {}
+    : per_author_(std::max<size_t>(1, per_author)),
+      public_ring_(std::min(std::max<size_t>(1, public_ring), per_author_)) {}
 
 CachedUser& TimelineCache::put_user(const User& u, std::string password_hash) {
   auto& cu = users_[u.id];
@@ -167,8 +168,8 @@ std::optional<int64_t> TimelineCache::session(const std::string& token_hash, int
 
 void TimelineCache::drop_session(const std::string& token_hash) { sessions_.erase(token_hash); }
 
-std::optional<Page<int64_t>> TimelineCache::merge(const std::vector<Source>& sources, std::optional<int64_t> before,
-                                                  int limit) {
+std::optional<Page<int64_t>> TimelineCache::merge(const std::vector<Source>& sources,
+                                                  std::optional<int64_t> before, int limit) {
   const size_t want = static_cast<size_t>(std::clamp(limit, 1, 100));
   // floor: the largest "oldest cached id" among incomplete lists. Anything
   // uncached is below it, so merged ids >= floor are exact.
@@ -232,7 +233,8 @@ std::optional<Page<Uweet>> TimelineCache::materialise(std::optional<Page<int64_t
   return out;
 }
 
-std::optional<Page<Uweet>> TimelineCache::home(int64_t viewer_id, std::optional<int64_t> before, int limit) const {
+std::optional<Page<Uweet>> TimelineCache::home(int64_t viewer_id, std::optional<int64_t> before,
+                                               int limit) const {
   const auto* v = user(viewer_id);
   if (!v) return std::nullopt;
   std::vector<Source> sources;
@@ -243,7 +245,8 @@ std::optional<Page<Uweet>> TimelineCache::home(int64_t viewer_id, std::optional<
   return materialise(merge(sources, before, limit));
 }
 
-std::optional<Page<Uweet>> TimelineCache::author(int64_t author_id, std::optional<int64_t> before, int limit) const {
+std::optional<Page<Uweet>> TimelineCache::author(int64_t author_id, std::optional<int64_t> before,
+                                                 int limit) const {
   const auto* a = user(author_id);
   if (!a) return std::nullopt;
   return materialise(merge({{&a->recent, a->recent_complete}}, before, limit));

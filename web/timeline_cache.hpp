@@ -33,8 +33,8 @@ struct CachedUser {
   std::vector<int64_t> followees;  // ascending ids
   int64_t followers = 0;
   int64_t uweets = 0;
-  std::deque<int64_t> recent;      // this author's uweet ids, newest first
-  bool recent_complete = true;     // recent holds every uweet of the author
+  std::deque<int64_t> recent;   // this author's uweet ids, newest first
+  bool recent_complete = true;  // recent holds every uweet of the author
 };
 
 class TimelineCache {
@@ -98,10 +98,13 @@ class TimelineCache {
   std::unordered_map<int64_t, CachedUser> users_;
   std::unordered_map<std::string, int64_t> by_name_;  // rules::username_key -> id
   std::unordered_map<int64_t, Uweet> uweets_;
-  std::deque<int64_t> public_;                        // newest first
+  std::deque<int64_t> public_;  // newest first
   bool public_complete_ = true;
   int64_t max_uweet_id_ = 0;
-  struct Session { int64_t user_id; int64_t expires_at_s; };
+  struct Session {
+    int64_t user_id;
+    int64_t expires_at_s;
+  };
   std::unordered_map<std::string, Session> sessions_;
 };
 

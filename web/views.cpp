@@ -13,7 +13,8 @@ using html::escape;
 std::string avatar(std::string_view name, bool big = false) {
   unsigned h = 0;
   for (unsigned char c : name) h = h * 31 + (c | 0x20);
-  std::string out = "<span class=\"av av" + std::to_string(h % 8) + (big ? " big" : "") + "\" aria-hidden=\"true\">";
+  std::string out =
+      "<span class=\"av av" + std::to_string(h % 8) + (big ? " big" : "") + "\" aria-hidden=\"true\">";
   if (!name.empty()) html::append_escaped(out, name.substr(0, 1));
   out += "</span>";
   return out;
@@ -35,11 +36,14 @@ std::string compose_form(const Frame& f, const ComposeView& c) {
   out += csrf_field(f.csrf);
   out += error_box(c.error);
   out += "<label for=\"uweet-text\" class=\"sr\">Your uweet (at most 141 characters)</label>";
-  out += "<textarea id=\"uweet-text\" name=\"text\" rows=\"3\" placeholder=\"What&#39;s happening?\" required";
+  out +=
+      "<textarea id=\"uweet-text\" name=\"text\" rows=\"3\" placeholder=\"What&#39;s happening?\" required";
   out += " aria-describedby=\"uweet-counter\">";
   out += escape(c.text);
   out += "</textarea><div class=\"row\">";
-  out += "<output id=\"uweet-counter\" class=\"counter\" for=\"uweet-text\" aria-live=\"polite\" hidden>141</output>";
+  out +=
+      "<output id=\"uweet-counter\" class=\"counter\" for=\"uweet-text\" aria-live=\"polite\" "
+      "hidden>141</output>";
   out += "<button type=\"submit\">Uweet</button></div></form>";
   return out;
 }
@@ -68,11 +72,13 @@ std::string layout(const Frame& f, const std::string& main_html) {
   out += "<a class=\"brand\" href=\"/\"><span class=\"logo\" aria-hidden=\"true\">u</span>Uwitter</a>";
   out += "<form class=\"search\" method=\"get\" action=\"/search\" role=\"search\">";
   out += "<label for=\"q\" class=\"sr\">Search uweets</label>";
-  out += "<input id=\"q\" type=\"search\" name=\"q\" placeholder=\"Search uweets\" value=\"" + escape(f.search_q) + "\">";
+  out += "<input id=\"q\" type=\"search\" name=\"q\" placeholder=\"Search uweets\" value=\"" +
+         escape(f.search_q) + "\">";
   out += "</form><nav class=\"links\" aria-label=\"Main\">";
   if (f.viewer) {
     out += "<a href=\"/\">Home</a><a href=\"/notifications\">Notifications</a>";
-    out += "<a class=\"me\" href=\"" + user_href(f.viewer->username) + "\">@" + escape(f.viewer->username) + "</a>";
+    out += "<a class=\"me\" href=\"" + user_href(f.viewer->username) + "\">@" + escape(f.viewer->username) +
+           "</a>";
     out += "<form method=\"post\" action=\"/accounts/logout\">" + csrf_field(f.csrf);
     out += "<button type=\"submit\" class=\"link\">Log out</button></form>";
   } else {
@@ -88,15 +94,19 @@ std::string layout(const Frame& f, const std::string& main_html) {
   }
   out += "<main class=\"col\" id=\"main\">";
   out += main_html;
-  out += "</main><footer class=\"foot\">Uwitter · 141 characters, one more than you need.</footer></body></html>\n";
+  out +=
+      "</main><footer class=\"foot\">Uwitter · 141 characters, one more than you "
+      "need.</footer></body></html>\n";
   return out;
 }
 
 std::string uweet_item(const Uweet& u, int64_t now_ms) {
   std::string out = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
   out += avatar(u.author);
-  out += "<article class=\"body\"><div class=\"meta\"><a class=\"author\" href=\"" + user_href(u.author) + "\">@";
-  out += escape(u.author) + "</a><time class=\"when\" datetime=\"" + html::iso_time(u.created_at) + "\" data-ms=\"";
+  out += "<article class=\"body\"><div class=\"meta\"><a class=\"author\" href=\"" + user_href(u.author) +
+         "\">@";
+  out += escape(u.author) + "</a><time class=\"when\" datetime=\"" + html::iso_time(u.created_at) +
+         "\" data-ms=\"";
   out += std::to_string(u.created_at) + "\" title=\"" + html::iso_time(u.created_at) + "\">";
   out += html::relative_time(u.created_at, now_ms) + "</time></div>";
   out += "<p class=\"text\">" + html::uweet_text(u.text) + "</p></article></li>";
@@ -109,7 +119,8 @@ std::string timeline(const TimelineView& t, int64_t now_ms) {
   for (const auto& u : t.items) out += uweet_item(u, now_ms);
   out += "</ol>";
   if (t.next_before) {
-    out += "<p class=\"pager\"><a class=\"btn ghost\" rel=\"next\" href=\"" + escape(t.older_base) + "before=";
+    out +=
+        "<p class=\"pager\"><a class=\"btn ghost\" rel=\"next\" href=\"" + escape(t.older_base) + "before=";
     out += std::to_string(*t.next_before) + "\">Older uweets</a></p>";
   }
   return out;
@@ -176,12 +187,15 @@ std::string profile(const Frame& f, const ProfileView& v) {
                     : "<button type=\"submit\">Follow</button>";
     main += "</form>";
   } else if (!f.viewer) {
-    main += "<a class=\"btn\" href=\"/accounts/login?next=" + html::url_component(href) + "\">Log in to follow</a>";
+    main += "<a class=\"btn\" href=\"/accounts/login?next=" + html::url_component(href) +
+            "\">Log in to follow</a>";
   }
   main += "</div><ul class=\"stats\">";
   main += "<li><span>" + plural(p.counts.uweets, "uweet", "uweets") + "</span></li>";
-  main += "<li><a href=\"" + href + "/followers\">" + plural(p.counts.followers, "follower", "followers") + "</a></li>";
-  main += "<li><a href=\"" + href + "/following\">" + plural(p.counts.following, "following", "following") + "</a></li>";
+  main += "<li><a href=\"" + href + "/followers\">" + plural(p.counts.followers, "follower", "followers") +
+          "</a></li>";
+  main += "<li><a href=\"" + href + "/following\">" + plural(p.counts.following, "following", "following") +
+          "</a></li>";
   main += "</ul></section>" + error_box(v.error);
   main += timeline(v.uweets, f.now_ms);
   return layout(f, main);
@@ -198,12 +212,14 @@ std::string people(const Frame& f, const PeopleView& v) {
   } else {
     main += "<ul class=\"people\">";
     for (const auto& u : v.users) {
-      main += "<li>" + avatar(u.username) + "<a href=\"" + user_href(u.username) + "\">@" + escape(u.username) + "</a></li>";
+      main += "<li>" + avatar(u.username) + "<a href=\"" + user_href(u.username) + "\">@" +
+              escape(u.username) + "</a></li>";
     }
     main += "</ul>";
   }
   if (v.next_before) {
-    main += "<p class=\"pager\"><a class=\"btn ghost\" rel=\"next\" href=\"" + href + (v.followers ? "/followers" : "/following");
+    main += "<p class=\"pager\"><a class=\"btn ghost\" rel=\"next\" href=\"" + href +
+            (v.followers ? "/followers" : "/following");
     main += "?before=" + std::to_string(*v.next_before) + "\">More</a></p>";
   }
   return layout(f, main);
@@ -225,20 +241,26 @@ std::string search(const Frame& f, const SearchView& v) {
 std::string notifications(const Frame& f, const NotificationsView& v) {
   std::string main = "<h1>Notifications</h1>";
   if (v.notifier_url.empty()) {
-    main += "<p class=\"card notice\">Notifications are unavailable on this server. Your home timeline always has every uweet.</p>";
+    main +=
+        "<p class=\"card notice\">Notifications are unavailable on this server. Your home timeline always "
+        "has every uweet.</p>";
   } else {
-    main += "<section class=\"card\" id=\"notifications\" data-ticket-url=\"/api/v1/notifications/ticket\" data-notifier-url=\"";
+    main +=
+        "<section class=\"card\" id=\"notifications\" data-ticket-url=\"/api/v1/notifications/ticket\" "
+        "data-notifier-url=\"";
     main += escape(v.notifier_url) + "\"";
     if (!v.ticket.empty()) main += " data-ticket=\"" + escape(v.ticket) + "\"";
     main += "><p id=\"notif-status\" class=\"muted\" aria-live=\"polite\">";
-    main += "Loading… (this list needs JavaScript; your <a href=\"/\">home timeline</a> works without it)</p>";
+    main +=
+        "Loading… (this list needs JavaScript; your <a href=\"/\">home timeline</a> works without it)</p>";
     main += "<ol id=\"notif-items\" class=\"notif-list\"></ol></section>";
   }
   return layout(f, main);
 }
 
 std::string error_page(const Frame& f, const ErrorView& v) {
-  std::string main = "<section class=\"card hero\"><p class=\"big-status\">" + std::to_string(v.status) + "</p>";
+  std::string main =
+      "<section class=\"card hero\"><p class=\"big-status\">" + std::to_string(v.status) + "</p>";
   main += "<h1>" + escape(v.heading) + "</h1><p>" + escape(v.message) + "</p>";
   if (v.retry_after_s) {
     main += "<p class=\"muted\">You can try again in " + std::to_string(*v.retry_after_s) + " seconds.</p>";

@@ -17,11 +17,11 @@ namespace uw::web::views {
 
 // What every page shares: <head>, top bar (brand, search box, nav) and footer.
 struct Frame {
-  std::string title;                 // "Home" -> <title>Home · Uwitter</title>
-  std::optional<Viewer> viewer;      // logged in?
-  std::string csrf;                  // form token (logout button, page forms)
-  std::string search_q;              // prefilled search box
-  int64_t now_ms = 0;                // for relative times
+  std::string title;             // "Home" -> <title>Home · Uwitter</title>
+  std::optional<Viewer> viewer;  // logged in?
+  std::string csrf;              // form token (logout button, page forms)
+  std::string search_q;          // prefilled search box
+  int64_t now_ms = 0;            // for relative times
   // Live notifications (logged in and --notifier-url set): the notifier's base
   // URL and a fresh subscription ticket, embedded in the #notif hook so
   // /static/notify.js can connect without another request. Empty = no hook.
@@ -33,36 +33,36 @@ struct Frame {
 struct TimelineView {
   std::vector<Uweet> items;
   std::optional<int64_t> next_before;
-  std::string older_base;            // "/?" or "/search?q=x&": "before=<id>" is appended
-  std::string empty_text;            // shown when items is empty
+  std::string older_base;  // "/?" or "/search?q=x&": "before=<id>" is appended
+  std::string empty_text;  // shown when items is empty
 };
 
 struct ComposeView {
-  std::string text;                  // kept on error
-  std::string error;                 // "" = none
+  std::string text;   // kept on error
+  std::string error;  // "" = none
 };
 
 struct HomeView {
-  ComposeView compose;               // logged in only
+  ComposeView compose;  // logged in only
   TimelineView timeline;
 };
 
 struct AuthFormView {
-  bool register_form = false;        // false: log in
-  std::string username;              // kept on error (never the password)
+  bool register_form = false;  // false: log in
+  std::string username;        // kept on error (never the password)
   std::string error;
-  std::string next;                  // where to go after logging in ("" = /)
+  std::string next;  // where to go after logging in ("" = /)
 };
 
 struct ProfileView {
   Profile profile;
   TimelineView uweets;
-  std::string error;                 // e.g. a failed follow
+  std::string error;  // e.g. a failed follow
 };
 
 struct PeopleView {
-  std::string username;              // whose list
-  bool followers = true;             // false: following
+  std::string username;   // whose list
+  bool followers = true;  // false: following
   std::vector<User> users;
   std::optional<int64_t> next_before;
 };
@@ -75,14 +75,14 @@ struct SearchView {
 };
 
 struct NotificationsView {
-  std::string notifier_url;          // "" = notifications unavailable
-  std::string ticket;                // subscription ticket for /inbox ("" = ask the API)
+  std::string notifier_url;  // "" = notifications unavailable
+  std::string ticket;        // subscription ticket for /inbox ("" = ask the API)
 };
 
 struct ErrorView {
   int status = 404;
-  std::string heading;               // "Page not found"
-  std::string message;               // a sentence that says what to do
+  std::string heading;  // "Page not found"
+  std::string message;  // a sentence that says what to do
   std::optional<int64_t> retry_after_s;
 };
 

@@ -66,16 +66,18 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->listen = *hp;
             return "";
           });
-  f.value("data", "DIR", "database and keys (default ./data; created on first start)", [o](const std::string& v) {
-    o->data = v;
-    return v.empty() ? std::string("expects a directory") : std::string();
-  });
+  f.value("data", "DIR", "database and keys (default ./data; created on first start)",
+          [o](const std::string& v) {
+            o->data = v;
+            return v.empty() ? std::string("expects a directory") : std::string();
+          });
   f.value("notify", "HOST:PORT[,...]", "send signed UDP notifications to these notifiers",
           [o](const std::string& v) -> std::string {
             size_t start = 0;
             while (start <= v.size()) {
               size_t comma = v.find(',', start);
-              auto hp = uw::parse_host_port(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+              auto hp = uw::parse_host_port(
+                  v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
               if (!hp) return "expects HOST:PORT[,HOST:PORT...]";
               o->notify.push_back(*hp);
               if (comma == std::string::npos) break;
@@ -83,17 +85,19 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             }
             return "";
           });
-  f.value("udp-copies", "K", "send every datagram K times (default 1)", [o](const std::string& v) -> std::string {
-    auto n = uw::parse_size(v);
-    if (!n || *n < 1 || *n > 16) return "expects a number from 1 to 16";
-    o->udp_copies = static_cast<int>(*n);
-    return "";
-  });
+  f.value("udp-copies", "K", "send every datagram K times (default 1)",
+          [o](const std::string& v) -> std::string {
+            auto n = uw::parse_size(v);
+            if (!n || *n < 1 || *n > 16) return "expects a number from 1 to 16";
+            o->udp_copies = static_cast<int>(*n);
+            return "";
+          });
   f.value("udp-copy-spacing-us", "N", "spread the copies over N microseconds (default 0)",
           u64_flag(&o->udp_copy_spacing_us, true));
   f.value("notifier-url", "URL", "where browsers reach the notifier, e.g. http://127.0.0.1:7701",
           [o](const std::string& v) -> std::string {
-            if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) return "expects an http:// or https:// URL";
+            if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+              return "expects an http:// or https:// URL";
             o->notifier_url = v;
             return "";
           });
@@ -106,10 +110,13 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
           });
   f.value("session-ttl", "SECONDS", "how long a login lasts (default 2592000, 30 days)",
           u64_flag(&o->session_ttl_s, false));
-  f.value("max-header-bytes", "N", "request line + headers limit (431 beyond)", size_flag(&o->limits.max_header_bytes));
+  f.value("max-header-bytes", "N", "request line + headers limit (431 beyond)",
+          size_flag(&o->limits.max_header_bytes));
   f.value("max-body-bytes", "N", "request body limit (413 beyond)", size_flag(&o->limits.max_body_bytes));
-  f.value("max-connections", "N", "open connections limit (503 beyond)", size_flag(&o->limits.max_connections));
-  f.value("header-timeout-ms", "MS", "a request must arrive within this (408)", u64_flag(&o->limits.header_timeout_ms, false));
+  f.value("max-connections", "N", "open connections limit (503 beyond)",
+          size_flag(&o->limits.max_connections));
+  f.value("header-timeout-ms", "MS", "a request must arrive within this (408)",
+          u64_flag(&o->limits.header_timeout_ms, false));
   f.value("idle-timeout-ms", "MS", "idle keep-alive connections are closed after this",
           u64_flag(&o->limits.idle_timeout_ms, false));
   f.value("access-log", "FILE", "append the access log here (default stderr)", [o](const std::string& v) {
@@ -117,10 +124,11 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
     return std::string();
   });
   f.toggle("https-cookies", "Secure, __Host- session cookies (when served over HTTPS)", &o->https_cookies);
-  f.value("allowed-origin", "ORIGIN", "another origin allowed to send forms (repeatable)", [o](const std::string& v) {
-    o->allowed_origins.push_back(v);
-    return std::string();
-  });
+  f.value("allowed-origin", "ORIGIN", "another origin allowed to send forms (repeatable)",
+          [o](const std::string& v) {
+            o->allowed_origins.push_back(v);
+            return std::string();
+          });
   int rc = f.parse(argc, argv);
   if (f.exit_now() || rc != 0) {
     *exit_code = rc;
@@ -213,14 +221,18 @@ int main(int argc, char** argv) {
 
   uw::web::Pages pages(*svc, uw::web::PagesConfig{o.notifier_url, o.https_cookies, o.allowed_origins});
   uw::web::App app(
-      loop, *svc, [&pages](uw::http::Request&& r, uw::http::Responder res) { pages.handle(std::move(r), std::move(res)); },
+      loop, *svc,
+      [&pages](uw::http::Request&& r, uw::http::Responder res) {
+        pages.handle(std::move(r), std::move(res));
+      },
       metrics, uw::web::AppConfig{o.notifier_url, o.access_log});
   if (std::string err = app.open(); !err.empty()) {
     std::fprintf(stderr, "uwitter-web: %s\n", err.c_str());
     return 1;
   }
-  uw::http::Server server(loop, o.limits,
-                          [&app](uw::http::Request&& r, uw::http::Responder res) { app.handle(std::move(r), std::move(res)); });
+  uw::http::Server server(loop, o.limits, [&app](uw::http::Request&& r, uw::http::Responder res) {
+    app.handle(std::move(r), std::move(res));
+  });
   app.attach(server);
   if (int rc = server.listen(o.listen.host, o.listen.port); rc != 0) {
     std::fprintf(stderr, "uwitter-web: cannot listen on %s:%u: %s\n", o.listen.host.c_str(), o.listen.port,

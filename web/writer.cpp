@@ -11,13 +11,15 @@ namespace {
 constexpr const char* kSavepoint = "uw_job";
 }
 
-Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Registry* metrics, size_t max_batch)
+Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Registry* metrics,
+               size_t max_batch)
     : store_(std::move(store)),
       checkpointer_(std::make_unique<Checkpointer>(store_->raw())),
       mailbox_(mailbox),
       max_batch_(std::max<size_t>(1, max_batch)) {
   if (metrics) {
-    batch_sizes_ = &metrics->histogram("uwitter_writer_batch_size", "Write jobs per committed transaction (group commit).",
+    batch_sizes_ = &metrics->histogram("uwitter_writer_batch_size",
+                                       "Write jobs per committed transaction (group commit).",
                                        {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
   }
   thread_ = std::thread([this] { thread_main(); });

@@ -23,7 +23,10 @@
 #include "web/checkpointer.hpp"
 #include "web/mailbox.hpp"
 
-namespace uw::metrics { class Histogram; class Registry; }
+namespace uw::metrics {
+class Histogram;
+class Registry;
+}  // namespace uw::metrics
 
 namespace uw::web {
 

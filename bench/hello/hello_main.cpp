@@ -2,12 +2,12 @@
 // least an HTTP server on libuv + http_parser can do per request: the ceiling
 // for uwitter-web in the same benchmark run. No limits, no timeouts: a yardstick,
 // not a server to expose.
+#include <http_parser.h>
+#include <uv.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-
-#include <http_parser.h>
-#include <uv.h>
 
 #include "core/flags.hpp"
 
@@ -33,7 +33,8 @@ struct Conn {
 
 void on_closed(uv_handle_t* h) { delete static_cast<Conn*>(h->data); }
 void close_conn(Conn* c) {
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->tcp))) uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), on_closed);
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->tcp)))
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), on_closed);
 }
 
 void send(Conn* c, const char* data, size_t len) {
@@ -43,7 +44,8 @@ void send(Conn* c, const char* data, size_t len) {
   if (n < 0 && n != UV_EAGAIN) return close_conn(c);
   if (n > 0) b = uv_buf_init(const_cast<char*>(data) + n, static_cast<unsigned>(len - n));
   auto* req = new uv_write_t;  // the bytes are static: only the request is allocated
-  if (uv_write(req, reinterpret_cast<uv_stream_t*>(&c->tcp), &b, 1, [](uv_write_t* r, int) { delete r; }) != 0) {
+  if (uv_write(req, reinterpret_cast<uv_stream_t*>(&c->tcp), &b, 1, [](uv_write_t* r, int) { delete r; }) !=
+      0) {
     delete req;
     close_conn(c);
   }
@@ -87,9 +89,11 @@ void on_signal(uv_signal_t* s, int) { uv_stop(s->loop); }
 
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8081";
-  uw::Flags flags("uwitter-hello", "Answers every HTTP request with 200 \"Hello, World!\" (benchmark yardstick).");
-  flags.value("listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8081)",
-              [&](const std::string& v) { return uw::parse_host_port(v) ? (listen = v, "") : "expected HOST:PORT"; });
+  uw::Flags flags("uwitter-hello",
+                  "Answers every HTTP request with 200 \"Hello, World!\" (benchmark yardstick).");
+  flags.value(
+      "listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8081)",
+      [&](const std::string& v) { return uw::parse_host_port(v) ? (listen = v, "") : "expected HOST:PORT"; });
   if (int rc = flags.parse(argc, argv); rc != 0 || flags.exit_now()) return rc;
   auto hp = *uw::parse_host_port(listen);
 
@@ -127,7 +131,14 @@ int main(int argc, char** argv) {
   uv_signal_start(&g_sigint, on_signal, SIGINT);
   uv_run(loop, UV_RUN_DEFAULT);
   // Stopped by a signal: close every handle and let the loop finish.
-  uv_walk(loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, h->type == UV_TCP && h != reinterpret_cast<uv_handle_t*>(&g_listener) ? on_closed : nullptr); }, nullptr);
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h))
+          uv_close(
+              h, h->type == UV_TCP && h != reinterpret_cast<uv_handle_t*>(&g_listener) ? on_closed : nullptr);
+      },
+      nullptr);
   uv_run(loop, UV_RUN_DEFAULT);
   return uv_loop_close(loop) == 0 ? 0 : 1;
 }

@@ -1,19 +1,21 @@
 // uwitter-hello-uw: the same "Hello, World!" as uwitter-hello, served through
 // uw::http::Server (limits, timers, Date, hooks and all). Run both in one
 // benchmark session: the gap is what the server layer costs per request.
+#include <uv.h>
+
 #include <csignal>
 #include <cstdio>
-
-#include <uv.h>
 
 #include "core/flags.hpp"
 #include "core/http/server.hpp"
 
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8082";
-  uw::Flags flags("uwitter-hello-uw", "Answers every HTTP request with 200 \"Hello, World!\" via uw::http::Server.");
-  flags.value("listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8082)",
-              [&](const std::string& v) { return uw::parse_host_port(v) ? (listen = v, "") : "expected HOST:PORT"; });
+  uw::Flags flags("uwitter-hello-uw",
+                  "Answers every HTTP request with 200 \"Hello, World!\" via uw::http::Server.");
+  flags.value(
+      "listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8082)",
+      [&](const std::string& v) { return uw::parse_host_port(v) ? (listen = v, "") : "expected HOST:PORT"; });
   if (int rc = flags.parse(argc, argv); rc != 0 || flags.exit_now()) return rc;
   auto hp = *uw::parse_host_port(listen);
 
@@ -33,7 +35,8 @@ int main(int argc, char** argv) {
   uv_signal_start_oneshot(
       &sig,
       [](uv_signal_t* s, int) {
-        static_cast<uw::http::Server*>(s->data)->shutdown(1000, [s] { uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr); });
+        static_cast<uw::http::Server*>(s->data)->shutdown(
+            1000, [s] { uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr); });
       },
       SIGTERM);
   uv_run(loop, UV_RUN_DEFAULT);

@@ -1,9 +1,9 @@
 #include "bench/lossy/impairment.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace uw::lossy {
 
@@ -75,16 +75,25 @@ double GilbertElliott::all_lost_consecutive(int k) const {
 }
 
 std::string ImpairmentConfig::validate() const {
-  struct { const char* name; double v; } probs[] = {
-      {"drop", drop}, {"burst-loss", burst_loss}, {"duplicate", duplicate},
-      {"reorder", reorder}, {"corrupt", corrupt}};
+  struct {
+    const char* name;
+    double v;
+  } probs[] = {{"drop", drop},
+               {"burst-loss", burst_loss},
+               {"duplicate", duplicate},
+               {"reorder", reorder},
+               {"corrupt", corrupt}};
   for (const auto& p : probs)
     if (!is_probability(p.v)) return fmt::format("--{} must be a probability in [0, 1]", p.name);
   if (burst_loss > 0 && !GilbertElliott::from_loss(burst_loss, burst_len))
-    return fmt::format("--burst-loss {} with --burst-len {} is infeasible: need burst-len >= 1, "
-                       "burst-loss < 1 and burst-loss <= len/(len+1)", burst_loss, burst_len);
-  struct { const char* name; double v; } times[] = {
-      {"reorder-delay-ms", reorder_delay_ms}, {"delay-ms", delay_ms}, {"jitter-ms", jitter_ms}};
+    return fmt::format(
+        "--burst-loss {} with --burst-len {} is infeasible: need burst-len >= 1, "
+        "burst-loss < 1 and burst-loss <= len/(len+1)",
+        burst_loss, burst_len);
+  struct {
+    const char* name;
+    double v;
+  } times[] = {{"reorder-delay-ms", reorder_delay_ms}, {"delay-ms", delay_ms}, {"jitter-ms", jitter_ms}};
   for (const auto& t : times)
     if (!std::isfinite(t.v) || t.v < 0 || t.v > 60'000)
       return fmt::format("--{} must be between 0 and 60000", t.name);

@@ -70,15 +70,15 @@ struct ImpairmentConfig {
 
 // What the model decided for one datagram.
 struct Decision {
-  uint64_t index = 0;          // arrival order, from 0
+  uint64_t index = 0;  // arrival order, from 0
   bool drop_independent = false;
-  bool drop_burst = false;     // Gilbert–Elliott Bad state
-  bool duplicate = false;      // one extra copy (sent right after the first)
-  bool reorder = false;        // held back by reorder_delay_ms
-  bool corrupt = false;        // bit `corrupt_bit` of byte `corrupt_byte` flipped
+  bool drop_burst = false;  // Gilbert–Elliott Bad state
+  bool duplicate = false;   // one extra copy (sent right after the first)
+  bool reorder = false;     // held back by reorder_delay_ms
+  bool corrupt = false;     // bit `corrupt_bit` of byte `corrupt_byte` flipped
   uint32_t corrupt_byte = 0;
   uint8_t corrupt_bit = 0;
-  uint64_t delay_us = 0;       // total hold before sending: delay + jitter (+ reorder)
+  uint64_t delay_us = 0;  // total hold before sending: delay + jitter (+ reorder)
 
   bool dropped() const { return drop_independent || drop_burst; }
   // Copies that leave the relay: 0 when dropped, else 1 or 2.

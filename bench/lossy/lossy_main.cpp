@@ -1,10 +1,10 @@
 // uwitter-lossy: a seeded lossy UDP relay. Thin: flags, the Relay, signals.
+#include <uv.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include <uv.h>
 
 #include "bench/lossy/relay.hpp"
 #include "core/flags.hpp"
@@ -64,15 +64,23 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:0", forward;
   uint64_t stats_interval_ms = 0;
   auto& imp = cfg.impairment;
-  uw::Flags flags("uwitter-lossy",
-                  "A seeded lossy UDP relay: receives datagrams on --listen, impairs them, forwards to --forward.\n"
-                  "The same seed and the same arrival order give exactly the same decisions.");
+  uw::Flags flags(
+      "uwitter-lossy",
+      "A seeded lossy UDP relay: receives datagrams on --listen, impairs them, forwards to --forward.\n"
+      "The same seed and the same arrival order give exactly the same decisions.");
   flags.value("listen", "HOST:PORT", "where to receive (default 127.0.0.1:0; port 0 picks one)",
-              [&](const std::string& v) { listen = v; return std::string(); });
-  flags.value("forward", "HOST:PORT", "where to send what survives (required)",
-              [&](const std::string& v) { forward = v; return std::string(); });
-  flags.value("seed", "N", "PRNG seed (default 1)", [&](const std::string& v) { return set_u64(v, &imp.seed); });
-  flags.value("drop", "P", "independent drop probability", [&](const std::string& v) { return set_double(v, &imp.drop); });
+              [&](const std::string& v) {
+                listen = v;
+                return std::string();
+              });
+  flags.value("forward", "HOST:PORT", "where to send what survives (required)", [&](const std::string& v) {
+    forward = v;
+    return std::string();
+  });
+  flags.value("seed", "N", "PRNG seed (default 1)",
+              [&](const std::string& v) { return set_u64(v, &imp.seed); });
+  flags.value("drop", "P", "independent drop probability",
+              [&](const std::string& v) { return set_double(v, &imp.drop); });
   flags.value("burst-loss", "P", "Gilbert-Elliott stationary loss rate",
               [&](const std::string& v) { return set_double(v, &imp.burst_loss); });
   flags.value("burst-len", "L", "Gilbert-Elliott mean burst length in datagrams (>= 1, default 1)",
@@ -85,19 +93,23 @@ int main(int argc, char** argv) {
               [&](const std::string& v) { return set_double(v, &imp.reorder_delay_ms); });
   flags.value("corrupt", "P", "probability of flipping one random bit",
               [&](const std::string& v) { return set_double(v, &imp.corrupt); });
-  flags.value("delay-ms", "D", "fixed delay for every datagram", [&](const std::string& v) { return set_double(v, &imp.delay_ms); });
+  flags.value("delay-ms", "D", "fixed delay for every datagram",
+              [&](const std::string& v) { return set_double(v, &imp.delay_ms); });
   flags.value("jitter-ms", "J", "plus a uniform [0, J) random delay",
               [&](const std::string& v) { return set_double(v, &imp.jitter_ms); });
-  flags.value("truth", "FILE", "write one line per datagram: what was done to it",
-              [&](const std::string& v) { cfg.truth_path = v; return std::string(); });
-  flags.value("stats-interval-ms", "MS", "print a stats line every MS (0 = only on SIGUSR1 and at exit)",
-              [&](const std::string& v) { return set_u64(v, &stats_interval_ms); });
-  flags.value("socket-buffer", "SIZE", "socket receive/send buffer to ask for (default 8MiB)", [&](const std::string& v) {
-    auto s = uw::parse_size(v);
-    if (!s || *s > (1u << 30)) return std::string("not a size up to 1GiB");
-    cfg.socket_buffer_bytes = *s;
+  flags.value("truth", "FILE", "write one line per datagram: what was done to it", [&](const std::string& v) {
+    cfg.truth_path = v;
     return std::string();
   });
+  flags.value("stats-interval-ms", "MS", "print a stats line every MS (0 = only on SIGUSR1 and at exit)",
+              [&](const std::string& v) { return set_u64(v, &stats_interval_ms); });
+  flags.value("socket-buffer", "SIZE", "socket receive/send buffer to ask for (default 8MiB)",
+              [&](const std::string& v) {
+                auto s = uw::parse_size(v);
+                if (!s || *s > (1u << 30)) return std::string("not a size up to 1GiB");
+                cfg.socket_buffer_bytes = *s;
+                return std::string();
+              });
   int rc = flags.parse(argc, argv);
   if (flags.exit_now()) return rc;
   if (!flags.positional().empty()) {
@@ -111,7 +123,8 @@ int main(int argc, char** argv) {
   }
   auto fhp = uw::parse_host_port(forward);
   if (!fhp || fhp->port == 0) {
-    std::fprintf(stderr, "uwitter-lossy: --forward %s: need HOST:PORT with a non-zero port\n", forward.c_str());
+    std::fprintf(stderr, "uwitter-lossy: --forward %s: need HOST:PORT with a non-zero port\n",
+                 forward.c_str());
     return 2;
   }
   cfg.listen = *lhp;
@@ -132,12 +145,16 @@ int main(int argc, char** argv) {
   uv_signal_init(&m.loop, &m.sigint);
   uv_signal_init(&m.loop, &m.sigusr1);
   uv_timer_init(&m.loop, &m.stats_timer);
-  uv_signal_start(&m.sigterm, [](uv_signal_t* s, int) { stop(static_cast<Main*>(s->data)); }, SIGTERM);
-  uv_signal_start(&m.sigint, [](uv_signal_t* s, int) { stop(static_cast<Main*>(s->data)); }, SIGINT);
-  uv_signal_start(&m.sigusr1, [](uv_signal_t* s, int) { print_stats(static_cast<Main*>(s->data), "stats"); }, SIGUSR1);
+  uv_signal_start(
+      &m.sigterm, [](uv_signal_t* s, int) { stop(static_cast<Main*>(s->data)); }, SIGTERM);
+  uv_signal_start(
+      &m.sigint, [](uv_signal_t* s, int) { stop(static_cast<Main*>(s->data)); }, SIGINT);
+  uv_signal_start(
+      &m.sigusr1, [](uv_signal_t* s, int) { print_stats(static_cast<Main*>(s->data), "stats"); }, SIGUSR1);
   if (stats_interval_ms > 0)
-    uv_timer_start(&m.stats_timer, [](uv_timer_t* t) { print_stats(static_cast<Main*>(t->data), "stats"); },
-                   stats_interval_ms, stats_interval_ms);
+    uv_timer_start(
+        &m.stats_timer, [](uv_timer_t* t) { print_stats(static_cast<Main*>(t->data), "stats"); },
+        stats_interval_ms, stats_interval_ms);
 
   std::printf("listening udp %s:%u\n", m.relay->host().c_str(), m.relay->port());
   std::fflush(stdout);

@@ -1,10 +1,10 @@
 #include "bench/lossy/relay.hpp"
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "bench/lossy/truth.hpp"
 #include "sign/envelope.hpp"
@@ -38,11 +38,13 @@ Result<std::unique_ptr<Relay>> Relay::create(uv_loop_t* loop, RelayConfig cfg) {
   if (!resolve(r->cfg_.listen, &listen_addr))
     return Error{2, "bad_address", fmt::format("cannot parse listen address {}", r->cfg_.listen.host)};
   if (!resolve(r->cfg_.forward, &r->target_) || r->cfg_.forward.port == 0)
-    return Error{2, "bad_address", fmt::format("cannot use forward address {}:{}", r->cfg_.forward.host, r->cfg_.forward.port)};
+    return Error{2, "bad_address",
+                 fmt::format("cannot use forward address {}:{}", r->cfg_.forward.host, r->cfg_.forward.port)};
   if (!r->cfg_.truth_path.empty()) {
     r->truth_ = std::fopen(r->cfg_.truth_path.c_str(), "w");
     if (!r->truth_)
-      return Error{1, "truth_file", fmt::format("cannot open {}: {}", r->cfg_.truth_path, std::strerror(errno))};
+      return Error{1, "truth_file",
+                   fmt::format("cannot open {}: {}", r->cfg_.truth_path, std::strerror(errno))};
     r->truth_buf_.resize(1 << 20);
     std::setvbuf(r->truth_, r->truth_buf_.data(), _IOFBF, r->truth_buf_.size());
     std::fputs("# uwitter-lossy truth v1: index length hash actions delay_us session seq\n", r->truth_);
@@ -66,7 +68,9 @@ Result<std::unique_ptr<Relay>> Relay::create(uv_loop_t* loop, RelayConfig cfg) {
   }
   if (rc == 0) rc = uv_udp_recv_start(&r->udp_, on_alloc, on_recv);
   if (rc != 0) {
-    Error e{1, "bind", fmt::format("cannot listen on {}:{}: {}", r->cfg_.listen.host, r->cfg_.listen.port, uv_strerror(rc))};
+    Error e{
+        1, "bind",
+        fmt::format("cannot listen on {}:{}: {}", r->cfg_.listen.host, r->cfg_.listen.port, uv_strerror(rc))};
     // The handles are initialised, so the object must outlive their close
     // callbacks: hand ownership to the close path, which deletes it.
     Relay* raw = r.release();
@@ -112,7 +116,8 @@ void Relay::handle_datagram(uint8_t* bytes, size_t len) {
       fmt::memory_buffer ev_text;  // (fmt, not std::string +=: GCC 12 -Wrestrict false positive at -O2)
       (void)view.for_each_event([&](const sign::EventView& ev) {
         const char* sep = ev_text.size() ? "," : "";
-        if (auto* p = std::get_if<sign::PostView>(&ev)) fmt::format_to(std::back_inserter(ev_text), "{}p{}", sep, p->uweet_id);
+        if (auto* p = std::get_if<sign::PostView>(&ev))
+          fmt::format_to(std::back_inserter(ev_text), "{}p{}", sep, p->uweet_id);
         else if (auto* m = std::get_if<sign::MentionView>(&ev))
           fmt::format_to(std::back_inserter(ev_text), "{}m{}:{}", sep, m->uweet_id, m->mentioned_id);
         else if (auto* f = std::get_if<sign::FollowView>(&ev))
@@ -139,12 +144,14 @@ void Relay::handle_datagram(uint8_t* bytes, size_t len) {
     return;
   }
   ++stats_.held;
-  held_.push(Held{uv_hrtime() + d.delay_us * 1000, held_order_++, d.copies_out(), std::vector<uint8_t>(bytes, bytes + len)});
+  held_.push(Held{uv_hrtime() + d.delay_us * 1000, held_order_++, d.copies_out(),
+                  std::vector<uint8_t>(bytes, bytes + len)});
   arm_timer();
 }
 
 void Relay::send_copy(const uint8_t* bytes, size_t len) {
-  uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(bytes)), static_cast<unsigned>(len));
+  uv_buf_t b =
+      uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(bytes)), static_cast<unsigned>(len));
   const sockaddr* to = reinterpret_cast<const sockaddr*>(&target_);
   int rc = uv_udp_try_send(&udp_, &b, 1, to);
   if (rc >= 0) {
@@ -162,8 +169,10 @@ void Relay::send_copy(const uint8_t* bytes, size_t len) {
   req->req.data = req;
   rc = uv_udp_send(&req->req, &udp_, &b, 1, to, [](uv_udp_send_t* s, int status) {
     auto* q = static_cast<SendReq*>(s->data);
-    if (status < 0) ++q->relay->stats_.send_errors;
-    else ++q->relay->stats_.forwarded;
+    if (status < 0)
+      ++q->relay->stats_.send_errors;
+    else
+      ++q->relay->stats_.forwarded;
     delete q;
   });
   if (rc != 0) {

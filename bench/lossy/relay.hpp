@@ -9,6 +9,9 @@
 // Lifetime: the Relay owns its uv_udp_t and uv_timer_t; after close() the
 // owner must keep the object alive until `done` runs (the handles' close
 // callbacks), then may destroy it.
+#include <netinet/in.h>
+#include <uv.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -16,9 +19,6 @@
 #include <queue>
 #include <string>
 #include <vector>
-
-#include <netinet/in.h>
-#include <uv.h>
 
 #include "bench/lossy/impairment.hpp"
 #include "core/flags.hpp"
@@ -30,23 +30,23 @@ struct RelayConfig {
   HostPort listen{"127.0.0.1", 0};
   HostPort forward;
   ImpairmentConfig impairment;
-  std::string truth_path;              // "" = no truth file
+  std::string truth_path;                // "" = no truth file
   size_t socket_buffer_bytes = 8 << 20;  // asked for; the kernel may cap it
 };
 
 struct RelayStats {
   uint64_t received = 0;
   uint64_t bytes_in = 0;
-  uint64_t forwarded = 0;          // copies handed to the kernel (duplicates count twice)
+  uint64_t forwarded = 0;  // copies handed to the kernel (duplicates count twice)
   uint64_t dropped_independent = 0;
   uint64_t dropped_burst = 0;
-  uint64_t dropped = 0;            // by either loss process
+  uint64_t dropped = 0;  // by either loss process
   uint64_t duplicated = 0;
   uint64_t reordered = 0;
   uint64_t corrupted = 0;
-  uint64_t held = 0;               // datagrams that waited for a delay
-  uint64_t send_queued = 0;        // sends that met a full buffer and were queued instead
-  uint64_t send_errors = 0;        // sends the kernel refused (lost, and said so here)
+  uint64_t held = 0;         // datagrams that waited for a delay
+  uint64_t send_queued = 0;  // sends that met a full buffer and were queued instead
+  uint64_t send_errors = 0;  // sends the kernel refused (lost, and said so here)
   uint64_t recv_errors = 0;
 };
 
@@ -84,7 +84,8 @@ class Relay {
 
   Relay(uv_loop_t* loop, RelayConfig cfg);
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
-  static void on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const struct sockaddr* addr, unsigned flags);
+  static void on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const struct sockaddr* addr,
+                      unsigned flags);
   static void on_timer(uv_timer_t* t);
   static void on_closed(uv_handle_t* h);
   void handle_datagram(uint8_t* bytes, size_t len);
@@ -97,7 +98,7 @@ class Relay {
   RelayStats stats_;
   uv_udp_t udp_{};
   uv_timer_t timer_{};
-  struct sockaddr_storage target_{};
+  struct sockaddr_storage target_ {};
   uint16_t port_ = 0;
   std::FILE* truth_ = nullptr;
   std::vector<char> truth_buf_;

@@ -1,11 +1,11 @@
 #include "bench/lossy/truth.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace uw::lossy {
 
@@ -40,15 +40,20 @@ bool parse_actions(const std::string& s, Decision* d) {
   bool any = false;
   while (std::getline(in, a, ',')) {
     any = true;
-    if (a == "drop") d->drop_independent = true;
-    else if (a == "burst") d->drop_burst = true;
-    else if (a == "dup") d->duplicate = true;
-    else if (a == "reorder") d->reorder = true;
+    if (a == "drop")
+      d->drop_independent = true;
+    else if (a == "burst")
+      d->drop_burst = true;
+    else if (a == "dup")
+      d->duplicate = true;
+    else if (a == "reorder")
+      d->reorder = true;
     else if (a.rfind("corrupt@", 0) == 0) {
       auto dot = a.find('.', 8);
       if (dot == std::string::npos) return false;
       unsigned bit = 0;
-      if (!parse_num(a.substr(8, dot - 8), &d->corrupt_byte) || !parse_num(a.substr(dot + 1), &bit) || bit > 7)
+      if (!parse_num(a.substr(8, dot - 8), &d->corrupt_byte) || !parse_num(a.substr(dot + 1), &bit) ||
+          bit > 7)
         return false;
       d->corrupt = true;
       d->corrupt_bit = static_cast<uint8_t>(bit);
@@ -71,7 +76,8 @@ std::optional<TruthRecord> parse_truth(const std::string& line) {
   if (in >> extra) return std::nullopt;
   TruthRecord r;
   if (!parse_num(f[0], &r.index) || !parse_num(f[1], &r.length) || f[2].size() != 16 ||
-      !parse_num(f[2], &r.hash, 16) || !parse_actions(f[3], &r.decision) || !parse_num(f[4], &r.decision.delay_us))
+      !parse_num(f[2], &r.hash, 16) || !parse_actions(f[3], &r.decision) ||
+      !parse_num(f[4], &r.decision.delay_us))
     return std::nullopt;
   r.decision.index = r.index;
   if (f[5] != "-") {
@@ -95,8 +101,10 @@ std::vector<TruthRecord> read_truth_file(const std::string& path, size_t* bad) {
   size_t nbad = 0;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
-    if (auto r = parse_truth(line)) out.push_back(*r);
-    else ++nbad;
+    if (auto r = parse_truth(line))
+      out.push_back(*r);
+    else
+      ++nbad;
   }
   if (bad) *bad = nbad;
   return out;

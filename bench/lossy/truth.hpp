@@ -34,7 +34,7 @@ struct TruthRecord {
   uint64_t index = 0;
   uint32_t length = 0;
   uint64_t hash = 0;
-  Decision decision;             // decision.index == index
+  Decision decision;  // decision.index == index
   std::optional<uint64_t> session;
   std::optional<uint64_t> seq;
   std::string events = "-";
@@ -52,17 +52,17 @@ std::vector<TruthRecord> read_truth_file(const std::string& path, size_t* bad = 
 
 // What a truth file adds up to.
 struct TruthSummary {
-  uint64_t received = 0;           // datagrams that arrived at the relay
-  uint64_t forwarded = 0;          // copies that left it (duplicates count twice)
-  uint64_t dropped = 0;            // by either loss process
+  uint64_t received = 0;   // datagrams that arrived at the relay
+  uint64_t forwarded = 0;  // copies that left it (duplicates count twice)
+  uint64_t dropped = 0;    // by either loss process
   uint64_t dropped_independent = 0;
   uint64_t dropped_burst = 0;
-  uint64_t duplicated = 0;         // got an extra copy (and were not dropped)
+  uint64_t duplicated = 0;  // got an extra copy (and were not dropped)
   uint64_t reordered = 0;
-  uint64_t corrupted = 0;          // forwarded with a flipped bit
-  uint64_t distinct = 0;           // distinct hashes: logical datagrams (copies merged)
-  uint64_t distinct_delivered = 0; // logical datagrams with at least one intact copy out
-  uint64_t intact_forwarded = 0;   // intact copies out, duplicates included
+  uint64_t corrupted = 0;           // forwarded with a flipped bit
+  uint64_t distinct = 0;            // distinct hashes: logical datagrams (copies merged)
+  uint64_t distinct_delivered = 0;  // logical datagrams with at least one intact copy out
+  uint64_t intact_forwarded = 0;    // intact copies out, duplicates included
 };
 TruthSummary summarize(std::span<const TruthRecord> records);
 

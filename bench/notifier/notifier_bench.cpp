@@ -11,8 +11,8 @@
 //   fanout    p50/p99 latency of probe events to one stream before and while a
 //             1,000,000-follower fan-out runs (--quick: 100,000)
 //   e2e       uwitter-web POST -> SSE receipt at a follower, light and heavy load
-#include <sqlite3.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,12 +23,11 @@
 #include <ctime>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench/notifier/sse_fleet.hpp"
 #include "core/store.hpp"
@@ -111,9 +110,19 @@ struct Notifier {
 
   bool start(const std::string& db, std::vector<std::string> extra = {}) {
     if (!uw::sign::write_keypair(dir.file("keys"), key).empty()) return false;
-    std::vector<std::string> args{UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:0", "--listen-http",
-                                  "127.0.0.1:0", "--trust", dir.file("keys/uwitter.pub"), "--log-file",
-                                  dir.file("notifier.log"), "--rcvbuf", "16MiB", "--sse-backlog", "8MiB"};
+    std::vector<std::string> args{UWITTER_NOTIFIER_BIN,
+                                  "--listen-udp",
+                                  "127.0.0.1:0",
+                                  "--listen-http",
+                                  "127.0.0.1:0",
+                                  "--trust",
+                                  dir.file("keys/uwitter.pub"),
+                                  "--log-file",
+                                  dir.file("notifier.log"),
+                                  "--rcvbuf",
+                                  "16MiB",
+                                  "--sse-backlog",
+                                  "8MiB"};
     if (!db.empty()) {
       args.push_back("--db");
       args.push_back(db);
@@ -137,7 +146,8 @@ struct Notifier {
 };
 
 // Sends datagrams at `rate` per second (0 = as fast as possible).
-void send_paced(uw::test::UdpSender& s, uint16_t port, const std::vector<uw::sign::Datagram>& ds, double rate) {
+void send_paced(uw::test::UdpSender& s, uint16_t port, const std::vector<uw::sign::Datagram>& ds,
+                double rate) {
   double t0 = now_s();
   for (size_t i = 0; i < ds.size(); ++i) {
     if (rate > 0) {
@@ -151,7 +161,8 @@ void send_paced(uw::test::UdpSender& s, uint16_t port, const std::vector<uw::sig
 }
 
 // Waits until `sample` stops increasing for `quiet`; returns (value, time of last increase).
-std::pair<double, double> wait_settled(Notifier& n, const std::string& sample, double target, double quiet = 1.0) {
+std::pair<double, double> wait_settled(Notifier& n, const std::string& sample, double target,
+                                       double quiet = 1.0) {
   double last = -1, last_t = now_s();
   for (;;) {
     double v = n.metric(sample);
@@ -185,8 +196,8 @@ std::vector<uw::sign::Datagram> seal_many(uw::sign::Encoder& enc, size_t count, 
 }
 
 uw::sign::Event mention(size_t i, const std::string& text) {
-  return uw::sign::MentionEvent{static_cast<int64_t>(i + 1), 1, "alice", static_cast<int64_t>(2 + i % 1000),
-                                uw::test::now_ms(), text};
+  return uw::sign::MentionEvent{static_cast<int64_t>(i + 1), 1,   "alice", static_cast<int64_t>(2 + i % 1000),
+                                uw::test::now_ms(),          text};
 }
 
 // Largest number of `make` events that fit one datagram.
@@ -225,10 +236,12 @@ void bench_verify() {
     double rate = verified / (t_last - t0);
     g_one_event_rate = rate;
     g_one_event_per_cpu = verified / cpu;
-    std::printf("verify: notifier verified %.0f of %zu datagrams sent at %.0f/s: %.0f verified/s wall = %.0f%% of bare;"
-                " %.0f per notifier CPU second = %.0f%% of bare per CPU second\n",
-                verified, count, bare * 1.2, rate, 100 * rate / bare, verified / cpu,
-                100 * verified / cpu / g_bare_per_cpu_s);
+    std::printf(
+        "verify: notifier verified %.0f of %zu datagrams sent at %.0f/s: %.0f verified/s wall = %.0f%% of "
+        "bare;"
+        " %.0f per notifier CPU second = %.0f%% of bare per CPU second\n",
+        verified, count, bare * 1.2, rate, 100 * rate / bare, verified / cpu,
+        100 * verified / cpu / g_bare_per_cpu_s);
     std::printf("verify:   (kernel drops while saturated: %.0f; receive buffer %.0f B)\n",
                 n.metric("uwitter_notifier_kernel_drops_total"), n.metric("uwitter_notifier_rcvbuf_bytes"));
   }
@@ -243,9 +256,10 @@ void bench_verify() {
     send_paced(s, n.udp, ds, bare * 0.8);
     auto [verified, t_last] = wait_settled(n, "uwitter_notifier_verified_total", static_cast<double>(count));
     (void)t_last;
-    std::printf("verify: at 80%% (%.0f/s for %zu datagrams): verified %.0f, kernel drops %.0f, rejected stale %.0f\n",
-                bare * 0.8, count, verified, n.metric("uwitter_notifier_kernel_drops_total"),
-                n.metric("uwitter_notifier_rejected_total{reason=\"stale\"}"));
+    std::printf(
+        "verify: at 80%% (%.0f/s for %zu datagrams): verified %.0f, kernel drops %.0f, rejected stale %.0f\n",
+        bare * 0.8, count, verified, n.metric("uwitter_notifier_kernel_drops_total"),
+        n.metric("uwitter_notifier_rejected_total{reason=\"stale\"}"));
   }
 }
 
@@ -264,8 +278,10 @@ void bench_coalesce() {
   auto [events, t_last] = wait_settled(n, "uwitter_notifier_events_total", static_cast<double>(count * per));
   double cpu = cpu_seconds(n.proc.pid()) - c0;
   double rate = events / (t_last - t0);
-  std::printf("coalesce: %zu events per datagram: %.0f events/s wall, %.0f per notifier CPU second (bare verify %.0f/s in this run)",
-              per, rate, events / cpu, bare);
+  std::printf(
+      "coalesce: %zu events per datagram: %.0f events/s wall, %.0f per notifier CPU second (bare verify "
+      "%.0f/s in this run)",
+      per, rate, events / cpu, bare);
   if (g_one_event_rate > 0)
     std::printf(" = %.1fx the one-event rate %.0f/s wall, %.1fx per CPU second", rate / g_one_event_rate,
                 g_one_event_rate, events / cpu / g_one_event_per_cpu);
@@ -279,11 +295,15 @@ bool make_db(const std::string& path, int64_t users, int64_t followers) {
   sqlite3* db = st.value()->raw();
   std::string sql =
       "BEGIN;"
-      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<" + std::to_string(users) + ")"
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<" +
+      std::to_string(users) +
+      ")"
       " INSERT INTO users(id,username,username_key,password_hash,created_at)"
-      " SELECT x, CASE x WHEN 1 THEN 'alice' ELSE 'u'||x END, CASE x WHEN 1 THEN 'alice' ELSE 'u'||x END, 'x', 0 FROM c;"
+      " SELECT x, CASE x WHEN 1 THEN 'alice' ELSE 'u'||x END, CASE x WHEN 1 THEN 'alice' ELSE 'u'||x END, "
+      "'x', 0 FROM c;"
       "INSERT INTO follows(follower_id,followee_id,created_at) SELECT id,1,0 FROM users WHERE id>1 AND id<=" +
-      std::to_string(followers + 1) + ";"
+      std::to_string(followers + 1) +
+      ";"
       "COMMIT;";
   char* err = nullptr;
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -307,7 +327,8 @@ void bench_sse() {
   uw::sign::Encoder enc(n.key);
   size_t posts = g_quick ? 100 : 300;
   auto ds = seal_many(enc, posts / 4, 4, [](size_t i) {
-    return uw::sign::PostEvent{static_cast<int64_t>(i + 1), 1, "alice", uw::test::now_ms(), "a uweet for everyone"};
+    return uw::sign::PostEvent{static_cast<int64_t>(i + 1), 1, "alice", uw::test::now_ms(),
+                               "a uweet for everyone"};
   });
   uint64_t expect = static_cast<uint64_t>(ds.size() * 4) * open;
   uw::test::UdpSender s;
@@ -324,9 +345,11 @@ void bench_sse() {
     std::this_thread::sleep_for(2ms);
   }
   double t = (fleet.events() >= expect ? now_s() : last_t) - t0;
-  std::printf("sse: %zu streams open, %zu posts fanned out to 1,000 followers: %llu of %llu received in %.3f s = %.0f notifications/s\n",
-              open, ds.size() * 4, static_cast<unsigned long long>(fleet.events()),
-              static_cast<unsigned long long>(expect), t, static_cast<double>(fleet.events()) / t);
+  std::printf(
+      "sse: %zu streams open, %zu posts fanned out to 1,000 followers: %llu of %llu received in %.3f s = "
+      "%.0f notifications/s\n",
+      open, ds.size() * 4, static_cast<unsigned long long>(fleet.events()),
+      static_cast<unsigned long long>(expect), t, static_cast<double>(fleet.events()) / t);
   std::printf("sse:   slow cut-offs %.0f\n", n.metric("uwitter_notifier_sse_slow_cutoffs_total"));
 }
 
@@ -336,8 +359,8 @@ void bench_fanout() {
   std::string db = d.file("bench.db");
   double t_db = now_s();
   if (!make_db(db, followers + 2, followers)) return;
-  std::printf("fanout: database with %lld followers of alice built in %.1f s\n", static_cast<long long>(followers),
-              now_s() - t_db);
+  std::printf("fanout: database with %lld followers of alice built in %.1f s\n",
+              static_cast<long long>(followers), now_s() - t_db);
   int64_t probe_user = followers + 2;
   Notifier n;
   if (!n.start(db)) return;
@@ -363,7 +386,8 @@ void bench_fanout() {
   auto before = fleet.take_latencies();
   // The big fan-out, then probes until it finished.
   uw::sign::Datagram big;
-  std::vector<uw::sign::Event> ev{uw::sign::PostEvent{999999, 1, "alice", uw::test::now_ms(), "hello, all of you"}};
+  std::vector<uw::sign::Event> ev{
+      uw::sign::PostEvent{999999, 1, "alice", uw::test::now_ms(), "hello, all of you"}};
   enc.seal(ev, uw::test::now_ms(), &big);
   double tf = now_s();
   s.send(n.udp, big);
@@ -379,10 +403,12 @@ void bench_fanout() {
   }
   std::this_thread::sleep_for(100ms);
   auto during = fleet.take_latencies();
-  std::printf("fanout: %lld-follower fan-out took %.2f s (%.0f deliveries/s); probe latency p50/p99 ms: before %.2f/%.2f (n=%zu), during %.2f/%.2f (n=%zu); added p99 %.2f ms\n",
-              static_cast<long long>(followers), done_t - tf, static_cast<double>(followers) / (done_t - tf),
-              pct(before, 0.5), pct(before, 0.99), before.size(), pct(during, 0.5), pct(during, 0.99), during.size(),
-              pct(during, 0.99) - pct(before, 0.99));
+  std::printf(
+      "fanout: %lld-follower fan-out took %.2f s (%.0f deliveries/s); probe latency p50/p99 ms: before "
+      "%.2f/%.2f (n=%zu), during %.2f/%.2f (n=%zu); added p99 %.2f ms\n",
+      static_cast<long long>(followers), done_t - tf, static_cast<double>(followers) / (done_t - tf),
+      pct(before, 0.5), pct(before, 0.99), before.size(), pct(during, 0.5), pct(during, 0.99), during.size(),
+      pct(during, 0.99) - pct(before, 0.99));
   std::printf("fanout:   inbox memory after: %.1f MiB for %.0f users\n",
               n.metric("uwitter_notifier_inbox_bytes") / 1048576.0, n.metric("uwitter_notifier_inbox_users"));
 }
@@ -393,24 +419,27 @@ void bench_e2e() {
   uw::test::ChildProcess notifier, web;
   std::string data = d.file("data");
   // Ports: the notifier first on port 0, then the web app pointing at it.
-  if (!notifier.start({UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:0", "--listen-http", "127.0.0.1:0", "--db",
-                       data + "/uwitter.db", "--trust", data + "/keys/uwitter.pub", "--log-file", d.file("n.log")},
-                      d.file("n.err")) ||
+  if (!notifier.start(
+          {UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:0", "--listen-http", "127.0.0.1:0", "--db",
+           data + "/uwitter.db", "--trust", data + "/keys/uwitter.pub", "--log-file", d.file("n.log")},
+          d.file("n.err")) ||
       !notifier.wait_listening(2))
     return;
   uint16_t nu = notifier.port("udp"), nh = notifier.port("http");
   if (!web.start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", data, "--notify",
-                  "127.0.0.1:" + std::to_string(nu), "--notifier-url", "http://127.0.0.1:" + std::to_string(nh),
-                  "--access-log", d.file("access.log")},
+                  "127.0.0.1:" + std::to_string(nu), "--notifier-url",
+                  "http://127.0.0.1:" + std::to_string(nh), "--access-log", d.file("access.log")},
                  d.file("w.err")) ||
       !web.wait_listening(1))
     return;
   std::string base = "http://127.0.0.1:" + std::to_string(web.port("http"));
   uw::test::HttpClient w(base), nc("http://127.0.0.1:" + std::to_string(nh));
-  while (uw::test::metric(nc.get("/metrics").body, "uwitter_notifier_trusted_keys") < 1) std::this_thread::sleep_for(50ms);
+  while (uw::test::metric(nc.get("/metrics").body, "uwitter_notifier_trusted_keys") < 1)
+    std::this_thread::sleep_for(50ms);
   auto account = [&](const std::string& name) {
     w.json("POST", "/api/v1/accounts", {{"username", name}, {"password", "bench-password"}});
-    return w.json("POST", "/api/v1/sessions", {{"username", name}, {"password", "bench-password"}}).json()["token"]
+    return w.json("POST", "/api/v1/sessions", {{"username", name}, {"password", "bench-password"}})
+        .json()["token"]
         .get<std::string>();
   };
   std::string alice = account("alice"), bob = account("bob");
@@ -464,7 +493,8 @@ void bench_e2e() {
     // Reuse measure(): any event counts, so use the latency only as an upper bound of
     // "the next event after the commit"; the load keeps events flowing, so instead
     // time probes by polling bob's inbox for the probe's uweet id.
-    std::string ticket = w.get("/api/v1/notifications/ticket", {"Authorization: Bearer " + bob}).json()["ticket"];
+    std::string ticket =
+        w.get("/api/v1/notifications/ticket", {"Authorization: Bearer " + bob}).json()["ticket"];
     for (int i = 0; i < (g_quick ? 50 : 150); ++i) {
       auto r = w.json("POST", "/api/v1/uweets", {{"text", "hprobe " + std::to_string(i)}}, alice);
       int64_t committed = mono_ns();
@@ -482,12 +512,15 @@ void bench_e2e() {
   double load_rate = static_cast<double>(posted - p0) / (now_s() - th);
   stop = true;
   for (auto& t : load) t.join();
-  std::printf("e2e: light load, SSE receipt after the POST response: p50 %.2f ms, p99 %.2f ms (n=%zu); after the POST "
-              "was sent (includes HTTP + commit): p50 %.2f ms, p99 %.2f ms\n",
-              pct(light, 0.5), pct(light, 0.99), light.size(), pct(from_request, 0.5), pct(from_request, 0.99));
-  std::printf("e2e: commit->inbox latency under %.0f posts/s of background load: p50 %.2f ms, p99 %.2f ms (n=%zu; "
-              "polled via /inbox, includes the poll's own round trip)\n",
-              load_rate, pct(heavy, 0.5), pct(heavy, 0.99), heavy.size());
+  std::printf(
+      "e2e: light load, SSE receipt after the POST response: p50 %.2f ms, p99 %.2f ms (n=%zu); after the "
+      "POST "
+      "was sent (includes HTTP + commit): p50 %.2f ms, p99 %.2f ms\n",
+      pct(light, 0.5), pct(light, 0.99), light.size(), pct(from_request, 0.5), pct(from_request, 0.99));
+  std::printf(
+      "e2e: commit->inbox latency under %.0f posts/s of background load: p50 %.2f ms, p99 %.2f ms (n=%zu; "
+      "polled via /inbox, includes the poll's own round trip)\n",
+      load_rate, pct(heavy, 0.5), pct(heavy, 0.99), heavy.size());
 }
 #endif
 
@@ -497,10 +530,13 @@ int main(int argc, char** argv) {
   std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--quick") g_quick = true;
-    else if (a == "--only" && i + 1 < argc) only = argv[++i];
+    if (a == "--quick")
+      g_quick = true;
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];
     else {
-      std::fprintf(stderr, "usage: uwitter-notifier-bench [--quick] [--only verify|coalesce|sse|fanout|e2e]\n");
+      std::fprintf(stderr,
+                   "usage: uwitter-notifier-bench [--quick] [--only verify|coalesce|sse|fanout|e2e]\n");
       return 2;
     }
   }

@@ -24,7 +24,11 @@ class SseFleet {
 
  private:
   void run();
-  struct Conn { int fd; std::string buf; bool body = false; };
+  struct Conn {
+    int fd;
+    std::string buf;
+    bool body = false;
+  };
   int ep_ = -1;
   std::vector<Conn> conns_;
   std::thread thread_;

@@ -1,11 +1,11 @@
 #include "bench/runner/accounting.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace uw::bench {
 
@@ -33,12 +33,18 @@ NotifierCounts operator-(const NotifierCounts& a, const NotifierCounts& b) {
 
 DatagramTruth account_truth(std::span<const lossy::TruthRecord> records) {
   DatagramTruth t;
-  struct Logical { uint32_t index; bool delivered = false; uint64_t intact = 0; std::optional<uint64_t> seq; };
+  struct Logical {
+    uint32_t index;
+    bool delivered = false;
+    uint64_t intact = 0;
+    std::optional<uint64_t> seq;
+  };
   std::map<std::pair<uint64_t, uint64_t>, Logical> by_key;  // (session or hash, seq or 0)
   for (const auto& r : records) {
     ++t.sent;
     const auto key = r.seq ? std::pair{r.session.value_or(0), *r.seq} : std::pair{r.hash, uint64_t{0}};
-    auto [it, fresh] = by_key.try_emplace(key, Logical{static_cast<uint32_t>(by_key.size()), false, 0, r.seq});
+    auto [it, fresh] =
+        by_key.try_emplace(key, Logical{static_cast<uint32_t>(by_key.size()), false, 0, r.seq});
     t.arrival_groups.push_back(it->second.index);
     const int out = r.decision.copies_out();
     if (r.decision.corrupt) t.corrupted_copies += static_cast<uint64_t>(out);
@@ -92,7 +98,8 @@ double percentile(std::vector<double> v, double q) {
   return v[i] + (v[j] - v[i]) * (pos - static_cast<double>(i));
 }
 
-NotificationStats account_notifications(const std::map<NoteKey, double>& expected, std::span<const Receipt> receipts,
+NotificationStats account_notifications(const std::map<NoteKey, double>& expected,
+                                        std::span<const Receipt> receipts,
                                         const std::map<std::string, bool>& event_delivered) {
   NotificationStats s;
   s.expected = expected.size();

@@ -81,7 +81,8 @@ ApiResponse Api::get_text(const std::string& path) {
   return r;
 }
 
-bool parallel_for(const std::string& base_url, size_t n, int threads, const std::function<bool(Api&, size_t)>& fn) {
+bool parallel_for(const std::string& base_url, size_t n, int threads,
+                  const std::function<bool(Api&, size_t)>& fn) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::vector<std::thread> pool;

@@ -4,9 +4,8 @@
 // few threads, each with its own Api.
 #include <cstdint>
 #include <functional>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 typedef void CURL;
 
@@ -38,7 +37,8 @@ class Api {
 
 // Runs fn(api, i) for i in [0, n) on `threads` threads, each with its own Api
 // to base_url. Stops handing out work once fn returns false; returns false then.
-bool parallel_for(const std::string& base_url, size_t n, int threads, const std::function<bool(Api&, size_t)>& fn);
+bool parallel_for(const std::string& base_url, size_t n, int threads,
+                  const std::function<bool(Api&, size_t)>& fn);
 
 // libcurl global init; call once from main before any thread starts.
 void api_global_init();

@@ -1,5 +1,6 @@
 // uwitter-bench: the packet-loss benchmark runner. Thin: flags, the sweep, the
 // progress bar and the output files; the work is in runner.cpp.
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <mutex>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "bench/runner/api.hpp"
 #include "bench/runner/runner.hpp"
@@ -67,30 +66,40 @@ int main(int argc, char** argv) {
   bool quick = false, full = false, no_plot = false;
   uint32_t sweep_uweets = 0;
   std::vector<int> copies_override;
-  uw::Flags f("uwitter-bench",
-              "The packet-loss benchmark: drives uwitter-web -> uwitter-lossy -> uwitter-notifier -> SSE and\n"
-              "compares what arrived with the relay's ground truth and the loss models. One command.\n"
-              "Default: the sweep of docs/BENCH.md; --quick: a short one; --full: more uweets per point.");
-  f.toggle("quick", "a short sweep (baseline, 20% drop, burst, duplicate, corrupt; k=1,2) with 200 users", &quick);
+  uw::Flags f(
+      "uwitter-bench",
+      "The packet-loss benchmark: drives uwitter-web -> uwitter-lossy -> uwitter-notifier -> SSE and\n"
+      "compares what arrived with the relay's ground truth and the loss models. One command.\n"
+      "Default: the sweep of docs/BENCH.md; --quick: a short one; --full: more uweets per point.");
+  f.toggle("quick", "a short sweep (baseline, 20% drop, burst, duplicate, corrupt; k=1,2) with 200 users",
+           &quick);
   f.toggle("full", "the default sweep with 5000 uweets per point (slow)", &full);
   f.value("only", "SWEEPS", "run only these sweeps: comma list of drop,burst,duplicate,corrupt",
-          [&](const std::string& v) { only = v; return std::string(); });
-  f.value("copies", "K[,K...]", "copies per datagram to sweep (default 1,2,3; --quick 1,2)", [&](const std::string& v) {
-    copies_override.clear();
-    size_t start = 0;
-    while (start <= v.size()) {
-      size_t comma = v.find(',', start);
-      const std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      int k = std::atoi(item.c_str());
-      if (k < 1 || k > 16 || item.find_first_not_of("0123456789") != std::string::npos) return std::string("expects numbers 1..16");
-      copies_override.push_back(k);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-    return std::string();
-  });
-  f.value("users", "N", "users to register (default 1000)", [&](const std::string& v) { return int_flag(v, &cfg.users); });
-  f.value("uweets", "M", "uweets per point (default 1000; --full 5000)", [&](const std::string& v) { return int_flag(v, &sweep_uweets); });
+          [&](const std::string& v) {
+            only = v;
+            return std::string();
+          });
+  f.value("copies", "K[,K...]", "copies per datagram to sweep (default 1,2,3; --quick 1,2)",
+          [&](const std::string& v) {
+            copies_override.clear();
+            size_t start = 0;
+            while (start <= v.size()) {
+              size_t comma = v.find(',', start);
+              const std::string item =
+                  v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+              int k = std::atoi(item.c_str());
+              if (k < 1 || k > 16 || item.find_first_not_of("0123456789") != std::string::npos)
+                return std::string("expects numbers 1..16");
+              copies_override.push_back(k);
+              if (comma == std::string::npos) break;
+              start = comma + 1;
+            }
+            return std::string();
+          });
+  f.value("users", "N", "users to register (default 1000)",
+          [&](const std::string& v) { return int_flag(v, &cfg.users); });
+  f.value("uweets", "M", "uweets per point (default 1000; --full 5000)",
+          [&](const std::string& v) { return int_flag(v, &sweep_uweets); });
   f.value("rate", "R", "uweets per second (default 0: as fast as the web app takes them)",
           [&](const std::string& v) { return num_flag(v, &cfg.rate); });
   f.value("post-threads", "N", "concurrent posting connections (default 4)",
@@ -105,19 +114,42 @@ int main(int argc, char** argv) {
           [&](const std::string& v) { return int_flag(v, &cfg.seed); });
   f.value("ge-trials", "N", "Gilbert-Elliott simulations per burst point (default 20000)",
           [&](const std::string& v) { return int_flag(v, &cfg.ge_trials); });
-  f.value("out", "DIR", "where to write points.json, points.csv, plot.gp and the PNGs (default bench-results)",
-          [&](const std::string& v) { out_dir = v; return std::string(); });
+  f.value("out", "DIR",
+          "where to write points.json, points.csv, plot.gp and the PNGs (default bench-results)",
+          [&](const std::string& v) {
+            out_dir = v;
+            return std::string();
+          });
   f.toggle("no-plot", "do not run gnuplot", &no_plot);
-  f.value("work", "DIR", "working folder (data, logs, truth files; reused when set up before with the same --users/--seed); default a temporary one, removed at the end",
-          [&](const std::string& v) { cfg.work_dir = v; return std::string(); });
+  f.value("work", "DIR",
+          "working folder (data, logs, truth files; reused when set up before with the same --users/--seed); "
+          "default a temporary one, removed at the end",
+          [&](const std::string& v) {
+            cfg.work_dir = v;
+            return std::string();
+          });
   f.toggle("keep", "keep the temporary working folder", &cfg.keep);
-  f.value("web-bin", "PATH", "uwitter-web to run", [&](const std::string& v) { cfg.web_bin = v; return std::string(); });
-  f.value("notifier-bin", "PATH", "uwitter-notifier to run", [&](const std::string& v) { cfg.notifier_bin = v; return std::string(); });
-  f.value("lossy-bin", "PATH", "uwitter-lossy to run", [&](const std::string& v) { cfg.lossy_bin = v; return std::string(); });
+  f.value("web-bin", "PATH", "uwitter-web to run", [&](const std::string& v) {
+    cfg.web_bin = v;
+    return std::string();
+  });
+  f.value("notifier-bin", "PATH", "uwitter-notifier to run", [&](const std::string& v) {
+    cfg.notifier_bin = v;
+    return std::string();
+  });
+  f.value("lossy-bin", "PATH", "uwitter-lossy to run", [&](const std::string& v) {
+    cfg.lossy_bin = v;
+    return std::string();
+  });
   f.value("notifier-udp", "HOST:PORT", "attach to a running notifier (with --notifier-http and --work)",
-          [&](const std::string& v) { cfg.attach_notifier_udp = v; return std::string(); });
-  f.value("notifier-http", "URL", "the attached notifier's HTTP base URL",
-          [&](const std::string& v) { cfg.attach_notifier_http = v; return std::string(); });
+          [&](const std::string& v) {
+            cfg.attach_notifier_udp = v;
+            return std::string();
+          });
+  f.value("notifier-http", "URL", "the attached notifier's HTTP base URL", [&](const std::string& v) {
+    cfg.attach_notifier_http = v;
+    return std::string();
+  });
   f.toggle("verbose", "print per-point counters", &cfg.verbose);
   int rc = f.parse(argc, argv);
   if (f.exit_now()) return rc;
@@ -147,7 +179,9 @@ int main(int argc, char** argv) {
   if (!copies_override.empty()) sc.copies = copies_override;
   auto points = make_sweep(sc);
   if (!only.empty()) {
-    std::erase_if(points, [&](const SweepPoint& p) { return ("," + only + ",").find("," + p.sweep + ",") == std::string::npos; });
+    std::erase_if(points, [&](const SweepPoint& p) {
+      return ("," + only + ",").find("," + p.sweep + ",") == std::string::npos;
+    });
     if (points.empty()) {
       std::fprintf(stderr, "uwitter-bench: --only %s selects no point\n", only.c_str());
       return 2;
@@ -157,7 +191,7 @@ int main(int argc, char** argv) {
   raise_fd_limit();
   api_global_init();
   signal(SIGPIPE, SIG_IGN);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = [](int) { Runner::interrupted() = true; };
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
@@ -170,16 +204,20 @@ int main(int argc, char** argv) {
     std::lock_guard lk(progress_mu);
     const int width = 30;
     const int fill = total ? static_cast<int>(width * done / total) : width;
-    std::string line = fmt::format("[{:<{}}] {} {}/{}", std::string(static_cast<size_t>(fill), '#'), width, phase, done, total);
-    if (tty) std::fprintf(stderr, "\r%-100s", line.c_str());
-    else if (done == total) std::fprintf(stderr, "%s\n", line.c_str());
+    std::string line = fmt::format("[{:<{}}] {} {}/{}", std::string(static_cast<size_t>(fill), '#'), width,
+                                   phase, done, total);
+    if (tty)
+      std::fprintf(stderr, "\r%-100s", line.c_str());
+    else if (done == total)
+      std::fprintf(stderr, "%s\n", line.c_str());
   };
 
   Runner runner(cfg);
   runner.on_post_progress = bar;
   const double t0 = steady_ms();
   phase = "setup: users, follows";
-  std::fprintf(stderr, "uwitter-bench: %zu points, %u users, %u uweets per point\n", points.size(), cfg.users, cfg.uweets);
+  std::fprintf(stderr, "uwitter-bench: %zu points, %u users, %u uweets per point\n", points.size(), cfg.users,
+               cfg.uweets);
   if (auto e = runner.setup(); !e.empty()) {
     std::fprintf(stderr, "\nuwitter-bench: setup failed: %s\n", e.c_str());
     return 3;
@@ -211,11 +249,14 @@ int main(int argc, char** argv) {
   std::ofstream(out_dir + "/plot.gp") << gnuplot_script("points.csv");
   if (!no_plot) {
     const std::string cmd = "cd '" + out_dir + "' && gnuplot plot.gp 2>gnuplot.err";
-    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "uwitter-bench: gnuplot failed (see %s/gnuplot.err)\n", out_dir.c_str());
+    if (std::system(cmd.c_str()) != 0)
+      std::fprintf(stderr, "uwitter-bench: gnuplot failed (see %s/gnuplot.err)\n", out_dir.c_str());
   }
   size_t bad = 0;
-  for (const auto& r : results) bad += (!r.error.empty() || !r.within || !r.lost_agrees() || !r.clean()) ? 1 : 0;
-  std::printf("%zu points in %.1f s; %zu failed a check; results in %s/\n", results.size(), total_s, bad, out_dir.c_str());
+  for (const auto& r : results)
+    bad += (!r.error.empty() || !r.within || !r.lost_agrees() || !r.clean()) ? 1 : 0;
+  std::printf("%zu points in %.1f s; %zu failed a check; results in %s/\n", results.size(), total_s, bad,
+              out_dir.c_str());
   if (Runner::interrupted()) return 130;
   return bad ? 1 : 0;
 }

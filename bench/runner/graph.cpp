@@ -1,10 +1,10 @@
 #include "bench/runner/graph.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "bench/lossy/impairment.hpp"
 
@@ -47,7 +47,8 @@ FollowGraph make_power_law_graph(const GraphConfig& cfg) {
 
 std::string bench_username(uint32_t i) { return fmt::format("b{}", i); }
 
-std::vector<PlannedUweet> plan_uweets(const WorkloadConfig& cfg, uint32_t users, std::string (*username)(uint32_t)) {
+std::vector<PlannedUweet> plan_uweets(const WorkloadConfig& cfg, uint32_t users,
+                                      std::string (*username)(uint32_t)) {
   std::vector<PlannedUweet> out;
   if (users == 0) return out;
   out.reserve(cfg.uweets);

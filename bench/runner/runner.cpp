@@ -1,6 +1,7 @@
 #include "bench/runner/runner.hpp"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -11,11 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "bench/lossy/truth.hpp"
 #include "bench/runner/api.hpp"
@@ -47,8 +46,10 @@ struct Posted {
 std::string url_encode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
   }
   return out;
 }
@@ -78,8 +79,8 @@ struct Runner::State {
   std::unique_ptr<Child> notifier;
   uint16_t notifier_udp = 0, notifier_http = 0;
   std::string notifier_udp_host = "127.0.0.1";
-  std::vector<User> users;           // bench index -> user
-  User settler;                      // posts the session-settling datagram; no followers
+  std::vector<User> users;  // bench index -> user
+  User settler;             // posts the session-settling datagram; no followers
   FollowGraph graph;
   std::vector<std::vector<uint32_t>> followers;
   std::vector<bool> has_stream;
@@ -90,14 +91,16 @@ struct Runner::State {
 
   std::string log(const std::string& name) const { return work + "/" + name + ".log"; }
 
-  std::unique_ptr<Child> start_web(const std::string& notify, int copies, uint64_t spacing_us, std::string* err) {
+  std::unique_ptr<Child> start_web(const std::string& notify, int copies, uint64_t spacing_us,
+                                   std::string* err) {
     auto web = std::make_unique<Child>();
     std::vector<std::string> argv = {cfg.web_bin, "--listen", "127.0.0.1:0", "--data", data};
     if (!notify.empty()) {
       argv.insert(argv.end(), {"--notify", notify, "--udp-copies", std::to_string(copies)});
       if (spacing_us) argv.insert(argv.end(), {"--udp-copy-spacing-us", std::to_string(spacing_us)});
     }
-    if (notifier_http) argv.insert(argv.end(), {"--notifier-url", fmt::format("http://127.0.0.1:{}", notifier_http)});
+    if (notifier_http)
+      argv.insert(argv.end(), {"--notifier-url", fmt::format("http://127.0.0.1:{}", notifier_http)});
     argv.insert(argv.end(), {"--access-log", work + "/web-access.log"});
     ++web_starts;
     if (auto e = web->start(argv, log("web")); !e.empty()) {
@@ -134,8 +137,9 @@ struct Runner::State {
     if (!before) return "notifier /metrics unreachable";
     sign::Encoder enc(*key, 0, 1);
     sign::PostEvent ev{0, settler.id, settler.name, 0, "settle"};
-    const int64_t now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
     ev.created_at_ms = now_ms;
     std::vector<sign::Event> events{ev};
     sign::Datagram d;
@@ -149,10 +153,12 @@ struct Runner::State {
     // Loopback may drop under load: resend (the same datagram: a duplicate at worst) until seen.
     for (int attempt = 0; attempt < 20 && !ok; ++attempt) {
       ::sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
-      ok = wait_for([&] {
-        auto c = counts();
-        return c && c->verified > before->verified;
-      }, 500ms);
+      ok = wait_for(
+          [&] {
+            auto c = counts();
+            return c && c->verified > before->verified;
+          },
+          500ms);
     }
     ::close(fd);
     return ok ? "" : "the notifier never accepted the settle datagram";
@@ -209,7 +215,8 @@ std::string Runner::setup() {
   // 2. The notifier reads that database and trusts that key.
   if (!cfg.attach_notifier_udp.empty()) {
     auto hp = parse_host_port(cfg.attach_notifier_udp);
-    if (!hp || cfg.attach_notifier_http.empty()) return "attaching needs --notifier-udp HOST:PORT and --notifier-http URL";
+    if (!hp || cfg.attach_notifier_http.empty())
+      return "attaching needs --notifier-udp HOST:PORT and --notifier-http URL";
     s.notifier_udp_host = hp->host;
     s.notifier_udp = hp->port;
     auto http = parse_host_port(cfg.attach_notifier_http.substr(cfg.attach_notifier_http.find("//") + 2));
@@ -217,11 +224,23 @@ std::string Runner::setup() {
     s.notifier_http = http->port;
   } else {
     s.notifier = std::make_unique<Child>();
-    std::vector<std::string> argv = {cfg.notifier_bin, "--listen-udp", "127.0.0.1:0", "--listen-http", "127.0.0.1:0",
-                                     "--db", s.data + "/uwitter.db", "--trust", s.data + "/keys/uwitter.pub",
-                                     "--rcvbuf", "8MiB", "--log-file", s.work + "/notifier-events.log"};
-    if (auto e = s.notifier->start(argv, s.log("notifier")); !e.empty()) return "cannot start uwitter-notifier: " + e;
-    if (!s.notifier->wait_listening(2, 30s)) return "uwitter-notifier did not report listening: " + s.notifier->stderr_tail(600);
+    std::vector<std::string> argv = {cfg.notifier_bin,
+                                     "--listen-udp",
+                                     "127.0.0.1:0",
+                                     "--listen-http",
+                                     "127.0.0.1:0",
+                                     "--db",
+                                     s.data + "/uwitter.db",
+                                     "--trust",
+                                     s.data + "/keys/uwitter.pub",
+                                     "--rcvbuf",
+                                     "8MiB",
+                                     "--log-file",
+                                     s.work + "/notifier-events.log"};
+    if (auto e = s.notifier->start(argv, s.log("notifier")); !e.empty())
+      return "cannot start uwitter-notifier: " + e;
+    if (!s.notifier->wait_listening(2, 30s))
+      return "uwitter-notifier did not report listening: " + s.notifier->stderr_tail(600);
     Api probe(fmt::format("http://127.0.0.1:{}", s.notifier->port("http")));
     if (!wait_for([&] { return probe.get_text("/healthz").status == 200; }, 20s))
       return "uwitter-notifier did not answer /healthz: " + s.notifier->stderr_tail(600);
@@ -237,7 +256,8 @@ std::string Runner::setup() {
   const std::string web_url = fmt::format("http://127.0.0.1:{}", web->port("http"));
   {
     std::optional<sign::SecretKey> k;
-    if (auto e = sign::load_secret_key(s.data + "/keys/uwitter.key", &k); !e.empty()) return "cannot read the web app's key: " + e;
+    if (auto e = sign::load_secret_key(s.data + "/keys/uwitter.key", &k); !e.empty())
+      return "cannot read the web app's key: " + e;
     s.key = std::move(k);
   }
 
@@ -252,9 +272,11 @@ std::string Runner::setup() {
   };
   auto make_user = [&](Api& api, const std::string& name, User* u) {
     auto r = api.call("POST", "/api/v1/accounts", {{"username", name}, {"password", password}});
-    if (r.status != 201 && r.status != 409) return fail(fmt::format("register {}: HTTP {} {}", name, r.status, r.raw + r.error));
+    if (r.status != 201 && r.status != 409)
+      return fail(fmt::format("register {}: HTTP {} {}", name, r.status, r.raw + r.error));
     auto l = api.call("POST", "/api/v1/sessions", {{"username", name}, {"password", password}});
-    if (!l.ok() || !l.body.is_object()) return fail(fmt::format("login {}: HTTP {} {}", name, l.status, l.raw + l.error));
+    if (!l.ok() || !l.body.is_object())
+      return fail(fmt::format("login {}: HTTP {} {}", name, l.status, l.raw + l.error));
     u->name = name;
     u->token = l.body.value("token", "");
     u->id = l.body["user"].value("id", int64_t{0});
@@ -270,7 +292,8 @@ std::string Runner::setup() {
   // A work folder set up before with the same users, graph and seed is
   // reused (registration is Argon2id-bound: minutes for 1,000 users).
   const std::string setup_file = s.work + "/setup.json";
-  const nlohmann::json setup_key = {{"users", cfg.users}, {"mean_following", cfg.mean_following}, {"seed", cfg.seed}};
+  const nlohmann::json setup_key = {
+      {"users", cfg.users}, {"mean_following", cfg.mean_following}, {"seed", cfg.seed}};
   bool reused = false;
   if (std::ifstream in(setup_file); in) {
     auto j = nlohmann::json::parse(in, nullptr, false);
@@ -300,12 +323,15 @@ std::string Runner::setup() {
       if (!make_user(api, "settler", &s.settler)) return err;
     }
 
-    if (cfg.verbose) std::fprintf(stderr, "\nusers registered after %.1f s\n", (steady_ms() - t_setup) / 1000);
+    if (cfg.verbose)
+      std::fprintf(stderr, "\nusers registered after %.1f s\n", (steady_ms() - t_setup) / 1000);
     done = 0;
     if (!parallel_for(web_url, s.graph.edges.size(), 4, [&](Api& api, size_t i) {
           auto [from, to] = s.graph.edges[i];
-          auto r = api.call("PUT", "/api/v1/users/" + s.users[to].name + "/follow", nullptr, s.users[from].token);
-          if (on_post_progress && (++done % 100 == 0 || done == s.graph.edges.size())) on_post_progress(done, s.graph.edges.size());
+          auto r =
+              api.call("PUT", "/api/v1/users/" + s.users[to].name + "/follow", nullptr, s.users[from].token);
+          if (on_post_progress && (++done % 100 == 0 || done == s.graph.edges.size()))
+            on_post_progress(done, s.graph.edges.size());
           return r.ok() ? !interrupted() : fail(fmt::format("follow: HTTP {} {}", r.status, r.raw + r.error));
         }))
       return err.empty() ? "interrupted" : err;
@@ -314,8 +340,10 @@ std::string Runner::setup() {
 
     nlohmann::json acc = nlohmann::json::array();
     for (const auto& u : s.users) acc.push_back({u.id, u.name, u.token});
-    std::ofstream(setup_file) << nlohmann::json{{"key", setup_key}, {"accounts", acc},
-                                                {"settler", {s.settler.id, s.settler.name, s.settler.token}}}.dump();
+    std::ofstream(setup_file) << nlohmann::json{{"key", setup_key},
+                                                {"accounts", acc},
+                                                {"settler", {s.settler.id, s.settler.name, s.settler.token}}}
+                                     .dump();
   }
 
   // 5. SSE streams for every user (or a sample: the first N by index, which
@@ -325,20 +353,23 @@ std::string Runner::setup() {
   std::vector<std::string> tickets(streams);
   if (!parallel_for(web_url, streams, 4, [&](Api& api, size_t i) {
         auto r = api.call("GET", "/api/v1/notifications/ticket", nullptr, s.users[i].token);
-        if (!r.ok() || !r.body.is_object()) return fail(fmt::format("ticket: HTTP {} {}", r.status, r.raw + r.error));
+        if (!r.ok() || !r.body.is_object())
+          return fail(fmt::format("ticket: HTTP {} {}", r.status, r.raw + r.error));
         tickets[i] = r.body.value("ticket", "");
         return true;
       }))
     return err;
   s.hub = std::make_unique<SseHub>();
   for (uint32_t i = 0; i < streams; ++i) {
-    if (auto e = s.hub->open(s.notifier_http, "/events?ticket=" + url_encode(tickets[i]), static_cast<uint32_t>(s.users[i].id));
+    if (auto e = s.hub->open(s.notifier_http, "/events?ticket=" + url_encode(tickets[i]),
+                             static_cast<uint32_t>(s.users[i].id));
         !e.empty())
       return "cannot open an SSE stream: " + e;
     s.has_stream[i] = true;
   }
   if (!wait_for([&] { return s.hub->connected() + s.hub->closed() >= streams; }, 60s) || s.hub->closed() > 0)
-    return fmt::format("only {} of {} SSE streams connected ({} refused)", s.hub->connected(), streams, s.hub->closed());
+    return fmt::format("only {} of {} SSE streams connected ({} refused)", s.hub->connected(), streams,
+                       s.hub->closed());
   if (web->stop() != 0) return "the setup web app did not stop cleanly: " + web->stderr_tail(600);
   return "";
 }
@@ -359,9 +390,15 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   Child lossy;
   const std::string truth_path = fmt::format("{}/truth-{:03}.tsv", s.work, index);
   const auto& imp = p.impairment;
-  std::vector<std::string> argv = {cfg.lossy_bin, "--listen", "127.0.0.1:0", "--forward",
-                                   fmt::format("{}:{}", s.notifier_udp_host, s.notifier_udp), "--seed",
-                                   std::to_string(imp.seed), "--truth", truth_path};
+  std::vector<std::string> argv = {cfg.lossy_bin,
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--forward",
+                                   fmt::format("{}:{}", s.notifier_udp_host, s.notifier_udp),
+                                   "--seed",
+                                   std::to_string(imp.seed),
+                                   "--truth",
+                                   truth_path};
   auto add = [&](const char* flag, double v) {
     if (v != 0) argv.insert(argv.end(), {flag, fmt::format("{}", v)});
   };
@@ -378,7 +415,8 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
     r.error = "uwitter-lossy did not start: " + e + lossy.stderr_tail(300);
     return r;
   }
-  auto web = s.start_web(fmt::format("127.0.0.1:{}", lossy.port("udp")), p.copies, p.spaced ? cfg.spacing_us : 0, &err);
+  auto web = s.start_web(fmt::format("127.0.0.1:{}", lossy.port("udp")), p.copies,
+                         p.spaced ? cfg.spacing_us : 0, &err);
   if (!web) {
     r.error = err;
     return r;
@@ -404,7 +442,8 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   std::atomic<size_t> done{0};
   const auto start = std::chrono::steady_clock::now();
   const bool ok = parallel_for(web_url, plan.size(), cfg.post_threads, [&](Api& api, size_t i) {
-    if (cfg.rate > 0) std::this_thread::sleep_until(start + std::chrono::duration<double>(static_cast<double>(i) / cfg.rate));
+    if (cfg.rate > 0)
+      std::this_thread::sleep_until(start + std::chrono::duration<double>(static_cast<double>(i) / cfg.rate));
     const auto& u = s.users[plan[i].author];
     auto res = api.call("POST", "/api/v1/uweets", {{"text", plan[i].text}}, u.token);
     if (res.status != 201 || !res.body.is_object()) {
@@ -433,15 +472,18 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
     // The emitter holds spaced copies for at most the spacing interval; wait
     // until its datagram count stops growing (polled, with a deadline).
     uint64_t last = UINT64_MAX;
-    wait_for([&] {
-      const uint64_t now = web_metric("uwitter_emitter_datagrams_total");
-      const bool still = now == last;
-      last = now;
-      return still;
-    }, 5s);
+    wait_for(
+        [&] {
+          const uint64_t now = web_metric("uwitter_emitter_datagrams_total");
+          const bool still = now == last;
+          last = now;
+          return still;
+        },
+        5s);
   }
   r.web_datagrams = web_metric("uwitter_emitter_datagrams_total");
-  r.web_dropped = web_metric("uwitter_emitter_dropped_total") + web_metric("uwitter_emitter_send_errors_total");
+  r.web_dropped =
+      web_metric("uwitter_emitter_dropped_total") + web_metric("uwitter_emitter_send_errors_total");
   if (int st = web->stop(); st != 0) r.error = fmt::format("uwitter-web exited with {}", st);
   lossy.stop();
   const auto summary = lossy.wait_line("summary", 5s);
@@ -449,12 +491,15 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
 
   // Wait until the notifier has read every forwarded datagram and fanned out.
   std::map<std::string, double> raw;
-  wait_for([&] {
-    auto c = s.counts(&raw);
-    if (!c) return false;
-    const uint64_t got = (c->received - before->received) + (c->kernel_drops - before->kernel_drops);
-    return got >= forwarded && raw["uwitter_notifier_fanout_pending"] == 0 && raw["uwitter_notifier_fanout_active_jobs"] == 0;
-  }, 20s);
+  wait_for(
+      [&] {
+        auto c = s.counts(&raw);
+        if (!c) return false;
+        const uint64_t got = (c->received - before->received) + (c->kernel_drops - before->kernel_drops);
+        return got >= forwarded && raw["uwitter_notifier_fanout_pending"] == 0 &&
+               raw["uwitter_notifier_fanout_active_jobs"] == 0;
+      },
+      20s);
   // Every event the notifier wrote to a stream reaches us (all streams are ours).
   auto sent_to_streams = [&] {
     std::map<std::string, double> m;
@@ -462,14 +507,16 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
     return m["uwitter_notifier_sse_events_sent_total"];
   };
   double sent_total = sent_to_streams();
-  wait_for([&] {
-    const double now_sent = sent_to_streams();
-    if (now_sent != sent_total) {
-      sent_total = now_sent;
-      return false;
-    }
-    return static_cast<double>(s.hub->receipts()) >= now_sent;
-  }, 20s);
+  wait_for(
+      [&] {
+        const double now_sent = sent_to_streams();
+        if (now_sent != sent_total) {
+          sent_total = now_sent;
+          return false;
+        }
+        return static_cast<double>(s.hub->receipts()) >= now_sent;
+      },
+      20s);
 
   if (auto e = s.settle(); !e.empty() && r.error.empty()) r.error = e;
   auto after = s.counts();
@@ -487,9 +534,11 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   std::map<NoteKey, double> expected;
   for (size_t i = 0; i < plan.size(); ++i) {
     for (uint32_t f : s.followers[plan[i].author])
-      if (s.has_stream[f]) expected[NoteKey{static_cast<uint32_t>(s.users[f].id), 'u', posted[i].id}] = posted[i].ack_ms;
+      if (s.has_stream[f])
+        expected[NoteKey{static_cast<uint32_t>(s.users[f].id), 'u', posted[i].id}] = posted[i].ack_ms;
     if (plan[i].mention && s.has_stream[*plan[i].mention])
-      expected[NoteKey{static_cast<uint32_t>(s.users[*plan[i].mention].id), 'm', posted[i].id}] = posted[i].ack_ms;
+      expected[NoteKey{static_cast<uint32_t>(s.users[*plan[i].mention].id), 'm', posted[i].id}] =
+          posted[i].ack_ms;
   }
   const auto receipts = s.hub->take();
   const NotificationStats ns = account_notifications(expected, receipts, truth.event_delivered);
@@ -498,7 +547,8 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   r.logical = truth.logical;
   r.relay_delivered = truth.delivered;
   r.accepted = d.verified;
-  const Prediction pr = predict(p, truth, cfg.confidence, cfg.ge_trials, cfg.seed + 7919 * static_cast<uint64_t>(index));
+  const Prediction pr =
+      predict(p, truth, cfg.confidence, cfg.ge_trials, cfg.seed + 7919 * static_cast<uint64_t>(index));
   r.predicted = pr.ratio;
   r.predicted_iv = pr.count;
   r.within = pr.count.contains(static_cast<double>(r.accepted));
@@ -523,16 +573,20 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   r.max_ms = ns.max_ms;
   r.seconds = (steady_ms() - t0) / 1000.0;
   if (cfg.verbose)
-    std::fprintf(stderr,
-                 "\n[point %d] web sent=%llu dropped=%llu; relay forwarded=%llu notifier: received=%llu verified=%llu dups=%llu lost=%llu kdrops=%llu "
-                 "rejected=%llu; truth: sent=%llu logical=%llu delivered=%llu; notes expected=%llu deliverable=%llu "
-                 "arrived=%llu unexpected=%llu bad_events=%llu\n",
-                 index, (unsigned long long)r.web_datagrams, (unsigned long long)r.web_dropped, (unsigned long long)forwarded, (unsigned long long)d.received, (unsigned long long)d.verified,
-                 (unsigned long long)d.duplicates, (unsigned long long)d.lost, (unsigned long long)d.kernel_drops,
-                 (unsigned long long)d.rejected_total(false), (unsigned long long)truth.sent,
-                 (unsigned long long)truth.logical, (unsigned long long)truth.delivered, (unsigned long long)ns.expected,
-                 (unsigned long long)ns.expected_deliverable, (unsigned long long)ns.arrived,
-                 (unsigned long long)ns.unexpected, (unsigned long long)s.hub->bad_events());
+    std::fprintf(
+        stderr,
+        "\n[point %d] web sent=%llu dropped=%llu; relay forwarded=%llu notifier: received=%llu verified=%llu "
+        "dups=%llu lost=%llu kdrops=%llu "
+        "rejected=%llu; truth: sent=%llu logical=%llu delivered=%llu; notes expected=%llu deliverable=%llu "
+        "arrived=%llu unexpected=%llu bad_events=%llu\n",
+        index, (unsigned long long)r.web_datagrams, (unsigned long long)r.web_dropped,
+        (unsigned long long)forwarded, (unsigned long long)d.received, (unsigned long long)d.verified,
+        (unsigned long long)d.duplicates, (unsigned long long)d.lost, (unsigned long long)d.kernel_drops,
+        (unsigned long long)d.rejected_total(false), (unsigned long long)truth.sent,
+        (unsigned long long)truth.logical, (unsigned long long)truth.delivered,
+        (unsigned long long)ns.expected, (unsigned long long)ns.expected_deliverable,
+        (unsigned long long)ns.arrived, (unsigned long long)ns.unexpected,
+        (unsigned long long)s.hub->bad_events());
   return r;
 }
 

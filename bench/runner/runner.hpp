@@ -22,23 +22,23 @@ namespace uw::bench {
 
 struct RunnerConfig {
   std::string web_bin, notifier_bin, lossy_bin;
-  std::string work_dir;             // "" = a fresh temporary folder (removed unless keep)
+  std::string work_dir;  // "" = a fresh temporary folder (removed unless keep)
   bool keep = false;
   uint32_t users = 1000;
   double mean_following = 10;
-  uint32_t uweets = 5000;           // per point
-  double rate = 0;                  // uweets/s per point; 0 = as fast as the web app takes them
+  uint32_t uweets = 5000;  // per point
+  double rate = 0;         // uweets/s per point; 0 = as fast as the web app takes them
   int post_threads = 4;
-  uint32_t sse_sample = 0;          // streams to open; 0 = every user
+  uint32_t sse_sample = 0;  // streams to open; 0 = every user
   double mention_fraction = 0.1;
-  uint64_t spacing_us = 2000;       // --udp-copy-spacing-us for spaced points
+  uint64_t spacing_us = 2000;  // --udp-copy-spacing-us for spaced points
   uint64_t seed = 1;
   int ge_trials = 20000;
   double confidence = 0.999;
   // Attach to a running notifier instead of starting one (its --db must be
   // <work_dir>/data/uwitter.db and it must trust <work_dir>/data/keys/uwitter.pub).
-  std::string attach_notifier_udp;  // HOST:PORT
-  std::string attach_notifier_http; // http://HOST:PORT
+  std::string attach_notifier_udp;   // HOST:PORT
+  std::string attach_notifier_http;  // http://HOST:PORT
   bool verbose = false;
 };
 

@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
 
 namespace uw::bench {
@@ -166,7 +165,8 @@ void SseHub::on_readable(Stream& s) {
     std::string_view field = line.substr(0, colon);
     std::string_view value = colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
     if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
-    if (field == "event") s.event = value;
+    if (field == "event")
+      s.event = value;
     else if (field == "data") {
       if (!s.data.empty()) s.data += '\n';
       s.data += value;
@@ -186,9 +186,12 @@ void SseHub::dispatch(Stream& s, const std::string& event, const std::string& da
   r.at_ms = now;
   r.key.recipient = s.user;
   const std::string kind = event.empty() ? j.value("kind", "") : event;
-  if (kind == "uweet") r.key.kind = 'u';
-  else if (kind == "mention") r.key.kind = 'm';
-  else if (kind == "follow") return;  // the bench does not measure follow notifications
+  if (kind == "uweet")
+    r.key.kind = 'u';
+  else if (kind == "mention")
+    r.key.kind = 'm';
+  else if (kind == "follow")
+    return;  // the bench does not measure follow notifications
   else {
     ++bad_;
     return;

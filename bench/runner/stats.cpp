@@ -15,8 +15,10 @@ double normal_z(double confidence) {
   double lo = 0, hi = 40;
   for (int i = 0; i < 200; ++i) {
     double mid = (lo + hi) / 2;
-    if (std::erfc(mid / std::sqrt(2.0)) > target) lo = mid;
-    else hi = mid;
+    if (std::erfc(mid / std::sqrt(2.0)) > target)
+      lo = mid;
+    else
+      hi = mid;
   }
   return (lo + hi) / 2;
 }
@@ -61,8 +63,10 @@ Interval clopper_pearson_interval(uint64_t successes, uint64_t n, double confide
     for (int i = 0; i < 60; ++i) {
       double mid = (l + h) / 2;
       double upper_tail = 1 - binomial_cdf(successes - 1, n, mid);
-      if (upper_tail < a) l = mid;
-      else h = mid;
+      if (upper_tail < a)
+        l = mid;
+      else
+        h = mid;
     }
     out.lo = l;
   }
@@ -70,8 +74,10 @@ Interval clopper_pearson_interval(uint64_t successes, uint64_t n, double confide
     double l = 0, h = 1;
     for (int i = 0; i < 60; ++i) {
       double mid = (l + h) / 2;
-      if (binomial_cdf(successes, n, mid) > a) l = mid;
-      else h = mid;
+      if (binomial_cdf(successes, n, mid) > a)
+        l = mid;
+      else
+        h = mid;
     }
     out.hi = h;
   }
@@ -100,8 +106,9 @@ Interval binomial_acceptance(uint64_t n, double p, double confidence) {
   return {static_cast<double>(lo), static_cast<double>(hi)};
 }
 
-std::vector<uint64_t> simulate_ge_delivered(std::span<const uint32_t> groups, double loss_rate, double mean_burst_len,
-                                            double independent_drop, int trials, uint64_t seed) {
+std::vector<uint64_t> simulate_ge_delivered(std::span<const uint32_t> groups, double loss_rate,
+                                            double mean_burst_len, double independent_drop, int trials,
+                                            uint64_t seed) {
   uint32_t ngroups = 0;
   for (uint32_t g : groups) ngroups = std::max(ngroups, g + 1);
   std::vector<uint64_t> out;

@@ -38,8 +38,9 @@ Interval binomial_acceptance(uint64_t n, double p, double confidence);
 // (stationary start, loss in Bad only) over the arrivals in order, with an
 // optional independent drop on top, and counts the groups with at least one
 // arrival not lost. Returns the per-trial delivered-group counts.
-std::vector<uint64_t> simulate_ge_delivered(std::span<const uint32_t> groups, double loss_rate, double mean_burst_len,
-                                            double independent_drop, int trials, uint64_t seed);
+std::vector<uint64_t> simulate_ge_delivered(std::span<const uint32_t> groups, double loss_rate,
+                                            double mean_burst_len, double independent_drop, int trials,
+                                            uint64_t seed);
 // The central `confidence` quantile range of samples (sorted copy inside).
 Interval quantile_interval(std::vector<uint64_t> samples, double confidence);
 // mean ± z·sd of samples: the normal-approximation range, steadier than the

@@ -45,12 +45,13 @@ std::vector<SweepPoint> make_sweep(const SweepConfig& cfg) {
   return out;
 }
 
-Prediction predict(const SweepPoint& p, const DatagramTruth& truth, double confidence, int ge_trials, uint64_t seed) {
+Prediction predict(const SweepPoint& p, const DatagramTruth& truth, double confidence, int ge_trials,
+                   uint64_t seed) {
   Prediction pr;
   const uint64_t n = truth.logical;
   if (p.sweep == "burst") {
-    auto samples = simulate_ge_delivered(truth.arrival_groups, p.impairment.burst_loss, p.impairment.burst_len,
-                                         p.impairment.drop, ge_trials, seed);
+    auto samples = simulate_ge_delivered(truth.arrival_groups, p.impairment.burst_loss,
+                                         p.impairment.burst_len, p.impairment.drop, ge_trials, seed);
     pr.ratio = n ? mean(samples) / static_cast<double>(n) : 1;
     // Empirical quantiles: with few expected losses the count is skewed (a
     // long tail of extra losses), where mean ± z·sd would be too narrow.

@@ -12,11 +12,11 @@
 namespace uw::bench {
 
 struct SweepPoint {
-  std::string sweep;            // "baseline", "drop", "burst", "duplicate", "corrupt"
-  double injected = 0;          // the swept probability
+  std::string sweep;    // "baseline", "drop", "burst", "duplicate", "corrupt"
+  double injected = 0;  // the swept probability
   lossy::ImpairmentConfig impairment;
-  int copies = 1;               // --udp-copies
-  bool spaced = false;          // copies spread over the spacing interval
+  int copies = 1;       // --udp-copies
+  bool spaced = false;  // copies spread over the spacing interval
 };
 
 struct SweepConfig {
@@ -25,7 +25,7 @@ struct SweepConfig {
   std::vector<double> duplicate_rates = {0.2};
   std::vector<double> corrupt_rates = {0.1};
   std::vector<int> copies = {1, 2, 3};
-  bool spaced_too = true;       // every k > 1 point also with spaced copies
+  bool spaced_too = true;  // every k > 1 point also with spaced copies
   uint64_t seed = 1;
 };
 
@@ -44,6 +44,7 @@ struct Prediction {
   double ratio = 1;  // expected accepted / logical
   Interval count;    // the `confidence` interval of the accepted count
 };
-Prediction predict(const SweepPoint& p, const DatagramTruth& truth, double confidence, int ge_trials, uint64_t seed);
+Prediction predict(const SweepPoint& p, const DatagramTruth& truth, double confidence, int ge_trials,
+                   uint64_t seed);
 
 }  // namespace uw::bench

@@ -12,7 +12,8 @@
 int main(int argc, char** argv) {
   std::string db;
   long rows = 20'000;
-  uw::Flags flags("uwitter-insert-bench", "Measures single-row-transaction uweet inserts into a fresh database.");
+  uw::Flags flags("uwitter-insert-bench",
+                  "Measures single-row-transaction uweet inserts into a fresh database.");
   flags.value("db", "FILE", "database file to create", [&](const std::string& v) {
     db = v;
     return std::string();

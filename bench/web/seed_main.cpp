@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   std::string db;
   long users = 10'000, uweets = 1'000'000, follows = 100;
   std::string password = "benchpassword";
-  uw::Flags flags("uwitter-seed", "Fills a new Uwitter database with users, follows and uweets for benchmarks.");
+  uw::Flags flags("uwitter-seed",
+                  "Fills a new Uwitter database with users, follows and uweets for benchmarks.");
   auto num = [](long* out) {
     return [out](const std::string& v) -> std::string {
       try {
@@ -71,22 +72,23 @@ int main(int argc, char** argv) {
   });
   std::uniform_int_distribution<size_t> pick(1, ids.size() - 1);
   ok = ok && batch(follows, [&](long) {
-    for (;;) {
-      auto r = store.follow(ids[0], ids[pick(rng)], now_s);
-      if (!r) return false;
-      if (r.value()) return true;  // retry on a repeat pick
-    }
-  });
+         for (;;) {
+           auto r = store.follow(ids[0], ids[pick(rng)], now_s);
+           if (!r) return false;
+           if (r.value()) return true;  // retry on a repeat pick
+         }
+       });
   const std::string words[] = {"hello", "uwitter", "coffee", "libuv", "sqlite", "morning", "build", "ship"};
   std::uniform_int_distribution<size_t> word(0, 7);
   std::uniform_int_distribution<size_t> author(0, ids.size() - 1);
   ok = ok && batch(uweets, [&](long i) {
-    uw::NewUweet u;
-    u.author_id = ids[author(rng)];
-    u.text = "uweet " + std::to_string(i) + " " + words[word(rng)] + " " + words[word(rng)] + " " + words[word(rng)];
-    u.created_at = now_s * 1000 + i;
-    return static_cast<bool>(store.insert_uweet(u));
-  });
+         uw::NewUweet u;
+         u.author_id = ids[author(rng)];
+         u.text = "uweet " + std::to_string(i) + " " + words[word(rng)] + " " + words[word(rng)] + " " +
+                  words[word(rng)];
+         u.created_at = now_s * 1000 + i;
+         return static_cast<bool>(store.insert_uweet(u));
+       });
   if (!ok) {
     std::fprintf(stderr, "uwitter-seed: seeding failed\n");
     return 1;

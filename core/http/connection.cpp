@@ -183,7 +183,8 @@ void Engine::dispatch(Conn* c) {
   try {
     handler_(std::move(req), res);
   } catch (const std::exception&) {
-    if (c->phase == Phase::Handling) res.send(Response::text(500, "The server failed to handle the request."));
+    if (c->phase == Phase::Handling)
+      res.send(Response::text(500, "The server failed to handle the request."));
   }
 }
 

@@ -8,13 +8,13 @@
 // the last of its two handles (tcp, timer). Write requests hold a raw Conn*:
 // libuv runs every write callback (UV_ECANCELED after uv_close) before the close
 // callback, so the Conn outlives them. Other code names connections by id.
+#include <uv.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
-
-#include <uv.h>
 
 #include "core/http/request_parser.hpp"
 #include "core/http/server.hpp"
@@ -51,8 +51,8 @@ struct Conn {
   size_t pending_writes = 0;  // uv_write requests not yet called back
   bool reading = false;       // uv_read_start active
   bool read_eof = false;
-  bool in_process = false;    // inside Engine::process (re-entrancy guard)
-  bool rejected = false;      // over max_connections: answered 503, not counted as active
+  bool in_process = false;  // inside Engine::process (re-entrancy guard)
+  bool rejected = false;    // over max_connections: answered 503, not counted as active
   bool shutdown_started = false;
   // Unparsed input (pipelined requests arriving while one is being handled).
   std::string inbuf;
@@ -68,7 +68,8 @@ struct Conn {
 
 class Engine {
  public:
-  Engine(uv_loop_t* loop, Limits limits, Handler handler) : loop_(loop), limits_(limits), handler_(std::move(handler)) {}
+  Engine(uv_loop_t* loop, Limits limits, Handler handler)
+      : loop_(loop), limits_(limits), handler_(std::move(handler)) {}
   ~Engine();
 
   // server.cpp
@@ -78,7 +79,8 @@ class Engine {
 
   // Responder / Server entry points (connection.cpp)
   void respond(uint64_t conn_id, uint64_t seq, Response r);
-  bool start_stream(uint64_t conn_id, uint64_t seq, int status, std::vector<std::pair<std::string, std::string>> headers);
+  bool start_stream(uint64_t conn_id, uint64_t seq, int status,
+                    std::vector<std::pair<std::string, std::string>> headers);
   WriteResult stream_write(uint64_t conn_id, std::string_view bytes);
   void close_connection(uint64_t conn_id);
   size_t queued_bytes(uint64_t conn_id) const;

@@ -21,8 +21,21 @@ bool iequals(std::string_view a, std::string_view b) {
 bool is_tchar(char c) {
   if (std::isalnum(static_cast<unsigned char>(c))) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -89,7 +102,8 @@ size_t RequestParser::feed(const char* data, size_t len) {
     if (!headers_done_) {
       // Header bytes are fed no further than the limit, so an endless header
       // section is rejected as soon as it passes max_header_bytes.
-      size_t allowance = limits_.max_header_bytes > header_bytes_ ? limits_.max_header_bytes - header_bytes_ : 0;
+      size_t allowance =
+          limits_.max_header_bytes > header_bytes_ ? limits_.max_header_bytes - header_bytes_ : 0;
       if (allowance == 0) {
         fail(431, "The request headers are too large.");
         break;
@@ -191,7 +205,8 @@ int RequestParser::on_header_field(http_parser* p, const char* at, size_t len) {
     s->last_was_value_ = false;
   }
   auto& name = s->req_.headers.back().first;
-  for (size_t i = 0; i < len; ++i) name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(at[i]))));
+  for (size_t i = 0; i < len; ++i)
+    name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(at[i]))));
   return 0;
 }
 
@@ -265,7 +280,8 @@ int RequestParser::on_headers_complete(http_parser* p) {
 int RequestParser::on_chunk_header(http_parser* p) {
   auto* s = self(p);
   // content_length holds this chunk's size: refuse before reading it.
-  if (p->content_length > s->limits_.max_body_bytes - std::min(s->limits_.max_body_bytes, s->req_.body.size())) {
+  if (p->content_length >
+      s->limits_.max_body_bytes - std::min(s->limits_.max_body_bytes, s->req_.body.size())) {
     s->fail(413, "The request body is too large.");
     return -1;
   }

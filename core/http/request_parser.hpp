@@ -9,11 +9,11 @@
 // take_request(), then feed the rest), the bytes run out (NeedMore) or the request
 // is rejected (Error: error_status()/error_message(); the connection must then be
 // answered and closed — the parser accepts no more bytes).
+#include <http_parser.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include <http_parser.h>
 
 #include "core/http/server.hpp"
 

@@ -1,7 +1,7 @@
 // Request/Response helpers and response serialisation.
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 #include "core/http/server.hpp"
 #include "core/http/wire.hpp"
@@ -35,48 +35,86 @@ Response Response::text(int status, std::string body) {
 Response Response::html(int status, std::string body) {
   return with_type(status, std::move(body), "text/html; charset=utf-8");
 }
-Response Response::json(int status, std::string body) { return with_type(status, std::move(body), "application/json"); }
+Response Response::json(int status, std::string body) {
+  return with_type(status, std::move(body), "application/json");
+}
 
 namespace wire {
 
 std::string_view reason_phrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -112,12 +150,14 @@ void serialise(const Response& r, std::string_view date, bool keep_alive, bool h
                std::string& out) {
   bool no_body_status = (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;
   out += fmt::format("HTTP/1.1 {} {}\r\nDate: {}\r\n", r.status, reason_phrase(r.status), date);
-  if (!streaming && !no_body_status) fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", r.body.size());
+  if (!streaming && !no_body_status)
+    fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", r.body.size());
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [n, v] : r.headers) {
     if (is(n, "content-length") || is(n, "date") || is(n, "connection")) continue;
     // A CR or LF would let data from a request split the response (header injection).
-    if (n.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) continue;
+    if (n.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
+      continue;
     out += n;
     out += ": ";
     out += v;

@@ -72,7 +72,8 @@ int Engine::listen(const std::string& host, uint16_t port) {
   listener_open_ = true;
   ++server_handles_open_;
   if ((rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0)) != 0) return rc;
-  if ((rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 511, &Engine::on_connection)) != 0) return rc;
+  if ((rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 511, &Engine::on_connection)) != 0)
+    return rc;
   sockaddr_storage bound{};
   int len = sizeof bound;
   if ((rc = uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &len)) != 0) return rc;

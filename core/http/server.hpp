@@ -25,6 +25,8 @@
 // request or while a response streams. A connection closing after a response
 // sends FIN and drains input for up to 2 s so the peer reads the response
 // rather than a reset. The request parser itself is core/http/request_parser.hpp.
+#include <uv.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -35,16 +37,14 @@
 #include <utility>
 #include <vector>
 
-#include <uv.h>
-
 namespace uw::http {
 
 struct Request {
   uint64_t conn_id = 0;
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // raw request-target, e.g. "/u/bob?before=10"
-  std::string path;     // target up to '?', not percent-decoded
-  std::string query;    // after '?', without it; empty if none
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // raw request-target, e.g. "/u/bob?before=10"
+  std::string path;    // target up to '?', not percent-decoded
+  std::string query;   // after '?', without it; empty if none
   // Header names lower-cased; values with surrounding white space trimmed, in order.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;     // de-chunked
@@ -100,22 +100,22 @@ class Responder {
 using Handler = std::function<void(Request&& req, Responder res)>;
 
 struct Limits {
-  size_t max_header_bytes = 16 * 1024;       // request line + headers -> 431
-  size_t max_body_bytes = 64 * 1024;         // -> 413
-  size_t max_connections = 4096;             // beyond: 503 and close
-  uint64_t header_timeout_ms = 10'000;       // whole request must arrive in this -> 408
-  uint64_t idle_timeout_ms = 60'000;         // keep-alive idle connection closed
-  size_t max_stream_backlog_bytes = 1 << 20; // stream_write returns Overflow beyond this
+  size_t max_header_bytes = 16 * 1024;        // request line + headers -> 431
+  size_t max_body_bytes = 64 * 1024;          // -> 413
+  size_t max_connections = 4096;              // beyond: 503 and close
+  uint64_t header_timeout_ms = 10'000;        // whole request must arrive in this -> 408
+  uint64_t idle_timeout_ms = 60'000;          // keep-alive idle connection closed
+  size_t max_stream_backlog_bytes = 1 << 20;  // stream_write returns Overflow beyond this
 };
 
 enum class WriteResult { Ok, Gone, Overflow };
 
 // What the response hook knows about the request being answered.
 struct RequestInfo {
-  std::string_view method;   // empty for server-generated errors before the request line parsed
+  std::string_view method;  // empty for server-generated errors before the request line parsed
   std::string_view path;
   std::string_view peer_ip;
-  uint64_t started_ns = 0;   // uv_hrtime() when the request's first byte arrived
+  uint64_t started_ns = 0;  // uv_hrtime() when the request's first byte arrived
 };
 // Called for every response (handler responses, stream starts and the server's
 // own errors) just before it is serialised: it may add headers. The body size is

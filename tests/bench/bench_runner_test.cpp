@@ -1,16 +1,17 @@
 // End-to-end test of uwitter-bench (bench/runner/): a short configuration of
 // the real web app -> lossy relay -> notifier -> SSE, with statistically sound
 // assertions computed here from the raw counts in points.json.
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "bench/runner/stats.hpp"
 #include "tests/support/process.hpp"
 
-#if defined(UWITTER_BENCH_BIN) && defined(UWITTER_WEB_BIN) && defined(UWITTER_NOTIFIER_BIN) && defined(UWITTER_LOSSY_BIN)
+#if defined(UWITTER_BENCH_BIN) && defined(UWITTER_WEB_BIN) && defined(UWITTER_NOTIFIER_BIN) && \
+    defined(UWITTER_LOSSY_BIN)
 
 namespace uw::bench {
 namespace {
@@ -21,11 +22,28 @@ class BenchRunner : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir();
-    result_ = new test::RunResult(test::run(
-        {UWITTER_BENCH_BIN, "--quick", "--users", "30", "--uweets", "300", "--copies", "1", "--no-plot", "--seed",
-         "11", "--out", dir_->file("out"), "--work", dir_->file("work"), "--web-bin", UWITTER_WEB_BIN,
-         "--notifier-bin", UWITTER_NOTIFIER_BIN, "--lossy-bin", UWITTER_LOSSY_BIN},
-        std::chrono::seconds(280)));
+    result_ = new test::RunResult(test::run({UWITTER_BENCH_BIN,
+                                             "--quick",
+                                             "--users",
+                                             "30",
+                                             "--uweets",
+                                             "300",
+                                             "--copies",
+                                             "1",
+                                             "--no-plot",
+                                             "--seed",
+                                             "11",
+                                             "--out",
+                                             dir_->file("out"),
+                                             "--work",
+                                             dir_->file("work"),
+                                             "--web-bin",
+                                             UWITTER_WEB_BIN,
+                                             "--notifier-bin",
+                                             UWITTER_NOTIFIER_BIN,
+                                             "--lossy-bin",
+                                             UWITTER_LOSSY_BIN},
+                                            std::chrono::seconds(280)));
     std::ifstream in(dir_->file("out") + "/points.json");
     std::stringstream ss;
     ss << in.rdbuf();
@@ -86,11 +104,12 @@ void CheckTwentyPercentLossAcceptsWithinTheBinomialInterval() {
   ASSERT_GT(sent, 50u);
   EXPECT_EQ(B::u(p["datagrams"]["logical"]), sent) << "k=1: every datagram sent once";
   const Interval iv = binomial_acceptance(sent, 0.8, 0.999);
-  EXPECT_TRUE(iv.contains(static_cast<double>(accepted))) << accepted << " of " << sent << " not in [" << iv.lo << ", "
-                                                          << iv.hi << "]";
+  EXPECT_TRUE(iv.contains(static_cast<double>(accepted)))
+      << accepted << " of " << sent << " not in [" << iv.lo << ", " << iv.hi << "]";
   // The notifier's gap count agrees with the relay's ground truth (within 1% of sent).
   const auto& nv = p["notifier_vs_truth"];
-  EXPECT_LE(std::abs(static_cast<double>(B::u(nv["lost_gap"])) - static_cast<double>(B::u(nv["expected_lost_gap"]))),
+  EXPECT_LE(std::abs(static_cast<double>(B::u(nv["lost_gap"])) -
+                     static_cast<double>(B::u(nv["expected_lost_gap"]))),
             0.01 * static_cast<double>(sent));
   EXPECT_EQ(B::u(p["notifications"]["duplicates"]), 0u);
 }

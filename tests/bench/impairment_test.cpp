@@ -1,10 +1,10 @@
 // tests for bench/lossy/impairment.cpp: the seeded impairment model.
 #include "bench/lossy/impairment.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "bench/runner/stats.hpp"
 
@@ -30,14 +30,19 @@ TEST(Impairment, IndependentDropRateLiesInBinomialInterval) {
       const uint64_t dropped = count_where(cfg, n, [](const Decision& d) { return d.drop_independent; });
       const auto iv = bench::binomial_acceptance(n, p, kConfidence);
       EXPECT_TRUE(iv.contains(static_cast<double>(dropped)))
-          << "p=" << p << " seed=" << seed << " dropped=" << dropped << " interval=[" << iv.lo << "," << iv.hi << "]";
+          << "p=" << p << " seed=" << seed << " dropped=" << dropped << " interval=[" << iv.lo << "," << iv.hi
+          << "]";
     }
   }
 }
 
 TEST(Impairment, DuplicateReorderCorruptRatesLieInBinomialInterval) {
   const int n = 50'000;
-  struct Row { const char* name; double ImpairmentConfig::*field; bool (*pred)(const Decision&); };
+  struct Row {
+    const char* name;
+    double ImpairmentConfig::*field;
+    bool (*pred)(const Decision&);
+  };
   const Row rows[] = {
       {"duplicate", &ImpairmentConfig::duplicate, [](const Decision& d) { return d.duplicate; }},
       {"reorder", &ImpairmentConfig::reorder, [](const Decision& d) { return d.reorder; }},
@@ -65,10 +70,13 @@ TEST(Impairment, GilbertElliottTransitionsFollowDocumentedFormulas) {
 }
 
 TEST(Impairment, GilbertElliottRejectsInfeasibleParameters) {
-  struct Row { double pi, len; bool ok; };
-  const Row rows[] = {{0.1, 1.0, true}, {0.5, 1.0, true}, {0.51, 1.0, false}, {0.8, 4.0, true},
-                      {0.81, 4.0, false}, {0.1, 0.5, false}, {1.0, 10.0, false}, {-0.1, 2.0, false},
-                      {NAN, 2.0, false}, {0.1, INFINITY, false}};
+  struct Row {
+    double pi, len;
+    bool ok;
+  };
+  const Row rows[] = {{0.1, 1.0, true},   {0.5, 1.0, true},      {0.51, 1.0, false}, {0.8, 4.0, true},
+                      {0.81, 4.0, false}, {0.1, 0.5, false},     {1.0, 10.0, false}, {-0.1, 2.0, false},
+                      {NAN, 2.0, false},  {0.1, INFINITY, false}};
   for (const auto& r : rows)
     EXPECT_EQ(GilbertElliott::from_loss(r.pi, r.len).has_value(), r.ok) << r.pi << " " << r.len;
 }
@@ -87,8 +95,12 @@ TEST(Impairment, GilbertElliottLossRateAndBurstLengthLieInIntervals) {
     for (int i = 0; i < n; ++i) {
       const bool l = m.decide(100).drop_burst;
       lost += l;
-      if (l) ++run;
-      else if (run) { runs.push_back(run); run = 0; }
+      if (l)
+        ++run;
+      else if (run) {
+        runs.push_back(run);
+        run = 0;
+      }
     }
     bursts = runs.size();
     ASSERT_GT(bursts, 100u);
@@ -191,12 +203,19 @@ TEST(Impairment, DelayIsFixedPlusJitterPlusReorderHold) {
 }
 
 TEST(Impairment, ValidateNamesTheBadParameter) {
-  struct Row { void (*set)(ImpairmentConfig&); const char* needle; };
+  struct Row {
+    void (*set)(ImpairmentConfig&);
+    const char* needle;
+  };
   const Row rows[] = {
       {[](ImpairmentConfig& c) { c.drop = 1.5; }, "--drop"},
       {[](ImpairmentConfig& c) { c.duplicate = -0.1; }, "--duplicate"},
       {[](ImpairmentConfig& c) { c.corrupt = NAN; }, "--corrupt"},
-      {[](ImpairmentConfig& c) { c.burst_loss = 0.9; c.burst_len = 2; }, "--burst-loss"},
+      {[](ImpairmentConfig& c) {
+         c.burst_loss = 0.9;
+         c.burst_len = 2;
+       },
+       "--burst-loss"},
       {[](ImpairmentConfig& c) { c.jitter_ms = -1; }, "--jitter-ms"},
   };
   EXPECT_EQ(ImpairmentConfig{}.validate(), "");

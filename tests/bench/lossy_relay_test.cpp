@@ -1,6 +1,7 @@
 // Integration tests for bench/lossy/relay.cpp + lossy_main.cpp: the real
 // uwitter-lossy between two UDP sockets on 127.0.0.1.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,8 +15,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "bench/lossy/truth.hpp"
 #include "bench/runner/stats.hpp"
@@ -80,7 +79,8 @@ class Udp {
 
 std::vector<uint8_t> payload(uint32_t i, size_t len) {
   std::vector<uint8_t> b(len);
-  for (size_t j = 0; j < len; ++j) b[j] = static_cast<uint8_t>((i * 2654435761u) >> (8 * (j % 4))) ^ static_cast<uint8_t>(j);
+  for (size_t j = 0; j < len; ++j)
+    b[j] = static_cast<uint8_t>((i * 2654435761u) >> (8 * (j % 4))) ^ static_cast<uint8_t>(j);
   std::memcpy(b.data(), &i, sizeof i);
   return b;
 }
@@ -98,8 +98,13 @@ struct RelayRun {
   std::vector<std::vector<uint8_t>> got;
 
   bool start(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {UWITTER_LOSSY_BIN, "--listen", "127.0.0.1:0", "--forward",
-                                     "127.0.0.1:" + std::to_string(receiver.port()), "--truth", dir.file("truth")};
+    std::vector<std::string> argv = {UWITTER_LOSSY_BIN,
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--forward",
+                                     "127.0.0.1:" + std::to_string(receiver.port()),
+                                     "--truth",
+                                     dir.file("truth")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return relay.start(argv, dir.file("stderr")) && relay.wait_listening(1);
   }
@@ -183,8 +188,8 @@ TEST(LossyRelay, CorruptsOneBitAndDuplicatesAsRecorded) {
           auto fixed = g;
           fixed[byte] ^= static_cast<uint8_t>(1u << bit);
           auto it2 = by_hash.find(fnv1a64(fixed));
-          if (it2 != by_hash.end() && it2->second->decision.corrupt && it2->second->decision.corrupt_byte == byte &&
-              it2->second->decision.corrupt_bit == bit)
+          if (it2 != by_hash.end() && it2->second->decision.corrupt &&
+              it2->second->decision.corrupt_byte == byte && it2->second->decision.corrupt_bit == bit)
             rec = it2->second;
         }
     }
@@ -228,8 +233,8 @@ TEST(LossyRelay, SameSeedSameInputGivesIdenticalTruthFiles) {
   std::string files[2];
   for (auto& out : files) {
     RelayRun r;
-    ASSERT_TRUE(r.start({"--seed", "77", "--drop", "0.1", "--burst-loss", "0.05", "--burst-len", "3", "--duplicate",
-                         "0.05", "--corrupt", "0.05", "--jitter-ms", "2"}));
+    ASSERT_TRUE(r.start({"--seed", "77", "--drop", "0.1", "--burst-loss", "0.05", "--burst-len", "3",
+                         "--duplicate", "0.05", "--corrupt", "0.05", "--jitter-ms", "2"}));
     r.send(800, 100);
     r.wait_received(800);
     ASSERT_EQ(r.relay.terminate(), 0);
@@ -269,7 +274,8 @@ TEST(LossyRelay, TruthRecordsEnvelopeSessionSequenceAndEvents) {
     ASSERT_TRUE(recs[i].session && recs[i].seq) << i;
     EXPECT_EQ(*recs[i].session, 0xfeedu);
     EXPECT_EQ(*recs[i].seq, i + 1);
-    const std::string want = "p" + std::to_string(100 + i) + (i % 2 ? ",m" + std::to_string(100 + i) + ":9" : "");
+    const std::string want =
+        "p" + std::to_string(100 + i) + (i % 2 ? ",m" + std::to_string(100 + i) + ":9" : "");
     EXPECT_EQ(recs[i].events, want);
   }
   EXPECT_FALSE(recs[n].session);
@@ -277,7 +283,11 @@ TEST(LossyRelay, TruthRecordsEnvelopeSessionSequenceAndEvents) {
 }
 
 TEST(LossyRelay, RejectsBadFlagsWithOneLine) {
-  struct Row { std::vector<std::string> args; int status; const char* needle; };
+  struct Row {
+    std::vector<std::string> args;
+    int status;
+    const char* needle;
+  };
   const Row rows[] = {
       {{"--forward", "127.0.0.1:9", "--drop", "2"}, 2, "--drop"},
       {{"--forward", "127.0.0.1:9", "--drop", "x"}, 2, "not a number"},

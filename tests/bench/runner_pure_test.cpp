@@ -1,9 +1,9 @@
 // tests for bench/runner/{graph,accounting,report,prom}.cpp: the runner's pure parts.
-#include <algorithm>
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "bench/runner/accounting.hpp"
 #include "bench/runner/graph.hpp"
@@ -69,8 +69,9 @@ TEST(Graph, PlannedUweetsMentionOthersNeverTheAuthor) {
 }
 
 lossy::TruthRecord rec(uint64_t index, uint64_t seq, const char* actions, const char* events) {
-  auto r = lossy::parse_truth(std::to_string(index) + " 100 " + std::string(15, '0') + std::to_string(seq % 10) +
-                              " " + actions + " 0 ab " + std::to_string(seq) + " " + events);
+  auto r =
+      lossy::parse_truth(std::to_string(index) + " 100 " + std::string(15, '0') + std::to_string(seq % 10) +
+                         " " + actions + " 0 ab " + std::to_string(seq) + " " + events);
   EXPECT_TRUE(r);
   return *r;
 }
@@ -78,10 +79,10 @@ lossy::TruthRecord rec(uint64_t index, uint64_t seq, const char* actions, const 
 TEST(Accounting, TruthGivesLogicalDeliveredDuplicatesAndGapLoss) {
   // seq 1: two copies, one dropped. seq 2: both copies dropped. seq 3: one corrupted, one intact+dup.
   // seq 4: only copy corrupted (above the highest delivered: invisible to the notifier).
-  std::vector<lossy::TruthRecord> recs = {
-      rec(0, 1, "drop", "p10"), rec(1, 1, "pass", "p10"), rec(2, 2, "drop", "p11,m11:5"),
-      rec(3, 2, "burst", "p11,m11:5"), rec(4, 3, "corrupt@3.1", "p12"), rec(5, 3, "dup", "p12"),
-      rec(6, 4, "corrupt@0.0", "p13")};
+  std::vector<lossy::TruthRecord> recs = {rec(0, 1, "drop", "p10"),        rec(1, 1, "pass", "p10"),
+                                          rec(2, 2, "drop", "p11,m11:5"),  rec(3, 2, "burst", "p11,m11:5"),
+                                          rec(4, 3, "corrupt@3.1", "p12"), rec(5, 3, "dup", "p12"),
+                                          rec(6, 4, "corrupt@0.0", "p13")};
   const DatagramTruth t = account_truth(recs);
   EXPECT_EQ(t.sent, 7u);
   EXPECT_EQ(t.logical, 4u);
@@ -98,11 +99,14 @@ TEST(Accounting, TruthGivesLogicalDeliveredDuplicatesAndGapLoss) {
 }
 
 TEST(Accounting, NotificationsCountArrivalsDuplicatesAndUndelivered) {
-  std::map<NoteKey, double> expected = {{{1, 'u', 10}, 100.0}, {{2, 'u', 10}, 100.0}, {{5, 'm', 11}, 200.0},
-                                        {{3, 'u', 13}, 300.0}};
+  std::map<NoteKey, double> expected = {
+      {{1, 'u', 10}, 100.0}, {{2, 'u', 10}, 100.0}, {{5, 'm', 11}, 200.0}, {{3, 'u', 13}, 300.0}};
   std::map<std::string, bool> delivered = {{"p10", true}, {"m11:5", false}, {"p13", false}};
-  std::vector<Receipt> got = {{{1, 'u', 10}, 110.0}, {{2, 'u', 10}, 130.0}, {{2, 'u', 10}, 140.0},
-                              {{5, 'm', 11}, 250.0}, {{9, 'u', 99}, 1.0}};
+  std::vector<Receipt> got = {{{1, 'u', 10}, 110.0},
+                              {{2, 'u', 10}, 130.0},
+                              {{2, 'u', 10}, 140.0},
+                              {{5, 'm', 11}, 250.0},
+                              {{9, 'u', 99}, 1.0}};
   auto s = account_notifications(expected, got, delivered);
   EXPECT_EQ(s.expected, 4u);
   EXPECT_EQ(s.arrived, 3u);
@@ -163,7 +167,8 @@ TEST(Report, JsonCsvAndTableCarryEveryPoint) {
   const std::string csv = to_csv(pts);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
   const std::string header = csv.substr(0, csv.find('\n'));
-  const std::string row = csv.substr(csv.find('\n') + 1, csv.find('\n', csv.find('\n') + 1) - csv.find('\n') - 1);
+  const std::string row =
+      csv.substr(csv.find('\n') + 1, csv.find('\n', csv.find('\n') + 1) - csv.find('\n') - 1);
   EXPECT_EQ(std::count(header.begin(), header.end(), ','), std::count(row.begin(), row.end(), ','));
   const std::string table = render_table(pts);
   EXPECT_NE(table.find("drop 20% k=2 spaced"), std::string::npos);

@@ -1,10 +1,10 @@
 // tests for bench/runner/stats.cpp: intervals and the Gilbert–Elliott simulation.
 #include "bench/runner/stats.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <numeric>
-
-#include <gtest/gtest.h>
 
 #include "bench/lossy/impairment.hpp"
 
@@ -12,7 +12,9 @@ namespace uw::bench {
 namespace {
 
 TEST(Stats, NormalQuantileMatchesTables) {
-  struct Row { double conf, z; };
+  struct Row {
+    double conf, z;
+  };
   for (auto r : {Row{0.90, 1.644854}, Row{0.95, 1.959964}, Row{0.99, 2.575829}, Row{0.999, 3.290527}})
     EXPECT_NEAR(normal_z(r.conf), r.z, 1e-5) << r.conf;
 }
@@ -20,7 +22,10 @@ TEST(Stats, NormalQuantileMatchesTables) {
 TEST(Stats, WilsonAndClopperPearsonMatchReferenceValues) {
   // Rows 1-2 are textbook values (0/20 exact upper = 1 - 0.025^(1/20)); row 3 was computed
   // separately with exact integer binomial sums (Python math.comb).
-  struct Row { uint64_t x, n; double conf, wlo, whi, clo, chi; };
+  struct Row {
+    uint64_t x, n;
+    double conf, wlo, whi, clo, chi;
+  };
   const Row rows[] = {
       {8, 10, 0.95, 0.4901625, 0.9433178, 0.4439045, 0.9747893},
       {0, 20, 0.95, 0.0, 0.1611252, 0.0, 0.1684335},
@@ -44,16 +49,23 @@ TEST(Stats, BinomialCdfMatchesSmallCases) {
 }
 
 TEST(Stats, BinomialAcceptanceIsTheTightestCentralRegion) {
-  struct Row { uint64_t n; double p; };
+  struct Row {
+    uint64_t n;
+    double p;
+  };
   for (auto r : {Row{100, 0.8}, Row{10'000, 0.8}, Row{5'000, 0.99}, Row{2'000, 0.5}, Row{15'000, 0.999}}) {
     const double a = 0.0005;
     auto iv = binomial_acceptance(r.n, r.p, 0.999);
     const auto lo = static_cast<uint64_t>(iv.lo), hi = static_cast<uint64_t>(iv.hi);
     // P(X < lo) <= a < P(X < lo + 1), and P(X > hi) <= a < P(X > hi - 1).
-    if (lo > 0) { EXPECT_LE(binomial_cdf(lo - 1, r.n, r.p), a + 1e-12) << r.n << " " << r.p; }
+    if (lo > 0) {
+      EXPECT_LE(binomial_cdf(lo - 1, r.n, r.p), a + 1e-12) << r.n << " " << r.p;
+    }
     EXPECT_GT(binomial_cdf(lo, r.n, r.p), a) << r.n << " " << r.p;
     EXPECT_LE(1 - binomial_cdf(hi, r.n, r.p), a + 1e-12) << r.n << " " << r.p;
-    if (hi > 0) { EXPECT_GT(1 - binomial_cdf(hi - 1, r.n, r.p), a) << r.n << " " << r.p; }
+    if (hi > 0) {
+      EXPECT_GT(1 - binomial_cdf(hi - 1, r.n, r.p), a) << r.n << " " << r.p;
+    }
   }
   EXPECT_EQ(binomial_acceptance(100, 0.0, 0.999).hi, 0);
   EXPECT_EQ(binomial_acceptance(100, 1.0, 0.999).lo, 100);

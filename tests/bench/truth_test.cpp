@@ -1,9 +1,9 @@
 // tests for bench/lossy/truth.cpp: the relay's ground-truth file format.
 #include "bench/lossy/truth.hpp"
 
-#include <fstream>
-
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "tests/support/process.hpp"
 
@@ -36,11 +36,18 @@ TEST(Truth, ParsesGoodLinesAndRejectsBadOnes) {
   const char* good[] = {"0 10 0000000000000001 pass 0 - -", "5 1200 ffffffffffffffff drop,burst 0 1f 3",
                         "9 1 00000000000000aa reorder,dup 15000 - 7",
                         "9 1 00000000000000aa pass 0 a 7 p1,m1:2"};
-  const char* bad[] = {"", "# comment", "0 10 0000000000000001 pass 0 -", "0 10 01 pass 0 - -",
-                       "0 10 000000000000000g pass 0 - -", "x 10 0000000000000001 pass 0 - -",
-                       "0 10 0000000000000001 explode 0 - -", "0 10 0000000000000001 corrupt@1.8 0 - -",
-                       "0 10 0000000000000001 corrupt@1 0 - -", "0 10 0000000000000001 pass 0 - - - extra",
-                       "0 -10 0000000000000001 pass 0 - -", "0 10 0000000000000001 pass 0 zz -"};
+  const char* bad[] = {"",
+                       "# comment",
+                       "0 10 0000000000000001 pass 0 -",
+                       "0 10 01 pass 0 - -",
+                       "0 10 000000000000000g pass 0 - -",
+                       "x 10 0000000000000001 pass 0 - -",
+                       "0 10 0000000000000001 explode 0 - -",
+                       "0 10 0000000000000001 corrupt@1.8 0 - -",
+                       "0 10 0000000000000001 corrupt@1 0 - -",
+                       "0 10 0000000000000001 pass 0 - - - extra",
+                       "0 -10 0000000000000001 pass 0 - -",
+                       "0 10 0000000000000001 pass 0 zz -"};
   for (const char* l : good) EXPECT_TRUE(parse_truth(l)) << l;
   for (const char* l : bad) EXPECT_FALSE(parse_truth(l)) << l;
 }

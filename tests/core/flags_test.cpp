@@ -1,7 +1,7 @@
 // uw::Flags, parse_host_port and parse_size: tables of good and bad inputs.
-#include <gtest/gtest.h>
-
 #include "core/flags.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace uw;
 
@@ -69,10 +69,10 @@ TEST(Flags, ParsesGoodCommandLines) {
 TEST(Flags, RejectsBadCommandLinesWithExitCode2) {
   const std::vector<std::vector<std::string>> bad = {
       {"--nope"},
-      {"--listen"},                 // missing value
-      {"--listen", "localhost"},    // apply() refuses
+      {"--listen"},               // missing value
+      {"--listen", "localhost"},  // apply() refuses
       {"--listen=1.2.3.4:99999"},
-      {"--demo=yes"},               // a toggle takes no value
+      {"--demo=yes"},  // a toggle takes no value
   };
   for (const auto& args : bad) {
     auto p = run(args);
@@ -97,7 +97,11 @@ TEST(Flags, HelpAndVersionExitZero) {
 }
 
 TEST(Flags, ParsesHostPort) {
-  struct Case { std::string in; std::string host; uint16_t port; };
+  struct Case {
+    std::string in;
+    std::string host;
+    uint16_t port;
+  };
   const std::vector<Case> good = {
       {"127.0.0.1:8080", "127.0.0.1", 8080},
       {"0.0.0.0:0", "0.0.0.0", 0},
@@ -111,19 +115,29 @@ TEST(Flags, ParsesHostPort) {
     EXPECT_EQ(hp->host, c.host) << c.in;
     EXPECT_EQ(hp->port, c.port) << c.in;
   }
-  for (const char* bad : {"", ":80", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:8o",
-                          "::1:80", "[::1]80", "[::1]:", "[::1", "[]:80", "h:123456", "h:+80"})
+  for (const char* bad :
+       {"", ":80", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:8o", "::1:80",
+        "[::1]80", "[::1]:", "[::1", "[]:80", "h:123456", "h:+80"})
     EXPECT_FALSE(parse_host_port(bad).has_value()) << bad;
 }
 
 TEST(Flags, ParsesSizes) {
-  struct Case { std::string in; uint64_t v; };
+  struct Case {
+    std::string in;
+    uint64_t v;
+  };
   const std::vector<Case> good = {
-      {"0", 0}, {"1234", 1234}, {"1B", 1}, {"64KiB", 65536}, {"2K", 2048}, {"16MiB", 16u << 20},
-      {"1GiB", 1ull << 30}, {"18446744073709551615", UINT64_MAX},
+      {"0", 0},
+      {"1234", 1234},
+      {"1B", 1},
+      {"64KiB", 65536},
+      {"2K", 2048},
+      {"16MiB", 16u << 20},
+      {"1GiB", 1ull << 30},
+      {"18446744073709551615", UINT64_MAX},
   };
   for (const auto& c : good) EXPECT_EQ(parse_size(c.in), c.v) << c.in;
-  for (const char* bad : {"", "K", "-1", "1.5MiB", "12 KiB", "1TiB", "18446744073709551616", "99999999999999999999",
-                          "17179869184GiB", "1kib"})
+  for (const char* bad : {"", "K", "-1", "1.5MiB", "12 KiB", "1TiB", "18446744073709551616",
+                          "99999999999999999999", "17179869184GiB", "1kib"})
     EXPECT_FALSE(parse_size(bad).has_value()) << bad;
 }

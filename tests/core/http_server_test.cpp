@@ -1,6 +1,7 @@
 // uw::http::Server over real sockets on 127.0.0.1: the server's loop runs on a
 // background thread; clients (libcurl, raw sockets) run on the test thread.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,8 +13,6 @@
 #include <future>
 #include <mutex>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "core/http/server.hpp"
 #include "tests/support/http_client.hpp"
@@ -116,7 +115,9 @@ class RawConn {
   }
   ~RawConn() { ::close(fd_); }
   bool connected() const { return connected_; }
-  bool send(const std::string& s) { return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size()); }
+  bool send(const std::string& s) {
+    return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
+  }
   // Reads until `until` appears, the peer closes, or timeout. Sets closed() on EOF.
   std::string read(int timeout_ms, const std::string& until = "") {
     std::string out;
@@ -197,9 +198,10 @@ TEST(HttpServer, AnswersGetAndPostWithBody) {
 
 TEST(HttpServer, DecodesChunkedBody) {
   ServerThread st({}, echo(nullptr));
-  auto out = raw_exchange(st.port(),
-                          "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                          "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: t\r\n\r\n");
+  auto out =
+      raw_exchange(st.port(),
+                   "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                   "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: t\r\n\r\n");
   EXPECT_EQ(status_of(out), 200) << out;
   EXPECT_NE(out.find("body=hello, world"), std::string::npos) << out;
 }
@@ -228,13 +230,15 @@ TEST(HttpServer, AnswersPipelinedRequestsInOrderEvenWhenHandlersFinishOutOfOrder
           auto* p = static_cast<std::pair<Responder, std::string>*>(h->data);
           p->first.send(Response::text(200, "answer " + p->second));
           delete p;
-          uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
+          uv_close(reinterpret_cast<uv_handle_t*>(h),
+                   [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
         },
         delay, 0);
   });
   loop = st.loop();
-  std::string three = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                      "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string three =
+      "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   auto out = raw_exchange(st.port(), three);
   auto a1 = out.find("answer /1"), a2 = out.find("answer /2"), a3 = out.find("answer /3");
   ASSERT_NE(a1, std::string::npos) << out;
@@ -268,7 +272,8 @@ TEST(HttpServer, HandlerMayAnswerLaterFromATimer) {
           auto* r = static_cast<Responder*>(h->data);
           r->send(Response::json(201, "{\"later\":true}"));
           delete r;
-          uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
+          uv_close(reinterpret_cast<uv_handle_t*>(h),
+                   [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
         },
         30, 0);
   });
@@ -313,7 +318,8 @@ TEST(HttpServer, ConnectionCloseIsHonoured) {
 }
 
 TEST(HttpServer, HandlerMayCloseTheConnectionAfterItsResponse) {
-  ServerThread st({}, [](Request&&, Responder res) { res.send(Response::text(200, "bye").set("Connection", "Close")); });
+  ServerThread st(
+      {}, [](Request&&, Responder res) { res.send(Response::text(200, "bye").set("Connection", "Close")); });
   RawConn c(st.port());
   ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /never HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto out = c.read(3000);
@@ -338,14 +344,16 @@ TEST(HttpServer, ResponseHookSeesHandlerAndServerResponses) {
   std::vector<std::string> seen;
   st.on_loop([&] {
     st.server().on_response([&](const RequestInfo& info, Response& r) {
-      seen.push_back(std::string(info.method) + " " + std::string(info.path) + " " + std::to_string(r.status));
+      seen.push_back(std::string(info.method) + " " + std::string(info.path) + " " +
+                     std::to_string(r.status));
       r.set("X-Hooked", "yes");
     });
     return 0;
   });
   auto ok = raw_exchange(st.port(), "GET /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(ok.find("X-Hooked: yes\r\n"), std::string::npos) << ok;
-  auto bad = raw_exchange(st.port(), "GET /h HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx");
+  auto bad = raw_exchange(st.port(),
+                          "GET /h HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx");
   EXPECT_EQ(status_of(bad), 400);
   EXPECT_NE(bad.find("X-Hooked: yes\r\n"), std::string::npos) << bad;
   auto s = st.on_loop([&] { return seen; });
@@ -372,22 +380,29 @@ TEST(HttpServer, RejectsMalformedSmugglingAndOverLimitRequestsWithoutCallingTheH
        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
       {"transfer-encoding then content-length",
        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
-      {"duplicate equal content-length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
-       400},
+      {"duplicate equal content-length",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400},
       {"duplicate different content-length",
        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400},
       {"content-length list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\nabc", 400},
       {"negative content-length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
-      {"overflowing content-length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-       400},
-      {"te chunked, identity", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 501},
-      {"te identity, chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n", 501},
+      {"overflowing content-length",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
+      {"te chunked, identity",
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 501},
+      {"te identity, chunked",
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n", 501},
       {"te xchunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 501},
-      {"te twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      {"te twice",
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
        501},
-      {"bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400},
+      {"bad chunk size",
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400},
       {"chunk size overflow",
-       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nx\r\n0\r\n\r\n", 400},
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+       "chunked\r\n\r\nfffffffffffffffffff\r\nx\r\n0\r\n\r\n",
+       400},
       {"obs-fold header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400},
       {"space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
       {"bare CR ends a header line", "GET / HTTP/1.1\r\nHost: x\rX-B: y\r\n\r\n", 400},
@@ -396,15 +411,17 @@ TEST(HttpServer, RejectsMalformedSmugglingAndOverLimitRequestsWithoutCallingTheH
       {"garbage request line", "HELLO\r\n\r\n", 400},
       {"bad version", "GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400},
       {"connect", "CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n", 501},
-      {"headers too large", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n", 431},
+      {"headers too large", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n",
+       431},
       {"endless headers", "GET / HTTP/1.1\r\nHost: x\r\n" + std::string(3000, 'a'), 431},
-      {"body too large by content-length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n" + std::string(101, 'b'),
-       413},
+      {"body too large by content-length",
+       "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n" + std::string(101, 'b'), 413},
       {"body too large by chunked total",
-       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + std::string(64, 'c') + "\r\n40\r\n" +
-           std::string(64, 'c') + "\r\n0\r\n\r\n",
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n" + std::string(64, 'c') +
+           "\r\n40\r\n" + std::string(64, 'c') + "\r\n0\r\n\r\n",
        413},
-      {"one chunk too large", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n" + std::string(200, 'c'),
+      {"one chunk too large",
+       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n" + std::string(200, 'c'),
        413},
   };
   std::atomic<int> calls{0};
@@ -425,11 +442,15 @@ TEST(HttpServer, AcceptsBodiesExactlyAtTheLimits) {
   lim.max_body_bytes = 100;
   std::atomic<int> calls{0};
   ServerThread st(lim, echo(&calls));
-  auto a = raw_exchange(st.port(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\n" +
-                                        std::string(100, 'b'));
+  auto a = raw_exchange(st.port(),
+                        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\n" +
+                            std::string(100, 'b'));
   EXPECT_EQ(status_of(a), 200) << a;
-  auto b = raw_exchange(st.port(), "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                                   "32\r\n" + std::string(50, 'c') + "\r\n32\r\n" + std::string(50, 'c') + "\r\n0\r\n\r\n");
+  auto b =
+      raw_exchange(st.port(),
+                   "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                   "32\r\n" +
+                       std::string(50, 'c') + "\r\n32\r\n" + std::string(50, 'c') + "\r\n0\r\n\r\n");
   EXPECT_EQ(status_of(b), 200) << b;
   EXPECT_EQ(calls.load(), 2);
 }
@@ -440,7 +461,8 @@ TEST(HttpServer, RefusesConnectionsBeyondTheLimitWith503) {
   ServerThread st(lim, echo(nullptr));
   RawConn first(st.port());
   ASSERT_TRUE(first.connected());
-  ASSERT_TRUE(eventually([&] { return st.on_loop([&] { return st.server().stats().active_connections; }) == 1; }));
+  ASSERT_TRUE(
+      eventually([&] { return st.on_loop([&] { return st.server().stats().active_connections; }) == 1; }));
   auto out = raw_exchange(st.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(status_of(out), 503) << out;
   EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
@@ -512,7 +534,8 @@ TEST(HttpServer, StreamsWithoutContentLengthAndReportsClose) {
     EXPECT_NE(out.find("data: one\n\ndata: two\n\n"), std::string::npos);
     // More requests on a streaming connection are not parsed.
     ASSERT_TRUE(c.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"));
-    EXPECT_EQ(st.on_loop([&] { return st.server().stream_write(stream_conn, "data: three\n\n"); }), WriteResult::Ok);
+    EXPECT_EQ(st.on_loop([&] { return st.server().stream_write(stream_conn, "data: three\n\n"); }),
+              WriteResult::Ok);
     EXPECT_EQ(c.read(3000, "three\n\n"), "data: three\n\n");
   }  // the client leaves
   ASSERT_TRUE(eventually([&] { return closed_conn.load() == stream_conn.load(); }));
@@ -604,7 +627,8 @@ TEST(HttpServer, ShutdownLetsAnInFlightRequestFinish) {
           auto* r = static_cast<Responder*>(h->data);
           r->send(Response::text(200, "finished"));
           delete r;
-          uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
+          uv_close(reinterpret_cast<uv_handle_t*>(h),
+                   [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
         },
         200, 0);
     called = true;
@@ -614,7 +638,8 @@ TEST(HttpServer, ShutdownLetsAnInFlightRequestFinish) {
   RawConn idle(st->port());
   ASSERT_TRUE(busy.send("GET /work HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(eventually([&] { return called.load(); }));
-  ASSERT_TRUE(eventually([&] { return st->on_loop([&] { return st->server().stats().active_connections; }) == 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return st->on_loop([&] { return st->server().stats().active_connections; }) == 2; }));
   uint16_t port = st->port();
   std::thread stopper([&] { st->stop(5000); });
   auto out = busy.read(3000);
@@ -656,7 +681,8 @@ TEST(HttpServer, ShutdownClosesStreamsAndIdleConnectionsAtOnce) {
   RawConn idle(st.port());
   ASSERT_TRUE(stream.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
   ASSERT_TRUE(eventually([&] { return conn.load() != 0; }));
-  ASSERT_TRUE(eventually([&] { return st.on_loop([&] { return st.server().stats().active_connections; }) == 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return st.on_loop([&] { return st.server().stats().active_connections; }) == 2; }));
   auto start = Clock::now();
   st.stop(10000);  // nothing in flight: must not wait for the grace period
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));

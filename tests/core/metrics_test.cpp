@@ -1,16 +1,18 @@
 // uw::metrics: Prometheus text format 0.0.4 rendering, checked against golden text.
-#include <thread>
+#include "core/metrics.hpp"
 
 #include <gtest/gtest.h>
 
-#include "core/metrics.hpp"
+#include <thread>
 
 using namespace uw::metrics;
 
 TEST(Metrics, RendersCountersGaugesAndHistogramsInTextFormat) {
   Registry r;
   r.counter("http_requests_total", "Requests answered.", {{"route", "/"}, {"status", "200"}}).inc(3);
-  r.counter("http_requests_total", "ignored: help comes from the first call", {{"route", "/u"}, {"status", "404"}}).inc();
+  r.counter("http_requests_total", "ignored: help comes from the first call",
+            {{"route", "/u"}, {"status", "404"}})
+      .inc();
   r.gauge("open_streams", "Open SSE streams.").set(2.5);
   auto& h = r.histogram("latency_seconds", "Request latency.", {0.01, 0.1, 1});
   h.observe(0.005);
@@ -72,8 +74,12 @@ TEST(Metrics, SameNameAndLabelsReturnTheSameMetric) {
 
 TEST(Metrics, HistogramCountsAreConsistentUnderConcurrentObserve) {
   Histogram h({1, 2});
-  std::thread t1([&] { for (int i = 0; i < 10000; ++i) h.observe(0.5); });
-  std::thread t2([&] { for (int i = 0; i < 10000; ++i) h.observe(5); });
+  std::thread t1([&] {
+    for (int i = 0; i < 10000; ++i) h.observe(0.5);
+  });
+  std::thread t2([&] {
+    for (int i = 0; i < 10000; ++i) h.observe(5);
+  });
   t1.join();
   t2.join();
   EXPECT_EQ(h.count(), 20000u);

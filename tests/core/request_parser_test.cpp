@@ -1,7 +1,7 @@
 // uw::http::RequestParser without sockets: the parse path every connection runs.
-#include <gtest/gtest.h>
-
 #include "core/http/request_parser.hpp"
+
+#include <gtest/gtest.h>
 
 using uw::http::Limits;
 using uw::http::Request;
@@ -32,7 +32,9 @@ Fed feed_all(const std::string& bytes, size_t step = 0, Limits lim = {}) {
 }  // namespace
 
 TEST(RequestParser, ParsesRequestLineHeadersAndBody) {
-  auto f = feed_all("POST /a/b?x=1&y HTTP/1.1\r\nHost: h\r\nX-Mixed-Case:   padded value \t\r\nContent-Length: 3\r\n\r\nabc");
+  auto f = feed_all(
+      "POST /a/b?x=1&y HTTP/1.1\r\nHost: h\r\nX-Mixed-Case:   padded value \t\r\nContent-Length: "
+      "3\r\n\r\nabc");
   ASSERT_EQ(f.error, 0);
   ASSERT_EQ(f.requests.size(), 1u);
   const Request& r = f.requests[0];

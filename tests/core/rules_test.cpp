@@ -24,9 +24,13 @@ TEST(Username, AcceptsValidNames) {
 }
 
 TEST(Username, RejectsInvalidNames) {
-  const std::vector<std::string> bad = {
-      "", "abcdefghijklmnop", "bob smith", "bob-smith", "bob.smith", "bob@", "@bob", "bøb", "b\0b"s,
-      "bob\n", " bob", "'; DROP TABLE users; --", "é"};
+  const std::vector<std::string> bad = {"",          "abcdefghijklmnop",
+                                        "bob smith", "bob-smith",
+                                        "bob.smith", "bob@",
+                                        "@bob",      "bøb",
+                                        "b\0b"s,     "bob\n",
+                                        " bob",      "'; DROP TABLE users; --",
+                                        "é"};
   for (const auto& name : bad) {
     auto r = check_username(name);
     ASSERT_FALSE(r.ok()) << name;
@@ -44,10 +48,13 @@ TEST(Username, KeyIsLowerCaseAscii) {
 
 TEST(Password, AcceptsLongEnoughPasswords) {
   const std::vector<std::string> good = {
-      "12345678", "correct horse battery staple", "ééééééé\xc3\xa9",  // 8 two-byte code points
+      "12345678",
+      "correct horse battery staple",
+      "ééééééé\xc3\xa9",  // 8 two-byte code points
       "\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80"
       "\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80",  // 8 emoji
-      std::string(1024, 'x'), "pass word with \0 NUL"s};
+      std::string(1024, 'x'),
+      "pass word with \0 NUL"s};
   for (const auto& p : good) EXPECT_TRUE(check_password(p).ok()) << p;
 }
 
@@ -144,8 +151,11 @@ TEST(Uweet, NormalisesAcceptedText) {
       {"line one\r\nline two", "line one\nline two"},
       {"a\n\nb", "a\n\nb"},
       {"\xC2\xA0\xE3\x80\x80hi\xE3\x80\x80\xC2\xA0", "hi"},  // NBSP and ideographic space trimmed
-      {"\xE2\x80\x83x\xE2\x80\xA8", "x"},                     // em space, line separator
-      {"a\xC2\xA0" "b", "a\xC2\xA0" "b"},                     // inner NBSP kept
+      {"\xE2\x80\x83x\xE2\x80\xA8", "x"},                    // em space, line separator
+      {"a\xC2\xA0"
+       "b",
+       "a\xC2\xA0"
+       "b"},  // inner NBSP kept
       {"'; DROP TABLE uweets; --", "'; DROP TABLE uweets; --"},
       {"\"quoted\" * NEAR(a b) -x col:y", "\"quoted\" * NEAR(a b) -x col:y"},
       {std::string(141, 'x'), std::string(141, 'x')},

@@ -40,7 +40,8 @@ class StoreTest : public ::testing::Test {
   std::string query1(const std::string& sql) { return query1(store_->raw(), sql); }
   static std::string query1(sqlite3* db, const std::string& sql) {
     sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql << ": " << sqlite3_errmsg(db);
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK)
+        << sql << ": " << sqlite3_errmsg(db);
     std::string out;
     if (s && sqlite3_step(s) == SQLITE_ROW) {
       const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));

@@ -187,12 +187,26 @@ TEST_F(StoreListsTest, PagesNeverExceedTheLimitAndEmptyLimitsGiveEmptyPages) {
 
 TEST_F(StoreTest, SearchTreatsFtsSyntaxAsPlainText) {
   const int64_t bob = user("bob");
-  const int64_t tricky = post(bob, "C++ is NEAR me: \"quoted\" -minus col:on *star (paren) a AND b OR c NOT d ^caret");
+  const int64_t tricky =
+      post(bob, "C++ is NEAR me: \"quoted\" -minus col:on *star (paren) a AND b OR c NOT d ^caret");
   const int64_t other = post(bob, "something else entirely");
   const std::vector<std::pair<std::string, size_t>> cases = {
-      {"NEAR", 1}, {"near", 1}, {"\"quoted\"", 1}, {"-minus", 1}, {"col:on", 1}, {"*star", 1},
-      {"(paren)", 1}, {"AND", 1}, {"OR", 1}, {"NOT", 1}, {"^caret", 1}, {"C++", 1}, {"me:", 1},
-      {"NEAR(quoted minus)", 0}, {"quoted NEAR minus", 1}, {"absent", 0},
+      {"NEAR", 1},
+      {"near", 1},
+      {"\"quoted\"", 1},
+      {"-minus", 1},
+      {"col:on", 1},
+      {"*star", 1},
+      {"(paren)", 1},
+      {"AND", 1},
+      {"OR", 1},
+      {"NOT", 1},
+      {"^caret", 1},
+      {"C++", 1},
+      {"me:", 1},
+      {"NEAR(quoted minus)", 0},
+      {"quoted NEAR minus", 1},
+      {"absent", 0},
   };
   for (const auto& [q, n] : cases) {
     auto page = store().search(q, std::nullopt, 10);
@@ -211,22 +225,56 @@ TEST_F(StoreTest, SearchNeverProducesAnFtsSyntaxError) {
   post(bob, "some text");
   // None of these may fail; those containing the word "text" find the uweet.
   const std::vector<std::string> nasty = {
-      "\"", "\"\"", "\"\"\"", "'", "*", "-", ":", "^", "(", ")", "()", "NEAR", "NEAR(", "NEAR(a b, 3)",
-      "AND", "OR", "NOT", "a AND", "OR b", "NOT NOT", "text:", ":text", "{text}", "text*", "* *", "+",
-      "a\"b", "\"unterminated", "col : x", "'; DROP TABLE uweets; --", "\\", "%", "_", "\xC2\xA0",
-      std::string("nul\0byte", 8), "\t\n\r", "\xE2\x80\x83", "x\x7fy",
+      "\"",
+      "\"\"",
+      "\"\"\"",
+      "'",
+      "*",
+      "-",
+      ":",
+      "^",
+      "(",
+      ")",
+      "()",
+      "NEAR",
+      "NEAR(",
+      "NEAR(a b, 3)",
+      "AND",
+      "OR",
+      "NOT",
+      "a AND",
+      "OR b",
+      "NOT NOT",
+      "text:",
+      ":text",
+      "{text}",
+      "text*",
+      "* *",
+      "+",
+      "a\"b",
+      "\"unterminated",
+      "col : x",
+      "'; DROP TABLE uweets; --",
+      "\\",
+      "%",
+      "_",
+      "\xC2\xA0",
+      std::string("nul\0byte", 8),
+      "\t\n\r",
+      "\xE2\x80\x83",
+      "x\x7fy",
   };
   for (const auto& q : nasty) {
     // The exact MATCH expression the store runs must prepare and step cleanly.
     const std::string match = fts_query(q);
     if (!match.empty()) {
       sqlite3_stmt* s = nullptr;
-      ASSERT_EQ(sqlite3_prepare_v2(store().raw(), "SELECT count(*) FROM uweets_fts WHERE uweets_fts MATCH ?1", -1,
-                                   &s, nullptr),
+      ASSERT_EQ(sqlite3_prepare_v2(store().raw(), "SELECT count(*) FROM uweets_fts WHERE uweets_fts MATCH ?1",
+                                   -1, &s, nullptr),
                 SQLITE_OK);
       sqlite3_bind_text(s, 1, match.data(), static_cast<int>(match.size()), SQLITE_TRANSIENT);
-      EXPECT_EQ(sqlite3_step(s), SQLITE_ROW) << "query " << q << " -> " << match << ": "
-                                             << sqlite3_errmsg(store().raw());
+      EXPECT_EQ(sqlite3_step(s), SQLITE_ROW)
+          << "query " << q << " -> " << match << ": " << sqlite3_errmsg(store().raw());
       sqlite3_finalize(s);
     }
     const bool has_word = q.find("text") != std::string::npos;
@@ -378,13 +426,20 @@ TEST_F(StoreTest, ListsAreServedByIndexes) {
     const char* index;  // must appear in the plan
   };
   const std::vector<Case> cases = {
-      {kUserUweets, "uweets_by_author"},           {kHomeTimeline, "COVERING INDEX uweets_by_author"},
-      {kHomeTimeline, "follows_by_pair"},          {kFollowersPage, "follows_followers_page"},
-      {kFollowingPage, "follows_following_page"},  {kFollowerIds, "follows_by_followee"},
-      {kFolloweeIds, "follows_by_pair"},           {kUweetByKey, "uweets_by_idempotency_key"},
-      {kCountUweets, "uweets_by_author"},          {kUserByName, "users_by_key"},
-      {kSessionDeleteExpired, "sessions_by_expiry"}, {kMentions, "PRIMARY KEY"},
-      {kSearch, "VIRTUAL TABLE"},                  {kAuthorIds, "COVERING INDEX uweets_by_author"},
+      {kUserUweets, "uweets_by_author"},
+      {kHomeTimeline, "COVERING INDEX uweets_by_author"},
+      {kHomeTimeline, "follows_by_pair"},
+      {kFollowersPage, "follows_followers_page"},
+      {kFollowingPage, "follows_following_page"},
+      {kFollowerIds, "follows_by_followee"},
+      {kFolloweeIds, "follows_by_pair"},
+      {kUweetByKey, "uweets_by_idempotency_key"},
+      {kCountUweets, "uweets_by_author"},
+      {kUserByName, "users_by_key"},
+      {kSessionDeleteExpired, "sessions_by_expiry"},
+      {kMentions, "PRIMARY KEY"},
+      {kSearch, "VIRTUAL TABLE"},
+      {kAuthorIds, "COVERING INDEX uweets_by_author"},
   };
   for (const auto& c : cases) {
     const std::string p = plan(db, sql(c.id));
@@ -392,7 +447,8 @@ TEST_F(StoreTest, ListsAreServedByIndexes) {
   }
   // Lists in index order need no sort step; the home timeline sorts only ids
   // from a covering index, never whole rows.
-  for (Id id : {kPublicTimeline, kUserUweets, kAuthorIds, kFollowersPage, kFollowingPage, kFollowerIds, kSearch}) {
+  for (Id id :
+       {kPublicTimeline, kUserUweets, kAuthorIds, kFollowersPage, kFollowingPage, kFollowerIds, kSearch}) {
     const std::string p = plan(db, sql(id));
     EXPECT_EQ(p.find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << sql(id) << "\n" << p;
     EXPECT_EQ(p.find("SCAN a"), std::string::npos) << sql(id) << "\n" << p;

@@ -1,6 +1,8 @@
 // Tests of core/store.cpp, store_schema.cpp and store_uweets.cpp (single
 // items): opening, PRAGMAs, migrations, read-only access, users, sessions,
 // uweets, mentions, idempotency. Real SQLite files in a TempDir.
+#include "core/store.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -10,7 +12,6 @@
 #include <thread>
 
 #include "core/rules.hpp"
-#include "core/store.hpp"
 #include "tests/core/store_fixture.hpp"
 
 namespace uw::test {
@@ -321,7 +322,8 @@ TEST_F(StoreTest, LongestUweetFitsAndUnknownAuthorIs404) {
 
 TEST_F(StoreTest, StoresMentions) {
   const int64_t bob = user("bob"), alice = user("alice"), carol = user("carol");
-  auto r = store().insert_uweet(NewUweet{bob, "hi @alice @carol @alice", 1, {carol, alice, carol}, std::nullopt});
+  auto r =
+      store().insert_uweet(NewUweet{bob, "hi @alice @carol @alice", 1, {carol, alice, carol}, std::nullopt});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(store().mentions(r->id), (std::vector<int64_t>{alice, carol}));
   EXPECT_TRUE(store().mentions(post(bob, "no mentions")).empty());

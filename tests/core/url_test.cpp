@@ -6,7 +6,11 @@
 using namespace uw::http;
 
 TEST(Url, DecodesGoodInputs) {
-  struct Case { std::string in; bool plus; std::string out; };
+  struct Case {
+    std::string in;
+    bool plus;
+    std::string out;
+  };
   const std::vector<Case> cases = {
       {"", false, ""},
       {"plain", false, "plain"},
@@ -42,18 +46,21 @@ TEST(Url, EncodeRoundTripsAnyBytes) {
 }
 
 TEST(Url, FindsFormValues) {
-  struct Case { std::string form, key; std::optional<std::string> value; };
+  struct Case {
+    std::string form, key;
+    std::optional<std::string> value;
+  };
   const std::vector<Case> cases = {
       {"a=1&b=2", "b", "2"},
       {"a=1&b=2", "a", "1"},
       {"a=1&b=2", "c", std::nullopt},
       {"text=hello+world%21", "text", "hello world!"},
-      {"a=1&a=2", "a", "1"},            // first wins
-      {"flag&x=1", "flag", ""},         // no '=': empty value
-      {"&&x=1&&", "x", "1"},            // empty pairs skipped
+      {"a=1&a=2", "a", "1"},     // first wins
+      {"flag&x=1", "flag", ""},  // no '=': empty value
+      {"&&x=1&&", "x", "1"},     // empty pairs skipped
       {"x=", "x", ""},
-      {"na%6De=v", "name", "v"},        // keys compared decoded
-      {"x=%zz", "x", std::nullopt},     // undecodable value is absent
+      {"na%6De=v", "name", "v"},     // keys compared decoded
+      {"x=%zz", "x", std::nullopt},  // undecodable value is absent
       {"x=a=b", "x", "a=b"},
       {"", "x", std::nullopt},
   };

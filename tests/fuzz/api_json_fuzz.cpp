@@ -66,9 +66,10 @@ class FakeService final : public Service {
   void shutdown(std::function<void()> d) override { d(); }
 };
 
-const char* const kRoutes[] = {"POST /api/v1/accounts",      "POST /api/v1/sessions",   "POST /api/v1/uweets",
-                               "GET /api/v1/timelines/home", "GET /api/v1/search",      "PUT /api/v1/users/bob/follow",
-                               "DELETE /api/v1/sessions",    "GET /api/v1/uweets/",     "GET /api/v1/users/"};
+const char* const kRoutes[] = {
+    "POST /api/v1/accounts",      "POST /api/v1/sessions", "POST /api/v1/uweets",
+    "GET /api/v1/timelines/home", "GET /api/v1/search",    "PUT /api/v1/users/bob/follow",
+    "DELETE /api/v1/sessions",    "GET /api/v1/uweets/",   "GET /api/v1/users/"};
 
 }  // namespace
 

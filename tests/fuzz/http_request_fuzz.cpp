@@ -51,7 +51,8 @@ Outcome run(const std::vector<std::string>& pieces) {
             te += k == "transfer-encoding";
           }
           check(cl <= 1 && !(cl && te) && te <= 1);
-          out.requests.push_back(r.method + " " + r.target + " " + r.body + (r.keep_alive ? " ka" : " close"));
+          out.requests.push_back(r.method + " " + r.target + " " + r.body +
+                                 (r.keep_alive ? " ka" : " close"));
           if (!r.keep_alive) return out;  // the server reads nothing more
           break;
         }

@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Round trip: arbitrary bytes as a field value. Kind is a fixed word.
   for (auto fmt : {uw::notifier::LogFormat::Human, uw::notifier::LogFormat::Json}) {
-    std::string line = uw::notifier::EventLog::format_line(fmt, "2026-01-01T00:00:00.000Z",
-                                                           uw::notifier::LogLevel::Info, "delivery", {{"to", in}});
+    std::string line = uw::notifier::EventLog::format_line(
+        fmt, "2026-01-01T00:00:00.000Z", uw::notifier::LogLevel::Info, "delivery", {{"to", in}});
     auto back = uw::notifier::parse_log_line(line);
     if (!back || back->kind != "delivery") __builtin_trap();
     const std::string* v = back->get("to");

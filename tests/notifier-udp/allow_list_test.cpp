@@ -1,9 +1,8 @@
 #include "notifier-udp/allow_list.hpp"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 namespace uw::notifier {
 namespace {
@@ -22,7 +21,11 @@ sockaddr_storage addr(const char* ip) {
 }
 
 TEST(AllowList, MatchesPrefixesTable) {
-  struct Case { const char* list; const char* ip; bool allowed; };
+  struct Case {
+    const char* list;
+    const char* ip;
+    bool allowed;
+  };
   const Case cases[] = {
       {"127.0.0.1/32", "127.0.0.1", true},
       {"127.0.0.1/32", "127.0.0.2", false},

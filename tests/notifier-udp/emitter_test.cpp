@@ -2,12 +2,11 @@
 #include "web/emitter.hpp"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "core/metrics.hpp"
 #include "sign/envelope.hpp"
@@ -88,7 +87,9 @@ struct Fixture {
   metrics::Registry metrics;
 };
 
-sign::Event post(int64_t id) { return sign::PostEvent{id, 1, "alice", test::now_ms(), "uweet number " + std::to_string(id)}; }
+sign::Event post(int64_t id) {
+  return sign::PostEvent{id, 1, "alice", test::now_ms(), "uweet number " + std::to_string(id)};
+}
 
 TEST(Emitter, CoalescesOneLoopTurnIntoOneSignedDatagram) {
   Fixture f;
@@ -129,10 +130,12 @@ TEST(Emitter, FlushesInTheSameTurnWhenEmittedFromATimer) {
   // poll phase would sleep until it fires before the end-of-turn flush.
   uv_timer_t keep, fire;
   uv_timer_init(&f.loop, &keep);
-  uv_timer_start(&keep, [](uv_timer_t*) {}, 3000, 0);
+  uv_timer_start(
+      &keep, [](uv_timer_t*) {}, 3000, 0);
   uv_timer_init(&f.loop, &fire);
   fire.data = e.get();
-  uv_timer_start(&fire, [](uv_timer_t* t) { static_cast<Emitter*>(t->data)->emit(post(7)); }, 0, 0);
+  uv_timer_start(
+      &fire, [](uv_timer_t* t) { static_cast<Emitter*>(t->data)->emit(post(7)); }, 0, 0);
   auto t0 = std::chrono::steady_clock::now();
   uv_run(&f.loop, UV_RUN_ONCE);  // runs the timer, then (poll not blocking) the check flush
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2500));

@@ -1,6 +1,7 @@
 #include "notifier-udp/inbox.hpp"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/rules.hpp"
@@ -62,8 +63,15 @@ namespace uw::notifier {
 namespace {
 
 TEST(Note, JsonIsValidForAnyTextTable) {
-  const std::string texts[] = {"plain", "quote \" and \\ backslash", "new\nline\ttab\r", std::string("nul\0x", 5),
-                               "\x01\x1f ctrl", "héllo 🎉", "bad \xff\xfe utf8", "\xed\xa0\x80 surrogate", ""};
+  const std::string texts[] = {"plain",
+                               "quote \" and \\ backslash",
+                               "new\nline\ttab\r",
+                               std::string("nul\0x", 5),
+                               "\x01\x1f ctrl",
+                               "héllo 🎉",
+                               "bad \xff\xfe utf8",
+                               "\xed\xa0\x80 surrogate",
+                               ""};
   for (const auto& t : texts) {
     sign::MentionView m{5, 1, "alice", 2, 1000, t};
     auto n = make_note(9, m, 0);

@@ -11,8 +11,11 @@ namespace {
 TEST(EventLog, HumanAndJsonLinesParseBackToTheSameFields) {
   for (auto fmt : {LogFormat::Human, LogFormat::Json}) {
     std::string line = EventLog::format_line(fmt, "2026-11-28T00:00:01.250Z", LogLevel::Debug, "delivery",
-                                             {{"to", "bob"}, {"note", uint64_t{42}}, {"text", "hi there \"you\"\n="},
-                                              {"ms", 1.5}, {"neg", int64_t{-3}}});
+                                             {{"to", "bob"},
+                                              {"note", uint64_t{42}},
+                                              {"text", "hi there \"you\"\n="},
+                                              {"ms", 1.5},
+                                              {"neg", int64_t{-3}}});
     auto r = parse_log_line(line);
     ASSERT_TRUE(r) << line;
     EXPECT_EQ(r->kind, "delivery");
@@ -48,7 +51,8 @@ TEST(EventLog, FloodLimiterSwallowsBeyondTheBurstAndReportsHowMany) {
 }
 
 TEST(Tail, RejectsLinesThatAreNotLogLines) {
-  for (const char* bad : {"", "justoneword", "{\"no\":\"kind\"}", "{not json", "ts level kind=bad", "a b c novalue"})
+  for (const char* bad :
+       {"", "justoneword", "{\"no\":\"kind\"}", "{not json", "ts level kind=bad", "a b c novalue"})
     EXPECT_FALSE(parse_log_line(bad)) << bad;
 }
 
@@ -76,9 +80,12 @@ TEST(Tail, RendersReadablyOrAsJson) {
 
 TEST(KernelDrops, ReadsTheDropsColumnOfTheSocketsInode) {
   const std::string table =
-      "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
-      "  100: 0100007F:1E14 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 12345 2 0000000000000000 0\n"
-      "  101: 0100007F:1E15 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 67890 2 0000000000000000 17\n";
+      "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref "
+      "pointer drops\n"
+      "  100: 0100007F:1E14 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 12345 2 "
+      "0000000000000000 0\n"
+      "  101: 0100007F:1E15 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 67890 2 "
+      "0000000000000000 17\n";
   EXPECT_EQ(drops_in_table(table, 67890), std::optional<uint64_t>(17));
   EXPECT_EQ(drops_in_table(table, 12345), std::optional<uint64_t>(0));
   EXPECT_EQ(drops_in_table(table, 1), std::nullopt);

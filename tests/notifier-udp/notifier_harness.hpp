@@ -4,6 +4,7 @@
 // sender, tickets, and /metrics parsing. Header-only (only *_test.cpp files
 // are compiled into the test program).
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,8 +15,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "core/store.hpp"
 #include "sign/envelope.hpp"
@@ -70,7 +69,9 @@ class UdpSender {
   int fd_ = -1;
 };
 
-struct Users { int64_t alice = 0, bob = 0, carol = 0; };
+struct Users {
+  int64_t alice = 0, bob = 0, carol = 0;
+};
 
 // Creates the database the way the web app would (writable Store, migrations).
 inline Users make_db(const std::string& path) {
@@ -94,9 +95,21 @@ class NotifierHarness {
     db = dir.file("uwitter.db");
     users = make_db(db);
     log_file = dir.file("notifier.log");
-    args = {UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:0", "--listen-http", "127.0.0.1:0",
-            "--db", db, "--trust", dir.file("keys/uwitter.pub"), "--log-file", log_file,
-            "--log-level", "debug", "--cors-origin", "http://127.0.0.1:8080"};
+    args = {UWITTER_NOTIFIER_BIN,
+            "--listen-udp",
+            "127.0.0.1:0",
+            "--listen-http",
+            "127.0.0.1:0",
+            "--db",
+            db,
+            "--trust",
+            dir.file("keys/uwitter.pub"),
+            "--log-file",
+            log_file,
+            "--log-level",
+            "debug",
+            "--cors-origin",
+            "http://127.0.0.1:8080"};
     for (auto& e : extra) args.push_back(e);
     start();
   }

@@ -1,9 +1,9 @@
 // uwitter-notifier as a real process: ingest, verification, fan-out, SSE, inbox, log.
+#include <gtest/gtest.h>
+
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/notifier-udp/notifier_harness.hpp"
@@ -14,7 +14,6 @@ namespace uw::test {
 namespace {
 
 using namespace std::chrono_literals;
-
 
 TEST(Notifier, PostReachesFollowersAndNobodyElse) {
   NotifierHarness h;
@@ -75,8 +74,8 @@ TEST(Notifier, InboxListsRecentNewestFirstAndReconnectCatchesUp) {
   ASSERT_TRUE(s1->wait_event([](const SseEvent& e) { return e.event == "uweet"; }, 10s));
   ASSERT_EQ(s1->events().size(), 1u);
   EXPECT_EQ(s1->events()[0].id, std::to_string(ids[0]));
-  auto s2 = std::make_unique<SseClient>(
-      h.http_port, "/events?ticket=" + h.ticket_for(h.users.bob) + "&last_event_id=" + std::to_string(ids[1]));
+  auto s2 = std::make_unique<SseClient>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.bob) +
+                                                         "&last_event_id=" + std::to_string(ids[1]));
   ASSERT_TRUE(s2->wait_event([](const SseEvent& e) { return e.event == "uweet"; }, 10s));
   EXPECT_EQ(s2->events().size(), 1u);
   // The inbox keeps only the newest 3.
@@ -93,7 +92,10 @@ TEST(Notifier, BadTicketsCannotOpenAStream) {
   std::string good = h.ticket_for(h.users.bob);
   std::string flipped = good;
   flipped[flipped.size() / 2] = flipped[flipped.size() / 2] == 'A' ? 'B' : 'A';
-  struct Case { std::string target; int status; };
+  struct Case {
+    std::string target;
+    int status;
+  };
   const Case cases[] = {
       {"/events", 401},
       {"/events?ticket=", 401},
@@ -114,9 +116,9 @@ TEST(Notifier, BadTicketsCannotOpenAStream) {
 TEST(Notifier, TicketForAnotherUserNeverSeesBobsNotifications) {
   NotifierHarness h;
   // carol's ticket, with an extra parameter naming bob: the ticket decides.
-  auto carol = std::make_unique<SseClient>(h.http_port,
-                                           "/events?ticket=" + h.ticket_for(h.users.carol) + "&user=bob&user_id=" +
-                                               std::to_string(h.users.bob));
+  auto carol =
+      std::make_unique<SseClient>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.carol) +
+                                                   "&user=bob&user_id=" + std::to_string(h.users.bob));
   ASSERT_EQ(carol->wait_status(), 200);
   ASSERT_TRUE(eventually([&] { return carol->raw().find(": connected") != std::string::npos; }));
   h.send({sign::MentionEvent{9, h.users.alice, "alice", h.users.bob, now_ms(), "@bob secret"}});
@@ -136,7 +138,8 @@ TEST(Notifier, CorsReflectsOnlyConfiguredOrigins) {
   auto s = std::make_unique<SseClient>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.bob),
                                        std::vector<std::string>{"Origin: http://127.0.0.1:8080"});
   ASSERT_EQ(s->wait_status(), 200);
-  EXPECT_NE(s->head().find("Access-Control-Allow-Origin: http://127.0.0.1:8080"), std::string::npos) << s->head();
+  EXPECT_NE(s->head().find("Access-Control-Allow-Origin: http://127.0.0.1:8080"), std::string::npos)
+      << s->head();
   EXPECT_NE(s->head().find("text/event-stream"), std::string::npos);
 }
 
@@ -156,8 +159,8 @@ TEST(Notifier, StopsCleanlyOnSigterm) {
 TEST(Notifier, HelpDocumentsEveryFlag) {
   auto r = run({UWITTER_NOTIFIER_BIN, "--help"});
   EXPECT_EQ(r.status, 0);
-  for (const char* f : {"--listen-udp", "--listen-http", "--db", "--trust", "--allow", "--log-file", "--log-format",
-                        "--log-level", "--inbox", "--rcvbuf", "--cors-origin", "tail"})
+  for (const char* f : {"--listen-udp", "--listen-http", "--db", "--trust", "--allow", "--log-file",
+                        "--log-format", "--log-level", "--inbox", "--rcvbuf", "--cors-origin", "tail"})
     EXPECT_NE(r.out.find(f), std::string::npos) << f;
   auto bad = run({UWITTER_NOTIFIER_BIN, "--allow", "nonsense"});
   EXPECT_EQ(bad.status, 2);

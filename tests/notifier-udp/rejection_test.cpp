@@ -1,9 +1,9 @@
 // uwitter-notifier rejects bad datagrams, counts them by reason and logs them;
 // tracks sender sessions and gaps; reloads keys on SIGHUP.
+#include <gtest/gtest.h>
+
 #include <csignal>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "tests/notifier-udp/notifier_harness.hpp"
 
@@ -51,7 +51,11 @@ TEST(NotifierRejects, EveryBadDatagramByReasonTable) {
   std::vector<uint8_t> unknown_key;
   ASSERT_TRUE(unknown.seal(std::vector<sign::Event>{h.post(6, "who?")}, now_ms(), &unknown_key));
 
-  struct Case { const char* name; std::vector<uint8_t> bytes; const char* reason; };
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> bytes;
+    const char* reason;
+  };
   const Case cases[] = {
       {"forged", forged, "bad_signature"},
       {"bit-flipped", flipped, "bad_signature"},
@@ -65,7 +69,8 @@ TEST(NotifierRejects, EveryBadDatagramByReasonTable) {
     double before = h.metric_value(rejected(c.reason));
     h.sender.send(h.udp_port, c.bytes);
     EXPECT_TRUE(eventually([&] { return h.metric_value(rejected(c.reason)) >= before + 1; }))
-        << c.name << " not counted as " << c.reason << "\n" << h.metrics();
+        << c.name << " not counted as " << c.reason << "\n"
+        << h.metrics();
   }
   // A source outside --allow (127.0.0.2 is loopback too) is dropped before anything else.
   UdpSender outsider("127.0.0.2");
@@ -78,7 +83,8 @@ TEST(NotifierRejects, EveryBadDatagramByReasonTable) {
     log = h.log_text();
     return log.find("reason=disallowed_source") != std::string::npos;
   }));
-  for (const char* reason : {"bad_signature", "stale", "malformed", "oversized", "unknown_key", "disallowed_source"})
+  for (const char* reason :
+       {"bad_signature", "stale", "malformed", "oversized", "unknown_key", "disallowed_source"})
     EXPECT_NE(log.find(std::string("rejected reason=") + reason), std::string::npos) << reason << "\n" << log;
   EXPECT_EQ(h.metric_value("uwitter_notifier_verified_total"), 1);
   EXPECT_GE(h.metric_value("uwitter_notifier_duplicates_total"), 1);
@@ -111,12 +117,14 @@ TEST(NotifierSessions, NewSenderSessionIsLoggedAndTheOldOneSettledWithItsGaps) {
   sign::Encoder s1b(h.key, 1111, 5);
   ASSERT_TRUE(s1b.seal(std::vector<sign::Event>{h.post(15, "s1 after gap")}, now_ms(), &d));
   h.sender.send(h.udp_port, d);
-  ASSERT_TRUE(bob->wait_event([](const SseEvent& e) { return e.data.find("s1 after gap") != std::string::npos; }, 10s));
+  ASSERT_TRUE(bob->wait_event(
+      [](const SseEvent& e) { return e.data.find("s1 after gap") != std::string::npos; }, 10s));
   // The sender restarts: a new session from the same key.
   sign::Encoder s2(h.key, 2222, 1);
   ASSERT_TRUE(s2.seal(std::vector<sign::Event>{h.post(20, "s2")}, now_ms(), &d));
   h.sender.send(h.udp_port, d);
-  ASSERT_TRUE(bob->wait_event([](const SseEvent& e) { return e.data.find("\"s2\"") != std::string::npos; }, 10s));
+  ASSERT_TRUE(
+      bob->wait_event([](const SseEvent& e) { return e.data.find("\"s2\"") != std::string::npos; }, 10s));
   std::string log = h.log_text();
   EXPECT_NE(log.find("session event=started"), std::string::npos) << log;
   EXPECT_NE(log.find("session=2222"), std::string::npos) << log;
@@ -139,10 +147,12 @@ TEST(NotifierKeys, SighupTrustsARotatedKeyWithoutRestart) {
     out << sign::format_public_key(fresh.public_key()) << "\n";
   }
   h.proc->signal(SIGHUP);
-  ASSERT_TRUE(eventually([&] { return h.metric_value("uwitter_notifier_trusted_keys") == 2; })) << h.metrics();
+  ASSERT_TRUE(eventually([&] { return h.metric_value("uwitter_notifier_trusted_keys") == 2; }))
+      << h.metrics();
   ASSERT_TRUE(enc2.seal(std::vector<sign::Event>{h.post(31, "new key again")}, now_ms(), &d));
   h.sender.send(h.udp_port, d);
-  EXPECT_TRUE(bob->wait_event([](const SseEvent& e) { return e.data.find("new key again") != std::string::npos; }, 10s));
+  EXPECT_TRUE(bob->wait_event(
+      [](const SseEvent& e) { return e.data.find("new key again") != std::string::npos; }, 10s));
 }
 
 }  // namespace

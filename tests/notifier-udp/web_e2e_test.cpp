@@ -1,9 +1,9 @@
 // End to end with both real daemons on loopback: uwitter-web commits and emits
 // signed datagrams; uwitter-notifier verifies, fans out and streams over SSE.
+#include <gtest/gtest.h>
+
 #include <csignal>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/notifier-udp/notifier_harness.hpp"
@@ -31,9 +31,9 @@ class Stack {
   void start_notifier(uint16_t udp, uint16_t http) {
     notifier = std::make_unique<ChildProcess>();
     ASSERT_TRUE(notifier->start({UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:" + std::to_string(udp),
-                                 "--listen-http", "127.0.0.1:" + std::to_string(http), "--db", data + "/uwitter.db",
-                                 "--trust", data + "/keys/uwitter.pub", "--log-file", log_file, "--log-level", "debug",
-                                 "--allow", "127.0.0.0/8"},
+                                 "--listen-http", "127.0.0.1:" + std::to_string(http), "--db",
+                                 data + "/uwitter.db", "--trust", data + "/keys/uwitter.pub", "--log-file",
+                                 log_file, "--log-level", "debug", "--allow", "127.0.0.0/8"},
                                 dir.file("notifier.stderr")));
     ASSERT_TRUE(notifier->wait_listening(2)) << notifier->stderr_text();
     udp_port = notifier->port("udp");
@@ -62,7 +62,8 @@ class Stack {
     return r.json().value("token", "");
   }
   void follow(const std::string& token, const std::string& who) {
-    auto r = wclient->request("PUT", "/api/v1/users/" + who + "/follow", "", {"Authorization: Bearer " + token});
+    auto r =
+        wclient->request("PUT", "/api/v1/users/" + who + "/follow", "", {"Authorization: Bearer " + token});
     EXPECT_TRUE(r.status == 200 || r.status == 204 || r.status == 201) << r.status << " " << r.body;
   }
   int64_t post(const std::string& token, const std::string& text) {
@@ -109,8 +110,10 @@ TEST(WebToNotifier, FollowerGetsThePostAndFollowAndMentionNotifications) {
 
   int64_t id = s.post(alice, "first light");
   SseEvent e;
-  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "first light"); }, 10s, &e))
-      << bob_stream->raw() << "\n" << s.log_text();
+  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "first light"); },
+                                     10s, &e))
+      << bob_stream->raw() << "\n"
+      << s.log_text();
   auto j = json::parse(e.data);
   EXPECT_EQ(j["author"], "alice");
   EXPECT_EQ(j["uweet_id"], id);
@@ -119,12 +122,14 @@ TEST(WebToNotifier, FollowerGetsThePostAndFollowAndMentionNotifications) {
   ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "follow", "carol"); }, 10s))
       << bob_stream->raw();
   s.post(alice, "hello @bob, see this");
-  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "mention", "see this"); }, 10s))
+  ASSERT_TRUE(
+      bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "mention", "see this"); }, 10s))
       << bob_stream->raw();
 
   // carol follows nobody who posted: a marker notification for her arrives, and nothing else did.
   s.follow(alice, "carol");
-  ASSERT_TRUE(carol_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "follow", "alice"); }, 10s));
+  ASSERT_TRUE(
+      carol_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "follow", "alice"); }, 10s));
   for (const auto& ev : carol_stream->events()) EXPECT_EQ(ev.event, "follow") << ev.data;
 
   // --udp-copies 2: the extra copies were dropped as duplicates, not delivered twice.
@@ -161,7 +166,8 @@ TEST(WebToNotifier, WebAppIsUnaffectedWhileTheNotifierIsDownAndItPicksUpTheSessi
   ASSERT_TRUE(eventually([&] { return s.notifier_metric("uwitter_notifier_trusted_keys") == 1; }));
   auto bob_stream = s.stream(bob);
   s.post(alice, "back again");
-  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "back again"); }, 10s))
+  ASSERT_TRUE(
+      bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "back again"); }, 10s))
       << bob_stream->raw() << s.log_text();
   EXPECT_NE(s.log_text().find("session event=started"), std::string::npos);
 }
@@ -172,12 +178,14 @@ TEST(WebToNotifier, WebRestartStartsANewSenderSessionAndSettlesTheOld) {
   s.follow(bob, "alice");
   auto bob_stream = s.stream(bob);
   s.post(alice, "before restart");
-  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "before restart"); }, 10s));
+  ASSERT_TRUE(bob_stream->wait_event(
+      [](const SseEvent& ev) { return has_text(ev, "uweet", "before restart"); }, 10s));
   EXPECT_EQ(s.web->terminate(), 0) << s.web->stderr_text();
   s.start_web();
   alice = s.login("alice");
   s.post(alice, "after restart");
-  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "after restart"); }, 10s))
+  ASSERT_TRUE(
+      bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "after restart"); }, 10s))
       << bob_stream->raw() << s.log_text();
   std::string log = s.log_text();
   EXPECT_NE(log.find("event=settled"), std::string::npos) << log;

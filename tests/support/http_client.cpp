@@ -102,7 +102,8 @@ HttpResponse HttpClient::get(const std::string& path, const std::vector<std::str
   return request("GET", path, "", headers);
 }
 
-HttpResponse HttpClient::post_form(const std::string& path, const std::vector<std::pair<std::string, std::string>>& fields,
+HttpResponse HttpClient::post_form(const std::string& path,
+                                   const std::vector<std::pair<std::string, std::string>>& fields,
                                    const std::vector<std::string>& headers) {
   std::string body;
   for (const auto& [k, v] : fields) {
@@ -160,7 +161,9 @@ std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms
   std::string out;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
     if (left <= 0) break;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;

@@ -2,22 +2,21 @@
 // A real HTTP client for tests (libcurl). One Client keeps its own cookie jar,
 // so it behaves like one browser. Not thread-safe.
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 typedef void CURL;
 
 namespace uw::test {
 
 struct HttpResponse {
-  long status = 0;              // 0 = transport failure (see error)
+  long status = 0;                                  // 0 = transport failure (see error)
   std::multimap<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string error;
   std::string header(const std::string& lower_name) const;  // first, or ""
-  nlohmann::json json() const;  // parses body (throws on bad JSON)
+  nlohmann::json json() const;                              // parses body (throws on bad JSON)
 };
 
 class HttpClient {
@@ -28,7 +27,8 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   HttpResponse get(const std::string& path, const std::vector<std::string>& headers = {});
-  HttpResponse post_form(const std::string& path, const std::vector<std::pair<std::string, std::string>>& fields,
+  HttpResponse post_form(const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& fields,
                          const std::vector<std::string>& headers = {});
   HttpResponse request(const std::string& method, const std::string& path, const std::string& body = "",
                        const std::vector<std::string>& headers = {});
@@ -48,7 +48,8 @@ class HttpClient {
 // Sends raw bytes on a fresh TCP connection to 127.0.0.1:port, half-closes after
 // writing if shutdown_write, and returns everything read until the server
 // closes or timeout_ms passes. For malformed and smuggling-style requests.
-std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms = 3000, bool shutdown_write = false);
+std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms = 3000,
+                         bool shutdown_write = false);
 
 // Extracts the value of <input name="NAME" value="..."> from HTML ("" if absent).
 std::string html_input_value(const std::string& html, const std::string& name);

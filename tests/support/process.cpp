@@ -131,7 +131,8 @@ uint16_t ChildProcess::port(const std::string& proto) const {
   return it == ports_.end() ? 0 : it->second;
 }
 
-std::optional<std::string> ChildProcess::wait_line(const std::string& needle, std::chrono::milliseconds timeout) {
+std::optional<std::string> ChildProcess::wait_line(const std::string& needle,
+                                                   std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   std::string line;
   while (read_line(&line, deadline)) {

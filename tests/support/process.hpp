@@ -52,8 +52,13 @@ class ChildProcess {
 };
 
 // Runs a program to completion; returns exit status and captured stdout+stderr.
-struct RunResult { int status = -1; std::string out; std::string err; };
-RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+struct RunResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+RunResult run(const std::vector<std::string>& argv,
+              std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A fresh directory under $TMPDIR, removed (recursively) on destruction unless
 // UWITTER_KEEP_TMP is set.
@@ -63,6 +68,7 @@ class TempDir {
   ~TempDir();
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
+
  private:
   std::string path_;
 };

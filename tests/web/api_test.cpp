@@ -7,9 +7,9 @@
 
 #include <chrono>
 #include <memory>
-#include <thread>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/http_client.hpp"
@@ -48,8 +48,8 @@ struct Web {
     }
     return http->json(m, path, body, token);
   }
-  json ok(const std::string& m, const std::string& path, const json& body = nullptr, const std::string& token = "",
-          long want = 200) {
+  json ok(const std::string& m, const std::string& path, const json& body = nullptr,
+          const std::string& token = "", long want = 200) {
     auto r = call(m, path, body, token);
     EXPECT_EQ(r.status, want) << m << " " << path << ": " << r.body;
     try {
@@ -169,29 +169,85 @@ TEST(Api, BadRequestsGetTheirStatusAndCodeAndChangeNothing) {
   const std::vector<Case> cases = {
       {"bad JSON", "POST", "/api/v1/accounts", "{\"username\": ", {json_ct}, 400, "bad_json"},
       {"JSON not an object", "POST", "/api/v1/accounts", "[1,2]", {json_ct}, 400, "bad_json"},
-      {"missing password", "POST", "/api/v1/accounts", R"({"username":"carol"})", {json_ct}, 400, "missing_field"},
-      {"username not a string", "POST", "/api/v1/accounts", R"({"username":5,"password":"password123"})", {json_ct}, 400,
+      {"missing password",
+       "POST",
+       "/api/v1/accounts",
+       R"({"username":"carol"})",
+       {json_ct},
+       400,
        "missing_field"},
-      {"invalid UTF-8", "POST", "/api/v1/accounts", "{\"username\":\"car\xff\",\"password\":\"password123\"}", {json_ct},
-       400, "invalid_utf8"},
-      {"not JSON content type", "POST", "/api/v1/accounts", R"({"username":"carol","password":"password123"})",
-       {"Content-Type: text/plain"}, 415, "unsupported_media_type"},
-      {"invalid username", "POST", "/api/v1/accounts", R"({"username":"car ol","password":"password123"})", {json_ct},
-       422, "invalid_username"},
-      {"weak password", "POST", "/api/v1/accounts", R"({"username":"carol","password":"short"})", {json_ct}, 422,
+      {"username not a string",
+       "POST",
+       "/api/v1/accounts",
+       R"({"username":5,"password":"password123"})",
+       {json_ct},
+       400,
+       "missing_field"},
+      {"invalid UTF-8",
+       "POST",
+       "/api/v1/accounts",
+       "{\"username\":\"car\xff\",\"password\":\"password123\"}",
+       {json_ct},
+       400,
+       "invalid_utf8"},
+      {"not JSON content type",
+       "POST",
+       "/api/v1/accounts",
+       R"({"username":"carol","password":"password123"})",
+       {"Content-Type: text/plain"},
+       415,
+       "unsupported_media_type"},
+      {"invalid username",
+       "POST",
+       "/api/v1/accounts",
+       R"({"username":"car ol","password":"password123"})",
+       {json_ct},
+       422,
+       "invalid_username"},
+      {"weak password",
+       "POST",
+       "/api/v1/accounts",
+       R"({"username":"carol","password":"short"})",
+       {json_ct},
+       422,
        "weak_password"},
-      {"duplicate username", "POST", "/api/v1/accounts", R"({"username":"ALICE","password":"password123"})", {json_ct},
-       409, "username_taken"},
-      {"142-char uweet", "POST", "/api/v1/uweets", "{\"text\":\"" + std::string(142, 'x') + "\"}", {json_ct, auth},
-       422, "uweet_too_long"},
+      {"duplicate username",
+       "POST",
+       "/api/v1/accounts",
+       R"({"username":"ALICE","password":"password123"})",
+       {json_ct},
+       409,
+       "username_taken"},
+      {"142-char uweet",
+       "POST",
+       "/api/v1/uweets",
+       "{\"text\":\"" + std::string(142, 'x') + "\"}",
+       {json_ct, auth},
+       422,
+       "uweet_too_long"},
       {"empty uweet", "POST", "/api/v1/uweets", R"({"text":"   "})", {json_ct, auth}, 422, "empty_uweet"},
-      {"control character", "POST", "/api/v1/uweets", R"({"text":"a\u0007b"})", {json_ct, auth}, 422,
+      {"control character",
+       "POST",
+       "/api/v1/uweets",
+       R"({"text":"a\u0007b"})",
+       {json_ct, auth},
+       422,
        "control_character"},
       {"post without token", "POST", "/api/v1/uweets", R"({"text":"hi"})", {json_ct}, 401, "unauthorized"},
-      {"post with unknown token", "POST", "/api/v1/uweets", R"({"text":"hi"})",
-       {json_ct, "Authorization: Bearer not-a-token"}, 401, "bad_token"},
-      {"bad idempotency key", "POST", "/api/v1/uweets", R"({"text":"hi"})",
-       {json_ct, auth, "Idempotency-Key: " + std::string(200, 'k')}, 400, "bad_idempotency_key"},
+      {"post with unknown token",
+       "POST",
+       "/api/v1/uweets",
+       R"({"text":"hi"})",
+       {json_ct, "Authorization: Bearer not-a-token"},
+       401,
+       "bad_token"},
+      {"bad idempotency key",
+       "POST",
+       "/api/v1/uweets",
+       R"({"text":"hi"})",
+       {json_ct, auth, "Idempotency-Key: " + std::string(200, 'k')},
+       400,
+       "bad_idempotency_key"},
       {"self follow", "PUT", "/api/v1/users/alice/follow", "", {auth}, 422, "self_follow"},
       {"follow unknown user", "PUT", "/api/v1/users/nobody/follow", "", {auth}, 404, "no_such_user"},
       {"follow without token", "PUT", "/api/v1/users/bob/follow", "", {}, 401, "unauthorized"},
@@ -206,7 +262,12 @@ TEST(Api, BadRequestsGetTheirStatusAndCodeAndChangeNothing) {
       {"unknown route", "GET", "/api/v1/nothing", "", {}, 404, "not_found"},
       {"wrong method", "GET", "/api/v1/accounts", "", {}, 405, "method_not_allowed"},
       {"wrong method on follow", "POST", "/api/v1/users/bob/follow", "", {auth}, 405, "method_not_allowed"},
-      {"ticket when notifications are off", "GET", "/api/v1/notifications/ticket", "", {auth}, 503,
+      {"ticket when notifications are off",
+       "GET",
+       "/api/v1/notifications/ticket",
+       "",
+       {auth},
+       503,
        "notifications_off"},
   };
   for (const auto& c : cases) {
@@ -230,8 +291,8 @@ TEST(Api, WrongPasswordAndUnknownUserLookTheSameThenThrottleWithRetryAfter) {
   EXPECT_EQ(wrong.json()["error"]["message"], unknown.json()["error"]["message"]);
   // Default: 5 failures per account in the window, then 429.
   for (int i = 0; i < 4; ++i)
-    expect_error(w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "wrong-password"}}), 401,
-                 "bad_credentials", "failure " + std::to_string(i));
+    expect_error(w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "wrong-password"}}),
+                 401, "bad_credentials", "failure " + std::to_string(i));
   auto limited = w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "password123"}});
   expect_error(limited, 429, "too_many_attempts", "throttled");
   ASSERT_FALSE(limited.header("retry-after").empty());
@@ -247,8 +308,8 @@ TEST(Api, SqlMetacharactersAreStoredVerbatim) {
   w.user("robert_", pw);
   std::string t = w.login("robert_", pw);
   ASSERT_FALSE(t.empty());
-  const std::vector<std::string> texts = {"Robert'); DROP TABLE uweets;--", "\" OR 1=1 --", "%_\\ LIKE '%", "a;b' \"c\"",
-                                          "NEAR(a b) AND \"x\" OR y*"};
+  const std::vector<std::string> texts = {"Robert'); DROP TABLE uweets;--", "\" OR 1=1 --", "%_\\ LIKE '%",
+                                          "a;b' \"c\"", "NEAR(a b) AND \"x\" OR y*"};
   for (size_t i = 0; i < texts.size(); ++i) {
     const std::string& text = texts[i];
     auto r = w.http->request("POST", "/api/v1/uweets", json{{"text", text}}.dump(),
@@ -275,8 +336,9 @@ TEST(Api, IdempotencyKeyRepeatAnswersTheFirstUweet) {
   w.user("alice");
   std::string t = w.login("alice");
   auto post = [&](const std::string& text, const std::string& key) {
-    return w.http->request("POST", "/api/v1/uweets", json{{"text", text}}.dump(),
-                           {"Content-Type: application/json", "Authorization: Bearer " + t, "Idempotency-Key: " + key});
+    return w.http->request(
+        "POST", "/api/v1/uweets", json{{"text", text}}.dump(),
+        {"Content-Type: application/json", "Authorization: Bearer " + t, "Idempotency-Key: " + key});
   };
   auto a = post("first", "key-1");
   auto b = post("first", "key-1");
@@ -295,8 +357,8 @@ TEST(Api, PaginationWalksEveryItemOnceNewestFirst) {
   std::string t = w.login("alice");
   const int n = 45;
   for (int i = 0; i < n; ++i) w.ok("POST", "/api/v1/uweets", {{"text", "n" + std::to_string(i)}}, t, 201);
-  for (const std::string base : {"/api/v1/users/alice/uweets", "/api/v1/timelines/public", "/api/v1/timelines/home",
-                                 "/api/v1/search?q=alice_never_matches"}) {
+  for (const std::string base : {"/api/v1/users/alice/uweets", "/api/v1/timelines/public",
+                                 "/api/v1/timelines/home", "/api/v1/search?q=alice_never_matches"}) {
     std::vector<int64_t> ids;
     std::string url = base;
     for (int pages = 0; pages < 20; ++pages) {
@@ -304,7 +366,8 @@ TEST(Api, PaginationWalksEveryItemOnceNewestFirst) {
       auto j = w.ok("GET", url + sep + "limit=10", nullptr, t);
       for (auto& it : j["items"]) ids.push_back(it["id"].get<int64_t>());
       if (j["next"].is_null()) break;
-      url = base + (base.find('?') == std::string::npos ? "?" : "&") + "before=" + std::to_string(j["next"].get<int64_t>());
+      url = base + (base.find('?') == std::string::npos ? "?" : "&") +
+            "before=" + std::to_string(j["next"].get<int64_t>());
     }
     if (base.find("search") != std::string::npos) {
       EXPECT_TRUE(ids.empty());
@@ -347,8 +410,10 @@ TEST(Api, MetricsHealthzAndSecurityHeaders) {
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("uwitter_uweets_created_total 1"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("http_requests_total{route=\"/api/v1/uweets\",status=\"201\"} 1"), std::string::npos);
-  EXPECT_NE(m.body.find("http_requests_total{route=\"/api/v1/users/:name\",status=\"404\"} 1"), std::string::npos);
-  EXPECT_NE(m.body.find("http_request_duration_seconds_bucket{route=\"/api/v1/accounts\""), std::string::npos);
+  EXPECT_NE(m.body.find("http_requests_total{route=\"/api/v1/users/:name\",status=\"404\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("http_request_duration_seconds_bucket{route=\"/api/v1/accounts\""),
+            std::string::npos);
   EXPECT_NE(m.body.find("uwitter_writer_batch_size"), std::string::npos);
   EXPECT_NE(m.body.find("http_active_connections"), std::string::npos);
   for (const std::string path : {"/healthz", "/api/v1/nothing", "/", "/no/such/page"}) {
@@ -369,7 +434,8 @@ TEST(Api, MetricsHealthzAndSecurityHeaders) {
 
 TEST(Api, OversizedBodyIs413) {
   Web w({"--max-body-bytes", "1024"});
-  auto r = w.http->request("POST", "/api/v1/accounts", std::string(4096, 'x'), {"Content-Type: application/json"});
+  auto r =
+      w.http->request("POST", "/api/v1/accounts", std::string(4096, 'x'), {"Content-Type: application/json"});
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(count_rows(w.db(), "users"), 0);
 }
@@ -382,7 +448,8 @@ TEST(Api, TicketNamesTheNotifierAndCspAllowsIt) {
   ASSERT_TRUE(j["ticket"].is_string());
   EXPECT_EQ(j["url"], "http://127.0.0.1:7701/events?ticket=" + j["ticket"].get<std::string>());
   auto r = w.http->get("/healthz");
-  EXPECT_NE(r.header("content-security-policy").find("connect-src 'self' http://127.0.0.1:7701"), std::string::npos);
+  EXPECT_NE(r.header("content-security-policy").find("connect-src 'self' http://127.0.0.1:7701"),
+            std::string::npos);
   expect_error(w.call("GET", "/api/v1/notifications/ticket"), 401, "unauthorized", "ticket without token");
 }
 
@@ -400,7 +467,8 @@ TEST(Api, ExpiredSessionIsRefusedLikeALoggedOutOne) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   } while (std::chrono::steady_clock::now() < deadline);
   expect_error(r, 401, "bad_token", "expired session");
-  expect_error(w.call("POST", "/api/v1/uweets", {{"text", "too late"}}, t), 401, "bad_token", "post with expired token");
+  expect_error(w.call("POST", "/api/v1/uweets", {{"text", "too late"}}, t), 401, "bad_token",
+               "post with expired token");
   EXPECT_EQ(w.ok("GET", "/api/v1/timelines/public")["items"].size(), 0u);
 }
 

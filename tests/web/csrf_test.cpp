@@ -27,7 +27,8 @@ TEST_F(CsrfTest, CookieValuesAreRandomAndWellFormed) {
   for (int i = 0; i < 100; ++i) {
     std::string v = c.new_cookie_value();
     EXPECT_EQ(v.size(), 43u);
-    EXPECT_EQ(v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), std::string::npos);
+    EXPECT_EQ(v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos);
     seen.insert(v);
   }
   EXPECT_EQ(seen.size(), 100u);
@@ -99,7 +100,8 @@ TEST(CheckOrigin, TableOfOriginsAndReferers) {
   };
   for (const auto& c : cases) {
     EXPECT_EQ(check_origin(c.origin, c.referer, c.host, allowed), c.want)
-        << "origin=" << c.origin.value_or("-") << " referer=" << c.referer.value_or("-") << " host=" << c.host;
+        << "origin=" << c.origin.value_or("-") << " referer=" << c.referer.value_or("-")
+        << " host=" << c.host;
   }
 }
 

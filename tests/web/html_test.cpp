@@ -44,11 +44,8 @@ TEST(HtmlEscape, ReplacesInvalidUtf8WithReplacementCharacter) {
 
 TEST(HtmlUrlComponent, EncodesAllButUnreserved) {
   const Case cases[] = {
-      {"bob_99", "bob_99"},
-      {"a b/c", "a%20b%2Fc"},
-      {"x&y=z#", "x%26y%3Dz%23"},
-      {"\xC3\xA9", "%C3%A9"},
-      {"-._~", "-._~"},
+      {"bob_99", "bob_99"},   {"a b/c", "a%20b%2Fc"}, {"x&y=z#", "x%26y%3Dz%23"},
+      {"\xC3\xA9", "%C3%A9"}, {"-._~", "-._~"},
   };
   for (const auto& c : cases) EXPECT_EQ(url_component(c.in), c.out) << c.in;
 }
@@ -76,14 +73,8 @@ TEST(HtmlRelativeTime, ShortFormsByAge) {
     std::string out;
   };
   const T cases[] = {
-      {0, "now"},
-      {59'000, "now"},
-      {60'000, "1m"},
-      {3 * 60'000 + 5'000, "3m"},
-      {3'600'000, "1h"},
-      {23 * 3'600'000LL, "23h"},
-      {86'400'000, "1d"},
-      {6 * 86'400'000LL, "6d"},
+      {0, "now"},        {59'000, "now"},           {60'000, "1m"},     {3 * 60'000 + 5'000, "3m"},
+      {3'600'000, "1h"}, {23 * 3'600'000LL, "23h"}, {86'400'000, "1d"}, {6 * 86'400'000LL, "6d"},
       {-5'000, "now"},  // clock skew: never "-1m"
   };
   for (const auto& c : cases) EXPECT_EQ(relative_time(now - c.age_ms, now), c.out) << c.age_ms;

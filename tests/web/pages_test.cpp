@@ -71,7 +71,8 @@ class Browser {
     fields.emplace_back("csrf", token);
     return http_.post_form(action, fields, {"Origin: " + base_});
   }
-  HttpResponse post_raw(const std::string& action, const std::string& body, std::vector<std::string> headers = {}) {
+  HttpResponse post_raw(const std::string& action, const std::string& body,
+                        std::vector<std::string> headers = {}) {
     headers.push_back("Content-Type: application/x-www-form-urlencoded");
     return http_.request("POST", action, body, headers);
   }
@@ -136,7 +137,8 @@ TEST_F(Pages, FullJourneyFromSignUpToLogOut) {
   ASSERT_EQ(login.status, 303) << error_message(login.body);
   auto home = bob.get("/");
   EXPECT_NE(home.body.find("id=\"uweet-text\""), std::string::npos) << "post form for a logged-in user";
-  EXPECT_EQ(home.body.find("id=\"notif\""), std::string::npos) << "no live-notification hook without --notifier-url";
+  EXPECT_EQ(home.body.find("id=\"notif\""), std::string::npos)
+      << "no live-notification hook without --notifier-url";
   EXPECT_NE(bob.get("/notifications").body.find("Notifications are unavailable"), std::string::npos);
 
   // Alice posts; Bob follows her and sees it on his home timeline.
@@ -148,7 +150,8 @@ TEST_F(Pages, FullJourneyFromSignUpToLogOut) {
   ASSERT_EQ(follow.status, 303);
   EXPECT_EQ(follow.header("location"), "/u/alice");
   home = bob.get("/");
-  EXPECT_NE(home.body.find("hello from alice, <a class=\"mention\" href=\"/u/bob\">@bob</a>"), std::string::npos);
+  EXPECT_NE(home.body.find("hello from alice, <a class=\"mention\" href=\"/u/bob\">@bob</a>"),
+            std::string::npos);
 
   // Profile counts and the follow button state.
   auto prof = bob.get("/u/alice");
@@ -202,7 +205,8 @@ TEST_F(Pages, ForgedCsrfIsForbidden) {
   Browser other(base());
   std::string foreign = other.csrf_from("/accounts/login");  // valid, but for another browser's cookie
   ASSERT_FALSE(foreign.empty());
-  const std::string forged[] = {foreign, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", dave->http().cookie("uw_csrf")};
+  const std::string forged[] = {foreign, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "",
+                                dave->http().cookie("uw_csrf")};
   for (const auto& token : forged) {
     auto r = dave->http().post_form("/post", {{"text", "forged"}, {"csrf", token}}, {"Origin: " + base()});
     EXPECT_EQ(r.status, 403) << token;
@@ -250,7 +254,8 @@ TEST_F(Pages, InvalidUtf8InFormsIsRejected) {
 
   Browser anon(base());
   std::string t2 = anon.csrf_from("/accounts/register");
-  auto reg = anon.post_raw("/accounts/register", "username=%C3%28x&password=longenough&csrf=" + t2, {"Origin: " + base()});
+  auto reg = anon.post_raw("/accounts/register", "username=%C3%28x&password=longenough&csrf=" + t2,
+                           {"Origin: " + base()});
   EXPECT_TRUE(reg.status == 400 || reg.status == 422) << reg.status;
   EXPECT_EQ(reg.body.find("\xC3\x28"), std::string::npos) << "invalid bytes never echoed";
 }
@@ -262,7 +267,8 @@ TEST_F(Pages, MarkupInUweetsIsShownEscaped) {
     auto page = hank->get(path);
     EXPECT_EQ(page.body.find("<script>alert"), std::string::npos) << path;
     EXPECT_NE(page.body.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"),
-              std::string::npos) << path;
+              std::string::npos)
+        << path;
   }
 }
 
@@ -320,15 +326,17 @@ TEST_F(Pages, InvalidSessionCookieMeansLoggedOut) {
   EXPECT_NE(r.body.find("Create an account"), std::string::npos);
   bool cleared = false;
   for (auto [it, end] = r.headers.equal_range("set-cookie"); it != end; ++it) {
-    if (it->second.rfind("uw_session=;", 0) == 0 && it->second.find("Max-Age=0") != std::string::npos) cleared = true;
+    if (it->second.rfind("uw_session=;", 0) == 0 && it->second.find("Max-Age=0") != std::string::npos)
+      cleared = true;
   }
   EXPECT_TRUE(cleared);
   // A POST with it is sent to log in, not executed.
   Browser b(base());
   std::string token = b.csrf_from("/accounts/login");
   ASSERT_FALSE(token.empty());
-  auto p = b.http().post_form("/post", {{"text", "ghost"}, {"csrf", token}},
-                              {"Origin: " + base(), "Cookie: uw_csrf=" + b.http().cookie("uw_csrf") + "; uw_session=garbage"});
+  auto p = b.http().post_form(
+      "/post", {{"text", "ghost"}, {"csrf", token}},
+      {"Origin: " + base(), "Cookie: uw_csrf=" + b.http().cookie("uw_csrf") + "; uw_session=garbage"});
   EXPECT_EQ(p.status, 303) << p.body;
   EXPECT_EQ(p.header("location").rfind("/accounts/login", 0), 0u);
 }
@@ -339,10 +347,8 @@ TEST_F(Pages, UnknownPathsAndUsersGetHelpful404Pages) {
     std::string path, text;
   };
   const Case cases[] = {
-      {"/u/nobody", "No such user"},
-      {"/u/nobody/followers", "No such user"},
-      {"/no/such/page", "Page not found"},
-      {"/u/", "Page not found"},
+      {"/u/nobody", "No such user"},         {"/u/nobody/followers", "No such user"},
+      {"/no/such/page", "Page not found"},   {"/u/", "Page not found"},
       {"/static/nope.js", "Page not found"},
   };
   for (const auto& c : cases) {

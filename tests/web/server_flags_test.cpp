@@ -13,8 +13,11 @@ namespace uw::test {
 namespace {
 
 TEST(WebFlags, BadFlagsExitTwoWithAReason) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--listen", "nonsense"}, {"--synchronous", "sometimes"}, {"--no-such-flag"}, {"--udp-copies", "0"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--listen", "nonsense"},
+                                             {"--synchronous", "sometimes"},
+                                             {"--no-such-flag"},
+                                             {"--udp-copies", "0"}}) {
     std::vector<std::string> argv{UWITTER_WEB_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = run(argv);
@@ -49,7 +52,6 @@ TEST(WebFlags, FirstStartCreatesDataDirDatabaseAndKeys) {
     if (fp) std::fclose(fp);
   }
 }
-
 
 }  // namespace
 }  // namespace uw::test

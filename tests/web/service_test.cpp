@@ -1,12 +1,11 @@
 // The writer's group commit and the Service end to end in-process: a real
 // SQLite file, a real libuv loop, real Argon2id on the threadpool.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <future>
 #include <thread>
-
-#include <sqlite3.h>
 
 #include "core/store.hpp"
 #include "tests/support/process.hpp"
@@ -24,7 +23,8 @@ using namespace std::chrono_literals;
 bool run_until(uv_loop_t* loop, const std::function<bool()>& pred) {
   uv_timer_t tick;
   uv_timer_init(loop, &tick);
-  uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
+  uv_timer_start(
+      &tick, [](uv_timer_t*) {}, 5, 5);
   auto deadline = std::chrono::steady_clock::now() + 20s;
   while (!pred() && std::chrono::steady_clock::now() < deadline) uv_run(loop, UV_RUN_ONCE);
   uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
@@ -76,7 +76,11 @@ TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
   std::promise<void> release;
   auto gate = release.get_future().share();
   std::vector<std::optional<bool>> done(5);
-  w.submit({[gate](Store&) { gate.wait(); return true; }, [&](bool c) { done[0] = c; }});
+  w.submit({[gate](Store&) {
+              gate.wait();
+              return true;
+            },
+            [&](bool c) { done[0] = c; }});
   auto post = [](const char* text) {
     return [text](Store& s) {
       NewUweet u;
@@ -89,7 +93,11 @@ TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
   uint64_t before = w.batches();
   w.submit({post("one"), [&](bool c) { done[1] = c; }});
   // Writes, then fails: its insert must vanish with it.
-  w.submit({[p = post("rolled back")](Store& s) { (void)p(s); return false; }, [&](bool c) { done[2] = c; }});
+  w.submit({[p = post("rolled back")](Store& s) {
+              (void)p(s);
+              return false;
+            },
+            [&](bool c) { done[2] = c; }});
   w.submit({[](Store& s) { return s.create_user("alice", "h", 1).ok(); }, [&](bool c) { done[3] = c; }});
   w.submit({post("two"), [&](bool c) { done[4] = c; }});
   release.set_value();
@@ -156,7 +164,8 @@ struct Fixture {
     EXPECT_TRUE(r) << r.error().message;
     return r ? r.value() : User{};
   }
-  Result<LoginResult> login(const std::string& name, const std::string& pw, const std::string& ip = "10.0.0.1") {
+  Result<LoginResult> login(const std::string& name, const std::string& pw,
+                            const std::string& ip = "10.0.0.1") {
     return await<LoginResult>(&l.loop, [&](auto d) { svc->login(name, pw, ip, d); });
   }
   Viewer viewer(const User& u) { return Viewer{u.id, u.username}; }
