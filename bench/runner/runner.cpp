@@ -18,15 +18,20 @@
 
 #include "bench/lossy/truth.hpp"
 #include "bench/runner/api.hpp"
-#include "bench/runner/child.hpp"
 #include "bench/runner/graph.hpp"
 #include "bench/runner/prom.hpp"
 #include "bench/runner/sse_hub.hpp"
 #include "core/flags.hpp"
+#include "core/process.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
 
 namespace uw::bench {
+
+// Every daemon the runner starts dies with it (die_with_parent), so a crashed
+// or killed runner leaves nothing behind.
+using process::Child;
+constexpr bool kDieWithRunner = true;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -103,8 +108,8 @@ struct Runner::State {
       argv.insert(argv.end(), {"--notifier-url", fmt::format("http://127.0.0.1:{}", notifier_http)});
     argv.insert(argv.end(), {"--access-log", work + "/web-access.log"});
     ++web_starts;
-    if (auto e = web->start(argv, log("web")); !e.empty()) {
-      *err = "cannot start uwitter-web: " + e;
+    if (!web->start(argv, log("web"), kDieWithRunner)) {
+      *err = "cannot start uwitter-web: " + web->error();
       return nullptr;
     }
     if (!web->wait_listening(1, 30s) || web->port("http") == 0) {
@@ -178,7 +183,7 @@ void Runner::teardown() {
   if (!s_) return;
   s_->hub.reset();
   if (s_->notifier) {
-    s_->notifier->stop();
+    s_->notifier->terminate();
     s_->notifier.reset();
   }
   if (s_->own_work && !s_->cfg.keep && !s_->work.empty()) {
@@ -209,7 +214,7 @@ std::string Runner::setup() {
   {
     auto init = s.start_web("", 1, 0, &err);
     if (!init) return err;
-    if (init->stop() != 0) return "the first web app did not stop cleanly: " + init->stderr_tail(600);
+    if (init->terminate() != 0) return "the first web app did not stop cleanly: " + init->stderr_tail(600);
   }
 
   // 2. The notifier reads that database and trusts that key.
@@ -237,8 +242,8 @@ std::string Runner::setup() {
                                      "8MiB",
                                      "--log-file",
                                      s.work + "/notifier-events.log"};
-    if (auto e = s.notifier->start(argv, s.log("notifier")); !e.empty())
-      return "cannot start uwitter-notifier: " + e;
+    if (!s.notifier->start(argv, s.log("notifier"), kDieWithRunner))
+      return "cannot start uwitter-notifier: " + s.notifier->error();
     if (!s.notifier->wait_listening(2, 30s))
       return "uwitter-notifier did not report listening: " + s.notifier->stderr_tail(600);
     Api probe(fmt::format("http://127.0.0.1:{}", s.notifier->port("http")));
@@ -370,7 +375,7 @@ std::string Runner::setup() {
   if (!wait_for([&] { return s.hub->connected() + s.hub->closed() >= streams; }, 60s) || s.hub->closed() > 0)
     return fmt::format("only {} of {} SSE streams connected ({} refused)", s.hub->connected(), streams,
                        s.hub->closed());
-  if (web->stop() != 0) return "the setup web app did not stop cleanly: " + web->stderr_tail(600);
+  if (web->terminate() != 0) return "the setup web app did not stop cleanly: " + web->stderr_tail(600);
   return "";
 }
 
@@ -411,8 +416,8 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   add("--corrupt", imp.corrupt);
   add("--delay-ms", imp.delay_ms);
   add("--jitter-ms", imp.jitter_ms);
-  if (auto e = lossy.start(argv, s.log("lossy")); !e.empty() || !lossy.wait_listening(1, 20s)) {
-    r.error = "uwitter-lossy did not start: " + e + lossy.stderr_tail(300);
+  if (!lossy.start(argv, s.log("lossy"), kDieWithRunner) || !lossy.wait_listening(1, 20s)) {
+    r.error = "uwitter-lossy did not start: " + lossy.error() + lossy.stderr_tail(300);
     return r;
   }
   auto web = s.start_web(fmt::format("127.0.0.1:{}", lossy.port("udp")), p.copies,
@@ -484,9 +489,9 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   r.web_datagrams = web_metric("uwitter_emitter_datagrams_total");
   r.web_dropped =
       web_metric("uwitter_emitter_dropped_total") + web_metric("uwitter_emitter_send_errors_total");
-  if (int st = web->stop(); st != 0) r.error = fmt::format("uwitter-web exited with {}", st);
-  lossy.stop();
-  const auto summary = lossy.wait_line("summary", 5s);
+  if (int st = web->terminate(); st != 0) r.error = fmt::format("uwitter-web exited with {}", st);
+  lossy.terminate();
+  const auto summary = lossy.wait_line_starting("summary", 5s);
   const uint64_t forwarded = summary ? field_u64(*summary, "forwarded") : 0;
 
   // Wait until the notifier has read every forwarded datagram and fanned out.
