@@ -179,6 +179,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Options opts
   sqlite3_busy_timeout(db, opts.busy_timeout_ms);
   const std::string sync = opts.synchronous_full ? "FULL" : "NORMAL";
   if (!pragma(db, "PRAGMA synchronous = " + sync) || !pragma(db, "PRAGMA foreign_keys = ON") ||
+      !pragma(db, "PRAGMA temp_store = MEMORY") ||
       !pragma(db, fmt::format("PRAGMA mmap_size = {}", std::max<int64_t>(0, opts.mmap_bytes)))) {
     return db_error(db, "set pragmas");
   }

@@ -32,6 +32,9 @@ class Checkpointer {
 
   // Checkpoints run so far (any thread; for tests and metrics).
   uint64_t checkpoints() const;
+  // WAL pages copied back into the database file by those checkpoints (the
+  // pages of a frame counted once per checkpoint that copied it).
+  uint64_t backfilled_pages() const;
   bool active() const { return db_ != nullptr; }
 
  private:
@@ -42,9 +45,10 @@ class Checkpointer {
   int threshold_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool wanted_ = false;    // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  uint64_t done_ = 0;      // guarded by mu_
+  bool wanted_ = false;      // guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
+  uint64_t done_ = 0;        // guarded by mu_
+  uint64_t backfilled_ = 0;  // guarded by mu_
   std::thread thread_;
 };
 

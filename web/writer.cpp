@@ -1,6 +1,7 @@
 #include "web/writer.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
@@ -9,7 +10,8 @@ namespace uw::web {
 
 namespace {
 constexpr const char* kSavepoint = "uw_job";
-}
+using Clock = std::chrono::steady_clock;
+}  // namespace
 
 Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Registry* metrics,
                size_t max_batch)
@@ -21,6 +23,12 @@ Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Regi
     batch_sizes_ = &metrics->histogram("uwitter_writer_batch_size",
                                        "Write jobs per committed transaction (group commit).",
                                        {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
+    const std::vector<double> secs = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1};
+    run_seconds_ =
+        &metrics->histogram("uwitter_writer_batch_run_seconds",
+                            "Time a batch spends running its jobs' SQL (BEGIN to last job).", secs);
+    commit_seconds_ =
+        &metrics->histogram("uwitter_writer_commit_seconds", "Time a batch's COMMIT takes.", secs);
   }
   thread_ = std::thread([this] { thread_main(); });
 }
@@ -71,6 +79,8 @@ void Writer::thread_main() {
     // ok[i]: job i ran and was kept (not rolled back).
     auto ok = std::make_shared<std::vector<bool>>(batch.size(), false);
     bool committed = false;
+    const auto t0 = Clock::now();
+    auto t1 = t0;
     if (auto b = store_->begin(); !b) {
       log::error("writer: BEGIN failed: {}", b.error().message);
     } else {
@@ -87,6 +97,7 @@ void Writer::thread_main() {
         }
         (*ok)[i] = kept;
       }
+      t1 = Clock::now();
       if (auto c = store_->commit(); !c) {
         log::error("writer: COMMIT failed: {}", c.error().message);
         store_->rollback();
@@ -94,7 +105,12 @@ void Writer::thread_main() {
         committed = true;
       }
     }
-    if (batch_sizes_) batch_sizes_->observe(static_cast<double>(batch.size()));
+    if (batch_sizes_) {
+      const auto t2 = Clock::now();
+      batch_sizes_->observe(static_cast<double>(batch.size()));
+      run_seconds_->observe(std::chrono::duration<double>(t1 - t0).count());
+      commit_seconds_->observe(std::chrono::duration<double>(t2 - t1).count());
+    }
     {
       std::lock_guard lk(mu_);
       ++batches_;

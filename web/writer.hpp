@@ -88,6 +88,8 @@ class Writer {
   std::unique_ptr<Checkpointer> checkpointer_;
   LoopMailbox& mailbox_;
   metrics::Histogram* batch_sizes_ = nullptr;
+  metrics::Histogram* run_seconds_ = nullptr;     // BEGIN .. last job (the jobs' SQL)
+  metrics::Histogram* commit_seconds_ = nullptr;  // COMMIT alone
   size_t max_batch_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -60,10 +60,17 @@ TEST(Checkpointer, ChecksPointsOnItsOwnThreadOnceTheWalCrossesTheThreshold) {
   ASSERT_TRUE(store);
   auto user = store.value()->create_user("alice", "hash", 1);
   ASSERT_TRUE(user);
+  const std::string db_file = dir.file("db.sqlite");
+  const auto size_before = std::filesystem::file_size(db_file);
   Checkpointer cp(store.value()->raw(), 20);
   ASSERT_TRUE(cp.active());
   commit_uweets(*store.value(), user->id, 200);
   EXPECT_TRUE(wait_for([&] { return cp.checkpoints() > 0; })) << "no checkpoint ran";
+  // A checkpoint that runs but copies nothing back (a connection that never
+  // opened the WAL reports -1 pages) lets the WAL grow without bound.
+  EXPECT_TRUE(wait_for([&] { return cp.backfilled_pages() > 0; })) << "checkpoints copied no page";
+  EXPECT_TRUE(wait_for([&] { return std::filesystem::file_size(db_file) > size_before; }))
+      << "the database file never received the committed pages";
   EXPECT_TRUE(store.value()->user_by_name("alice").has_value());
 }
 
