@@ -76,7 +76,7 @@ struct Ctx {
   http::Responder res;
   std::optional<Viewer> viewer;
   std::string session;      // token from the cookie
-  std::string csrf_cookie;  // value in force for this browser
+  std::string csrf_cookie;  // value in force for this browser ("" until a page needs one)
   bool csrf_cookie_from_request = false;
   bool clear_session = false;  // an unknown/expired session cookie came in
   std::vector<std::string> set_cookies;
@@ -85,10 +85,23 @@ struct Ctx {
 };
 using CtxPtr = std::shared_ptr<Ctx>;
 
+// A rendered page every anonymous visitor can be given, valid while the data it
+// shows is unchanged and for at most kMaxAgeMs (relative times on it age).
+struct SharedPage {
+  static constexpr int64_t kMaxAgeMs = 1000;
+  int64_t version = -1;
+  int64_t rendered_ms = 0;
+  std::string body;
+  bool fresh(int64_t current_version, int64_t now) const {
+    return version == current_version && now >= rendered_ms && now - rendered_ms < kMaxAgeMs;
+  }
+};
+
 struct Core : std::enable_shared_from_this<Core> {
   Service& svc;
   PagesConfig cfg;
   Csrf csrf;
+  SharedPage anon_home_;  // GET / for anonymous visitors, first page
 
   Core(Service& s, PagesConfig c) : svc(s), cfg(std::move(c)) {}
 
@@ -100,11 +113,21 @@ struct Core : std::enable_shared_from_this<Core> {
     return std::string("; Path=/; HttpOnly; SameSite=Lax") + (cfg.secure_cookies ? "; Secure" : "");
   }
 
-  views::Frame frame(const Ctx& c, std::string title, std::string search_q = "") const {
+  // The CSRF form token for this browser. A browser without a valid csrf cookie
+  // gets a new one here, sent with the response; pages without a form never
+  // call this, so they set no cookie (and can be shared, see anon_home_).
+  std::string csrf_token(Ctx& c) const {
+    if (c.csrf_cookie.empty()) c.csrf_cookie = csrf.new_cookie_value();
+    return csrf.token_for(c.csrf_cookie);
+  }
+
+  // forms: the page carries a POST form even for an anonymous visitor (log in,
+  // sign up). A logged-in page always does (the log-out button).
+  views::Frame frame(Ctx& c, std::string title, std::string search_q = "", bool forms = false) const {
     views::Frame f;
     f.title = std::move(title);
     f.viewer = c.viewer;
-    f.csrf = csrf.token_for(c.csrf_cookie);
+    if (c.viewer || forms) f.csrf = csrf_token(c);
     f.search_q = std::move(search_q);
     f.now_ms = now_ms();
     if (c.viewer && !cfg.notifier_url.empty()) {
@@ -115,7 +138,7 @@ struct Core : std::enable_shared_from_this<Core> {
   }
 
   void finish(Ctx& c, http::Response r) const {
-    if (!c.csrf_cookie_from_request) {
+    if (!c.csrf_cookie_from_request && !c.csrf_cookie.empty()) {
       r.set("Set-Cookie", std::string(csrf_cookie_name()) + "=" + c.csrf_cookie + cookie_attrs());
     }
     if (c.clear_session) {
@@ -190,8 +213,6 @@ struct Core : std::enable_shared_from_this<Core> {
     if (cc && !csrf.token_for(*cc).empty()) {
       c->csrf_cookie = std::string(*cc);
       c->csrf_cookie_from_request = true;
-    } else {
-      c->csrf_cookie = csrf.new_cookie_value();
     }
     route(c);
   }
@@ -281,8 +302,15 @@ struct Core : std::enable_shared_from_this<Core> {
     std::optional<int64_t> before;
     if (!parse_before(c->req.query, &before))
       return bad_request(*c, "The “before” value must be a uweet number.");
+    // The anonymous front page is the same for every visitor (no form with a
+    // token on it): reuse its rendering while the public timeline is unchanged,
+    // for at most a second (so "2m" ages stay right to within a second).
+    const bool shared =
+        !c->viewer && !before && status == 200 && compose.text.empty() && compose.error.empty();
+    const int64_t version = svc.public_timeline_version();
+    if (shared && anon_home_.fresh(version, now_ms())) return page(*c, 200, anon_home_.body);
     auto self = shared_from_this();
-    auto done = [self, c, compose = std::move(compose), status](Result<Page<Uweet>> r) {
+    auto done = [self, c, compose = std::move(compose), status, shared, version](Result<Page<Uweet>> r) {
       if (!r) return self->service_error(*c, r.error());
       views::HomeView v;
       v.compose = compose;
@@ -292,7 +320,12 @@ struct Core : std::enable_shared_from_this<Core> {
       v.timeline.empty_text = c->viewer
                                   ? "Your timeline is empty. Post something, or search for people to follow."
                                   : "Nobody has uweeted yet. Be the first!";
-      self->page(*c, status, views::home(self->frame(*c, c->viewer ? "Home" : "Welcome"), v));
+      views::Frame f = self->frame(*c, c->viewer ? "Home" : "Welcome");
+      std::string body = views::home(f, v);
+      // The version is the one read before the query: a commit that raced the
+      // query makes the entry stale at once rather than serving a mixed page.
+      if (shared) self->anon_home_ = SharedPage{version, f.now_ms, body};
+      self->page(*c, status, std::move(body));
     };
     if (c->viewer)
       svc.home_timeline(*c->viewer, before, kPageSize, std::move(done));
@@ -409,7 +442,7 @@ struct Core : std::enable_shared_from_this<Core> {
     v.next = v.next.empty() ? "" : safe_next(v.next);
     if (v.next == "/") v.next.clear();
     http::Response r =
-        http::Response::html(status, views::auth_form(frame(*c, reg ? "Sign up" : "Log in"), v));
+        http::Response::html(status, views::auth_form(frame(*c, reg ? "Sign up" : "Log in", "", true), v));
     if (retry_after) r.set("Retry-After", std::to_string(*retry_after));
     finish(*c, std::move(r));
   }

@@ -105,6 +105,10 @@ class Service {
   virtual void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
                              Done<Page<Uweet>> done) = 0;
   virtual void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) = 0;
+  // A number that changes whenever the public timeline may have changed (the
+  // newest committed uweet id: uweets are never edited or deleted), so a page
+  // rendered from it can be reused while it stays the same. Loop thread.
+  virtual int64_t public_timeline_version() const = 0;
   virtual void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) = 0;
   virtual void user_uweets(std::string username, std::optional<int64_t> before, int limit,
                            Done<Page<Uweet>> done) = 0;

@@ -62,6 +62,7 @@ class ServiceImpl final : public Service {
   void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
                      Done<Page<Uweet>> done) override;
   void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
+  int64_t public_timeline_version() const override { return cache_.max_uweet_id(); }
   void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) override;
   void user_uweets(std::string username, std::optional<int64_t> before, int limit,
                    Done<Page<Uweet>> done) override;

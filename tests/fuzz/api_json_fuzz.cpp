@@ -53,6 +53,7 @@ class FakeService final : public Service {
     d(Page<Uweet>{});
   }
   void public_timeline(std::optional<int64_t>, int, Done<Page<Uweet>> d) override { d(Page<Uweet>{}); }
+  int64_t public_timeline_version() const override { return 0; }
   void profile(std::string, const std::optional<Viewer>&, Done<Profile> d) override { d(err); }
   void user_uweets(std::string, std::optional<int64_t>, int, Done<Page<Uweet>> d) override { d(err); }
   void followers(std::string, std::optional<int64_t>, int, Done<Page<User>> d) override { d(Page<User>{}); }

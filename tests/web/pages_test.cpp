@@ -191,6 +191,29 @@ TEST_F(Pages, FullJourneyFromSignUpToLogOut) {
   EXPECT_NE(anon.body.find("Create an account"), std::string::npos);
 }
 
+// The anonymous front page is rendered once and shared between visitors; it must
+// still show a uweet the moment its commit is acknowledged, and it carries no
+// per-visitor token or cookie (the log-in and sign-up pages set the csrf cookie).
+TEST_F(Pages, AnonymousFrontPageIsSharedYetShowsEachNewUweetAtOnce) {
+  auto alice = user("frontpage_alice");
+  Browser visitor(base());
+  for (int i = 0; i < 3; ++i) {
+    const std::string text = "front page uweet number " + std::to_string(i);
+    auto before = visitor.get("/");
+    ASSERT_EQ(before.status, 200);
+    EXPECT_EQ(before.body.find(text), std::string::npos);
+    EXPECT_EQ(before.header("set-cookie"), "") << "the shared page must not set a cookie";
+    EXPECT_EQ(before.body.find("name=\"csrf\""), std::string::npos);
+    ASSERT_EQ(alice->post(text).status, 303);
+    auto after = visitor.get("/");
+    ASSERT_EQ(after.status, 200);
+    EXPECT_NE(after.body.find(text), std::string::npos) << "a cached page hid uweet " << i;
+  }
+  auto login = visitor.get("/accounts/login");
+  EXPECT_NE(login.header("set-cookie").find("uw_csrf="), std::string::npos);
+  EXPECT_FALSE(html_input_value(login.body, "csrf").empty());
+}
+
 TEST_F(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
   auto carol = user("carol");
   carol->get("/");
