@@ -10,6 +10,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "notifier-udp/quote.hpp"
+
 namespace uw::notifier {
 
 const char* log_level_name(LogLevel l) {
@@ -78,32 +80,8 @@ std::string human_value(std::string_view v) {
   for (char c : v)
     if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) plain = false;
   if (plain) return std::string(v);
-  std::string out = "\"";
-  for (char c : v) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
-        else
-          out += c;
-    }
-  }
-  out += '"';
+  std::string out;
+  append_quoted(out, v, ControlEscape::Hex);
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "notifier-udp/quote.hpp"
+
 namespace uw::notifier {
 
 namespace {
@@ -31,41 +33,6 @@ bool valid_utf8(std::string_view s) {
     i += len;
   }
   return true;
-}
-
-// Appends s as a JSON string. Valid UTF-8 only (checked by the caller).
-void json_string(std::string& out, std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  out += '"';
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
 }
 
 }  // namespace
@@ -119,13 +86,13 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
     o += "{\"id\":" + std::to_string(id) + ",\"kind\":\"" + note_kind_name(n->kind) + "\"";
     if (n->kind == NoteKind::Follow) {
       o += ",\"follower\":";
-      json_string(o, n->actor);
+      append_quoted(o, n->actor, ControlEscape::Json);
       o += ",\"follower_id\":" + std::to_string(n->actor_id);
     } else {
       o += ",\"uweet_id\":" + std::to_string(n->uweet_id) + ",\"author\":";
-      json_string(o, n->actor);
+      append_quoted(o, n->actor, ControlEscape::Json);
       o += ",\"author_id\":" + std::to_string(n->actor_id) + ",\"text\":";
-      json_string(o, n->text);
+      append_quoted(o, n->text, ControlEscape::Json);
     }
     o += ",\"created_at\":" + std::to_string(n->created_at_ms) + "}";
   } else {
