@@ -15,6 +15,8 @@ std::mutex g_mu;         // guards g_file and g_path; held for one line at a tim
 FILE* g_file = nullptr;  // nullptr = stderr
 std::string g_path;
 
+}  // namespace
+
 const char* level_name(Level l) {
   switch (l) {
     case Level::Debug:
@@ -29,7 +31,25 @@ const char* level_name(Level l) {
   return "?";
 }
 
-}  // namespace
+bool parse_level(std::string_view s, Level* out) {
+  for (Level l : {Level::Debug, Level::Info, Level::Warn, Level::Error})
+    if (s == level_name(l)) {
+      *out = l;
+      return true;
+    }
+  return false;
+}
+
+std::string timestamp_now() {
+  auto now = std::chrono::system_clock::now();
+  auto t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", stamp, ms);
+}
 
 void set_level(Level l) { g_level.store(l); }
 Level level() { return g_level.load(std::memory_order_relaxed); }
@@ -56,14 +76,7 @@ void reopen() {
 }
 
 void write(Level l, std::string_view line) {
-  auto now = std::chrono::system_clock::now();
-  auto t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = fmt::format("{}.{:03}Z {} {}\n", stamp, ms, level_name(l), line);
+  std::string out = fmt::format("{} {} {}\n", timestamp_now(), level_name(l), line);
   std::lock_guard lock(g_mu);
   FILE* f = g_file ? g_file : stderr;
   std::fwrite(out.data(), 1, out.size(), f);

@@ -9,6 +9,14 @@ namespace uw::log {
 
 enum class Level { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 
+// "debug" | "info" | "warn" | "error". Any thread.
+const char* level_name(Level l);
+// Parses a level_name(); false (and *out untouched) for anything else.
+bool parse_level(std::string_view s, Level* out);
+// The current UTC time as "2026-11-28T00:34:31.123Z", the stamp that starts
+// every log line. Any thread.
+std::string timestamp_now();
+
 void set_level(Level l);
 Level level();
 // Redirects output to a file (appending); "" means stderr. Returns false on error.

@@ -5,37 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "notifier-udp/quote.hpp"
 
 namespace uw::notifier {
-
-const char* log_level_name(LogLevel l) {
-  switch (l) {
-    case LogLevel::Debug:
-      return "debug";
-    case LogLevel::Info:
-      return "info";
-    case LogLevel::Warn:
-      return "warn";
-    case LogLevel::Error:
-      return "error";
-  }
-  return "info";
-}
-
-bool parse_log_level(std::string_view s, LogLevel* out) {
-  for (LogLevel l : {LogLevel::Debug, LogLevel::Info, LogLevel::Warn, LogLevel::Error})
-    if (s == log_level_name(l)) {
-      *out = l;
-      return true;
-    }
-  return false;
-}
 
 EventLog::~EventLog() {
   if (fd_ > 2) ::close(fd_);
@@ -64,16 +39,7 @@ std::string EventLog::reopen() {
   return "";
 }
 
-std::string EventLog::timestamp_now() {
-  auto now = std::chrono::system_clock::now();
-  auto t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", stamp, ms);
-}
+std::string EventLog::timestamp_now() { return uw::log::timestamp_now(); }
 
 std::string human_value(std::string_view v) {
   bool plain = !v.empty();

@@ -15,13 +15,16 @@
 #include <string_view>
 #include <variant>
 
+#include "core/log.hpp"
+
 namespace uw::notifier {
 
 enum class LogFormat { Human, Json };
-enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
-
-const char* log_level_name(LogLevel l);
-bool parse_log_level(std::string_view s, LogLevel* out);
+// The notifier's levels are core's (core/log.hpp), under the names the
+// notifier's code and tests use.
+using LogLevel = uw::log::Level;
+inline const char* log_level_name(LogLevel l) { return uw::log::level_name(l); }
+inline bool parse_log_level(std::string_view s, LogLevel* out) { return uw::log::parse_level(s, out); }
 
 // One key=value field. Integers stay numbers in JSON.
 struct Field {
