@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/ascii.hpp"
 #include "core/flags.hpp"
 
 namespace uw::notifier {
@@ -20,14 +21,6 @@ namespace uw::notifier {
 namespace {
 
 std::atomic<bool> g_stop{false};
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 std::optional<LogRecord> parse_json_line(std::string_view line) {
   auto j = nlohmann::ordered_json::parse(line, nullptr, false);
@@ -124,7 +117,7 @@ bool TailFilter::matches(const LogRecord& r) const {
   if (!kind.empty() && r.kind != kind) return false;
   if (user.empty()) return true;
   for (const char* k : {"to", "user", "author", "from", "follower"})
-    if (const auto* v = r.get(k); v && iequals(*v, user)) return true;
+    if (const auto* v = r.get(k); v && ascii::iequals(*v, user)) return true;
   return false;
 }
 

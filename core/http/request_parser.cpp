@@ -4,18 +4,12 @@
 #include <cctype>
 #include <utility>
 
+#include "core/ascii.hpp"
+
 namespace uw::http {
 namespace {
 
 RequestParser* self(http_parser* p) { return static_cast<RequestParser*>(p->data); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // RFC 9110 token characters: header names may contain nothing else.
 bool is_tchar(char c) {
@@ -235,7 +229,7 @@ int RequestParser::check_headers() {
       ++transfer_encodings;
       te = &value;
     }
-    if (name == "expect" && iequals(value, "100-continue")) expect_continue_ = true;
+    if (name == "expect" && ascii::iequals(value, "100-continue")) expect_continue_ = true;
   }
   if (content_lengths > 1) {
     fail(400, "The request has a conflicting or repeated Content-Length.");
@@ -245,7 +239,7 @@ int RequestParser::check_headers() {
     fail(400, "The request has both Content-Length and Transfer-Encoding.");
     return -1;
   }
-  if (transfer_encodings > 1 || (te && !iequals(*te, "chunked"))) {
+  if (transfer_encodings > 1 || (te && !ascii::iequals(*te, "chunked"))) {
     fail(501, "Only the chunked transfer coding is supported.");
     return -1;
   }

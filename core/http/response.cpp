@@ -1,8 +1,7 @@
 // Request/Response helpers and response serialisation.
 #include <fmt/format.h>
 
-#include <cctype>
-
+#include "core/ascii.hpp"
 #include "core/http/server.hpp"
 #include "core/http/wire.hpp"
 
@@ -131,18 +130,9 @@ const std::string& DateCache::now() {
   return value_;
 }
 
-namespace {
-bool is(std::string_view name, std::string_view lower) {
-  if (name.size() != lower.size()) return false;
-  for (size_t i = 0; i < name.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(name[i])) != lower[i]) return false;
-  return true;
-}
-}  // namespace
-
 bool asks_close(const Response& r) {
   for (const auto& [n, v] : r.headers)
-    if (is(n, "connection") && is(v, "close")) return true;
+    if (ascii::iequals(n, "connection") && ascii::iequals(v, "close")) return true;
   return false;
 }
 
@@ -154,7 +144,8 @@ void serialise(const Response& r, std::string_view date, bool keep_alive, bool h
     fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", r.body.size());
   out += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [n, v] : r.headers) {
-    if (is(n, "content-length") || is(n, "date") || is(n, "connection")) continue;
+    if (ascii::iequals(n, "content-length") || ascii::iequals(n, "date") || ascii::iequals(n, "connection"))
+      continue;
     // A CR or LF would let data from a request split the response (header injection).
     if (n.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
       continue;
