@@ -230,6 +230,9 @@ void Daemon::announce() {
 
 void Daemon::handle_signals() {
   Impl& m = *impl_;
+  // A write to a subscriber that has just gone away must fail with EPIPE (the
+  // connection is then closed), not kill the daemon with SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
   m.signals = true;
   uv_signal_init(m.loop, &m.sig_term);
   uv_signal_init(m.loop, &m.sig_int);

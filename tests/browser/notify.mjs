@@ -100,12 +100,16 @@ export async function runNotifyTest() {
       context.setDefaultTimeout(15000);
       const page = context.pages()[0] || await context.newPage();
       const problems = [];
+      const trace = [];
       page.on('pageerror', (e) => problems.push(`${name}: ${e.message}`));
+      page.on('console', (m) => trace.push(`console ${m.type()}: ${m.text()}`));
+      page.on('requestfailed', (r) => trace.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+      page.on('response', (r) => { if (r.url().includes('/events')) trace.push(`response ${r.status()} ${r.url()}`); });
       await page.goto(`${base}/accounts/register`);
       await page.fill('#username', name);
       await page.fill('#password', `${name}-password`);
       await Promise.all([page.waitForURL(`${base}/`), page.click('form[action="/accounts/register"] button[type=submit]')]);
-      return { name, page, problems };
+      return { name, page, problems, trace };
     };
     const alice = await person('alice');
     const bob = await person('bob');
@@ -114,7 +118,8 @@ export async function runNotifyTest() {
 
     // Bob on his home page, connected live.
     await bob.page.goto(`${base}/`);
-    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection');
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection')
+      .catch((e) => { throw new Error(`${e.message}\n${bob.trace.join('\n')}\nnotifier (exit: ${n.child.signalCode ?? n.child.exitCode ?? 'still running'}) stderr:\n${n.stderr()}`); });
 
     await alice.page.fill('#uweet-text', 'Live from Alice <i>now</i>');
     await Promise.all([alice.page.waitForURL(`${base}/`), alice.page.click('form[action="/post"] button[type=submit]')]);
