@@ -83,7 +83,8 @@ void register_flags(Flags& f, Config* c) {
           });
   f.value("inbox", "N", "notifications kept per user for /inbox and reconnects (default 50)",
           [c](const std::string& v) { return parse_uint<size_t>(v, &c->inbox, 1, 10000); });
-  f.value("rcvbuf", "SIZE", "UDP receive buffer, e.g. 8MiB (SO_RCVBUFFORCE as root, else SO_RCVBUF)",
+  f.value("rcvbuf", "SIZE",
+          "UDP receive buffer, e.g. 8MiB (SO_RCVBUFFORCE as root, else SO_RCVBUF; kernel drops are counted)",
           [c](const std::string& v) -> std::string {
             auto s = parse_size(v);
             if (!s || *s > (1u << 30)) return "expected a size up to 1GiB";
@@ -97,7 +98,8 @@ void register_flags(Flags& f, Config* c) {
             c->cors_origins.push_back(v);
             return "";
           });
-  f.value("sse-backlog", "SIZE", "unsent bytes after which a slow stream is cut off (default 256KiB)",
+  f.value("sse-backlog", "SIZE",
+          "a stream still holding more than this unsent after a write is cut off (default 256KiB, min 1KiB)",
           [c](const std::string& v) -> std::string {
             auto s = parse_size(v);
             if (!s || *s < 1024) return "expected a size of at least 1KiB";

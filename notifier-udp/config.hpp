@@ -24,7 +24,7 @@ struct Config {
   size_t inbox = 50;                      // notifications kept per user
   uint64_t rcvbuf = 8 << 20;              // socket receive buffer
   std::vector<std::string> cors_origins;  // reflected in Access-Control-Allow-Origin
-  uint64_t sse_backlog = 256 * 1024;      // unsent bytes before a slow stream is cut off
+  uint64_t sse_backlog = 256 * 1024;      // unsent bytes after a write that cut a stream off
   uint64_t heartbeat_ms = 15'000;
   int64_t max_age_ms = 30'000;  // older datagrams are stale
   int64_t max_future_ms = 5'000;

@@ -159,13 +159,23 @@ std::string Daemon::start() {
   m.load_keys("loaded");
 
   http::Limits limits;
-  limits.max_stream_backlog_bytes = m.cfg.sse_backlog;
+  // Streams enforces --sse-backlog on what is left unsent after each write; the
+  // server's own cap (checked before a write) only has to stop a runaway.
+  limits.max_stream_backlog_bytes = std::max<uint64_t>(m.cfg.sse_backlog, 64u << 20);
   limits.max_connections = m.cfg.max_subscribers + 256;
   m.server = std::make_unique<http::Server>(m.loop, limits, [&m](http::Request&& req, http::Responder res) {
     m.api->handle(std::move(req), std::move(res));
   });
-  m.streams = std::make_unique<Streams>(m.loop, *m.server, m.cfg.heartbeat_ms);
+  m.streams = std::make_unique<Streams>(m.loop, *m.server, m.cfg.heartbeat_ms, m.cfg.sse_backlog);
   m.server->on_close([&m](uint64_t conn) { m.streams->remove(conn); });
+  m.streams->on_cut([&m](uint64_t conn, int64_t user, size_t queued) {
+    m.log.write(LogLevel::Warn, "slow_stream",
+                {{"event", "cut_off"},
+                 {"user_id", user},
+                 {"conn", conn},
+                 {"queued", static_cast<uint64_t>(queued)},
+                 {"limit", m.cfg.sse_backlog}});
+  });
 
   FanoutWorker::Options wo;
   wo.db_path = m.cfg.db_path;

@@ -6,7 +6,8 @@
 
 namespace uw::notifier {
 
-Streams::Streams(uv_loop_t* loop, http::Server& server, uint64_t heartbeat_ms) : server_(server) {
+Streams::Streams(uv_loop_t* loop, http::Server& server, uint64_t heartbeat_ms, uint64_t backlog)
+    : server_(server), backlog_(backlog) {
   uv_timer_init(loop, &timer_);
   timer_.data = this;
   uv_timer_start(
@@ -36,17 +37,22 @@ void Streams::remove(uint64_t conn_id) {
 }
 
 bool Streams::write_one(uint64_t conn_id, std::string_view bytes) {
-  switch (server_.stream_write(conn_id, bytes)) {
+  http::WriteResult r = server_.stream_write(conn_id, bytes);
+  if (r == http::WriteResult::Ok && server_.queued_bytes(conn_id) > backlog_) r = http::WriteResult::Overflow;
+  switch (r) {
     case http::WriteResult::Ok:
       return true;
     case http::WriteResult::Gone:
       remove(conn_id);
       return false;
-    case http::WriteResult::Overflow:
+    case http::WriteResult::Overflow: {
       ++stats_.cut_slow;
+      auto it = by_conn_.find(conn_id);
+      if (on_cut_ && it != by_conn_.end()) on_cut_(conn_id, it->second, server_.queued_bytes(conn_id));
       remove(conn_id);
       server_.close_connection(conn_id);
       return false;
+    }
   }
   return false;
 }

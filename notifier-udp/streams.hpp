@@ -1,8 +1,11 @@
 #pragma once
 // uw::notifier::Streams — the open SSE connections, by user. Writes go through
-// http::Server::stream_write; a subscriber whose unsent backlog passes the
-// server's max_stream_backlog_bytes is cut off (its browser reconnects with
-// Last-Event-ID and catches up from the inbox) instead of growing memory.
+// http::Server::stream_write; a subscriber that still has more than `backlog`
+// bytes unsent after a write is cut off (its browser reconnects with
+// Last-Event-ID and catches up from the inbox) instead of growing memory. The
+// check is on what is left after the write, so one large write to a reader
+// that keeps up (the socket takes it all) never counts against it; a stalled
+// stream holds at most `backlog` plus one turn's writes.
 // A heartbeat comment goes to every stream every `heartbeat_ms`.
 // Connections are named by conn_id; a closed one is simply forgotten.
 // Threading: loop thread only.
@@ -29,7 +32,8 @@ struct StreamStats {
 
 class Streams {
  public:
-  Streams(uv_loop_t* loop, http::Server& server, uint64_t heartbeat_ms);
+  // `backlog`: unsent bytes a stream may hold after a write (--sse-backlog).
+  Streams(uv_loop_t* loop, http::Server& server, uint64_t heartbeat_ms, uint64_t backlog);
   Streams(const Streams&) = delete;
   Streams& operator=(const Streams&) = delete;
 
@@ -45,16 +49,22 @@ class Streams {
   bool online(int64_t user_id) const { return by_user_.count(user_id) != 0; }
   size_t count() const { return by_conn_.size(); }
   const StreamStats& stats() const { return stats_; }
+  // Called once per stream cut off for a full backlog, before it is closed,
+  // with its user and the bytes it still had queued (the daemon logs it).
+  using CutFn = std::function<void(uint64_t conn_id, int64_t user_id, size_t queued_bytes)>;
+  void on_cut(CutFn fn) { on_cut_ = std::move(fn); }
   void close(std::function<void()> done);  // stops the heartbeat timer
 
  private:
   void heartbeat();
   uv_timer_t timer_{};
   http::Server& server_;
+  uint64_t backlog_;
   std::unordered_map<uint64_t, int64_t> by_conn_;
   std::unordered_map<int64_t, std::vector<uint64_t>> by_user_;
   std::unordered_map<uint64_t, std::string> pending_;  // conn -> bytes queued this turn
   StreamStats stats_;
+  CutFn on_cut_;
   std::function<void()> close_done_;
 };
 
