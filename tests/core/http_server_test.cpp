@@ -174,6 +174,29 @@ Handler echo(std::atomic<int>* calls) {
   };
 }
 
+// Answers later, as a handler waiting on something would: sends `r` through
+// `res` after `ms` on `loop` (call on that loop's thread). The timer and what
+// it holds are freed in its close callback.
+void answer_after(uv_loop_t* loop, uint64_t ms, Responder res, Response r) {
+  struct Later {
+    uv_timer_t timer;
+    Responder res;
+    Response r;
+  };
+  auto* later = new Later{{}, std::move(res), std::move(r)};
+  uv_timer_init(loop, &later->timer);
+  later->timer.data = later;
+  uv_timer_start(
+      &later->timer,
+      [](uv_timer_t* h) {
+        auto* l = static_cast<Later*>(h->data);
+        l->res.send(std::move(l->r));
+        uv_close(reinterpret_cast<uv_handle_t*>(h),
+                 [](uv_handle_t* x) { delete static_cast<Later*>(x->data); });
+      },
+      ms, 0);
+}
+
 }  // namespace
 
 TEST(HttpServer, AnswersGetAndPostWithBody) {
@@ -221,19 +244,7 @@ TEST(HttpServer, AnswersPipelinedRequestsInOrderEvenWhenHandlersFinishOutOfOrder
   int seen = 0;  // loop thread only
   ServerThread st({}, [&](Request&& r, Responder res) {
     uint64_t delay = 60 - 25 * uint64_t(seen++);
-    auto* t = new uv_timer_t;
-    uv_timer_init(loop, t);
-    t->data = new std::pair<Responder, std::string>(res, r.path);
-    uv_timer_start(
-        t,
-        [](uv_timer_t* h) {
-          auto* p = static_cast<std::pair<Responder, std::string>*>(h->data);
-          p->first.send(Response::text(200, "answer " + p->second));
-          delete p;
-          uv_close(reinterpret_cast<uv_handle_t*>(h),
-                   [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
-        },
-        delay, 0);
+    answer_after(loop, delay, res, Response::text(200, "answer " + r.path));
   });
   loop = st.loop();
   std::string three =
@@ -263,19 +274,7 @@ TEST(HttpServer, AnswersManyPipelinedRequestsFromOneRead) {
 TEST(HttpServer, HandlerMayAnswerLaterFromATimer) {
   uv_loop_t* loop = nullptr;
   ServerThread st({}, [&](Request&&, Responder res) {
-    auto* t = new uv_timer_t;
-    uv_timer_init(loop, t);
-    t->data = new Responder(res);
-    uv_timer_start(
-        t,
-        [](uv_timer_t* h) {
-          auto* r = static_cast<Responder*>(h->data);
-          r->send(Response::json(201, "{\"later\":true}"));
-          delete r;
-          uv_close(reinterpret_cast<uv_handle_t*>(h),
-                   [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
-        },
-        30, 0);
+    answer_after(loop, 30, res, Response::json(201, "{\"later\":true}"));
   });
   loop = st.loop();
   uw::test::HttpClient client(st.url());
@@ -618,19 +617,7 @@ TEST(HttpServer, ShutdownLetsAnInFlightRequestFinish) {
   uv_loop_t* loop = nullptr;
   std::atomic<bool> called{false};
   auto st = std::make_unique<ServerThread>(Limits{}, [&](Request&&, Responder res) {
-    auto* t = new uv_timer_t;
-    uv_timer_init(loop, t);
-    t->data = new Responder(res);
-    uv_timer_start(
-        t,
-        [](uv_timer_t* h) {
-          auto* r = static_cast<Responder*>(h->data);
-          r->send(Response::text(200, "finished"));
-          delete r;
-          uv_close(reinterpret_cast<uv_handle_t*>(h),
-                   [](uv_handle_t* x) { delete reinterpret_cast<uv_timer_t*>(x); });
-        },
-        200, 0);
+    answer_after(loop, 200, res, Response::text(200, "finished"));
     called = true;
   });
   loop = st->loop();
