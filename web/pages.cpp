@@ -18,7 +18,7 @@
 namespace uw::web {
 namespace {
 
-constexpr int kPageSize = 20;
+constexpr int kPageSize = 50;  // uweets per timeline page
 constexpr int kPeoplePageSize = 50;
 constexpr const char* kCsrfCookie = "uw_csrf";
 constexpr const char* kSecureCsrfCookie = "__Host-uw_csrf";

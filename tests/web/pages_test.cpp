@@ -404,6 +404,48 @@ TEST_F(Pages, StaticAssetsHaveEtagsAndCaching) {
   EXPECT_EQ(home.body.find(" onclick="), std::string::npos);
 }
 
+// Timelines show 50 uweets a page, newest first, with an "Older uweets" link that
+// continues exactly where the page ended (no uweet twice, none skipped).
+TEST(PagesPagination, OlderLinkWalksTheWholeTimeline) {
+  WebServer server;
+  HttpClient api(server.base());
+  const std::string json = "Content-Type: application/json";
+  ASSERT_EQ(
+      api.request("POST", "/api/v1/accounts", R"({"username":"pager","password":"correct horse"})", {json})
+          .status,
+      201);
+  auto login =
+      api.request("POST", "/api/v1/sessions", R"({"username":"pager","password":"correct horse"})", {json});
+  ASSERT_EQ(login.status, 201);
+  const std::string auth = "Authorization: Bearer " + login.json()["token"].get<std::string>();
+  const int total = 73;
+  for (int i = 1; i <= total; ++i) {
+    nlohmann::json body = {{"text", "page uweet " + std::to_string(i) + "."}};
+    ASSERT_EQ(api.request("POST", "/api/v1/uweets", body.dump(), {json, auth}).status, 201);
+  }
+  for (const std::string start : {"/", "/u/pager"}) {
+    std::vector<int> seen;
+    std::string path = start;
+    int pages = 0;
+    while (!path.empty() && pages < 10) {
+      ++pages;
+      auto r = api.get(path);
+      ASSERT_EQ(r.status, 200) << path;
+      static const std::regex item(R"(page uweet ([0-9]+)\.)");
+      for (std::sregex_iterator it(r.body.begin(), r.body.end(), item), end; it != end; ++it) {
+        seen.push_back(std::stoi((*it)[1].str()));
+      }
+      std::smatch m;
+      static const std::regex older(R"re(rel="next" href="([^"]+)")re");
+      path =
+          std::regex_search(r.body, m, older) ? std::regex_replace(m[1].str(), std::regex("&amp;"), "&") : "";
+    }
+    EXPECT_EQ(pages, 2) << start;
+    ASSERT_EQ(seen.size(), static_cast<size_t>(total)) << start;
+    for (int i = 0; i < total; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], total - i) << start;
+  }
+}
+
 TEST(PagesNotifications, HookCarriesATicketWhenANotifierIsConfigured) {
   WebServer server({"--notifier-url", "http://127.0.0.1:7701"});
   Browser b(server.base());
