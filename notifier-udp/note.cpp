@@ -3,6 +3,7 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "core/rules.hpp"
 #include "notifier-udp/quote.hpp"
 
 namespace uw::notifier {
@@ -10,32 +11,6 @@ namespace uw::notifier {
 namespace {
 std::atomic<size_t> g_note_bytes{0};
 }
-
-namespace {
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0, n = s.size();
-  while (i < n) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (len == 0 || c > 0xf4 || i + len > n) return false;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    // Overlongs, surrogates and > U+10FFFF.
-    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
-        (c == 0xf4 && c1 > 0x8f))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
-}  // namespace
 
 Note::~Note() { g_note_bytes.fetch_sub(counted_bytes, std::memory_order_relaxed); }
 
@@ -79,7 +54,7 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
     n->created_at_ms = m->created_at_ms;
     n->text = std::string(m->text);
   }
-  if (valid_utf8(n->actor) && valid_utf8(n->text)) {
+  if (rules::valid_utf8(n->actor) && rules::valid_utf8(n->text)) {
     // Hand-written: this runs once per event on the ingest path.
     std::string& o = n->json;
     o.reserve(96 + n->actor.size() + n->text.size());
