@@ -21,19 +21,18 @@ std::string EventLog::open(const std::string& path, LogFormat format, LogLevel l
   level_ = level;
   std::lock_guard lock(mu_);
   path_ = path;
-  if (path.empty()) return "";
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("cannot open log file {}: {}", path, std::strerror(errno));
-  if (fd_ > 2) ::close(fd_);
-  fd_ = fd;
-  return "";
+  return open_path_locked("open");
 }
 
 std::string EventLog::reopen() {
   std::lock_guard lock(mu_);
+  return open_path_locked("reopen");
+}
+
+std::string EventLog::open_path_locked(const char* verb) {
   if (path_.empty()) return "";
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("cannot reopen log file {}: {}", path_, std::strerror(errno));
+  if (fd < 0) return fmt::format("cannot {} log file {}: {}", verb, path_, std::strerror(errno));
   if (fd_ > 2) ::close(fd_);
   fd_ = fd;
   return "";

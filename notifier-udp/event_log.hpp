@@ -66,6 +66,9 @@ class EventLog {
   static std::string timestamp_now();
 
  private:
+  // Opens path_ ("" = keep the descriptor) in place of fd_; `verb` names the
+  // caller in the error. Caller holds mu_.
+  std::string open_path_locked(const char* verb);
   std::mutex mu_;
   int fd_ = 2;
   std::string path_;
