@@ -102,6 +102,8 @@ struct Core : std::enable_shared_from_this<Core> {
   PagesConfig cfg;
   Csrf csrf;
   SharedPage anon_home_;  // GET / for anonymous visitors, first page
+  // Rendered uweets (they never change). mutable: a cache behind const frame().
+  mutable views::UweetFragments fragments_;
 
   Core(Service& s, PagesConfig c) : svc(s), cfg(std::move(c)) {}
 
@@ -130,6 +132,7 @@ struct Core : std::enable_shared_from_this<Core> {
     if (c.viewer || forms) f.csrf = csrf_token(c);
     f.search_q = std::move(search_q);
     f.now_ms = now_ms();
+    f.fragments = &fragments_;
     if (c.viewer && !cfg.notifier_url.empty()) {
       f.notifier_url = cfg.notifier_url;
       if (auto t = svc.ticket(*c.viewer)) f.ticket = std::move(*t);

@@ -100,23 +100,37 @@ std::string layout(const Frame& f, const std::string& main_html) {
   return out;
 }
 
-std::string uweet_item(const Uweet& u, int64_t now_ms) {
-  std::string out = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
-  out += avatar(u.author);
-  out += "<article class=\"body\"><div class=\"meta\"><a class=\"author\" href=\"" + user_href(u.author) +
-         "\">@";
-  out += escape(u.author) + "</a><time class=\"when\" datetime=\"" + html::iso_time(u.created_at) +
-         "\" data-ms=\"";
-  out += std::to_string(u.created_at) + "\" title=\"" + html::iso_time(u.created_at) + "\">";
-  out += html::relative_time(u.created_at, now_ms) + "</time></div>";
-  out += "<p class=\"text\">" + html::uweet_text(u.text) + "</p></article></li>";
-  return out;
+UweetParts uweet_parts(const Uweet& u) {
+  UweetParts p;
+  p.head = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
+  p.head += avatar(u.author);
+  p.head += "<article class=\"body\"><div class=\"meta\"><a class=\"author\" href=\"" + user_href(u.author) +
+            "\">@";
+  const std::string iso = html::iso_time(u.created_at);
+  p.head += escape(u.author) + "</a><time class=\"when\" datetime=\"" + iso + "\" data-ms=\"";
+  p.head += std::to_string(u.created_at) + "\" title=\"" + iso + "\">";
+  p.tail = "</time></div><p class=\"text\">" + html::uweet_text(u.text) + "</p></article></li>";
+  return p;
 }
 
-std::string timeline(const TimelineView& t, int64_t now_ms) {
+std::string uweet_item(const Uweet& u, int64_t now_ms) {
+  UweetParts p = uweet_parts(u);
+  return p.head + html::relative_time(u.created_at, now_ms) + p.tail;
+}
+
+std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments) {
   if (t.items.empty()) return "<p class=\"card empty\">" + escape(t.empty_text) + "</p>";
   std::string out = "<ol class=\"uweets\">";
-  for (const auto& u : t.items) out += uweet_item(u, now_ms);
+  for (const auto& u : t.items) {
+    if (fragments) {
+      const UweetParts& p = fragments->get(u);
+      out += p.head;
+      out += html::relative_time(u.created_at, now_ms);
+      out += p.tail;
+    } else {
+      out += uweet_item(u, now_ms);
+    }
+  }
   out += "</ol>";
   if (t.next_before) {
     out +=
@@ -138,7 +152,7 @@ std::string home(const Frame& f, const HomeView& v) {
     main += "<a class=\"btn ghost\" href=\"/accounts/login\">Log in</a></p></section>";
     main += "<h2>Latest from everyone</h2>";
   }
-  main += timeline(v.timeline, f.now_ms);
+  main += timeline(v.timeline, f.now_ms, f.fragments);
   return layout(f, main);
 }
 
@@ -197,7 +211,7 @@ std::string profile(const Frame& f, const ProfileView& v) {
   main += "<li><a href=\"" + href + "/following\">" + plural(p.counts.following, "following", "following") +
           "</a></li>";
   main += "</ul></section>" + error_box(v.error);
-  main += timeline(v.uweets, f.now_ms);
+  main += timeline(v.uweets, f.now_ms, f.fragments);
   return layout(f, main);
 }
 
@@ -233,7 +247,7 @@ std::string search(const Frame& f, const SearchView& v) {
   main += error_box(v.error);
   if (v.searched && v.error.empty()) {
     main += "<h2>Uweets matching “" + escape(v.q) + "”</h2>";
-    main += timeline(v.results, f.now_ms);
+    main += timeline(v.results, f.now_ms, f.fragments);
   }
   return layout(f, main);
 }

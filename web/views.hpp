@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/store.hpp"
+#include "web/fragments.hpp"
 #include "web/service.hpp"
 
 namespace uw::web::views {
@@ -27,6 +28,8 @@ struct Frame {
   // /static/notify.js can connect without another request. Empty = no hook.
   std::string notifier_url;
   std::string ticket;
+  // Rendered uweets to reuse (owned by the caller; null = render every uweet).
+  UweetFragments* fragments = nullptr;
 };
 
 // A newest-first list of uweets with an "Older" link.
@@ -97,7 +100,7 @@ std::string error_page(const Frame& f, const ErrorView& v);
 
 // Fragments (exposed for tests).
 std::string layout(const Frame& f, const std::string& main_html);
-std::string timeline(const TimelineView& t, int64_t now_ms);
+std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments = nullptr);
 std::string uweet_item(const Uweet& u, int64_t now_ms);
 std::string csrf_field(const std::string& token);
 

@@ -1,0 +1,46 @@
+#pragma once
+// uw::web::views::UweetFragments — rendered uweets kept by id. A uweet never
+// changes once committed, so its HTML can be reused on every page that lists
+// it; only its age ("3m") depends on the time, so an entry is the markup before
+// the age and the markup after it (views::uweet_parts).
+//
+// Bounded: past `capacity` entries the oldest inserted are dropped (FIFO; a
+// timeline reader mostly asks for recent uweets, which were inserted last).
+//
+// Threading: loop thread only (the pages' owner); not thread-safe.
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "core/store.hpp"
+
+namespace uw::web::views {
+
+// One rendered uweet: head + age text + tail is the whole <li>.
+struct UweetParts {
+  std::string head;
+  std::string tail;
+};
+
+// The markup of a uweet around its age (views.cpp).
+UweetParts uweet_parts(const Uweet& u);
+
+class UweetFragments {
+ public:
+  explicit UweetFragments(size_t capacity = 20000) : capacity_(capacity == 0 ? 1 : capacity) {}
+  // The parts of u, rendered now or earlier. The reference stays valid until
+  // the next call.
+  const UweetParts& get(const Uweet& u);
+  size_t size() const { return map_.size(); }
+  uint64_t hits() const { return hits_; }
+
+ private:
+  size_t capacity_;
+  std::unordered_map<int64_t, UweetParts> map_;
+  std::deque<int64_t> order_;  // insertion order, oldest first
+  uint64_t hits_ = 0;
+};
+
+}  // namespace uw::web::views
