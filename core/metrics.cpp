@@ -66,27 +66,17 @@ struct Registry::Family {
 
 namespace {
 
-std::string escape_label(const std::string& v) {
+// Prometheus text-format escaping: backslash and newline always, and '"' in a
+// label value (HELP text keeps its quotes as they are).
+enum class Escape { LabelValue, Help };
+std::string escape(const std::string& v, Escape what) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
     if (c == '\\')
       out += "\\\\";
-    else if (c == '"')
+    else if (c == '"' && what == Escape::LabelValue)
       out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-std::string escape_help(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
     else if (c == '\n')
       out += "\\n";
     else
@@ -104,11 +94,11 @@ std::string label_block(const Labels& labels, const std::string& extra_name = ""
   for (const auto& [k, v] : labels) {
     if (!first) out += ',';
     first = false;
-    out += k + "=\"" + escape_label(v) + "\"";
+    out += k + "=\"" + escape(v, Escape::LabelValue) + "\"";
   }
   if (!extra_name.empty()) {
     if (!first) out += ',';
-    out += extra_name + "=\"" + escape_label(extra_value) + "\"";
+    out += extra_name + "=\"" + escape(extra_value, Escape::LabelValue) + "\"";
   }
   out += '}';
   return out;
@@ -168,7 +158,7 @@ std::string Registry::render() const {
     const char* type = f->type == Family::Type::Counter ? "counter"
                        : f->type == Family::Type::Gauge ? "gauge"
                                                         : "histogram";
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape_help(f->help), name, type);
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape(f->help, Escape::Help), name, type);
     for (size_t i = 0; i < f->label_sets.size(); ++i) {
       const Labels& labels = f->label_sets[i];
       switch (f->type) {
