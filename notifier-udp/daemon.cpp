@@ -55,7 +55,7 @@ struct Daemon::Impl {
   uv_timer_t tick{};  // once a second: trust-file changes, kernel drops
   bool signals = false, tick_open = false, shutting_down = false;
   uint64_t next_note_id;
-  uint64_t last_kernel_drops = 0;
+  uint64_t logged_kernel_drops = 0;  // the tick logs what grew since
   size_t last_key_count = 0;
   uint64_t last_key_look_ms = 0;
 
@@ -105,10 +105,9 @@ struct Daemon::Impl {
     p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)",
               vs.lost);
     p.counter("uwitter_notifier_sender_sessions_total", "Sender sessions seen", vs.sessions);
-    uint64_t kd = ingest->kernel_drops();
-    if (kd > last_kernel_drops) last_kernel_drops = kd;
     p.counter("uwitter_notifier_kernel_drops_total",
-              "Datagrams the kernel dropped on our socket (receive queue full)", last_kernel_drops);
+              "Datagrams the kernel dropped on our socket (SO_RXQ_OVFL; seen with the next datagram queued)",
+              ingest->kernel_drops());
     p.counter("uwitter_notifier_fanouts_total", "Post fan-outs completed", ds.fanouts);
     p.counter("uwitter_notifier_fanout_errors_total", "Fan-outs that failed (no database, ...)",
               ds.fanout_errors);
@@ -136,9 +135,9 @@ struct Daemon::Impl {
   void on_tick() {
     if (trust.changed()) load_keys("changed");
     uint64_t kd = ingest->kernel_drops();
-    if (kd > last_kernel_drops) {
-      log.write(LogLevel::Warn, "kernel_drops", {{"dropped", kd - last_kernel_drops}, {"total", kd}});
-      last_kernel_drops = kd;
+    if (kd > logged_kernel_drops) {
+      log.write(LogLevel::Warn, "kernel_drops", {{"dropped", kd - logged_kernel_drops}, {"total", kd}});
+      logged_kernel_drops = kd;
     }
   }
 };

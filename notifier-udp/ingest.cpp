@@ -1,21 +1,30 @@
 #include "notifier-udp/ingest.hpp"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "notifier-udp/event_log.hpp"
-#include "notifier-udp/kernel_drops.hpp"
 
 namespace uw::notifier {
 
 namespace {
 
-// libuv splits the buffer into 64 KiB slots for recvmmsg and reads at most 20
-// datagrams per call (UV__MMSG_MAXWIDTH), so 20 slots make one full batch.
-constexpr size_t kSlot = 64 * 1024;
-constexpr size_t kSlots = 20;
+// Datagrams per recvmmsg call, and calls per wakeup (the loop's budget: up to
+// 512 datagrams, then other handles get their turn).
+constexpr unsigned kBatch = 64;
+constexpr int kBatchesPerWakeup = 8;
+// Each slot holds any datagram we accept (kMaxDatagram) with room to spare;
+// longer ones are truncated by the kernel, and MSG_TRUNC reports their real length.
+constexpr size_t kSlot = 2048;
+static_assert(kSlot > sign::kMaxDatagram);
+// Room for SO_RXQ_OVFL's uint32 (and anything else the kernel might add).
+constexpr size_t kControl = 64;
+static_assert(kControl >= CMSG_SPACE(sizeof(uint32_t)));
 
 int64_t wall_ms() {
   uv_timeval64_t tv;
@@ -24,6 +33,14 @@ int64_t wall_ms() {
 }
 
 }  // namespace
+
+struct Ingest::Batch {
+  mmsghdr msgs[kBatch];
+  iovec iov[kBatch];
+  sockaddr_storage addr[kBatch];
+  alignas(cmsghdr) unsigned char control[kBatch][kControl];
+  unsigned char data[kBatch][kSlot];
+};
 
 const char* ingest_reject_name(IngestReject r) {
   switch (r) {
@@ -86,67 +103,107 @@ Ingest::Ingest(uv_loop_t* loop, const sign::KeyRing& keys, Options opts, EventLo
   });
 }
 
-std::string Ingest::start() {
-  int rc = uv_udp_init_ex(loop_, &udp_, AF_UNSPEC | UV_UDP_RECVMMSG);
-  if (rc != 0) return std::string("udp init: ") + uv_strerror(rc);
-  udp_.data = this;
-  open_ = true;
-  sockaddr_storage addr{};
-  if (uv_ip4_addr(opts_.host.c_str(), opts_.port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-      uv_ip6_addr(opts_.host.c_str(), opts_.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
-    return "bad UDP listen address " + opts_.host;
-  rc = uv_udp_bind(&udp_, reinterpret_cast<const sockaddr*>(&addr), 0);
-  if (rc != 0) return "udp bind " + opts_.host + ":" + std::to_string(opts_.port) + ": " + uv_strerror(rc);
+Ingest::~Ingest() {
+  // close() must have run its course (the poll handle lives in this object).
+  if (!poll_open_ && fd_ >= 0) ::close(fd_);
+}
 
-  uv_os_fd_t fd;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&udp_), &fd) == 0) {
-    // As root SO_RCVBUFFORCE ignores net.core.rmem_max; otherwise the kernel caps SO_RCVBUF there.
-    int want = static_cast<int>(std::min<uint64_t>(opts_.rcvbuf, 1u << 30));
-    if (want > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
-      (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
-    int got = 0;
-    socklen_t len = sizeof got;
-    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0) rcvbuf_actual_ = got;
-    inode_ = socket_inode(fd);
+std::string Ingest::start() {
+  sockaddr_storage addr{};
+  socklen_t addr_len = sizeof(sockaddr_in);
+  if (uv_ip4_addr(opts_.host.c_str(), opts_.port, reinterpret_cast<sockaddr_in*>(&addr)) != 0) {
+    if (uv_ip6_addr(opts_.host.c_str(), opts_.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
+      return "bad UDP listen address " + opts_.host;
+    addr_len = sizeof(sockaddr_in6);
   }
+  fd_ = ::socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return std::string("udp socket: ") + std::strerror(errno);
+  // The kernel's drop counter rides along with every datagram queued after a drop.
+  int on = 1;
+  if (setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) != 0)
+    return std::string("udp SO_RXQ_OVFL: ") + std::strerror(errno);
+  // As root SO_RCVBUFFORCE ignores net.core.rmem_max; otherwise the kernel caps SO_RCVBUF there.
+  int want = static_cast<int>(std::min<uint64_t>(opts_.rcvbuf, 1u << 30));
+  if (want > 0 && setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
+    (void)setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  int got = 0;
+  socklen_t len = sizeof got;
+  if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0) rcvbuf_actual_ = got;
+  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), addr_len) != 0)
+    return "udp bind " + opts_.host + ":" + std::to_string(opts_.port) + ": " + std::strerror(errno);
   sockaddr_storage bound{};
-  int blen = sizeof bound;
-  if (uv_udp_getsockname(&udp_, reinterpret_cast<sockaddr*>(&bound), &blen) == 0) {
+  socklen_t blen = sizeof bound;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &blen) == 0) {
     if (bound.ss_family == AF_INET)
       port_ = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     else
       port_ = ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   }
-  slab_size_ = kSlot * kSlots;
-  slab_.reset(new char[slab_size_]);
-  rc = uv_udp_recv_start(&udp_, on_alloc, on_recv);
-  if (rc != 0) return std::string("udp recv: ") + uv_strerror(rc);
+  batch_ = std::make_unique<Batch>();
+  int rc = uv_poll_init_socket(loop_, &poll_, fd_);
+  if (rc != 0) return std::string("udp poll: ") + uv_strerror(rc);
+  poll_.data = this;
+  poll_open_ = true;
+  rc = uv_poll_start(&poll_, UV_READABLE, on_poll);
+  if (rc != 0) return std::string("udp poll: ") + uv_strerror(rc);
   return "";
 }
 
-void Ingest::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+void Ingest::on_poll(uv_poll_t* h, int status, int) {
   auto* self = static_cast<Ingest*>(h->data);
-  // One slab, lent to libuv for one batch at a time.
-  if (self->slab_busy_) {
-    *buf = uv_buf_init(nullptr, 0);
+  if (status < 0) {
+    self->log_.write(LogLevel::Warn, "udp_error", {{"error", uv_strerror(status)}});
     return;
   }
-  self->slab_busy_ = true;
-  *buf = uv_buf_init(self->slab_.get(), static_cast<unsigned>(self->slab_size_));
+  self->drain();
 }
 
-void Ingest::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr, unsigned flags) {
-  auto* self = static_cast<Ingest*>(h->data);
-  // In a recvmmsg batch every datagram arrives with UV_UDP_MMSG_CHUNK and the
-  // slab comes back in a last call with UV_UDP_MMSG_FREE; a plain read returns
-  // it with the (only) datagram.
-  bool chunk = (flags & UV_UDP_MMSG_CHUNK) != 0;
-  if (nread > 0 && addr)
-    self->handle(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread), addr);
-  if (nread < 0)
-    self->log_.write(LogLevel::Warn, "udp_error", {{"error", uv_strerror(static_cast<int>(nread))}});
-  if (!chunk && buf && buf->base == self->slab_.get()) self->slab_busy_ = false;
-  if ((flags & UV_UDP_MMSG_FREE) != 0) self->slab_busy_ = false;
+void Ingest::note_overflow_counter(uint32_t counter) {
+  // Cumulative per socket: the difference modulo 2^32 is what was dropped since
+  // the last datagram that carried it, wrap-around included.
+  kernel_drops_ += overflow_delta(last_overflow_, counter);
+  last_overflow_ = counter;
+}
+
+void Ingest::drain() {
+  Batch& b = *batch_;
+  auto closing = [this] { return uv_is_closing(reinterpret_cast<uv_handle_t*>(&poll_)) != 0; };
+  for (int round = 0; round < kBatchesPerWakeup && !closing(); ++round) {
+    // recvmmsg overwrites msg_namelen, msg_controllen and msg_flags: reset them each time.
+    for (unsigned i = 0; i < kBatch; ++i) {
+      b.iov[i] = iovec{b.data[i], kSlot};
+      msghdr& m = b.msgs[i].msg_hdr;
+      m = msghdr{};
+      m.msg_name = &b.addr[i];
+      m.msg_namelen = sizeof b.addr[i];
+      m.msg_iov = &b.iov[i];
+      m.msg_iovlen = 1;
+      m.msg_control = b.control[i];
+      m.msg_controllen = kControl;
+      b.msgs[i].msg_len = 0;
+    }
+    // MSG_TRUNC: msg_len is the datagram's real length even when it did not fit.
+    int n = ::recvmmsg(fd_, b.msgs, kBatch, MSG_DONTWAIT | MSG_TRUNC, nullptr);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        log_.write(LogLevel::Warn, "udp_error", {{"error", std::strerror(errno)}});
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      msghdr& m = b.msgs[i].msg_hdr;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+            c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+          uint32_t counter;
+          std::memcpy(&counter, CMSG_DATA(c), sizeof counter);
+          note_overflow_counter(counter);
+        }
+      }
+      handle(b.data[i], b.msgs[i].msg_len, reinterpret_cast<const sockaddr*>(&b.addr[i]));
+      if (closing()) return;  // a callback closed us; the fd goes in the close callback
+    }
+    if (static_cast<unsigned>(n) < kBatch) return;  // the queue is empty
+  }
 }
 
 void Ingest::reject(const char* reason, const sockaddr* addr, size_t bytes) {
@@ -193,20 +250,19 @@ void Ingest::handle(const uint8_t* p, size_t n, const sockaddr* addr) {
   });
 }
 
-uint64_t Ingest::kernel_drops() const {
-  auto d = notifier::kernel_drops(inode_);
-  return d ? *d : 0;
-}
-
 void Ingest::close(std::function<void()> done) {
-  if (!open_) {
+  if (!poll_open_) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
     if (done) done();
     return;
   }
   close_done_ = std::move(done);
-  uv_close(reinterpret_cast<uv_handle_t*>(&udp_), [](uv_handle_t* h) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), [](uv_handle_t* h) {
     auto* self = static_cast<Ingest*>(h->data);
-    self->open_ = false;
+    self->poll_open_ = false;
+    ::close(self->fd_);
+    self->fd_ = -1;
     if (self->close_done_) {
       auto d = std::move(self->close_done_);
       d();

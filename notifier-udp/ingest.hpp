@@ -1,11 +1,15 @@
 #pragma once
-// uw::notifier::Ingest — the UDP side: a libuv socket with batched receive
-// (UV_UDP_RECVMMSG), a large receive buffer, and the checks in cheapest-first
-// order: source allow-list, size, then sign::Verifier (header, key, time,
-// replay window, signature, event syntax). Every rejection is counted by reason
-// and logged (rate-limited); verified events go to the callback.
-// Threading: loop thread only. The receive buffer is one slab reused for every
-// batch (no allocation per datagram).
+// uw::notifier::Ingest — the UDP side: our own non-blocking socket watched by a
+// uv_poll_t and drained with recvmmsg(2) in batches (libuv's uv_udp_t does not
+// hand back control messages), a large receive buffer, SO_RXQ_OVFL for the
+// kernel's own drop count, and the checks in cheapest-first order: source
+// allow-list, size, then sign::Verifier (header, key, time, replay window,
+// signature, event syntax). Every rejection is counted by reason and logged
+// (rate-limited); verified events go to the callback.
+// Threading: loop thread only. The datagram, address and control buffers are
+// allocated once in start() and reused for every batch (no allocation per
+// datagram); each wakeup reads a bounded number of batches so one busy socket
+// cannot starve the loop (the poll is level-triggered and fires again).
 #include <uv.h>
 
 #include <array>
@@ -45,6 +49,7 @@ class Ingest {
   using EventFn = std::function<void(const sign::EventView& ev, uint64_t received_ns)>;
 
   Ingest(uv_loop_t* loop, const sign::KeyRing& keys, Options opts, EventLog& log, EventFn on_event);
+  ~Ingest();
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
 
@@ -53,8 +58,10 @@ class Ingest {
   uint16_t port() const { return port_; }
   const std::string& host() const { return opts_.host; }
   int rcvbuf_bytes() const { return rcvbuf_actual_; }
-  // Kernel receive-queue drops for this socket (from /proc/net/udp).
-  uint64_t kernel_drops() const;
+  // Datagrams the kernel dropped on this socket (receive queue full, ...), from
+  // the SO_RXQ_OVFL counter it attaches to each datagram it queues: drops are
+  // seen with the next datagram queued after them. Widened past 2^32.
+  uint64_t kernel_drops() const { return kernel_drops_; }
   const IngestStats& stats() const { return stats_; }
   // Called when a datagram names an unknown key; returns true if the trusted
   // keys were reloaded (then the datagram is checked once more). Lets a key
@@ -64,8 +71,10 @@ class Ingest {
   void close(std::function<void()> done);
 
  private:
-  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
-  static void on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr, unsigned flags);
+  struct Batch;  // recvmmsg headers, buffers, addresses, control messages
+  static void on_poll(uv_poll_t* h, int status, int events);
+  void drain();
+  void note_overflow_counter(uint32_t counter);
   void handle(const uint8_t* p, size_t n, const sockaddr* addr);
   void reject(const char* reason, const sockaddr* addr, size_t bytes);
 
@@ -74,18 +83,22 @@ class Ingest {
   EventLog& log_;
   EventFn on_event_;
   sign::Verifier verifier_;
-  uv_udp_t udp_{};
-  bool open_ = false;
+  int fd_ = -1;       // ours: closed in the poll handle's close callback
+  uv_poll_t poll_{};  // watches fd_; lives here, so close() must finish before ~Ingest
+  bool poll_open_ = false;
   uint16_t port_ = 0;
   int rcvbuf_actual_ = 0;
-  uint64_t inode_ = 0;
-  std::unique_ptr<char[]> slab_;
-  size_t slab_size_ = 0;
-  bool slab_busy_ = false;
+  std::unique_ptr<Batch> batch_;
+  uint32_t last_overflow_ = 0;  // last SO_RXQ_OVFL value (cumulative, wraps at 2^32)
+  uint64_t kernel_drops_ = 0;
   IngestStats stats_;
   std::function<bool()> unknown_key_;
   std::function<void()> close_done_;
 };
+
+// Datagrams dropped between two readings of the kernel's SO_RXQ_OVFL counter
+// (cumulative per socket, a uint32 that wraps at 2^32). Any thread.
+constexpr uint32_t overflow_delta(uint32_t last, uint32_t now) { return now - last; }
 
 // Source address as "ip:port" (for log lines).
 std::string addr_text(const sockaddr* addr);

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include "notifier-udp/event_log.hpp"
-#include "notifier-udp/kernel_drops.hpp"
 #include "notifier-udp/tail.hpp"
 
 namespace uw::notifier {
@@ -76,20 +75,6 @@ TEST(Tail, RendersReadablyOrAsJson) {
   EXPECT_NE(h.find("text=\"a b\""), std::string::npos) << h;
   std::string j = render_record(*r, true);
   EXPECT_EQ(parse_log_line(j)->kind, "fanout");
-}
-
-TEST(KernelDrops, ReadsTheDropsColumnOfTheSocketsInode) {
-  const std::string table =
-      "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref "
-      "pointer drops\n"
-      "  100: 0100007F:1E14 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 12345 2 "
-      "0000000000000000 0\n"
-      "  101: 0100007F:1E15 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 67890 2 "
-      "0000000000000000 17\n";
-  EXPECT_EQ(drops_in_table(table, 67890), std::optional<uint64_t>(17));
-  EXPECT_EQ(drops_in_table(table, 12345), std::optional<uint64_t>(0));
-  EXPECT_EQ(drops_in_table(table, 1), std::nullopt);
-  EXPECT_EQ(drops_in_table("garbage", 1), std::nullopt);
 }
 
 }  // namespace
