@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+
+#include "core/file_writer.hpp"
 
 namespace uw::web {
 
@@ -94,17 +97,20 @@ std::string origin_of(const std::string& url) {
   return url.substr(0, end);
 }
 
+// The loop formats lines into buf; flush() hands the chunk to the file's own
+// thread (core/file_writer.hpp), so no disk write happens on the loop.
 struct LogBlock {
   uv_timer_t timer{};
-  FILE* file = nullptr;
-  bool owns_file = false;
+  std::unique_ptr<FileWriter> out;
   std::string buf;
   std::function<void()> on_closed;
+  metrics::Counter* dropped = nullptr;
   void flush() {
-    if (buf.empty() || !file) return;
-    std::fwrite(buf.data(), 1, buf.size(), file);
-    std::fflush(file);
-    buf.clear();
+    if (buf.empty() || !out) return;
+    const size_t n = buf.size();
+    if (!out->write(std::move(buf)) && dropped) dropped->inc(n);
+    buf = std::string();
+    buf.reserve(n);
   }
 };
 
@@ -171,6 +177,7 @@ App::App(uv_loop_t* loop, Service& svc, http::Handler pages, metrics::Registry& 
 App::~App() {
   if (impl_->log) {  // close() was not called: the loop is gone; flush what we have
     impl_->log->flush();
+    impl_->log->out.reset();  // writes what is pending before the process goes
   }
 }
 
@@ -183,16 +190,14 @@ std::string App::csp_for(const std::string& notifier_url) {
 
 std::string App::open() {
   auto* b = new LogBlock;
-  if (impl_->cfg.access_log_path.empty()) {
-    b->file = stderr;
-  } else {
-    b->file = std::fopen(impl_->cfg.access_log_path.c_str(), "a");
-    if (!b->file) {
-      delete b;
-      return "cannot open access log " + impl_->cfg.access_log_path;
-    }
-    b->owns_file = true;
+  std::string err;
+  b->out = FileWriter::open(impl_->cfg.access_log_path, &err);
+  if (!b->out) {
+    delete b;
+    return "cannot open access log: " + err;
   }
+  b->dropped = &impl_->metrics.counter("uwitter_access_log_dropped_bytes_total",
+                                       "Access-log bytes dropped because the disk fell behind.");
   uv_timer_init(impl_->loop, &b->timer);
   b->timer.data = b;
   uv_timer_start(
@@ -244,7 +249,7 @@ void App::close(std::function<void()> done) {
   b->on_closed = std::move(done);
   uv_close(reinterpret_cast<uv_handle_t*>(&b->timer), [](uv_handle_t* h) {
     auto* blk = static_cast<LogBlock*>(h->data);
-    if (blk->owns_file) std::fclose(blk->file);
+    blk->out.reset();  // drains what is pending, then joins its thread
     auto cb = std::move(blk->on_closed);
     delete blk;
     if (cb) cb();

@@ -5,9 +5,9 @@
 // metrics with a low-cardinality route label, and writes one access-log line
 // per response (method, path, status, bytes, duration ms, peer).
 //
-// Threading: loop thread only. The access log is buffered and flushed by a
-// timer (every 200 ms) and at close(); its uv_timer_t lives in a heap block
-// freed in the close callback.
+// Threading: loop thread only. The access log is buffered and handed, every
+// 200 ms or 64 KiB and at close(), to a FileWriter thread that does the disk
+// writes; its uv_timer_t lives in a heap block freed in the close callback.
 #include <cstdint>
 #include <functional>
 #include <memory>
