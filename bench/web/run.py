@@ -70,8 +70,9 @@ def main():
         subprocess.run([f"{b}/bench/web/uwitter-seed", "--db", f"{data}/uwitter.db", "--users", str(a.users),
                         "--uweets", str(a.uweets), "--follows", "100"], check=True)
         hello, hello_port = start([f"{b}/bench/hello/uwitter-hello", "--listen", "127.0.0.1:0"])
-        web, port = start([f"{b}/web/uwitter-web", "--listen", "127.0.0.1:0", "--data", data],
-                          stderr=subprocess.DEVNULL)
+        # The access log goes to a real file, as in production (it is written off the loop).
+        web, port = start([f"{b}/web/uwitter-web", "--listen", "127.0.0.1:0", "--data", data,
+                           "--access-log", os.path.join(tmp, "access.log")], stderr=subprocess.DEVNULL)
         procs += [hello, web]
         reader = api(port, "POST", "/api/v1/sessions", {"username": "user0", "password": "benchpassword"})["token"]
         writer = api(port, "POST", "/api/v1/sessions", {"username": "user1", "password": "benchpassword"})["token"]
