@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Uwitter three ways and runs every test:
 #   build/        plain build: unit, integration, browser tests (CTest)
-#   build-asan/   AddressSanitizer + UBSan build: the same tests but the browser one
+#   build-asan/   AddressSanitizer + UBSan build: the same tests, the browser one
+#                 included (it drives the sanitized uwitter-web and uwitter-notifier,
+#                 and fails if either does not exit 0, e.g. on a leak report)
 #   build-fuzz/   clang + libFuzzer: every fuzz target for a bounded time (CTest)
 # Usage: scripts/test.sh            (UWITTER_FUZZ_SECONDS=N to change the fuzz budget)
 set -euo pipefail
@@ -20,7 +22,7 @@ cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
 
 echo "== sanitizer build (ASan + UBSan)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=OFF
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$jobs")

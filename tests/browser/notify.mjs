@@ -43,15 +43,23 @@ function start(bin, args, count) {
     });
     child.on('exit', (code, sig) => { clearTimeout(timer); rej(new Error(`${bin} exited early (${code ?? sig})\n${stderr}`)); });
   });
-  return { child, ready, stderr: () => stderr };
+  return { bin, child, ready, stderr: () => stderr };
 }
 
-function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+// SIGTERM (SIGKILL after 5 s); resolves with '' if the daemon exited 0, else a
+// description with the end of its stderr. A daemon that died before it was told
+// to stop, a hang, or (in the sanitizer build) a leak or memory error all make
+// the exit status non-zero.
+function stop(p) {
+  const verdict = () => {
+    const { exitCode: code, signalCode: sig } = p.child;
+    return code === 0 ? '' : `${p.bin} exited with ${code ?? sig}${p.killed ? ' (killed after 5 s)' : ''}\n${p.stderr().slice(-4000)}`;
+  };
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return Promise.resolve(verdict());
   return new Promise((res) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(timer); res(); });
-    child.kill('SIGTERM');
+    const timer = setTimeout(() => { p.killed = true; p.child.kill('SIGKILL'); }, 5000);
+    p.child.once('exit', () => { clearTimeout(timer); res(verdict()); });
+    p.child.kill('SIGTERM');
   });
 }
 
@@ -71,6 +79,7 @@ export async function runNotifyTest() {
   const temp = (p) => { const d = mkdtempSync(join(tmpdir(), p)); temps.push(d); return d; };
   const data = temp('uwitter-notify-data-');
   const procs = [];
+  const exits = [];
   const contexts = [];
   try {
     // The notifier first (its ports go to the web app), then the web app, then
@@ -78,15 +87,16 @@ export async function runNotifyTest() {
     const notifierArgs = (udp, http, origin) => ['--listen-udp', udp, '--listen-http', http,
       '--db', join(data, 'uwitter.db'), '--trust', join(data, 'keys', 'uwitter.pub'), '--cors-origin', origin];
     let n = start(NOTIFIER, notifierArgs('127.0.0.1:0', '127.0.0.1:0', 'http://invalid'), 2);
-    procs.push(n.child);
+    procs.push(n);
     const nl = await n.ready;
     const w = start(WEB, ['--listen', '127.0.0.1:0', '--data', data, '--notify', nl.udp,
       '--notifier-url', `http://${nl.http}`], 1);
-    procs.push(w.child);
+    procs.push(w);
     const base = `http://${(await w.ready).http}`;
-    await stop(n.child);
+    const first = await stop(n);
+    check(first === '', `the first notifier did not stop cleanly: ${first}`);
     n = start(NOTIFIER, notifierArgs(nl.udp, nl.http, base), 2);
-    procs.push(n.child);
+    procs.push(n);
     await n.ready;
     await until(async () => {
       const m = await (await fetch(`http://${nl.http}/metrics`)).text();
@@ -119,7 +129,7 @@ export async function runNotifyTest() {
     // Bob on his home page, connected live.
     await bob.page.goto(`${base}/`);
     await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection')
-      .catch((e) => { throw new Error(`${e.message}\n${bob.trace.join('\n')}\nnotifier (exit: ${n.child.signalCode ?? n.child.exitCode ?? 'still running'}) stderr:\n${n.stderr()}`); });
+      .catch((e) => { throw new Error(`${e.message}\n${bob.trace.join('\n')}\nnotifier (exit: ${n.child.exitCode ?? n.child.signalCode ?? 'still running'}) stderr:\n${n.stderr()}`); });
 
     await alice.page.fill('#uweet-text', 'Live from Alice <i>now</i>');
     await Promise.all([alice.page.waitForURL(`${base}/`), alice.page.click('form[action="/post"] button[type=submit]')]);
@@ -131,7 +141,8 @@ export async function runNotifyTest() {
     await bob.page.screenshot({ path: join(ARTIFACTS, 'notify-toast.png') });
 
     // The notifier goes away: the page says so, and the web app works as before.
-    await stop(n.child);
+    const gone = await stop(n);
+    check(gone === '', `the notifier did not stop cleanly: ${gone}`);
     await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'unavailable',
       'the page to say notifications are unavailable');
     check((await bob.page.textContent('#notif')).includes('unavailable'), 'no "unavailable" notice');
@@ -142,12 +153,14 @@ export async function runNotifyTest() {
     await bob.page.screenshot({ path: join(ARTIFACTS, 'notify-unavailable.png') });
     const problems = [...alice.problems, ...bob.problems];
     check(problems.length === 0, `page errors:\n${problems.join('\n')}`);
-    console.log('browser notify: 1 passed, 0 failed');
   } finally {
     for (const c of contexts) await c.close().catch(() => {});
-    for (const p of procs) await stop(p);
+    for (const p of procs) exits.push(await stop(p));
     for (const d of temps) rmSync(d, { recursive: true, force: true });
   }
+  const bad = exits.filter((e) => e !== '');
+  check(bad.length === 0, `a daemon did not exit cleanly:\n${bad.join('\n')}`);
+  console.log('browser notify: 1 passed, 0 failed');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

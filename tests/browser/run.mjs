@@ -47,15 +47,21 @@ function startServer() {
     });
     child.on('exit', (code, sig) => { clearTimeout(timer); rej(new Error(`uwitter-web exited early (${code ?? sig})\n${stderr}`)); });
   });
-  return { child, ready };
+  return { child, ready, stderr: () => stderr };
 }
 
-// SIGTERM, then SIGKILL if it has not exited within 5 s.
-function stopServer(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+// SIGTERM, then SIGKILL if it has not exited within 5 s. Resolves with '' when
+// it exited 0, else why not (in the sanitizer build a leak or memory error
+// makes the exit status non-zero) with the end of its stderr.
+function stopServer(server) {
+  const { child } = server;
+  let killed = false;
+  const verdict = () => (child.exitCode === 0 ? ''
+    : `uwitter-web exited with ${child.exitCode ?? child.signalCode}${killed ? ' (killed after 5 s)' : ''}\n${server.stderr().slice(-4000)}`);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(verdict());
   return new Promise((res) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(timer); res(); });
+    const timer = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, 5000);
+    child.once('exit', () => { clearTimeout(timer); res(verdict()); });
     child.kill('SIGTERM');
   });
 }
@@ -93,6 +99,7 @@ async function main() {
   const server = startServer();
   process.once('exit', () => { if (server.child.exitCode === null) server.child.kill('SIGKILL'); });
   const people = [];
+  let exit = '';
   try {
     const base = await server.ready;
     console.log(`server at ${base}`);
@@ -151,12 +158,13 @@ async function main() {
 
     const problems = people.flatMap((p) => p.problems);
     check(problems.length === 0, `browser reported problems:\n${problems.join('\n')}`);
-    console.log('browser UI journey: passed');
   } finally {
     for (const p of people) await p.context.close().catch(() => {});
-    await stopServer(server.child);
+    exit = await stopServer(server);
     for (const d of temps) rmSync(d, { recursive: true, force: true });
   }
+  check(exit === '', `the server did not exit cleanly: ${exit}`);
+  console.log('browser UI journey: passed');
 }
 
 // The UI journey, then, when UWITTER_NOTIFIER_BIN is set, the live-notification
