@@ -1,12 +1,18 @@
 #include "web/checkpointer.hpp"
 
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <string>
 
 #include "core/log.hpp"
 
 namespace uw::web {
+
+namespace {
+constexpr int kNice = 10;
+}
 
 Checkpointer::Checkpointer(sqlite3* writer_db, int wal_pages_threshold)
     : writer_db_(writer_db), threshold_(wal_pages_threshold) {
@@ -66,6 +72,11 @@ int Checkpointer::on_wal(void* self, sqlite3*, const char*, int pages) {
 }
 
 void Checkpointer::thread_main() {
+  // Background work: on a busy machine the loop and the writer go first. On
+  // Linux setpriority(PRIO_PROCESS, tid) renices just this thread.
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kNice) != 0) {
+    log::debug("checkpointer: cannot lower its priority");
+  }
   for (;;) {
     {
       std::unique_lock lk(mu_);
