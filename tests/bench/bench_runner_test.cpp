@@ -44,10 +44,7 @@ class BenchRunner : public ::testing::Test {
                                              "--lossy-bin",
                                              UWITTER_LOSSY_BIN},
                                             std::chrono::seconds(280)));
-    std::ifstream in(dir_->file("out") + "/points.json");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    points_ = new json(json::parse(ss.str(), nullptr, false));
+    points_ = new json(json::parse(test::read_file(dir_->file("out") + "/points.json"), nullptr, false));
   }
   static void TearDownTestSuite() {
     delete points_;

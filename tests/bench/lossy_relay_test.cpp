@@ -238,10 +238,7 @@ TEST(LossyRelay, SameSeedSameInputGivesIdenticalTruthFiles) {
     r.send(800, 100);
     r.wait_received(800);
     ASSERT_EQ(r.relay.terminate(), 0);
-    std::ifstream in(r.dir.file("truth"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
+    out = test::read_file(r.dir.file("truth"));
   }
   // Arrival order on loopback from one socket is send order; a datagram lost on
   // the way in would shift everything, so compare only when both got all 800.

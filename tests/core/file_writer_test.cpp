@@ -13,13 +13,6 @@
 namespace uw {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(FileWriter, AppendsEveryChunkInOrderAndDrainsOnDestruction) {
   test::TempDir dir;
   const std::string path = dir.file("access.log");
@@ -36,7 +29,7 @@ TEST(FileWriter, AppendsEveryChunkInOrderAndDrainsOnDestruction) {
     }
     EXPECT_EQ(w->dropped_bytes(), 0u);
   }  // destructor: everything pending is written before it returns
-  EXPECT_EQ(slurp(path), expected);
+  EXPECT_EQ(test::read_file(path), expected);
 }
 
 TEST(FileWriter, DropsAndCountsPastItsPendingLimit) {
@@ -51,7 +44,7 @@ TEST(FileWriter, DropsAndCountsPastItsPendingLimit) {
   EXPECT_TRUE(w->write("ok\n"));
   EXPECT_EQ(w->dropped_bytes(), 31u);
   w.reset();
-  EXPECT_EQ(slurp(path), "ok\n");
+  EXPECT_EQ(test::read_file(path), "ok\n");
 }
 
 TEST(FileWriter, ReportsAFileItCannotOpen) {

@@ -7,17 +7,6 @@
 
 namespace uw::test {
 
-namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   RunResult rr;
   TempDir tmp;
@@ -29,9 +18,16 @@ RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds ti
   auto st = process::wait_until(pid, process::Clock::now() + timeout);
   if (!st) process::kill_and_reap(pid);
   rr.status = st.value_or(-1);
-  rr.out = slurp(io.stdout_path);
-  rr.err = slurp(io.stderr_path);
+  rr.out = read_file(io.stdout_path);
+  rr.err = read_file(io.stderr_path);
   return rr;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 TempDir::TempDir() {

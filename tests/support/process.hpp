@@ -36,6 +36,9 @@ class TempDir {
   std::string path_;
 };
 
+// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
 // Where tests put artefacts (screenshots, logs): $UWITTER_ARTIFACTS or build/artifacts.
 std::string artifacts_dir();
 
