@@ -84,8 +84,17 @@ const char* sql(Id id) {
       return "SELECT id FROM uweets WHERE author_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
     case kSearch:
       return "SELECT " UW_UWEET_COLS
-             " FROM uweets_fts f JOIN uweets u ON u.id = f.rowid JOIN users a ON a.id = u.author_id"
-             " WHERE uweets_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC LIMIT ?3";
+             " FROM search.uweets_fts f JOIN uweets u ON u.id = f.rowid JOIN users a ON a.id = u.author_id"
+             " WHERE f.uweets_fts MATCH ?1 AND f.rowid < ?2 ORDER BY f.rowid DESC LIMIT ?3";
+    case kIndexedUpto:
+      return "SELECT indexed_upto FROM search.progress WHERE one = 1";
+    case kIndexRangeEnd:
+      return "SELECT max(id), count(*) FROM (SELECT id FROM main.uweets WHERE id > ?1 ORDER BY id LIMIT ?2)";
+    case kIndexRange:
+      return "INSERT INTO search.uweets_fts(rowid, text)"
+             " SELECT id, text FROM main.uweets WHERE id > ?1 AND id <= ?2 ORDER BY id";
+    case kSetIndexedUpto:
+      return "UPDATE search.progress SET indexed_upto = ?1 WHERE one = 1";
     case kFollowInsert:
       return "INSERT INTO follows(follower_id, followee_id, created_at) VALUES (?1, ?2, ?3)"
              " ON CONFLICT(follower_id, followee_id) DO NOTHING";
@@ -154,7 +163,50 @@ User read_user(const Query& q, int first_col) {
   return User{q.i64(first_col), q.text(first_col + 1), q.i64(first_col + 2)};
 }
 
+// Attaches the search index as `search` (docs/STORAGE.md "Search"): a
+// database file of its own, so indexing (FTS5 costs ~4x the insert of a uweet)
+// runs on the indexer's connection without holding the main database's write
+// lock. A writable connection creates the file and its tables.
+Result<Unit> attach_search(sqlite3* db, const std::string& path, const Store::Options& opts) {
+  const std::string file = Store::search_path_for(path, opts);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS search", -1, &st, nullptr) != SQLITE_OK)
+    return db_error(db, "attach search index");
+  sqlite3_bind_text(st, 1, file.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    if (opts.read_only) {
+      return Error{503, "db_not_ready",
+                   fmt::format("search index {} cannot be opened ({}); the writer creates it", file,
+                               sqlite3_errmsg(db))};
+    }
+    return db_error(db, "attach search index " + file);
+  }
+  if (opts.read_only) return Unit{};
+  if (file != ":memory:") {
+    const auto mode = pragma(db, "PRAGMA search.journal_mode = WAL");
+    if (!mode) return db_error(db, "search index journal_mode");
+    if (!pragma(db, "PRAGMA search.synchronous = NORMAL")) return db_error(db, "search index synchronous");
+  }
+  char* msg = nullptr;
+  if (sqlite3_exec(db, store_schema::search_schema(), nullptr, nullptr, &msg) != SQLITE_OK) {
+    Error e{500, "db_migration", fmt::format("search index schema: {}", msg ? msg : sqlite3_errmsg(db))};
+    sqlite3_free(msg);
+    return e;
+  }
+  return Unit{};
+}
+
 }  // namespace
+
+std::string Store::search_path_for(const std::string& path, const Options& opts) {
+  if (!opts.search_path.empty()) return opts.search_path;
+  if (path.empty() || path == ":memory:") return ":memory:";
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".db") == 0)
+    return path.substr(0, path.size() - 3) + "-search.db";
+  return path + "-search";
+}
 
 Store::Store(sqlite3* db) : db_(db), st_(std::make_unique<Statements>()) {}
 
@@ -205,6 +257,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Options opts
     if (!pragma(db, "PRAGMA journal_size_limit = 67108864")) return db_error(db, "set journal_size_limit");
     if (auto r = store_schema::migrate(db); !r) return r.error();
   }
+  if (auto r = attach_search(db, path, opts); !r) return r.error();
   for (int i = 0; i < kStatementCount; ++i) {
     const auto id = static_cast<Id>(i);
     if (sqlite3_prepare_v3(db, sql(id), -1, SQLITE_PREPARE_PERSISTENT, &store->st_->stmt[i], nullptr) !=

@@ -76,7 +76,12 @@ class Store {
     // PRAGMA mmap_size: reads go through the OS page cache shared by every
     // connection instead of each connection's small private cache (0 = off).
     int64_t mmap_bytes = int64_t{256} << 20;
+    // The search index's file (attached as `search`); "" = next to the
+    // database: "x.db" -> "x-search.db" (":memory:" for an in-memory one).
+    std::string search_path;
   };
+  // The search index file used for a database path and options.
+  static std::string search_path_for(const std::string& path, const Options& opts);
   // Opens (creating when writable) the database at path.
   static Result<std::unique_ptr<Store>> open(const std::string& path, Options opts);
   ~Store();
@@ -127,7 +132,16 @@ class Store {
   // against, used by home_timeline for users following very many people.
   Page<Uweet> home_timeline_by_sql(int64_t user_id, std::optional<int64_t> before, int limit);
   // FTS5 full-text search; the query is user text (quoted safely, never raw FTS syntax errors).
+  // Finds uweets only once they are indexed (index_pending); ids above
+  // indexed_upto() are not searched yet.
   Page<Uweet> search(std::string_view query, std::optional<int64_t> before, int limit);
+  // Indexes up to `limit` uweets not yet in the search index, oldest first, in
+  // one transaction that writes only the search database (so it runs beside
+  // the main writer). Returns how many were indexed (0 = up to date). Writable
+  // stores only.
+  Result<int> index_pending(int limit);
+  // The newest uweet id in the search index (0 = none).
+  int64_t indexed_upto();
 
   // Follows. follow returns true if newly created, false if it already existed;
   // self-follow is 422 "self_follow"; unknown ids are 404 "no_such_user".

@@ -74,6 +74,14 @@ CREATE UNIQUE INDEX follows_by_followee ON follows(followee_id, follower_id);
 CREATE INDEX follows_following_page ON follows(follower_id, id);
 CREATE INDEX follows_followers_page ON follows(followee_id, id);
 )sql",
+    // 2: full-text search moves to its own database file (attached as
+    // `search`, see search_schema()), indexed off the write path.
+    R"sql(
+DROP TRIGGER IF EXISTS uweets_fts_insert;
+DROP TRIGGER IF EXISTS uweets_fts_delete;
+DROP TRIGGER IF EXISTS uweets_fts_update;
+DROP TABLE IF EXISTS uweets_fts;
+)sql",
 };
 
 Result<Unit> exec(sqlite3* db, const char* sql, std::string_view what) {
@@ -89,6 +97,20 @@ Result<Unit> exec(sqlite3* db, const char* sql, std::string_view what) {
 }  // namespace
 
 int latest_version() { return static_cast<int>(kSteps.size()); }
+
+const char* search_schema() {
+  // Contentless: the text stays in uweets; the index maps words to uweet ids.
+  // `progress` is the newest uweet id indexed (the indexer's resume point).
+  return R"sql(
+CREATE VIRTUAL TABLE IF NOT EXISTS search.uweets_fts USING fts5(
+  text, content='', tokenize='unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS search.progress(
+  one          INTEGER PRIMARY KEY CHECK(one = 1),
+  indexed_upto INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO search.progress(one, indexed_upto) VALUES (1, 0);
+)sql";
+}
 
 int current_version(sqlite3* db) {
   sqlite3_stmt* s = nullptr;

@@ -15,5 +15,8 @@ int current_version(sqlite3* db);
 // the database at a whole version. A database newer than this program is an
 // error (no downgrades). Writer connection only.
 Result<Unit> migrate(sqlite3* db);
+// The search index's tables in the attached database `search` (idempotent:
+// CREATE ... IF NOT EXISTS). Run by writable connections after ATTACH.
+const char* search_schema();
 
 }  // namespace uw::store_schema

@@ -261,4 +261,49 @@ Page<Uweet> Store::search(std::string_view query, std::optional<int64_t> before,
   return run_page(db_, q, 3, limit, "search");
 }
 
+int64_t Store::indexed_upto() {
+  Query q((*st_)[kIndexedUpto]);
+  return q.step() == SQLITE_ROW ? q.i64(0) : 0;
+}
+
+Result<int> Store::index_pending(int limit) {
+  if (limit <= 0) return 0;
+  // A deferred BEGIN: BEGIN IMMEDIATE would take the write lock of every
+  // attached database, the main one included. This transaction reads main and
+  // writes only `search`.
+  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return db_error(db_, "index: begin");
+  const auto fail = [&](const char* what) -> Result<int> {
+    Error e = db_error(db_, what);
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return e;
+  };
+  const int64_t from = indexed_upto();
+  int64_t to = 0;
+  int n = 0;
+  {
+    Query q((*st_)[kIndexRangeEnd]);
+    q.bind(1, from).bind(2, static_cast<int64_t>(limit));
+    if (q.step() != SQLITE_ROW) return fail("index: range");
+    to = q.i64(0);
+    n = static_cast<int>(q.i64(1));
+  }
+  if (to <= from) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return 0;
+  }
+  {
+    Query q((*st_)[kIndexRange]);
+    q.bind(1, from).bind(2, to);
+    if (q.step() != SQLITE_DONE) return fail("index: insert");
+  }
+  {
+    Query q((*st_)[kSetIndexedUpto]);
+    q.bind(1, to);
+    if (q.step() != SQLITE_DONE) return fail("index: progress");
+  }
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("index: commit");
+  return n;
+}
+
 }  // namespace uw

@@ -65,6 +65,7 @@ ServiceImpl::~ServiceImpl() {
   // nothing runs against freed memory. The mailbox handle is closed here too.
   if (writer_) writer_->stop();
   if (readers_) readers_->stop();
+  if (indexer_) indexer_->stop();
   if (mailbox_) mailbox_->close(nullptr);
 }
 
@@ -76,6 +77,13 @@ Result<Unit> ServiceImpl::start() {
   if (!store) return store.error();
   warm(*store.value());
   mailbox_ = std::make_unique<LoopMailbox>(loop_);
+  auto indexer = Indexer::start(cfg_.db_path, o, metrics_);
+  if (!indexer) return indexer.error();
+  indexer_ = std::move(indexer.value());
+  if (metrics_) {
+    index_lag_ = &metrics_->gauge("uwitter_search_index_lag_uweets",
+                                  "Committed uweets not yet in the search index (after the last post).");
+  }
   auto readers = Readers::create(cfg_.db_path, tuning_.reader_threads, *mailbox_);
   if (!readers) return readers.error();
   readers_ = std::move(readers.value());
@@ -356,6 +364,11 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
         // stored answer to a repeated idempotency key.
         if (u.id > cache_.max_uweet_id()) {
           cache_.add_uweet(u);
+          if (indexer_) {
+            indexer_->notify();
+            if (index_lag_)
+              index_lag_->set(static_cast<double>(std::max<int64_t>(0, u.id - indexer_->indexed_upto())));
+          }
           if (uweets_created_) uweets_created_->inc();
           emit(sign::PostEvent{u.id, u.author_id, u.author, u.created_at, u.text});
           for (int64_t m : mentioned)
@@ -401,6 +414,7 @@ void ServiceImpl::shutdown(std::function<void()> done) {
   shutdown_done_ = std::move(done);
   if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
   if (readers_) readers_->stop();
+  if (indexer_) indexer_->stop();
   if (pool_jobs_ == 0) finish_shutdown();
 }
 

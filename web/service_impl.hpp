@@ -20,6 +20,7 @@
 
 #include "core/metrics.hpp"
 #include "web/auth.hpp"
+#include "web/indexer.hpp"
 #include "web/mailbox.hpp"
 #include "web/readers.hpp"
 #include "web/service.hpp"
@@ -104,7 +105,9 @@ class ServiceImpl final : public Service {
   metrics::Registry* metrics_;
   std::unique_ptr<LoopMailbox> mailbox_;
   std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Indexer> indexer_;  // declared before readers_: outlives their search jobs
   std::unique_ptr<Readers> readers_;
+  metrics::Gauge* index_lag_ = nullptr;
   TimelineCache cache_;
   auth::Throttle throttle_;
   EventSink sink_;

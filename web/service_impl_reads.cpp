@@ -1,6 +1,7 @@
 // ServiceImpl: reads. Each answers from the TimelineCache when it can be exact,
 // else asks a reader thread; plus tickets and the demo seed.
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "core/rules.hpp"
@@ -8,6 +9,12 @@
 #include "web/service_impl.hpp"
 
 namespace uw::web {
+
+namespace {
+// How long a search waits for the index to catch up before answering with what
+// is indexed (only reached under overload or while rebuilding the index).
+constexpr std::chrono::milliseconds kSearchIndexWait{250};
+}  // namespace
 
 namespace {
 int clamp_limit(int limit) { return std::clamp(limit, 1, 100); }
@@ -91,8 +98,13 @@ void ServiceImpl::search(std::string query, std::optional<int64_t> before, int l
   auto first = query.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return done(Page<Uweet>{});
   limit = clamp_limit(limit);
+  // Every uweet committed before this search should be findable: the reader
+  // waits (bounded) for the indexer to get there (web/indexer.hpp).
   readers_->call<Page<Uweet>>(
-      [q = std::move(query), before, limit](Store& s) { return s.search(q, before, limit); },
+      [q = std::move(query), before, limit, ix = indexer_.get(), target = cache_.max_uweet_id()](Store& s) {
+        if (ix) ix->wait_indexed(target, kSearchIndexWait);
+        return s.search(q, before, limit);
+      },
       std::move(done));
 }
 

@@ -36,6 +36,12 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << text << ": " << (r.ok() ? "" : r.error().message);
     return r.ok() ? r->id : 0;
   }
+  // Brings the search index up to date (the web app's indexer thread does
+  // this after commits; Store::search sees only indexed uweets).
+  void index_all() {
+    auto r = store_->index_pending(1 << 20);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
   // First column of the first row of `sql` on the test's connection.
   std::string query1(const std::string& sql) { return query1(store_->raw(), sql); }
   static std::string query1(sqlite3* db, const std::string& sql) {

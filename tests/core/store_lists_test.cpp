@@ -163,6 +163,7 @@ TEST_F(StoreTest, HomeTimelineMergeMatchesTheSqlStatementPageForPage) {
 }
 
 TEST_F(StoreListsTest, SearchWalkFindsEveryMatchOnce) {
+  index_all();
   for (int limit : {1, 4, 14, 100}) {
     auto seen = walk<Uweet>([&](auto b) { return store().search("FIZZ", b, limit); }, uweet_id, limit);
     EXPECT_EQ(seen, newest_first(fizz)) << "limit " << limit;
@@ -208,6 +209,7 @@ TEST_F(StoreTest, SearchTreatsFtsSyntaxAsPlainText) {
       {"quoted NEAR minus", 1},
       {"absent", 0},
   };
+  index_all();
   for (const auto& [q, n] : cases) {
     auto page = store().search(q, std::nullopt, 10);
     EXPECT_EQ(page.items.size(), n) << q;
@@ -264,13 +266,15 @@ TEST_F(StoreTest, SearchNeverProducesAnFtsSyntaxError) {
       "\xE2\x80\x83",
       "x\x7fy",
   };
+  index_all();
   for (const auto& q : nasty) {
     // The exact MATCH expression the store runs must prepare and step cleanly.
     const std::string match = fts_query(q);
     if (!match.empty()) {
       sqlite3_stmt* s = nullptr;
-      ASSERT_EQ(sqlite3_prepare_v2(store().raw(), "SELECT count(*) FROM uweets_fts WHERE uweets_fts MATCH ?1",
-                                   -1, &s, nullptr),
+      ASSERT_EQ(sqlite3_prepare_v2(store().raw(),
+                                   "SELECT count(*) FROM search.uweets_fts WHERE uweets_fts MATCH ?1", -1, &s,
+                                   nullptr),
                 SQLITE_OK);
       sqlite3_bind_text(s, 1, match.data(), static_cast<int>(match.size()), SQLITE_TRANSIENT);
       EXPECT_EQ(sqlite3_step(s), SQLITE_ROW)
@@ -294,6 +298,7 @@ TEST(FtsQuery, QuotesEveryTokenAndDoublesQuotes) {
 
 TEST_F(StoreTest, EmptyOrInvalidSearchIsAnEmptyPage) {
   post(user("bob"), "anything");
+  index_all();
   for (const char* q : {"", "   ", "\n", "\xff", "ab\xc3"}) {
     auto page = store().search(q, std::nullopt, 10);
     EXPECT_TRUE(page.items.empty()) << q;
@@ -303,6 +308,7 @@ TEST_F(StoreTest, EmptyOrInvalidSearchIsAnEmptyPage) {
 
 TEST_F(StoreTest, SearchIgnoresCaseAndDiacritics) {
   const int64_t id = post(user("bob"), "Café CRÈME brûlée");
+  index_all();
   for (const char* q : {"cafe", "CAFÉ", "creme", "Brulee"}) {
     auto page = store().search(q, std::nullopt, 10);
     ASSERT_EQ(page.items.size(), 1u) << q;

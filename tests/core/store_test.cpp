@@ -333,6 +333,7 @@ TEST_F(StoreTest, StoresMentions) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().status, 404);
   EXPECT_EQ(store().counts(bob).uweets, 2);
+  index_all();
   EXPECT_TRUE(store().search("ghost", std::nullopt, 10).items.empty());
 }
 
@@ -362,6 +363,7 @@ TEST_F(StoreTest, UweetInsideARolledBackTransactionLeavesNoTrace) {
   store().rollback();
   EXPECT_FALSE(store().uweet(r->id).has_value());
   EXPECT_TRUE(store().mentions(r->id).empty());
+  index_all();
   EXPECT_TRUE(store().search("vanishing", std::nullopt, 10).items.empty());
   // The key is free again, and committed transactions keep their rows.
   ASSERT_TRUE(store().begin().ok());
@@ -376,8 +378,43 @@ TEST_F(StoreTest, UweetInsideARolledBackTransactionLeavesNoTrace) {
   ASSERT_TRUE(again.ok());
   ASSERT_TRUE(store().commit().ok());
   EXPECT_EQ(store().counts(bob).uweets, 2);
+  index_all();
   EXPECT_EQ(store().search("words", std::nullopt, 10).items.size(), 2u);
   EXPECT_FALSE(store().savepoint("bad name").ok());
+}
+
+// The search index lives in its own file next to the database and is brought
+// up to date in batches, oldest first; its progress survives a reopen.
+TEST_F(StoreTest, SearchIndexCatchesUpInBatchesAndResumesAfterReopen) {
+  const int64_t bob = user("bob");
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(post(bob, "indexed words " + std::to_string(i)));
+  EXPECT_EQ(store().indexed_upto(), 0);
+  EXPECT_TRUE(store().search("indexed", std::nullopt, 10).items.empty()) << "not indexed yet";
+  auto first = store().index_pending(2);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first.value(), 2);
+  EXPECT_EQ(store().indexed_upto(), ids[1]);
+  auto page = store().search("indexed", std::nullopt, 10);
+  ASSERT_EQ(page.items.size(), 2u);
+  EXPECT_EQ(page.items[0].id, ids[1]);
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("uwitter-search.db")));
+  store_.reset();
+  auto r = Store::open(path(), {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  store_ = std::move(r.value());
+  EXPECT_EQ(store().indexed_upto(), ids[1]);
+  auto rest = store().index_pending(100);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest.value(), 3);
+  EXPECT_EQ(store().index_pending(100).value(), 0);
+  EXPECT_EQ(store().search("indexed", std::nullopt, 10).items.size(), 5u);
+  // A read-only connection searches the same index.
+  Store::Options ro;
+  ro.read_only = true;
+  auto reader = Store::open(path(), ro);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  EXPECT_EQ(reader.value()->search("words 3", std::nullopt, 10).items.size(), 1u);
 }
 
 }  // namespace

@@ -51,7 +51,9 @@ struct Loop {
 };
 
 int64_t count_rows(const std::string& db, const char* table) {
-  auto s = Store::open(db, Store::Options{true, false, 5000});
+  Store::Options ro;
+  ro.read_only = true;
+  auto s = Store::open(db, ro);
   if (!s) return -1;
   sqlite3_stmt* st = nullptr;
   std::string sql = std::string("SELECT count(*) FROM ") + table;

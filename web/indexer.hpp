@@ -1,0 +1,73 @@
+#pragma once
+// uw::web::Indexer — keeps the search index up to date on a thread of its own.
+//
+// Full-text indexing costs about four times the insert of a uweet (FTS5
+// tokenising and segment merges; docs/STORAGE.md "Search"), and its merges
+// stall now and then. So it is not part of a post's transaction: the index is
+// a database file of its own (attached as `search`), written only by this
+// thread's connection, which needs no lock on the main database. After each
+// committed post the loop calls notify(); the thread indexes what is new in
+// batches, oldest first, and records how far it got (Store::index_pending).
+// A search waits (on a reader thread, bounded) until the index holds every
+// uweet committed before the search was asked, so a user finds the uweet they
+// just posted; under overload it answers after the bound with what is indexed.
+//
+// Threading: notify(), indexed_upto() any thread; wait_indexed() any thread but
+// the loop; stop() and the destructor on the owner's thread.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/result.hpp"
+#include "core/store.hpp"
+
+namespace uw::metrics {
+class Counter;
+class Registry;
+}  // namespace uw::metrics
+
+namespace uw::web {
+
+class Indexer {
+ public:
+  static constexpr int kBatch = 2000;  // uweets per index transaction
+
+  // Opens a writable Store of its own on db_path (it must have been created and
+  // migrated) and starts the thread, which first catches up with whatever is
+  // not indexed yet. metrics may be null.
+  static Result<std::unique_ptr<Indexer>> start(const std::string& db_path, const Store::Options& opts,
+                                                metrics::Registry* metrics);
+  ~Indexer();  // stop()s
+  Indexer(const Indexer&) = delete;
+  Indexer& operator=(const Indexer&) = delete;
+
+  // New uweets were committed.
+  void notify();
+  // The newest uweet id in the index.
+  int64_t indexed_upto() const { return upto_.load(std::memory_order_acquire); }
+  // Blocks until indexed_upto() >= id or `max` has passed; true if reached.
+  bool wait_indexed(int64_t id, std::chrono::milliseconds max);
+  // Finishes the batch in progress and joins.
+  void stop();
+
+ private:
+  explicit Indexer(std::unique_ptr<Store> store, metrics::Registry* metrics);
+  void thread_main();
+
+  std::unique_ptr<Store> store_;
+  metrics::Counter* indexed_total_ = nullptr;
+  std::atomic<int64_t> upto_{0};
+  mutable std::mutex mu_;
+  std::condition_variable wake_;      // the thread waits for work
+  std::condition_variable progress_;  // searches wait for upto_
+  bool pending_ = true;               // guarded by mu_ (start by catching up)
+  bool stopping_ = false;             // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace uw::web
