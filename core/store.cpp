@@ -163,6 +163,11 @@ User read_user(const Query& q, int first_col) {
   return User{q.i64(first_col), q.text(first_col + 1), q.i64(first_col + 2)};
 }
 
+bool is_search_statement(Id id) {
+  return id == kSearch || id == kIndexedUpto || id == kIndexRangeEnd || id == kIndexRange ||
+         id == kSetIndexedUpto;
+}
+
 // Attaches the search index as `search` (docs/STORAGE.md "Search"): a
 // database file of its own, so indexing (FTS5 costs ~4x the insert of a uweet)
 // runs on the indexer's connection without holding the main database's write
@@ -257,9 +262,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, Options opts
     if (!pragma(db, "PRAGMA journal_size_limit = 67108864")) return db_error(db, "set journal_size_limit");
     if (auto r = store_schema::migrate(db); !r) return r.error();
   }
-  if (auto r = attach_search(db, path, opts); !r) return r.error();
+  if (opts.search) {
+    if (auto r = attach_search(db, path, opts); !r) return r.error();
+  }
   for (int i = 0; i < kStatementCount; ++i) {
     const auto id = static_cast<Id>(i);
+    if (!opts.search && is_search_statement(id)) continue;  // stays null
     if (sqlite3_prepare_v3(db, sql(id), -1, SQLITE_PREPARE_PERSISTENT, &store->st_->stmt[i], nullptr) !=
         SQLITE_OK) {
       return db_error(db, fmt::format("prepare statement {}", i));

@@ -79,6 +79,10 @@ class Store {
     // The search index's file (attached as `search`); "" = next to the
     // database: "x.db" -> "x-search.db" (":memory:" for an in-memory one).
     std::string search_path;
+    // Attach the search index at all. The web app's writer does not: its
+    // BEGIN IMMEDIATE would take the index's write lock too and wait for the
+    // indexer. Without it search() is empty and index_pending() an error.
+    bool search = true;
   };
   // The search index file used for a database path and options.
   static std::string search_path_for(const std::string& path, const Options& opts);

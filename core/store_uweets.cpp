@@ -252,7 +252,7 @@ Page<Uweet> Store::home_timeline_by_sql(int64_t user_id, std::optional<int64_t> 
 }
 
 Page<Uweet> Store::search(std::string_view query, std::optional<int64_t> before, int limit) {
-  if (limit <= 0 || !rules::valid_utf8(query)) return {};
+  if (limit <= 0 || !rules::valid_utf8(query) || !(*st_)[kSearch]) return {};
   const std::string match = fts_query(query);
   if (match.empty()) return {};
   limit = std::min(limit, kMaxPageLimit);
@@ -262,11 +262,14 @@ Page<Uweet> Store::search(std::string_view query, std::optional<int64_t> before,
 }
 
 int64_t Store::indexed_upto() {
+  if (!(*st_)[kIndexedUpto]) return 0;  // opened without the search index
   Query q((*st_)[kIndexedUpto]);
   return q.step() == SQLITE_ROW ? q.i64(0) : 0;
 }
 
 Result<int> Store::index_pending(int limit) {
+  if (!(*st_)[kIndexRange])
+    return Error{500, "no_search_index", "this store was opened without the search index"};
   if (limit <= 0) return 0;
   // A deferred BEGIN: BEGIN IMMEDIATE would take the write lock of every
   // attached database, the main one included. This transaction reads main and

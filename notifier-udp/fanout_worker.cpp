@@ -91,6 +91,7 @@ bool FanoutWorker::ensure_store(std::string* err) {
   last_open_attempt_ms_ = now;
   Store::Options o;
   o.read_only = true;
+  o.search = false;  // follower lists only; the search index is the web app's
   auto s = Store::open(opts_.db_path, o);
   if (!s) {
     *err = "cannot open database: " + s.error().message;

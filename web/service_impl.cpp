@@ -73,11 +73,14 @@ Result<Unit> ServiceImpl::start() {
   (void)auth::dummy_hash();  // ~43 ms once, now rather than on the first unknown-user login
   Store::Options o;
   o.synchronous_full = cfg_.synchronous_full;
+  o.search = false;  // see Store::Options::search: the indexer has the index
   auto store = Store::open(cfg_.db_path, o);
   if (!store) return store.error();
   warm(*store.value());
   mailbox_ = std::make_unique<LoopMailbox>(loop_);
-  auto indexer = Indexer::start(cfg_.db_path, o, metrics_);
+  Store::Options io = o;
+  io.search = true;
+  auto indexer = Indexer::start(cfg_.db_path, io, metrics_);
   if (!indexer) return indexer.error();
   indexer_ = std::move(indexer.value());
   if (metrics_) {

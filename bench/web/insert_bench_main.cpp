@@ -31,7 +31,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "uwitter-insert-bench: --db is required\n");
     return 2;
   }
-  auto opened = uw::Store::open(db, {});
+  // The same Store, schema and indexes as the web app's writer (which leaves
+  // the search index to its indexer thread).
+  uw::Store::Options o;
+  o.search = false;
+  auto opened = uw::Store::open(db, o);
   if (!opened) {
     std::fprintf(stderr, "uwitter-insert-bench: %s\n", opened.error().message.c_str());
     return 1;

@@ -417,5 +417,41 @@ TEST_F(StoreTest, SearchIndexCatchesUpInBatchesAndResumesAfterReopen) {
   EXPECT_EQ(reader.value()->search("words 3", std::nullopt, 10).items.size(), 1u);
 }
 
+// The web app's writer opens the database without the search index: its
+// BEGIN IMMEDIATE must not wait while the indexer holds the index's write lock
+// (with the index attached, it would: BEGIN IMMEDIATE locks every attached
+// database). Without the index, search is empty and indexing refused.
+TEST_F(StoreTest, WriterWithoutTheSearchIndexIsNotBlockedByIndexing) {
+  const int64_t bob = user("bob");
+  post(bob, "first words");
+  Store::Options plain;
+  plain.search = false;
+  plain.busy_timeout_ms = 100;
+  auto writer = Store::open(path(), plain);
+  ASSERT_TRUE(writer.ok()) << writer.error().message;
+  Store::Options with_index;
+  with_index.busy_timeout_ms = 100;
+  auto other = Store::open(path(), with_index);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  // Hold the index's write lock as a long index batch does (a deferred BEGIN,
+  // like Store::index_pending: only the index is written).
+  auto hold_index_lock = [&] {
+    ASSERT_EQ(sqlite3_exec(store().raw(), "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(store().raw(), "INSERT INTO search.uweets_fts(rowid, text) VALUES (1000, 'x')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  };
+  hold_index_lock();
+  EXPECT_FALSE(other.value()->begin().ok()) << "BEGIN IMMEDIATE with the index attached waits for its lock";
+  ASSERT_TRUE(writer.value()->begin().ok());
+  NewUweet u{bob, "written while indexing", 2, {}, std::nullopt};
+  EXPECT_TRUE(writer.value()->insert_uweet(u).ok());
+  EXPECT_TRUE(writer.value()->commit().ok());
+  store().rollback();
+  EXPECT_TRUE(writer.value()->search("words", std::nullopt, 10).items.empty());
+  EXPECT_FALSE(writer.value()->index_pending(10).ok());
+  EXPECT_EQ(store().counts(bob).uweets, 2);
+}
+
 }  // namespace
 }  // namespace uw::test
