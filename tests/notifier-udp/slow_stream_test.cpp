@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tests/notifier-udp/notifier_harness.hpp"
+#include "tests/notifier-udp/raw_sse.hpp"
 
 #ifdef UWITTER_NOTIFIER_BIN
 
@@ -25,16 +26,8 @@ using namespace std::chrono_literals;
 class StalledStream {
  public:
   StalledStream(uint16_t port, const std::string& target) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int small = 2048;  // before connect(), so the advertised window stays small
-    EXPECT_EQ(::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
-    EXPECT_EQ(::send(fd_, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    fd_ = open_raw_sse(port, target, 2048);
+    EXPECT_GE(fd_, 0) << "cannot open the SSE connection";
   }
   ~StalledStream() { ::close(fd_); }
   StalledStream(const StalledStream&) = delete;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tests/notifier-udp/notifier_harness.hpp"
+#include "tests/notifier-udp/raw_sse.hpp"
 
 #ifdef UWITTER_NOTIFIER_BIN
 
@@ -32,15 +33,8 @@ uint64_t ignored_signals(pid_t pid) {
 // Opens /events, waits for the head, then closes: with `reset` by RST
 // (SO_LINGER 0), else with an ordinary FIN.
 void open_and_drop(uint16_t port, const std::string& target, bool reset) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
-  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  int fd = open_raw_sse(port, target);
+  ASSERT_GE(fd, 0) << "cannot open the SSE connection";
   pollfd p{fd, POLLIN, 0};
   ASSERT_EQ(::poll(&p, 1, 10000), 1);
   if (reset) {
