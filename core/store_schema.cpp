@@ -121,7 +121,7 @@ int current_version(sqlite3* db) {
   return v;
 }
 
-Result<Unit> migrate(sqlite3* db) {
+Result<Unit> migrate(sqlite3* db, int target) {
   for (;;) {
     if (auto r = exec(db, "BEGIN IMMEDIATE", "begin migration"); !r) return r;
     // Read the version inside the write lock: two writers opening at once
@@ -133,7 +133,7 @@ Result<Unit> migrate(sqlite3* db) {
                    fmt::format("database schema version {} is not one this program knows (up to {})", v,
                                latest_version())};
     }
-    if (v == latest_version()) return exec(db, "COMMIT", "commit");
+    if (v >= target) return exec(db, "COMMIT", "commit");
     const std::string sql =
         fmt::format("{}\nPRAGMA user_version = {};", kSteps[static_cast<size_t>(v)], v + 1);
     if (auto r = exec(db, sql.c_str(), fmt::format("migration step {}", v + 1)); !r) {

@@ -14,7 +14,8 @@ int current_version(sqlite3* db);
 // BEGIN IMMEDIATE transaction that also bumps user_version, so a crash leaves
 // the database at a whole version. A database newer than this program is an
 // error (no downgrades). Writer connection only.
-Result<Unit> migrate(sqlite3* db);
+// `target` (tests only) stops at an older version, to build old databases.
+Result<Unit> migrate(sqlite3* db, int target = latest_version());
 // The search index's tables in the attached database `search` (idempotent:
 // CREATE ... IF NOT EXISTS). Run by writable connections after ATTACH.
 const char* search_schema();

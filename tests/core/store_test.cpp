@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/rules.hpp"
+#include "core/store_schema.hpp"
 #include "tests/core/store_fixture.hpp"
 
 namespace uw::test {
@@ -451,6 +452,39 @@ TEST_F(StoreTest, WriterWithoutTheSearchIndexIsNotBlockedByIndexing) {
   EXPECT_TRUE(writer.value()->search("words", std::nullopt, 10).items.empty());
   EXPECT_FALSE(writer.value()->index_pending(10).ok());
   EXPECT_EQ(store().counts(bob).uweets, 2);
+}
+
+// A version-1 database kept its search index inside (uweets_fts, by trigger).
+// Opening it migrates to version 2, which drops that table; the uweets are
+// then indexed into the search file like any new ones.
+TEST_F(StoreTest, Version1DatabaseLosesItsInlineIndexAndIsReindexed) {
+  test::TempDir dir;
+  const std::string old_path = dir.file("v1.db");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(old_path.c_str(), &raw), SQLITE_OK);
+  ASSERT_TRUE(store_schema::migrate(raw, 1).ok());
+  ASSERT_EQ(
+      sqlite3_exec(raw,
+                   "INSERT INTO users(id, username, username_key, password_hash, created_at)"
+                   " VALUES (1, 'Old', 'old', 'h', 1);"
+                   "INSERT INTO uweets(author_id, text, created_at) VALUES (1, 'from the old days', 1);"
+                   "INSERT INTO uweets(author_id, text, created_at) VALUES (1, 'old and searchable', 2);",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  EXPECT_EQ(query1(raw, "SELECT count(*) FROM uweets_fts WHERE uweets_fts MATCH 'old'"), "2");
+  sqlite3_close(raw);
+
+  auto r = Store::open(old_path, {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  Store& s = *r.value();
+  EXPECT_EQ(s.schema_version(), store_schema::latest_version());
+  EXPECT_EQ(query1(s.raw(), "SELECT count(*) FROM main.sqlite_schema WHERE name LIKE 'uweets_fts%'"), "0");
+  EXPECT_TRUE(s.search("old", std::nullopt, 10).items.empty());
+  auto n = s.index_pending(100);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(n.value(), 2);
+  EXPECT_EQ(s.search("old", std::nullopt, 10).items.size(), 2u);
+  EXPECT_EQ(s.search("searchable", std::nullopt, 10).items.size(), 1u);
 }
 
 }  // namespace
