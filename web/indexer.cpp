@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 
@@ -24,6 +26,8 @@ Result<std::unique_ptr<Indexer>> Indexer::start(const std::string& db_path, cons
 Indexer::Indexer(std::unique_ptr<Store> store, metrics::Registry* metrics) : store_(std::move(store)) {
   if (metrics) {
     indexed_total_ = &metrics->counter("uwitter_search_indexed_total", "Uweets added to the search index.");
+    lag_ =
+        &metrics->gauge("uwitter_search_index_lag_uweets", "Committed uweets not yet in the search index.");
   }
   upto_.store(store_->indexed_upto(), std::memory_order_release);
   thread_ = std::thread([this] { thread_main(); });
@@ -31,7 +35,11 @@ Indexer::Indexer(std::unique_ptr<Store> store, metrics::Registry* metrics) : sto
 
 Indexer::~Indexer() { stop(); }
 
-void Indexer::notify() {
+void Indexer::notify(int64_t newest_id) {
+  int64_t seen = newest_.load(std::memory_order_relaxed);
+  while (seen < newest_id && !newest_.compare_exchange_weak(seen, newest_id, std::memory_order_relaxed)) {
+  }
+  if (lag_) lag_->set(static_cast<double>(std::max<int64_t>(0, newest_id - indexed_upto())));
   {
     std::lock_guard lk(mu_);
     pending_ = true;
@@ -74,11 +82,16 @@ void Indexer::thread_main() {
         log::warn("indexer: {}", n.error().message);
         break;
       }
+      const int64_t upto = store_->indexed_upto();
+      // The gauge first, then the progress searches wait on.
+      if (lag_) {
+        lag_->set(static_cast<double>(std::max<int64_t>(0, newest_.load(std::memory_order_relaxed) - upto)));
+      }
       if (n.value() == 0) break;
       if (indexed_total_) indexed_total_->inc(static_cast<uint64_t>(n.value()));
       {
         std::lock_guard lk(mu_);
-        upto_.store(store_->indexed_upto(), std::memory_order_release);
+        upto_.store(upto, std::memory_order_release);
       }
       progress_.notify_all();
       std::lock_guard lk(mu_);

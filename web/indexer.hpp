@@ -6,13 +6,13 @@
 // stall now and then. So it is not part of a post's transaction: the index is
 // a database file of its own (attached as `search`), written only by this
 // thread's connection, which needs no lock on the main database. After each
-// committed post the loop calls notify(); the thread indexes what is new in
+// committed post the loop calls notify(id); the thread indexes what is new in
 // batches, oldest first, and records how far it got (Store::index_pending).
 // A search waits (on a reader thread, bounded) until the index holds every
 // uweet committed before the search was asked, so a user finds the uweet they
 // just posted; under overload it answers after the bound with what is indexed.
 //
-// Threading: notify(), indexed_upto() any thread; wait_indexed() any thread but
+// Threading: notify(id), indexed_upto() any thread; wait_indexed() any thread but
 // the loop; stop() and the destructor on the owner's thread.
 #include <atomic>
 #include <chrono>
@@ -28,6 +28,7 @@
 
 namespace uw::metrics {
 class Counter;
+class Gauge;
 class Registry;
 }  // namespace uw::metrics
 
@@ -46,8 +47,8 @@ class Indexer {
   Indexer(const Indexer&) = delete;
   Indexer& operator=(const Indexer&) = delete;
 
-  // New uweets were committed.
-  void notify();
+  // Uweets up to newest_id were committed.
+  void notify(int64_t newest_id);
   // The newest uweet id in the index.
   int64_t indexed_upto() const { return upto_.load(std::memory_order_acquire); }
   // Blocks until indexed_upto() >= id or `max` has passed; true if reached.
@@ -61,7 +62,9 @@ class Indexer {
 
   std::unique_ptr<Store> store_;
   metrics::Counter* indexed_total_ = nullptr;
+  metrics::Gauge* lag_ = nullptr;  // newest_ - upto_, set by both sides
   std::atomic<int64_t> upto_{0};
+  std::atomic<int64_t> newest_{0};  // newest committed uweet id we were told of
   mutable std::mutex mu_;
   std::condition_variable wake_;      // the thread waits for work
   std::condition_variable progress_;  // searches wait for upto_

@@ -83,10 +83,6 @@ Result<Unit> ServiceImpl::start() {
   auto indexer = Indexer::start(cfg_.db_path, io, metrics_);
   if (!indexer) return indexer.error();
   indexer_ = std::move(indexer.value());
-  if (metrics_) {
-    index_lag_ = &metrics_->gauge("uwitter_search_index_lag_uweets",
-                                  "Committed uweets not yet in the search index (after the last post).");
-  }
   auto readers = Readers::create(cfg_.db_path, tuning_.reader_threads, *mailbox_);
   if (!readers) return readers.error();
   readers_ = std::move(readers.value());
@@ -367,11 +363,7 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
         // stored answer to a repeated idempotency key.
         if (u.id > cache_.max_uweet_id()) {
           cache_.add_uweet(u);
-          if (indexer_) {
-            indexer_->notify();
-            if (index_lag_)
-              index_lag_->set(static_cast<double>(std::max<int64_t>(0, u.id - indexer_->indexed_upto())));
-          }
+          if (indexer_) indexer_->notify(u.id);
           if (uweets_created_) uweets_created_->inc();
           emit(sign::PostEvent{u.id, u.author_id, u.author, u.created_at, u.text});
           for (int64_t m : mentioned)

@@ -107,7 +107,6 @@ class ServiceImpl final : public Service {
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Indexer> indexer_;  // declared before readers_: outlives their search jobs
   std::unique_ptr<Readers> readers_;
-  metrics::Gauge* index_lag_ = nullptr;
   TimelineCache cache_;
   auth::Throttle throttle_;
   EventSink sink_;
