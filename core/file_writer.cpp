@@ -63,11 +63,12 @@ void FileWriter::thread_main() {
       if (queue_.empty()) return;  // stopping and drained
       batch.swap(queue_);
     }
-    size_t n = 0;
-    for (const auto& c : batch) n += std::fwrite(c.data(), 1, c.size(), file_);
+    size_t n = 0, taken = 0;
+    for (const auto& c : batch) {
+      n += std::fwrite(c.data(), 1, c.size(), file_);
+      taken += c.size();
+    }
     std::fflush(file_);
-    size_t taken = 0;
-    for (const auto& c : batch) taken += c.size();
     batch.clear();
     std::lock_guard lk(mu_);
     pending_ -= taken;

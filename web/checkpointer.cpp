@@ -1,12 +1,11 @@
 #include "web/checkpointer.hpp"
 
 #include <sqlite3.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <string>
 
 #include "core/log.hpp"
+#include "core/thread_priority.hpp"
 
 namespace uw::web {
 
@@ -72,9 +71,8 @@ int Checkpointer::on_wal(void* self, sqlite3*, const char*, int pages) {
 }
 
 void Checkpointer::thread_main() {
-  // Background work: on a busy machine the loop and the writer go first. On
-  // Linux setpriority(PRIO_PROCESS, tid) renices just this thread.
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kNice) != 0) {
+  // Background work: on a busy machine the loop and the writer go first.
+  if (!lower_this_thread_priority(kNice)) {
     log::debug("checkpointer: cannot lower its priority");
   }
   for (;;) {

@@ -1,12 +1,10 @@
 #include "web/indexer.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/thread_priority.hpp"
 
 namespace uw::web {
 
@@ -64,8 +62,8 @@ void Indexer::stop() {
 }
 
 void Indexer::thread_main() {
-  // setpriority(PRIO_PROCESS, tid) renices just this thread on Linux.
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kNice) != 0) {
+  // Background work: on a busy machine the loop and the writer go first.
+  if (!lower_this_thread_priority(kNice)) {
     log::debug("indexer: cannot lower its priority");
   }
   for (;;) {

@@ -54,40 +54,48 @@ uint64_t wal_frames(sqlite3* db) {
   return ec || size < 32 ? 0 : (size - 32) / (page + 24);
 }
 
+// A fresh database in dir with one user, alice (id in *alice).
+std::unique_ptr<Store> store_with_alice(const test::TempDir& dir, int64_t* alice) {
+  auto store = Store::open(dir.file("db.sqlite"), {});
+  EXPECT_TRUE(store);
+  if (!store) return nullptr;
+  auto user = store.value()->create_user("alice", "hash", 1);
+  EXPECT_TRUE(user);
+  *alice = user ? user->id : 0;
+  return std::move(store.value());
+}
+
 TEST(Checkpointer, ChecksPointsOnItsOwnThreadOnceTheWalCrossesTheThreshold) {
   test::TempDir dir;
-  auto store = Store::open(dir.file("db.sqlite"), {});
-  ASSERT_TRUE(store);
-  auto user = store.value()->create_user("alice", "hash", 1);
-  ASSERT_TRUE(user);
+  int64_t alice = 0;
+  auto store = store_with_alice(dir, &alice);
+  ASSERT_TRUE(store && alice);
   const std::string db_file = dir.file("db.sqlite");
   const auto size_before = std::filesystem::file_size(db_file);
-  Checkpointer cp(store.value()->raw(), 20);
+  Checkpointer cp(store->raw(), 20);
   ASSERT_TRUE(cp.active());
-  commit_uweets(*store.value(), user->id, 200);
+  commit_uweets(*store, alice, 200);
   EXPECT_TRUE(wait_for([&] { return cp.checkpoints() > 0; })) << "no checkpoint ran";
   // A checkpoint that runs but copies nothing back (a connection that never
   // opened the WAL reports -1 pages) lets the WAL grow without bound.
   EXPECT_TRUE(wait_for([&] { return cp.backfilled_pages() > 0; })) << "checkpoints copied no page";
   EXPECT_TRUE(wait_for([&] { return std::filesystem::file_size(db_file) > size_before; }))
       << "the database file never received the committed pages";
-  EXPECT_TRUE(store.value()->user_by_name("alice").has_value());
+  EXPECT_TRUE(store->user_by_name("alice").has_value());
 }
 
 TEST(Checkpointer, ReplacesSqlitesInlineAutoCheckpoint) {
   test::TempDir dir;
-  auto store = Store::open(dir.file("db.sqlite"), {});
-  ASSERT_TRUE(store);
-  auto user = store.value()->create_user("alice", "hash", 1);
-  ASSERT_TRUE(user);
+  int64_t alice = 0;
+  auto store = store_with_alice(dir, &alice);
+  ASSERT_TRUE(store && alice);
   {
     // A threshold far above what we write: no checkpoint may run, and SQLite's
     // own auto-checkpoint (1000 pages) must not run inline either.
-    Checkpointer cp(store.value()->raw(), 1'000'000);
-    commit_uweets(*store.value(), user->id, 1500);
+    Checkpointer cp(store->raw(), 1'000'000);
+    commit_uweets(*store, alice, 1500);
     EXPECT_EQ(cp.checkpoints(), 0u);
-    EXPECT_GT(wal_frames(store.value()->raw()), 1200u)
-        << "the WAL was checkpointed inline by the writer's COMMIT";
+    EXPECT_GT(wal_frames(store->raw()), 1200u) << "the WAL was checkpointed inline by the writer's COMMIT";
   }
 }
 
