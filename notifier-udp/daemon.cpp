@@ -77,7 +77,10 @@ struct Daemon::Impl {
     size_t n = trust.reload(&problems);
     for (const auto& p : problems) log.write(LogLevel::Warn, "keys", {{"problem", p}});
     std::string ids;
-    for (const auto& id : trust.ring().ids()) ids += (ids.empty() ? "" : ",") + sign::hex(id);
+    for (const auto& id : trust.ring().ids()) {
+      if (!ids.empty()) ids += ',';
+      ids += sign::hex(id);
+    }
     log.write(LogLevel::Info, "keys", {{"event", why}, {"trusted", static_cast<uint64_t>(n)}, {"ids", ids}});
     last_key_count = n;
   }

@@ -1,5 +1,6 @@
 #include "notifier-udp/ingest.hpp"
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -62,13 +63,13 @@ std::string addr_text(const sockaddr* addr) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
     uv_ip4_name(in, ip, sizeof ip);
     port = ntohs(in->sin_port);
-    return std::string(ip) + ":" + std::to_string(port);
+    return fmt::format("{}:{}", ip, port);
   }
   if (addr->sa_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
     uv_ip6_name(in6, ip, sizeof ip);
     port = ntohs(in6->sin6_port);
-    return "[" + std::string(ip) + "]:" + std::to_string(port);
+    return fmt::format("[{}]:{}", ip, port);
   }
   return "?";
 }

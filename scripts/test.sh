@@ -1,41 +1,117 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Uwitter three ways and runs every test:
+#   format        clang-format --dry-run on every tracked C++ file
 #   build/        plain build: unit, integration, browser tests (CTest)
 #   build-asan/   AddressSanitizer + UBSan build: the same tests, the browser one
 #                 included (it drives the sanitized uwitter-web and uwitter-notifier,
 #                 and fails if either does not exit 0, e.g. on a leak report)
 #   build-fuzz/   clang + libFuzzer: every fuzz target for a bounded time (CTest)
+# Every suite runs even when an earlier one failed; the script fails at the end and
+# names the suites that failed. Build and test output goes to build-logs/ and is
+# shown only for what failed. The closing line counts what CTest really ran, from
+# each run's JUnit report: "total: N passed, M failed[, K skipped]".
 # Usage: scripts/test.sh            (UWITTER_FUZZ_SECONDS=N to change the fuzz budget)
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash .ci/install-deps
+. scripts/lib/quiet.sh
 jobs=$(nproc)
+logs=build-logs
+mkdir -p "$logs"
+failed=()
+passed_total=0 failed_total=0 skipped_total=0
+start_all=$SECONDS
 
-echo "== browser test dependencies"
-if [ -f tests/browser/package.json ]; then
-  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+bash .ci/install-deps || { echo "test.sh: cannot install the build dependencies" >&2; exit 1; }
+
+step_start=$SECONDS
+printf '== browser test dependencies (npm ci --engine-strict) ... '
+if quietly "$logs/npm-ci.log" bash -c 'cd tests/browser && npm ci --engine-strict --no-audit --no-fund --loglevel=warn'; then
+  echo "ok ($(elapsed "$step_start"))"
+else
+  echo "FAILED"
+  failed+=("browser-deps")
 fi
 
-echo "== plain build"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j"$jobs"
-(cd build && ctest --output-on-failure -j"$jobs")
+step_start=$SECONDS
+printf '== format (clang-format --dry-run) ... '
+if quietly "$logs/format.log" bash -c "git ls-files -z '*.cpp' '*.hpp' '*.h' | xargs -0 clang-format --dry-run -Werror"; then
+  echo "ok ($(elapsed "$step_start"))"
+else
+  echo "FAILED"
+  failed+=("format")
+fi
 
-echo "== sanitizer build (ASan + UBSan)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON
-cmake --build build-asan -j"$jobs"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-   ctest --output-on-failure -j"$jobs")
+# Counts the test cases of a CTest JUnit report: sets run_passed, run_failed, run_skipped.
+count_junit() {
+  local f=$1
+  run_passed=$(grep -o '<testcase [^>]*status="run"' "$f" | wc -l)
+  run_failed=$(grep -o '<testcase [^>]*status="fail"' "$f" | wc -l)
+  run_skipped=$(grep -Eo '<testcase [^>]*status="(disabled|notrun)"' "$f" | wc -l)
+}
 
-echo "== fuzz build (clang, libFuzzer, bounded time)"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUWITTER_FUZZ=ON -DUWITTER_BENCH=ON
-cmake --build build-fuzz -j"$jobs" --target fuzzers
-(cd build-fuzz && ctest --output-on-failure -j"$jobs")
+# suite NAME DIR TARGET [ENV=VALUE...] -- CMAKE_ARGS...
+# Configures and builds DIR (TARGET, or everything for "all"), then runs its CTest suite.
+suite() {
+  local name=$1 dir=$2 target=$3
+  shift 3
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  local t0=$SECONDS
+  printf '== %s: build ... ' "$name"
+  if ! quietly "$logs/$name-configure.log" env "${envs[@]}" cmake -S . -B "$dir" -G Ninja "$@"; then
+    echo "FAILED (configure)"; failed+=("$name"); return
+  fi
+  local build_args=(--build "$dir" -j"$jobs")
+  [ "$target" != all ] && build_args+=(--target "$target")
+  if ! quietly "$logs/$name-build.log" cmake "${build_args[@]}"; then
+    echo "FAILED (build)"; failed+=("$name"); return
+  fi
+  if grep -q 'warning:' "$logs/$name-build.log"; then
+    echo "FAILED (the build printed warnings)"
+    grep -A3 'warning:' "$logs/$name-build.log" | head -40 | sed 's/^/  | /'
+    failed+=("$name"); return
+  fi
+  printf 'ok (%s); tests ... ' "$(elapsed "$t0")"
+  local junit=$PWD/$logs/$name-junit.xml
+  rm -f "$junit"
+  local t1=$SECONDS rc=0
+  (cd "$dir" && env "${envs[@]}" ctest --output-on-failure -j"$jobs" --output-junit "$junit") \
+    >"$logs/$name-ctest.log" 2>&1 || rc=$?
+  if [ ! -s "$junit" ]; then
+    echo "FAILED (ctest wrote no report, exit $rc)"
+    tail -n 40 "$logs/$name-ctest.log" | sed 's/^/  | /'
+    failed+=("$name"); return
+  fi
+  count_junit "$junit"
+  passed_total=$((passed_total + run_passed))
+  failed_total=$((failed_total + run_failed))
+  skipped_total=$((skipped_total + run_skipped))
+  local counts="$run_passed passed, $run_failed failed"
+  [ "$run_skipped" -gt 0 ] && counts+=", $run_skipped skipped"
+  if [ "$rc" -ne 0 ] || [ "$run_failed" -gt 0 ] || [ "$run_passed" -eq 0 ]; then
+    echo "FAILED: $counts ($(elapsed "$t1")); log $logs/$name-ctest.log"
+    # Everything but the lines of tests that started or passed: the failures' output.
+    grep -Ev '^ *Start +[0-9]+: |Test +#[0-9]+: .* Passed +[0-9.]+ sec$' "$logs/$name-ctest.log" |
+      tail -n 200 | sed 's/^/  | /'
+    failed+=("$name")
+  else
+    echo "$counts ($(elapsed "$t1"))"
+  fi
+}
 
-# The closing line counts every suite above (each ctest exits non-zero on a failure).
-total=0
-for b in build build-asan build-fuzz; do
-  n=$(cd "$b" && ctest -N | sed -n 's/^Total Tests: //p')
-  total=$((total + ${n:-0}))
-done
-echo "total: ${total} passed, 0 failed"
+suite plain build all -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
+suite sanitizer build-asan all \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- \
+  -DCMAKE_BUILD_TYPE=Debug -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON
+suite fuzz build-fuzz fuzzers CC=clang CXX=clang++ -- \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUWITTER_FUZZ=ON -DUWITTER_BENCH=ON
+
+echo "== all suites in $(elapsed "$start_all")"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAILED suites: ${failed[*]} (logs in $logs/)"
+fi
+closing="total: $passed_total passed, $failed_total failed"
+[ "$skipped_total" -gt 0 ] && closing+=", $skipped_total skipped"
+echo "$closing"
+[ "${#failed[@]}" -eq 0 ]

@@ -1,5 +1,7 @@
 #include "web/html.hpp"
 
+#include <fmt/format.h>
+
 #include <ctime>
 
 namespace uw::web::html {
@@ -162,7 +164,7 @@ std::string relative_time(int64_t then_ms, int64_t now_ms) {
   std::tm then = utc(then_ms);
   std::tm now = utc(now_ms);
   std::string out = std::to_string(then.tm_mday) + " " + kMonths[then.tm_mon];
-  if (then.tm_year != now.tm_year) out += " " + std::to_string(then.tm_year + 1900);
+  if (then.tm_year != now.tm_year) out += fmt::format(" {}", then.tm_year + 1900);
   return out;
 }
 
