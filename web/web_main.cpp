@@ -16,10 +16,10 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "sign/keys.hpp"
-#include "web/app.hpp"
-#include "web/emitter.hpp"
-#include "web/pages.hpp"
-#include "web/service.hpp"
+#include "web/http/app.hpp"
+#include "web/emitter/emitter.hpp"
+#include "web/http/pages.hpp"
+#include "web/service/service.hpp"
 
 namespace {
 

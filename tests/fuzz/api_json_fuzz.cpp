@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/rules.hpp"
-#include "web/api.hpp"
+#include "web/http/api.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "web/timeline_cache.hpp"
+#include "web/service/timeline_cache.hpp"
 
 #include <algorithm>
 #include <limits>

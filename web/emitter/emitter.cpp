@@ -1,7 +1,7 @@
 // uw::web::Emitter implementation: coalesce on the loop, seal at the end of the
 // loop turn (uv_check; a uv_idle keeps the poll phase from blocking while
 // something is pending), send with uv_udp_try_send (never queued, never waits).
-#include "web/emitter.hpp"
+#include "web/emitter/emitter.hpp"
 
 #include <cstring>
 #include <deque>

@@ -1,4 +1,4 @@
-#include "web/auth.hpp"
+#include "web/service/auth.hpp"
 
 #include <sodium.h>
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/http/server.hpp"
-#include "web/service.hpp"
+#include "web/service/service.hpp"
 
 namespace uw::web {
 

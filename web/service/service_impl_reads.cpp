@@ -6,7 +6,7 @@
 
 #include "core/rules.hpp"
 #include "sign/ticket.hpp"
-#include "web/service_impl.hpp"
+#include "web/service/service_impl.hpp"
 
 namespace uw::web {
 

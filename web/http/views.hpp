@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "core/store.hpp"
-#include "web/fragments.hpp"
-#include "web/service.hpp"
+#include "web/http/fragments.hpp"
+#include "web/service/service.hpp"
 
 namespace uw::web::views {
 

@@ -15,7 +15,7 @@
 
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
-#include "web/api.hpp"
+#include "web/http/api.hpp"
 
 namespace uw::web {
 

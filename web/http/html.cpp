@@ -1,4 +1,4 @@
-#include "web/html.hpp"
+#include "web/http/html.hpp"
 
 #include <ctime>
 

@@ -1,4 +1,4 @@
-#include "web/assets.hpp"
+#include "web/http/assets.hpp"
 
 #include <sodium.h>
 

@@ -3,7 +3,7 @@
 // relative times that keep ticking, and filling the /notifications list.
 // Each feature is one function in `features`; other scripts (e.g.
 // /static/notify.js, see web/assets.hpp) are separate files, loaded after this one.
-#include "web/assets.hpp"
+#include "web/http/assets.hpp"
 
 namespace uw::web {
 

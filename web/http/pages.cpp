@@ -4,16 +4,16 @@
 // Lifetime: Service callbacks run later on the loop thread; they hold a
 // shared_ptr to the Core (config, CSRF secret, Service reference) and to the
 // request's Ctx, never a raw pointer to Pages, so a late callback is harmless.
-#include "web/pages.hpp"
+#include "web/http/pages.hpp"
 
 #include <charconv>
 #include <chrono>
 #include <string_view>
 
 #include "core/rules.hpp"
-#include "web/assets.hpp"
-#include "web/csrf.hpp"
-#include "web/views.hpp"
+#include "web/http/assets.hpp"
+#include "web/http/csrf.hpp"
+#include "web/http/views.hpp"
 
 namespace uw::web {
 namespace {

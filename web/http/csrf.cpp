@@ -1,4 +1,4 @@
-#include "web/csrf.hpp"
+#include "web/http/csrf.hpp"
 
 #include <sodium.h>
 

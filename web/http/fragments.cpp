@@ -1,4 +1,4 @@
-#include "web/fragments.hpp"
+#include "web/http/fragments.hpp"
 
 namespace uw::web::views {
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "core/http/server.hpp"
-#include "web/service.hpp"
+#include "web/service/service.hpp"
 
 namespace uw::web {
 

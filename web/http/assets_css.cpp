@@ -1,6 +1,6 @@
 // The stylesheet served at /static/app.css: mobile-first, one readable column,
 // light and dark (prefers-color-scheme), no external fonts or images.
-#include "web/assets.hpp"
+#include "web/http/assets.hpp"
 
 namespace uw::web {
 

@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "core/metrics.hpp"
-#include "web/auth.hpp"
+#include "web/service/auth.hpp"
 #include "web/indexer.hpp"
 #include "web/mailbox.hpp"
 #include "web/readers.hpp"
-#include "web/service.hpp"
-#include "web/timeline_cache.hpp"
+#include "web/service/service.hpp"
+#include "web/service/timeline_cache.hpp"
 #include "web/writer.hpp"
 
 namespace uw::web {

@@ -1,4 +1,4 @@
-#include "web/api.hpp"
+#include "web/http/api.hpp"
 
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/rules.hpp"
-#include "web/csrf.hpp"
-#include "web/pages.hpp"
+#include "web/http/csrf.hpp"
+#include "web/http/pages.hpp"
 
 namespace uw::web {
 

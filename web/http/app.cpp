@@ -1,4 +1,4 @@
-#include "web/app.hpp"
+#include "web/http/app.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // ServiceImpl: lifecycle, cache warm-up, accounts, sessions, posting, following.
 // Reads (timelines, profiles, search) are in service_impl_reads.cpp.
-#include "web/service_impl.hpp"
+#include "web/service/service_impl.hpp"
 
 #include <sodium.h>
 #include <sqlite3.h>

@@ -1,9 +1,9 @@
-#include "web/views.hpp"
+#include "web/http/views.hpp"
 
 #include <string_view>
 
-#include "web/assets.hpp"
-#include "web/html.hpp"
+#include "web/http/assets.hpp"
+#include "web/http/html.hpp"
 
 namespace uw::web::views {
 namespace {
