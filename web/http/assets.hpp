@@ -1,11 +1,13 @@
 #pragma once
-// uw::web static assets: the stylesheet and scripts, compiled in as raw strings
-// and served at /static/<name> with Cache-Control and a strong ETag.
+// uw::web static assets: the stylesheet, the icon and the scripts, files in
+// web/static/ embedded into the binary at build time (cmake/embed_file.cmake),
+// served at /static/<name> with Cache-Control and a strong ETag.
 //
-// Adding a script (e.g. /static/notify.js): write web/assets_notify.cpp defining
-// `extern const std::string_view kNotifyJs`, declare it below, and add one row
-// to the table in web/assets.cpp. Rows with `in_every_page` are loaded (defer)
-// by every HTML page, after app.js.
+// Adding a file: put it in web/static/, add `name=kSymbol` to
+// UWITTER_WEB_STATIC in web/CMakeLists.txt, declare kSymbol below and add one
+// row to the table in web/http/assets.cpp. Rows with `in_every_page` are
+// loaded (defer) by every HTML page, in table order: app.js first, because
+// notify.js uses the helpers it defines (window.uwitter).
 //
 // Threading: the table is built once on first use (thread-safe static) and is
 // immutable afterwards; any thread.
@@ -29,10 +31,10 @@ std::span<const Asset> assets();
 // The asset served at `path` ("/static/app.css"), or nullptr.
 const Asset* find_asset(std::string_view path);
 
-// Raw contents, defined in web/assets_*.cpp.
-extern const std::string_view kAppCss;
-extern const std::string_view kAppJs;
-extern const std::string_view kFaviconSvg;
-extern const std::string_view kNotifyJs;  // web/assets_notify.cpp (owned by the notifier engineer)
+// File contents, defined in the sources generated from web/static/.
+extern const std::string_view kAppCss;      // app.css
+extern const std::string_view kAppJs;       // app.js
+extern const std::string_view kFaviconSvg;  // favicon.svg
+extern const std::string_view kNotifyJs;    // notify.js
 
 }  // namespace uw::web

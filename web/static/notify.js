@@ -1,18 +1,13 @@
-// /static/notify.js — live notifications in the page: asks the web app for a
-// subscription ticket, opens an EventSource on the notifier, shows a toast and
-// an unread badge per notification. If the notifier cannot be reached, the page
-// says so in the #notif hook and everything else keeps working (nothing here
-// is needed to read or post). Text goes in with textContent only, never HTML.
-#include <string_view>
-
-namespace uw::web {
-
-extern const std::string_view kNotifyJs;
-
-const std::string_view kNotifyJs = R"JS((function () {
+// /static/notify.js: live notifications in the page: gets a subscription
+// ticket (window.uwitter.ticket, from app.js), opens an EventSource on the
+// notifier, shows a toast and an unread badge per notification. If the
+// notifier cannot be reached, the page says so in the #notif hook and
+// everything else keeps working (nothing here is needed to read or post).
+// Text goes in with textContent only, never HTML.
+(function () {
   'use strict';
   var hook = document.getElementById('notif');
-  if (!hook || !window.EventSource || !window.fetch) return;
+  if (!hook || !window.EventSource || !window.fetch || !window.uwitter) return;
 
   var KINDS = ['uweet', 'follow', 'mention'];
   var es = null, lastId = '', retryMs = 2000, timer = null, opened = false;
@@ -64,15 +59,8 @@ const std::string_view kNotifyJs = R"JS((function () {
     }
   }
 
-  function describe(n) {
-    var who = n.author || n.follower || '';
-    if (n.kind === 'follow') return [who, ' followed you', ''];
-    if (n.kind === 'mention') return [who, ' mentioned you: ', n.text || ''];
-    return [who, ' uweeted: ', n.text || ''];
-  }
-
   function toast(n) {
-    var parts = describe(n);
+    var parts = window.uwitter.describe(n);
     var t = document.createElement('div');
     t.className = 'notif-toast notif-' + n.kind;
     t.setAttribute('role', 'status');
@@ -99,14 +87,6 @@ const std::string_view kNotifyJs = R"JS((function () {
     document.dispatchEvent(new CustomEvent('uwitter:notification', { detail: n }));
   }
 
-  function ticket() {
-    // A page may embed the ticket; otherwise ask the web app (session cookie).
-    var t = hook.getAttribute('data-ticket'), base = hook.getAttribute('data-notifier-url');
-    if (t && base && !opened) return Promise.resolve({ ticket: t, url: base.replace(/\/$/, '') + '/events?ticket=' + t });
-    return fetch(hook.getAttribute('data-ticket-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-      .then(function (r) { if (!r.ok) throw new Error('ticket ' + r.status); return r.json(); });
-  }
-
   function later() {
     if (timer) return;
     timer = setTimeout(function () { timer = null; connect(); }, retryMs);
@@ -114,7 +94,8 @@ const std::string_view kNotifyJs = R"JS((function () {
   }
 
   function connect() {
-    ticket().then(function (t) {
+    // The page's embedded ticket serves the first connection only.
+    window.uwitter.ticket(hook, !opened).then(function (t) {
       if (!t || !t.url) throw new Error('no notifier configured');
       var u = new URL(t.url, location.href);
       if (lastId) u.searchParams.set('last_event_id', lastId);
@@ -134,6 +115,3 @@ const std::string_view kNotifyJs = R"JS((function () {
   connect();
   window.addEventListener('pagehide', function () { if (es) es.close(); });
 })();
-)JS";
-
-}  // namespace uw::web

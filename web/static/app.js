@@ -1,13 +1,9 @@
-// The script served at /static/app.js. Pages work without it; it only adds
-// comfort: the live character counter (which also refuses a 142nd code point),
-// relative times that keep ticking, and filling the /notifications list.
-// Each feature is one function in `features`; other scripts (e.g.
-// /static/notify.js, see web/assets.hpp) are separate files, loaded after this one.
-#include "web/http/assets.hpp"
-
-namespace uw::web {
-
-extern const std::string_view kAppJs = R"JS('use strict';
+// /static/app.js. Pages work without it; it only adds comfort: the live
+// character counter (which also refuses a 142nd code point), relative times
+// that keep ticking, and filling the /notifications list. Each feature is one
+// function in `features`. Loaded on every page before notify.js, which uses
+// window.uwitter (below).
+'use strict';
 (function () {
   var MAX = 141;
 
@@ -87,27 +83,38 @@ extern const std::string_view kAppJs = R"JS('use strict';
     setInterval(tick, 30000);
   }
 
-  function describe(n) {
-    var kind = n.event || n.kind || n.type || '';
-    var who = n.author || n.follower || n.from || '';
-    if (kind === 'follow') return ['@' + who, ' followed you', ''];
-    if (kind === 'mention') return ['@' + who, ' mentioned you: ', n.text || ''];
-    return ['@' + who, ' uweeted: ', n.text || ''];
+  // Shared with notify.js (loaded after this file on every page, see
+  // web/http/assets.cpp): the ticket request and the words for a notification.
+  //
+  // A subscription ticket: {ticket, url} as GET /api/v1/notifications/ticket
+  // answers it (url is the notifier's /events?ticket=...). An element with
+  // data-ticket and data-notifier-url carries one already; reuseEmbedded says
+  // whether that one may still be used (a fresh ticket is needed after a
+  // connection was lost: the embedded one may have expired).
+  function ticket(el, reuseEmbedded) {
+    var t = el.getAttribute('data-ticket'), base = el.getAttribute('data-notifier-url');
+    if (reuseEmbedded && t && base) return Promise.resolve({ ticket: t, url: base.replace(/\/$/, '') + '/events?ticket=' + t });
+    return fetch(el.getAttribute('data-ticket-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { if (!r.ok) throw new Error('ticket ' + r.status); return r.json(); });
   }
+  // A notifier note (docs/NOTIFIER.md): {kind: uweet|follow|mention, follower
+  // (follow) or author and text (uweet, mention), ...}. Returns [name, verb, text].
+  function describe(n) {
+    if (n.kind === 'follow') return [n.follower, ' followed you', ''];
+    if (n.kind === 'mention') return [n.author, ' mentioned you: ', n.text];
+    return [n.author, ' uweeted: ', n.text];
+  }
+  window.uwitter = { ticket: ticket, describe: describe };
+
   // /notifications: asks the web app for a ticket, then the notifier for the inbox.
   function notifications() {
     var box = document.getElementById('notifications');
     if (!box) return;
     var status = document.getElementById('notif-status');
     var list = document.getElementById('notif-items');
-    var embedded = box.getAttribute('data-ticket');
-    var ticket = embedded
-      ? Promise.resolve({ ticket: embedded, url: box.getAttribute('data-notifier-url') })
-      : fetch(box.getAttribute('data-ticket-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-        .then(function (r) { if (!r.ok) throw new Error('ticket ' + r.status); return r.json(); });
-    ticket
+    ticket(box, true)
       .then(function (t) {
-        var u = new URL(t.url || box.getAttribute('data-notifier-url'), location.href);
+        var u = new URL(t.url, location.href);
         u.pathname = '/inbox';
         u.search = '';
         u.searchParams.set('ticket', t.ticket);
@@ -115,14 +122,14 @@ extern const std::string_view kAppJs = R"JS('use strict';
       })
       .then(function (r) { if (!r.ok) throw new Error('inbox ' + r.status); return r.json(); })
       .then(function (body) {
-        var items = Array.isArray(body) ? body : (body.items || body.notifications || []);
+        var items = body.items;  // GET /inbox answers {"items": [...]}
         status.textContent = items.length ? '' : 'Nothing new. Notifications appear here when people you follow post, follow you or mention you.';
         items.forEach(function (n) {
           var parts = describe(n);
           var li = document.createElement('li');
           var a = document.createElement('a');
-          a.href = '/u/' + encodeURIComponent(parts[0].slice(1));
-          a.textContent = parts[0];
+          a.href = '/u/' + encodeURIComponent(parts[0]);
+          a.textContent = '@' + parts[0];
           li.appendChild(a);
           li.appendChild(document.createTextNode(parts[1] + parts[2]));
           list.appendChild(li);
@@ -136,6 +143,3 @@ extern const std::string_view kAppJs = R"JS('use strict';
     try { f(); } catch (e) { if (window.console) console.error(e); }
   });
 })();
-)JS";
-
-}  // namespace uw::web
