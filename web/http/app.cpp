@@ -9,86 +9,12 @@
 #include <utility>
 
 #include "core/file_writer.hpp"
+#include "web/http/assets.hpp"
+#include "web/http/routes.hpp"
 
 namespace uw::web {
 
 namespace {
-
-// Route labels: a fixed set, so a scan of random URLs cannot blow up /metrics.
-constexpr const char* kRoutes[] = {"/healthz",
-                                   "/metrics",
-                                   "/api/v1/accounts",
-                                   "/api/v1/sessions",
-                                   "/api/v1/uweets",
-                                   "/api/v1/uweets/:id",
-                                   "/api/v1/timelines/home",
-                                   "/api/v1/timelines/public",
-                                   "/api/v1/users/:name",
-                                   "/api/v1/users/:name/uweets",
-                                   "/api/v1/users/:name/followers",
-                                   "/api/v1/users/:name/following",
-                                   "/api/v1/users/:name/follow",
-                                   "/api/v1/search",
-                                   "/api/v1/notifications/ticket",
-                                   "/api/v1/other",
-                                   "/",
-                                   "/static",
-                                   "/assets",
-                                   "/u/:name",
-                                   "/accounts",
-                                   "/notifications",
-                                   "/post",
-                                   "/follow",
-                                   "/unfollow",
-                                   "/search",
-                                   "/favicon.ico",
-                                   "/other"};
-constexpr size_t kRouteCount = sizeof(kRoutes) / sizeof(kRoutes[0]);
-
-size_t route_index(std::string_view path) {
-  auto idx = [](std::string_view name) -> size_t {
-    for (size_t i = 0; i < kRouteCount; ++i)
-      if (name == kRoutes[i]) return i;
-    return kRouteCount - 1;
-  };
-  auto seg = [&](size_t n) -> std::string_view {  // n-th segment (0-based) or ""
-    std::string_view p = path;
-    for (size_t i = 0;; ++i) {
-      while (!p.empty() && p.front() == '/') p.remove_prefix(1);
-      if (p.empty()) return {};
-      auto s = p.substr(0, p.find('/'));
-      if (i == n) return s;
-      p.remove_prefix(s.size());
-    }
-  };
-  if (path.rfind("/api/v1/", 0) == 0) {
-    std::string_view a = seg(2), b = seg(3), c = seg(4);
-    if (a == "accounts" && b.empty()) return idx("/api/v1/accounts");
-    if (a == "sessions" && b.empty()) return idx("/api/v1/sessions");
-    if (a == "uweets") return idx(b.empty() ? "/api/v1/uweets" : "/api/v1/uweets/:id");
-    if (a == "timelines" && b == "home") return idx("/api/v1/timelines/home");
-    if (a == "timelines" && b == "public") return idx("/api/v1/timelines/public");
-    if (a == "search") return idx("/api/v1/search");
-    if (a == "notifications") return idx("/api/v1/notifications/ticket");
-    if (a == "users" && !b.empty()) {
-      if (c.empty()) return idx("/api/v1/users/:name");
-      if (c == "uweets") return idx("/api/v1/users/:name/uweets");
-      if (c == "followers") return idx("/api/v1/users/:name/followers");
-      if (c == "following") return idx("/api/v1/users/:name/following");
-      if (c == "follow") return idx("/api/v1/users/:name/follow");
-    }
-    return idx("/api/v1/other");
-  }
-  std::string_view first = seg(0);
-  if (first.empty()) return idx("/");
-  if (first == "u") return idx("/u/:name");
-  // Built by append: GCC 12 at -O3 reports a false -Wrestrict on "/" + std::string.
-  std::string name;
-  name.reserve(first.size() + 1);
-  name.push_back('/');
-  name.append(first);
-  return idx(name);
-}
 
 std::string origin_of(const std::string& url) {
   auto scheme = url.find("://");
@@ -118,36 +44,36 @@ struct LogBlock {
 
 struct App::Impl {
   uv_loop_t* loop;
-  Service& svc;
-  http::Handler pages;
   metrics::Registry& metrics;
   AppConfig cfg;
   Api api;
+  Pages pages;
+  FrontEnv front;
   std::string csp;
-  http::Server* server = nullptr;
-  LogBlock* log = nullptr;  // freed in the timer's close callback
-  metrics::Gauge* active = nullptr;
-  metrics::Histogram* durations[kRouteCount] = {};
-  std::unordered_map<uint32_t, metrics::Counter*> requests;  // (route << 16 | status)
+  LogBlock* log = nullptr;                                   // freed in the timer's close callback
+  std::vector<metrics::Histogram*> durations;                // by route label
+  std::unordered_map<uint32_t, metrics::Counter*> requests;  // (label << 16 | status)
 
-  Impl(uv_loop_t* l, Service& s, http::Handler p, metrics::Registry& m, AppConfig c)
+  Impl(uv_loop_t* l, Service& s, metrics::Registry& m, AppConfig c)
       : loop(l),
-        svc(s),
-        pages(std::move(p)),
         metrics(m),
         cfg(std::move(c)),
-        api(s, ApiConfig{cfg.notifier_url}) {
+        api(s, ApiConfig{cfg.notifier_url}),
+        pages(s, PagesConfig{cfg.notifier_url, cfg.secure_cookies, cfg.allowed_origins}),
+        front{m, nullptr, nullptr, pages},
+        durations(route_labels().size(), nullptr) {
     csp = App::csp_for(cfg.notifier_url);
-    active = &metrics.gauge("http_active_connections", "Open HTTP connections.");
+    front.active = &metrics.gauge("http_active_connections", "Open HTTP connections.");
   }
 
   void record(const http::RequestInfo& info, const http::Response& r) {
-    size_t route = route_index(info.path);
+    const size_t route = match("", info.path).label;  // no method: the label only, no captures
+    const std::string label(route_labels()[route]);
     uint32_t key = static_cast<uint32_t>(route << 16) | static_cast<uint32_t>(r.status & 0xffff);
     auto it = requests.find(key);
     if (it == requests.end()) {
       auto* c = &metrics.counter("http_requests_total", "HTTP responses by route and status.",
-                                 {{"route", kRoutes[route]}, {"status", std::to_string(r.status)}});
+                                 {{"route", label}, {"status", std::to_string(r.status)}});
       it = requests.emplace(key, c).first;
     }
     it->second->inc();
@@ -155,10 +81,9 @@ struct App::Impl {
     double secs =
         info.started_ns && now > info.started_ns ? static_cast<double>(now - info.started_ns) / 1e9 : 0.0;
     if (!durations[route]) {
-      durations[route] =
-          &metrics.histogram("http_request_duration_seconds", "Time from first byte to response.",
-                             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
-                             {{"route", kRoutes[route]}});
+      durations[route] = &metrics.histogram(
+          "http_request_duration_seconds", "Time from first byte to response.",
+          {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5}, {{"route", label}});
     }
     durations[route]->observe(secs);
     if (log) {
@@ -171,8 +96,8 @@ struct App::Impl {
   }
 };
 
-App::App(uv_loop_t* loop, Service& svc, http::Handler pages, metrics::Registry& metrics, AppConfig cfg)
-    : impl_(std::make_unique<Impl>(loop, svc, std::move(pages), metrics, std::move(cfg))) {}
+App::App(uv_loop_t* loop, Service& svc, metrics::Registry& metrics, AppConfig cfg)
+    : impl_(std::make_unique<Impl>(loop, svc, metrics, std::move(cfg))) {}
 
 App::~App() {
   if (impl_->log) {  // close() was not called: the loop is gone; flush what we have
@@ -208,7 +133,7 @@ std::string App::open() {
 }
 
 void App::attach(http::Server& server) {
-  impl_->server = &server;
+  impl_->front.server = &server;
   Impl* im = impl_.get();
   server.on_response([im](const http::RequestInfo& info, http::Response& r) {
     r.headers.emplace_back("Content-Security-Policy", im->csp);
@@ -220,23 +145,47 @@ void App::attach(http::Server& server) {
 }
 
 void App::handle(http::Request&& req, http::Responder res) {
-  const std::string& p = req.path;
-  if (p.rfind("/api/v1/", 0) == 0 || p == "/api/v1") {
-    return impl_->api.handle(std::move(req), std::move(res));
-  }
-  if (p == "/healthz") {
-    if (req.method != "GET" && req.method != "HEAD")
-      return res.send(http::Response::text(405, "method not allowed\n"));
-    return res.send(http::Response::text(200, "ok"));
-  }
-  if (p == "/metrics") {
-    if (impl_->server) impl_->active->set(static_cast<double>(impl_->server->stats().active_connections));
-    http::Response r{
-        200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, impl_->metrics.render()};
+  Match m = match(req.method, req.path);
+  if (m.api) return impl_->api.answer(std::move(req), std::move(res), m);
+  if (m.route && std::holds_alternative<FrontFn>(m.route->handler))
+    return std::get<FrontFn>(m.route->handler)(impl_->front, std::move(req), std::move(res));
+  if (!m.route && m.first && std::holds_alternative<FrontFn>(m.first->handler)) {
+    auto r = http::Response::text(405, "method not allowed\n");
+    r.set("Allow", allow_header(m.allowed));
     return res.send(std::move(r));
   }
-  impl_->pages(std::move(req), std::move(res));
+  impl_->pages.answer(std::move(req), std::move(res), m);
 }
+
+namespace front {
+
+void healthz(FrontEnv&, http::Request&&, http::Responder res) { res.send(http::Response::text(200, "ok")); }
+
+void metrics(FrontEnv& env, http::Request&&, http::Responder res) {
+  if (env.server) env.active->set(static_cast<double>(env.server->stats().active_connections));
+  res.send(http::Response{
+      200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, env.metrics.render()});
+}
+
+void static_file(FrontEnv& env, http::Request&& req, http::Responder res) {
+  const Asset* a = find_asset(req.path);
+  if (!a) return env.pages.not_found(std::move(req), std::move(res));
+  const bool versioned = req.query.find("v=") != std::string::npos;
+  http::Response r;
+  auto inm = req.header("if-none-match");
+  if (inm && inm->find(a->etag) != std::string_view::npos) {
+    r.status = 304;
+  } else {
+    r.status = 200;
+    r.body = std::string(a->body);
+    r.set("Content-Type", std::string(a->content_type));
+  }
+  r.set("ETag", a->etag);
+  r.set("Cache-Control", versioned ? "public, max-age=31536000, immutable" : "public, max-age=300");
+  res.send(std::move(r));
+}
+
+}  // namespace front
 
 void App::close(std::function<void()> done) {
   LogBlock* b = impl_->log;

@@ -1,9 +1,10 @@
 #pragma once
-// uw::web::App — the front door of uwitter-web: routes /healthz, /metrics and
-// /api/v1/* itself and hands every other request to the HTML pages; adds the
+// uw::web::App — the front door of uwitter-web: looks every request up in the
+// route table (web/http/routes.hpp), answers /healthz, /metrics and /static/*
+// itself and hands the rest to the JSON API or the HTML pages; adds the
 // security headers to EVERY response (Server::on_response), records request
-// metrics with a low-cardinality route label, and writes one access-log line
-// per response (method, path, status, bytes, duration ms, peer).
+// metrics with the table's route label, and writes one access-log line per
+// response (method, path, status, bytes, duration ms, peer).
 //
 // Threading: loop thread only. The access log is buffered and handed, every
 // 200 ms or 64 KiB and at close(), to a FileWriter thread that does the disk
@@ -12,22 +13,40 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "web/http/api.hpp"
+#include "web/http/pages.hpp"
 
 namespace uw::web {
 
 struct AppConfig {
-  std::string notifier_url;     // "" = notifications off; its origin joins CSP connect-src
-  std::string access_log_path;  // "" = stderr
+  std::string notifier_url;                  // "" = notifications off; its origin joins CSP connect-src
+  std::string access_log_path;               // "" = stderr
+  bool secure_cookies = false;               // --https-cookies (PagesConfig)
+  std::vector<std::string> allowed_origins;  // --allowed-origin (PagesConfig)
 };
+
+// What the front door's own handlers work with.
+struct FrontEnv {
+  metrics::Registry& metrics;
+  metrics::Gauge* active = nullptr;  // http_active_connections
+  http::Server* server = nullptr;    // set by App::attach
+  Pages& pages;                      // for the 404 page of an unknown /static/ file
+};
+
+// The handlers of the table's front-door entries (web/http/routes.cpp).
+namespace front {
+void healthz(FrontEnv& env, http::Request&& req, http::Responder res);
+void metrics(FrontEnv& env, http::Request&& req, http::Responder res);
+void static_file(FrontEnv& env, http::Request&& req, http::Responder res);
+}  // namespace front
 
 class App {
  public:
-  // pages: the handler for everything that is not ours (web/pages.hpp).
-  App(uv_loop_t* loop, Service& svc, http::Handler pages, metrics::Registry& metrics, AppConfig cfg);
+  App(uv_loop_t* loop, Service& svc, metrics::Registry& metrics, AppConfig cfg);
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;

@@ -1,13 +1,15 @@
 #pragma once
 // uw::web::Pages — the server-rendered HTML UI (forms work without JavaScript).
-// Owns: every route that is not /api/v1/*, /healthz or /metrics; the session
-// cookie; CSRF tokens and the Origin check; HTML error pages (400/403/404/429).
+// Owns: every route of the table that is not the front door's or /api/v1/*;
+// the session cookie; CSRF tokens and the Origin check; HTML error pages
+// (400/403/404/405/429). The handlers are web/http/pages_*.cpp.
 // Threading: loop thread only, like Service.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/http/server.hpp"
+#include "web/http/routes.hpp"
 #include "web/service/service.hpp"
 
 namespace uw::web {
@@ -26,14 +28,15 @@ class Pages {
  public:
   Pages(Service& svc, PagesConfig cfg);
   ~Pages();
-  // Answers the request (including the 404 page for unknown paths).
-  void handle(http::Request&& req, http::Responder res);
-  // Reads the session token from the request's cookies ("" if none).
-  std::string session_token(const http::Request& req) const;
+  // Answers a request outside /api/v1/ that is not a front-door route, with
+  // the route already looked up: the page, or the 404/405 page. A POST passes
+  // the Origin and CSRF checks first, whatever its path.
+  void answer(http::Request&& req, http::Responder res, const Match& m);
+  // The 404 page (for /static/<unknown>).
+  void not_found(http::Request&& req, http::Responder res);
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<PageSite> site_;
 };
 
 }  // namespace uw::web
