@@ -1,4 +1,4 @@
-// Tests for web/csrf.cpp: the double-submit token and the Origin check.
+// Tests for web/http/csrf.cpp: the double-submit token and the Origin check.
 #include "web/http/csrf.hpp"
 
 #include <gtest/gtest.h>

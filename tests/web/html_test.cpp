@@ -1,4 +1,4 @@
-// Tests for web/html.cpp: escaping, mention links, relative times.
+// Tests for web/http/html.cpp: escaping, mention links, relative times.
 #include "web/http/html.hpp"
 
 #include <gtest/gtest.h>

@@ -84,10 +84,9 @@ class UdpEmitter final : public Emitter {
     }
     uv_check_init(loop_, &check_);
     uv_idle_init(loop_, &idle_);
-    uv_timer_init(loop_, &timer_);
     uv_timer_init(loop_, &copy_timer_);
-    check_.data = idle_.data = timer_.data = copy_timer_.data = this;
-    open_handles_ += 4;
+    check_.data = idle_.data = copy_timer_.data = this;
+    open_handles_ += 3;
     have_loop_handles_ = true;
     return "";
   }
@@ -126,7 +125,6 @@ class UdpEmitter final : public Emitter {
     if (have_loop_handles_) {
       uv_close(reinterpret_cast<uv_handle_t*>(&check_), cb);
       uv_close(reinterpret_cast<uv_handle_t*>(&idle_), cb);
-      uv_close(reinterpret_cast<uv_handle_t*>(&timer_), cb);
       uv_close(reinterpret_cast<uv_handle_t*>(&copy_timer_), cb);
     }
   }
@@ -142,13 +140,6 @@ class UdpEmitter final : public Emitter {
   void arm() {
     if (armed_ || coal_.empty()) return;
     armed_ = true;
-    if (cfg_.max_coalesce_delay_us > 0) {
-      // Wait a little for more events to share the signature.
-      uv_timer_start(
-          &timer_, [](uv_timer_t* t) { static_cast<UdpEmitter*>(t->data)->on_timer(); },
-          (cfg_.max_coalesce_delay_us + 999) / 1000, 0);
-      return;
-    }
     uv_check_start(&check_, [](uv_check_t* c) {
       auto* self = static_cast<UdpEmitter*>(c->data);
       self->flush();
@@ -169,8 +160,6 @@ class UdpEmitter final : public Emitter {
     coal_.flush(wall_ms(), &out_);
     for (auto& d : out_) send_all(std::move(d));
   }
-
-  void on_timer() { flush(); }
 
   void send_all(sign::Datagram&& d) {
     if (cfg_.copies <= 1 || cfg_.copy_spacing_us == 0) {
@@ -236,7 +225,6 @@ class UdpEmitter final : public Emitter {
   bool has4_ = false, has6_ = false;
   uv_check_t check_{};
   uv_idle_t idle_{};
-  uv_timer_t timer_{};       // max_coalesce_delay_us
   uv_timer_t copy_timer_{};  // spaced copies
   bool have_loop_handles_ = false;
   int open_handles_ = 0;

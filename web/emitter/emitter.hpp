@@ -26,10 +26,9 @@ class SecretKey;
 namespace uw::web {
 
 struct EmitterConfig {
-  std::vector<HostPort> targets;       // --notify
-  int copies = 1;                      // --udp-copies k
-  uint64_t copy_spacing_us = 0;        // 0: copies back to back; else spread over this interval
-  uint64_t max_coalesce_delay_us = 0;  // 0: flush at the end of the loop turn that emitted
+  std::vector<HostPort> targets;  // --notify
+  int copies = 1;                 // --udp-copies k
+  uint64_t copy_spacing_us = 0;   // 0: copies back to back; else spread over this interval
   size_t send_buffer_bytes = 4 << 20;
 };
 

@@ -1,7 +1,7 @@
 #pragma once
 // uw::web::views — HTML rendering of plain view models (no I/O, no Service).
 // Every function returns a complete UTF-8 document or fragment; all user text
-// is escaped here (web/html.hpp). No inline <script>, style="" or on* handlers:
+// is escaped here (web/http/html.hpp). No inline <script>, style="" or on* handlers:
 // the CSP forbids them, behaviour lives in /static/app.js.
 //
 // Threading: pure functions, any thread.

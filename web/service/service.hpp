@@ -1,6 +1,6 @@
 #pragma once
 // uw::web::Service — everything Uwitter does, independent of how it is asked
-// (the JSON API in api.cpp and the HTML pages in pages.cpp both call it).
+// (the JSON API in web/http/api.cpp and the HTML pages in web/http/pages_*.cpp both call it).
 //
 // Threading: every method is called on the web app's loop thread, and every
 // callback is invoked later on that same loop thread (never inline from a

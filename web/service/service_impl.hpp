@@ -1,5 +1,5 @@
 #pragma once
-// uw::web::ServiceImpl — the Service (web/service.hpp) built from:
+// uw::web::ServiceImpl — the Service (web/service/service.hpp) built from:
 //   * TimelineCache on the loop thread (every read it can answer exactly),
 //   * Writer: the single writer thread with group commit (every write),
 //   * Readers: a small pool of read-only connections (what the cache cannot answer),
@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "core/metrics.hpp"
-#include "web/service/auth.hpp"
 #include "web/indexer.hpp"
 #include "web/mailbox.hpp"
 #include "web/readers.hpp"
+#include "web/service/auth.hpp"
 #include "web/service/service.hpp"
 #include "web/service/timeline_cache.hpp"
 #include "web/writer.hpp"

@@ -147,11 +147,6 @@ bool TimelineCache::follows(int64_t follower, int64_t followee) const {
   return a && std::binary_search(a->followees.begin(), a->followees.end(), followee);
 }
 
-int64_t TimelineCache::following_count(int64_t user_id) const {
-  const auto* a = user(user_id);
-  return a ? static_cast<int64_t>(a->followees.size()) : 0;
-}
-
 void TimelineCache::put_session(const std::string& token_hash, int64_t user_id, int64_t expires_at_s) {
   sessions_[token_hash] = Session{user_id, expires_at_s};
 }

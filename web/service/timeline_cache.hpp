@@ -62,7 +62,6 @@ class TimelineCache {
   const CachedUser* user_by_name(std::string_view name) const;  // case-insensitive
   const Uweet* uweet(int64_t id) const;
   bool follows(int64_t follower, int64_t followee) const;
-  int64_t following_count(int64_t user_id) const;
   size_t user_count() const { return users_.size(); }
   size_t uweet_count() const { return uweets_.size(); }
   int64_t max_uweet_id() const { return max_uweet_id_; }
