@@ -68,12 +68,12 @@ struct App::Impl {
 
   void record(const http::RequestInfo& info, const http::Response& r) {
     const size_t route = match("", info.path).label;  // no method: the label only, no captures
-    const std::string label(route_labels()[route]);
+    const std::string_view label = route_labels()[route];
     uint32_t key = static_cast<uint32_t>(route << 16) | static_cast<uint32_t>(r.status & 0xffff);
     auto it = requests.find(key);
     if (it == requests.end()) {
       auto* c = &metrics.counter("http_requests_total", "HTTP responses by route and status.",
-                                 {{"route", label}, {"status", std::to_string(r.status)}});
+                                 {{"route", std::string(label)}, {"status", std::to_string(r.status)}});
       it = requests.emplace(key, c).first;
     }
     it->second->inc();
@@ -81,9 +81,10 @@ struct App::Impl {
     double secs =
         info.started_ns && now > info.started_ns ? static_cast<double>(now - info.started_ns) / 1e9 : 0.0;
     if (!durations[route]) {
-      durations[route] = &metrics.histogram(
-          "http_request_duration_seconds", "Time from first byte to response.",
-          {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5}, {{"route", label}});
+      durations[route] =
+          &metrics.histogram("http_request_duration_seconds", "Time from first byte to response.",
+                             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
+                             {{"route", std::string(label)}});
     }
     durations[route]->observe(secs);
     if (log) {
