@@ -1,4 +1,4 @@
-// libFuzzer driver for the JSON API's request handling (web/api.cpp): the input
+// libFuzzer driver for the JSON API's request handling (web/http/api.cpp): the input
 // is split into a route selector, a few header bytes and a body, and handed to
 // Api::handle with a Service that answers every call with an error or a fixed
 // value. Invariants: no crash, no sanitizer report, and the Service is reached
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/rules.hpp"
-#include "web/api.hpp"
+#include "web/http/api.hpp"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "web/csrf.hpp"
-#include "web/html.hpp"
+#include "web/http/csrf.hpp"
+#include "web/http/html.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // web/emitter.cpp: coalescing per loop turn, copies, spacing, error counting, clean close.
-#include "web/emitter.hpp"
+#include "web/emitter/emitter.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "web/timeline_cache.hpp"
+#include "web/service/timeline_cache.hpp"
 
 namespace uw::web {
 namespace {

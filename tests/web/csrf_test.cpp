@@ -1,5 +1,5 @@
-// Tests for web/csrf.cpp: the double-submit token and the Origin check.
-#include "web/csrf.hpp"
+// Tests for web/http/csrf.cpp: the double-submit token and the Origin check.
+#include "web/http/csrf.hpp"
 
 #include <gtest/gtest.h>
 #include <sodium.h>

@@ -1,11 +1,11 @@
 // UweetFragments: reused uweet markup must be exactly what a fresh rendering
 // gives, with the age filled in at the time of the page, and stay bounded.
-#include "web/fragments.hpp"
+#include "web/http/fragments.hpp"
 
 #include <gtest/gtest.h>
 
-#include "web/html.hpp"
-#include "web/views.hpp"
+#include "web/http/html.hpp"
+#include "web/http/views.hpp"
 
 namespace uw::web::views {
 namespace {

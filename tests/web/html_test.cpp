@@ -1,5 +1,5 @@
-// Tests for web/html.cpp: escaping, mention links, relative times.
-#include "web/html.hpp"
+// Tests for web/http/html.cpp: escaping, mention links, relative times.
+#include "web/http/html.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Integration tests of the HTML UI (web/pages.cpp) against the real uwitter-web
+// Integration tests of the HTML UI (web/http/pages*.cpp) against the real uwitter-web
 // process: a libcurl client with a cookie jar plays the browser.
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include "core/store.hpp"
 #include "tests/support/process.hpp"
 #include "web/mailbox.hpp"
-#include "web/service_impl.hpp"
+#include "web/service/service_impl.hpp"
 #include "web/writer.hpp"
 
 namespace uw::web {

@@ -1,0 +1,259 @@
+// uw::web::Emitter implementation: coalesce on the loop, seal at the end of the
+// loop turn (uv_check; a uv_idle keeps the poll phase from blocking while
+// something is pending), send with uv_udp_try_send (never queued, never waits).
+#include "web/emitter/emitter.hpp"
+
+#include <cstring>
+#include <deque>
+
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "sign/envelope.hpp"
+#include "sign/keys.hpp"
+
+namespace uw::web {
+
+namespace {
+
+int64_t wall_ms() {
+  uv_timeval64_t tv;
+  uv_gettimeofday(&tv);
+  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+struct Target {
+  sockaddr_storage addr{};
+  bool v6 = false;
+  std::string text;
+};
+
+// A copy to send later (copy_spacing_us > 0).
+struct Delayed {
+  uint64_t due_us;  // uv_hrtime()/1000
+  std::shared_ptr<const sign::Datagram> dgram;
+};
+
+class UdpEmitter final : public Emitter {
+ public:
+  UdpEmitter(uv_loop_t* loop, const sign::SecretKey& key, EmitterConfig cfg, metrics::Registry* m)
+      : loop_(loop), cfg_(std::move(cfg)), enc_(key), coal_(enc_) {
+    if (m) {
+      events_ = &m->counter("uwitter_emitter_events_total", "Events handed to the emitter");
+      datagrams_ =
+          &m->counter("uwitter_emitter_datagrams_total", "Signed datagrams sent (all copies, all targets)");
+      dropped_ = &m->counter("uwitter_emitter_dropped_total",
+                             "Datagrams dropped because the socket buffer was full");
+      errors_ = &m->counter("uwitter_emitter_send_errors_total",
+                            "Datagrams that failed to send for another reason");
+      unfit_ = &m->counter("uwitter_emitter_unencodable_total", "Events too large for any datagram");
+    }
+  }
+
+  // Returns "" or an error.
+  std::string init() {
+    for (const auto& hp : cfg_.targets) {
+      Target t;
+      t.text = hp.host + ":" + std::to_string(hp.port);
+      if (uv_ip4_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in*>(&t.addr)) != 0) {
+        if (uv_ip6_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in6*>(&t.addr)) != 0)
+          return "bad notifier address " + t.text + " (need an IP literal)";
+        t.v6 = true;
+      }
+      targets_.push_back(t);
+    }
+    if (cfg_.copies < 1) cfg_.copies = 1;
+    for (int fam = 0; fam < 2; ++fam) {
+      bool need = false;
+      for (const auto& t : targets_) need |= (t.v6 == (fam == 1));
+      if (!need) continue;
+      uv_udp_t* u = fam == 0 ? &udp4_ : &udp6_;
+      int rc = uv_udp_init(loop_, u);
+      if (rc != 0) return uv_strerror(rc);
+      u->data = this;
+      ++open_handles_;
+      (fam == 0 ? has4_ : has6_) = true;
+      sockaddr_storage any{};
+      if (fam == 0)
+        uv_ip4_addr("0.0.0.0", 0, reinterpret_cast<sockaddr_in*>(&any));
+      else
+        uv_ip6_addr("::", 0, reinterpret_cast<sockaddr_in6*>(&any));
+      rc = uv_udp_bind(u, reinterpret_cast<const sockaddr*>(&any), 0);
+      if (rc != 0) return std::string("bind: ") + uv_strerror(rc);
+      int sz = static_cast<int>(cfg_.send_buffer_bytes);
+      if (sz > 0) (void)uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(u), &sz);
+    }
+    uv_check_init(loop_, &check_);
+    uv_idle_init(loop_, &idle_);
+    uv_timer_init(loop_, &copy_timer_);
+    check_.data = idle_.data = copy_timer_.data = this;
+    open_handles_ += 3;
+    have_loop_handles_ = true;
+    return "";
+  }
+
+  void emit(const sign::Event& e) override {
+    if (closing_) return;
+    if (events_) events_->inc();
+    out_.clear();
+    if (!coal_.add(e, wall_ms(), &out_)) {
+      if (unfit_) unfit_->inc();
+      log::warn("emitter: event too large for a datagram, dropped");
+    }
+    for (auto& d : out_) send_all(std::move(d));
+    arm();
+  }
+
+  uint64_t session_id() const override { return enc_.session_id(); }
+
+  void close(std::function<void()> done) override {
+    if (closing_) return;
+    closing_ = true;
+    flush();
+    // Copies still waiting for their spacing are sent now rather than lost.
+    while (!delayed_.empty()) {
+      send_now(*delayed_.front().dgram);
+      delayed_.pop_front();
+    }
+    done_ = std::move(done);
+    auto cb = [](uv_handle_t* h) { static_cast<UdpEmitter*>(h->data)->closed_one(); };
+    if (open_handles_ == 0) {
+      if (done_) done_();
+      return;
+    }
+    if (has4_) uv_close(reinterpret_cast<uv_handle_t*>(&udp4_), cb);
+    if (has6_) uv_close(reinterpret_cast<uv_handle_t*>(&udp6_), cb);
+    if (have_loop_handles_) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&check_), cb);
+      uv_close(reinterpret_cast<uv_handle_t*>(&idle_), cb);
+      uv_close(reinterpret_cast<uv_handle_t*>(&copy_timer_), cb);
+    }
+  }
+
+ private:
+  void closed_one() {
+    if (--open_handles_ == 0 && done_) {
+      auto d = std::move(done_);
+      d();
+    }
+  }
+
+  void arm() {
+    if (armed_ || coal_.empty()) return;
+    armed_ = true;
+    uv_check_start(&check_, [](uv_check_t* c) {
+      auto* self = static_cast<UdpEmitter*>(c->data);
+      self->flush();
+    });
+    // Without an active idle handle, poll could block before the check runs
+    // (when emit() was called from a timer or idle callback).
+    uv_idle_start(&idle_, [](uv_idle_t*) {});
+  }
+
+  void flush() {
+    armed_ = false;
+    if (have_loop_handles_ && !closing_) {
+      uv_check_stop(&check_);
+      uv_idle_stop(&idle_);
+    }
+    if (coal_.empty()) return;
+    out_.clear();
+    coal_.flush(wall_ms(), &out_);
+    for (auto& d : out_) send_all(std::move(d));
+  }
+
+  void send_all(sign::Datagram&& d) {
+    if (cfg_.copies <= 1 || cfg_.copy_spacing_us == 0) {
+      for (int i = 0; i < cfg_.copies; ++i) send_now(d);
+      return;
+    }
+    send_now(d);
+    auto shared = std::make_shared<const sign::Datagram>(std::move(d));
+    uint64_t now_us = uv_hrtime() / 1000;
+    uint64_t step = cfg_.copy_spacing_us / static_cast<uint64_t>(cfg_.copies - 1);
+    for (int i = 1; i < cfg_.copies; ++i)
+      delayed_.push_back({now_us + step * static_cast<uint64_t>(i), shared});
+    schedule_delayed();
+  }
+
+  void schedule_delayed() {
+    if (delayed_.empty() || closing_) return;
+    uint64_t now_us = uv_hrtime() / 1000;
+    uint64_t due = delayed_.front().due_us;
+    uint64_t wait_ms = due > now_us ? (due - now_us + 999) / 1000 : 0;
+    uv_timer_start(
+        &copy_timer_, [](uv_timer_t* t) { static_cast<UdpEmitter*>(t->data)->send_due(); }, wait_ms, 0);
+  }
+
+  void send_due() {
+    uint64_t now_us = uv_hrtime() / 1000;
+    // Copies are queued in due order per datagram; a later datagram's copies can
+    // be due earlier than an earlier one's tail only by rounding, which is harmless.
+    while (!delayed_.empty() && delayed_.front().due_us <= now_us) {
+      send_now(*delayed_.front().dgram);
+      delayed_.pop_front();
+    }
+    schedule_delayed();
+  }
+
+  void send_now(const sign::Datagram& d) {
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(d.data())),
+                               static_cast<unsigned>(d.size()));
+    for (const auto& t : targets_) {
+      uv_udp_t* u = t.v6 ? &udp6_ : &udp4_;
+      int rc = uv_udp_try_send(u, &buf, 1, reinterpret_cast<const sockaddr*>(&t.addr));
+      if (rc >= 0) {
+        if (datagrams_) datagrams_->inc();
+      } else if (rc == UV_EAGAIN || rc == UV_ENOBUFS) {
+        if (dropped_) dropped_->inc();
+      } else {
+        if (errors_) errors_->inc();
+        // One line per distinct failure burst would be nicer; keep it cheap: every 1000th.
+        if ((send_error_count_++ % 1000) == 0)
+          log::warn("emitter: send to {} failed: {}", t.text, uv_strerror(rc));
+      }
+    }
+  }
+
+  uv_loop_t* loop_;
+  EmitterConfig cfg_;
+  sign::Encoder enc_;
+  sign::Coalescer coal_;
+  std::vector<Target> targets_;
+  std::vector<sign::Datagram> out_;
+  std::deque<Delayed> delayed_;
+  uv_udp_t udp4_{}, udp6_{};
+  bool has4_ = false, has6_ = false;
+  uv_check_t check_{};
+  uv_idle_t idle_{};
+  uv_timer_t copy_timer_{};  // spaced copies
+  bool have_loop_handles_ = false;
+  int open_handles_ = 0;
+  bool armed_ = false;
+  bool closing_ = false;
+  uint64_t send_error_count_ = 0;
+  std::function<void()> done_;
+  metrics::Counter* events_ = nullptr;
+  metrics::Counter* datagrams_ = nullptr;
+  metrics::Counter* dropped_ = nullptr;
+  metrics::Counter* errors_ = nullptr;
+  metrics::Counter* unfit_ = nullptr;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Emitter>> Emitter::create(uv_loop_t* loop, const sign::SecretKey& key,
+                                                 EmitterConfig cfg, metrics::Registry* metrics) {
+  auto e = std::make_unique<UdpEmitter>(loop, key, std::move(cfg), metrics);
+  std::string err = e->init();
+  if (!err.empty()) {
+    // Handles opened so far must be closed before the object goes; the caller's
+    // loop is not running yet, so close and run it until they are gone.
+    bool closed = false;
+    e->close([&closed] { closed = true; });
+    while (!closed) uv_run(loop, UV_RUN_ONCE);
+    return Error{500, "emitter", err};
+  }
+  return std::unique_ptr<Emitter>(std::move(e));
+}
+
+}  // namespace uw::web

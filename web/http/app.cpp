@@ -1,0 +1,209 @@
+#include "web/http/app.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "core/file_writer.hpp"
+#include "web/http/assets.hpp"
+#include "web/http/routes.hpp"
+
+namespace uw::web {
+
+namespace {
+
+std::string origin_of(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return {};
+  auto end = url.find('/', scheme + 3);
+  return url.substr(0, end);
+}
+
+// The loop formats lines into buf; flush() hands the chunk to the file's own
+// thread (core/file_writer.hpp), so no disk write happens on the loop.
+struct LogBlock {
+  uv_timer_t timer{};
+  std::unique_ptr<FileWriter> out;
+  std::string buf;
+  std::function<void()> on_closed;
+  metrics::Counter* dropped = nullptr;
+  void flush() {
+    if (buf.empty() || !out) return;
+    const size_t n = buf.size();
+    if (!out->write(std::move(buf)) && dropped) dropped->inc(n);
+    buf = std::string();
+    buf.reserve(n);
+  }
+};
+
+}  // namespace
+
+struct App::Impl {
+  uv_loop_t* loop;
+  metrics::Registry& metrics;
+  AppConfig cfg;
+  Api api;
+  Pages pages;
+  FrontEnv front;
+  std::string csp;
+  LogBlock* log = nullptr;                                   // freed in the timer's close callback
+  std::vector<metrics::Histogram*> durations;                // by route label
+  std::unordered_map<uint32_t, metrics::Counter*> requests;  // (label << 16 | status)
+
+  Impl(uv_loop_t* l, Service& s, metrics::Registry& m, AppConfig c)
+      : loop(l),
+        metrics(m),
+        cfg(std::move(c)),
+        api(s, ApiConfig{cfg.notifier_url}),
+        pages(s, PagesConfig{cfg.notifier_url, cfg.secure_cookies, cfg.allowed_origins}),
+        front{m, nullptr, nullptr, pages},
+        durations(route_labels().size(), nullptr) {
+    csp = App::csp_for(cfg.notifier_url);
+    front.active = &metrics.gauge("http_active_connections", "Open HTTP connections.");
+  }
+
+  void record(const http::RequestInfo& info, const http::Response& r) {
+    const size_t route = match("", info.path).label;  // no method: the label only, no captures
+    const std::string_view label = route_labels()[route];
+    uint32_t key = static_cast<uint32_t>(route << 16) | static_cast<uint32_t>(r.status & 0xffff);
+    auto it = requests.find(key);
+    if (it == requests.end()) {
+      auto* c = &metrics.counter("http_requests_total", "HTTP responses by route and status.",
+                                 {{"route", std::string(label)}, {"status", std::to_string(r.status)}});
+      it = requests.emplace(key, c).first;
+    }
+    it->second->inc();
+    uint64_t now = uv_hrtime();
+    double secs =
+        info.started_ns && now > info.started_ns ? static_cast<double>(now - info.started_ns) / 1e9 : 0.0;
+    if (!durations[route]) {
+      durations[route] =
+          &metrics.histogram("http_request_duration_seconds", "Time from first byte to response.",
+                             {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
+                             {{"route", std::string(label)}});
+    }
+    durations[route]->observe(secs);
+    if (log) {
+      std::string_view path = info.path.substr(0, 512);
+      fmt::format_to(std::back_inserter(log->buf), "{} {} {} {} {:.3f}ms {}\n",
+                     info.method.empty() ? "-" : info.method, path.empty() ? "-" : path, r.status,
+                     r.body.size(), secs * 1000.0, info.peer_ip.empty() ? "-" : info.peer_ip);
+      if (log->buf.size() > 64 * 1024) log->flush();
+    }
+  }
+};
+
+App::App(uv_loop_t* loop, Service& svc, metrics::Registry& metrics, AppConfig cfg)
+    : impl_(std::make_unique<Impl>(loop, svc, metrics, std::move(cfg))) {}
+
+App::~App() {
+  if (impl_->log) {  // close() was not called: the loop is gone; flush what we have
+    impl_->log->flush();
+    impl_->log->out.reset();  // writes what is pending before the process goes
+  }
+}
+
+std::string App::csp_for(const std::string& notifier_url) {
+  std::string connect = "'self'";
+  if (auto o = origin_of(notifier_url); !o.empty()) connect += " " + o;
+  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src " +
+         connect + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+}
+
+std::string App::open() {
+  auto* b = new LogBlock;
+  std::string err;
+  b->out = FileWriter::open(impl_->cfg.access_log_path, &err);
+  if (!b->out) {
+    delete b;
+    return "cannot open access log: " + err;
+  }
+  b->dropped = &impl_->metrics.counter("uwitter_access_log_dropped_bytes_total",
+                                       "Access-log bytes dropped because the disk fell behind.");
+  uv_timer_init(impl_->loop, &b->timer);
+  b->timer.data = b;
+  uv_timer_start(
+      &b->timer, [](uv_timer_t* t) { static_cast<LogBlock*>(t->data)->flush(); }, 200, 200);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&b->timer));  // the log alone does not keep the loop alive
+  impl_->log = b;
+  return {};
+}
+
+void App::attach(http::Server& server) {
+  impl_->front.server = &server;
+  Impl* im = impl_.get();
+  server.on_response([im](const http::RequestInfo& info, http::Response& r) {
+    r.headers.emplace_back("Content-Security-Policy", im->csp);
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.headers.emplace_back("Referrer-Policy", "same-origin");
+    r.headers.emplace_back("X-Frame-Options", "DENY");
+    im->record(info, r);
+  });
+}
+
+void App::handle(http::Request&& req, http::Responder res) {
+  Match m = match(req.method, req.path);
+  if (m.api) return impl_->api.answer(std::move(req), std::move(res), m);
+  if (m.route && std::holds_alternative<FrontFn>(m.route->handler))
+    return std::get<FrontFn>(m.route->handler)(impl_->front, std::move(req), std::move(res));
+  if (!m.route && m.first && std::holds_alternative<FrontFn>(m.first->handler)) {
+    auto r = http::Response::text(405, "method not allowed\n");
+    r.set("Allow", allow_header(m.allowed));
+    return res.send(std::move(r));
+  }
+  impl_->pages.answer(std::move(req), std::move(res), m);
+}
+
+namespace front {
+
+void healthz(FrontEnv&, http::Request&&, http::Responder res) { res.send(http::Response::text(200, "ok")); }
+
+void metrics(FrontEnv& env, http::Request&&, http::Responder res) {
+  if (env.server) env.active->set(static_cast<double>(env.server->stats().active_connections));
+  res.send(http::Response{
+      200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, env.metrics.render()});
+}
+
+void static_file(FrontEnv& env, http::Request&& req, http::Responder res) {
+  const Asset* a = find_asset(req.path);
+  if (!a) return env.pages.not_found(std::move(req), std::move(res));
+  const bool versioned = req.query.find("v=") != std::string::npos;
+  http::Response r;
+  auto inm = req.header("if-none-match");
+  if (inm && inm->find(a->etag) != std::string_view::npos) {
+    r.status = 304;
+  } else {
+    r.status = 200;
+    r.body = std::string(a->body);
+    r.set("Content-Type", std::string(a->content_type));
+  }
+  r.set("ETag", a->etag);
+  r.set("Cache-Control", versioned ? "public, max-age=31536000, immutable" : "public, max-age=300");
+  res.send(std::move(r));
+}
+
+}  // namespace front
+
+void App::close(std::function<void()> done) {
+  LogBlock* b = impl_->log;
+  impl_->log = nullptr;
+  if (!b) {
+    if (done) done();
+    return;
+  }
+  b->flush();
+  b->on_closed = std::move(done);
+  uv_close(reinterpret_cast<uv_handle_t*>(&b->timer), [](uv_handle_t* h) {
+    auto* blk = static_cast<LogBlock*>(h->data);
+    blk->out.reset();  // drains what is pending, then joins its thread
+    auto cb = std::move(blk->on_closed);
+    delete blk;
+    if (cb) cb();
+  });
+}
+
+}  // namespace uw::web

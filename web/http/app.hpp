@@ -1,0 +1,71 @@
+#pragma once
+// uw::web::App — the front door of uwitter-web: looks every request up in the
+// route table (web/http/routes.hpp), answers /healthz, /metrics and /static/*
+// itself and hands the rest to the JSON API or the HTML pages; adds the
+// security headers to EVERY response (Server::on_response), records request
+// metrics with the table's route label, and writes one access-log line per
+// response (method, path, status, bytes, duration ms, peer).
+//
+// Threading: loop thread only. The access log is buffered and handed, every
+// 200 ms or 64 KiB and at close(), to a FileWriter thread that does the disk
+// writes; its uv_timer_t lives in a heap block freed in the close callback.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/http/server.hpp"
+#include "core/metrics.hpp"
+#include "web/http/api.hpp"
+#include "web/http/pages.hpp"
+
+namespace uw::web {
+
+struct AppConfig {
+  std::string notifier_url;                  // "" = notifications off; its origin joins CSP connect-src
+  std::string access_log_path;               // "" = stderr
+  bool secure_cookies = false;               // --https-cookies (PagesConfig)
+  std::vector<std::string> allowed_origins;  // --allowed-origin (PagesConfig)
+};
+
+// What the front door's own handlers work with.
+struct FrontEnv {
+  metrics::Registry& metrics;
+  metrics::Gauge* active = nullptr;  // http_active_connections
+  http::Server* server = nullptr;    // set by App::attach
+  Pages& pages;                      // for the 404 page of an unknown /static/ file
+};
+
+// The handlers of the table's front-door entries (web/http/routes.cpp).
+namespace front {
+void healthz(FrontEnv& env, http::Request&& req, http::Responder res);
+void metrics(FrontEnv& env, http::Request&& req, http::Responder res);
+void static_file(FrontEnv& env, http::Request&& req, http::Responder res);
+}  // namespace front
+
+class App {
+ public:
+  App(uv_loop_t* loop, Service& svc, metrics::Registry& metrics, AppConfig cfg);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Opens the access log. Returns "" or an error message.
+  std::string open();
+  // Installs the response hook on the server (call once, before listen).
+  void attach(http::Server& server);
+  // The request handler to give the http::Server.
+  void handle(http::Request&& req, http::Responder res);
+  // Flushes and closes the access log, closes the timer, then calls done.
+  void close(std::function<void()> done);
+
+  // "Content-Security-Policy" value for a notifier URL (exposed for tests).
+  static std::string csp_for(const std::string& notifier_url);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace uw::web

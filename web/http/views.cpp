@@ -1,0 +1,286 @@
+#include "web/http/views.hpp"
+
+#include <string_view>
+
+#include "web/http/assets.hpp"
+#include "web/http/html.hpp"
+
+namespace uw::web::views {
+namespace {
+
+using html::escape;
+
+std::string avatar(std::string_view name, bool big = false) {
+  unsigned h = 0;
+  for (unsigned char c : name) h = h * 31 + (c | 0x20);
+  std::string out =
+      "<span class=\"av av" + std::to_string(h % 8) + (big ? " big" : "") + "\" aria-hidden=\"true\">";
+  if (!name.empty()) html::append_escaped(out, name.substr(0, 1));
+  out += "</span>";
+  return out;
+}
+
+std::string user_href(std::string_view name) { return "/u/" + html::url_component(name); }
+
+std::string plural(int64_t n, const char* one, const char* many) {
+  return "<b>" + std::to_string(n) + "</b> " + (n == 1 ? one : many);
+}
+
+std::string error_box(const std::string& msg) {
+  if (msg.empty()) return "";
+  return "<p class=\"error\" role=\"alert\">" + escape(msg) + "</p>";
+}
+
+std::string compose_form(const Frame& f, const ComposeView& c) {
+  std::string out = "<form class=\"card compose\" method=\"post\" action=\"/post\">";
+  out += csrf_field(f.csrf);
+  out += error_box(c.error);
+  out += "<label for=\"uweet-text\" class=\"sr\">Your uweet (at most 141 characters)</label>";
+  out +=
+      "<textarea id=\"uweet-text\" name=\"text\" rows=\"3\" placeholder=\"What&#39;s happening?\" required";
+  out += " aria-describedby=\"uweet-counter\">";
+  out += escape(c.text);
+  out += "</textarea><div class=\"row\">";
+  out +=
+      "<output id=\"uweet-counter\" class=\"counter\" for=\"uweet-text\" aria-live=\"polite\" "
+      "hidden>141</output>";
+  out += "<button type=\"submit\">Uweet</button></div></form>";
+  return out;
+}
+
+}  // namespace
+
+std::string csrf_field(const std::string& token) {
+  return "<input type=\"hidden\" name=\"csrf\" value=\"" + escape(token) + "\">";
+}
+
+std::string layout(const Frame& f, const std::string& main_html) {
+  std::string out;
+  out.reserve(main_html.size() + 4096);
+  out += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
+  out += "<meta name=\"color-scheme\" content=\"light dark\">";
+  out += "<title>" + escape(f.title) + " · Uwitter</title>";
+  for (const auto& a : assets()) {
+    if (a.name == "app.css") out += "<link rel=\"stylesheet\" href=\"" + a.url + "\">";
+    if (a.name == "favicon.svg") out += "<link rel=\"icon\" type=\"image/svg+xml\" href=\"" + a.url + "\">";
+  }
+  for (const auto& a : assets()) {
+    if (a.in_every_page) out += "<script src=\"" + a.url + "\" defer></script>";
+  }
+  out += "</head><body><header class=\"top\"><div class=\"bar\">";
+  out += "<a class=\"brand\" href=\"/\"><span class=\"logo\" aria-hidden=\"true\">u</span>Uwitter</a>";
+  out += "<form class=\"search\" method=\"get\" action=\"/search\" role=\"search\">";
+  out += "<label for=\"q\" class=\"sr\">Search uweets</label>";
+  out += "<input id=\"q\" type=\"search\" name=\"q\" placeholder=\"Search uweets\" value=\"" +
+         escape(f.search_q) + "\">";
+  out += "</form><nav class=\"links\" aria-label=\"Main\">";
+  if (f.viewer) {
+    out += "<a href=\"/\">Home</a><a href=\"/notifications\">Notifications</a>";
+    out += "<a class=\"me\" href=\"" + user_href(f.viewer->username) + "\">@" + escape(f.viewer->username) +
+           "</a>";
+    out += "<form method=\"post\" action=\"/accounts/logout\">" + csrf_field(f.csrf);
+    out += "<button type=\"submit\" class=\"link\">Log out</button></form>";
+  } else {
+    out += "<a href=\"/accounts/login\">Log in</a><a class=\"btn\" href=\"/accounts/register\">Sign up</a>";
+  }
+  out += "</nav></div></header>";
+  if (f.viewer && !f.notifier_url.empty()) {
+    // Hook for live notifications (/static/notify.js fills it).
+    out += "<div id=\"notif\" data-ticket-url=\"/api/v1/notifications/ticket\" data-notifier-url=\"";
+    out += escape(f.notifier_url) + "\"";
+    if (!f.ticket.empty()) out += " data-ticket=\"" + escape(f.ticket) + "\"";
+    out += " hidden></div>";
+  }
+  out += "<main class=\"col\" id=\"main\">";
+  out += main_html;
+  out +=
+      "</main><footer class=\"foot\">Uwitter · 141 characters, one more than you "
+      "need.</footer></body></html>\n";
+  return out;
+}
+
+UweetParts uweet_parts(const Uweet& u) {
+  UweetParts p;
+  p.head = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
+  p.head += avatar(u.author);
+  p.head += "<article class=\"body\"><div class=\"meta\"><a class=\"author\" href=\"" + user_href(u.author) +
+            "\">@";
+  const std::string iso = html::iso_time(u.created_at);
+  p.head += escape(u.author) + "</a><time class=\"when\" datetime=\"" + iso + "\" data-ms=\"";
+  p.head += std::to_string(u.created_at) + "\" title=\"" + iso + "\">";
+  p.tail = "</time></div><p class=\"text\">" + html::uweet_text(u.text) + "</p></article></li>";
+  return p;
+}
+
+std::string uweet_item(const Uweet& u, int64_t now_ms) {
+  UweetParts p = uweet_parts(u);
+  return p.head + html::relative_time(u.created_at, now_ms) + p.tail;
+}
+
+std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments) {
+  if (t.items.empty()) return "<p class=\"card empty\">" + escape(t.empty_text) + "</p>";
+  std::string out = "<ol class=\"uweets\">";
+  for (const auto& u : t.items) {
+    if (fragments) {
+      const UweetParts& p = fragments->get(u);
+      out += p.head;
+      out += html::relative_time(u.created_at, now_ms);
+      out += p.tail;
+    } else {
+      out += uweet_item(u, now_ms);
+    }
+  }
+  out += "</ol>";
+  if (t.next_before) {
+    out +=
+        "<p class=\"pager\"><a class=\"btn ghost\" rel=\"next\" href=\"" + escape(t.older_base) + "before=";
+    out += std::to_string(*t.next_before) + "\">Older uweets</a></p>";
+  }
+  return out;
+}
+
+std::string home(const Frame& f, const HomeView& v) {
+  std::string main;
+  if (f.viewer) {
+    main += "<h1 class=\"sr\">Home</h1>";
+    main += compose_form(f, v.compose);
+  } else {
+    main += "<section class=\"card hero\"><h1>What&#39;s happening, in 141 characters</h1>";
+    main += "<p class=\"muted\">Follow people, read their uweets, and say what&#39;s on your mind.</p>";
+    main += "<p class=\"actions\"><a class=\"btn\" href=\"/accounts/register\">Create an account</a>";
+    main += "<a class=\"btn ghost\" href=\"/accounts/login\">Log in</a></p></section>";
+    main += "<h2>Latest from everyone</h2>";
+  }
+  main += timeline(v.timeline, f.now_ms, f.fragments);
+  return layout(f, main);
+}
+
+std::string auth_form(const Frame& f, const AuthFormView& v) {
+  const bool reg = v.register_form;
+  std::string main = "<section class=\"card auth\"><h1>";
+  main += reg ? "Create your account" : "Log in to Uwitter";
+  main += "</h1>" + error_box(v.error);
+  main += "<form method=\"post\" action=\"";
+  main += reg ? "/accounts/register" : "/accounts/login";
+  main += "\">" + csrf_field(f.csrf);
+  if (!v.next.empty()) main += "<input type=\"hidden\" name=\"next\" value=\"" + escape(v.next) + "\">";
+  main += "<div class=\"field\"><label for=\"username\">Username</label>";
+  main += "<input id=\"username\" type=\"text\" name=\"username\" value=\"" + escape(v.username) + "\"";
+  main += " autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required";
+  if (reg) main += " maxlength=\"15\" pattern=\"[A-Za-z0-9_]{1,15}\" aria-describedby=\"username-hint\"";
+  main += ">";
+  if (reg) main += "<p class=\"hint\" id=\"username-hint\">1–15 letters, digits or _.</p>";
+  main += "</div><div class=\"field\"><label for=\"password\">Password</label>";
+  main += "<input id=\"password\" type=\"password\" name=\"password\" required autocomplete=\"";
+  main += reg ? "new-password\" minlength=\"8\" aria-describedby=\"password-hint\">" : "current-password\">";
+  if (reg) main += "<p class=\"hint\" id=\"password-hint\">At least 8 characters.</p>";
+  main += "</div><button type=\"submit\">";
+  main += reg ? "Sign up" : "Log in";
+  main += "</button></form><p class=\"muted\">";
+  main += reg ? "Already have an account? <a href=\"/accounts/login\">Log in</a>"
+              : "New here? <a href=\"/accounts/register\">Create an account</a>";
+  main += "</p></section>";
+  return layout(f, main);
+}
+
+std::string profile(const Frame& f, const ProfileView& v) {
+  const auto& p = v.profile;
+  const std::string href = user_href(p.user.username);
+  std::string main = "<section class=\"card\"><div class=\"profile\">" + avatar(p.user.username, true);
+  main += "<div class=\"who\"><h1>@" + escape(p.user.username) + "</h1>";
+  if (p.user.created_at > 0) {
+    main += "<p class=\"muted\">Joined " + html::month_year(p.user.created_at * 1000) + "</p>";
+  }
+  main += "</div>";
+  if (f.viewer && !p.is_self) {
+    const bool follows = p.viewer_follows;
+    main += "<form method=\"post\" action=\"/" + std::string(follows ? "unfollow" : "follow") + "/" +
+            html::url_component(p.user.username) + "\">" + csrf_field(f.csrf);
+    main += follows ? "<button type=\"submit\" class=\"ghost\">Unfollow</button>"
+                    : "<button type=\"submit\">Follow</button>";
+    main += "</form>";
+  } else if (!f.viewer) {
+    main += "<a class=\"btn\" href=\"/accounts/login?next=" + html::url_component(href) +
+            "\">Log in to follow</a>";
+  }
+  main += "</div><ul class=\"stats\">";
+  main += "<li><span>" + plural(p.counts.uweets, "uweet", "uweets") + "</span></li>";
+  main += "<li><a href=\"" + href + "/followers\">" + plural(p.counts.followers, "follower", "followers") +
+          "</a></li>";
+  main += "<li><a href=\"" + href + "/following\">" + plural(p.counts.following, "following", "following") +
+          "</a></li>";
+  main += "</ul></section>" + error_box(v.error);
+  main += timeline(v.uweets, f.now_ms, f.fragments);
+  return layout(f, main);
+}
+
+std::string people(const Frame& f, const PeopleView& v) {
+  const std::string href = user_href(v.username);
+  std::string main = "<h1>" + std::string(v.followers ? "People following " : "People followed by ");
+  main += "<a href=\"" + href + "\">@" + escape(v.username) + "</a></h1>";
+  if (v.users.empty()) {
+    main += "<p class=\"card empty\">";
+    main += v.followers ? "No followers yet." : "Not following anyone yet.";
+    main += "</p>";
+  } else {
+    main += "<ul class=\"people\">";
+    for (const auto& u : v.users) {
+      main += "<li>" + avatar(u.username) + "<a href=\"" + user_href(u.username) + "\">@" +
+              escape(u.username) + "</a></li>";
+    }
+    main += "</ul>";
+  }
+  if (v.next_before) {
+    main += "<p class=\"pager\"><a class=\"btn ghost\" rel=\"next\" href=\"" + href +
+            (v.followers ? "/followers" : "/following");
+    main += "?before=" + std::to_string(*v.next_before) + "\">More</a></p>";
+  }
+  return layout(f, main);
+}
+
+std::string search(const Frame& f, const SearchView& v) {
+  std::string main = "<h1>Search</h1>";
+  main += "<form class=\"card\" method=\"get\" action=\"/search\" role=\"search\"><div class=\"field\">";
+  main += "<label for=\"q2\">Words to look for</label><input id=\"q2\" type=\"search\" name=\"q\" value=\"";
+  main += escape(v.q) + "\"></div><button type=\"submit\">Search</button></form>";
+  main += error_box(v.error);
+  if (v.searched && v.error.empty()) {
+    main += "<h2>Uweets matching “" + escape(v.q) + "”</h2>";
+    main += timeline(v.results, f.now_ms, f.fragments);
+  }
+  return layout(f, main);
+}
+
+std::string notifications(const Frame& f, const NotificationsView& v) {
+  std::string main = "<h1>Notifications</h1>";
+  if (v.notifier_url.empty()) {
+    main +=
+        "<p class=\"card notice\">Notifications are unavailable on this server. Your home timeline always "
+        "has every uweet.</p>";
+  } else {
+    main +=
+        "<section class=\"card\" id=\"notifications\" data-ticket-url=\"/api/v1/notifications/ticket\" "
+        "data-notifier-url=\"";
+    main += escape(v.notifier_url) + "\"";
+    if (!v.ticket.empty()) main += " data-ticket=\"" + escape(v.ticket) + "\"";
+    main += "><p id=\"notif-status\" class=\"muted\" aria-live=\"polite\">";
+    main +=
+        "Loading… (this list needs JavaScript; your <a href=\"/\">home timeline</a> works without it)</p>";
+    main += "<ol id=\"notif-items\" class=\"notif-list\"></ol></section>";
+  }
+  return layout(f, main);
+}
+
+std::string error_page(const Frame& f, const ErrorView& v) {
+  std::string main =
+      "<section class=\"card hero\"><p class=\"big-status\">" + std::to_string(v.status) + "</p>";
+  main += "<h1>" + escape(v.heading) + "</h1><p>" + escape(v.message) + "</p>";
+  if (v.retry_after_s) {
+    main += "<p class=\"muted\">You can try again in " + std::to_string(*v.retry_after_s) + " seconds.</p>";
+  }
+  main += "<p class=\"actions\"><a class=\"btn\" href=\"/\">Go to the home page</a></p></section>";
+  return layout(f, main);
+}
+
+}  // namespace uw::web::views

@@ -1,0 +1,132 @@
+#pragma once
+// uw::web::Service — everything Uwitter does, independent of how it is asked
+// (the JSON API in web/http/api.cpp and the HTML pages in web/http/pages_*.cpp both call it).
+//
+// Threading: every method is called on the web app's loop thread, and every
+// callback is invoked later on that same loop thread (never inline from a
+// worker). Slow work never runs on the loop: password hashing goes to the libuv
+// threadpool, writes to the single writer thread (group commit), and reads that
+// the in-memory caches cannot answer go to reader threads.
+//
+// After a write commits, the service hands the matching event(s) to the
+// EventSink (the UDP emitter), which must not block.
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/store.hpp"
+#include "sign/event.hpp"
+
+namespace uw::metrics {
+class Registry;
+}
+namespace uw::sign {
+class SecretKey;
+}
+
+namespace uw::web {
+
+template <class T>
+using Done = std::function<void(Result<T>)>;
+
+// The logged-in person making a request.
+struct Viewer {
+  int64_t user_id = 0;
+  std::string username;
+};
+
+struct LoginResult {
+  std::string token;  // 256-bit random, base64url; only its hash is stored
+  User user;
+  int64_t expires_at_s = 0;
+};
+
+struct Profile {
+  User user;
+  Counts counts;
+  bool viewer_follows = false;  // false when anonymous or viewing self
+  bool is_self = false;
+};
+
+struct ServiceConfig {
+  std::string db_path;
+  bool synchronous_full = false;
+  int64_t session_ttl_s = 30 * 24 * 3600;
+  // Login throttling: after this many failures in the window, 429 + Retry-After.
+  int max_failures_per_account = 5;
+  int max_failures_per_address = 20;
+  int64_t failure_window_s = 300;
+  int64_t ticket_ttl_s = 300;
+};
+
+// Receives committed events; must return at once (fire and forget).
+using EventSink = std::function<void(const sign::Event&)>;
+
+class Service {
+ public:
+  // Opens the database (migrations), starts the writer thread, warms caches.
+  static Result<std::unique_ptr<Service>> create(uv_loop_t* loop, ServiceConfig cfg,
+                                                 metrics::Registry* metrics);
+  virtual ~Service() = default;
+
+  virtual void set_event_sink(EventSink sink) = 0;
+  // Used to mint subscription tickets; may be null (then ticket() fails 503).
+  virtual void set_ticket_key(const sign::SecretKey* key) = 0;
+
+  // Accounts and sessions. Errors: 409 username_taken, 422 invalid_*,
+  // 401 bad_credentials (same message whether or not the user exists),
+  // 429 too_many_attempts (Error.message says when to retry; retry_after_s() too).
+  virtual void register_account(std::string username, std::string password, Done<User> done) = 0;
+  virtual void login(std::string username, std::string password, std::string peer_ip,
+                     Done<LoginResult> done) = 0;
+  virtual void logout(std::string token, Done<Unit> done) = 0;
+  // Resolves a session token at once from memory (no disk); nullopt if unknown or expired.
+  virtual std::optional<Viewer> authenticate(const std::string& token) = 0;
+  // Seconds until a throttled login may be retried (0 if not throttled).
+  virtual int64_t retry_after_s(const std::string& username, const std::string& peer_ip) = 0;
+
+  // Posting. Errors: 422 from rules::normalize_uweet. With an idempotency key
+  // already used by this viewer, answers the uweet stored the first time.
+  virtual void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
+                    Done<Uweet> done) = 0;
+  virtual void uweet(int64_t id, Done<Uweet> done) = 0;  // 404 no_such_uweet
+
+  // Following. 404 no_such_user, 422 self_follow. Result: true if the state changed.
+  virtual void follow(const Viewer& v, std::string username, Done<bool> done) = 0;
+  virtual void unfollow(const Viewer& v, std::string username, Done<bool> done) = 0;
+
+  // Lists, newest first; limit is clamped to [1, 100].
+  virtual void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
+                             Done<Page<Uweet>> done) = 0;
+  virtual void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) = 0;
+  // A number that changes whenever the public timeline may have changed (the
+  // newest committed uweet id: uweets are never edited or deleted), so a page
+  // rendered from it can be reused while it stays the same. Loop thread.
+  virtual int64_t public_timeline_version() const = 0;
+  virtual void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) = 0;
+  virtual void user_uweets(std::string username, std::optional<int64_t> before, int limit,
+                           Done<Page<Uweet>> done) = 0;
+  virtual void followers(std::string username, std::optional<int64_t> before, int limit,
+                         Done<Page<User>> done) = 0;
+  virtual void following(std::string username, std::optional<int64_t> before, int limit,
+                         Done<Page<User>> done) = 0;
+  virtual void search(std::string query, std::optional<int64_t> before, int limit,
+                      Done<Page<Uweet>> done) = 0;
+
+  // A subscription ticket for the viewer (sign/ticket.hpp), valid ticket_ttl_s.
+  virtual Result<std::string> ticket(const Viewer& v) = 0;
+
+  // Fills an empty database with a few demo users and uweets (--demo).
+  virtual void seed_demo(Done<Unit> done) = 0;
+
+  // Stops the writer after it drains; done runs on the loop thread.
+  virtual void shutdown(std::function<void()> done) = 0;
+};
+
+}  // namespace uw::web

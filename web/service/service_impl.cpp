@@ -1,0 +1,428 @@
+// ServiceImpl: lifecycle, cache warm-up, accounts, sessions, posting, following.
+// Reads (timelines, profiles, search) are in service_impl_reads.cpp.
+#include "web/service/service_impl.hpp"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <unordered_map>
+#include <utility>
+
+#include "core/log.hpp"
+#include "core/rules.hpp"
+
+namespace uw::web {
+
+namespace clock {
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace clock
+
+Result<std::unique_ptr<Service>> Service::create(uv_loop_t* loop, ServiceConfig cfg,
+                                                 metrics::Registry* metrics) {
+  auto s = make_service(loop, std::move(cfg), metrics, CacheTuning{});
+  if (!s) return s.error();
+  return std::unique_ptr<Service>(std::move(s.value()));
+}
+
+Result<std::unique_ptr<ServiceImpl>> make_service(uv_loop_t* loop, ServiceConfig cfg,
+                                                  metrics::Registry* metrics, CacheTuning tuning) {
+  auto s = std::make_unique<ServiceImpl>(loop, std::move(cfg), metrics, tuning);
+  if (auto r = s->start(); !r) return r.error();
+  return s;
+}
+
+ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* metrics, CacheTuning tuning)
+    : loop_(loop),
+      cfg_(std::move(cfg)),
+      tuning_(tuning),
+      metrics_(metrics),
+      cache_(tuning.per_author, tuning.public_ring),
+      throttle_(cfg_.max_failures_per_account, cfg_.max_failures_per_address, cfg_.failure_window_s) {
+  if (metrics_) {
+    uweets_created_ = &metrics_->counter("uwitter_uweets_created_total", "Uweets committed.");
+    logins_ok_ =
+        &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "ok"}});
+    logins_failed_ =
+        &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "failed"}});
+    logins_throttled_ =
+        &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "throttled"}});
+    cache_misses_ = &metrics_->counter("uwitter_cache_misses_total",
+                                       "Reads the in-memory caches sent to a reader thread.");
+  }
+}
+
+ServiceImpl::~ServiceImpl() {
+  // Without shutdown() (start failed or a test tore down early): stop threads so
+  // nothing runs against freed memory. The mailbox handle is closed here too.
+  if (writer_) writer_->stop();
+  if (readers_) readers_->stop();
+  if (indexer_) indexer_->stop();
+  if (mailbox_) mailbox_->close(nullptr);
+}
+
+Result<Unit> ServiceImpl::start() {
+  (void)auth::dummy_hash();  // ~43 ms once, now rather than on the first unknown-user login
+  Store::Options o;
+  o.synchronous_full = cfg_.synchronous_full;
+  o.search = false;  // see Store::Options::search: the indexer has the index
+  auto store = Store::open(cfg_.db_path, o);
+  if (!store) return store.error();
+  warm(*store.value());
+  mailbox_ = std::make_unique<LoopMailbox>(loop_);
+  Store::Options io = o;
+  io.search = true;
+  auto indexer = Indexer::start(cfg_.db_path, io, metrics_);
+  if (!indexer) return indexer.error();
+  indexer_ = std::move(indexer.value());
+  auto readers = Readers::create(cfg_.db_path, tuning_.reader_threads, *mailbox_);
+  if (!readers) return readers.error();
+  readers_ = std::move(readers.value());
+  writer_ = std::make_unique<Writer>(std::move(store.value()), *mailbox_, metrics_);
+  return Unit{};
+}
+
+namespace {
+// The newest `want` items of a paged list (the store caps page sizes), and
+// whether that is all of them.
+template <class Fetch>
+std::vector<Uweet> newest(int want, bool* complete, Fetch fetch) {
+  std::vector<Uweet> out;
+  std::optional<int64_t> before;
+  *complete = false;
+  while (static_cast<int>(out.size()) < want) {
+    Page<Uweet> p = fetch(before, std::min(100, want - static_cast<int>(out.size())));
+    for (auto& u : p.items) out.push_back(std::move(u));
+    if (!p.next_before || p.items.empty()) {
+      *complete = true;
+      break;
+    }
+    before = p.next_before;
+  }
+  return out;
+}
+}  // namespace
+
+// Start-up only (before the loop serves requests): loads what the caches hold.
+void ServiceImpl::warm(Store& store) {
+  auto t0 = std::chrono::steady_clock::now();
+  const int64_t now = clock::now_s();
+  (void)store.delete_expired_sessions(now);
+  std::vector<int64_t> ids;
+  if (!warm_bulk(store, &ids)) {
+    ids.clear();
+    for (int64_t after = 0;;) {
+      auto batch = store.users_after(after, 1000);
+      if (batch.empty()) break;
+      for (const auto& u : batch) {
+        auto a = store.user_auth(u.username);
+        cache_.put_user(u, a ? a->password_hash : std::string());
+        ids.push_back(u.id);
+        after = u.id;
+      }
+    }
+    for (int64_t id : ids) {
+      cache_.set_followees(id, store.followee_ids(id));
+      cache_.set_follower_count(id, store.counts(id).followers);
+    }
+  }
+  const int warm_n = static_cast<int>(std::max<size_t>(1, tuning_.warm_per_author));
+  for (int64_t id : ids) {
+    bool complete = false;
+    auto items = newest(warm_n, &complete, [&](std::optional<int64_t> before, int n) {
+      return store.user_uweets(id, before, n);
+    });
+    const CachedUser* cu = cache_.user(id);
+    int64_t total = cu && cu->uweets > 0
+                        ? cu->uweets
+                        : (complete ? static_cast<int64_t>(items.size()) : store.counts(id).uweets);
+    cache_.load_recent(id, items, complete, total);
+  }
+  bool complete = false;
+  auto pub = newest(static_cast<int>(tuning_.public_ring), &complete,
+                    [&](std::optional<int64_t> before, int n) { return store.public_timeline(before, n); });
+  cache_.load_public(pub, complete);
+  load_sessions(store);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  log::info("cache warm: {} users, {} uweets, {} live sessions in {:.0f} ms", cache_.user_count(),
+            cache_.uweet_count(), cache_.session_count(), ms);
+}
+
+// Three table scans instead of ~5 queries per user: users with their hashes,
+// every follow edge, and uweet counts per author. Reads the schema directly
+// (core/store_schema.cpp); returns false if that fails, and warm() then falls
+// back to the per-user Store calls.
+bool ServiceImpl::warm_bulk(Store& store, std::vector<int64_t>* ids) {
+  sqlite3* db = store.raw();
+  auto scan = [db](const char* sql, const std::function<void(sqlite3_stmt*)>& row) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) return false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE;
+  };
+  auto text = [](sqlite3_stmt* st, int col) {
+    const unsigned char* p = sqlite3_column_text(st, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(st, col)))
+             : std::string();
+  };
+  bool ok =
+      scan("SELECT id, username, created_at, password_hash FROM users ORDER BY id", [&](sqlite3_stmt* st) {
+        User u{sqlite3_column_int64(st, 0), text(st, 1), sqlite3_column_int64(st, 2)};
+        cache_.put_user(u, text(st, 3));
+        ids->push_back(u.id);
+      });
+  std::unordered_map<int64_t, std::vector<int64_t>> followees;
+  std::unordered_map<int64_t, int64_t> followers;
+  ok = ok && scan("SELECT follower_id, followee_id FROM follows", [&](sqlite3_stmt* st) {
+         followees[sqlite3_column_int64(st, 0)].push_back(sqlite3_column_int64(st, 1));
+         ++followers[sqlite3_column_int64(st, 1)];
+       });
+  std::unordered_map<int64_t, int64_t> uweets;
+  ok = ok && scan("SELECT author_id, count(*) FROM uweets GROUP BY author_id", [&](sqlite3_stmt* st) {
+         uweets[sqlite3_column_int64(st, 0)] = sqlite3_column_int64(st, 1);
+       });
+  if (!ok) {
+    log::warn("cache warm: bulk load failed ({}); loading user by user", sqlite3_errmsg(db));
+    return false;
+  }
+  for (int64_t id : *ids) {
+    if (auto it = followees.find(id); it != followees.end()) cache_.set_followees(id, std::move(it->second));
+    if (auto it = followers.find(id); it != followers.end()) cache_.set_follower_count(id, it->second);
+    if (auto it = uweets.find(id); it != uweets.end()) cache_.load_recent(id, {}, false, it->second);
+  }
+  return true;
+}
+
+// The Store API has no "list sessions" call, so this reads the sessions table
+// directly (start-up only, on the writable connection before the writer owns it).
+void ServiceImpl::load_sessions(Store& store) {
+  sqlite3_stmt* st = nullptr;
+  const char* sql = "SELECT token_hash, user_id, expires_at FROM sessions WHERE expires_at > ?";
+  if (sqlite3_prepare_v2(store.raw(), sql, -1, &st, nullptr) != SQLITE_OK) {
+    log::warn("cache warm: cannot list sessions ({}); existing sessions need a new login",
+              sqlite3_errmsg(store.raw()));
+    return;
+  }
+  sqlite3_bind_int64(st, 1, clock::now_s());
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const void* blob = sqlite3_column_blob(st, 0);
+    int n = sqlite3_column_bytes(st, 0);
+    if (!blob || n <= 0) continue;
+    cache_.put_session(std::string(static_cast<const char*>(blob), static_cast<size_t>(n)),
+                       sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+  }
+  sqlite3_finalize(st);
+}
+
+Error ServiceImpl::no_such_user(const std::string& name) {
+  std::string shown = rules::check_username(name) ? name : std::string("that name");
+  return Error{404, "no_such_user", "There is no user called " + shown + "."};
+}
+
+void ServiceImpl::pool_finished() {
+  --pool_jobs_;
+  if (stopping_ && pool_jobs_ == 0 && shutdown_done_) finish_shutdown();
+}
+
+// ---------------------------------------------------------------- accounts
+
+void ServiceImpl::register_account(std::string username, std::string password, Done<User> done) {
+  if (auto r = rules::check_username(username); !r) return done(r.error());
+  if (auto r = rules::check_password(password); !r) return done(r.error());
+  if (cache_.user_by_name(username))
+    return done(
+        Error{409, "username_taken", "The username " + username + " is taken; please choose another."});
+  pool_started();
+  auth::hash_password(
+      loop_, std::move(password),
+      [this, username = std::move(username), done = std::move(done)](Result<std::string> hash) mutable {
+        if (!hash) {
+          done(hash.error());
+        } else {
+          std::string h = std::move(hash.value());
+          writer_->call<User>(
+              [username, h, now = clock::now_s()](Store& s) { return s.create_user(username, h, now); },
+              [this, h, done = std::move(done)](Result<User> r) {
+                if (r) cache_.put_user(r.value(), h);
+                done(std::move(r));
+              });
+        }
+        pool_finished();
+      });
+}
+
+void ServiceImpl::login(std::string username, std::string password, std::string peer_ip,
+                        Done<LoginResult> done) {
+  const int64_t now = clock::now_s();
+  std::string key = rules::username_key(username.substr(0, 64));
+  if (int64_t wait = throttle_.retry_after(key, peer_ip, now); wait > 0) {
+    if (logins_throttled_) logins_throttled_->inc();
+    return done(Error{429, "too_many_attempts",
+                      "Too many failed logins; try again in " + std::to_string(wait) + " seconds."});
+  }
+  const CachedUser* cu = cache_.user_by_name(username);
+  // Unknown user: verify against the dummy hash anyway (empty hash), so the
+  // answer takes as long as a wrong password does.
+  std::string hash = cu ? cu->password_hash : std::string();
+  int64_t uid = cu ? cu->user.id : 0;
+  if (password.size() > rules::kMaxPasswordBytes) password.resize(rules::kMaxPasswordBytes + 1);
+  auto pw = std::make_shared<std::string>(std::move(password));
+  pool_started();
+  auth::verify_password(
+      loop_, std::move(hash), *pw,
+      [this, pw, key, peer_ip, uid, now, done = std::move(done)](auth::Verdict v) mutable {
+        const CachedUser* u = uid ? cache_.user(uid) : nullptr;
+        if (!v.ok || !u) {
+          throttle_.failure(key, peer_ip, now);
+          if (logins_failed_) logins_failed_->inc();
+          done(Error{401, "bad_credentials", "Wrong username or password."});
+        } else {
+          throttle_.success(key);
+          if (logins_ok_) logins_ok_->inc();
+          if (v.needs_rehash) {
+            pool_started();
+            auth::hash_password(loop_, *pw, [this, uid](Result<std::string> h) {
+              if (h) {
+                std::string nh = std::move(h.value());
+                writer_->call<Unit>([uid, nh](Store& s) { return s.set_password_hash(uid, nh); },
+                                    [this, uid, nh](Result<Unit> r) {
+                                      if (r) cache_.set_password_hash(uid, nh);
+                                    });
+              }
+              pool_finished();
+            });
+          }
+          std::string token = auth::new_token();
+          std::string th = auth::token_hash(token);
+          int64_t exp = clock::now_s() + cfg_.session_ttl_s;
+          LoginResult lr{std::move(token), u->user, exp};
+          writer_->call<Unit>(
+              [th, uid, exp](Store& s) { return s.create_session(th, uid, exp); },
+              [this, th, uid, exp, lr = std::move(lr), done = std::move(done)](Result<Unit> r) mutable {
+                if (!r) return done(r.error());
+                cache_.put_session(th, uid, exp);
+                done(std::move(lr));
+              });
+        }
+        if (!pw->empty()) sodium_memzero(pw->data(), pw->size());
+        pool_finished();
+      });
+}
+
+void ServiceImpl::logout(std::string token, Done<Unit> done) {
+  std::string th = auth::token_hash(token);
+  cache_.drop_session(th);  // the token stops working now, before the delete commits
+  writer_->call<Unit>([th](Store& s) { return s.delete_session(th); }, std::move(done));
+}
+
+std::optional<Viewer> ServiceImpl::authenticate(const std::string& token) {
+  if (token.empty() || token.size() > 128) return std::nullopt;
+  auto uid = cache_.session(auth::token_hash(token), clock::now_s());
+  if (!uid) return std::nullopt;
+  const CachedUser* u = cache_.user(*uid);
+  if (!u) return std::nullopt;
+  return Viewer{u->user.id, u->user.username};
+}
+
+int64_t ServiceImpl::retry_after_s(const std::string& username, const std::string& peer_ip) {
+  return throttle_.retry_after(rules::username_key(username.substr(0, 64)), peer_ip, clock::now_s());
+}
+
+// ---------------------------------------------------------------- writes
+
+void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
+                       Done<Uweet> done) {
+  auto norm = rules::normalize_uweet(text);
+  if (!norm) return done(norm.error());
+  NewUweet nu;
+  nu.author_id = v.user_id;
+  nu.text = std::move(norm.value());
+  nu.created_at = clock::now_ms();
+  for (const auto& name : rules::extract_mentions(nu.text))
+    if (const auto* m = cache_.user_by_name(name)) nu.mentioned_user_ids.push_back(m->user.id);
+  nu.idempotency_key = std::move(idempotency_key);
+  auto mentioned = nu.mentioned_user_ids;
+  writer_->call<Uweet>(
+      [nu = std::move(nu)](Store& s) { return s.insert_uweet(nu); },
+      [this, v, mentioned = std::move(mentioned), done = std::move(done)](Result<Uweet> r) mutable {
+        if (!r) return done(std::move(r));
+        Uweet& u = r.value();
+        if (u.author.empty()) u.author = v.username;
+        // Ids only grow: an id we have already seen is the
+        // stored answer to a repeated idempotency key.
+        if (u.id > cache_.max_uweet_id()) {
+          cache_.add_uweet(u);
+          if (indexer_) indexer_->notify(u.id);
+          if (uweets_created_) uweets_created_->inc();
+          emit(sign::PostEvent{u.id, u.author_id, u.author, u.created_at, u.text});
+          for (int64_t m : mentioned)
+            if (m != u.author_id)
+              emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
+        }
+        done(std::move(r));
+      });
+}
+
+void ServiceImpl::follow(const Viewer& v, std::string username, Done<bool> done) {
+  const CachedUser* t = cache_.user_by_name(username);
+  if (!t) return done(no_such_user(username));
+  if (t->user.id == v.user_id) return done(Error{422, "self_follow", "You cannot follow yourself."});
+  int64_t target = t->user.id;
+  writer_->call<bool>(
+      [a = v.user_id, target, now = clock::now_s()](Store& s) { return s.follow(a, target, now); },
+      [this, v, target, done = std::move(done)](Result<bool> r) {
+        if (r && r.value()) {
+          cache_.add_follow(v.user_id, target);
+          emit(sign::FollowEvent{v.user_id, v.username, target, clock::now_ms()});
+        }
+        done(std::move(r));
+      });
+}
+
+void ServiceImpl::unfollow(const Viewer& v, std::string username, Done<bool> done) {
+  const CachedUser* t = cache_.user_by_name(username);
+  if (!t) return done(no_such_user(username));
+  if (t->user.id == v.user_id) return done(Error{422, "self_follow", "You cannot unfollow yourself."});
+  int64_t target = t->user.id;
+  writer_->call<bool>([a = v.user_id, target](Store& s) { return s.unfollow(a, target); },
+                      [this, v, target, done = std::move(done)](Result<bool> r) {
+                        if (r && r.value()) cache_.remove_follow(v.user_id, target);
+                        done(std::move(r));
+                      });
+}
+
+// ---------------------------------------------------------------- shutdown
+
+void ServiceImpl::shutdown(std::function<void()> done) {
+  stopping_ = true;
+  shutdown_done_ = std::move(done);
+  if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
+  if (readers_) readers_->stop();
+  if (indexer_) indexer_->stop();
+  if (pool_jobs_ == 0) finish_shutdown();
+}
+
+void ServiceImpl::finish_shutdown() {
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  writer_->stop();  // a password job may have queued a write after the first stop: it failed fast
+  auto mb = std::move(mailbox_);
+  LoopMailbox* raw = mb.release();
+  raw->close([raw, done = std::move(done)] {
+    delete raw;
+    if (done) done();
+  });
+}
+
+}  // namespace uw::web

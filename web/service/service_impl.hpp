@@ -1,0 +1,131 @@
+#pragma once
+// uw::web::ServiceImpl — the Service (web/service/service.hpp) built from:
+//   * TimelineCache on the loop thread (every read it can answer exactly),
+//   * Writer: the single writer thread with group commit (every write),
+//   * Readers: a small pool of read-only connections (what the cache cannot answer),
+//   * the libuv threadpool for Argon2id (auth.hpp).
+// Cache updates, responses and events happen in writer completions, i.e. after
+// COMMIT, on the loop thread.
+//
+// Lifetime: callbacks capture `this`; the object must outlive every request it
+// accepted. shutdown() stops the writer and readers, waits for password jobs on
+// the threadpool, closes the mailbox and only then calls done — after that the
+// object may be destroyed.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/metrics.hpp"
+#include "web/indexer.hpp"
+#include "web/mailbox.hpp"
+#include "web/readers.hpp"
+#include "web/service/auth.hpp"
+#include "web/service/service.hpp"
+#include "web/service/timeline_cache.hpp"
+#include "web/writer.hpp"
+
+namespace uw::web {
+
+// Tuning knobs that are not part of ServiceConfig (tests shrink them).
+struct CacheTuning {
+  size_t per_author = 256;      // ids kept per author as new uweets arrive
+  size_t warm_per_author = 32;  // ids loaded per author at start
+  size_t public_ring = 256;
+  int reader_threads = 2;
+};
+
+class ServiceImpl final : public Service {
+ public:
+  ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* metrics, CacheTuning tuning);
+  ~ServiceImpl() override;
+  // Opens the store (migrations), loads the caches, starts writer and readers.
+  Result<Unit> start();
+
+  void set_event_sink(EventSink sink) override { sink_ = std::move(sink); }
+  void set_ticket_key(const sign::SecretKey* key) override { ticket_key_ = key; }
+
+  void register_account(std::string username, std::string password, Done<User> done) override;
+  void login(std::string username, std::string password, std::string peer_ip,
+             Done<LoginResult> done) override;
+  void logout(std::string token, Done<Unit> done) override;
+  std::optional<Viewer> authenticate(const std::string& token) override;
+  int64_t retry_after_s(const std::string& username, const std::string& peer_ip) override;
+
+  void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
+            Done<Uweet> done) override;
+  void uweet(int64_t id, Done<Uweet> done) override;
+  void follow(const Viewer& v, std::string username, Done<bool> done) override;
+  void unfollow(const Viewer& v, std::string username, Done<bool> done) override;
+
+  void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
+                     Done<Page<Uweet>> done) override;
+  void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
+  int64_t public_timeline_version() const override { return cache_.max_uweet_id(); }
+  void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) override;
+  void user_uweets(std::string username, std::optional<int64_t> before, int limit,
+                   Done<Page<Uweet>> done) override;
+  void followers(std::string username, std::optional<int64_t> before, int limit,
+                 Done<Page<User>> done) override;
+  void following(std::string username, std::optional<int64_t> before, int limit,
+                 Done<Page<User>> done) override;
+  void search(std::string query, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
+
+  Result<std::string> ticket(const Viewer& v) override;
+  void seed_demo(Done<Unit> done) override;
+  void shutdown(std::function<void()> done) override;
+
+  const TimelineCache& cache() const { return cache_; }  // tests
+
+ private:
+  struct Demo;
+  void warm(Store& store);
+  bool warm_bulk(Store& store, std::vector<int64_t>* ids);
+  void load_sessions(Store& store);
+  void demo_step(std::shared_ptr<Demo> d);
+  // Threadpool bookkeeping so shutdown waits for password jobs.
+  void pool_started() { ++pool_jobs_; }
+  void pool_finished();
+  void finish_shutdown();
+  void emit(const sign::Event& e) {
+    if (sink_) sink_(e);
+  }
+  static Error no_such_user(const std::string& name);
+
+  uv_loop_t* loop_;
+  ServiceConfig cfg_;
+  CacheTuning tuning_;
+  metrics::Counter* uweets_created_ = nullptr;
+  metrics::Counter* logins_ok_ = nullptr;
+  metrics::Counter* logins_failed_ = nullptr;
+  metrics::Counter* logins_throttled_ = nullptr;
+  metrics::Counter* cache_misses_ = nullptr;
+  metrics::Registry* metrics_;
+  std::unique_ptr<LoopMailbox> mailbox_;
+  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Indexer> indexer_;  // declared before readers_: outlives their search jobs
+  std::unique_ptr<Readers> readers_;
+  TimelineCache cache_;
+  auth::Throttle throttle_;
+  EventSink sink_;
+  const sign::SecretKey* ticket_key_ = nullptr;
+  int pool_jobs_ = 0;
+  bool stopping_ = false;
+  std::function<void()> shutdown_done_;
+};
+
+// Creates a ServiceImpl with explicit tuning (Service::create uses the defaults).
+Result<std::unique_ptr<ServiceImpl>> make_service(uv_loop_t* loop, ServiceConfig cfg,
+                                                  metrics::Registry* metrics, CacheTuning tuning);
+
+// Current time (wall clock).
+namespace clock {
+int64_t now_s();
+}
+namespace clock {
+int64_t now_ms();
+}
+
+}  // namespace uw::web

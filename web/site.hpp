@@ -1,0 +1,61 @@
+#pragma once
+// uw::web::Site — uwitter-web assembled: the signing key, the Service (store,
+// writer, readers, caches), the Emitter (with --notify), the front door App
+// (route table, API, pages, access log) and the http::Server, plus clean
+// shutdown on SIGTERM/SIGINT: stop accepting, let in-flight requests finish,
+// drain the writer, flush the access log; the loop then runs out.
+// web/web_main.cpp only parses flags into a SiteConfig.
+// Threading: construct, start and run on one thread (the loop thread).
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/flags.hpp"
+#include "core/http/server.hpp"
+
+namespace uw::web {
+
+struct SiteConfig {
+  HostPort listen{"127.0.0.1", 8080};
+  std::string data = "data";  // database and keys
+  std::vector<HostPort> notify;
+  int udp_copies = 1;
+  uint64_t udp_copy_spacing_us = 0;
+  std::string notifier_url;
+  bool demo = false;
+  bool synchronous_full = false;
+  uint64_t session_ttl_s = 30 * 24 * 3600;
+  http::Limits limits;
+  std::string access_log;
+  bool https_cookies = false;
+  std::vector<std::string> allowed_origins;
+};
+
+class Site {
+ public:
+  Site(uv_loop_t* loop, SiteConfig cfg);
+  ~Site();
+  Site(const Site&) = delete;
+  Site& operator=(const Site&) = delete;
+
+  // Creates the data directory and key pair if needed, opens the store and the
+  // access log, starts the emitter and listens. Returns "" or an error message.
+  std::string start();
+  // Installs SIGTERM/SIGINT: shutdown().
+  void handle_signals();
+  // Prints "listening http HOST:PORT" on stdout, after seeding the demo data
+  // with --demo. Call after start() and handle_signals(): a SIGTERM sent right
+  // after the readiness line must find the handler installed.
+  void announce();
+  // Stops accepting, drains, closes every handle; the loop then runs out.
+  void shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace uw::web

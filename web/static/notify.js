@@ -1,0 +1,117 @@
+// /static/notify.js: live notifications in the page: gets a subscription
+// ticket (window.uwitter.ticket, from app.js), opens an EventSource on the
+// notifier, shows a toast and an unread badge per notification. If the
+// notifier cannot be reached, the page says so in the #notif hook and
+// everything else keeps working (nothing here is needed to read or post).
+// Text goes in with textContent only, never HTML.
+(function () {
+  'use strict';
+  var hook = document.getElementById('notif');
+  if (!hook || !window.EventSource || !window.fetch || !window.uwitter) return;
+
+  var KINDS = ['uweet', 'follow', 'mention'];
+  var es = null, lastId = '', retryMs = 2000, timer = null, opened = false;
+  var unread = Number(sessionStorage.getItem('uw-unread') || 0);
+  if (location.pathname === '/notifications') unread = 0;
+
+  // Styles through the CSSOM (the page's Content-Security-Policy forbids inline <style>).
+  function css(el, props) { for (var k in props) el.style[k] = props[k]; return el; }
+  var dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+
+  var toasts = document.createElement('div');
+  toasts.className = 'notif-toasts';
+  toasts.setAttribute('aria-live', 'polite');
+  toasts.id = 'notif-toasts';
+  css(toasts, { position: 'fixed', right: '1rem', bottom: '1rem', zIndex: '50', display: 'flex',
+    flexDirection: 'column', gap: '.5rem', maxWidth: 'min(24rem, calc(100vw - 2rem))' });
+  document.body.appendChild(toasts);
+
+  var badge = document.createElement('span');
+  badge.className = 'notif-badge';
+  badge.id = 'notif-badge';
+  css(badge, { display: 'inline-block', minWidth: '1.2em', marginLeft: '.3em', padding: '0 .35em',
+    borderRadius: '1em', background: '#e0245e', color: '#fff', fontSize: '.75em', lineHeight: '1.4',
+    textAlign: 'center', fontWeight: '700', verticalAlign: 'middle' });
+  var link = document.querySelector('a[href="/notifications"]');
+  if (link) link.appendChild(badge);
+
+  function showBadge() {
+    sessionStorage.setItem('uw-unread', String(unread));
+    badge.textContent = unread > 99 ? '99+' : String(unread);
+    badge.hidden = unread === 0;
+    badge.style.display = unread === 0 ? 'none' : 'inline-block';
+    badge.setAttribute('aria-label', unread + ' unread notifications');
+  }
+  showBadge();
+
+  function setState(state) {
+    hook.setAttribute('data-state', state);
+    if (state === 'unavailable') {
+      hook.textContent = 'Live notifications are unavailable right now; your timeline is always up to date.';
+      hook.className = 'notif-off';
+      css(hook, { display: 'block', margin: '.5rem auto', maxWidth: '40rem', padding: '.3rem .8rem',
+        fontSize: '.85rem', opacity: '.75' });
+      hook.hidden = false;
+    } else {
+      hook.textContent = '';
+      hook.className = '';
+      hook.hidden = true;
+    }
+  }
+
+  function toast(n) {
+    var parts = window.uwitter.describe(n);
+    var t = document.createElement('div');
+    t.className = 'notif-toast notif-' + n.kind;
+    t.setAttribute('role', 'status');
+    css(t, { background: dark ? '#e7ecf0' : '#15202b', color: dark ? '#15202b' : '#fff', borderRadius: '.6rem',
+      padding: '.7rem .9rem', boxShadow: '0 4px 18px rgba(0,0,0,.25)', fontSize: '.95rem', overflowWrap: 'anywhere' });
+    var a = document.createElement('a');
+    a.href = '/u/' + encodeURIComponent(parts[0]);
+    a.textContent = '@' + parts[0];
+    css(a, { color: dark ? '#0b6e99' : '#8ecdf8', fontWeight: '700' });
+    t.appendChild(a);
+    t.appendChild(document.createTextNode(parts[1] + parts[2]));
+    toasts.appendChild(t);
+    while (toasts.children.length > 4) toasts.removeChild(toasts.firstChild);
+    setTimeout(function () { if (t.parentNode) t.parentNode.removeChild(t); }, 8000);
+  }
+
+  function onEvent(e) {
+    var n;
+    try { n = JSON.parse(e.data); } catch (err) { return; }
+    if (e.lastEventId) lastId = e.lastEventId;
+    if (location.pathname !== '/notifications') unread += 1;
+    showBadge();
+    toast(n);
+    document.dispatchEvent(new CustomEvent('uwitter:notification', { detail: n }));
+  }
+
+  function later() {
+    if (timer) return;
+    timer = setTimeout(function () { timer = null; connect(); }, retryMs);
+    retryMs = Math.min(retryMs * 2, 60000);
+  }
+
+  function connect() {
+    // The page's embedded ticket serves the first connection only.
+    window.uwitter.ticket(hook, !opened).then(function (t) {
+      if (!t || !t.url) throw new Error('no notifier configured');
+      var u = new URL(t.url, location.href);
+      if (lastId) u.searchParams.set('last_event_id', lastId);
+      if (es) es.close();
+      es = new EventSource(u.toString());
+      KINDS.forEach(function (k) { es.addEventListener(k, onEvent); });
+      es.onopen = function () { opened = true; retryMs = 2000; setState('live'); };
+      es.onerror = function () {
+        setState('unavailable');
+        // Closed for good (bad or expired ticket, notifier refused): new ticket, back off.
+        if (es.readyState === EventSource.CLOSED) { es.close(); es = null; later(); }
+      };
+    }).catch(function () { setState('unavailable'); later(); });
+  }
+
+  setState('connecting');
+  connect();
+  window.addEventListener('pagehide', function () { if (es) es.close(); });
+})();
