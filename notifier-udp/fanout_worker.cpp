@@ -1,6 +1,6 @@
 #include "notifier-udp/fanout_worker.hpp"
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 namespace uw::notifier {
 

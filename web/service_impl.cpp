@@ -158,7 +158,7 @@ void ServiceImpl::warm(Store& store) {
 
 // Three table scans instead of ~5 queries per user: users with their hashes,
 // every follow edge, and uweet counts per author. Reads the schema directly
-// (core/store_schema.cpp); returns false if that fails, and warm() then falls
+// (core/store/sqlite/schema.cpp); returns false if that fails, and warm() then falls
 // back to the per-user Store calls.
 bool ServiceImpl::warm_bulk(Store& store, std::vector<int64_t>* ids) {
   sqlite3* db = store.raw();

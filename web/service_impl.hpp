@@ -20,12 +20,12 @@
 
 #include "core/metrics.hpp"
 #include "web/auth.hpp"
-#include "web/indexer.hpp"
-#include "web/mailbox.hpp"
-#include "web/readers.hpp"
+#include "core/store/sqlite/indexer.hpp"
+#include "core/worker/loop_mailbox.hpp"
+#include "core/store/readers.hpp"
 #include "web/service.hpp"
 #include "web/timeline_cache.hpp"
-#include "web/writer.hpp"
+#include "core/store/writer.hpp"
 
 namespace uw::web {
 

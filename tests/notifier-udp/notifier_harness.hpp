@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
 #include "sign/ticket.hpp"

@@ -7,11 +7,11 @@
 #include <future>
 #include <thread>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 #include "tests/support/process.hpp"
-#include "web/mailbox.hpp"
+#include "core/worker/loop_mailbox.hpp"
 #include "web/service_impl.hpp"
-#include "web/writer.hpp"
+#include "core/store/writer.hpp"
 
 namespace uw::web {
 namespace {

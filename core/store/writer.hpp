@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
-#include "web/checkpointer.hpp"
-#include "web/mailbox.hpp"
+#include "core/store/store.hpp"
+#include "core/store/sqlite/checkpointer.hpp"
+#include "core/worker/loop_mailbox.hpp"
 
 namespace uw::metrics {
 class Histogram;

@@ -1,10 +1,10 @@
-#include "web/indexer.hpp"
+#include "core/store/sqlite/indexer.hpp"
 
 #include <algorithm>
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
-#include "core/thread_priority.hpp"
+#include "core/worker/thread_priority.hpp"
 
 namespace uw::web {
 

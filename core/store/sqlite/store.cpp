@@ -1,6 +1,6 @@
 // uw::Store: opening, PRAGMAs, the statement table, transactions, users and
 // sessions. Uweets live in store_uweets.cpp, follows in store_follows.cpp.
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 #include <fmt/format.h>
 
@@ -8,8 +8,8 @@
 
 #include "core/log.hpp"
 #include "core/rules.hpp"
-#include "core/store_schema.hpp"
-#include "core/store_sql.hpp"
+#include "core/store/sqlite/schema.hpp"
+#include "core/store/sqlite/sql.hpp"
 
 namespace uw {
 namespace store_sql {

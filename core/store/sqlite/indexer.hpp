@@ -24,7 +24,7 @@
 #include <thread>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 namespace uw::metrics {
 class Counter;

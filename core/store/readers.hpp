@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
-#include "web/mailbox.hpp"
+#include "core/store/store.hpp"
+#include "core/worker/loop_mailbox.hpp"
 
 namespace uw::web {
 

@@ -1,11 +1,11 @@
-#include "web/checkpointer.hpp"
+#include "core/store/sqlite/checkpointer.hpp"
 
 #include <sqlite3.h>
 
 #include <string>
 
 #include "core/log.hpp"
-#include "core/thread_priority.hpp"
+#include "core/worker/thread_priority.hpp"
 
 namespace uw::web {
 

@@ -1,4 +1,4 @@
-#include "web/writer.hpp"
+#include "core/store/writer.hpp"
 
 #include <algorithm>
 #include <chrono>

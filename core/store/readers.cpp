@@ -1,4 +1,4 @@
-#include "web/readers.hpp"
+#include "core/store/readers.hpp"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "web/mailbox.hpp"
+#include "core/worker/loop_mailbox.hpp"
 
 #include <cassert>
 #include <mutex>

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 namespace uw::store_sql {
 
