@@ -10,6 +10,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "core/clock.hpp"
 #include "core/rules.hpp"
 #include "web/assets.hpp"
 #include "web/csrf.hpp"
@@ -22,11 +23,6 @@ constexpr int kPageSize = 50;  // uweets per timeline page
 constexpr int kPeoplePageSize = 50;
 constexpr const char* kCsrfCookie = "uw_csrf";
 constexpr const char* kSecureCsrfCookie = "__Host-uw_csrf";
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::optional<std::string_view> find_cookie(const http::Request& req, std::string_view name) {
   for (const auto& [k, v] : req.headers) {
@@ -131,7 +127,7 @@ struct Core : std::enable_shared_from_this<Core> {
     f.viewer = c.viewer;
     if (c.viewer || forms) f.csrf = csrf_token(c);
     f.search_q = std::move(search_q);
-    f.now_ms = now_ms();
+    f.now_ms = clock::now_ms();
     f.fragments = &fragments_;
     if (c.viewer && !cfg.notifier_url.empty()) {
       f.notifier_url = cfg.notifier_url;
@@ -311,7 +307,7 @@ struct Core : std::enable_shared_from_this<Core> {
     const bool shared =
         !c->viewer && !before && status == 200 && compose.text.empty() && compose.error.empty();
     const int64_t version = svc.public_timeline_version();
-    if (shared && anon_home_.fresh(version, now_ms())) return page(*c, 200, anon_home_.body);
+    if (shared && anon_home_.fresh(version, clock::now_ms())) return page(*c, 200, anon_home_.body);
     auto self = shared_from_this();
     auto done = [self, c, compose = std::move(compose), status, shared, version](Result<Page<Uweet>> r) {
       if (!r) return self->service_error(*c, r.error());
@@ -451,7 +447,7 @@ struct Core : std::enable_shared_from_this<Core> {
   }
 
   void start_session(Ctx& c, const LoginResult& lr) const {
-    int64_t max_age = lr.expires_at_s - now_ms() / 1000;
+    int64_t max_age = lr.expires_at_s - clock::now_ms() / 1000;
     if (max_age < 1) max_age = 1;
     c.set_cookies.push_back(std::string(session_cookie_name()) + "=" + lr.token + cookie_attrs() +
                             "; Max-Age=" + std::to_string(max_age));

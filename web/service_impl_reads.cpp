@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "core/clock.hpp"
 #include "core/rules.hpp"
 #include "sign/ticket.hpp"
 #include "web/service_impl.hpp"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-namespace uw::web {
+namespace uw {
 
 Result<std::unique_ptr<Readers>> Readers::create(const std::string& db_path, int threads,
                                                  LoopMailbox& mailbox) {
@@ -15,9 +15,10 @@ Result<std::unique_ptr<Readers>> Readers::create(const std::string& db_path, int
     if (!s) return s.error();
     r->stores_.push_back(std::move(s.value()));
   }
-  for (auto& s : r->stores_) {
-    Store* p = s.get();
-    r->threads_.emplace_back([rp = r.get(), p] { rp->thread_main(p); });
+  r->threads_.resize(r->stores_.size());
+  for (size_t i = 0; i < r->stores_.size(); ++i) {
+    Store* p = r->stores_[i].get();
+    r->threads_[i].start({"reader"}, [rp = r.get(), p] { rp->thread_main(p); });
   }
   return r;
 }
@@ -25,41 +26,19 @@ Result<std::unique_ptr<Readers>> Readers::create(const std::string& db_path, int
 Readers::~Readers() { stop(); }
 
 void Readers::submit(Task t) {
-  {
-    std::lock_guard lk(mu_);
-    if (!stopping_) {
-      queue_.push_back(std::move(t));
-      cv_.notify_one();
-      return;
-    }
-  }
-  // Stopped (the server has already stopped taking requests): the read is
-  // dropped together with its completion.
+  // False once stopped (the server has already stopped taking requests): the
+  // read is dropped together with its completion.
+  (void)queue_.push(std::move(t));
 }
 
 void Readers::stop() {
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
+  queue_.stop(Stop::Drain);
+  for (auto& t : threads_) t.join();
   threads_.clear();
 }
 
 void Readers::thread_main(Store* store) {
-  for (;;) {
-    Task t;
-    {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      t = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    mailbox_.post(t(*store));
-  }
+  while (auto t = queue_.take_one()) mailbox_.post((*t)(*store));
 }
 
-}  // namespace uw::web
+}  // namespace uw

@@ -113,6 +113,14 @@ const char* sql(Id id) {
              " ORDER BY follower_id LIMIT ?3";
     case kFolloweeIds:
       return "SELECT followee_id FROM follows WHERE follower_id = ?1 ORDER BY followee_id";
+    case kWarmUsers:
+      return "SELECT id, username, created_at, password_hash FROM users ORDER BY id";
+    case kWarmFollows:
+      return "SELECT follower_id, followee_id FROM follows";
+    case kWarmUweetCounts:
+      return "SELECT author_id, count(*) FROM uweets GROUP BY author_id";
+    case kLiveSessions:
+      return "SELECT token_hash, user_id, expires_at FROM sessions WHERE expires_at > ?1";
     case kStatementCount:
       break;
   }
