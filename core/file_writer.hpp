@@ -47,6 +47,9 @@ class FileWriter {
   // nothing for stderr.
   Result<Unit> reopen();
   uint64_t dropped_bytes() const { return dropped_.load(std::memory_order_relaxed); }
+  // Bytes queued and not yet written and flushed: 0 means every chunk handed
+  // over before the call is in the file.
+  size_t pending_bytes() { return queue_.pending_cost(); }
 
  private:
   struct Reopened {

@@ -112,6 +112,9 @@ struct Daemon::Impl {
     p.counter("uwitter_notifier_log_dropped_bytes_total",
               "Log bytes dropped because the disk fell behind (the log is written off the loop)",
               log.dropped_bytes());
+    p.gauge("uwitter_notifier_log_pending_bytes",
+            "Log bytes queued for the log writer thread and not yet in the file",
+            static_cast<double>(log.pending_bytes()));
     return p.take();
   }
 

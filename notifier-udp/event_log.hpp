@@ -60,6 +60,8 @@ class EventLog {
   void write(LogLevel l, std::string_view kind, std::initializer_list<Field> fields);
   // Bytes of lines dropped because the disk fell behind.
   uint64_t dropped_bytes() const { return out_->dropped_bytes(); }
+  // Bytes of lines logged and not yet in the file (0: every line logged so far is).
+  size_t pending_bytes() const { return out_->pending_bytes(); }
 
   // Rate limit for lines a flood could cause (rejections): a token bucket of
   // `per_second` with a burst of 4x. Returns true if this line may be written;

@@ -93,6 +93,12 @@ class JobQueue {
     pending_cost_ -= cost;
   }
 
+  // The cost of the jobs queued or taken and not yet released.
+  size_t pending_cost() {
+    std::lock_guard lk(mu_);
+    return pending_cost_;
+  }
+
   // True once stop() was called (a worker in a long job may look and end early).
   bool stopped() {
     std::lock_guard lk(mu_);
