@@ -8,10 +8,10 @@
 #include <thread>
 
 #include "core/store/store.hpp"
-#include "tests/support/process.hpp"
-#include "core/worker/loop_mailbox.hpp"
-#include "web/service_impl.hpp"
 #include "core/store/writer.hpp"
+#include "core/worker/loop_mailbox.hpp"
+#include "tests/support/process.hpp"
+#include "web/service_impl.hpp"
 
 namespace uw::web {
 namespace {

@@ -7,8 +7,8 @@
 #include <random>
 #include <set>
 
-#include "core/store/store.hpp"
 #include "core/store/sqlite/sql.hpp"
+#include "core/store/store.hpp"
 #include "tests/core/store/store_fixture.hpp"
 
 namespace uw::test {

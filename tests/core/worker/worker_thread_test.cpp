@@ -31,7 +31,7 @@ TEST(WorkerThread, NamesItsThreadAndLowersOnlyItsOwnPriority) {
       name = buf;
       nice_inside = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
     });
-  }                                   // the destructor joins
+  }                                    // the destructor joins
   EXPECT_EQ(name, "uw-checkpointer");  // 15 characters: all Linux keeps
   EXPECT_GE(nice_inside, 7);
   EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), nice_outside);
