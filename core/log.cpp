@@ -1,6 +1,5 @@
 #include "core/log.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -10,7 +9,7 @@ namespace uw::log {
 
 namespace {
 
-std::atomic<Level> g_level{Level::Info};
+constexpr Level kLevel = Level::Info;
 std::mutex g_mu;         // guards g_file and g_path; held for one line at a time
 FILE* g_file = nullptr;  // nullptr = stderr
 std::string g_path;
@@ -51,8 +50,7 @@ std::string timestamp_now() {
   return fmt::format("{}.{:03}Z", stamp, ms);
 }
 
-void set_level(Level l) { g_level.store(l); }
-Level level() { return g_level.load(std::memory_order_relaxed); }
+Level level() { return kLevel; }
 
 bool set_file(const std::string& path) {
   std::lock_guard lock(g_mu);

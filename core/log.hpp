@@ -17,7 +17,7 @@ bool parse_level(std::string_view s, Level* out);
 // every log line. Any thread.
 std::string timestamp_now();
 
-void set_level(Level l);
+// The level below which lines are not written (Info: nothing sets another).
 Level level();
 // Redirects output to a file (appending); "" means stderr. Returns false on error.
 bool set_file(const std::string& path);

@@ -85,25 +85,6 @@ std::string escape(const std::string& v, Escape what) {
   return out;
 }
 
-// {a="x",b="y"} plus an optional extra label (le for histogram buckets).
-std::string label_block(const Labels& labels, const std::string& extra_name = "",
-                        const std::string& extra_value = "") {
-  if (labels.empty() && extra_name.empty()) return "";
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [k, v] : labels) {
-    if (!first) out += ',';
-    first = false;
-    out += k + "=\"" + escape(v, Escape::LabelValue) + "\"";
-  }
-  if (!extra_name.empty()) {
-    if (!first) out += ',';
-    out += extra_name + "=\"" + escape(extra_value, Escape::LabelValue) + "\"";
-  }
-  out += '}';
-  return out;
-}
-
 std::string number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -111,6 +92,54 @@ std::string number(double v) {
 }
 
 }  // namespace
+
+void TextWriter::family(std::string_view name, std::string_view help, std::string_view type) {
+  out_ +=
+      fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape(std::string(help), Escape::Help), name, type);
+}
+
+// {a="x",b="y"} plus the le label when given; nothing when there is no label.
+void TextWriter::labels(const Labels& labels, std::string_view le) {
+  if (labels.empty() && le.empty()) return;
+  out_ += '{';
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    if (!first) out_ += ',';
+    first = false;
+    out_ += k + "=\"" + escape(v, Escape::LabelValue) + "\"";
+  }
+  if (!le.empty()) {
+    if (!first) out_ += ',';
+    out_ += "le=\"";
+    out_ += le;
+    out_ += '"';
+  }
+  out_ += '}';
+}
+
+void TextWriter::sample(std::string_view name, const Labels& l, uint64_t value, std::string_view le) {
+  out_ += name;
+  labels(l, le);
+  out_ += fmt::format(" {}\n", value);
+}
+
+void TextWriter::sample(std::string_view name, const Labels& l, double value) {
+  out_ += name;
+  labels(l, {});
+  out_ += ' ';
+  out_ += number(value);
+  out_ += '\n';
+}
+
+void TextWriter::counter(std::string_view name, std::string_view help, uint64_t value) {
+  family(name, help, "counter");
+  sample(name, {}, value);
+}
+
+void TextWriter::gauge(std::string_view name, std::string_view help, double value) {
+  family(name, help, "gauge");
+  sample(name, {}, value);
+}
 
 Registry::Registry() = default;
 Registry::~Registry() = default;
@@ -153,20 +182,20 @@ Histogram& Registry::histogram(const std::string& name, const std::string& help,
 }
 
 std::string Registry::render() const {
-  std::string out;
+  TextWriter w;
   for (const auto& [name, f] : families_) {
     const char* type = f->type == Family::Type::Counter ? "counter"
                        : f->type == Family::Type::Gauge ? "gauge"
                                                         : "histogram";
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape(f->help, Escape::Help), name, type);
+    w.family(name, f->help, type);
     for (size_t i = 0; i < f->label_sets.size(); ++i) {
       const Labels& labels = f->label_sets[i];
       switch (f->type) {
         case Family::Type::Counter:
-          out += fmt::format("{}{} {}\n", name, label_block(labels), f->counters[i].value());
+          w.sample(name, labels, f->counters[i].value());
           break;
         case Family::Type::Gauge:
-          out += fmt::format("{}{} {}\n", name, label_block(labels), number(f->gauges[i].value()));
+          w.sample(name, labels, f->gauges[i].value());
           break;
         case Family::Type::Histogram: {
           const Histogram& h = f->histograms[i];
@@ -175,17 +204,17 @@ std::string Registry::render() const {
           for (size_t b = 0; b < counts.size(); ++b) {
             cumulative += counts[b];
             std::string le = b < h.bounds().size() ? number(h.bounds()[b]) : "+Inf";
-            out += fmt::format("{}_bucket{} {}\n", name, label_block(labels, "le", le), cumulative);
+            w.sample(name + "_bucket", labels, cumulative, le);
           }
-          out += fmt::format("{}_sum{} {}\n", name, label_block(labels), number(h.sum()));
+          w.sample(name + "_sum", labels, h.sum());
           // _count is the +Inf bucket, so the two agree even while observe() runs elsewhere.
-          out += fmt::format("{}_count{} {}\n", name, label_block(labels), cumulative);
+          w.sample(name + "_count", labels, cumulative);
           break;
         }
       }
     }
   }
-  return out;
+  return w.take();
 }
 
 }  // namespace uw::metrics

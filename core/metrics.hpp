@@ -1,11 +1,16 @@
 #pragma once
 // Prometheus text-format metrics. A Registry owns metric families; metrics are
 // updated on one thread (the loop thread of their owner) unless marked atomic.
+// TextWriter is the one writer of the text format: Registry::render() uses it,
+// and so does a program that reads its figures from their owners at scrape
+// time instead of keeping a registry (the notifier).
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace uw::metrics {
@@ -47,6 +52,29 @@ class Histogram {
 
 // Labels are rendered in the given order: {{"route","/"},{"status","200"}}.
 using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// Writes Prometheus text exposition format 0.0.4, one family after another:
+// family() for the # HELP / # TYPE lines, then that family's samples. Names
+// and label keys are ours (never user text); help and label values are escaped.
+// One thread at a time.
+class TextWriter {
+ public:
+  // type: "counter", "gauge" or "histogram".
+  void family(std::string_view name, std::string_view help, std::string_view type);
+  // One sample line, name{labels} value; `le`, when given, is added as the
+  // last label (histogram buckets).
+  void sample(std::string_view name, const Labels& labels, uint64_t value, std::string_view le = {});
+  void sample(std::string_view name, const Labels& labels, double value);
+  // A family of one unlabelled sample.
+  void counter(std::string_view name, std::string_view help, uint64_t value);
+  void gauge(std::string_view name, std::string_view help, double value);
+  // The text so far; the writer is empty afterwards.
+  std::string take() { return std::move(out_); }
+
+ private:
+  void labels(const Labels& labels, std::string_view le);
+  std::string out_;
+};
 
 class Registry {
  public:

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/http/server.hpp"
+#include "core/metrics.hpp"
 #include "notifier-udp/delivery.hpp"
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/http_api.hpp"
@@ -17,28 +18,6 @@
 #include "sign/keys.hpp"
 
 namespace uw::notifier {
-
-namespace {
-
-struct PromText {
-  std::string out;
-  void family(const char* name, const char* help, const char* type) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  }
-  void sample(const char* name, const char* label, const char* value, double v) {
-    out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, value, v);
-  }
-  void counter(const char* name, const char* help, uint64_t v) {
-    family(name, help, "counter");
-    out += fmt::format("{} {}\n", name, v);
-  }
-  void gauge(const char* name, const char* help, double v) {
-    family(name, help, "gauge");
-    out += fmt::format("{} {}\n", name, v);
-  }
-};
-
-}  // namespace
 
 struct Daemon::Impl {
   uv_loop_t* loop;
@@ -85,24 +64,25 @@ struct Daemon::Impl {
     last_key_count = n;
   }
 
-  // Prometheus text format 0.0.4, written directly: every figure is read from
-  // the component that owns it at scrape time, so there is nothing to keep in sync.
+  // Prometheus text format 0.0.4 (core/metrics.hpp's TextWriter): every figure
+  // is read from the component that owns it at scrape time, so there is
+  // nothing to keep in sync.
   std::string render_metrics() {
     const auto& is = ingest->stats();
     const auto& vs = ingest->verifier_stats();
     const auto& ds = delivery->stats();
     const auto& ss = streams->stats();
-    PromText p;
+    metrics::TextWriter p;
     p.counter("uwitter_notifier_received_total", "Datagrams read from the UDP socket", is.received);
     p.counter("uwitter_notifier_verified_total", "Datagrams that passed every check", is.verified);
     p.counter("uwitter_notifier_events_total", "Events in verified datagrams", is.events);
     p.family("uwitter_notifier_rejected_total", "Datagrams rejected, by reason", "counter");
     for (size_t r = 1; r < static_cast<size_t>(sign::Reject::Count_); ++r)
-      p.sample("uwitter_notifier_rejected_total", "reason", sign::reject_name(static_cast<sign::Reject>(r)),
-               static_cast<double>(vs.rejected[r]));
+      p.sample("uwitter_notifier_rejected_total",
+               {{"reason", sign::reject_name(static_cast<sign::Reject>(r))}}, uint64_t{vs.rejected[r]});
     for (size_t r = 0; r < static_cast<size_t>(IngestReject::Count_); ++r)
-      p.sample("uwitter_notifier_rejected_total", "reason", ingest_reject_name(static_cast<IngestReject>(r)),
-               static_cast<double>(is.own_rejects[r]));
+      p.sample("uwitter_notifier_rejected_total",
+               {{"reason", ingest_reject_name(static_cast<IngestReject>(r))}}, uint64_t{is.own_rejects[r]});
     p.counter("uwitter_notifier_duplicates_total", "Duplicate datagrams dropped (extra copies, replays)",
               vs.rejected[static_cast<size_t>(sign::Reject::Duplicate)]);
     p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)",
@@ -132,7 +112,13 @@ struct Daemon::Impl {
     p.gauge("uwitter_notifier_rcvbuf_bytes", "UDP receive buffer granted by the kernel",
             static_cast<double>(ingest->rcvbuf_bytes()));
     p.gauge("uwitter_notifier_trusted_keys", "Trusted public keys", static_cast<double>(trust.ring().size()));
-    return std::move(p.out);
+    p.counter("uwitter_notifier_log_dropped_bytes_total",
+              "Log bytes dropped because the disk fell behind (the log is written off the loop)",
+              log.dropped_bytes());
+    p.gauge("uwitter_notifier_log_pending_bytes",
+            "Log bytes queued for the log writer thread and not yet in the file",
+            static_cast<double>(log.pending_bytes()));
+    return p.take();
   }
 
   void on_tick() {

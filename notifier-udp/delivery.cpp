@@ -117,7 +117,6 @@ size_t Delivery::run_chunk(Pending& p, size_t budget) {
                   {"uweet", n.uweet_id},
                   {"streams", static_cast<uint64_t>(s)}});
     }
-    if (hook_) hook_(n, user, s);
   }
   return done;
 }
@@ -206,7 +205,7 @@ void Delivery::close(std::function<void()> done) {
       d();
     }
   };
-  ++open_handles_;  // the worker's async handle
+  ++open_handles_;  // the worker's mailbox
   worker_.stop(after);
   auto cb = [](uv_handle_t* h) {
     auto* self = static_cast<Delivery*>(h->data);

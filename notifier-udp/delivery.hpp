@@ -48,11 +48,6 @@ class Delivery {
   // A verified event (already made into a Note) enters here.
   void deliver(std::shared_ptr<const Note> note);
   const DeliveryStats& stats() const { return stats_; }
-  // Called once per recipient after delivery, with the note and whether they were
-  // online (benchmarks and tests hook this; may be empty).
-  void on_delivered(std::function<void(const Note&, int64_t user, size_t streams)> cb) {
-    hook_ = std::move(cb);
-  }
   void close(std::function<void()> done);
 
  private:
@@ -91,7 +86,6 @@ class Delivery {
   std::unordered_map<uint64_t, Job> jobs_;
   std::deque<Pending> small_, big_;
   DeliveryStats stats_;
-  std::function<void(const Note&, int64_t, size_t)> hook_;
   std::function<void()> close_done_;
 };
 

@@ -1,41 +1,31 @@
 #include "notifier-udp/event_log.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "notifier-udp/quote.hpp"
 
 namespace uw::notifier {
 
-EventLog::~EventLog() {
-  if (fd_ > 2) ::close(fd_);
-}
+EventLog::EventLog() : out_(FileWriter::open("", nullptr)) {}
+
+EventLog::~EventLog() = default;
 
 std::string EventLog::open(const std::string& path, LogFormat format, LogLevel level) {
   format_ = format;
   level_ = level;
-  std::lock_guard lock(mu_);
-  path_ = path;
-  return open_path_locked("open");
+  if (path.empty()) return "";
+  std::string err;
+  auto out = FileWriter::open(path, &err);
+  if (!out) return "log file: " + err;
+  out_ = std::move(out);
+  return "";
 }
 
 std::string EventLog::reopen() {
-  std::lock_guard lock(mu_);
-  return open_path_locked("reopen");
-}
-
-std::string EventLog::open_path_locked(const char* verb) {
-  if (path_.empty()) return "";
-  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("cannot {} log file {}: {}", verb, path_, std::strerror(errno));
-  if (fd_ > 2) ::close(fd_);
-  fd_ = fd;
-  return "";
+  auto r = out_->reopen();
+  return r ? std::string() : r.error().message;
 }
 
 std::string EventLog::timestamp_now() { return uw::log::timestamp_now(); }
@@ -95,18 +85,7 @@ void EventLog::write(LogLevel l, std::string_view kind, std::initializer_list<Fi
   if (!enabled(l)) return;
   std::string line = format_line(format_, timestamp_now(), l, kind, fields);
   line += '\n';
-  std::lock_guard lock(mu_);
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // nowhere to report a failing log; drop the line
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  out_->write(std::move(line));  // false: dropped and counted (dropped_bytes)
 }
 
 bool EventLog::allow_flood_line(uint64_t now_ms, uint64_t* suppressed) {

@@ -4,17 +4,23 @@
 // deliveries at debug level). Two formats, same fields:
 //   human: 2026-11-28T00:34:31.123Z info rejected reason=bad_signature from=127.0.0.1:4000
 //   json:  {"ts":"2026-11-28T00:34:31.123Z","level":"info","kind":"rejected","reason":"bad_signature",...}
-// Each line is one write(2) on an O_APPEND descriptor, so lines never interleave.
-// reopen() (SIGHUP) reopens the path so rename-style rotation works.
-// Threading: any thread (a mutex guards the descriptor); the rejection rate
-// limiter is loop-thread only.
+// Lines go to the file through a FileWriter (core/file_writer.hpp), which
+// does the write(2)s on a thread of its own: the loop never waits on the disk.
+// Each line is one chunk, so lines never interleave; if the disk falls far
+// behind, lines are dropped and counted (dropped_bytes()) rather than queued
+// without bound. reopen() (SIGHUP) reopens the path so rename-style rotation
+// works; lines logged before it go to the old file, lines after to the new.
+// Threading: open() on the owner's thread before any write; write(), reopen()
+// and dropped_bytes() on any thread; the rejection rate limiter is
+// loop-thread only.
 #include <cstdint>
 #include <initializer_list>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
 
+#include "core/file_writer.hpp"
 #include "core/log.hpp"
 
 namespace uw::notifier {
@@ -41,8 +47,8 @@ struct Field {
 
 class EventLog {
  public:
-  EventLog() = default;
-  ~EventLog();
+  EventLog();   // writes to stderr until open()
+  ~EventLog();  // writes what is queued, then returns
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
@@ -52,6 +58,10 @@ class EventLog {
   std::string reopen();
   bool enabled(LogLevel l) const { return l >= level_; }
   void write(LogLevel l, std::string_view kind, std::initializer_list<Field> fields);
+  // Bytes of lines dropped because the disk fell behind.
+  uint64_t dropped_bytes() const { return out_->dropped_bytes(); }
+  // Bytes of lines logged and not yet in the file (0: every line logged so far is).
+  size_t pending_bytes() const { return out_->pending_bytes(); }
 
   // Rate limit for lines a flood could cause (rejections): a token bucket of
   // `per_second` with a burst of 4x. Returns true if this line may be written;
@@ -66,12 +76,7 @@ class EventLog {
   static std::string timestamp_now();
 
  private:
-  // Opens path_ ("" = keep the descriptor) in place of fd_; `verb` names the
-  // caller in the error. Caller holds mu_.
-  std::string open_path_locked(const char* verb);
-  std::mutex mu_;
-  int fd_ = 2;
-  std::string path_;
+  std::unique_ptr<FileWriter> out_;  // never null
   LogFormat format_ = LogFormat::Human;
   LogLevel level_ = LogLevel::Info;
   double flood_rate_ = 20;

@@ -1,78 +1,42 @@
 #include "notifier-udp/fanout_worker.hpp"
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 namespace uw::notifier {
 
 FanoutWorker::FanoutWorker(uv_loop_t* loop, Options opts, std::function<void(FanoutChunk&&)> on_chunk)
-    : loop_(loop), opts_(std::move(opts)), on_chunk_(std::move(on_chunk)) {
+    : opts_(std::move(opts)), on_chunk_(std::move(on_chunk)), mailbox_(loop) {
   if (opts_.chunk < 1) opts_.chunk = 1;
-  uv_async_init(loop_, &async_, [](uv_async_t* a) { static_cast<FanoutWorker*>(a->data)->drain(); });
-  async_.data = this;
 }
 
 FanoutWorker::~FanoutWorker() {
-  if (thread_.joinable()) {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
+  inbox_.stop(Stop::Now);
+  thread_.join();
 }
 
 void FanoutWorker::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_.start({"fanout"}, [this] { run(); });
 }
 
-void FanoutWorker::submit(const FanoutJob& job) {
-  {
-    std::lock_guard lock(mu_);
-    (job.author_id == 0 ? singles_ : jobs_).push_back(Active{job, 0});
-  }
-  cv_.notify_one();
-}
+void FanoutWorker::submit(const FanoutJob& job) { (void)inbox_.push(FanoutJob(job)); }
 
 void FanoutWorker::consumed(size_t n) {
-  bool wake;
-  {
-    std::lock_guard lock(mu_);
-    outstanding_ = n > outstanding_ ? 0 : outstanding_ - n;
-    wake = outstanding_ <= opts_.max_outstanding / 2;
-  }
-  if (wake) cv_.notify_one();
-}
-
-size_t FanoutWorker::queued_jobs() const {
-  std::lock_guard lock(mu_);
-  return jobs_.size() + singles_.size();
+  // Only this thread takes ids off, so the value cannot drop under us; the
+  // worker may add meanwhile, which the exchange retries over.
+  size_t before = outstanding_.load(std::memory_order_relaxed), after;
+  do {
+    after = n > before ? 0 : before - n;
+  } while (!outstanding_.compare_exchange_weak(before, after, std::memory_order_relaxed));
+  // Wake a worker held back by backpressure once the loop has caught up to half.
+  const size_t half = opts_.max_outstanding / 2;
+  if (before > half && after <= half) (void)inbox_.push(Wake{});
 }
 
 void FanoutWorker::stop(std::function<void()> done) {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-  stop_done_ = std::move(done);
-  uv_close(reinterpret_cast<uv_handle_t*>(&async_), [](uv_handle_t* h) {
-    auto* self = static_cast<FanoutWorker*>(h->data);
-    if (self->stop_done_) {
-      auto d = std::move(self->stop_done_);
-      d();
-    }
-  });
-}
-
-void FanoutWorker::drain() {
-  std::vector<FanoutChunk> got;
-  {
-    std::lock_guard lock(mu_);
-    got.swap(ready_);
-  }
-  for (auto& c : got) on_chunk_(std::move(c));
+  inbox_.stop(Stop::Now);
+  thread_.join();
+  stopping_ = true;  // close() runs what is queued: those chunks are dropped
+  mailbox_.close(std::move(done));
 }
 
 bool FanoutWorker::ensure_store(std::string* err) {
@@ -113,16 +77,25 @@ const std::string& FanoutWorker::name_of(int64_t id) {
 }
 
 void FanoutWorker::run() {
-  std::unique_lock lock(mu_);
+  std::vector<Message> got;
   for (;;) {
-    cv_.wait(lock, [&] {
-      return stopping_ || !singles_.empty() || (!jobs_.empty() && outstanding_ < opts_.max_outstanding);
-    });
-    if (stopping_) return;
+    // Wait only when there is nothing we may do; otherwise just pick up what
+    // arrived, so a new single recipient goes ahead of the next big chunk.
+    const bool can_read =
+        !jobs_.empty() && outstanding_.load(std::memory_order_relaxed) < opts_.max_outstanding;
+    if (!(singles_.empty() && !can_read ? inbox_.take(got) : inbox_.poll(got))) return;
+    for (auto& m : got) {
+      if (auto* j = std::get_if<FanoutJob>(&m))
+        (j->author_id == 0 ? singles_ : jobs_).push_back(Active{*j, 0});
+    }
+    got.clear();
+    if (singles_.empty() &&
+        (jobs_.empty() || outstanding_.load(std::memory_order_relaxed) >= opts_.max_outstanding)) {
+      continue;
+    }
     std::deque<Active>& from = singles_.empty() ? jobs_ : singles_;
     Active a = std::move(from.front());
     from.pop_front();
-    lock.unlock();
 
     FanoutChunk c;
     c.job_id = a.job.job_id;
@@ -143,15 +116,12 @@ void FanoutWorker::run() {
       c.names.reserve(c.ids.size());
       for (int64_t id : c.ids) c.names.push_back(name_of(id));
     }
-    size_t n = c.ids.size();
-    bool last = c.last;
-
-    lock.lock();
-    outstanding_ += n;
-    ready_.push_back(std::move(c));
+    outstanding_.fetch_add(c.ids.size(), std::memory_order_relaxed);
     // Round-robin: an unfinished job goes to the back of the queue.
-    if (!last) jobs_.push_back(std::move(a));
-    uv_async_send(&async_);
+    if (!c.last) jobs_.push_back(std::move(a));
+    mailbox_.post([this, c = std::move(c)]() mutable {
+      if (!stopping_) on_chunk_(std::move(c));
+    });
   }
 }
 

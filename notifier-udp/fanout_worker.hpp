@@ -2,26 +2,30 @@
 // uw::notifier::FanoutWorker — the thread that reads the follow graph.
 // It owns its own read-only Store (the web app stays the only writer) and
 // turns a job ("followers of author A" or "this one user") into chunks of
-// recipient ids, handed back to the loop through a uv_async. Jobs are served
-// round-robin one chunk at a time, so a million-follower fan-out never holds
-// up a follow notification queued behind it. Backpressure: the worker stops
-// reading while more than `max_outstanding` ids are waiting on the loop.
+// recipient ids, handed back to the loop through a LoopMailbox (core/worker/).
+// Jobs are served round-robin one chunk at a time, so a million-follower
+// fan-out never holds up a follow notification queued behind it.
+// Backpressure: the worker stops reading while more than `max_outstanding` ids
+// are waiting on the loop.
 //
-// Threading: submit(), consumed(), stop() on the loop thread; the chunk
-// callback runs on the loop thread. Jobs are named by id; the worker never
-// sees a Note.
+// Threading: the constructor, start(), submit(), consumed(), stop() and the
+// destructor on the loop thread; the chunk callback runs on the loop thread.
+// Jobs are named by id; the worker never sees a Note.
 #include <uv.h>
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
+
+#include "core/worker/job_queue.hpp"
+#include "core/worker/loop_mailbox.hpp"
+#include "core/worker/worker_thread.hpp"
 
 namespace uw {
 class Store;
@@ -60,39 +64,38 @@ class FanoutWorker {
   void submit(const FanoutJob& job);
   // The loop has delivered n ids: lets the worker read more.
   void consumed(size_t n);
-  // Joins the thread and closes the async handle; done runs on the loop.
+  // Joins the thread and closes the mailbox; done runs on the loop. Chunks not
+  // yet handed to the loop are dropped.
   void stop(std::function<void()> done);
-  size_t queued_jobs() const;
 
  private:
-  void run();
-  void drain();  // loop side of the uv_async
-  bool ensure_store(std::string* err);
-  const std::string& name_of(int64_t id);
-
-  uv_loop_t* loop_;
-  Options opts_;
-  std::function<void(FanoutChunk&&)> on_chunk_;
-  uv_async_t async_{};
-  std::thread thread_;
-  std::function<void()> stop_done_;
-
-  mutable std::mutex mu_;  // guards everything below up to `outstanding_`
-  std::condition_variable cv_;
+  struct Wake {};  // consumed() brought the outstanding ids down to half
+  using Message = std::variant<FanoutJob, Wake>;
   struct Active {
     FanoutJob job;
     int64_t after_id = 0;
   };
-  std::deque<Active> jobs_;     // follower fan-outs, round-robin, subject to backpressure
-  std::deque<Active> singles_;  // one-recipient jobs: never wait behind a big fan-out
-  std::vector<FanoutChunk> ready_;
-  size_t outstanding_ = 0;
-  bool stopping_ = false;
+  void run();
+  bool ensure_store(std::string* err);
+  const std::string& name_of(int64_t id);
+
+  Options opts_;
+  std::function<void(FanoutChunk&&)> on_chunk_;
+  LoopMailbox mailbox_;
+  bool stopping_ = false;  // loop thread: late chunks are dropped
+  JobQueue<Message> inbox_;
+  // Ids handed to the loop and not yet consumed: added by the worker, taken
+  // off by consumed().
+  std::atomic<size_t> outstanding_{0};
 
   // Worker thread only.
+  std::deque<Active> jobs_;     // follower fan-outs, round-robin, subject to backpressure
+  std::deque<Active> singles_;  // one-recipient jobs: never wait behind a big fan-out
   std::unique_ptr<Store> store_;
   std::unordered_map<int64_t, std::string> names_;
   uint64_t last_open_attempt_ms_ = 0;
+
+  WorkerThread thread_;  // last: joined before the members it uses go
 };
 
 }  // namespace uw::notifier

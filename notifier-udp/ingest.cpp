@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/clock.hpp"
 #include "notifier-udp/event_log.hpp"
 
 namespace uw::notifier {
@@ -26,12 +27,6 @@ static_assert(kSlot > sign::kMaxDatagram);
 // Room for SO_RXQ_OVFL's uint32 (and anything else the kernel might add).
 constexpr size_t kControl = 64;
 static_assert(kControl >= CMSG_SPACE(sizeof(uint32_t)));
-
-int64_t wall_ms() {
-  uv_timeval64_t tv;
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 }  // namespace
 
@@ -209,7 +204,7 @@ void Ingest::drain() {
 
 void Ingest::reject(const char* reason, const sockaddr* addr, size_t bytes) {
   uint64_t suppressed = 0;
-  if (!log_.allow_flood_line(static_cast<uint64_t>(wall_ms()), &suppressed)) return;
+  if (!log_.allow_flood_line(static_cast<uint64_t>(clock::now_ms()), &suppressed)) return;
   log_.write(LogLevel::Info, "rejected",
              {{"reason", reason},
               {"from", addr_text(addr)},
@@ -231,9 +226,9 @@ void Ingest::handle(const uint8_t* p, size_t n, const sockaddr* addr) {
   }
   uint64_t now_ns = uv_hrtime();
   sign::DatagramView view{std::span<const uint8_t>()};
-  sign::Reject r = verifier_.accept(std::span<const uint8_t>(p, n), wall_ms(), &view);
+  sign::Reject r = verifier_.accept(std::span<const uint8_t>(p, n), clock::now_ms(), &view);
   if (r == sign::Reject::UnknownKey && unknown_key_ && unknown_key_())
-    r = verifier_.accept(std::span<const uint8_t>(p, n), wall_ms(), &view);
+    r = verifier_.accept(std::span<const uint8_t>(p, n), clock::now_ms(), &view);
   if (r != sign::Reject::None) {
     // Extra copies (--udp-copies) are expected: counted, logged only at debug.
     if (r == sign::Reject::Duplicate) {

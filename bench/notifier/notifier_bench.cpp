@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "bench/notifier/sse_fleet.hpp"
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
 #include "sign/ticket.hpp"

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "core/flags.hpp"
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 int main(int argc, char** argv) {
   std::string db;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -53,6 +54,45 @@ TEST(FileWriter, ReportsAFileItCannotOpen) {
   auto w = FileWriter::open(dir.file("no/such/dir/x.log"), &err);
   EXPECT_FALSE(w);
   EXPECT_NE(err.find("no/such/dir"), std::string::npos) << err;
+}
+
+TEST(FileWriter, ReopenTakesEffectAfterTheChunksQueuedBeforeIt) {
+  test::TempDir dir;
+  const std::string path = dir.file("rotated.log");
+  std::string err;
+  auto w = FileWriter::open(path, &err);
+  ASSERT_TRUE(w) << err;
+  std::string before;
+  for (int i = 0; i < 500; ++i) {
+    std::string chunk = "old " + std::to_string(i) + "\n";
+    before += chunk;
+    ASSERT_TRUE(w->write(std::move(chunk)));
+  }
+  // Rotation as logrotate does it: rename the file away, then ask for a reopen.
+  // Chunks still queued at the rename belong to the old file, wherever it is now.
+  std::filesystem::rename(path, path + ".1");
+  ASSERT_TRUE(w->reopen());
+  ASSERT_TRUE(w->write("new\n"));
+  w.reset();
+  EXPECT_EQ(test::read_file(path + ".1"), before);
+  EXPECT_EQ(test::read_file(path), "new\n");
+}
+
+TEST(FileWriter, ReportsAReopenThatFailsAndKeepsWriting) {
+  test::TempDir dir;
+  const std::string sub = dir.file("sub");
+  std::filesystem::create_directory(sub);
+  const std::string path = sub + "/x.log";
+  std::string err;
+  auto w = FileWriter::open(path, &err);
+  ASSERT_TRUE(w) << err;
+  std::filesystem::rename(sub, dir.file("gone"));
+  auto r = w->reopen();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("x.log"), std::string::npos) << r.error().message;
+  ASSERT_TRUE(w->write("still here\n"));
+  w.reset();
+  EXPECT_EQ(test::read_file(dir.file("gone/x.log")), "still here\n");
 }
 
 }  // namespace

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "core/rules.hpp"
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 namespace {
 

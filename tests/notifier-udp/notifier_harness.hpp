@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
 #include "sign/ticket.hpp"
@@ -136,7 +136,11 @@ class NotifierHarness {
   }
   std::string metrics() { return http->get("/metrics").body; }
   double metric_value(const std::string& sample) { return metric(metrics(), sample); }
-  std::string log_text() const {
+  // The log file, once the notifier has written every line it logged before
+  // this call (its log is written off the loop: the pending gauge reaches 0).
+  std::string log_text() {
+    eventually([&] { return metric_value("uwitter_notifier_log_pending_bytes") == 0; },
+               std::chrono::seconds(5));
     std::ifstream in(log_file);
     std::stringstream ss;
     ss << in.rdbuf();

@@ -83,7 +83,11 @@ class Stack {
     EXPECT_TRUE(eventually([&] { return c->raw().find(": connected") != std::string::npos; }));
     return c;
   }
-  std::string log_text() const {
+  // The log file, once the notifier has written every line it logged before
+  // this call (its log is written off the loop: the pending gauge reaches 0).
+  std::string log_text() {
+    eventually([&] { return notifier_metric("uwitter_notifier_log_pending_bytes") == 0; },
+               std::chrono::seconds(5));
     std::ifstream in(log_file);
     std::stringstream ss;
     ss << in.rdbuf();

@@ -7,11 +7,11 @@
 #include <future>
 #include <thread>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
+#include "core/store/writer.hpp"
+#include "core/worker/loop_mailbox.hpp"
 #include "tests/support/process.hpp"
-#include "web/mailbox.hpp"
 #include "web/service/service_impl.hpp"
-#include "web/writer.hpp"
 
 namespace uw::web {
 namespace {

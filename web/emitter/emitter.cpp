@@ -6,6 +6,7 @@
 #include <cstring>
 #include <deque>
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "sign/envelope.hpp"
@@ -14,12 +15,6 @@
 namespace uw::web {
 
 namespace {
-
-int64_t wall_ms() {
-  uv_timeval64_t tv;
-  uv_gettimeofday(&tv);
-  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 struct Target {
   sockaddr_storage addr{};
@@ -95,7 +90,7 @@ class UdpEmitter final : public Emitter {
     if (closing_) return;
     if (events_) events_->inc();
     out_.clear();
-    if (!coal_.add(e, wall_ms(), &out_)) {
+    if (!coal_.add(e, clock::now_ms(), &out_)) {
       if (unfit_) unfit_->inc();
       log::warn("emitter: event too large for a datagram, dropped");
     }
@@ -157,7 +152,7 @@ class UdpEmitter final : public Emitter {
     }
     if (coal_.empty()) return;
     out_.clear();
-    coal_.flush(wall_ms(), &out_);
+    coal_.flush(clock::now_ms(), &out_);
     for (auto& d : out_) send_all(std::move(d));
   }
 

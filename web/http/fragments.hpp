@@ -14,7 +14,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 namespace uw::web::views {
 

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <chrono>
 
+#include "core/clock.hpp"
+
 namespace uw::web {
 namespace {
 
@@ -18,11 +20,6 @@ std::optional<std::string_view> find_cookie(const http::Request& req, std::strin
 }
 
 }  // namespace
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 bool parse_before(std::string_view query, std::optional<int64_t>* out) {
   auto v = http::form_value(query, "before");
@@ -107,7 +104,7 @@ views::Frame PageSite::frame(PageCtx& c, std::string title, std::string search_q
   f.viewer = c.viewer;
   if (c.viewer || forms) f.csrf = csrf_token(c);
   f.search_q = std::move(search_q);
-  f.now_ms = now_ms();
+  f.now_ms = clock::now_ms();
   f.fragments = &fragments;
   if (c.viewer && !cfg.notifier_url.empty()) {
     f.notifier_url = cfg.notifier_url;
@@ -117,7 +114,7 @@ views::Frame PageSite::frame(PageCtx& c, std::string title, std::string search_q
 }
 
 void PageSite::start_session(PageCtx& c, const LoginResult& lr) const {
-  int64_t max_age = lr.expires_at_s - now_ms() / 1000;
+  int64_t max_age = lr.expires_at_s - clock::now_ms() / 1000;
   if (max_age < 1) max_age = 1;
   c.set_cookies.push_back(std::string(session_cookie_name()) + "=" + lr.token + cookie_attrs() +
                           "; Max-Age=" + std::to_string(max_age));

@@ -56,7 +56,6 @@ struct SharedPage {
   }
 };
 
-int64_t now_ms();
 // A positive id from ?before=, nullopt when absent; false when malformed.
 bool parse_before(std::string_view query, std::optional<int64_t>* out);
 // Only local paths are allowed after login (no open redirect).

@@ -1,5 +1,6 @@
 // Timeline pages: the home page (the viewer's timeline, or the public one for
 // an anonymous visitor), posting from its form, and /notifications.
+#include "core/clock.hpp"
 #include "web/http/page_handlers.hpp"
 
 namespace uw::web::pages {
@@ -15,7 +16,7 @@ void render_home(const SitePtr& s, const CtxPtr& c, views::ComposeView compose, 
   // for at most a second (so "2m" ages stay right to within a second).
   const bool shared = !c->viewer && !before && status == 200 && compose.text.empty() && compose.error.empty();
   const int64_t version = s->svc.public_timeline_version();
-  if (shared && s->anon_home.fresh(version, now_ms())) return s->page(*c, 200, s->anon_home.body);
+  if (shared && s->anon_home.fresh(version, clock::now_ms())) return s->page(*c, 200, s->anon_home.body);
   auto done = [s, c, compose = std::move(compose), status, shared, version](Result<Page<Uweet>> r) {
     if (!r) return s->service_error(*c, r.error());
     views::HomeView v;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 #include "web/http/fragments.hpp"
 #include "web/service/service.hpp"
 

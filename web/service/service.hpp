@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 #include "sign/event.hpp"
 
 namespace uw::metrics {

@@ -3,28 +3,16 @@
 #include "web/service/service_impl.hpp"
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <unordered_map>
 #include <utility>
 
+#include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/rules.hpp"
 
 namespace uw::web {
-
-namespace clock {
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace clock
 
 Result<std::unique_ptr<Service>> Service::create(uv_loop_t* loop, ServiceConfig cfg,
                                                  metrics::Registry* metrics) {
@@ -157,45 +145,26 @@ void ServiceImpl::warm(Store& store) {
 }
 
 // Three table scans instead of ~5 queries per user: users with their hashes,
-// every follow edge, and uweet counts per author. Reads the schema directly
-// (core/store_schema.cpp); returns false if that fails, and warm() then falls
-// back to the per-user Store calls.
+// every follow edge, and uweet counts per author (Store::warm_snapshot);
+// returns false if that fails, and warm() then falls back to the per-user
+// Store calls.
 bool ServiceImpl::warm_bulk(Store& store, std::vector<int64_t>* ids) {
-  sqlite3* db = store.raw();
-  auto scan = [db](const char* sql, const std::function<void(sqlite3_stmt*)>& row) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) return false;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE;
-  };
-  auto text = [](sqlite3_stmt* st, int col) {
-    const unsigned char* p = sqlite3_column_text(st, col);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<size_t>(sqlite3_column_bytes(st, col)))
-             : std::string();
-  };
-  bool ok =
-      scan("SELECT id, username, created_at, password_hash FROM users ORDER BY id", [&](sqlite3_stmt* st) {
-        User u{sqlite3_column_int64(st, 0), text(st, 1), sqlite3_column_int64(st, 2)};
-        cache_.put_user(u, text(st, 3));
-        ids->push_back(u.id);
-      });
-  std::unordered_map<int64_t, std::vector<int64_t>> followees;
-  std::unordered_map<int64_t, int64_t> followers;
-  ok = ok && scan("SELECT follower_id, followee_id FROM follows", [&](sqlite3_stmt* st) {
-         followees[sqlite3_column_int64(st, 0)].push_back(sqlite3_column_int64(st, 1));
-         ++followers[sqlite3_column_int64(st, 1)];
-       });
-  std::unordered_map<int64_t, int64_t> uweets;
-  ok = ok && scan("SELECT author_id, count(*) FROM uweets GROUP BY author_id", [&](sqlite3_stmt* st) {
-         uweets[sqlite3_column_int64(st, 0)] = sqlite3_column_int64(st, 1);
-       });
-  if (!ok) {
-    log::warn("cache warm: bulk load failed ({}); loading user by user", sqlite3_errmsg(db));
+  auto snap = store.warm_snapshot();
+  if (!snap) {
+    log::warn("cache warm: bulk load failed ({}); loading user by user", snap.error().message);
     return false;
   }
+  for (auto& row : snap->users) {
+    cache_.put_user(row.user, row.password_hash);
+    ids->push_back(row.user.id);
+  }
+  std::unordered_map<int64_t, std::vector<int64_t>> followees;
+  std::unordered_map<int64_t, int64_t> followers;
+  for (const auto& [follower, followee] : snap->follows) {
+    followees[follower].push_back(followee);
+    ++followers[followee];
+  }
+  std::unordered_map<int64_t, int64_t> uweets(snap->uweet_counts.begin(), snap->uweet_counts.end());
   for (int64_t id : *ids) {
     if (auto it = followees.find(id); it != followees.end()) cache_.set_followees(id, std::move(it->second));
     if (auto it = followers.find(id); it != followers.end()) cache_.set_follower_count(id, it->second);
@@ -204,25 +173,15 @@ bool ServiceImpl::warm_bulk(Store& store, std::vector<int64_t>* ids) {
   return true;
 }
 
-// The Store API has no "list sessions" call, so this reads the sessions table
-// directly (start-up only, on the writable connection before the writer owns it).
+// Start-up only, on the writable connection before the writer owns it.
 void ServiceImpl::load_sessions(Store& store) {
-  sqlite3_stmt* st = nullptr;
-  const char* sql = "SELECT token_hash, user_id, expires_at FROM sessions WHERE expires_at > ?";
-  if (sqlite3_prepare_v2(store.raw(), sql, -1, &st, nullptr) != SQLITE_OK) {
+  auto live = store.live_sessions(clock::now_s());
+  if (!live) {
     log::warn("cache warm: cannot list sessions ({}); existing sessions need a new login",
-              sqlite3_errmsg(store.raw()));
+              live.error().message);
     return;
   }
-  sqlite3_bind_int64(st, 1, clock::now_s());
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const void* blob = sqlite3_column_blob(st, 0);
-    int n = sqlite3_column_bytes(st, 0);
-    if (!blob || n <= 0) continue;
-    cache_.put_session(std::string(static_cast<const char*>(blob), static_cast<size_t>(n)),
-                       sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
-  }
-  sqlite3_finalize(st);
+  for (auto& s : *live) cache_.put_session(std::move(s.token_hash), s.user_id, s.expires_at_s);
 }
 
 Error ServiceImpl::no_such_user(const std::string& name) {

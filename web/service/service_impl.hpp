@@ -19,13 +19,13 @@
 #include <vector>
 
 #include "core/metrics.hpp"
-#include "web/indexer.hpp"
-#include "web/mailbox.hpp"
-#include "web/readers.hpp"
+#include "core/store/readers.hpp"
+#include "core/store/sqlite/indexer.hpp"
+#include "core/store/writer.hpp"
+#include "core/worker/loop_mailbox.hpp"
 #include "web/service/auth.hpp"
 #include "web/service/service.hpp"
 #include "web/service/timeline_cache.hpp"
-#include "web/writer.hpp"
 
 namespace uw::web {
 
@@ -119,13 +119,5 @@ class ServiceImpl final : public Service {
 // Creates a ServiceImpl with explicit tuning (Service::create uses the defaults).
 Result<std::unique_ptr<ServiceImpl>> make_service(uv_loop_t* loop, ServiceConfig cfg,
                                                   metrics::Registry* metrics, CacheTuning tuning);
-
-// Current time (wall clock).
-namespace clock {
-int64_t now_s();
-}
-namespace clock {
-int64_t now_ms();
-}
 
 }  // namespace uw::web

@@ -23,7 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 namespace uw::web {
 

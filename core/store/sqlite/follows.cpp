@@ -5,8 +5,8 @@
 #include <limits>
 
 #include "core/log.hpp"
-#include "core/store.hpp"
-#include "core/store_sql.hpp"
+#include "core/store/sqlite/sql.hpp"
+#include "core/store/store.hpp"
 
 namespace uw {
 

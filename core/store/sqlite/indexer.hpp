@@ -1,5 +1,6 @@
 #pragma once
-// uw::web::Indexer — keeps the search index up to date on a thread of its own.
+// uw::Indexer — keeps the SQLite search index up to date on a thread of its
+// own (nice 5).
 //
 // Full-text indexing costs about four times the insert of a uweet (FTS5
 // tokenising and segment merges; docs/STORAGE.md "Search"), and its merges
@@ -16,15 +17,15 @@
 // the loop; stop() and the destructor on the owner's thread.
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
+#include "core/store/store.hpp"
+#include "core/worker/job_queue.hpp"
+#include "core/worker/watermark.hpp"
+#include "core/worker/worker_thread.hpp"
 
 namespace uw::metrics {
 class Counter;
@@ -32,7 +33,7 @@ class Gauge;
 class Registry;
 }  // namespace uw::metrics
 
-namespace uw::web {
+namespace uw {
 
 class Indexer {
  public:
@@ -50,7 +51,7 @@ class Indexer {
   // Uweets up to newest_id were committed.
   void notify(int64_t newest_id);
   // The newest uweet id in the index.
-  int64_t indexed_upto() const { return upto_.load(std::memory_order_acquire); }
+  int64_t indexed_upto() const { return upto_.value(); }
   // Blocks until indexed_upto() >= id or `max` has passed; true if reached.
   bool wait_indexed(int64_t id, std::chrono::milliseconds max);
   // Finishes the batch in progress and joins.
@@ -60,17 +61,14 @@ class Indexer {
   explicit Indexer(std::unique_ptr<Store> store, metrics::Registry* metrics);
   void thread_main();
 
+  struct Wake {};  // new uweets were committed (or: catch up at start)
   std::unique_ptr<Store> store_;
   metrics::Counter* indexed_total_ = nullptr;
-  metrics::Gauge* lag_ = nullptr;  // newest_ - upto_, set by both sides
-  std::atomic<int64_t> upto_{0};
+  metrics::Gauge* lag_ = nullptr;   // newest_ - upto_, set by both sides
+  Watermark upto_;                  // searches wait on it
   std::atomic<int64_t> newest_{0};  // newest committed uweet id we were told of
-  mutable std::mutex mu_;
-  std::condition_variable wake_;      // the thread waits for work
-  std::condition_variable progress_;  // searches wait for upto_
-  bool pending_ = true;               // guarded by mu_ (start by catching up)
-  bool stopping_ = false;             // guarded by mu_
-  std::thread thread_;
+  JobQueue<Wake> wake_;
+  WorkerThread thread_;  // last: joined before the members it uses go
 };
 
-}  // namespace uw::web
+}  // namespace uw

@@ -1,7 +1,7 @@
-// Tests of core/store.cpp, store_schema.cpp and store_uweets.cpp (single
+// Tests of core/store/sqlite/store.cpp, schema.cpp and uweets.cpp (single
 // items): opening, PRAGMAs, migrations, read-only access, users, sessions,
 // uweets, mentions, idempotency. Real SQLite files in a TempDir.
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 #include <unistd.h>
 
@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "core/rules.hpp"
-#include "core/store_schema.hpp"
-#include "tests/core/store_fixture.hpp"
+#include "core/store/sqlite/schema.hpp"
+#include "tests/core/store/store_fixture.hpp"
 
 namespace uw::test {
 namespace {

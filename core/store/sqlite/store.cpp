@@ -1,6 +1,6 @@
 // uw::Store: opening, PRAGMAs, the statement table, transactions, users and
 // sessions. Uweets live in store_uweets.cpp, follows in store_follows.cpp.
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 #include <fmt/format.h>
 
@@ -8,8 +8,8 @@
 
 #include "core/log.hpp"
 #include "core/rules.hpp"
-#include "core/store_schema.hpp"
-#include "core/store_sql.hpp"
+#include "core/store/sqlite/schema.hpp"
+#include "core/store/sqlite/sql.hpp"
 
 namespace uw {
 namespace store_sql {
@@ -113,6 +113,14 @@ const char* sql(Id id) {
              " ORDER BY follower_id LIMIT ?3";
     case kFolloweeIds:
       return "SELECT followee_id FROM follows WHERE follower_id = ?1 ORDER BY followee_id";
+    case kWarmUsers:
+      return "SELECT id, username, created_at, password_hash FROM users ORDER BY id";
+    case kWarmFollows:
+      return "SELECT follower_id, followee_id FROM follows";
+    case kWarmUweetCounts:
+      return "SELECT author_id, count(*) FROM uweets GROUP BY author_id";
+    case kLiveSessions:
+      return "SELECT token_hash, user_id, expires_at FROM sessions WHERE expires_at > ?1";
     case kStatementCount:
       break;
   }

@@ -1,26 +1,23 @@
 #pragma once
-// uw::web::Readers — a small pool of reader threads, each with its own
+// uw::Readers — a small pool of reader threads, each with its own
 // read-only Store, for reads the in-memory caches cannot answer (deep pages,
 // search, follower lists, uweets no longer cached). WAL lets them read while the
 // writer commits.
 //
 // Threading: call() and stop() on the loop thread; fn on a reader thread; done
 // on the loop thread (through the LoopMailbox).
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
-#include "web/mailbox.hpp"
+#include "core/store/store.hpp"
+#include "core/worker/job_queue.hpp"
+#include "core/worker/loop_mailbox.hpp"
+#include "core/worker/worker_thread.hpp"
 
-namespace uw::web {
+namespace uw {
 
 class Readers {
  public:
@@ -51,11 +48,8 @@ class Readers {
 
   LoopMailbox& mailbox_;
   std::vector<std::unique_ptr<Store>> stores_;
-  std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Task> queue_;  // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
+  JobQueue<Task> queue_;               // one queue, every reader thread takes from it
+  std::vector<WorkerThread> threads_;  // last: joined before the stores go
 };
 
-}  // namespace uw::web
+}  // namespace uw

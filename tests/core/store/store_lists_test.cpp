@@ -7,9 +7,9 @@
 #include <random>
 #include <set>
 
-#include "core/store.hpp"
-#include "core/store_sql.hpp"
-#include "tests/core/store_fixture.hpp"
+#include "core/store/sqlite/sql.hpp"
+#include "core/store/store.hpp"
+#include "tests/core/store/store_fixture.hpp"
 
 namespace uw::test {
 namespace {

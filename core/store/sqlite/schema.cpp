@@ -1,7 +1,7 @@
 // Schema migrations. Step k (1-based) takes the database from user_version k-1
 // to k. Steps are append-only: never edit a released step, add a new one.
 // docs/STORAGE.md describes the resulting schema and why each index exists.
-#include "core/store_schema.hpp"
+#include "core/store/sqlite/schema.hpp"
 
 #include <fmt/format.h>
 

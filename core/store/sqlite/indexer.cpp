@@ -1,12 +1,12 @@
-#include "web/indexer.hpp"
+#include "core/store/sqlite/indexer.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
-#include "core/thread_priority.hpp"
 
-namespace uw::web {
+namespace uw {
 
 namespace {
 constexpr int kNice = 5;  // below the loop and the writer, above the checkpointer
@@ -27,8 +27,9 @@ Indexer::Indexer(std::unique_ptr<Store> store, metrics::Registry* metrics) : sto
     lag_ =
         &metrics->gauge("uwitter_search_index_lag_uweets", "Committed uweets not yet in the search index.");
   }
-  upto_.store(store_->indexed_upto(), std::memory_order_release);
-  thread_ = std::thread([this] { thread_main(); });
+  upto_.advance(store_->indexed_upto());
+  (void)wake_.push(Wake{});  // start by catching up
+  thread_.start({"indexer", kNice}, [this] { thread_main(); });
 }
 
 Indexer::~Indexer() { stop(); }
@@ -38,42 +39,23 @@ void Indexer::notify(int64_t newest_id) {
   while (seen < newest_id && !newest_.compare_exchange_weak(seen, newest_id, std::memory_order_relaxed)) {
   }
   if (lag_) lag_->set(static_cast<double>(std::max<int64_t>(0, newest_id - indexed_upto())));
-  {
-    std::lock_guard lk(mu_);
-    pending_ = true;
-  }
-  wake_.notify_one();
+  (void)wake_.push(Wake{});  // false only once stopped
 }
 
-bool Indexer::wait_indexed(int64_t id, std::chrono::milliseconds max) {
-  std::unique_lock lk(mu_);
-  return progress_.wait_for(lk, max, [&] { return stopping_ || indexed_upto() >= id; }) &&
-         indexed_upto() >= id;
-}
+bool Indexer::wait_indexed(int64_t id, std::chrono::milliseconds max) { return upto_.wait_at_least(id, max); }
 
 void Indexer::stop() {
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  progress_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  wake_.stop(Stop::Now);
+  upto_.close();
+  thread_.join();
 }
 
 void Indexer::thread_main() {
-  // Background work: on a busy machine the loop and the writer go first.
-  if (!lower_this_thread_priority(kNice)) {
-    log::debug("indexer: cannot lower its priority");
-  }
-  for (;;) {
-    {
-      std::unique_lock lk(mu_);
-      // A failed batch retries after a second even without a new post.
-      wake_.wait_for(lk, std::chrono::seconds(1), [this] { return pending_ || stopping_; });
-      if (stopping_) return;
-      pending_ = false;
-    }
+  std::vector<Wake> wakes;
+  // Every wake-up queued so far is one pass; a failed batch retries after a
+  // second even without a new post.
+  while (wake_.take_for(wakes, std::chrono::seconds(1))) {
+    wakes.clear();
     for (;;) {
       auto n = store_->index_pending(kBatch);
       if (!n) {
@@ -87,15 +69,10 @@ void Indexer::thread_main() {
       }
       if (n.value() == 0) break;
       if (indexed_total_) indexed_total_->inc(static_cast<uint64_t>(n.value()));
-      {
-        std::lock_guard lk(mu_);
-        upto_.store(upto, std::memory_order_release);
-      }
-      progress_.notify_all();
-      std::lock_guard lk(mu_);
-      if (stopping_) return;
+      upto_.advance(upto);
+      if (wake_.stopped()) return;
     }
   }
 }
 
-}  // namespace uw::web
+}  // namespace uw

@@ -1,5 +1,5 @@
 #pragma once
-// Internal to the store (core/store*.cpp): the prepared statements of one
+// Internal to the SQLite store (core/store/sqlite/*.cpp): the prepared statements of one
 // connection and a small RAII helper to bind, step and read them. Not for
 // other folders: use uw::Store.
 #include <sqlite3.h>
@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 
 namespace uw::store_sql {
 
@@ -57,6 +57,10 @@ enum Id : int {
   kFollowingPage,
   kFollowerIds,
   kFolloweeIds,
+  kWarmUsers,
+  kWarmFollows,
+  kWarmUweetCounts,
+  kLiveSessions,
   kStatementCount
 };
 
@@ -99,6 +103,10 @@ class Query {
   int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
   std::string text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+  }
+  std::string blob(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, col));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
   }
 

@@ -1,4 +1,4 @@
-#include "core/thread_priority.hpp"
+#include "core/worker/thread_priority.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>

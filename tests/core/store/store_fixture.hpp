@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 #include "tests/support/process.hpp"
 
 namespace uw::test {

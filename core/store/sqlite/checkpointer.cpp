@@ -1,16 +1,22 @@
-#include "web/checkpointer.hpp"
+#include "core/store/sqlite/checkpointer.hpp"
 
 #include <sqlite3.h>
 
 #include <string>
+#include <vector>
 
 #include "core/log.hpp"
-#include "core/thread_priority.hpp"
 
-namespace uw::web {
+namespace uw {
 
 namespace {
-constexpr int kNice = 10;
+constexpr int kNice = 10;  // below the loop, the writer and the indexer
+}
+
+std::unique_ptr<StoreBackground> Store::start_background() {
+  auto c = std::make_unique<Checkpointer>(db_);
+  if (!c->active()) return nullptr;
+  return c;
 }
 
 Checkpointer::Checkpointer(sqlite3* writer_db, int wal_pages_threshold)
@@ -34,64 +40,39 @@ Checkpointer::Checkpointer(sqlite3* writer_db, int wal_pages_threshold)
     return;
   }
   sqlite3_wal_hook(writer_db_, &Checkpointer::on_wal, this);  // also turns off wal_autocheckpoint
-  thread_ = std::thread([this] { thread_main(); });
+  thread_.start({"checkpointer", kNice}, [this] { thread_main(); });
 }
 
 Checkpointer::~Checkpointer() {
   if (!db_) return;
   sqlite3_wal_hook(writer_db_, nullptr, nullptr);
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_one();
+  wanted_.stop(Stop::Now);
   thread_.join();
   sqlite3_close(db_);
-}
-
-uint64_t Checkpointer::checkpoints() const {
-  std::lock_guard lk(mu_);
-  return done_;
-}
-
-uint64_t Checkpointer::backfilled_pages() const {
-  std::lock_guard lk(mu_);
-  return backfilled_;
 }
 
 int Checkpointer::on_wal(void* self, sqlite3*, const char*, int pages) {
   auto* c = static_cast<Checkpointer*>(self);
   if (pages < c->threshold_) return SQLITE_OK;
-  {
-    std::lock_guard lk(c->mu_);
-    c->wanted_ = true;
-  }
-  c->cv_.notify_one();
+  (void)c->wanted_.push(Wanted{});  // false only while stopping
   return SQLITE_OK;
 }
 
 void Checkpointer::thread_main() {
-  // Background work: on a busy machine the loop and the writer go first.
-  if (!lower_this_thread_priority(kNice)) {
-    log::debug("checkpointer: cannot lower its priority");
-  }
-  for (;;) {
-    {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [this] { return wanted_ || stopping_; });
-      if (stopping_) return;
-      wanted_ = false;
-    }
+  std::vector<Wanted> wanted;
+  // Wake-ups queued while a checkpoint ran are taken together: one more
+  // checkpoint covers them all.
+  while (wanted_.take(wanted)) {
+    wanted.clear();
     int log_pages = 0, done_pages = 0;
     int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &done_pages);
     if ((rc != SQLITE_OK && rc != SQLITE_BUSY) || log_pages < 0) {
       log::warn("checkpointer: checkpoint failed: {}", sqlite3_errmsg(db_));
       continue;
     }
-    std::lock_guard lk(mu_);
-    ++done_;
-    backfilled_ += static_cast<uint64_t>(done_pages > 0 ? done_pages : 0);
+    done_.fetch_add(1, std::memory_order_relaxed);
+    backfilled_.fetch_add(static_cast<uint64_t>(done_pages > 0 ? done_pages : 0), std::memory_order_relaxed);
   }
 }
 
-}  // namespace uw::web
+}  // namespace uw

@@ -1,5 +1,8 @@
 #pragma once
-// uw::Store — Uwitter's SQLite store. One Store wraps one sqlite3 connection and
+// uw::Store — Uwitter's store contract: everything the programs ask of the
+// database, and the only code that runs SQL (the SQLite implementation is in
+// core/store/sqlite/; a PostgreSQL one will sit beside it in
+// core/store/postgres/). Today it is Uwitter's SQLite store. One Store wraps one sqlite3 connection and
 // is used by ONE thread at a time (the web app's writer thread owns a writable
 // one; reader threads and the notifier open their own read-only ones).
 // Prepared statements only. Opening a writable store runs migrations keyed on
@@ -11,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -59,6 +63,35 @@ struct NewUweet {
   int64_t created_at = 0;                   // unix ms
   std::vector<int64_t> mentioned_user_ids;  // resolved by the caller or by mentions()
   std::optional<std::string> idempotency_key;
+};
+
+// What the web app's caches load at start-up, in three scans instead of a
+// few queries per user (Store::warm_snapshot).
+struct WarmSnapshot {
+  struct UserRow {
+    User user;
+    std::string password_hash;
+  };
+  std::vector<UserRow> users;                             // in id order
+  std::vector<std::pair<int64_t, int64_t>> follows;       // (follower id, followee id)
+  std::vector<std::pair<int64_t, int64_t>> uweet_counts;  // (author id, uweets), authors with any
+};
+
+// A session that has not expired (Store::live_sessions).
+struct LiveSession {
+  std::string token_hash;  // the stored hash, never the token
+  int64_t user_id = 0;
+  int64_t expires_at_s = 0;
+};
+
+// Work a backend runs on a thread of its own for the writer's connection
+// (SQLite: WAL checkpoints moved off the writer thread,
+// sqlite/checkpointer.hpp). Destroy it only after the writer's last commit.
+class StoreBackground {
+ public:
+  virtual ~StoreBackground() = default;
+  // Checkpoints run so far (any thread; for tests and metrics).
+  virtual uint64_t checkpoints() const = 0;
 };
 
 // The FTS5 MATCH expression Store::search runs for user text: each token
@@ -160,7 +193,20 @@ class Store {
   // Every followee of a user (small; for cache loading).
   std::vector<int64_t> followee_ids(int64_t user_id);
 
-  // Escape hatch for tests and benchmarks only.
+  // Start-up bulk loads for the web app's caches: every user with their
+  // password hash, every follow edge, uweet counts per author; and every
+  // session alive at now_s.
+  Result<WarmSnapshot> warm_snapshot();
+  Result<std::vector<LiveSession>> live_sessions(int64_t now_s);
+
+  // For the writer's store, before its first transaction: starts the
+  // backend's background work on this connection (see StoreBackground), or
+  // returns nullptr when there is none (an in-memory database).
+  std::unique_ptr<StoreBackground> start_background();
+
+  // The SQLite connection. Outside core/store/sqlite/ only tests and
+  // benchmarks use it, to look at the file underneath (PRAGMAs, the WAL,
+  // the FTS tables); program code asks the Store instead.
   sqlite3* raw() { return db_; }
 
  private:

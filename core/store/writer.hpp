@@ -1,34 +1,37 @@
 #pragma once
-// uw::web::Writer — the single writer thread. It owns the only writable Store
+// uw::Writer — the single writer thread. It owns the only writable Store
 // and commits in batches (group commit): it takes every queued job, opens one
 // BEGIN IMMEDIATE transaction, runs each job inside its own SAVEPOINT (a job that
 // fails rolls back only itself), COMMITs, and then posts one message to the loop
 // that runs every job's completion there. So a completion (and hence the HTTP
 // response and the UDP event) happens only after the COMMIT that contains it.
 //
+// The backend's own background work for the writer's connection (SQLite's
+// WAL checkpoints, Store::start_background) starts with the writer and stops
+// after its last commit.
+//
 // Threading: submit()/call() and stop() on the loop thread; Job::run on the
 // writer thread; Job::done on the loop thread (through the LoopMailbox).
-#include <condition_variable>
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/result.hpp"
-#include "core/store.hpp"
-#include "web/checkpointer.hpp"
-#include "web/mailbox.hpp"
+#include "core/store/store.hpp"
+#include "core/worker/job_queue.hpp"
+#include "core/worker/loop_mailbox.hpp"
+#include "core/worker/worker_thread.hpp"
 
 namespace uw::metrics {
 class Histogram;
 class Registry;
 }  // namespace uw::metrics
 
-namespace uw::web {
+namespace uw {
 
 class Writer {
  public:
@@ -78,25 +81,22 @@ class Writer {
   // Batches committed so far (any thread; for tests).
   uint64_t batches() const;
   // WAL checkpoints run off the writer thread so far (any thread; for tests).
-  uint64_t checkpoints() const { return checkpointer_ ? checkpointer_->checkpoints() : 0; }
+  uint64_t checkpoints() const { return background_ ? background_->checkpoints() : 0; }
 
  private:
   void thread_main();
   std::unique_ptr<Store> store_;
   // Declared after store_ so it is destroyed first; the destructor runs after
-  // stop() joined the writer thread (the WAL hook's thread).
-  std::unique_ptr<Checkpointer> checkpointer_;
+  // stop() joined the writer thread (the thread whose commits it follows).
+  std::unique_ptr<StoreBackground> background_;
   LoopMailbox& mailbox_;
   metrics::Histogram* batch_sizes_ = nullptr;
   metrics::Histogram* run_seconds_ = nullptr;     // BEGIN .. last job (the jobs' SQL)
   metrics::Histogram* commit_seconds_ = nullptr;  // COMMIT alone
   size_t max_batch_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Job> queue_;  // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
-  uint64_t batches_ = 0;    // guarded by mu_
-  std::thread thread_;
+  JobQueue<Job> queue_;
+  std::atomic<uint64_t> batches_{0};
+  WorkerThread thread_;  // last: joined before the members it uses go
 };
 
-}  // namespace uw::web
+}  // namespace uw

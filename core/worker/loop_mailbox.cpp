@@ -1,11 +1,11 @@
-#include "web/mailbox.hpp"
+#include "core/worker/loop_mailbox.hpp"
 
 #include <cassert>
 #include <mutex>
 #include <utility>
 #include <vector>
 
-namespace uw::web {
+namespace uw {
 
 struct LoopMailbox::Block {
   uv_async_t async{};
@@ -24,6 +24,21 @@ struct LoopMailbox::Block {
     }
     for (auto& fn : batch) fn();
   }
+
+  // Marks the block closed (later posts assert) and closes the handle; the
+  // close callback frees the block, then calls on_closed.
+  void shut() {
+    {
+      std::lock_guard lk(mu);
+      closed = true;
+    }
+    uv_close(reinterpret_cast<uv_handle_t*>(&async), [](uv_handle_t* h) {
+      auto* blk = static_cast<Block*>(h->data);
+      auto cb = std::move(blk->on_closed);
+      delete blk;
+      if (cb) cb();
+    });
+  }
 };
 
 LoopMailbox::LoopMailbox(uv_loop_t* loop) : block_(new Block) {
@@ -34,8 +49,12 @@ LoopMailbox::LoopMailbox(uv_loop_t* loop) : block_(new Block) {
 }
 
 LoopMailbox::~LoopMailbox() {
-  // Normal path: close() handed the block to the close callback (block_ == nullptr).
-  assert(block_ == nullptr);
+  if (block_ == nullptr) return;  // close() handed the block to the close callback
+  {
+    std::lock_guard lk(block_->mu);
+    block_->queue.clear();  // closures may refer to whatever is being destroyed with us
+  }
+  std::exchange(block_, nullptr)->shut();
 }
 
 void LoopMailbox::post(std::function<void()> fn) {
@@ -48,20 +67,10 @@ void LoopMailbox::post(std::function<void()> fn) {
 }
 
 void LoopMailbox::close(std::function<void()> done) {
-  Block* b = block_;
-  block_ = nullptr;
+  Block* b = std::exchange(block_, nullptr);
   b->drain();
-  {
-    std::lock_guard lk(b->mu);
-    b->closed = true;
-  }
   b->on_closed = std::move(done);
-  uv_close(reinterpret_cast<uv_handle_t*>(&b->async), [](uv_handle_t* h) {
-    auto* blk = static_cast<Block*>(h->data);
-    auto cb = std::move(blk->on_closed);
-    delete blk;
-    if (cb) cb();
-  });
+  b->shut();
 }
 
-}  // namespace uw::web
+}  // namespace uw

@@ -1,4 +1,4 @@
-#include "web/writer.hpp"
+#include "core/store/writer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -6,7 +6,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 
-namespace uw::web {
+namespace uw {
 
 namespace {
 constexpr const char* kSavepoint = "uw_job";
@@ -16,7 +16,7 @@ using Clock = std::chrono::steady_clock;
 Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Registry* metrics,
                size_t max_batch)
     : store_(std::move(store)),
-      checkpointer_(std::make_unique<Checkpointer>(store_->raw())),
+      background_(store_->start_background()),
       mailbox_(mailbox),
       max_batch_(std::max<size_t>(1, max_batch)) {
   if (metrics) {
@@ -30,52 +30,27 @@ Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Regi
     commit_seconds_ =
         &metrics->histogram("uwitter_writer_commit_seconds", "Time a batch's COMMIT takes.", secs);
   }
-  thread_ = std::thread([this] { thread_main(); });
+  thread_.start({"writer"}, [this] { thread_main(); });
 }
 
 Writer::~Writer() { stop(); }
 
 void Writer::submit(Job job) {
-  {
-    std::lock_guard lk(mu_);
-    if (!stopping_) {
-      queue_.push_back(std::move(job));
-      cv_.notify_one();
-      return;
-    }
-  }
+  if (queue_.push(std::move(job))) return;
   mailbox_.post([done = std::move(job.done)] { done(false); });
 }
 
 void Writer::stop() {
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  queue_.stop(Stop::Drain);
+  thread_.join();
 }
 
-uint64_t Writer::batches() const {
-  std::lock_guard lk(mu_);
-  return batches_;
-}
+uint64_t Writer::batches() const { return batches_.load(std::memory_order_relaxed); }
 
 void Writer::thread_main() {
   std::vector<Job> batch;
-  for (;;) {
-    {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      if (queue_.size() <= max_batch_) {
-        batch.swap(queue_);
-      } else {
-        auto cut = queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
-        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(cut));
-        queue_.erase(queue_.begin(), cut);
-      }
-    }
+  // Every queued job, up to max_batch_; false once stopped and drained.
+  while (queue_.take(batch, max_batch_)) {
     // ok[i]: job i ran and was kept (not rolled back).
     auto ok = std::make_shared<std::vector<bool>>(batch.size(), false);
     bool committed = false;
@@ -111,10 +86,7 @@ void Writer::thread_main() {
       run_seconds_->observe(std::chrono::duration<double>(t1 - t0).count());
       commit_seconds_->observe(std::chrono::duration<double>(t2 - t1).count());
     }
-    {
-      std::lock_guard lk(mu_);
-      ++batches_;
-    }
+    batches_.fetch_add(1, std::memory_order_relaxed);
     // One message per batch; completions run on the loop in submission order.
     mailbox_.post([jobs = std::move(batch), ok, committed]() mutable {
       for (size_t i = 0; i < jobs.size(); ++i) jobs[i].done(committed && (*ok)[i]);
@@ -123,4 +95,4 @@ void Writer::thread_main() {
   }
 }
 
-}  // namespace uw::web
+}  // namespace uw

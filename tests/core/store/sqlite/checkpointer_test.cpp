@@ -1,6 +1,6 @@
 // Checkpointer: WAL checkpoints run on their own thread once the WAL crosses the
 // threshold, never inline in the writer's COMMIT.
-#include "web/checkpointer.hpp"
+#include "core/store/sqlite/checkpointer.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "core/store.hpp"
+#include "core/store/store.hpp"
 #include "tests/support/process.hpp"
 
 namespace uw::web {

@@ -8,8 +8,8 @@
 
 #include "core/log.hpp"
 #include "core/rules.hpp"
-#include "core/store.hpp"
-#include "core/store_sql.hpp"
+#include "core/store/sqlite/sql.hpp"
+#include "core/store/store.hpp"
 
 namespace uw {
 
