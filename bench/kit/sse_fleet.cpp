@@ -1,114 +1,134 @@
-#include "bench/notifier/sse_fleet.hpp"
+#include "bench/kit/sse_fleet.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <cerrno>
 #include <cstring>
 
-namespace uw::bench {
+namespace uw::kit {
 
-int64_t mono_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+int connect_sse(uint16_t port, const std::string& target, const std::vector<std::string>& headers,
+                int rcvbuf) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (rcvbuf > 0 && ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
+  for (const auto& h : headers) req += h + "\r\n";
+  req += "\r\n";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
 }
 
-SseFleet::~SseFleet() { close(); }
+// One stream: its socket and parser, and the adapter that tags what the parser
+// reports. Touched only by the reader thread once open() registered it.
+struct SseFleet::Stream final : SseParser::Sink {
+  Stream(Handler& h, int f, uint64_t t) : handler(h), fd(f), tag(t) {}
+  void on_head(int status, std::string_view head) override { handler.on_head(tag, status, head); }
+  void on_event(const SseEvent& event) override { handler.on_event(tag, event); }
+  void on_comment(std::string_view text) override { handler.on_comment(tag, text); }
 
-size_t SseFleet::open(uint16_t port, const std::vector<std::string>& targets) {
-  ep_ = epoll_create1(EPOLL_CLOEXEC);
-  size_t ok = 0;
-  for (const auto& t : targets) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      ::close(fd);
-      continue;
-    }
-    std::string req = "GET " + t + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    // Wait for the header block so that every stream is registered before sending.
-    std::string head;
-    char b[4096];
-    while (head.find("\r\n\r\n") == std::string::npos) {
-      ssize_t n = ::recv(fd, b, sizeof b, 0);
-      if (n <= 0) break;
-      head.append(b, static_cast<size_t>(n));
-    }
-    if (head.rfind("HTTP/1.1 200", 0) != 0) {
-      ::close(fd);
-      continue;
-    }
-    Conn c{fd, head.substr(head.find("\r\n\r\n") + 4), true};
-    conns_.push_back(std::move(c));
-    ++ok;
-  }
-  for (size_t i = 0; i < conns_.size(); ++i) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = i;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, conns_[i].fd, &ev);
-  }
+  Handler& handler;
+  int fd;
+  uint64_t tag;
+  bool open = true;
+  SseParser parser;
+};
+
+SseFleet::SseFleet(Handler& handler) : handler_(handler) {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;  // the wake-up
+  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   thread_ = std::thread([this] { run(); });
-  return ok;
+}
+
+SseFleet::~SseFleet() { stop(); }
+
+std::string SseFleet::open(uint16_t port, const std::string& target, uint64_t tag,
+                           const std::vector<std::string>& headers) {
+  const int fd = connect_sse(port, target, headers);
+  if (fd < 0) return std::strerror(errno);
+  auto s = std::make_unique<Stream>(handler_, fd, tag);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.ptr = s.get();
+  std::lock_guard lk(mu_);
+  if (stop_) {
+    ::close(fd);
+    return "the fleet is stopped";
+  }
+  streams_.push_back(std::move(s));
+  // Registered under the lock, so stop() cannot close the socket in between.
+  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
+  return "";
+}
+
+void SseFleet::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stop_.exchange(true)) return;
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lk(mu_);
+  for (auto& s : streams_) ::close(s->fd);
+  streams_.clear();
+  ::close(wake_fd_);
+  ::close(epfd_);
 }
 
 void SseFleet::run() {
-  std::vector<epoll_event> evs(256);
+  epoll_event evs[256];
+  // One buffer for every stream: a read is parsed before the next one.
   std::vector<char> buf(1 << 16);
   while (!stop_) {
-    int n = epoll_wait(ep_, evs.data(), static_cast<int>(evs.size()), 50);
-    for (int i = 0; i < n; ++i) {
-      Conn& c = conns_[evs[static_cast<size_t>(i)].data.u64];
-      ssize_t r = ::recv(c.fd, buf.data(), buf.size(), MSG_DONTWAIT);
-      if (r <= 0) {
-        if (r == 0) epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
-        continue;
-      }
-      int64_t now = mono_ns();
-      c.buf.append(buf.data(), static_cast<size_t>(r));
-      size_t start = 0, end;
-      uint64_t got = 0;
-      while ((end = c.buf.find("\n\n", start)) != std::string::npos) {
-        std::string_view block(c.buf.data() + start, end - start);
-        if (block.rfind("id: ", 0) == 0) {
-          ++got;
-          auto p = block.find("probe=");
-          if (p != std::string_view::npos) {
-            int64_t sent = std::strtoll(block.data() + p + 6, nullptr, 10);
-            std::lock_guard l(mu_);
-            lat_.push_back(now - sent);
-          }
-        }
-        start = end + 2;
-      }
-      c.buf.erase(0, start);
-      events_.fetch_add(got);
+    const int n = ::epoll_wait(epfd_, evs, 256, 200);
+    for (int i = 0; i < n && !stop_; ++i) {
+      auto* s = static_cast<Stream*>(evs[i].data.ptr);
+      if (s != nullptr) read(*s, buf.data(), buf.size());
     }
   }
 }
 
-std::vector<int64_t> SseFleet::take_latencies() {
-  std::lock_guard l(mu_);
-  std::vector<int64_t> out;
-  out.swap(lat_);
-  return out;
+void SseFleet::read(Stream& s, char* buf, size_t size) {
+  if (!s.open) return;
+  // One read per wake-up: level-triggered epoll brings us back while more is
+  // waiting, so a busy stream cannot starve the others.
+  ssize_t n = ::recv(s.fd, buf, size, MSG_DONTWAIT);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) return;
+  if (n <= 0) {
+    s.open = false;
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s.fd, nullptr);
+    handler_.on_closed(s.tag);
+    return;
+  }
+  const std::string_view bytes(buf, static_cast<size_t>(n));
+  handler_.on_bytes(s.tag, bytes);
+  s.parser.feed(bytes, s);
 }
 
-void SseFleet::close() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-  for (auto& c : conns_) ::close(c.fd);
-  conns_.clear();
-  if (ep_ >= 0) ::close(ep_);
-  ep_ = -1;
-}
-
-}  // namespace uw::bench
+}  // namespace uw::kit
