@@ -11,8 +11,7 @@
 
 namespace uw::sign {
 
-static_assert(kHeaderBytes == wire::kHeaderBytes);
-static_assert(kSignatureBytes == wire::kSigBytes);
+static_assert(wire::kOffEvents == kHeaderBytes, "the wire offsets and the public header size agree");
 
 namespace {
 uint64_t random_session_id() {
@@ -30,7 +29,7 @@ Encoder::Encoder(const SecretKey& key, uint64_t session_id, uint64_t first_seq)
 
 bool Encoder::seal(std::span<const Event> events, int64_t now_ms, Datagram* out) {
   if (events.empty() || events.size() > 0xffff) return false;
-  size_t total = wire::kOverhead;
+  size_t total = kOverheadBytes;
   for (const Event& e : events) {
     if (!within_limits(e)) return false;
     total += encoded_size(e);
@@ -49,7 +48,7 @@ bool Encoder::seal(std::span<const Event> events, int64_t now_ms, Datagram* out)
   wire::put_u64(d + wire::kOffSeq, next_seq_);
   wire::put_i64(d + wire::kOffSentAt, now_ms);
   wire::put_u16(d + wire::kOffCount, static_cast<uint16_t>(events.size()));
-  size_t pos = wire::kHeaderBytes;
+  size_t pos = kHeaderBytes;
   for (const Event& e : events) pos += codec::encode(e, d + pos);
   crypto_sign_detached(d + pos, nullptr, buf, kDom + pos, key_.bytes());
   pos += kSignatureBytes;
@@ -63,8 +62,8 @@ Coalescer::Coalescer(Encoder& enc, size_t max_bytes)
 
 bool Coalescer::add(Event e, int64_t now_ms, std::vector<Datagram>* out) {
   size_t n = encoded_size(e);
-  if (!within_limits(e) || wire::kOverhead + n > max_bytes_) return false;
-  if (!pending_.empty() && (wire::kOverhead + pending_bytes_ + n > max_bytes_ || pending_.size() == 0xffff)) {
+  if (!within_limits(e) || kOverheadBytes + n > max_bytes_) return false;
+  if (!pending_.empty() && (kOverheadBytes + pending_bytes_ + n > max_bytes_ || pending_.size() == 0xffff)) {
     flush(now_ms, out);
   }
   pending_.push_back(std::move(e));
@@ -99,7 +98,7 @@ DatagramView::DatagramView(std::span<const uint8_t> bytes) : b_(bytes) {
   ok_ = h_.event_count >= 1;
 }
 
-size_t DatagramView::events_end() const { return b_.size() - wire::kOverhead; }
+size_t DatagramView::events_end() const { return b_.size() - kOverheadBytes; }
 
 std::span<const uint8_t> DatagramView::signed_bytes() const {
   if (!ok_) return {};
@@ -114,7 +113,7 @@ std::span<const uint8_t> DatagramView::signature() const {
 bool DatagramView::next_event(size_t* pos, EventView* out) const {
   if (!ok_ || *pos >= events_end()) return false;
   size_t used = 0;
-  if (!codec::parse(b_.data() + wire::kHeaderBytes + *pos, events_end() - *pos, out, &used)) return false;
+  if (!codec::parse(b_.data() + kHeaderBytes + *pos, events_end() - *pos, out, &used)) return false;
   *pos += used;
   return true;
 }

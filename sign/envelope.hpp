@@ -18,10 +18,15 @@
 namespace uw::sign {
 
 inline constexpr size_t kMaxDatagram = 1200;
-inline constexpr size_t kHeaderBytes = 39;  // magic 4, version 1, key id 8, session 8, seq 8, time 8, count 2
+// magic 4, version 1, key id 8, session 8, seq 8, time 8, count 2 (sign/wire.hpp has the offsets)
+inline constexpr size_t kHeaderBytes = 4 + 1 + kKeyIdBytes + 8 + 8 + 8 + 2;
+// Header and signature: what a datagram carries besides its events.
+inline constexpr size_t kOverheadBytes = kHeaderBytes + kSignatureBytes;
 // Smallest possible datagram: header, one follow event with a 1-byte name, signature.
 inline constexpr size_t kMinDatagram = kHeaderBytes + 27 + kSignatureBytes;
 inline constexpr uint8_t kVersion = 1;
+static_assert(kHeaderBytes == 39 && kOverheadBytes == 103, "PROTOCOL.md section 2");
+static_assert(kMinDatagram <= kMaxDatagram);
 
 struct Header {
   uint8_t version = 0;

@@ -22,7 +22,7 @@ KeyId key_id_of(const PublicKey& pk) {
   uint8_t in[sizeof wire::kKeyIdDomain + kPublicKeyBytes];
   std::memcpy(in, wire::kKeyIdDomain, sizeof wire::kKeyIdDomain);
   std::memcpy(in + sizeof wire::kKeyIdDomain, pk.data(), pk.size());
-  uint8_t digest[32];
+  uint8_t digest[kKeyIdDigestBytes];
   crypto_generichash(digest, sizeof digest, in, sizeof in, nullptr, 0);
   KeyId id;
   std::memcpy(id.data(), digest, id.size());

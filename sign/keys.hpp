@@ -1,6 +1,9 @@
 #pragma once
 // Ed25519 keys for Uwitter's datagrams and tickets (libsodium).
 // sign/ depends on nothing of ours: errors are returned as messages ("" = ok).
+#include <sodium/crypto_generichash.h>
+#include <sodium/crypto_sign.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -11,11 +14,22 @@
 
 namespace uw::sign {
 
-inline constexpr size_t kPublicKeyBytes = 32;
-inline constexpr size_t kSecretKeyBytes = 64;
-inline constexpr size_t kSeedBytes = 32;
-inline constexpr size_t kSignatureBytes = 64;
+// Ed25519 sizes, from libsodium.
+inline constexpr size_t kPublicKeyBytes = crypto_sign_PUBLICKEYBYTES;
+inline constexpr size_t kSecretKeyBytes = crypto_sign_SECRETKEYBYTES;  // seed || public key
+inline constexpr size_t kSeedBytes = crypto_sign_SEEDBYTES;
+inline constexpr size_t kSignatureBytes = crypto_sign_BYTES;
+// Ours: a key id is the first 8 bytes of a crypto_generichash digest.
 inline constexpr size_t kKeyIdBytes = 8;
+inline constexpr size_t kKeyIdDigestBytes = crypto_generichash_BYTES;
+
+// Datagrams, tickets and key files (docs/PROTOCOL.md) are laid out with these
+// sizes; a libsodium that changed one would break every peer, so say so here.
+static_assert(kPublicKeyBytes == 32 && kSeedBytes == 32, "PROTOCOL.md: 32-byte Ed25519 keys");
+static_assert(kSecretKeyBytes == kSeedBytes + kPublicKeyBytes,
+              "libsodium's secret key is seed || public key");
+static_assert(kSignatureBytes == 64, "PROTOCOL.md: 64-byte Ed25519 signatures");
+static_assert(kKeyIdBytes <= kKeyIdDigestBytes && kKeyIdDigestBytes >= crypto_generichash_BYTES_MIN);
 
 using PublicKey = std::array<uint8_t, kPublicKeyBytes>;
 using KeyId = std::array<uint8_t, kKeyIdBytes>;

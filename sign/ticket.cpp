@@ -17,6 +17,7 @@ constexpr size_t kBody = 1 + kKeyIdBytes + 8 + 8;            // 25
 constexpr size_t kTicketBytes = kBody + kSignatureBytes;     // 89
 constexpr size_t kTicketChars = (kTicketBytes * 4 + 2) / 3;  // 119
 constexpr size_t kDom = sizeof wire::kTicketDomain;
+static_assert(kTicketBytes == 89 && kTicketChars == 119, "PROTOCOL.md section 7");
 
 void message(const uint8_t* body, uint8_t* msg) {
   std::memcpy(msg, wire::kTicketDomain, kDom);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sign/keys.hpp"
+
 namespace uw::sign::wire {
 
 // "UWTD": Uwitter datagram. Bytes 0..3 of every datagram.
@@ -18,9 +20,8 @@ inline constexpr size_t kOffSession = 13;  // u64
 inline constexpr size_t kOffSeq = 21;      // u64
 inline constexpr size_t kOffSentAt = 29;   // i64, Unix ms
 inline constexpr size_t kOffCount = 37;    // u16
-inline constexpr size_t kHeaderBytes = 39;
-inline constexpr size_t kSigBytes = 64;
-inline constexpr size_t kOverhead = kHeaderBytes + kSigBytes;  // 103
+inline constexpr size_t kOffEvents = 39;   // the events, then the signature (kSignatureBytes)
+static_assert(kOffKeyId + kKeyIdBytes == kOffSession, "the key id fills bytes 5..12");
 
 // Domain-separation strings, each including its terminating NUL byte.
 inline constexpr char kDatagramDomain[] = "uwitter/datagram/v1";  // sizeof = 20 with NUL

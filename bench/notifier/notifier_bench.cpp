@@ -23,26 +23,79 @@
 #include <ctime>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "bench/notifier/sse_fleet.hpp"
+#include "bench/kit/clock.hpp"
+#include "bench/kit/http_client.hpp"
+#include "bench/kit/metrics_text.hpp"
+#include "bench/kit/process.hpp"
+#include "bench/kit/sse_fleet.hpp"
+#include "bench/kit/temp_dir.hpp"
+#include "bench/kit/udp_sender.hpp"
 #include "core/store/store.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
 #include "sign/ticket.hpp"
-#include "tests/notifier-udp/notifier_harness.hpp"
-#include "tests/support/http_client.hpp"
-#include "tests/support/process.hpp"
 
 using namespace std::chrono_literals;
-using uw::bench::mono_ns;
-using uw::bench::SseFleet;
+using uw::kit::mono_ns;
 
 namespace {
+
+// Subscribers on one kit::SseFleet: counts their events and, for events whose
+// data carries "probe=<send time ns>", records receive-minus-send latency.
+// The counters are read by the bench thread while the fleet's thread runs.
+class SseCounter final : uw::kit::SseFleet::Handler {
+ public:
+  SseCounter() : fleet_(*this) {}
+  ~SseCounter() override { fleet_.stop(); }
+  // Opens one stream per target ("/events?ticket=...") and waits until every
+  // one answered (so each is registered at the notifier before anything is
+  // sent); returns how many answered 200.
+  size_t open(uint16_t port, const std::vector<std::string>& targets) {
+    size_t opened = 0;
+    for (const auto& t : targets) opened += fleet_.open(port, t, 0).empty();
+    const int64_t deadline = mono_ns() + 20'000'000'000;
+    while (answered_.load() + ended_.load() < opened && mono_ns() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return ok_.load();
+  }
+  uint64_t events() const { return events_.load(); }
+  // Latencies (ns) of probe events seen so far; clears the list.
+  std::vector<int64_t> take_latencies() {
+    std::lock_guard l(mu_);
+    std::vector<int64_t> out;
+    out.swap(lat_);
+    return out;
+  }
+
+ private:
+  void on_head(uint64_t, int status, std::string_view) override {
+    ok_ += status == 200;
+    ++answered_;
+  }
+  void on_event(uint64_t, const uw::kit::SseEvent& e) override {
+    events_.fetch_add(1, std::memory_order_relaxed);
+    auto p = e.data.find("probe=");
+    if (p == std::string::npos) return;
+    const int64_t now = mono_ns();
+    const int64_t sent = std::strtoll(e.data.c_str() + p + 6, nullptr, 10);
+    std::lock_guard l(mu_);
+    lat_.push_back(now - sent);
+  }
+  void on_closed(uint64_t) override { ++ended_; }
+
+  std::atomic<size_t> ok_{0}, answered_{0}, ended_{0};
+  std::atomic<uint64_t> events_{0};
+  std::mutex mu_;  // guards lat_
+  std::vector<int64_t> lat_;
+  uw::kit::SseFleet fleet_;  // last: stopped before the counters go
+};
 
 bool g_quick = false;
 
@@ -102,11 +155,11 @@ double bare_verify_rate() {
 
 // A notifier process with its own key and (optionally) database.
 struct Notifier {
-  uw::test::TempDir dir;
+  uw::kit::TempDir dir;
   uw::sign::SecretKey key = (uw::sign::init(), uw::sign::SecretKey::generate());
-  uw::test::ChildProcess proc;
+  uw::kit::ChildProcess proc;
   uint16_t udp = 0, http = 0;
-  std::unique_ptr<uw::test::HttpClient> client;
+  std::unique_ptr<uw::kit::HttpClient> client;
 
   bool start(const std::string& db, std::vector<std::string> extra = {}) {
     if (!uw::sign::write_keypair(dir.file("keys"), key).empty()) return false;
@@ -136,17 +189,17 @@ struct Notifier {
     if (!proc.start(args, dir.file("notifier.stderr")) || !proc.wait_listening(2)) return false;
     udp = proc.port("udp");
     http = proc.port("http");
-    client = std::make_unique<uw::test::HttpClient>("http://127.0.0.1:" + std::to_string(http));
+    client = std::make_unique<uw::kit::HttpClient>("http://127.0.0.1:" + std::to_string(http));
     return true;
   }
-  double metric(const std::string& s) { return uw::test::metric(client->get("/metrics").body, s); }
+  double metric(const std::string& s) { return uw::kit::metric(client->get("/metrics").body, s); }
   std::string ticket(int64_t user) const {
     return uw::sign::mint_ticket(key, {user, static_cast<int64_t>(std::time(nullptr)) + 3600});
   }
 };
 
 // Sends datagrams at `rate` per second (0 = as fast as possible).
-void send_paced(uw::test::UdpSender& s, uint16_t port, const std::vector<uw::sign::Datagram>& ds,
+void send_paced(uw::kit::UdpSender& s, uint16_t port, const std::vector<uw::sign::Datagram>& ds,
                 double rate) {
   double t0 = now_s();
   for (size_t i = 0; i < ds.size(); ++i) {
@@ -156,7 +209,7 @@ void send_paced(uw::test::UdpSender& s, uint16_t port, const std::vector<uw::sig
         if (due - now_s() > 0.0005) std::this_thread::sleep_for(200us);
       }
     }
-    s.send(port, ds[i]);
+    (void)s.send(port, ds[i]);  // a datagram the socket refused shows as not verified
   }
 }
 
@@ -181,7 +234,7 @@ std::vector<uw::sign::Datagram> seal_many(uw::sign::Encoder& enc, size_t count, 
   std::vector<uw::sign::Datagram> out;
   out.reserve(count);
   size_t k = 0;
-  int64_t ms = uw::test::now_ms();
+  int64_t ms = uw::kit::now_ms();
   for (size_t i = 0; i < count; ++i) {
     std::vector<uw::sign::Event> evs;
     for (size_t j = 0; j < per_datagram; ++j) evs.push_back(make(k++));
@@ -197,7 +250,7 @@ std::vector<uw::sign::Datagram> seal_many(uw::sign::Encoder& enc, size_t count, 
 
 uw::sign::Event mention(size_t i, const std::string& text) {
   return uw::sign::MentionEvent{static_cast<int64_t>(i + 1), 1,   "alice", static_cast<int64_t>(2 + i % 1000),
-                                uw::test::now_ms(),          text};
+                                uw::kit::now_ms(),           text};
 }
 
 // Largest number of `make` events that fit one datagram.
@@ -228,7 +281,7 @@ void bench_verify() {
     uw::sign::Encoder enc(n.key);
     size_t count = static_cast<size_t>(bare * 1.2 * (g_quick ? 2 : 3));
     auto ds = seal_many(enc, count, 1, [](size_t i) { return mention(i, "hello @bob"); });
-    uw::test::UdpSender s;
+    uw::kit::UdpSender s;
     double t0 = now_s(), c0 = cpu_seconds(n.proc.pid());
     send_paced(s, n.udp, ds, bare * 1.2);
     auto [verified, t_last] = wait_settled(n, "uwitter_notifier_verified_total", static_cast<double>(count));
@@ -252,7 +305,7 @@ void bench_verify() {
     uw::sign::Encoder enc(n.key);
     size_t count = static_cast<size_t>(bare * 0.8 * (g_quick ? 2 : 3));
     auto ds = seal_many(enc, count, 1, [](size_t i) { return mention(i, "hello @bob"); });
-    uw::test::UdpSender s;
+    uw::kit::UdpSender s;
     send_paced(s, n.udp, ds, bare * 0.8);
     auto [verified, t_last] = wait_settled(n, "uwitter_notifier_verified_total", static_cast<double>(count));
     (void)t_last;
@@ -272,7 +325,7 @@ void bench_coalesce() {
   uw::sign::Encoder enc(n.key);
   size_t count = static_cast<size_t>(bare * 1.2 * (g_quick ? 2 : 3));
   auto ds = seal_many(enc, count, per, make);
-  uw::test::UdpSender s;
+  uw::kit::UdpSender s;
   double t0 = now_s(), c0 = cpu_seconds(n.proc.pid());
   send_paced(s, n.udp, ds, bare * 1.2);
   auto [events, t_last] = wait_settled(n, "uwitter_notifier_events_total", static_cast<double>(count * per));
@@ -315,23 +368,23 @@ bool make_db(const std::string& path, int64_t users, int64_t followers) {
 }
 
 void bench_sse() {
-  uw::test::TempDir d;
+  uw::kit::TempDir d;
   std::string db = d.file("bench.db");
   if (!make_db(db, 1001, 1000)) return;
   Notifier n;
   if (!n.start(db, {"--max-subscribers", "2000"})) return;
   std::vector<std::string> targets;
   for (int64_t u = 2; u <= 1001; ++u) targets.push_back("/events?ticket=" + n.ticket(u));
-  SseFleet fleet;
+  SseCounter fleet;
   size_t open = fleet.open(n.http, targets);
   uw::sign::Encoder enc(n.key);
   size_t posts = g_quick ? 100 : 300;
   auto ds = seal_many(enc, posts / 4, 4, [](size_t i) {
-    return uw::sign::PostEvent{static_cast<int64_t>(i + 1), 1, "alice", uw::test::now_ms(),
+    return uw::sign::PostEvent{static_cast<int64_t>(i + 1), 1, "alice", uw::kit::now_ms(),
                                "a uweet for everyone"};
   });
   uint64_t expect = static_cast<uint64_t>(ds.size() * 4) * open;
-  uw::test::UdpSender s;
+  uw::kit::UdpSender s;
   double t0 = now_s();
   send_paced(s, n.udp, ds, 0);
   double last_t = t0;
@@ -355,7 +408,7 @@ void bench_sse() {
 
 void bench_fanout() {
   int64_t followers = g_quick ? 100'000 : 1'000'000;
-  uw::test::TempDir d;
+  uw::kit::TempDir d;
   std::string db = d.file("bench.db");
   double t_db = now_s();
   if (!make_db(db, followers + 2, followers)) return;
@@ -364,16 +417,16 @@ void bench_fanout() {
   int64_t probe_user = followers + 2;
   Notifier n;
   if (!n.start(db)) return;
-  SseFleet fleet;
+  SseCounter fleet;
   if (fleet.open(n.http, {"/events?ticket=" + n.ticket(probe_user)}) != 1) return;
   uw::sign::Encoder enc(n.key);
-  uw::test::UdpSender s;
+  uw::kit::UdpSender s;
   auto probe = [&](int64_t i) {
     uw::sign::Datagram dg;
-    std::vector<uw::sign::Event> ev{uw::sign::MentionEvent{i, 1, "alice", probe_user, uw::test::now_ms(),
+    std::vector<uw::sign::Event> ev{uw::sign::MentionEvent{i, 1, "alice", probe_user, uw::kit::now_ms(),
                                                            "probe=" + std::to_string(mono_ns())}};
-    enc.seal(ev, uw::test::now_ms(), &dg);
-    s.send(n.udp, dg);
+    enc.seal(ev, uw::kit::now_ms(), &dg);
+    (void)s.send(n.udp, dg);
   };
   const double gap_s = 0.004;  // 250 probes/s
   int64_t i = 0;
@@ -387,10 +440,10 @@ void bench_fanout() {
   // The big fan-out, then probes until it finished.
   uw::sign::Datagram big;
   std::vector<uw::sign::Event> ev{
-      uw::sign::PostEvent{999999, 1, "alice", uw::test::now_ms(), "hello, all of you"}};
-  enc.seal(ev, uw::test::now_ms(), &big);
+      uw::sign::PostEvent{999999, 1, "alice", uw::kit::now_ms(), "hello, all of you"}};
+  enc.seal(ev, uw::kit::now_ms(), &big);
   double tf = now_s();
-  s.send(n.udp, big);
+  (void)s.send(n.udp, big);
   double done_t = 0;
   int64_t polls = 0;
   while (now_s() - tf < 120) {
@@ -415,8 +468,8 @@ void bench_fanout() {
 
 #ifdef UWITTER_WEB_BIN
 void bench_e2e() {
-  uw::test::TempDir d;
-  uw::test::ChildProcess notifier, web;
+  uw::kit::TempDir d;
+  uw::kit::ChildProcess notifier, web;
   std::string data = d.file("data");
   // Ports: the notifier first on port 0, then the web app pointing at it.
   if (!notifier.start(
@@ -433,8 +486,8 @@ void bench_e2e() {
       !web.wait_listening(1))
     return;
   std::string base = "http://127.0.0.1:" + std::to_string(web.port("http"));
-  uw::test::HttpClient w(base), nc("http://127.0.0.1:" + std::to_string(nh));
-  while (uw::test::metric(nc.get("/metrics").body, "uwitter_notifier_trusted_keys") < 1)
+  uw::kit::HttpClient w(base), nc("http://127.0.0.1:" + std::to_string(nh));
+  while (uw::kit::metric(nc.get("/metrics").body, "uwitter_notifier_trusted_keys") < 1)
     std::this_thread::sleep_for(50ms);
   auto account = [&](const std::string& name) {
     w.json("POST", "/api/v1/accounts", {{"username", name}, {"password", "bench-password"}});
@@ -445,7 +498,7 @@ void bench_e2e() {
   std::string alice = account("alice"), bob = account("bob");
   w.request("PUT", "/api/v1/users/alice/follow", "", {"Authorization: Bearer " + bob});
   std::string url = w.get("/api/v1/notifications/ticket", {"Authorization: Bearer " + bob}).json()["url"];
-  SseFleet fleet;
+  SseCounter fleet;
   if (fleet.open(nh, {url.substr(url.find("/events"))}) != 1) return;
 
   // The commit happens between the request being sent and the response
@@ -478,7 +531,7 @@ void bench_e2e() {
     std::string tok = account(name);
     w.request("PUT", "/api/v1/users/" + name + "/follow", "", {"Authorization: Bearer " + bob});
     load.emplace_back([&, tok] {
-      uw::test::HttpClient c(base);
+      uw::kit::HttpClient c(base);
       while (!stop) {
         if (c.json("POST", "/api/v1/uweets", {{"text", "load"}}, tok).status == 201) posted++;
       }

@@ -16,13 +16,13 @@
 #include <optional>
 #include <thread>
 
+#include "bench/kit/process.hpp"
 #include "bench/lossy/truth.hpp"
 #include "bench/runner/api.hpp"
 #include "bench/runner/graph.hpp"
 #include "bench/runner/prom.hpp"
 #include "bench/runner/sse_hub.hpp"
 #include "core/flags.hpp"
-#include "core/process.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
 
@@ -30,7 +30,7 @@ namespace uw::bench {
 
 // Every daemon the runner starts dies with it (die_with_parent), so a crashed
 // or killed runner leaves nothing behind.
-using process::Child;
+using Child = kit::ChildProcess;
 constexpr bool kDieWithRunner = true;
 
 namespace fs = std::filesystem;

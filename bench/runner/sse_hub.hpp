@@ -1,18 +1,19 @@
 #pragma once
-// uw::bench::SseHub — many Server-Sent Event streams on one reader thread
-// (epoll). Each stream belongs to one user; every event is turned into a
-// Receipt (recipient, kind, uweet id, steady-clock receive time).
+// uw::bench::SseHub — the runner's subscribers: one SSE stream per user on the
+// kit's fleet reader (kit::SseFleet, one thread for all streams). Every event
+// is turned into a Receipt (recipient, kind, uweet id, steady-clock receive
+// time).
 //
 // Threading: open() and the accessors may be called from the runner's thread
-// while the reader thread runs; receipts are handed over under a mutex.
+// while the fleet's reader thread runs; receipts are handed over under a mutex.
 #include <atomic>
 #include <cstdint>
-#include <memory>
+#include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench/kit/sse_fleet.hpp"
 #include "bench/runner/accounting.hpp"
 
 namespace uw::bench {
@@ -20,10 +21,10 @@ namespace uw::bench {
 // Milliseconds on the steady clock (the time base of receipts and acks).
 double steady_ms();
 
-class SseHub {
+class SseHub final : kit::SseFleet::Handler {
  public:
   SseHub();
-  ~SseHub();  // stops the thread and closes every stream
+  ~SseHub() override;  // stops the reader and closes every stream
   SseHub(const SseHub&) = delete;
   SseHub& operator=(const SseHub&) = delete;
 
@@ -41,20 +42,25 @@ class SseHub {
   uint64_t bad_events() const { return bad_.load(); }
 
  private:
-  struct Stream;
-  void run();
-  void on_readable(Stream& s);
-  void dispatch(Stream& s, const std::string& event, const std::string& data);
+  // Per stream, touched by the reader thread only (indexed by the fleet tag).
+  struct Stream {
+    uint32_t user = 0;
+    bool counted_connected = false;
+    bool counted_closed = false;
+  };
+  void on_head(uint64_t tag, int status, std::string_view head) override;
+  void on_event(uint64_t tag, const kit::SseEvent& event) override;
+  void on_comment(uint64_t tag, std::string_view text) override;
+  void on_closed(uint64_t tag) override;
+  Stream& stream(uint64_t tag);
+  void count_closed(Stream& s);
 
-  int epfd_ = -1;
-  int wake_fd_ = -1;
-  std::thread thread_;
-  std::mutex mu_;  // guards streams_ (growth) and out_
-  std::vector<std::unique_ptr<Stream>> streams_;
+  std::mutex mu_;               // guards streams_ (growth) and out_
+  std::deque<Stream> streams_;  // a deque: references survive growth
   std::vector<Receipt> out_;
   std::atomic<size_t> connected_{0}, closed_{0};
   std::atomic<uint64_t> receipts_count_{0}, bad_{0};
-  std::atomic<bool> stop_{false};
+  kit::SseFleet fleet_;  // last: stopped before the record goes
 };
 
 }  // namespace uw::bench

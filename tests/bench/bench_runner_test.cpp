@@ -7,8 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bench/kit/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 #include "bench/runner/stats.hpp"
-#include "tests/support/process.hpp"
 
 #if defined(UWITTER_BENCH_BIN) && defined(UWITTER_WEB_BIN) && defined(UWITTER_NOTIFIER_BIN) && \
     defined(UWITTER_LOSSY_BIN)
@@ -21,30 +22,30 @@ using nlohmann::json;
 class BenchRunner : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    result_ = new test::RunResult(test::run({UWITTER_BENCH_BIN,
-                                             "--quick",
-                                             "--users",
-                                             "30",
-                                             "--uweets",
-                                             "300",
-                                             "--copies",
-                                             "1",
-                                             "--no-plot",
-                                             "--seed",
-                                             "11",
-                                             "--out",
-                                             dir_->file("out"),
-                                             "--work",
-                                             dir_->file("work"),
-                                             "--web-bin",
-                                             UWITTER_WEB_BIN,
-                                             "--notifier-bin",
-                                             UWITTER_NOTIFIER_BIN,
-                                             "--lossy-bin",
-                                             UWITTER_LOSSY_BIN},
-                                            std::chrono::seconds(280)));
-    points_ = new json(json::parse(test::read_file(dir_->file("out") + "/points.json"), nullptr, false));
+    dir_ = new kit::TempDir();
+    result_ = new kit::RunResult(kit::run({UWITTER_BENCH_BIN,
+                                           "--quick",
+                                           "--users",
+                                           "30",
+                                           "--uweets",
+                                           "300",
+                                           "--copies",
+                                           "1",
+                                           "--no-plot",
+                                           "--seed",
+                                           "11",
+                                           "--out",
+                                           dir_->file("out"),
+                                           "--work",
+                                           dir_->file("work"),
+                                           "--web-bin",
+                                           UWITTER_WEB_BIN,
+                                           "--notifier-bin",
+                                           UWITTER_NOTIFIER_BIN,
+                                           "--lossy-bin",
+                                           UWITTER_LOSSY_BIN},
+                                          std::chrono::seconds(280)));
+    points_ = new json(json::parse(kit::read_file(dir_->file("out") + "/points.json"), nullptr, false));
   }
   static void TearDownTestSuite() {
     delete points_;
@@ -62,12 +63,12 @@ class BenchRunner : public ::testing::Test {
   }
   static uint64_t u(const json& j) { return j.is_number() ? j.get<uint64_t>() : 0; }
 
-  static test::TempDir* dir_;
-  static test::RunResult* result_;
+  static kit::TempDir* dir_;
+  static kit::RunResult* result_;
   static json* points_;
 };
-test::TempDir* BenchRunner::dir_ = nullptr;
-test::RunResult* BenchRunner::result_ = nullptr;
+kit::TempDir* BenchRunner::dir_ = nullptr;
+kit::RunResult* BenchRunner::result_ = nullptr;
 json* BenchRunner::points_ = nullptr;
 
 void CheckRunsEveryPointAndWritesJsonAndCsv() {

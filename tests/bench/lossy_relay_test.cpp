@@ -16,11 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/kit/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 #include "bench/lossy/truth.hpp"
 #include "bench/runner/stats.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
-#include "tests/support/process.hpp"
 
 #ifdef UWITTER_LOSSY_BIN
 
@@ -92,8 +93,8 @@ uint32_t id_of(const std::vector<uint8_t>& b) {
 }
 
 struct RelayRun {
-  test::TempDir dir;
-  test::ChildProcess relay;
+  kit::TempDir dir;
+  kit::ChildProcess relay;
   Udp sender, receiver;
   std::vector<std::vector<uint8_t>> got;
 
@@ -238,7 +239,7 @@ TEST(LossyRelay, SameSeedSameInputGivesIdenticalTruthFiles) {
     r.send(800, 100);
     r.wait_received(800);
     ASSERT_EQ(r.relay.terminate(), 0);
-    out = test::read_file(r.dir.file("truth"));
+    out = kit::read_file(r.dir.file("truth"));
   }
   // Arrival order on loopback from one socket is send order; a datagram lost on
   // the way in would shift everything, so compare only when both got all 800.
@@ -297,11 +298,11 @@ TEST(LossyRelay, RejectsBadFlagsWithOneLine) {
   for (const auto& row : rows) {
     std::vector<std::string> argv = {UWITTER_LOSSY_BIN};
     argv.insert(argv.end(), row.args.begin(), row.args.end());
-    auto res = test::run(argv, 10s);
+    auto res = kit::run(argv, 10s);
     EXPECT_EQ(res.status, row.status) << row.needle << ": " << res.err;
     EXPECT_NE(res.err.find(row.needle), std::string::npos) << res.err;
   }
-  auto help = test::run({UWITTER_LOSSY_BIN, "--help"}, 10s);
+  auto help = kit::run({UWITTER_LOSSY_BIN, "--help"}, 10s);
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("--burst-len"), std::string::npos);
 }

@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "tests/support/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 
 namespace uw::lossy {
 namespace {
@@ -74,7 +74,7 @@ TEST(Truth, SummaryMergesCopiesByHash) {
 }
 
 TEST(Truth, ReadFileCountsMalformedLines) {
-  test::TempDir dir;
+  kit::TempDir dir;
   {
     std::ofstream f(dir.file("t"));
     f << "# header\n0 10 000000000000000a pass 0 - -\ngarbage\n1 10 000000000000000b drop 0 - -\n";

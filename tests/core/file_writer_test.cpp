@@ -9,13 +9,13 @@
 #include <sstream>
 #include <string>
 
-#include "tests/support/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 
 namespace uw {
 namespace {
 
 TEST(FileWriter, AppendsEveryChunkInOrderAndDrainsOnDestruction) {
-  test::TempDir dir;
+  kit::TempDir dir;
   const std::string path = dir.file("access.log");
   { std::ofstream(path) << "existing line\n"; }
   std::string expected = "existing line\n";
@@ -30,11 +30,11 @@ TEST(FileWriter, AppendsEveryChunkInOrderAndDrainsOnDestruction) {
     }
     EXPECT_EQ(w->dropped_bytes(), 0u);
   }  // destructor: everything pending is written before it returns
-  EXPECT_EQ(test::read_file(path), expected);
+  EXPECT_EQ(kit::read_file(path), expected);
 }
 
 TEST(FileWriter, DropsAndCountsPastItsPendingLimit) {
-  test::TempDir dir;
+  kit::TempDir dir;
   const std::string path = dir.file("slow.log");
   std::string err;
   // A limit smaller than one chunk: every chunk is refused, counted, never written.
@@ -45,11 +45,11 @@ TEST(FileWriter, DropsAndCountsPastItsPendingLimit) {
   EXPECT_TRUE(w->write("ok\n"));
   EXPECT_EQ(w->dropped_bytes(), 31u);
   w.reset();
-  EXPECT_EQ(test::read_file(path), "ok\n");
+  EXPECT_EQ(kit::read_file(path), "ok\n");
 }
 
 TEST(FileWriter, ReportsAFileItCannotOpen) {
-  test::TempDir dir;
+  kit::TempDir dir;
   std::string err;
   auto w = FileWriter::open(dir.file("no/such/dir/x.log"), &err);
   EXPECT_FALSE(w);

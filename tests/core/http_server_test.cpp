@@ -14,11 +14,11 @@
 #include <mutex>
 #include <thread>
 
+#include "bench/kit/http_client.hpp"
 #include "core/http/server.hpp"
-#include "tests/support/http_client.hpp"
 
 using namespace uw::http;
-using uw::test::raw_exchange;
+using uw::kit::raw_exchange;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -202,7 +202,7 @@ void answer_after(uv_loop_t* loop, uint64_t ms, Responder res, Response r) {
 TEST(HttpServer, AnswersGetAndPostWithBody) {
   std::atomic<int> calls{0};
   ServerThread st({}, echo(&calls));
-  uw::test::HttpClient client(st.url());
+  uw::kit::HttpClient client(st.url());
   auto r = client.get("/hello/world?x=1&y=2");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "GET /hello/world q=x=1&y=2 body=");
@@ -231,7 +231,7 @@ TEST(HttpServer, DecodesChunkedBody) {
 
 TEST(HttpServer, KeepAliveReusesOneConnection) {
   ServerThread st({}, echo(nullptr));
-  uw::test::HttpClient client(st.url());
+  uw::kit::HttpClient client(st.url());
   for (int i = 0; i < 5; ++i) EXPECT_EQ(client.get("/k").status, 200);
   auto stats = st.on_loop([&] { return st.server().stats(); });
   EXPECT_EQ(stats.accepted_total, 1u);
@@ -277,7 +277,7 @@ TEST(HttpServer, HandlerMayAnswerLaterFromATimer) {
     answer_after(loop, 30, res, Response::json(201, "{\"later\":true}"));
   });
   loop = st.loop();
-  uw::test::HttpClient client(st.url());
+  uw::kit::HttpClient client(st.url());
   auto r = client.get("/slow");
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(r.header("content-type"), "application/json");

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 
 namespace uw::notifier {
 namespace {
@@ -23,7 +23,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 TEST(EventLogFile, ReopenSplitsTheLinesAtTheCallInOrder) {
-  test::TempDir dir;
+  kit::TempDir dir;
   const std::string path = dir.file("notifier.log");
   {
     EventLog log;
@@ -35,8 +35,8 @@ TEST(EventLogFile, ReopenSplitsTheLinesAtTheCallInOrder) {
     for (int i = 0; i < 3; ++i) log.write(LogLevel::Warn, "after", {{"n", i}});
     EXPECT_EQ(log.dropped_bytes(), 0u);
   }  // the destructor writes what is queued
-  auto old_lines = lines_of(test::read_file(path + ".1"));
-  auto new_lines = lines_of(test::read_file(path));
+  auto old_lines = lines_of(kit::read_file(path + ".1"));
+  auto new_lines = lines_of(kit::read_file(path));
   ASSERT_EQ(old_lines.size(), 300u);
   ASSERT_EQ(new_lines.size(), 3u);
   for (size_t i = 0; i < old_lines.size(); ++i) {
@@ -47,7 +47,7 @@ TEST(EventLogFile, ReopenSplitsTheLinesAtTheCallInOrder) {
 }
 
 TEST(EventLogFile, ReportsAFileItCannotOpen) {
-  test::TempDir dir;
+  kit::TempDir dir;
   EventLog log;
   std::string err = log.open(dir.file("no/such/dir/x.log"), LogFormat::Human, LogLevel::Info);
   EXPECT_NE(err.find("no/such/dir/x.log"), std::string::npos) << err;

@@ -3,11 +3,7 @@
 // pair, a real SQLite database (alice, bob, carol; bob follows alice), a UDP
 // sender, tickets, and /metrics parsing. Header-only (only *_test.cpp files
 // are compiled into the test program).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <ctime>
 #include <fstream>
@@ -16,57 +12,39 @@
 #include <string>
 #include <vector>
 
+#include "bench/kit/clock.hpp"
+#include "bench/kit/eventually.hpp"
+#include "bench/kit/http_client.hpp"
+#include "bench/kit/metrics_text.hpp"
+#include "bench/kit/process.hpp"
+#include "bench/kit/sse_stream.hpp"
+#include "bench/kit/temp_dir.hpp"
+#include "bench/kit/udp_sender.hpp"
 #include "core/store/store.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
 #include "sign/ticket.hpp"
-#include "tests/notifier-udp/sse_client.hpp"
-#include "tests/support/http_client.hpp"
-#include "tests/support/process.hpp"
 
 namespace uw::test {
 
-inline int64_t now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+// The kit's helpers under the names this folder's tests use.
+using kit::ChildProcess;
+using kit::eventually;
+using kit::HttpClient;
+using kit::metric;
+using kit::now_ms;
+using kit::run;
+using kit::SseEvent;
+using kit::SseStream;
+using kit::TempDir;
 
-// Value of one Prometheus sample ("name" or "name{labels}"), -1 if absent.
-inline double metric(const std::string& text, const std::string& sample) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    auto sp = line.rfind(' ');
-    if (sp == std::string::npos) continue;
-    if (line.substr(0, sp) == sample) return std::stod(line.substr(sp + 1));
-  }
-  return -1;
-}
-
-// A UDP socket bound to a chosen loopback source address.
-class UdpSender {
+// The kit's UDP sender with its failures reported to GoogleTest.
+class UdpSender : public kit::UdpSender {
  public:
-  explicit UdpSender(const char* source_ip = "127.0.0.1") {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    inet_pton(AF_INET, source_ip, &a.sin_addr);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  }
-  ~UdpSender() { ::close(fd_); }
+  explicit UdpSender(const char* source_ip = "127.0.0.1") : kit::UdpSender(source_ip) { EXPECT_TRUE(ok()); }
   void send(uint16_t port, const std::vector<uint8_t>& bytes) {
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
-              static_cast<ssize_t>(bytes.size()));
+    ASSERT_TRUE(kit::UdpSender::send(port, bytes));
   }
-
- private:
-  int fd_ = -1;
 };
 
 struct Users {
@@ -126,8 +104,8 @@ class NotifierHarness {
   std::string ticket_for(int64_t user, int64_t ttl_s = 300) const {
     return sign::mint_ticket(key, sign::Ticket{user, static_cast<int64_t>(std::time(nullptr)) + ttl_s});
   }
-  std::unique_ptr<SseClient> stream(int64_t user, const std::vector<std::string>& headers = {}) {
-    auto c = std::make_unique<SseClient>(http_port, "/events?ticket=" + ticket_for(user), headers);
+  std::unique_ptr<SseStream> stream(int64_t user, const std::vector<std::string>& headers = {}) {
+    auto c = std::make_unique<SseStream>(http_port, "/events?ticket=" + ticket_for(user), headers);
     EXPECT_EQ(c->wait_status(), 200) << c->head();
     // The stream is registered before its first bytes are written, so once the
     // "connected" comment arrived, deliveries reach it.

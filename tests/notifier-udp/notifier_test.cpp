@@ -74,7 +74,7 @@ TEST(Notifier, InboxListsRecentNewestFirstAndReconnectCatchesUp) {
   ASSERT_TRUE(s1->wait_event([](const SseEvent& e) { return e.event == "uweet"; }, 10s));
   ASSERT_EQ(s1->events().size(), 1u);
   EXPECT_EQ(s1->events()[0].id, std::to_string(ids[0]));
-  auto s2 = std::make_unique<SseClient>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.bob) +
+  auto s2 = std::make_unique<SseStream>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.bob) +
                                                          "&last_event_id=" + std::to_string(ids[1]));
   ASSERT_TRUE(s2->wait_event([](const SseEvent& e) { return e.event == "uweet"; }, 10s));
   EXPECT_EQ(s2->events().size(), 1u);
@@ -117,7 +117,7 @@ TEST(Notifier, TicketForAnotherUserNeverSeesBobsNotifications) {
   NotifierHarness h;
   // carol's ticket, with an extra parameter naming bob: the ticket decides.
   auto carol =
-      std::make_unique<SseClient>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.carol) +
+      std::make_unique<SseStream>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.carol) +
                                                    "&user=bob&user_id=" + std::to_string(h.users.bob));
   ASSERT_EQ(carol->wait_status(), 200);
   ASSERT_TRUE(eventually([&] { return carol->raw().find(": connected") != std::string::npos; }));
@@ -135,7 +135,7 @@ TEST(Notifier, CorsReflectsOnlyConfiguredOrigins) {
   EXPECT_EQ(ok.header("access-control-allow-origin"), "http://127.0.0.1:8080");
   auto bad = h.http->get("/inbox?ticket=" + h.ticket_for(h.users.bob), {"Origin: http://evil.example"});
   EXPECT_EQ(bad.header("access-control-allow-origin"), "");
-  auto s = std::make_unique<SseClient>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.bob),
+  auto s = std::make_unique<SseStream>(h.http_port, "/events?ticket=" + h.ticket_for(h.users.bob),
                                        std::vector<std::string>{"Origin: http://127.0.0.1:8080"});
   ASSERT_EQ(s->wait_status(), 200);
   EXPECT_NE(s->head().find("Access-Control-Allow-Origin: http://127.0.0.1:8080"), std::string::npos)

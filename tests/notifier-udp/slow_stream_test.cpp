@@ -3,6 +3,8 @@
 // everything: real uwitter-notifier process, real sockets, deadlines only.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -11,8 +13,8 @@
 #include <set>
 #include <string>
 
+#include "bench/kit/sse_fleet.hpp"
 #include "tests/notifier-udp/notifier_harness.hpp"
-#include "tests/notifier-udp/raw_sse.hpp"
 
 #ifdef UWITTER_NOTIFIER_BIN
 
@@ -26,7 +28,7 @@ using namespace std::chrono_literals;
 class StalledStream {
  public:
   StalledStream(uint16_t port, const std::string& target) {
-    fd_ = open_raw_sse(port, target, 2048);
+    fd_ = kit::connect_sse(port, target, {}, 2048);
     EXPECT_GE(fd_, 0) << "cannot open the SSE connection";
   }
   ~StalledStream() { ::close(fd_); }

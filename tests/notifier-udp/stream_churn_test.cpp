@@ -4,6 +4,8 @@
 // the daemon (which is what made the browser test see "connection refused").
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -11,8 +13,8 @@
 #include <sstream>
 #include <string>
 
+#include "bench/kit/sse_fleet.hpp"
 #include "tests/notifier-udp/notifier_harness.hpp"
-#include "tests/notifier-udp/raw_sse.hpp"
 
 #ifdef UWITTER_NOTIFIER_BIN
 
@@ -33,7 +35,7 @@ uint64_t ignored_signals(pid_t pid) {
 // Opens /events, waits for the head, then closes: with `reset` by RST
 // (SO_LINGER 0), else with an ordinary FIN.
 void open_and_drop(uint16_t port, const std::string& target, bool reset) {
-  int fd = open_raw_sse(port, target);
+  int fd = kit::connect_sse(port, target);
   ASSERT_GE(fd, 0) << "cannot open the SSE connection";
   pollfd p{fd, POLLIN, 0};
   ASSERT_EQ(::poll(&p, 1, 10000), 1);

@@ -72,13 +72,13 @@ class Stack {
     return r.status == 201 ? r.json().value("id", int64_t{0}) : 0;
   }
   // Opens the user's stream at the URL the web app hands out.
-  std::unique_ptr<SseClient> stream(const std::string& token) {
+  std::unique_ptr<SseStream> stream(const std::string& token) {
     auto r = wclient->get("/api/v1/notifications/ticket", {"Authorization: Bearer " + token});
     EXPECT_EQ(r.status, 200) << r.body;
     std::string url = r.json()["url"];
     std::string prefix = "http://127.0.0.1:" + std::to_string(http_port);
     EXPECT_EQ(url.rfind(prefix + "/events?ticket=", 0), 0u) << url;
-    auto c = std::make_unique<SseClient>(http_port, url.substr(prefix.size()));
+    auto c = std::make_unique<SseStream>(http_port, url.substr(prefix.size()));
     EXPECT_EQ(c->wait_status(), 200) << c->head();
     EXPECT_TRUE(eventually([&] { return c->raw().find(": connected") != std::string::npos; }));
     return c;

@@ -2,17 +2,18 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "bench/kit/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 #include "sign/keys.hpp"
-#include "tests/support/process.hpp"
 
 namespace uw::sign {
 namespace {
 
 #ifdef UWITTER_KEYGEN_BIN
-using uw::test::run;
+using uw::kit::run;
 
 TEST(Keygen, WritesAKeyPairWithA0600Secret) {
-  uw::test::TempDir tmp;
+  uw::kit::TempDir tmp;
   std::string dir = tmp.file("k");
   auto r = run({UWITTER_KEYGEN_BIN, "--out", dir});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -31,7 +32,7 @@ TEST(Keygen, WritesAKeyPairWithA0600Secret) {
 }
 
 TEST(Keygen, RefusesToOverwriteAndTheSecretIsRefusedOnceGroupReadable) {
-  uw::test::TempDir tmp;
+  uw::kit::TempDir tmp;
   std::string dir = tmp.file("k");
   ASSERT_EQ(run({UWITTER_KEYGEN_BIN, "--out=" + dir}).status, 0);
   auto again = run({UWITTER_KEYGEN_BIN, "--out", dir});

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "bench/kit/temp_dir.hpp"
 #include "tests/sign/fixtures.hpp"
-#include "tests/support/process.hpp"
 
 namespace uw::sign {
 namespace {
@@ -78,7 +78,7 @@ TEST(Keys, PublicKeyLineRoundTrips) {
 }
 
 TEST(Keys, WritesSecretFileWithMode0600AndLoadsItBack) {
-  uw::test::TempDir tmp;
+  uw::kit::TempDir tmp;
   std::string dir = tmp.file("keys");
   SecretKey k = key_a();
   ASSERT_EQ(write_keypair(dir, k), "");
@@ -97,7 +97,7 @@ TEST(Keys, WritesSecretFileWithMode0600AndLoadsItBack) {
 }
 
 TEST(Keys, RefusesASecretFileOthersCanRead) {
-  uw::test::TempDir tmp;
+  uw::kit::TempDir tmp;
   std::string dir = tmp.file("keys");
   ASSERT_EQ(write_keypair(dir, key_a()), "");
   std::string path = dir + "/uwitter.key";
@@ -116,7 +116,7 @@ TEST(Keys, RefusesASecretFileOthersCanRead) {
 }
 
 TEST(Keys, RejectsBadKeyFiles) {
-  uw::test::TempDir tmp;
+  uw::kit::TempDir tmp;
   struct Case {
     const char* name;
     std::string text;

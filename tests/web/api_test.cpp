@@ -12,12 +12,18 @@
 #include <thread>
 #include <vector>
 
-#include "tests/support/http_client.hpp"
-#include "tests/support/process.hpp"
+#include "bench/kit/http_client.hpp"
+#include "bench/kit/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 
 #ifdef UWITTER_WEB_BIN
 
 namespace uw::test {
+
+using kit::ChildProcess;
+using kit::HttpClient;
+using kit::HttpResponse;
+using kit::TempDir;
 namespace {
 
 using nlohmann::json;

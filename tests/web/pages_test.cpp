@@ -6,12 +6,19 @@
 #include <regex>
 #include <string>
 
-#include "tests/support/http_client.hpp"
-#include "tests/support/process.hpp"
+#include "bench/kit/http_client.hpp"
+#include "bench/kit/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 
 #ifdef UWITTER_WEB_BIN
 
 namespace uw::test {
+
+using kit::ChildProcess;
+using kit::html_input_value;
+using kit::HttpClient;
+using kit::HttpResponse;
+using kit::TempDir;
 namespace {
 
 // One uwitter-web on 127.0.0.1:<free port> with a fresh --data directory.

@@ -13,8 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/http_client.hpp"
-#include "tests/support/process.hpp"
+#include "bench/kit/http_client.hpp"
+#include "bench/kit/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 
 namespace uw::web {
 namespace {
@@ -131,12 +132,12 @@ TEST(Routes, UnknownPathsGetTheOtherLabels) {
 
 #ifdef UWITTER_WEB_BIN
 TEST(Routes, TheRealServerLabelsEveryRouteAndAnswersWrongMethodsWithAllow) {
-  test::TempDir dir;
-  test::ChildProcess proc;
+  kit::TempDir dir;
+  kit::ChildProcess proc;
   ASSERT_TRUE(proc.start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("data")},
                          dir.file("stderr.log")));
   ASSERT_TRUE(proc.wait_listening()) << proc.stderr_text();
-  test::HttpClient http("http://127.0.0.1:" + std::to_string(proc.port("http")));
+  kit::HttpClient http("http://127.0.0.1:" + std::to_string(proc.port("http")));
   for (const Route& r : routes()) {
     const std::string path = sample_path(r.pattern);
     for (const auto& [bit, name] : kMethods) {

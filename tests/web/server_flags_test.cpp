@@ -5,11 +5,16 @@
 #include <string>
 #include <vector>
 
-#include "tests/support/process.hpp"
+#include "bench/kit/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 
 #ifdef UWITTER_WEB_BIN
 
 namespace uw::test {
+
+using kit::ChildProcess;
+using kit::run;
+using kit::TempDir;
 namespace {
 
 TEST(WebFlags, BadFlagsExitTwoWithAReason) {

@@ -7,10 +7,10 @@
 #include <future>
 #include <thread>
 
+#include "bench/kit/temp_dir.hpp"
 #include "core/store/store.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
-#include "tests/support/process.hpp"
 #include "web/service/service_impl.hpp"
 
 namespace uw::web {
@@ -65,7 +65,7 @@ int64_t count_rows(const std::string& db, const char* table) {
 }
 
 TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
-  test::TempDir dir;
+  kit::TempDir dir;
   std::string db = dir.file("w.db");
   auto store = Store::open(db, {});
   ASSERT_TRUE(store);
@@ -114,7 +114,7 @@ TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
 }
 
 TEST(Writer, TypedCallReturnsTheJobsError) {
-  test::TempDir dir;
+  kit::TempDir dir;
   auto store = Store::open(dir.file("w.db"), {});
   ASSERT_TRUE(store);
   Loop l;
@@ -138,7 +138,7 @@ TEST(Writer, TypedCallReturnsTheJobsError) {
 // ---- Service ----------------------------------------------------------------
 
 struct Fixture {
-  test::TempDir dir;
+  kit::TempDir dir;
   Loop l;
   std::unique_ptr<ServiceImpl> svc;
   std::vector<sign::Event> events;

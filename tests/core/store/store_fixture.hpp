@@ -7,10 +7,14 @@
 #include <memory>
 #include <string>
 
+#include "bench/kit/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 #include "core/store/store.hpp"
-#include "tests/support/process.hpp"
 
 namespace uw::test {
+
+using kit::ChildProcess;
+using kit::TempDir;
 
 class StoreTest : public ::testing::Test {
  protected:

@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "bench/kit/temp_dir.hpp"
 #include "core/store/store.hpp"
-#include "tests/support/process.hpp"
 
 namespace uw::web {
 namespace {
@@ -55,7 +55,7 @@ uint64_t wal_frames(sqlite3* db) {
 }
 
 // A fresh database in dir with one user, alice (id in *alice).
-std::unique_ptr<Store> store_with_alice(const test::TempDir& dir, int64_t* alice) {
+std::unique_ptr<Store> store_with_alice(const kit::TempDir& dir, int64_t* alice) {
   auto store = Store::open(dir.file("db.sqlite"), {});
   EXPECT_TRUE(store);
   if (!store) return nullptr;
@@ -66,7 +66,7 @@ std::unique_ptr<Store> store_with_alice(const test::TempDir& dir, int64_t* alice
 }
 
 TEST(Checkpointer, ChecksPointsOnItsOwnThreadOnceTheWalCrossesTheThreshold) {
-  test::TempDir dir;
+  kit::TempDir dir;
   int64_t alice = 0;
   auto store = store_with_alice(dir, &alice);
   ASSERT_TRUE(store && alice);
@@ -85,7 +85,7 @@ TEST(Checkpointer, ChecksPointsOnItsOwnThreadOnceTheWalCrossesTheThreshold) {
 }
 
 TEST(Checkpointer, ReplacesSqlitesInlineAutoCheckpoint) {
-  test::TempDir dir;
+  kit::TempDir dir;
   int64_t alice = 0;
   auto store = store_with_alice(dir, &alice);
   ASSERT_TRUE(store && alice);

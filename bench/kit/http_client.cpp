@@ -1,4 +1,4 @@
-#include "tests/support/http_client.hpp"
+#include "bench/kit/http_client.hpp"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -12,7 +12,7 @@
 #include <chrono>
 #include <sstream>
 
-namespace uw::test {
+namespace uw::kit {
 
 namespace {
 
@@ -191,4 +191,4 @@ std::string html_input_value(const std::string& html, const std::string& name) {
   return e == std::string::npos ? "" : tag.substr(v, e - v);
 }
 
-}  // namespace uw::test
+}  // namespace uw::kit

@@ -1,4 +1,4 @@
-#include "core/process.hpp"
+#include "bench/kit/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,9 @@
 #include <sstream>
 #include <thread>
 
-namespace uw::process {
+#include "bench/kit/temp_dir.hpp"
+
+namespace uw::kit {
 
 pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   // Everything the child needs is prepared before fork: between fork and exec
@@ -72,13 +74,13 @@ void kill_and_reap(pid_t pid) {
   }
 }
 
-Child::~Child() {
+ChildProcess::~ChildProcess() {
   if (pid_ > 0) kill_and_reap(pid_);
   if (out_fd_ >= 0) ::close(out_fd_);
 }
 
-bool Child::start(const std::vector<std::string>& argv, const std::string& stderr_path,
-                  bool die_with_parent) {
+bool ChildProcess::start(const std::vector<std::string>& argv, const std::string& stderr_path,
+                         bool die_with_parent) {
   error_.clear();
   if (argv.empty()) {
     error_ = "no program";
@@ -109,7 +111,7 @@ bool Child::start(const std::vector<std::string>& argv, const std::string& stder
   return true;
 }
 
-bool Child::read_line(std::string* line, Clock::time_point deadline) {
+bool ChildProcess::read_line(std::string* line, Clock::time_point deadline) {
   for (;;) {
     if (auto nl = buf_.find('\n'); nl != std::string::npos) {
       *line = buf_.substr(0, nl);
@@ -136,7 +138,7 @@ bool Child::read_line(std::string* line, Clock::time_point deadline) {
   }
 }
 
-bool Child::wait_listening(size_t count, std::chrono::milliseconds timeout) {
+bool ChildProcess::wait_listening(size_t count, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   size_t seen = 0;
   std::string line;
@@ -154,13 +156,13 @@ bool Child::wait_listening(size_t count, std::chrono::milliseconds timeout) {
   return seen >= count;
 }
 
-uint16_t Child::port(const std::string& proto) const {
+uint16_t ChildProcess::port(const std::string& proto) const {
   auto it = ports_.find(proto);
   return it == ports_.end() ? 0 : it->second;
 }
 
 template <class Match>
-std::optional<std::string> Child::wait_line_if(Match match, std::chrono::milliseconds timeout) {
+std::optional<std::string> ChildProcess::wait_line_if(Match match, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   std::string line;
   while (read_line(&line, deadline))
@@ -168,18 +170,19 @@ std::optional<std::string> Child::wait_line_if(Match match, std::chrono::millise
   return std::nullopt;
 }
 
-std::optional<std::string> Child::wait_line(const std::string& needle, std::chrono::milliseconds timeout) {
+std::optional<std::string> ChildProcess::wait_line(const std::string& needle,
+                                                   std::chrono::milliseconds timeout) {
   return wait_line_if([&](const std::string& l) { return l.find(needle) != std::string::npos; }, timeout);
 }
 
-std::optional<std::string> Child::wait_line_starting(const std::string& prefix,
-                                                     std::chrono::milliseconds timeout) {
+std::optional<std::string> ChildProcess::wait_line_starting(const std::string& prefix,
+                                                            std::chrono::milliseconds timeout) {
   return wait_line_if([&](const std::string& l) { return l.rfind(prefix, 0) == 0; }, timeout);
 }
 
-int Child::signal(int sig) const { return pid_ > 0 ? ::kill(pid_, sig) : -1; }
+int ChildProcess::signal(int sig) const { return pid_ > 0 ? ::kill(pid_, sig) : -1; }
 
-int Child::wait_exit(std::chrono::milliseconds timeout) {
+int ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   auto st = wait_until(pid_, Clock::now() + timeout);
   if (!st) return -1;
@@ -187,7 +190,7 @@ int Child::wait_exit(std::chrono::milliseconds timeout) {
   return *st;
 }
 
-int Child::terminate(std::chrono::milliseconds timeout) {
+int ChildProcess::terminate(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
   auto st = wait_until(pid_, Clock::now() + timeout);
@@ -196,7 +199,7 @@ int Child::terminate(std::chrono::milliseconds timeout) {
   return st.value_or(-1);
 }
 
-std::string Child::stderr_text() const {
+std::string ChildProcess::stderr_text() const {
   if (stderr_path_.empty()) return "";
   std::ifstream in(stderr_path_);
   std::stringstream ss;
@@ -204,9 +207,25 @@ std::string Child::stderr_text() const {
   return ss.str();
 }
 
-std::string Child::stderr_tail(size_t bytes) const {
+std::string ChildProcess::stderr_tail(size_t bytes) const {
   std::string s = stderr_text();
   return s.size() > bytes ? s.substr(s.size() - bytes) : s;
 }
 
-}  // namespace uw::process
+RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  RunResult rr;
+  TempDir tmp;
+  SpawnOptions io;
+  io.stdout_path = tmp.file("out");
+  io.stderr_path = tmp.file("err");
+  pid_t pid = spawn(argv, io);
+  if (pid < 0) return rr;
+  auto st = wait_until(pid, Clock::now() + timeout);
+  if (!st) kill_and_reap(pid);
+  rr.status = st.value_or(-1);
+  rr.out = read_file(io.stdout_path);
+  rr.err = read_file(io.stderr_path);
+  return rr;
+}
+
+}  // namespace uw::kit

@@ -1,5 +1,6 @@
 #pragma once
-// A real HTTP client for tests (libcurl). One Client keeps its own cookie jar,
+// A real HTTP client for tests and benchmarks (libcurl); part of the
+// test-and-bench kit (uwitter::kit). One Client keeps its own cookie jar,
 // so it behaves like one browser. Not thread-safe.
 #include <map>
 #include <nlohmann/json.hpp>
@@ -8,7 +9,7 @@
 
 typedef void CURL;
 
-namespace uw::test {
+namespace uw::kit {
 
 struct HttpResponse {
   long status = 0;                                  // 0 = transport failure (see error)
@@ -54,4 +55,4 @@ std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms
 // Extracts the value of <input name="NAME" value="..."> from HTML ("" if absent).
 std::string html_input_value(const std::string& html, const std::string& name);
 
-}  // namespace uw::test
+}  // namespace uw::kit

@@ -1,27 +1,12 @@
-#include "tests/support/process.hpp"
+#include "bench/kit/temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
-namespace uw::test {
-
-RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-  RunResult rr;
-  TempDir tmp;
-  process::SpawnOptions io;
-  io.stdout_path = tmp.file("out");
-  io.stderr_path = tmp.file("err");
-  pid_t pid = process::spawn(argv, io);
-  if (pid < 0) return rr;
-  auto st = process::wait_until(pid, process::Clock::now() + timeout);
-  if (!st) process::kill_and_reap(pid);
-  rr.status = st.value_or(-1);
-  rr.out = read_file(io.stdout_path);
-  rr.err = read_file(io.stderr_path);
-  return rr;
-}
+namespace uw::kit {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -53,4 +38,4 @@ std::string artifacts_dir() {
   return dir;
 }
 
-}  // namespace uw::test
+}  // namespace uw::kit

@@ -1,7 +1,8 @@
 #pragma once
 // Starting our own programs as child processes and talking to them through
-// their stdout: what the integration tests (tests/support) and the benchmark
-// runner (bench/runner) both do. A daemon is ready once it has printed its
+// their stdout: what the integration tests (tests/) and the benchmarks
+// (bench/runner, bench/notifier) all do. Part of the test-and-bench kit
+// (uwitter::kit), never of a production program. A daemon is ready once it has printed its
 // "listening <proto> <host>:<port>" lines (DESIGN.md "Readiness"), so callers
 // wait for those lines, never for a fixed time.
 //
@@ -15,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace uw::process {
+namespace uw::kit {
 
 using Clock = std::chrono::steady_clock;
 
@@ -45,12 +46,12 @@ void kill_and_reap(pid_t pid);
 // A program started with its stdout on a pipe that is read line by line, and
 // its stderr appended to a log file. Owns the process: the destructor kills
 // and reaps it if it is still running. Used by one thread at a time.
-class Child {
+class ChildProcess {
  public:
-  Child() = default;
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child();  // SIGKILL + reap if still running
+  ChildProcess() = default;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();  // SIGKILL + reap if still running
 
   // Starts argv[0] with argv; stderr is appended to stderr_path ("" = inherit).
   // With die_with_parent the child gets SIGKILL if this thread exits first
@@ -103,4 +104,15 @@ class Child {
   std::map<std::string, uint16_t> ports_;
 };
 
-}  // namespace uw::process
+// Runs a program to completion (stdout and stderr captured through files in a
+// temporary directory); returns its exit status and both streams. A program
+// still running after `timeout` is killed (status -1).
+struct RunResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+RunResult run(const std::vector<std::string>& argv,
+              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+}  // namespace uw::kit
