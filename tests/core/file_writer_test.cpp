@@ -57,7 +57,7 @@ TEST(FileWriter, ReportsAFileItCannotOpen) {
 }
 
 TEST(FileWriter, ReopenTakesEffectAfterTheChunksQueuedBeforeIt) {
-  test::TempDir dir;
+  kit::TempDir dir;
   const std::string path = dir.file("rotated.log");
   std::string err;
   auto w = FileWriter::open(path, &err);
@@ -74,12 +74,12 @@ TEST(FileWriter, ReopenTakesEffectAfterTheChunksQueuedBeforeIt) {
   ASSERT_TRUE(w->reopen());
   ASSERT_TRUE(w->write("new\n"));
   w.reset();
-  EXPECT_EQ(test::read_file(path + ".1"), before);
-  EXPECT_EQ(test::read_file(path), "new\n");
+  EXPECT_EQ(kit::read_file(path + ".1"), before);
+  EXPECT_EQ(kit::read_file(path), "new\n");
 }
 
 TEST(FileWriter, ReportsAReopenThatFailsAndKeepsWriting) {
-  test::TempDir dir;
+  kit::TempDir dir;
   const std::string sub = dir.file("sub");
   std::filesystem::create_directory(sub);
   const std::string path = sub + "/x.log";
@@ -92,7 +92,7 @@ TEST(FileWriter, ReportsAReopenThatFailsAndKeepsWriting) {
   EXPECT_NE(r.error().message.find("x.log"), std::string::npos) << r.error().message;
   ASSERT_TRUE(w->write("still here\n"));
   w.reset();
-  EXPECT_EQ(test::read_file(dir.file("gone/x.log")), "still here\n");
+  EXPECT_EQ(kit::read_file(dir.file("gone/x.log")), "still here\n");
 }
 
 }  // namespace
