@@ -8,6 +8,11 @@ Measures, interleaved in rounds so every figure shares the same machine noise:
   post       POST /api/v1/uweets (each acknowledged after its commit)
   insert     raw SQLite: one uweet per transaction through the same schema (yardstick for posts)
 with wrk -t1 -c50 and prints medians, ratios and p99 latencies as a Markdown table.
+
+--baseline BUILD also runs a second uwitter-web, from another build folder (say, of
+an older commit), on a copy of the same seeded data, and measures anon, home and
+post on it in the same rounds: the table then gives each figure of this build as a
+ratio of the baseline's, for before/after comparisons that share the same noise.
 """
 import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -59,6 +64,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=8, help="wrk duration per measurement")
     ap.add_argument("--users", type=int, default=10000)
     ap.add_argument("--uweets", type=int, default=1000000)
+    ap.add_argument("--baseline", help="build folder of a uwitter-web to compare against, in the same rounds")
     a = ap.parse_args()
     b = a.build
     tmp = tempfile.mkdtemp(prefix="uwitter-bench-web-")
@@ -69,26 +75,34 @@ def main():
         print(f"seeding {a.users} users and {a.uweets} uweets ...", flush=True)
         subprocess.run([f"{b}/bench/web/uwitter-seed", "--db", f"{data}/uwitter.db", "--users", str(a.users),
                         "--uweets", str(a.uweets), "--follows", "100"], check=True)
+        if a.baseline:  # the same data for both, copied before either opens it
+            shutil.copytree(data, os.path.join(tmp, "data-baseline"))
         hello, hello_port = start([f"{b}/bench/hello/uwitter-hello", "--listen", "127.0.0.1:0"])
-        # The access log goes to a real file, as in production (it is written off the loop).
-        web, port = start([f"{b}/web/uwitter-web", "--listen", "127.0.0.1:0", "--data", data,
-                           "--access-log", os.path.join(tmp, "access.log")], stderr=subprocess.DEVNULL)
-        procs += [hello, web]
-        reader = api(port, "POST", "/api/v1/sessions", {"username": "user0", "password": "benchpassword"})["token"]
-        writer = api(port, "POST", "/api/v1/sessions", {"username": "user1", "password": "benchpassword"})["token"]
-        env = dict(os.environ, UW_TOKEN=writer)
+        procs.append(hello)
         post_lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "post.lua")
-        res = {k: [] for k in ("hello", "anon", "home", "post", "insert")}
+        webs = [("", b, data)] + ([("base_", a.baseline, os.path.join(tmp, "data-baseline"))] if a.baseline else [])
+        targets = []
+        for prefix, build, d in webs:
+            # The access log goes to a real file, as in production (it is written off the loop).
+            web, port = start([f"{build}/web/uwitter-web", "--listen", "127.0.0.1:0", "--data", d,
+                               "--access-log", os.path.join(tmp, prefix + "access.log")], stderr=subprocess.DEVNULL)
+            procs.append(web)
+            reader = api(port, "POST", "/api/v1/sessions", {"username": "user0", "password": "benchpassword"})["token"]
+            writer = api(port, "POST", "/api/v1/sessions", {"username": "user1", "password": "benchpassword"})["token"]
+            targets.append((prefix, port, reader, dict(os.environ, UW_TOKEN=writer)))
+        res = {k: [] for k in ("hello", "anon", "home", "post", "insert", "base_anon", "base_home", "base_post")}
         for r in range(a.rounds):
             print(f"round {r + 1}/{a.rounds}", flush=True)
             res["hello"].append(wrk(f"http://127.0.0.1:{hello_port}/", a.seconds))
-            res["anon"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds))
-            res["home"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds, headers=[f"Cookie: uw_session={reader}"]))
-            res["post"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds, script=post_lua, env=env))
+            for prefix, port, reader, env in (targets if r % 2 == 0 else targets[::-1]):
+                res[prefix + "anon"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds))
+                res[prefix + "home"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds,
+                                                headers=[f"Cookie: uw_session={reader}"]))
+                res[prefix + "post"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds, script=post_lua, env=env))
             out = subprocess.run([f"{b}/bench/web/uwitter-insert-bench", "--db", f"{tmp}/insert-{r}.db",
                                   "--rows", "20000"], capture_output=True, text=True, check=True).stdout
             res["insert"].append((float(out.split()[1]), 0.0))
-        med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in res.items()}
+        med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in res.items() if v}
         print()
         print("| measurement | median req/s | ratio | yardstick | p99 ms | all rounds (req/s) |")
         print("|---|---|---|---|---|---|")
@@ -100,6 +114,15 @@ def main():
             p99 = f"{med[k][1]:.2f}" if k != "insert" else ""
             runs = ", ".join(f"{x[0]:.0f}" for x in res[k])
             print(f"| {name} | {med[k][0]:.0f} | {ratio} | {y or ''} | {p99} | {runs} |")
+        if a.baseline:
+            print()
+            print(f"this build against the baseline ({a.baseline}), same rounds:")
+            print()
+            print("| measurement | median req/s | baseline req/s | ratio | p99 ms | baseline p99 ms |")
+            print("|---|---|---|---|---|---|")
+            for name, k, _ in rows[1:4]:
+                n, o = med[k], med["base_" + k]
+                print(f"| {name} | {n[0]:.0f} | {o[0]:.0f} | {100 * n[0] / o[0]:.0f}% | {n[1]:.2f} | {o[1]:.2f} |")
     finally:
         for p in procs:
             p.terminate()
