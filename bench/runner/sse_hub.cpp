@@ -14,6 +14,12 @@
 #include <nlohmann/json.hpp>
 
 namespace uw::bench {
+namespace {
+
+// open()'s failures: the connect or the request failed (strerror text).
+Error stream_error(std::string message) { return Error{502, "sse_stream", std::move(message)}; }
+
+}  // namespace
 
 double steady_ms() {
   using namespace std::chrono;
@@ -51,9 +57,9 @@ SseHub::~SseHub() {
   ::close(epfd_);
 }
 
-std::string SseHub::open(uint16_t port, const std::string& path, uint32_t user_id) {
+Result<Unit> SseHub::open(uint16_t port, const std::string& path, uint32_t user_id) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::strerror(errno);
+  if (fd < 0) return stream_error(std::strerror(errno));
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
@@ -61,7 +67,7 @@ std::string SseHub::open(uint16_t port, const std::string& path, uint32_t user_i
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     std::string e = std::strerror(errno);
     ::close(fd);
-    return e;
+    return stream_error(std::move(e));
   }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -69,7 +75,7 @@ std::string SseHub::open(uint16_t port, const std::string& path, uint32_t user_i
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     std::string e = std::strerror(errno);
     ::close(fd);
-    return e;
+    return stream_error(std::move(e));
   }
   auto s = std::make_unique<Stream>();
   s->fd = fd;
@@ -84,7 +90,7 @@ std::string SseHub::open(uint16_t port, const std::string& path, uint32_t user_i
   ev.events = EPOLLIN | EPOLLRDHUP;
   ev.data.u64 = index;
   ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-  return "";
+  return Unit{};
 }
 
 std::vector<Receipt> SseHub::take() {
