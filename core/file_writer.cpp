@@ -6,14 +6,10 @@
 
 namespace uw {
 
-std::unique_ptr<FileWriter> FileWriter::open(const std::string& path, std::string* error,
-                                             size_t max_pending) {
+Result<std::unique_ptr<FileWriter>> FileWriter::open(const std::string& path, size_t max_pending) {
   if (path.empty()) return std::unique_ptr<FileWriter>(new FileWriter(stderr, path, max_pending));
   FILE* f = std::fopen(path.c_str(), "a");
-  if (!f) {
-    if (error) *error = "cannot open " + path + ": " + std::strerror(errno);
-    return nullptr;
-  }
+  if (!f) return Error{500, "open_failed", "cannot open " + path + ": " + std::strerror(errno)};
   return std::unique_ptr<FileWriter>(new FileWriter(f, path, max_pending));
 }
 

@@ -31,10 +31,10 @@ class FileWriter {
  public:
   static constexpr size_t kDefaultMaxPending = 8 << 20;
 
-  // Opens path for appending; "" writes to stderr. nullptr (and *error set)
-  // when the file cannot be opened.
-  static std::unique_ptr<FileWriter> open(const std::string& path, std::string* error,
-                                          size_t max_pending = kDefaultMaxPending);
+  // Opens path for appending; "" writes to stderr (which cannot fail). An
+  // Error ("cannot open PATH: REASON") when the file cannot be opened.
+  static Result<std::unique_ptr<FileWriter>> open(const std::string& path,
+                                                  size_t max_pending = kDefaultMaxPending);
   ~FileWriter();
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;

@@ -7,8 +7,13 @@
 #include <cstring>
 
 namespace uw::notifier {
+namespace {
 
-std::optional<AllowList> AllowList::parse(std::string_view text, std::string* error) {
+Error bad_list(std::string message) { return Error{400, "bad_allow_list", std::move(message)}; }
+
+}  // namespace
+
+Result<AllowList> AllowList::parse(std::string_view text) {
   AllowList out;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -18,8 +23,7 @@ std::optional<AllowList> AllowList::parse(std::string_view text, std::string* er
     pos = comma + 1;
     if (item.empty()) {
       if (comma == text.size()) break;
-      *error = "empty CIDR in list";
-      return std::nullopt;
+      return bad_list("empty CIDR in list");
     }
     Prefix p;
     std::string addr = item;
@@ -28,8 +32,7 @@ std::optional<AllowList> AllowList::parse(std::string_view text, std::string* er
       addr = item.substr(0, slash);
       std::string b = item.substr(slash + 1);
       if (b.empty() || b.size() > 3 || b.find_first_not_of("0123456789") != std::string::npos) {
-        *error = "bad prefix length in " + item;
-        return std::nullopt;
+        return bad_list("bad prefix length in " + item);
       }
       bits = std::stoi(b);
     }
@@ -37,19 +40,16 @@ std::optional<AllowList> AllowList::parse(std::string_view text, std::string* er
       p.v6 = false;
       if (bits < 0) bits = 32;
       if (bits > 32) {
-        *error = "prefix longer than 32 in " + item;
-        return std::nullopt;
+        return bad_list("prefix longer than 32 in " + item);
       }
     } else if (inet_pton(AF_INET6, addr.c_str(), p.bytes.data()) == 1) {
       p.v6 = true;
       if (bits < 0) bits = 128;
       if (bits > 128) {
-        *error = "prefix longer than 128 in " + item;
-        return std::nullopt;
+        return bad_list("prefix longer than 128 in " + item);
       }
     } else {
-      *error = "not an IP address: " + addr;
-      return std::nullopt;
+      return bad_list("not an IP address: " + addr);
     }
     p.bits = bits;
     out.prefixes_.push_back(p);

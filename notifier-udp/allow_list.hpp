@@ -5,10 +5,11 @@
 // An empty list allows everything. Immutable after parse: any thread may read.
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/result.hpp"
 
 struct sockaddr;
 
@@ -17,8 +18,8 @@ namespace uw::notifier {
 class AllowList {
  public:
   // Parses "127.0.0.1/32,10.0.0.0/8,::1/128" (a bare address means a host prefix).
-  // Returns nullopt and sets *error on bad syntax.
-  static std::optional<AllowList> parse(std::string_view text, std::string* error);
+  // An Error (its message names the bad item) on bad syntax.
+  static Result<AllowList> parse(std::string_view text);
   bool allows(const sockaddr* addr) const;
   bool empty() const { return prefixes_.empty(); }
   size_t size() const { return prefixes_.size(); }

@@ -49,10 +49,9 @@ void register_flags(Flags& f, Config* c) {
           });
   f.value("allow", "CIDR[,CIDR...]", "accept datagrams only from these source prefixes (default: any)",
           [c](const std::string& v) -> std::string {
-            std::string err;
-            auto a = AllowList::parse(v, &err);
-            if (!a) return err;
-            c->allow = *a;
+            auto a = AllowList::parse(v);
+            if (!a) return a.error().message;
+            c->allow = std::move(a.value());
             return "";
           });
   f.value("log-file", "FILE", "write the log here (default stderr); reopened on SIGHUP for rotation",

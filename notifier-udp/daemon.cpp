@@ -137,13 +137,13 @@ Daemon::~Daemon() = default;
 uint16_t Daemon::udp_port() const { return impl_->ingest ? impl_->ingest->port() : 0; }
 uint16_t Daemon::http_port() const { return impl_->server ? impl_->server->port() : 0; }
 
-std::string Daemon::start() {
+Result<Unit> Daemon::start() {
   Impl& m = *impl_;
-  std::string err = m.log.open(m.cfg.log_file, m.cfg.log_format, m.cfg.log_level);
-  if (!err.empty()) return err;
+  if (auto r = m.log.open(m.cfg.log_file, m.cfg.log_format, m.cfg.log_level); !r) return r.error();
   m.log.set_flood_rate(m.cfg.reject_log_per_s);
-  if (!sign::init()) return "libsodium failed to start";
-  if (m.cfg.trust_files.empty()) return "no --trust key file: nothing could ever verify";
+  if (!sign::init()) return Error{500, "libsodium", "libsodium failed to start"};
+  if (m.cfg.trust_files.empty())
+    return Error{500, "no_trust", "no --trust key file: nothing could ever verify"};
   m.load_keys("loaded");
 
   http::Limits limits;
@@ -202,11 +202,12 @@ std::string Daemon::start() {
   m.tick_open = true;
   m.delivery->start();
 
-  err = m.ingest->start();
-  if (!err.empty()) return err;
+  if (auto r = m.ingest->start(); !r) return r.error();
   int rc = m.server->listen(m.cfg.http.host, m.cfg.http.port);
   if (rc != 0)
-    return "http listen " + m.cfg.http.host + ":" + std::to_string(m.cfg.http.port) + ": " + uv_strerror(rc);
+    return Error{
+        500, "listen",
+        "http listen " + m.cfg.http.host + ":" + std::to_string(m.cfg.http.port) + ": " + uv_strerror(rc)};
 
   uv_timer_start(
       &m.tick, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->on_tick(); }, 1000, 1000);
@@ -216,7 +217,7 @@ std::string Daemon::start() {
                {"rcvbuf", static_cast<int64_t>(m.ingest->rcvbuf_bytes())},
                {"db", m.cfg.db_path},
                {"inbox", static_cast<uint64_t>(m.cfg.inbox)}});
-  return "";
+  return Unit{};
 }
 
 void Daemon::announce() {
@@ -245,8 +246,7 @@ void Daemon::handle_signals() {
 
 void Daemon::reload() {
   Impl& m = *impl_;
-  std::string err = m.log.reopen();
-  if (!err.empty()) m.log.write(LogLevel::Error, "log", {{"problem", err}});
+  if (auto r = m.log.reopen(); !r) m.log.write(LogLevel::Error, "log", {{"problem", r.error().message}});
   m.log.write(LogLevel::Info, "reopen", {{"log_file", m.cfg.log_file}});
   m.load_keys("reloaded");
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/result.hpp"
 #include "notifier-udp/config.hpp"
 
 namespace uw::notifier {
@@ -21,9 +22,9 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Opens the log, loads keys, binds both sockets, starts the worker.
-  // Returns "" or an error (then call shutdown and run the loop).
-  std::string start();
+  // Opens the log, loads keys, binds both sockets, starts the worker. On an
+  // Error, print its message, then call shutdown and run the loop.
+  Result<Unit> start();
   // Prints "listening udp HOST:PORT" and "listening http HOST:PORT" on stdout.
   // Call after start() and handle_signals(): a SIGTERM sent right after the
   // readiness lines must find the handler installed.

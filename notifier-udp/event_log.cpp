@@ -8,25 +8,21 @@
 
 namespace uw::notifier {
 
-EventLog::EventLog() : out_(FileWriter::open("", nullptr)) {}
+EventLog::EventLog() : out_(std::move(FileWriter::open("").value())) {}  // stderr: cannot fail
 
 EventLog::~EventLog() = default;
 
-std::string EventLog::open(const std::string& path, LogFormat format, LogLevel level) {
+Result<Unit> EventLog::open(const std::string& path, LogFormat format, LogLevel level) {
   format_ = format;
   level_ = level;
-  if (path.empty()) return "";
-  std::string err;
-  auto out = FileWriter::open(path, &err);
-  if (!out) return "log file: " + err;
-  out_ = std::move(out);
-  return "";
+  if (path.empty()) return Unit{};
+  auto out = FileWriter::open(path);
+  if (!out) return Error{500, "log_file", "log file: " + out.error().message};
+  out_ = std::move(out.value());
+  return Unit{};
 }
 
-std::string EventLog::reopen() {
-  auto r = out_->reopen();
-  return r ? std::string() : r.error().message;
-}
+Result<Unit> EventLog::reopen() { return out_->reopen(); }
 
 std::string EventLog::timestamp_now() { return uw::log::timestamp_now(); }
 

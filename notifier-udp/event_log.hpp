@@ -22,6 +22,7 @@
 
 #include "core/file_writer.hpp"
 #include "core/log.hpp"
+#include "core/result.hpp"
 
 namespace uw::notifier {
 
@@ -52,10 +53,10 @@ class EventLog {
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
-  // path "" = stderr. Returns "" or an error message.
-  std::string open(const std::string& path, LogFormat format, LogLevel level);
-  // Reopens the same path (after rotation). Returns "" or an error.
-  std::string reopen();
+  // path "" = stderr. An Error ("log file: ...") when the file cannot be opened.
+  Result<Unit> open(const std::string& path, LogFormat format, LogLevel level);
+  // Reopens the same path (after rotation); on an Error the old file is kept.
+  Result<Unit> reopen();
   bool enabled(LogLevel l) const { return l >= level_; }
   void write(LogLevel l, std::string_view kind, std::initializer_list<Field> fields);
   // Bytes of lines dropped because the disk fell behind.

@@ -39,30 +39,22 @@ void FanoutWorker::stop(std::function<void()> done) {
   mailbox_.close(std::move(done));
 }
 
-bool FanoutWorker::ensure_store(std::string* err) {
-  if (store_) return true;
-  if (opts_.db_path.empty()) {
-    *err = "no database (--db)";
-    return false;
-  }
+Result<Unit> FanoutWorker::ensure_store() {
+  if (store_) return Unit{};
+  if (opts_.db_path.empty()) return Error{503, "no_database", "no database (--db)"};
   // The database may not exist yet (the web app creates it on first start):
   // try again on the next job, at most once a second.
   uint64_t now = uv_hrtime() / 1000000;
-  if (last_open_attempt_ms_ != 0 && now - last_open_attempt_ms_ < 1000) {
-    *err = "database not open yet";
-    return false;
-  }
+  if (last_open_attempt_ms_ != 0 && now - last_open_attempt_ms_ < 1000)
+    return Error{503, "db_not_open", "database not open yet"};
   last_open_attempt_ms_ = now;
   Store::Options o;
   o.read_only = true;
   o.search = false;  // follower lists only; the search index is the web app's
   auto s = Store::open(opts_.db_path, o);
-  if (!s) {
-    *err = "cannot open database: " + s.error().message;
-    return false;
-  }
+  if (!s) return Error{s.error().status, s.error().code, "cannot open database: " + s.error().message};
   store_ = std::move(s.value());
-  return true;
+  return Unit{};
 }
 
 const std::string& FanoutWorker::name_of(int64_t id) {
@@ -99,13 +91,13 @@ void FanoutWorker::run() {
 
     FanoutChunk c;
     c.job_id = a.job.job_id;
-    std::string err;
-    bool have_store = ensure_store(&err);
+    const Result<Unit> store = ensure_store();
+    const bool have_store = store.ok();
     if (a.job.author_id == 0) {
       c.ids.push_back(a.job.single_user);
       c.last = true;
     } else if (!have_store) {
-      c.error = err;
+      c.error = store.error().message;
       c.last = true;
     } else {
       c.ids = store_->follower_ids(a.job.author_id, a.after_id, static_cast<int>(opts_.chunk));

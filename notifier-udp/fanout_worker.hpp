@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/result.hpp"
 #include "core/worker/job_queue.hpp"
 #include "core/worker/loop_mailbox.hpp"
 #include "core/worker/worker_thread.hpp"
@@ -76,7 +77,9 @@ class FanoutWorker {
     int64_t after_id = 0;
   };
   void run();
-  bool ensure_store(std::string* err);
+  // Opens the follower database on first use (worker thread); an Error whose
+  // message goes into the chunk when it is not there (yet).
+  Result<Unit> ensure_store();
   const std::string& name_of(int64_t id);
 
   Options opts_;

@@ -28,6 +28,9 @@ static_assert(kSlot > sign::kMaxDatagram);
 constexpr size_t kControl = 64;
 static_assert(kControl >= CMSG_SPACE(sizeof(uint32_t)));
 
+// start()'s failures: the socket could not be set up.
+Error udp_error(std::string message) { return Error{500, "udp_socket", std::move(message)}; }
+
 }  // namespace
 
 struct Ingest::Batch {
@@ -104,20 +107,20 @@ Ingest::~Ingest() {
   if (!poll_open_ && fd_ >= 0) ::close(fd_);
 }
 
-std::string Ingest::start() {
+Result<Unit> Ingest::start() {
   sockaddr_storage addr{};
   socklen_t addr_len = sizeof(sockaddr_in);
   if (uv_ip4_addr(opts_.host.c_str(), opts_.port, reinterpret_cast<sockaddr_in*>(&addr)) != 0) {
     if (uv_ip6_addr(opts_.host.c_str(), opts_.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
-      return "bad UDP listen address " + opts_.host;
+      return udp_error("bad UDP listen address " + opts_.host);
     addr_len = sizeof(sockaddr_in6);
   }
   fd_ = ::socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return std::string("udp socket: ") + std::strerror(errno);
+  if (fd_ < 0) return udp_error(std::string("udp socket: ") + std::strerror(errno));
   // The kernel's drop counter rides along with every datagram queued after a drop.
   int on = 1;
   if (setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) != 0)
-    return std::string("udp SO_RXQ_OVFL: ") + std::strerror(errno);
+    return udp_error(std::string("udp SO_RXQ_OVFL: ") + std::strerror(errno));
   // As root SO_RCVBUFFORCE ignores net.core.rmem_max; otherwise the kernel caps SO_RCVBUF there.
   int want = static_cast<int>(std::min<uint64_t>(opts_.rcvbuf, 1u << 30));
   if (want > 0 && setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
@@ -126,7 +129,8 @@ std::string Ingest::start() {
   socklen_t len = sizeof got;
   if (getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0) rcvbuf_actual_ = got;
   if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), addr_len) != 0)
-    return "udp bind " + opts_.host + ":" + std::to_string(opts_.port) + ": " + std::strerror(errno);
+    return udp_error("udp bind " + opts_.host + ":" + std::to_string(opts_.port) + ": " +
+                     std::strerror(errno));
   sockaddr_storage bound{};
   socklen_t blen = sizeof bound;
   if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &blen) == 0) {
@@ -137,12 +141,12 @@ std::string Ingest::start() {
   }
   batch_ = std::make_unique<Batch>();
   int rc = uv_poll_init_socket(loop_, &poll_, fd_);
-  if (rc != 0) return std::string("udp poll: ") + uv_strerror(rc);
+  if (rc != 0) return udp_error(std::string("udp poll: ") + uv_strerror(rc));
   poll_.data = this;
   poll_open_ = true;
   rc = uv_poll_start(&poll_, UV_READABLE, on_poll);
-  if (rc != 0) return std::string("udp poll: ") + uv_strerror(rc);
-  return "";
+  if (rc != 0) return udp_error(std::string("udp poll: ") + uv_strerror(rc));
+  return Unit{};
 }
 
 void Ingest::on_poll(uv_poll_t* h, int status, int) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/result.hpp"
 #include "notifier-udp/allow_list.hpp"
 #include "sign/envelope.hpp"
 
@@ -53,8 +54,9 @@ class Ingest {
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
 
-  // Binds and starts receiving. Returns "" or an error.
-  std::string start();
+  // Binds and starts receiving. An Error (its message names the step that
+  // failed) when the socket cannot be set up.
+  Result<Unit> start();
   uint16_t port() const { return port_; }
   const std::string& host() const { return opts_.host; }
   int rcvbuf_bytes() const { return rcvbuf_actual_; }

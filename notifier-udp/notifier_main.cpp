@@ -35,9 +35,8 @@ int main(int argc, char** argv) {
   int status = 0;
   {
     uw::notifier::Daemon d(&loop, cfg);
-    std::string err = d.start();
-    if (!err.empty()) {
-      std::fprintf(stderr, "uwitter-notifier: %s\n", err.c_str());
+    if (auto started = d.start(); !started) {
+      std::fprintf(stderr, "uwitter-notifier: %s\n", started.error().message.c_str());
       status = 1;
       d.shutdown();
     } else {

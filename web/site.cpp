@@ -17,19 +17,21 @@
 namespace uw::web {
 namespace {
 
-// Loads data/keys/uwitter.key, creating the pair on first start.
-std::string load_or_make_key(const std::string& data, std::optional<sign::SecretKey>* key) {
+// Loads data/keys/uwitter.key, creating the pair on first start. sign/ reports
+// its errors as strings ("" = success): it does not depend on core.
+Result<Unit> load_or_make_key(const std::string& data, std::optional<sign::SecretKey>* key) {
   std::string dir = data + "/keys";
   std::string path = dir + "/uwitter.key";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     std::string err = sign::write_keypair(dir, sign::SecretKey::generate());
-    if (!err.empty()) return err;
+    if (!err.empty()) return Error{500, "signing_key", err};
     log::info("created signing key pair in {}", dir);
   }
   std::string err = sign::load_secret_key(path, key);
   if (err.empty() && !*key) err = "no key in " + path;
-  return err;
+  if (!err.empty()) return Error{500, "signing_key", err};
+  return Unit{};
 }
 
 }  // namespace
@@ -51,20 +53,20 @@ struct Site::Impl {
 
   Impl(uv_loop_t* l, SiteConfig c) : loop(l), cfg(std::move(c)) {}
 
-  std::string start() {
+  Result<Unit> start() {
     ::signal(SIGPIPE, SIG_IGN);
-    if (!sign::init()) return "libsodium failed to start";
+    if (!sign::init()) return Error{500, "libsodium", "libsodium failed to start"};
     std::error_code ec;
     std::filesystem::create_directories(cfg.data, ec);
-    if (ec) return "cannot create " + cfg.data + ": " + ec.message();
-    if (std::string err = load_or_make_key(cfg.data, &key); !err.empty()) return err;
+    if (ec) return Error{500, "data_dir", "cannot create " + cfg.data + ": " + ec.message()};
+    if (auto r = load_or_make_key(cfg.data, &key); !r) return r.error();
 
     ServiceConfig sc;
     sc.db_path = cfg.data + "/uwitter.db";
     sc.synchronous_full = cfg.synchronous_full;
     sc.session_ttl_s = static_cast<int64_t>(cfg.session_ttl_s);
     auto created = Service::create(loop, sc, &metrics);
-    if (!created) return created.error().message;
+    if (!created) return created.error();
     svc = std::move(created.value());
     svc->set_ticket_key(&*key);
 
@@ -74,7 +76,7 @@ struct Site::Impl {
       ec2.copies = cfg.udp_copies;
       ec2.copy_spacing_us = cfg.udp_copy_spacing_us;
       auto e = Emitter::create(loop, *key, ec2, &metrics);
-      if (!e) return e.error().message;
+      if (!e) return e.error();
       emitter = std::move(e.value());
       Emitter* em = emitter.get();
       svc->set_event_sink([em](const sign::Event& ev) { em->emit(ev); });
@@ -83,17 +85,18 @@ struct Site::Impl {
     app = std::make_unique<App>(
         loop, *svc, metrics,
         AppConfig{cfg.notifier_url, cfg.access_log, cfg.https_cookies, cfg.allowed_origins});
-    if (std::string err = app->open(); !err.empty()) return err;
+    if (auto r = app->open(); !r) return r.error();
     App* a = app.get();
     server = std::make_unique<http::Server>(loop, cfg.limits, [a](http::Request&& r, http::Responder res) {
       a->handle(std::move(r), std::move(res));
     });
     app->attach(*server);
     if (int rc = server->listen(cfg.listen.host, cfg.listen.port); rc != 0) {
-      return "cannot listen on " + cfg.listen.host + ":" + std::to_string(cfg.listen.port) + ": " +
-             uv_strerror(rc);
+      return Error{500, "listen",
+                   "cannot listen on " + cfg.listen.host + ":" + std::to_string(cfg.listen.port) + ": " +
+                       uv_strerror(rc)};
     }
-    return {};
+    return Unit{};
   }
 
   void shutdown() {
@@ -123,7 +126,7 @@ Site::Site(uv_loop_t* loop, SiteConfig cfg) : impl_(std::make_unique<Impl>(loop,
 
 Site::~Site() = default;
 
-std::string Site::start() { return impl_->start(); }
+Result<Unit> Site::start() { return impl_->start(); }
 
 void Site::handle_signals() {
   Impl* im = impl_.get();

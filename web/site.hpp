@@ -15,6 +15,7 @@
 
 #include "core/flags.hpp"
 #include "core/http/server.hpp"
+#include "core/result.hpp"
 
 namespace uw::web {
 
@@ -42,8 +43,9 @@ class Site {
   Site& operator=(const Site&) = delete;
 
   // Creates the data directory and key pair if needed, opens the store and the
-  // access log, starts the emitter and listens. Returns "" or an error message.
-  std::string start();
+  // access log, starts the emitter and listens. An Error whose message the
+  // caller prints when any of that fails.
+  Result<Unit> start();
   // Installs SIGTERM/SIGINT: shutdown().
   void handle_signals();
   // Prints "listening http HOST:PORT" on stdout, after seeding the demo data

@@ -125,8 +125,8 @@ int main(int argc, char** argv) {
   uv_loop_t* loop = uv_default_loop();
   {
     uw::web::Site site(loop, std::move(o));
-    if (std::string err = site.start(); !err.empty()) {
-      std::fprintf(stderr, "uwitter-web: %s\n", err.c_str());
+    if (auto started = site.start(); !started) {
+      std::fprintf(stderr, "uwitter-web: %s\n", started.error().message.c_str());
       return 1;
     }
     site.handle_signals();

@@ -28,6 +28,9 @@ uint64_t stream_seed(uint64_t seed, Stream s) {
 
 bool is_probability(double p) { return std::isfinite(p) && p >= 0.0 && p <= 1.0; }
 
+// Status 2: the exit code of a program started with a bad configuration.
+Error bad_config(std::string message) { return Error{2, "bad_config", std::move(message)}; }
+
 }  // namespace
 
 Rng::Rng(uint64_t seed) {
@@ -74,7 +77,7 @@ double GilbertElliott::all_lost_consecutive(int k) const {
   return stationary_loss() * std::pow(1.0 - p_bad_to_good, k - 1);
 }
 
-std::string ImpairmentConfig::validate() const {
+Result<Unit> ImpairmentConfig::validate() const {
   struct {
     const char* name;
     double v;
@@ -84,20 +87,20 @@ std::string ImpairmentConfig::validate() const {
                {"reorder", reorder},
                {"corrupt", corrupt}};
   for (const auto& p : probs)
-    if (!is_probability(p.v)) return fmt::format("--{} must be a probability in [0, 1]", p.name);
+    if (!is_probability(p.v)) return bad_config(fmt::format("--{} must be a probability in [0, 1]", p.name));
   if (burst_loss > 0 && !GilbertElliott::from_loss(burst_loss, burst_len))
-    return fmt::format(
-        "--burst-loss {} with --burst-len {} is infeasible: need burst-len >= 1, "
-        "burst-loss < 1 and burst-loss <= len/(len+1)",
-        burst_loss, burst_len);
+    return bad_config(
+        fmt::format("--burst-loss {} with --burst-len {} is infeasible: need burst-len >= 1, "
+                    "burst-loss < 1 and burst-loss <= len/(len+1)",
+                    burst_loss, burst_len));
   struct {
     const char* name;
     double v;
   } times[] = {{"reorder-delay-ms", reorder_delay_ms}, {"delay-ms", delay_ms}, {"jitter-ms", jitter_ms}};
   for (const auto& t : times)
     if (!std::isfinite(t.v) || t.v < 0 || t.v > 60'000)
-      return fmt::format("--{} must be between 0 and 60000", t.name);
-  return "";
+      return bad_config(fmt::format("--{} must be between 0 and 60000", t.name));
+  return Unit{};
 }
 
 std::string Decision::actions() const {

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "core/result.hpp"
+
 namespace uw::lossy {
 
 // xoshiro256** seeded through splitmix64. Small, fast, and with a stable
@@ -64,8 +66,8 @@ struct ImpairmentConfig {
   double delay_ms = 0;          // fixed delay added to every datagram
   double jitter_ms = 0;         // plus a uniform [0, jitter) delay per datagram
 
-  // "" when valid, else a sentence naming the bad parameter.
-  std::string validate() const;
+  // An Error (status 2, "bad_config") whose message names the bad parameter.
+  Result<Unit> validate() const;
 };
 
 // What the model decided for one datagram.
@@ -89,7 +91,7 @@ struct Decision {
 
 class Impairment {
  public:
-  // cfg must be valid (cfg.validate() == "").
+  // cfg must be valid (cfg.validate().ok()).
   explicit Impairment(const ImpairmentConfig& cfg);
   // Decides the fate of the next datagram, `length` bytes long.
   Decision decide(size_t length);

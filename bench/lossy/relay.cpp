@@ -32,7 +32,7 @@ Relay::Relay(uv_loop_t* /*loop: handles are initialised on it in create()*/, Rel
 Relay::~Relay() { assert(open_handles_ == 0 && "close() the Relay and wait for done before destroying it"); }
 
 Result<std::unique_ptr<Relay>> Relay::create(uv_loop_t* loop, RelayConfig cfg) {
-  if (std::string why = cfg.impairment.validate(); !why.empty()) return Error{2, "bad_config", why};
+  if (auto valid = cfg.impairment.validate(); !valid) return valid.error();
   sockaddr_storage listen_addr;
   std::unique_ptr<Relay> r(new Relay(loop, std::move(cfg)));
   if (!resolve(r->cfg_.listen, &listen_addr))

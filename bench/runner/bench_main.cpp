@@ -218,8 +218,8 @@ int main(int argc, char** argv) {
   phase = "setup: users, follows";
   std::fprintf(stderr, "uwitter-bench: %zu points, %u users, %u uweets per point\n", points.size(), cfg.users,
                cfg.uweets);
-  if (auto e = runner.setup(); !e.empty()) {
-    std::fprintf(stderr, "\nuwitter-bench: setup failed: %s\n", e.c_str());
+  if (auto e = runner.setup(); !e) {
+    std::fprintf(stderr, "\nuwitter-bench: setup failed: %s\n", e.error().message.c_str());
     return 3;
   }
   if (tty) std::fputc('\n', stderr);

@@ -38,6 +38,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The runner's failures are for the operator (bench_main prints them); the
+// status is not used.
+Error setup_error(std::string message) { return Error{500, "bench_setup", std::move(message)}; }
+
 struct User {
   int64_t id = 0;
   std::string name, token;
@@ -96,8 +100,7 @@ struct Runner::State {
 
   std::string log(const std::string& name) const { return work + "/" + name + ".log"; }
 
-  std::unique_ptr<Child> start_web(const std::string& notify, int copies, uint64_t spacing_us,
-                                   std::string* err) {
+  Result<std::unique_ptr<Child>> start_web(const std::string& notify, int copies, uint64_t spacing_us) {
     auto web = std::make_unique<Child>();
     std::vector<std::string> argv = {cfg.web_bin, "--listen", "127.0.0.1:0", "--data", data};
     if (!notify.empty()) {
@@ -109,19 +112,16 @@ struct Runner::State {
     argv.insert(argv.end(), {"--access-log", work + "/web-access.log"});
     ++web_starts;
     if (!web->start(argv, log("web"), kDieWithRunner)) {
-      *err = "cannot start uwitter-web: " + web->error();
-      return nullptr;
+      return setup_error("cannot start uwitter-web: " + web->error());
     }
     if (!web->wait_listening(1, 30s) || web->port("http") == 0) {
-      *err = "uwitter-web did not report listening: " + web->stderr_tail(600);
-      return nullptr;
+      return setup_error("uwitter-web did not report listening: " + web->stderr_tail(600));
     }
     // An answered request also means the loop runs, so its SIGTERM handler is
     // installed (the "listening" line is printed before that).
     Api probe(fmt::format("http://127.0.0.1:{}", web->port("http")));
     if (!wait_for([&] { return probe.get_text("/healthz").status == 200; }, 20s)) {
-      *err = "uwitter-web did not answer /healthz: " + web->stderr_tail(600);
-      return nullptr;
+      return setup_error("uwitter-web did not answer /healthz: " + web->stderr_tail(600));
     }
     return web;
   }
@@ -137,9 +137,9 @@ struct Runner::State {
   // Sends one datagram of a fresh sender session straight to the notifier: its
   // arrival settles the previous session, so the notifier counts the losses
   // below that session's highest sequence number (sign/verifier.cpp).
-  std::string settle() {
+  Result<Unit> settle() {
     auto before = counts();
-    if (!before) return "notifier /metrics unreachable";
+    if (!before) return setup_error("notifier /metrics unreachable");
     sign::Encoder enc(*key, 0, 1);
     sign::PostEvent ev{0, settler.id, settler.name, 0, "settle"};
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -148,7 +148,7 @@ struct Runner::State {
     ev.created_at_ms = now_ms;
     std::vector<sign::Event> events{ev};
     sign::Datagram d;
-    if (!enc.seal(events, now_ms, &d)) return "cannot seal the settle datagram";
+    if (!enc.seal(events, now_ms, &d)) return setup_error("cannot seal the settle datagram");
     int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -166,7 +166,8 @@ struct Runner::State {
           500ms);
     }
     ::close(fd);
-    return ok ? "" : "the notifier never accepted the settle datagram";
+    if (!ok) return setup_error("the notifier never accepted the settle datagram");
+    return Unit{};
   }
 };
 
@@ -193,12 +194,12 @@ void Runner::teardown() {
   }
 }
 
-std::string Runner::setup() {
+Result<Unit> Runner::setup() {
   State& s = *s_;
   const RunnerConfig& cfg = s.cfg;
   if (cfg.work_dir.empty()) {
     std::string tmpl = (fs::temp_directory_path() / "uwitter-bench-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) return "cannot make a temporary folder";
+    if (!::mkdtemp(tmpl.data())) return setup_error("cannot make a temporary folder");
     s.work = tmpl;
     s.own_work = true;
   } else {
@@ -212,20 +213,22 @@ std::string Runner::setup() {
 
   // 1. A first web app creates the database and the key pair, then stops.
   {
-    auto init = s.start_web("", 1, 0, &err);
-    if (!init) return err;
-    if (init->terminate() != 0) return "the first web app did not stop cleanly: " + init->stderr_tail(600);
+    auto started = s.start_web("", 1, 0);
+    if (!started) return started.error();
+    auto init = std::move(started.value());
+    if (init->terminate() != 0)
+      return setup_error("the first web app did not stop cleanly: " + init->stderr_tail(600));
   }
 
   // 2. The notifier reads that database and trusts that key.
   if (!cfg.attach_notifier_udp.empty()) {
     auto hp = parse_host_port(cfg.attach_notifier_udp);
     if (!hp || cfg.attach_notifier_http.empty())
-      return "attaching needs --notifier-udp HOST:PORT and --notifier-http URL";
+      return setup_error("attaching needs --notifier-udp HOST:PORT and --notifier-http URL");
     s.notifier_udp_host = hp->host;
     s.notifier_udp = hp->port;
     auto http = parse_host_port(cfg.attach_notifier_http.substr(cfg.attach_notifier_http.find("//") + 2));
-    if (!http) return "bad --notifier-http URL";
+    if (!http) return setup_error("bad --notifier-http URL");
     s.notifier_http = http->port;
   } else {
     s.notifier = std::make_unique<Child>();
@@ -243,26 +246,27 @@ std::string Runner::setup() {
                                      "--log-file",
                                      s.work + "/notifier-events.log"};
     if (!s.notifier->start(argv, s.log("notifier"), kDieWithRunner))
-      return "cannot start uwitter-notifier: " + s.notifier->error();
+      return setup_error("cannot start uwitter-notifier: " + s.notifier->error());
     if (!s.notifier->wait_listening(2, 30s))
-      return "uwitter-notifier did not report listening: " + s.notifier->stderr_tail(600);
+      return setup_error("uwitter-notifier did not report listening: " + s.notifier->stderr_tail(600));
     Api probe(fmt::format("http://127.0.0.1:{}", s.notifier->port("http")));
     if (!wait_for([&] { return probe.get_text("/healthz").status == 200; }, 20s))
-      return "uwitter-notifier did not answer /healthz: " + s.notifier->stderr_tail(600);
+      return setup_error("uwitter-notifier did not answer /healthz: " + s.notifier->stderr_tail(600));
     s.notifier_udp = s.notifier->port("udp");
     s.notifier_http = s.notifier->port("http");
   }
   s.metrics_api = std::make_unique<Api>(fmt::format("http://127.0.0.1:{}", s.notifier_http));
-  if (!s.counts()) return "notifier /metrics did not answer";
+  if (!s.counts()) return setup_error("notifier /metrics did not answer");
   if (cfg.verbose) std::fprintf(stderr, "daemons up after %.1f s\n", (steady_ms() - t_setup) / 1000);
   // The setup web app sends straight to the notifier (follow notifications).
-  auto web = s.start_web(fmt::format("{}:{}", s.notifier_udp_host, s.notifier_udp), 1, 0, &err);
-  if (!web) return err;
+  auto started = s.start_web(fmt::format("{}:{}", s.notifier_udp_host, s.notifier_udp), 1, 0);
+  if (!started) return started.error();
+  auto web = std::move(started.value());
   const std::string web_url = fmt::format("http://127.0.0.1:{}", web->port("http"));
   {
     std::optional<sign::SecretKey> k;
     if (auto e = sign::load_secret_key(s.data + "/keys/uwitter.key", &k); !e.empty())
-      return "cannot read the web app's key: " + e;
+      return setup_error("cannot read the web app's key: " + e);
     s.key = std::move(k);
   }
 
@@ -303,7 +307,7 @@ std::string Runner::setup() {
   if (std::ifstream in(setup_file); in) {
     auto j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded() || j.value("key", nlohmann::json()) != setup_key)
-      return "the work folder was set up with other --users/--seed; use a fresh --work folder";
+      return setup_error("the work folder was set up with other --users/--seed; use a fresh --work folder");
     auto load = [](const nlohmann::json& a, User* u) {
       u->id = a.at(0).get<int64_t>();
       u->name = a.at(1).get<std::string>();
@@ -313,7 +317,7 @@ std::string Runner::setup() {
     for (size_t i = 0; i < cfg.users && i < acc.size(); ++i) load(acc[i], &s.users[i]);
     load(j["settler"], &s.settler);
     reused = acc.size() == cfg.users;
-    if (!reused) return "setup.json is incomplete; use a fresh --work folder";
+    if (!reused) return setup_error("setup.json is incomplete; use a fresh --work folder");
   }
   if (!reused) {
     std::atomic<size_t> done{0};
@@ -322,10 +326,10 @@ std::string Runner::setup() {
           if (on_post_progress) on_post_progress(++done, cfg.users);
           return ok && !interrupted();
         }))
-      return err.empty() ? "interrupted" : err;
+      return setup_error(err.empty() ? "interrupted" : err);
     {
       Api api(web_url);
-      if (!make_user(api, "settler", &s.settler)) return err;
+      if (!make_user(api, "settler", &s.settler)) return setup_error(err);
     }
 
     if (cfg.verbose)
@@ -339,7 +343,7 @@ std::string Runner::setup() {
             on_post_progress(done, s.graph.edges.size());
           return r.ok() ? !interrupted() : fail(fmt::format("follow: HTTP {} {}", r.status, r.raw + r.error));
         }))
-      return err.empty() ? "interrupted" : err;
+      return setup_error(err.empty() ? "interrupted" : err);
 
     if (cfg.verbose) std::fprintf(stderr, "\nfollows done after %.1f s\n", (steady_ms() - t_setup) / 1000);
 
@@ -363,20 +367,21 @@ std::string Runner::setup() {
         tickets[i] = r.body.value("ticket", "");
         return true;
       }))
-    return err;
+    return setup_error(err);
   s.hub = std::make_unique<SseHub>();
   for (uint32_t i = 0; i < streams; ++i) {
     if (auto e = s.hub->open(s.notifier_http, "/events?ticket=" + url_encode(tickets[i]),
                              static_cast<uint32_t>(s.users[i].id));
-        !e.empty())
-      return "cannot open an SSE stream: " + e;
+        !e)
+      return setup_error("cannot open an SSE stream: " + e.error().message);
     s.has_stream[i] = true;
   }
   if (!wait_for([&] { return s.hub->connected() + s.hub->closed() >= streams; }, 60s) || s.hub->closed() > 0)
-    return fmt::format("only {} of {} SSE streams connected ({} refused)", s.hub->connected(), streams,
-                       s.hub->closed());
-  if (web->terminate() != 0) return "the setup web app did not stop cleanly: " + web->stderr_tail(600);
-  return "";
+    return setup_error(fmt::format("only {} of {} SSE streams connected ({} refused)", s.hub->connected(),
+                                   streams, s.hub->closed()));
+  if (web->terminate() != 0)
+    return setup_error("the setup web app did not stop cleanly: " + web->stderr_tail(600));
+  return Unit{};
 }
 
 PointResult Runner::run_point(const SweepPoint& p, int index) {
@@ -420,12 +425,13 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
     r.error = "uwitter-lossy did not start: " + lossy.error() + lossy.stderr_tail(300);
     return r;
   }
-  auto web = s.start_web(fmt::format("127.0.0.1:{}", lossy.port("udp")), p.copies,
-                         p.spaced ? cfg.spacing_us : 0, &err);
-  if (!web) {
-    r.error = err;
+  auto started =
+      s.start_web(fmt::format("127.0.0.1:{}", lossy.port("udp")), p.copies, p.spaced ? cfg.spacing_us : 0);
+  if (!started) {
+    r.error = started.error().message;
     return r;
   }
+  auto web = std::move(started.value());
   const std::string web_url = fmt::format("http://127.0.0.1:{}", web->port("http"));
 
   (void)s.hub->take();  // stragglers of an earlier point are not this point's
@@ -523,7 +529,7 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
       },
       20s);
 
-  if (auto e = s.settle(); !e.empty() && r.error.empty()) r.error = e;
+  if (auto e = s.settle(); !e && r.error.empty()) r.error = e.error().message;
   auto after = s.counts();
   if (!after) {
     r.error = "notifier /metrics unreachable";

@@ -17,6 +17,7 @@
 
 #include "bench/runner/report.hpp"
 #include "bench/runner/sweep.hpp"
+#include "core/result.hpp"
 
 namespace uw::bench {
 
@@ -46,8 +47,9 @@ class Runner {
  public:
   explicit Runner(RunnerConfig cfg);
   ~Runner();
-  // Starts the daemons, registers users, follows, opens streams. "" or an error.
-  std::string setup();
+  // Starts the daemons, registers users, follows, opens streams. An Error whose
+  // message says which step failed.
+  Result<Unit> setup();
   // Measures one point (the web app is restarted with the point's copies).
   PointResult run_point(const SweepPoint& p, int index);
   // Stops every child. Safe to call twice.

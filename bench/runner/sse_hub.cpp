@@ -4,6 +4,12 @@
 #include <nlohmann/json.hpp>
 
 namespace uw::bench {
+namespace {
+
+// open()'s failures: the connect or the request failed (strerror text).
+Error stream_error(std::string message) { return Error{502, "sse_stream", std::move(message)}; }
+
+}  // namespace
 
 double steady_ms() {
   using namespace std::chrono;
@@ -14,14 +20,16 @@ SseHub::SseHub() : fleet_(*this) {}
 
 SseHub::~SseHub() { fleet_.stop(); }
 
-std::string SseHub::open(uint16_t port, const std::string& path, uint32_t user_id) {
+Result<Unit> SseHub::open(uint16_t port, const std::string& path, uint32_t user_id) {
   uint64_t tag;
   {
     std::lock_guard lk(mu_);
     tag = streams_.size();
     streams_.push_back(Stream{user_id});
   }
-  return fleet_.open(port, path, tag);
+  std::string err = fleet_.open(port, path, tag);
+  if (!err.empty()) return stream_error(std::move(err));
+  return Unit{};
 }
 
 std::vector<Receipt> SseHub::take() {

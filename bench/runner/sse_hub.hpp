@@ -15,6 +15,7 @@
 
 #include "bench/kit/sse_fleet.hpp"
 #include "bench/runner/accounting.hpp"
+#include "core/result.hpp"
 
 namespace uw::bench {
 
@@ -29,8 +30,9 @@ class SseHub final : kit::SseFleet::Handler {
   SseHub& operator=(const SseHub&) = delete;
 
   // Connects to 127.0.0.1:port and sends GET path_and_query; the stream's
-  // events are attributed to user_id. Returns "" or an error.
-  std::string open(uint16_t port, const std::string& path_and_query, uint32_t user_id);
+  // events are attributed to user_id. An Error (strerror's text) when the
+  // connect or the request fails.
+  Result<Unit> open(uint16_t port, const std::string& path_and_query, uint32_t user_id);
   // Streams whose ": connected" comment arrived (registered at the notifier).
   size_t connected() const { return connected_.load(); }
   // Streams that ended or got a non-200 answer.

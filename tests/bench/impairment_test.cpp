@@ -218,11 +218,13 @@ TEST(Impairment, ValidateNamesTheBadParameter) {
        "--burst-loss"},
       {[](ImpairmentConfig& c) { c.jitter_ms = -1; }, "--jitter-ms"},
   };
-  EXPECT_EQ(ImpairmentConfig{}.validate(), "");
+  EXPECT_TRUE(ImpairmentConfig{}.validate().ok());
   for (const auto& r : rows) {
     ImpairmentConfig c;
     r.set(c);
-    EXPECT_NE(c.validate().find(r.needle), std::string::npos) << c.validate();
+    auto v = c.validate();
+    ASSERT_FALSE(v) << r.needle;
+    EXPECT_NE(v.error().message.find(r.needle), std::string::npos) << v.error().message;
   }
 }
 

@@ -20,9 +20,9 @@ TEST(FileWriter, AppendsEveryChunkInOrderAndDrainsOnDestruction) {
   { std::ofstream(path) << "existing line\n"; }
   std::string expected = "existing line\n";
   {
-    std::string err;
-    auto w = FileWriter::open(path, &err);
-    ASSERT_TRUE(w) << err;
+    auto opened = FileWriter::open(path);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto w = std::move(opened.value());
     for (int i = 0; i < 2000; ++i) {
       std::string chunk = "line " + std::to_string(i) + "\n";
       expected += chunk;
@@ -36,10 +36,10 @@ TEST(FileWriter, AppendsEveryChunkInOrderAndDrainsOnDestruction) {
 TEST(FileWriter, DropsAndCountsPastItsPendingLimit) {
   kit::TempDir dir;
   const std::string path = dir.file("slow.log");
-  std::string err;
   // A limit smaller than one chunk: every chunk is refused, counted, never written.
-  auto w = FileWriter::open(path, &err, 10);
-  ASSERT_TRUE(w) << err;
+  auto opened = FileWriter::open(path, 10);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto w = std::move(opened.value());
   EXPECT_FALSE(w->write(std::string(11, 'x')));
   EXPECT_FALSE(w->write(std::string(20, 'y')));
   EXPECT_TRUE(w->write("ok\n"));
@@ -50,18 +50,17 @@ TEST(FileWriter, DropsAndCountsPastItsPendingLimit) {
 
 TEST(FileWriter, ReportsAFileItCannotOpen) {
   kit::TempDir dir;
-  std::string err;
-  auto w = FileWriter::open(dir.file("no/such/dir/x.log"), &err);
-  EXPECT_FALSE(w);
-  EXPECT_NE(err.find("no/such/dir"), std::string::npos) << err;
+  auto w = FileWriter::open(dir.file("no/such/dir/x.log"));
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find("no/such/dir"), std::string::npos) << w.error().message;
 }
 
 TEST(FileWriter, ReopenTakesEffectAfterTheChunksQueuedBeforeIt) {
   kit::TempDir dir;
   const std::string path = dir.file("rotated.log");
-  std::string err;
-  auto w = FileWriter::open(path, &err);
-  ASSERT_TRUE(w) << err;
+  auto opened = FileWriter::open(path);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto w = std::move(opened.value());
   std::string before;
   for (int i = 0; i < 500; ++i) {
     std::string chunk = "old " + std::to_string(i) + "\n";
@@ -83,9 +82,9 @@ TEST(FileWriter, ReportsAReopenThatFailsAndKeepsWriting) {
   const std::string sub = dir.file("sub");
   std::filesystem::create_directory(sub);
   const std::string path = sub + "/x.log";
-  std::string err;
-  auto w = FileWriter::open(path, &err);
-  ASSERT_TRUE(w) << err;
+  auto opened = FileWriter::open(path);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto w = std::move(opened.value());
   std::filesystem::rename(sub, dir.file("gone"));
   auto r = w->reopen();
   ASSERT_FALSE(r);

@@ -30,8 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Human format keeps bytes exactly; JSON replaces invalid UTF-8, so only check human.
     if (fmt == uw::notifier::LogFormat::Human && *v != in) __builtin_trap();
   }
-  std::string err;
-  auto a = uw::notifier::AllowList::parse(in, &err);
-  if (!a && err.empty()) __builtin_trap();
+  auto a = uw::notifier::AllowList::parse(in);
+  if (!a && a.error().message.empty()) __builtin_trap();
   return 0;
 }

@@ -43,9 +43,8 @@ TEST(AllowList, MatchesPrefixesTable) {
       {"fe80::/10", "fec0::1", false},
   };
   for (const auto& c : cases) {
-    std::string err;
-    auto a = AllowList::parse(c.list, &err);
-    ASSERT_TRUE(a) << c.list << ": " << err;
+    auto a = AllowList::parse(c.list);
+    ASSERT_TRUE(a) << c.list << ": " << a.error().message;
     auto ss = addr(c.ip);
     EXPECT_EQ(a->allows(reinterpret_cast<sockaddr*>(&ss)), c.allowed) << c.list << " vs " << c.ip;
   }
@@ -54,9 +53,9 @@ TEST(AllowList, MatchesPrefixesTable) {
 TEST(AllowList, RejectsBadSyntaxTable) {
   for (const char* bad : {"127.0.0.1/33", "::1/129", "hello", "10.0.0.0/", "10.0.0.0/x", "1.2.3.4/8/9", ",",
                           "10.0.0.0/8,,127.0.0.1", "300.1.1.1"}) {
-    std::string err;
-    EXPECT_FALSE(AllowList::parse(bad, &err)) << bad;
-    EXPECT_FALSE(err.empty()) << bad;
+    auto a = AllowList::parse(bad);
+    ASSERT_FALSE(a) << bad;
+    EXPECT_FALSE(a.error().message.empty()) << bad;
   }
 }
 

@@ -27,11 +27,13 @@ TEST(EventLogFile, ReopenSplitsTheLinesAtTheCallInOrder) {
   const std::string path = dir.file("notifier.log");
   {
     EventLog log;
-    ASSERT_EQ(log.open(path, LogFormat::Json, LogLevel::Info), "");
+    auto opened = log.open(path, LogFormat::Json, LogLevel::Info);
+    ASSERT_TRUE(opened) << opened.error().message;
     for (int i = 0; i < 300; ++i) log.write(LogLevel::Info, "before", {{"n", i}});
     log.write(LogLevel::Debug, "hidden", {});  // below the level: never written
     std::filesystem::rename(path, path + ".1");
-    ASSERT_EQ(log.reopen(), "");
+    auto reopened = log.reopen();
+    ASSERT_TRUE(reopened) << reopened.error().message;
     for (int i = 0; i < 3; ++i) log.write(LogLevel::Warn, "after", {{"n", i}});
     EXPECT_EQ(log.dropped_bytes(), 0u);
   }  // the destructor writes what is queued
@@ -49,8 +51,9 @@ TEST(EventLogFile, ReopenSplitsTheLinesAtTheCallInOrder) {
 TEST(EventLogFile, ReportsAFileItCannotOpen) {
   kit::TempDir dir;
   EventLog log;
-  std::string err = log.open(dir.file("no/such/dir/x.log"), LogFormat::Human, LogLevel::Info);
-  EXPECT_NE(err.find("no/such/dir/x.log"), std::string::npos) << err;
+  auto r = log.open(dir.file("no/such/dir/x.log"), LogFormat::Human, LogLevel::Info);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("no/such/dir/x.log"), std::string::npos) << r.error().message;
 }
 
 }  // namespace

@@ -44,14 +44,15 @@ class UdpEmitter final : public Emitter {
     }
   }
 
-  // Returns "" or an error.
-  std::string init() {
+  // Resolves the targets and opens the sockets. An Error (what failed, and
+  // why) leaves the handles opened so far for close().
+  Result<Unit> init() {
     for (const auto& hp : cfg_.targets) {
       Target t;
       t.text = hp.host + ":" + std::to_string(hp.port);
       if (uv_ip4_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in*>(&t.addr)) != 0) {
         if (uv_ip6_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in6*>(&t.addr)) != 0)
-          return "bad notifier address " + t.text + " (need an IP literal)";
+          return Error{500, "emitter", "bad notifier address " + t.text + " (need an IP literal)"};
         t.v6 = true;
       }
       targets_.push_back(t);
@@ -63,7 +64,7 @@ class UdpEmitter final : public Emitter {
       if (!need) continue;
       uv_udp_t* u = fam == 0 ? &udp4_ : &udp6_;
       int rc = uv_udp_init(loop_, u);
-      if (rc != 0) return uv_strerror(rc);
+      if (rc != 0) return Error{500, "emitter", uv_strerror(rc)};
       u->data = this;
       ++open_handles_;
       (fam == 0 ? has4_ : has6_) = true;
@@ -73,7 +74,7 @@ class UdpEmitter final : public Emitter {
       else
         uv_ip6_addr("::", 0, reinterpret_cast<sockaddr_in6*>(&any));
       rc = uv_udp_bind(u, reinterpret_cast<const sockaddr*>(&any), 0);
-      if (rc != 0) return std::string("bind: ") + uv_strerror(rc);
+      if (rc != 0) return Error{500, "emitter", std::string("bind: ") + uv_strerror(rc)};
       int sz = static_cast<int>(cfg_.send_buffer_bytes);
       if (sz > 0) (void)uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(u), &sz);
     }
@@ -83,7 +84,7 @@ class UdpEmitter final : public Emitter {
     check_.data = idle_.data = copy_timer_.data = this;
     open_handles_ += 3;
     have_loop_handles_ = true;
-    return "";
+    return Unit{};
   }
 
   void emit(const sign::Event& e) override {
@@ -239,14 +240,13 @@ class UdpEmitter final : public Emitter {
 Result<std::unique_ptr<Emitter>> Emitter::create(uv_loop_t* loop, const sign::SecretKey& key,
                                                  EmitterConfig cfg, metrics::Registry* metrics) {
   auto e = std::make_unique<UdpEmitter>(loop, key, std::move(cfg), metrics);
-  std::string err = e->init();
-  if (!err.empty()) {
+  if (auto r = e->init(); !r) {
     // Handles opened so far must be closed before the object goes; the caller's
     // loop is not running yet, so close and run it until they are gone.
     bool closed = false;
     e->close([&closed] { closed = true; });
     while (!closed) uv_run(loop, UV_RUN_ONCE);
-    return Error{500, "emitter", err};
+    return r.error();
   }
   return std::unique_ptr<Emitter>(std::move(e));
 }

@@ -114,14 +114,11 @@ std::string App::csp_for(const std::string& notifier_url) {
          connect + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 }
 
-std::string App::open() {
+Result<Unit> App::open() {
+  auto out = FileWriter::open(impl_->cfg.access_log_path);
+  if (!out) return Error{500, "access_log", "cannot open access log: " + out.error().message};
   auto* b = new LogBlock;
-  std::string err;
-  b->out = FileWriter::open(impl_->cfg.access_log_path, &err);
-  if (!b->out) {
-    delete b;
-    return "cannot open access log: " + err;
-  }
+  b->out = std::move(out.value());
   b->dropped = &impl_->metrics.counter("uwitter_access_log_dropped_bytes_total",
                                        "Access-log bytes dropped because the disk fell behind.");
   uv_timer_init(impl_->loop, &b->timer);
@@ -130,7 +127,7 @@ std::string App::open() {
       &b->timer, [](uv_timer_t* t) { static_cast<LogBlock*>(t->data)->flush(); }, 200, 200);
   uv_unref(reinterpret_cast<uv_handle_t*>(&b->timer));  // the log alone does not keep the loop alive
   impl_->log = b;
-  return {};
+  return Unit{};
 }
 
 void App::attach(http::Server& server) {

@@ -17,6 +17,7 @@
 
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
+#include "core/result.hpp"
 #include "web/http/api.hpp"
 #include "web/http/pages.hpp"
 
@@ -51,8 +52,9 @@ class App {
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
-  // Opens the access log. Returns "" or an error message.
-  std::string open();
+  // Opens the access log. An Error ("cannot open access log: ...") when it
+  // cannot be opened.
+  Result<Unit> open();
   // Installs the response hook on the server (call once, before listen).
   void attach(http::Server& server);
   // The request handler to give the http::Server.
