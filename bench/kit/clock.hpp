@@ -5,13 +5,12 @@
 #include <chrono>
 #include <cstdint>
 
+#include "core/clock.hpp"
+
 namespace uw::kit {
 
-// Milliseconds since the Unix epoch (CLOCK_REALTIME).
-inline int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
+// Milliseconds since the Unix epoch: core's wall clock, the one the programs use.
+using uw::clock::now_ms;
 
 // Nanoseconds on the steady clock.
 inline int64_t mono_ns() {
