@@ -59,6 +59,8 @@ void stop(Main* m) {
 
 }  // namespace
 
+// NOLINTNEXTLINE(bugprone-exception-escape): a bench tool; an exception ending it fails the run (terminate
+// prints what())
 int main(int argc, char** argv) {
   RelayConfig cfg;
   std::string listen = "127.0.0.1:0", forward;

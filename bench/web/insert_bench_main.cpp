@@ -9,6 +9,8 @@
 #include "core/flags.hpp"
 #include "core/store/store.hpp"
 
+// NOLINTNEXTLINE(bugprone-exception-escape): a bench tool; an exception ending it fails the run (terminate
+// prints what())
 int main(int argc, char** argv) {
   std::string db;
   long rows = 20'000;
