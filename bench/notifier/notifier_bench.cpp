@@ -579,9 +579,8 @@ void bench_e2e() {
 
 }  // namespace
 
-// NOLINTNEXTLINE(bugprone-exception-escape): a bench tool; an exception ending it fails the run (terminate
-// prints what())
-int main(int argc, char** argv) {
+// A bench tool: an exception that ends it fails the run (terminate prints what()).
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -165,7 +165,7 @@ void ServiceImpl::seed_demo(Done<Unit> done) {
       {"alice", "Good night @carol"},
   };
   for (auto [a, t] : posts) d->steps.push_back({D::Post, a, t});
-  demo_step(std::move(d));
+  demo_step(d);
 }
 
 void ServiceImpl::demo_step(const std::shared_ptr<Demo>& d) {
