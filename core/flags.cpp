@@ -133,7 +133,7 @@ std::optional<uint64_t> parse_size(const std::string& s) {
   else if (unit == "KiB" || unit == "K" || unit == "k")
     mul = 1024;
   else if (unit == "MiB" || unit == "M")
-    mul = 1024 * 1024;
+    mul = uint64_t{1024} * 1024;
   else if (unit == "GiB" || unit == "G")
     mul = 1024ull * 1024 * 1024;
   else

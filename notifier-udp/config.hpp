@@ -20,11 +20,11 @@ struct Config {
   std::string log_file;                  // "" = stderr
   LogFormat log_format = LogFormat::Human;
   LogLevel log_level = LogLevel::Info;
-  double reject_log_per_s = 20;           // rate limit of rejection lines
-  size_t inbox = 50;                      // notifications kept per user
-  uint64_t rcvbuf = 8 << 20;              // socket receive buffer
-  std::vector<std::string> cors_origins;  // reflected in Access-Control-Allow-Origin
-  uint64_t sse_backlog = 256 * 1024;      // unsent bytes after a write that cut a stream off
+  double reject_log_per_s = 20;                 // rate limit of rejection lines
+  size_t inbox = 50;                            // notifications kept per user
+  uint64_t rcvbuf = 8 << 20;                    // socket receive buffer
+  std::vector<std::string> cors_origins;        // reflected in Access-Control-Allow-Origin
+  uint64_t sse_backlog = uint64_t{256} * 1024;  // unsent bytes after a write that cut a stream off
   uint64_t heartbeat_ms = 15'000;
   int64_t max_age_ms = 30'000;  // older datagrams are stale
   int64_t max_future_ms = 5'000;

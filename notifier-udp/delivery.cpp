@@ -25,7 +25,7 @@ Delivery::~Delivery() = default;
 
 void Delivery::start() { worker_.start(); }
 
-void Delivery::deliver(std::shared_ptr<const Note> note) {
+void Delivery::deliver(const std::shared_ptr<const Note>& note) {
   uint64_t id = next_job_++;
   Job j;
   j.note = note;
@@ -140,7 +140,7 @@ void Delivery::turn() {
     Pending p = std::move(big_.front());
     big_.pop_front();
     size_t share = budget - used;
-    if (big_.size() > 0) share = std::max<size_t>(share / (big_.size() + 1), 1);
+    if (!big_.empty()) share = std::max<size_t>(share / (big_.size() + 1), 1);
     size_t n = run_chunk(p, share);
     used += n;
     if (p.from_worker) worker_used += n;

@@ -46,7 +46,7 @@ class Delivery {
 
   void start();
   // A verified event (already made into a Note) enters here.
-  void deliver(std::shared_ptr<const Note> note);
+  void deliver(const std::shared_ptr<const Note>& note);
   const DeliveryStats& stats() const { return stats_; }
   void close(std::function<void()> done);
 

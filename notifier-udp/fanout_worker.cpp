@@ -86,7 +86,7 @@ void FanoutWorker::run() {
       continue;
     }
     std::deque<Active>& from = singles_.empty() ? jobs_ : singles_;
-    Active a = std::move(from.front());
+    Active a = from.front();
     from.pop_front();
 
     FanoutChunk c;
@@ -110,7 +110,7 @@ void FanoutWorker::run() {
     }
     outstanding_.fetch_add(c.ids.size(), std::memory_order_relaxed);
     // Round-robin: an unfinished job goes to the back of the queue.
-    if (!c.last) jobs_.push_back(std::move(a));
+    if (!c.last) jobs_.push_back(a);
     mailbox_.post([this, c = std::move(c)]() mutable {
       if (!stopping_) on_chunk_(std::move(c));
     });

@@ -148,7 +148,7 @@ void Site::announce() {
     std::fflush(stdout);
   };
   if (impl_->cfg.demo) {
-    impl_->svc->seed_demo([say](Result<Unit> r) {
+    impl_->svc->seed_demo([say](const Result<Unit>& r) {
       if (!r) log::error("demo seed failed: {}", r.error().message);
       say();
     });

@@ -28,7 +28,7 @@ struct SiteConfig {
   std::string notifier_url;
   bool demo = false;
   bool synchronous_full = false;
-  uint64_t session_ttl_s = 30 * 24 * 3600;
+  uint64_t session_ttl_s = uint64_t{30} * 24 * 3600;
   http::Limits limits;
   std::string access_log;
   bool https_cookies = false;

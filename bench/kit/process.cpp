@@ -22,6 +22,7 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   // Everything the child needs is prepared before fork: between fork and exec
   // only async-signal-safe calls are allowed (no allocation).
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const char* out_path = options.stdout_path.empty() ? nullptr : options.stdout_path.c_str();

@@ -147,7 +147,8 @@ Decision Impairment::decide(size_t length) {
   const bool corrupt = corrupt_rng_.chance(cfg_.corrupt);
   const uint64_t where = corrupt_rng_.next();  // drawn always: a fixed count per datagram
   if (corrupt && length > 0) {
-    const uint64_t bit = static_cast<uint64_t>((static_cast<unsigned __int128>(where) * (length * 8)) >> 64);
+    const uint64_t bit = static_cast<uint64_t>(
+        (static_cast<unsigned __int128>(where) * (static_cast<unsigned __int128>(length) * 8)) >> 64);
     d.corrupt = true;
     d.corrupt_byte = static_cast<uint32_t>(bit / 8);
     d.corrupt_bit = static_cast<uint8_t>(bit % 8);

@@ -59,7 +59,8 @@ void stop(Main* m) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// A bench tool: an exception that ends it fails the run (terminate prints what()).
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   RelayConfig cfg;
   std::string listen = "127.0.0.1:0", forward;
   uint64_t stats_interval_ms = 0;

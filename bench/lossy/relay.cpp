@@ -13,7 +13,7 @@ namespace uw::lossy {
 
 namespace {
 
-constexpr size_t kRecvBuffer = 64 * 1024;  // the largest UDP payload
+constexpr size_t kRecvBuffer = size_t{64} * 1024;  // the largest UDP payload
 
 bool resolve(const HostPort& hp, sockaddr_storage* out) {
   std::memset(out, 0, sizeof *out);

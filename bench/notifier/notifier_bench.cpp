@@ -161,7 +161,7 @@ struct Notifier {
   uint16_t udp = 0, http = 0;
   std::unique_ptr<uw::kit::HttpClient> client;
 
-  bool start(const std::string& db, std::vector<std::string> extra = {}) {
+  bool start(const std::string& db, const std::vector<std::string>& extra = {}) {
     if (!uw::sign::write_keypair(dir.file("keys"), key).empty()) return false;
     std::vector<std::string> args{UWITTER_NOTIFIER_BIN,
                                   "--listen-udp",
@@ -180,7 +180,7 @@ struct Notifier {
       args.push_back("--db");
       args.push_back(db);
     }
-    for (auto& e : extra) args.push_back(e);
+    for (const auto& e : extra) args.push_back(e);
     // Extra notifier flags for experiments, e.g. UWITTER_BENCH_NOTIFIER_ARGS="--deliveries-per-turn 512".
     if (const char* env = std::getenv("UWITTER_BENCH_NOTIFIER_ARGS")) {
       std::istringstream in(env);
@@ -579,7 +579,8 @@ void bench_e2e() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// A bench tool: an exception that ends it fails the run (terminate prints what()).
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];

@@ -11,6 +11,7 @@ typedef void CURL;
 
 namespace uw::bench {
 
+// NOLINTNEXTLINE(bugprone-exception-escape): false positive, the implicit move of nlohmann::json is noexcept
 struct ApiResponse {
   long status = 0;  // 0: transport failure (see error)
   nlohmann::json body;

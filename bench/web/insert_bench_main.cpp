@@ -9,7 +9,8 @@
 #include "core/flags.hpp"
 #include "core/store/store.hpp"
 
-int main(int argc, char** argv) {
+// A bench tool: an exception that ends it fails the run (terminate prints what()).
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   std::string db;
   long rows = 20'000;
   uw::Flags flags("uwitter-insert-bench",

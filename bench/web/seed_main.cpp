@@ -12,7 +12,8 @@
 #include "core/flags.hpp"
 #include "core/store/store.hpp"
 
-int main(int argc, char** argv) {
+// A bench tool: an exception that ends it fails the run (terminate prints what()).
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   std::string db;
   long users = 10'000, uweets = 1'000'000, follows = 100;
   std::string password = "benchpassword";

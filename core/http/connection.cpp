@@ -151,7 +151,7 @@ void Engine::resume(Conn* c) {
   if (c->in_off == c->inbuf.size()) {
     c->inbuf.clear();
     c->in_off = 0;
-  } else if (c->in_off > 64 * 1024) {
+  } else if (c->in_off > size_t{64} * 1024) {
     c->inbuf.erase(0, c->in_off);
     c->in_off = 0;
   }

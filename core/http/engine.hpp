@@ -139,7 +139,7 @@ class Engine {
 
   wire::DateCache date_;
   std::string scratch_;  // serialisation buffer reused across responses
-  static constexpr size_t kReadBufSize = 64 * 1024;
+  static constexpr size_t kReadBufSize = size_t{64} * 1024;
   std::unique_ptr<char[]> read_buf_ = std::make_unique<char[]>(kReadBufSize);
 };
 

@@ -100,12 +100,12 @@ class Responder {
 using Handler = std::function<void(Request&& req, Responder res)>;
 
 struct Limits {
-  size_t max_header_bytes = 16 * 1024;        // request line + headers -> 431
-  size_t max_body_bytes = 64 * 1024;          // -> 413
-  size_t max_connections = 4096;              // beyond: 503 and close
-  uint64_t header_timeout_ms = 10'000;        // whole request must arrive in this -> 408
-  uint64_t idle_timeout_ms = 60'000;          // keep-alive idle connection closed
-  size_t max_stream_backlog_bytes = 1 << 20;  // stream_write returns Overflow beyond this
+  size_t max_header_bytes = size_t{16} * 1024;  // request line + headers -> 431
+  size_t max_body_bytes = size_t{64} * 1024;    // -> 413
+  size_t max_connections = 4096;                // beyond: 503 and close
+  uint64_t header_timeout_ms = 10'000;          // whole request must arrive in this -> 408
+  uint64_t idle_timeout_ms = 60'000;            // keep-alive idle connection closed
+  size_t max_stream_backlog_bytes = 1 << 20;    // stream_write returns Overflow beyond this
 };
 
 enum class WriteResult { Ok, Gone, Overflow };

@@ -120,7 +120,7 @@ class Store {
   // The search index file used for a database path and options.
   static std::string search_path_for(const std::string& path, const Options& opts);
   // Opens (creating when writable) the database at path.
-  static Result<std::unique_ptr<Store>> open(const std::string& path, Options opts);
+  static Result<std::unique_ptr<Store>> open(const std::string& path, const Options& opts);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

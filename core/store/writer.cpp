@@ -37,6 +37,7 @@ Writer::~Writer() { stop(); }
 
 void Writer::submit(Job job) {
   if (queue_.push(std::move(job))) return;
+  // NOLINTNEXTLINE(bugprone-use-after-move): push() leaves job untouched when it returns false
   mailbox_.post([done = std::move(job.done)] { done(false); });
 }
 

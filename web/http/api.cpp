@@ -253,7 +253,7 @@ void log_in(const ApiEnv& env, http::Request&& req, http::Responder res, const P
 
 void log_out(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
   if (!need_viewer(env, req, res)) return;
-  env.svc.logout(bearer(req), [res](Result<Unit> r) {
+  env.svc.logout(bearer(req), [res](const Result<Unit>& r) {
     res.send(r ? send_json(200, json{{"logged_out", true}}) : from_error(r.error()));
   });
 }

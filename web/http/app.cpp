@@ -92,7 +92,7 @@ struct App::Impl {
       fmt::format_to(std::back_inserter(log->buf), "{} {} {} {} {:.3f}ms {}\n",
                      info.method.empty() ? "-" : info.method, path.empty() ? "-" : path, r.status,
                      r.body.size(), secs * 1000.0, info.peer_ip.empty() ? "-" : info.peer_ip);
-      if (log->buf.size() > 64 * 1024) log->flush();
+      if (log->buf.size() > size_t{64} * 1024) log->flush();
     }
   }
 };

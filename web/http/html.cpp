@@ -160,7 +160,7 @@ std::string relative_time(int64_t then_ms, int64_t now_ms) {
   if (age_s < 60) return "now";
   if (age_s < 3600) return std::to_string(age_s / 60) + "m";
   if (age_s < 86400) return std::to_string(age_s / 3600) + "h";
-  if (age_s < 7 * 86400) return std::to_string(age_s / 86400) + "d";
+  if (age_s < int64_t{7} * 86400) return std::to_string(age_s / 86400) + "d";
   std::tm then = utc(then_ms);
   std::tm now = utc(now_ms);
   std::string out = std::to_string(then.tm_mday) + " " + kMonths[then.tm_mon];

@@ -146,7 +146,7 @@ void PageSite::redirect(PageCtx& c, std::string location) const {
   finish(c, std::move(r));
 }
 
-void PageSite::error(PageCtx& c, int status, std::string heading, std::string message,
+void PageSite::error(PageCtx& c, int status, const std::string& heading, std::string message,
                      std::optional<int64_t> retry_after) const {
   views::ErrorView v{status, heading, std::move(message), retry_after};
   http::Response r = http::Response::html(status, views::error_page(frame(c, heading), v));

@@ -95,7 +95,7 @@ struct PageSite {
   void finish(PageCtx& c, http::Response r) const;
   void page(PageCtx& c, int status, std::string body) const;
   void redirect(PageCtx& c, std::string location) const;
-  void error(PageCtx& c, int status, std::string heading, std::string message,
+  void error(PageCtx& c, int status, const std::string& heading, std::string message,
              std::optional<int64_t> retry_after = std::nullopt) const;
   void not_found(PageCtx& c) const;
   void no_such_user(PageCtx& c, std::string_view name) const;

@@ -52,7 +52,7 @@ void log_in(const SitePtr& s, const CtxPtr& c) {
 void sign_up(const SitePtr& s, const CtxPtr& c) {
   std::string username = c->form("username");
   std::string password = c->form("password");
-  s->svc.register_account(username, password, [s, c, username, password](Result<User> r) {
+  s->svc.register_account(username, password, [s, c, username, password](const Result<User>& r) {
     if (!r) {
       const Error& e = r.error();
       if (e.status >= 500) return s->service_error(*c, e);
@@ -72,7 +72,7 @@ void sign_up(const SitePtr& s, const CtxPtr& c) {
 
 void log_out(const SitePtr& s, const CtxPtr& c) {
   if (c->session.empty()) return s->redirect(*c, "/");
-  s->svc.logout(c->session, [s, c](Result<Unit>) {
+  s->svc.logout(c->session, [s, c](const Result<Unit>&) {
     c->clear_session = true;
     s->redirect(*c, "/");
   });

@@ -39,7 +39,7 @@ void set_follow(const SitePtr& s, const CtxPtr& c, bool follow) {
   auto name = user_name(*c, &shown);
   if (!name) return s->not_found(*c);
   if (!c->viewer) return s->need_login(*c, "/u/" + *name);
-  auto done = [s, c, name = *name](Result<bool> r) {
+  auto done = [s, c, name = *name](const Result<bool>& r) {
     if (r) return s->redirect(*c, "/u/" + name);
     if (r.error().status == 404) return s->no_such_user(*c, name);
     s->service_error(*c, r.error());

@@ -181,7 +181,7 @@ void ServiceImpl::load_sessions(Store& store) {
               live.error().message);
     return;
   }
-  for (auto& s : *live) cache_.put_session(std::move(s.token_hash), s.user_id, s.expires_at_s);
+  for (auto& s : *live) cache_.put_session(s.token_hash, s.user_id, s.expires_at_s);
 }
 
 Error ServiceImpl::no_such_user(const std::string& name) {
@@ -255,7 +255,7 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
               if (h) {
                 std::string nh = std::move(h.value());
                 writer_->call<Unit>([uid, nh](Store& s) { return s.set_password_hash(uid, nh); },
-                                    [this, uid, nh](Result<Unit> r) {
+                                    [this, uid, nh](const Result<Unit>& r) {
                                       if (r) cache_.set_password_hash(uid, nh);
                                     });
               }
@@ -266,13 +266,13 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
           std::string th = auth::token_hash(token);
           int64_t exp = clock::now_s() + cfg_.session_ttl_s;
           LoginResult lr{std::move(token), u->user, exp};
-          writer_->call<Unit>(
-              [th, uid, exp](Store& s) { return s.create_session(th, uid, exp); },
-              [this, th, uid, exp, lr = std::move(lr), done = std::move(done)](Result<Unit> r) mutable {
-                if (!r) return done(r.error());
-                cache_.put_session(th, uid, exp);
-                done(std::move(lr));
-              });
+          writer_->call<Unit>([th, uid, exp](Store& s) { return s.create_session(th, uid, exp); },
+                              [this, th, uid, exp, lr = std::move(lr),
+                               done = std::move(done)](const Result<Unit>& r) mutable {
+                                if (!r) return done(r.error());
+                                cache_.put_session(th, uid, exp);
+                                done(std::move(lr));
+                              });
         }
         if (!pw->empty()) sodium_memzero(pw->data(), pw->size());
         pool_finished();

@@ -84,7 +84,7 @@ class ServiceImpl final : public Service {
   void warm(Store& store);
   bool warm_bulk(Store& store, std::vector<int64_t>* ids);
   void load_sessions(Store& store);
-  void demo_step(std::shared_ptr<Demo> d);
+  void demo_step(const std::shared_ptr<Demo>& d);
   // Threadpool bookkeeping so shutdown waits for password jobs.
   void pool_started() { ++pool_jobs_; }
   void pool_finished();

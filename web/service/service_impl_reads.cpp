@@ -165,10 +165,10 @@ void ServiceImpl::seed_demo(Done<Unit> done) {
       {"alice", "Good night @carol"},
   };
   for (auto [a, t] : posts) d->steps.push_back({D::Post, a, t});
-  demo_step(std::move(d));
+  demo_step(d);
 }
 
-void ServiceImpl::demo_step(std::shared_ptr<Demo> d) {
+void ServiceImpl::demo_step(const std::shared_ptr<Demo>& d) {
   if (d->next == d->steps.size()) return d->done(Unit{});
   const auto& st = d->steps[d->next++];
   auto cont = [this, d](const auto& r) {
@@ -176,13 +176,13 @@ void ServiceImpl::demo_step(std::shared_ptr<Demo> d) {
     demo_step(d);
   };
   if (st.kind == Demo::Register) {
-    return register_account(st.who, kDemoPassword, [cont](Result<User> r) { cont(r); });
+    return register_account(st.who, kDemoPassword, [cont](const Result<User>& r) { cont(r); });
   }
   const CachedUser* u = cache_.user_by_name(st.who);
   if (!u) return d->done(no_such_user(st.who));
   Viewer v{u->user.id, u->user.username};
-  if (st.kind == Demo::Follow) return follow(v, st.arg, [cont](Result<bool> r) { cont(r); });
-  post(v, st.arg, std::nullopt, [cont](Result<Uweet> r) { cont(r); });
+  if (st.kind == Demo::Follow) return follow(v, st.arg, [cont](const Result<bool>& r) { cont(r); });
+  post(v, st.arg, std::nullopt, [cont](const Result<Uweet>& r) { cont(r); });
 }
 
 }  // namespace uw::web

@@ -228,7 +228,7 @@ Store::~Store() {
   sqlite3_close_v2(db_);
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path, Options opts) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Options& opts) {
   const int flags = (opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
   sqlite3* db = nullptr;
