@@ -2,6 +2,8 @@
 # Installs what is missing, builds Uwitter three ways and runs every test:
 #   format        clang-format --dry-run on every tracked C++ file
 #   build/        plain build: unit, integration, browser tests (CTest)
+#   tidy          clang-tidy (.clang-tidy) on every production source, from the
+#                 plain build's compile_commands.json
 #   build-asan/   AddressSanitizer + UBSan build: the same tests, the browser one
 #                 included (it drives the sanitized uwitter-web and uwitter-notifier,
 #                 and fails if either does not exit 0, e.g. on a leak report)
@@ -101,6 +103,18 @@ suite() {
 }
 
 suite plain build all -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+step_start=$SECONDS
+printf '== tidy (clang-tidy on core, sign, web, notifier-udp, bench) ... '
+if [ ! -f build/compile_commands.json ]; then
+  echo "FAILED (no build/compile_commands.json: the plain build did not configure)"
+  failed+=("tidy")
+elif quietly "$logs/tidy.log" run-clang-tidy-14 -p build -j "$jobs" -quiet "^$PWD/(core|sign|web|notifier-udp|bench)/"; then
+  echo "ok ($(elapsed "$step_start"))"
+else
+  echo "FAILED"
+  failed+=("tidy")
+fi
 suite sanitizer build-asan all \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- \
   -DCMAKE_BUILD_TYPE=Debug -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON
