@@ -25,23 +25,24 @@ start_all=$SECONDS
 
 bash .ci/install-deps || { echo "test.sh: cannot install the build dependencies" >&2; exit 1; }
 
-step_start=$SECONDS
-printf '== browser test dependencies (npm ci --engine-strict) ... '
-if quietly "$logs/npm-ci.log" bash -c 'cd tests/browser && npm ci --engine-strict --no-audit --no-fund --loglevel=warn'; then
-  echo "ok ($(elapsed "$step_start"))"
-else
-  echo "FAILED"
-  failed+=("browser-deps")
-fi
+# check NAME TITLE COMMAND...: a one-line step, its output in build-logs/NAME.log.
+check() {
+  local name=$1 title=$2
+  shift 2
+  local t0=$SECONDS
+  printf '== %s ... ' "$title"
+  if quietly "$logs/$name.log" "$@"; then
+    echo "ok ($(elapsed "$t0"))"
+  else
+    echo "FAILED"
+    failed+=("$name")
+  fi
+}
 
-step_start=$SECONDS
-printf '== format (clang-format --dry-run) ... '
-if quietly "$logs/format.log" bash -c "git ls-files -z '*.cpp' '*.hpp' '*.h' | xargs -0 clang-format --dry-run -Werror"; then
-  echo "ok ($(elapsed "$step_start"))"
-else
-  echo "FAILED"
-  failed+=("format")
-fi
+check browser-deps "browser test dependencies (npm ci --engine-strict)" \
+  bash -c 'cd tests/browser && npm ci --engine-strict --no-audit --no-fund --loglevel=warn'
+check format "format (clang-format --dry-run)" \
+  bash -c "git ls-files -z '*.cpp' '*.hpp' '*.h' | xargs -0 clang-format --dry-run -Werror"
 
 # Counts the test cases of a CTest JUnit report: sets run_passed, run_failed, run_skipped.
 count_junit() {
@@ -104,15 +105,11 @@ suite() {
 
 suite plain build all -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-step_start=$SECONDS
-printf '== tidy (clang-tidy on core, sign, web, notifier-udp, bench) ... '
-if [ ! -f build/compile_commands.json ]; then
-  echo "FAILED (no build/compile_commands.json: the plain build did not configure)"
-  failed+=("tidy")
-elif quietly "$logs/tidy.log" run-clang-tidy-14 -p build -j "$jobs" -quiet "^$PWD/(core|sign|web|notifier-udp|bench)/"; then
-  echo "ok ($(elapsed "$step_start"))"
+if [ -f build/compile_commands.json ]; then
+  check tidy "tidy (clang-tidy on core, sign, web, notifier-udp, bench)" \
+    run-clang-tidy-14 -p build -j "$jobs" -quiet "^$PWD/(core|sign|web|notifier-udp|bench)/"
 else
-  echo "FAILED"
+  echo "== tidy ... FAILED (no build/compile_commands.json: the plain build did not configure)"
   failed+=("tidy")
 fi
 suite sanitizer build-asan all \
