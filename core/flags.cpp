@@ -11,8 +11,7 @@ namespace uw {
 Flags::Flags(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
-void Flags::value(std::string name, std::string metavar, std::string help,
-                  std::function<std::string(const std::string&)> apply) {
+void Flags::value(std::string name, std::string metavar, std::string help, FlagApply apply) {
   flags_.push_back(Flag{std::move(name), std::move(metavar), std::move(help), std::move(apply), nullptr});
 }
 
@@ -81,9 +80,9 @@ int Flags::parse(int argc, char** argv, int first) {
       }
       val = argv[++i];
     }
-    std::string err = flag->apply(val);
-    if (!err.empty()) {
-      std::fprintf(stderr, "%s: --%s %s: %s\n", program_.c_str(), name.c_str(), val.c_str(), err.c_str());
+    if (auto applied = flag->apply(val); !applied.ok()) {
+      std::fprintf(stderr, "%s: --%s %s: %s\n", program_.c_str(), name.c_str(), val.c_str(),
+                   applied.error().message.c_str());
       exit_now_ = true;
       return 2;
     }

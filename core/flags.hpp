@@ -5,16 +5,23 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/result.hpp"
+
 namespace uw {
+
+// What a flag's value callback returns: Unit when the value is taken, or why
+// it is refused (printed as "PROGRAM: --NAME VALUE: MESSAGE", exit 2).
+using FlagApply = std::function<Result<Unit>(const std::string&)>;
+inline Error bad_value(std::string why) { return Error{2, "bad_flag", std::move(why)}; }
 
 class Flags {
  public:
   Flags(std::string program, std::string summary);
-  // Registers a flag taking a value. `apply` returns an error message, or "" when fine.
-  void value(std::string name, std::string metavar, std::string help,
-             std::function<std::string(const std::string&)> apply);
+  // Registers a flag taking a value; `apply` checks and stores it.
+  void value(std::string name, std::string metavar, std::string help, FlagApply apply);
   void toggle(std::string name, std::string help, bool* target);
   // Parses argv[first..]. Non-flag arguments go to positional().
   // Returns 0 to go on, or an exit code: 0 after printing --help/--version
@@ -27,7 +34,7 @@ class Flags {
  private:
   struct Flag {
     std::string name, metavar, help;
-    std::function<std::string(const std::string&)> apply;
+    FlagApply apply;
     bool* toggle = nullptr;
   };
   std::string program_, summary_;

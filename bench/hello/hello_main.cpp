@@ -91,9 +91,12 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8081";
   uw::Flags flags("uwitter-hello",
                   "Answers every HTTP request with 200 \"Hello, World!\" (benchmark yardstick).");
-  flags.value(
-      "listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8081)",
-      [&](const std::string& v) { return uw::parse_host_port(v) ? (listen = v, "") : "expected HOST:PORT"; });
+  flags.value("listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8081)",
+              [&](const std::string& v) -> uw::Result<uw::Unit> {
+                if (!uw::parse_host_port(v)) return uw::bad_value("expected HOST:PORT");
+                listen = v;
+                return uw::Unit{};
+              });
   if (int rc = flags.parse(argc, argv); rc != 0 || flags.exit_now()) return rc;
   auto hp = *uw::parse_host_port(listen);
 

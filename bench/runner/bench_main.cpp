@@ -30,21 +30,21 @@ std::string find_program(const std::string& name, const std::string& subdir) {
   return name;
 }
 
-std::string num_flag(const std::string& v, double* out) {
+uw::Result<uw::Unit> num_flag(const std::string& v, double* out) {
   char* e = nullptr;
   double d = std::strtod(v.c_str(), &e);
-  if (v.empty() || *e) return "not a number";
+  if (v.empty() || *e) return uw::bad_value("not a number");
   *out = d;
-  return "";
+  return uw::Unit{};
 }
 
 template <class T>
-std::string int_flag(const std::string& v, T* out) {
+uw::Result<uw::Unit> int_flag(const std::string& v, T* out) {
   char* e = nullptr;
   unsigned long long x = std::strtoull(v.c_str(), &e, 10);
-  if (v.empty() || *e || v[0] == '-') return "not a non-negative integer";
+  if (v.empty() || *e || v[0] == '-') return uw::bad_value("not a non-negative integer");
   *out = static_cast<T>(x);
-  return "";
+  return uw::Unit{};
 }
 
 void raise_fd_limit() {
@@ -75,12 +75,12 @@ int main(int argc, char** argv) {
            &quick);
   f.toggle("full", "the default sweep with 5000 uweets per point (slow)", &full);
   f.value("only", "SWEEPS", "run only these sweeps: comma list of drop,burst,duplicate,corrupt",
-          [&](const std::string& v) {
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
             only = v;
-            return std::string();
+            return uw::Unit{};
           });
   f.value("copies", "K[,K...]", "copies per datagram to sweep (default 1,2,3; --quick 1,2)",
-          [&](const std::string& v) {
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
             copies_override.clear();
             size_t start = 0;
             while (start <= v.size()) {
@@ -89,12 +89,12 @@ int main(int argc, char** argv) {
                   v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
               int k = std::atoi(item.c_str());
               if (k < 1 || k > 16 || item.find_first_not_of("0123456789") != std::string::npos)
-                return std::string("expects numbers 1..16");
+                return uw::bad_value("expects numbers 1..16");
               copies_override.push_back(k);
               if (comma == std::string::npos) break;
               start = comma + 1;
             }
-            return std::string();
+            return uw::Unit{};
           });
   f.value("users", "N", "users to register (default 1000)",
           [&](const std::string& v) { return int_flag(v, &cfg.users); });
@@ -116,40 +116,42 @@ int main(int argc, char** argv) {
           [&](const std::string& v) { return int_flag(v, &cfg.ge_trials); });
   f.value("out", "DIR",
           "where to write points.json, points.csv, plot.gp and the PNGs (default bench-results)",
-          [&](const std::string& v) {
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
             out_dir = v;
-            return std::string();
+            return uw::Unit{};
           });
   f.toggle("no-plot", "do not run gnuplot", &no_plot);
   f.value("work", "DIR",
           "working folder (data, logs, truth files; reused when set up before with the same --users/--seed); "
           "default a temporary one, removed at the end",
-          [&](const std::string& v) {
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
             cfg.work_dir = v;
-            return std::string();
+            return uw::Unit{};
           });
   f.toggle("keep", "keep the temporary working folder", &cfg.keep);
-  f.value("web-bin", "PATH", "uwitter-web to run", [&](const std::string& v) {
+  f.value("web-bin", "PATH", "uwitter-web to run", [&](const std::string& v) -> uw::Result<uw::Unit> {
     cfg.web_bin = v;
-    return std::string();
+    return uw::Unit{};
   });
-  f.value("notifier-bin", "PATH", "uwitter-notifier to run", [&](const std::string& v) {
-    cfg.notifier_bin = v;
-    return std::string();
-  });
-  f.value("lossy-bin", "PATH", "uwitter-lossy to run", [&](const std::string& v) {
+  f.value("notifier-bin", "PATH", "uwitter-notifier to run",
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
+            cfg.notifier_bin = v;
+            return uw::Unit{};
+          });
+  f.value("lossy-bin", "PATH", "uwitter-lossy to run", [&](const std::string& v) -> uw::Result<uw::Unit> {
     cfg.lossy_bin = v;
-    return std::string();
+    return uw::Unit{};
   });
   f.value("notifier-udp", "HOST:PORT", "attach to a running notifier (with --notifier-http and --work)",
-          [&](const std::string& v) {
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
             cfg.attach_notifier_udp = v;
-            return std::string();
+            return uw::Unit{};
           });
-  f.value("notifier-http", "URL", "the attached notifier's HTTP base URL", [&](const std::string& v) {
-    cfg.attach_notifier_http = v;
-    return std::string();
-  });
+  f.value("notifier-http", "URL", "the attached notifier's HTTP base URL",
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
+            cfg.attach_notifier_http = v;
+            return uw::Unit{};
+          });
   f.toggle("verbose", "print per-point counters", &cfg.verbose);
   int rc = f.parse(argc, argv);
   if (f.exit_now()) return rc;

@@ -15,18 +15,20 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   long rows = 20'000;
   uw::Flags flags("uwitter-insert-bench",
                   "Measures single-row-transaction uweet inserts into a fresh database.");
-  flags.value("db", "FILE", "database file to create", [&](const std::string& v) {
+  flags.value("db", "FILE", "database file to create", [&](const std::string& v) -> uw::Result<uw::Unit> {
     db = v;
-    return std::string();
+    return uw::Unit{};
   });
-  flags.value("rows", "N", "rows to insert (default 20000)", [&](const std::string& v) {
-    try {
-      rows = std::stol(v);
-    } catch (...) {
-      return std::string("not a number");
-    }
-    return rows > 0 ? std::string() : std::string("must be positive");
-  });
+  flags.value("rows", "N", "rows to insert (default 20000)",
+              [&](const std::string& v) -> uw::Result<uw::Unit> {
+                try {
+                  rows = std::stol(v);
+                } catch (...) {
+                  return uw::bad_value("not a number");
+                }
+                if (rows <= 0) return uw::bad_value("must be positive");
+                return uw::Unit{};
+              });
   if (int rc = flags.parse(argc, argv); flags.exit_now()) return rc;
   if (db.empty()) {
     std::fprintf(stderr, "uwitter-insert-bench: --db is required\n");

@@ -29,14 +29,14 @@ struct Parsed {
 Parsed run(std::vector<std::string> args) {
   Flags f("prog", "A test program.");
   Parsed p{0, false, "default", false, {}, {}};
-  f.value("listen", "HOST:PORT", "where to listen", [&](const std::string& v) {
-    if (!parse_host_port(v)) return std::string("expected HOST:PORT");
+  f.value("listen", "HOST:PORT", "where to listen", [&](const std::string& v) -> uw::Result<uw::Unit> {
+    if (!parse_host_port(v)) return uw::bad_value("expected HOST:PORT");
     p.listen = v;
-    return std::string();
+    return uw::Unit{};
   });
-  f.value("notify", "HOST:PORT", "repeatable", [&](const std::string& v) {
+  f.value("notify", "HOST:PORT", "repeatable", [&](const std::string& v) -> uw::Result<uw::Unit> {
     p.notify.push_back(v);
-    return std::string();
+    return uw::Unit{};
   });
   f.toggle("demo", "fill with demo data", &p.demo);
   args.insert(args.begin(), "prog");
