@@ -81,37 +81,36 @@ TEST(Keys, WritesSecretFileWithMode0600AndLoadsItBack) {
   uw::kit::TempDir tmp;
   std::string dir = tmp.file("keys");
   SecretKey k = key_a();
-  ASSERT_EQ(write_keypair(dir, k), "");
+  ASSERT_TRUE(write_keypair(dir, k).ok());
   EXPECT_EQ(mode_of(dir + "/uwitter.key"), 0600u);
   EXPECT_EQ(mode_of(dir), 0700u);
-  std::optional<SecretKey> loaded;
-  ASSERT_EQ(load_secret_key(dir + "/uwitter.key", &loaded), "");
-  ASSERT_TRUE(loaded.has_value());
+  auto loaded = load_secret_key(dir + "/uwitter.key");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   EXPECT_EQ(loaded->public_key(), k.public_key());
-  PublicKey pk{};
-  ASSERT_EQ(load_public_key(dir + "/uwitter.pub", &pk), "");
-  EXPECT_EQ(pk, k.public_key());
-  EXPECT_NE(write_keypair(dir, key_b()), "") << "never overwrites a key";
-  ASSERT_EQ(load_secret_key(dir + "/uwitter.key", &loaded), "");
-  EXPECT_EQ(loaded->public_key(), k.public_key());
+  auto pk = load_public_key(dir + "/uwitter.pub");
+  ASSERT_TRUE(pk.ok()) << pk.error().message;
+  EXPECT_EQ(*pk, k.public_key());
+  EXPECT_FALSE(write_keypair(dir, key_b()).ok()) << "never overwrites a key";
+  auto again = load_secret_key(dir + "/uwitter.key");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->public_key(), k.public_key());
 }
 
 TEST(Keys, RefusesASecretFileOthersCanRead) {
   uw::kit::TempDir tmp;
   std::string dir = tmp.file("keys");
-  ASSERT_EQ(write_keypair(dir, key_a()), "");
+  ASSERT_TRUE(write_keypair(dir, key_a()).ok());
   std::string path = dir + "/uwitter.key";
   for (mode_t m : {0640, 0604, 0660, 0644, 0610, 0601}) {
     ASSERT_EQ(::chmod(path.c_str(), m), 0);
-    std::optional<SecretKey> loaded;
-    std::string err = load_secret_key(path, &loaded);
+    auto loaded = load_secret_key(path);
+    ASSERT_FALSE(loaded.ok()) << std::oct << m;
+    const std::string& err = loaded.error().message;
     EXPECT_NE(err.find("group or others"), std::string::npos) << std::oct << m << ": " << err;
-    EXPECT_FALSE(loaded.has_value());
   }
   for (mode_t m : {0600, 0400, 0700}) {
     ASSERT_EQ(::chmod(path.c_str(), m), 0);
-    std::optional<SecretKey> loaded;
-    EXPECT_EQ(load_secret_key(path, &loaded), "") << std::oct << m;
+    EXPECT_TRUE(load_secret_key(path).ok()) << std::oct << m;
   }
 }
 
@@ -132,19 +131,15 @@ TEST(Keys, RejectsBadKeyFiles) {
     std::string path = tmp.file("bad.key");
     { std::ofstream(path, std::ios::trunc) << c.text; }
     ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
-    std::optional<SecretKey> loaded;
-    EXPECT_NE(load_secret_key(path, &loaded), "") << c.name;
-    EXPECT_FALSE(loaded.has_value()) << c.name;
-    PublicKey pk{};
-    EXPECT_EQ(load_public_key(path, &pk) == "", c.is_public_key) << c.name;
+    EXPECT_FALSE(load_secret_key(path).ok()) << c.name;
+    EXPECT_EQ(load_public_key(path).ok(), c.is_public_key) << c.name;
   }
-  std::optional<SecretKey> loaded;
-  EXPECT_NE(load_secret_key(tmp.file("missing"), &loaded), "");
+  EXPECT_FALSE(load_secret_key(tmp.file("missing")).ok());
   std::string pub = tmp.file("trusted.pub");
   { std::ofstream(pub) << "# the web app's key\n\n" << format_public_key(key_b().public_key()) << "\n"; }
-  PublicKey pk{};
-  EXPECT_EQ(load_public_key(pub, &pk), "");
-  EXPECT_EQ(pk, key_b().public_key());
+  auto pk = load_public_key(pub);
+  ASSERT_TRUE(pk.ok()) << pk.error().message;
+  EXPECT_EQ(*pk, key_b().public_key());
 }
 
 TEST(KeyRing, FindsAddsAndRetires) {
