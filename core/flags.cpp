@@ -115,6 +115,15 @@ std::optional<HostPort> parse_host_port(const std::string& s) {
   return hp;
 }
 
+FlagApply host_port_flag(HostPort* out) {
+  return [out](const std::string& v) -> Result<Unit> {
+    auto hp = parse_host_port(v);
+    if (!hp) return bad_value("expected HOST:PORT");
+    *out = *hp;
+    return Unit{};
+  };
+}
+
 std::optional<uint64_t> parse_size(const std::string& s) {
   size_t i = 0;
   uint64_t v = 0;

@@ -52,4 +52,7 @@ std::optional<HostPort> parse_host_port(const std::string& s);
 // Parses "1234", "64KiB", "16MiB"...
 std::optional<uint64_t> parse_size(const std::string& s);
 
+// The callback of a HOST:PORT flag: parses into *out ("expected HOST:PORT").
+FlagApply host_port_flag(HostPort* out);
+
 }  // namespace uw

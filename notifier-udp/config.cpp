@@ -21,21 +21,10 @@ Result<Unit> parse_uint(const std::string& v, T* out, T min, T max) {
 
 void register_flags(Flags& f, Config* c) {
   f.value("listen-udp", "HOST:PORT",
-          "UDP address for signed datagrams (default 127.0.0.1:7700; port 0 = any)",
-          [c](const std::string& v) -> uw::Result<uw::Unit> {
-            auto hp = parse_host_port(v);
-            if (!hp) return uw::bad_value("expected HOST:PORT");
-            c->udp = *hp;
-            return uw::Unit{};
-          });
+          "UDP address for signed datagrams (default 127.0.0.1:7700; port 0 = any)", host_port_flag(&c->udp));
   f.value("listen-http", "HOST:PORT",
           "HTTP address for /events, /inbox, /healthz, /metrics (default 127.0.0.1:7701)",
-          [c](const std::string& v) -> uw::Result<uw::Unit> {
-            auto hp = parse_host_port(v);
-            if (!hp) return uw::bad_value("expected HOST:PORT");
-            c->http = *hp;
-            return uw::Unit{};
-          });
+          host_port_flag(&c->http));
   f.value("db", "FILE", "the web app's SQLite database, opened read-only for the follow graph",
           [c](const std::string& v) -> uw::Result<uw::Unit> {
             c->db_path = v;

@@ -34,12 +34,7 @@ uw::FlagApply u64_flag(uint64_t* out, bool allow_zero) {
 int parse(int argc, char** argv, Options* o, int* exit_code) {
   uw::Flags f("uwitter-web", "Uwitter's web app: the HTML UI and JSON API over HTTP/1.1, backed by SQLite.");
   f.value("listen", "HOST:PORT", "where to accept HTTP (default 127.0.0.1:8080; port 0 picks one)",
-          [o](const std::string& v) -> uw::Result<uw::Unit> {
-            auto hp = uw::parse_host_port(v);
-            if (!hp) return uw::bad_value("expects HOST:PORT");
-            o->listen = *hp;
-            return uw::Unit{};
-          });
+          uw::host_port_flag(&o->listen));
   f.value("data", "DIR", "database and keys (default ./data; created on first start)",
           [o](const std::string& v) -> uw::Result<uw::Unit> {
             o->data = v;

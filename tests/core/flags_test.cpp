@@ -50,6 +50,18 @@ Parsed run(std::vector<std::string> args) {
   p.positional = f.positional();
   return p;
 }
+TEST(Flags, HostPortFlagParsesIntoItsTargetAndRefusesBadValues) {
+  HostPort hp{"127.0.0.1", 1};
+  FlagApply apply = host_port_flag(&hp);
+  ASSERT_TRUE(apply("[::1]:8443").ok());
+  EXPECT_EQ(hp.host, "::1");
+  EXPECT_EQ(hp.port, 8443);
+  auto bad = apply("nohost");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "expected HOST:PORT");
+  EXPECT_EQ(hp.port, 8443) << "a refused value leaves the target alone";
+}
+
 }  // namespace
 
 TEST(Flags, ParsesGoodCommandLines) {
