@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 
@@ -120,6 +121,37 @@ FlagApply host_port_flag(HostPort* out) {
     auto hp = parse_host_port(v);
     if (!hp) return bad_value("expected HOST:PORT");
     *out = *hp;
+    return Unit{};
+  };
+}
+
+FlagApply text_flag(std::string* out) {
+  return [out](const std::string& v) -> Result<Unit> {
+    *out = v;
+    return Unit{};
+  };
+}
+
+FlagApply whole_flag(uint64_t* out, uint64_t min, uint64_t max) {
+  return [out, min, max](const std::string& v) -> Result<Unit> {
+    uint64_t x = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (v.empty() || ec == std::errc::invalid_argument || end != v.data() + v.size())
+      return bad_value("not a whole number");
+    if (ec == std::errc::result_out_of_range || x < min || x > max)
+      return bad_value(fmt::format("out of range {}..{}", min, max));
+    *out = x;
+    return Unit{};
+  };
+}
+
+FlagApply number_flag(double* out, double min, double max) {
+  return [out, min, max](const std::string& v) -> Result<Unit> {
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || d != d) return bad_value("not a number");
+    if (d < min || d > max) return bad_value(fmt::format("out of range {}..{}", min, max));
+    *out = d;
     return Unit{};
   };
 }

@@ -3,6 +3,7 @@
 // boolean switches, repeatable flags, --help and --version.
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -52,7 +53,24 @@ std::optional<HostPort> parse_host_port(const std::string& s);
 // Parses "1234", "64KiB", "16MiB"...
 std::optional<uint64_t> parse_size(const std::string& s);
 
-// The callback of a HOST:PORT flag: parses into *out ("expected HOST:PORT").
+// Callbacks for the common kinds of flag value, each storing into *out:
+// HOST:PORT ("expected HOST:PORT"); any text; a whole number in [min, max]
+// (decimal digits only); a number in [min, max] (strtod syntax). A refused
+// value leaves *out alone.
 FlagApply host_port_flag(HostPort* out);
+FlagApply text_flag(std::string* out);
+FlagApply whole_flag(uint64_t* out, uint64_t min = 0, uint64_t max = std::numeric_limits<uint64_t>::max());
+FlagApply number_flag(double* out, double min = std::numeric_limits<double>::lowest(),
+                      double max = std::numeric_limits<double>::max());
+// The same for any integer type (range checked against T as well).
+template <class T>
+FlagApply whole_flag(T* out, T min, T max) {
+  return [out, min, max](const std::string& v) -> Result<Unit> {
+    uint64_t x = 0;
+    if (auto r = whole_flag(&x, static_cast<uint64_t>(min), static_cast<uint64_t>(max))(v); !r) return r;
+    *out = static_cast<T>(x);
+    return Unit{};
+  };
+}
 
 }  // namespace uw

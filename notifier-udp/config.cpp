@@ -1,23 +1,6 @@
 #include "notifier-udp/config.hpp"
 
-#include <charconv>
-
 namespace uw::notifier {
-
-namespace {
-
-template <class T>
-Result<Unit> parse_uint(const std::string& v, T* out, T min, T max) {
-  uint64_t x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc() || p != v.data() + v.size()) return bad_value("not a number");
-  if (x < static_cast<uint64_t>(min) || x > static_cast<uint64_t>(max))
-    return bad_value("out of range " + std::to_string(min) + ".." + std::to_string(max));
-  *out = static_cast<T>(x);
-  return Unit{};
-}
-
-}  // namespace
 
 void register_flags(Flags& f, Config* c) {
   f.value("listen-udp", "HOST:PORT",
@@ -67,12 +50,12 @@ void register_flags(Flags& f, Config* c) {
   f.value("log-rejects-per-s", "N", "rate limit of 'rejected' log lines (default 20/s, burst 4x)",
           [c](const std::string& v) -> uw::Result<uw::Unit> {
             uint64_t n = 0;
-            auto parsed = parse_uint<uint64_t>(v, &n, 1, 1000000);
+            auto parsed = whole_flag(&n, 1, 1000000)(v);
             if (parsed.ok()) c->reject_log_per_s = static_cast<double>(n);
             return parsed;
           });
   f.value("inbox", "N", "notifications kept per user for /inbox and reconnects (default 50)",
-          [c](const std::string& v) { return parse_uint<size_t>(v, &c->inbox, 1, 10000); });
+          whole_flag<size_t>(&c->inbox, 1, 10000));
   f.value("rcvbuf", "SIZE",
           "UDP receive buffer, e.g. 8MiB (SO_RCVBUFFORCE as root, else SO_RCVBUF; kernel drops are counted)",
           [c](const std::string& v) -> uw::Result<uw::Unit> {
@@ -97,15 +80,15 @@ void register_flags(Flags& f, Config* c) {
             return uw::Unit{};
           });
   f.value("heartbeat-ms", "MS", "interval of the SSE heartbeat comment (default 15000)",
-          [c](const std::string& v) { return parse_uint<uint64_t>(v, &c->heartbeat_ms, 10, 3600000); });
+          whole_flag<uint64_t>(&c->heartbeat_ms, 10, 3600000));
   f.value("max-age-ms", "MS", "datagrams sent longer ago than this are stale (default 30000)",
-          [c](const std::string& v) { return parse_uint<int64_t>(v, &c->max_age_ms, 1, 86400000); });
+          whole_flag<int64_t>(&c->max_age_ms, 1, 86400000));
   f.value("fanout-chunk", "N", "follower ids read per database query (default 4096)",
-          [c](const std::string& v) { return parse_uint<size_t>(v, &c->fanout_chunk, 1, 1000000); });
+          whole_flag<size_t>(&c->fanout_chunk, 1, 1000000));
   f.value("deliveries-per-turn", "N", "bound on deliveries per event-loop turn (default 512)",
-          [c](const std::string& v) { return parse_uint<size_t>(v, &c->deliveries_per_turn, 1, 10000000); });
+          whole_flag<size_t>(&c->deliveries_per_turn, 1, 10000000));
   f.value("max-subscribers", "N", "open SSE streams allowed at once (default 10000)",
-          [c](const std::string& v) { return parse_uint<size_t>(v, &c->max_subscribers, 1, 10000000); });
+          whole_flag<size_t>(&c->max_subscribers, 1, 10000000));
 }
 
 }  // namespace uw::notifier
