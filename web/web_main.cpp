@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "core/cidr.hpp"
 #include "core/flags.hpp"
 #include "core/log.hpp"
 #include "web/site.hpp"
@@ -27,6 +28,34 @@ std::function<std::string(const std::string&)> u64_flag(uint64_t* out, bool allo
     auto n = uw::parse_size(v);
     if (!n || (!allow_zero && *n == 0)) return "expects a positive whole number";
     *out = *n;
+    return "";
+  };
+}
+
+// "N/s", "N/min", "N/h" (N a whole number) or "off": tokens per second, 0 = off.
+std::function<std::string(const std::string&)> rate_flag(double* out) {
+  return [out](const std::string& v) -> std::string {
+    const char* want = "expects N/s, N/min, N/h or off (e.g. 30/min)";
+    if (v == "off" || v == "0") {
+      *out = 0;
+      return "";
+    }
+    auto slash = v.find('/');
+    if (slash == std::string::npos) return want;
+    auto n = uw::parse_size(v.substr(0, slash));
+    std::string unit = v.substr(slash + 1);
+    double per = unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600 : 0;
+    if (!n || *n == 0 || per == 0) return want;
+    *out = static_cast<double>(*n) / per;
+    return "";
+  };
+}
+
+std::function<std::string(const std::string&)> burst_flag(int* out) {
+  return [out](const std::string& v) -> std::string {
+    auto n = uw::parse_size(v);
+    if (!n || *n == 0 || *n > 1'000'000) return "expects a whole number from 1 to 1000000";
+    *out = static_cast<int>(*n);
     return "";
   };
 }
@@ -103,6 +132,28 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->allowed_origins.push_back(v);
             return std::string();
           });
+  f.value("metrics-allow", "CIDR[,CIDR...]",
+          "who may read /metrics (default 127.0.0.0/8,::1/128; 0.0.0.0/0,::/0 for everyone)",
+          [o](const std::string& v) -> std::string {
+            if (auto l = uw::CidrList::parse(v); !l) return l.error().message;
+            o->metrics_allow = v;
+            return "";
+          });
+  f.value("metrics-listen", "HOST:PORT", "serve /metrics on this separate listener only (port 0 picks one)",
+          [o](const std::string& v) -> std::string {
+            auto hp = uw::parse_host_port(v);
+            if (!hp) return "expects HOST:PORT";
+            o->metrics_listen = *hp;
+            return "";
+          });
+  f.value("post-rate", "N/s|N/min|N/h|off", "uweets a user may post, refilling (default 10/min)",
+          rate_flag(&o->post_rate_per_s));
+  f.value("post-burst", "N", "uweets a user may post at once before --post-rate applies (default 100)",
+          burst_flag(&o->post_burst));
+  f.value("signup-rate", "N/s|N/min|N/h|off", "sign-ups per client address, refilling (default 6/min)",
+          rate_flag(&o->signup_rate_per_s));
+  f.value("signup-burst", "N", "sign-ups from one address at once before --signup-rate applies (default 30)",
+          burst_flag(&o->signup_burst));
   int rc = f.parse(argc, argv);
   if (f.exit_now() || rc != 0) {
     *exit_code = rc;

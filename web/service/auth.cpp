@@ -1,9 +1,12 @@
 #include "web/service/auth.hpp"
 
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace uw::web::auth {
@@ -15,6 +18,13 @@ void wipe(std::string& s) {
   s.clear();
 }
 
+std::string hash_now(std::string_view password, bool* ok) {
+  char out[crypto_pwhash_STRBYTES];
+  *ok = crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
+  return *ok ? std::string(out) : std::string();
+}
+
 // A threadpool job: `work` runs on a pool thread, `after` on the loop. The
 // request lives inside the heap object freed in the after-work callback.
 struct PoolJob {
@@ -22,6 +32,8 @@ struct PoolJob {
   std::function<void()> work;
   std::function<void()> after;
 };
+
+}  // namespace
 
 void run_on_pool(uv_loop_t* loop, std::function<void()> work, std::function<void()> after) {
   auto* job = new PoolJob;
@@ -40,15 +52,6 @@ void run_on_pool(uv_loop_t* loop, std::function<void()> work, std::function<void
     j->after();
   }
 }
-
-std::string hash_now(std::string_view password, bool* ok) {
-  char out[crypto_pwhash_STRBYTES];
-  *ok = crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
-  return *ok ? std::string(out) : std::string();
-}
-
-}  // namespace
 
 std::string new_token() {
   unsigned char raw[kTokenBytes];
@@ -116,6 +119,12 @@ const std::string& dummy_hash() {
 Throttle::Throttle(int max_per_account, int max_per_address, int64_t window_s)
     : max_account_(max_per_account), max_address_(max_per_address), window_s_(window_s) {}
 
+std::string Throttle::pair_key(const std::string& account_key, const std::string& ip) {
+  // '\n' appears in neither an address nor (after the login form's trimming
+  // to 64 bytes, where it could) a real username key; it only has to separate.
+  return account_key + '\n' + ip;
+}
+
 int64_t Throttle::wait_for(Book& book, const std::string& key, int max, int64_t now_s) {
   auto it = book.find(key);
   if (it == book.end()) return 0;
@@ -131,18 +140,21 @@ int64_t Throttle::wait_for(Book& book, const std::string& key, int max, int64_t 
 }
 
 int64_t Throttle::retry_after(const std::string& account_key, const std::string& ip, int64_t now_s) {
-  return std::max(wait_for(accounts_, account_key, max_account_, now_s),
+  return std::max(wait_for(pairs_, pair_key(account_key, ip), max_account_, now_s),
                   wait_for(addresses_, ip, max_address_, now_s));
 }
 
 void Throttle::failure(const std::string& account_key, const std::string& ip, int64_t now_s) {
-  if (accounts_.size() > 100'000) prune(accounts_, now_s);
+  if (pairs_.size() > 100'000) prune(pairs_, now_s);
   if (addresses_.size() > 100'000) prune(addresses_, now_s);
-  accounts_[account_key].push_back(now_s);
+  pairs_[pair_key(account_key, ip)].push_back(now_s);
   addresses_[ip].push_back(now_s);
+  dirty_ = true;
 }
 
-void Throttle::success(const std::string& account_key) { accounts_.erase(account_key); }
+void Throttle::success(const std::string& account_key, const std::string& ip) {
+  if (pairs_.erase(pair_key(account_key, ip)) > 0) dirty_ = true;
+}
 
 void Throttle::prune(Book& book, int64_t now_s) {
   for (auto it = book.begin(); it != book.end();) {
@@ -152,6 +164,106 @@ void Throttle::prune(Book& book, int64_t now_s) {
       ++it;
     }
   }
+}
+
+namespace {
+
+constexpr std::string_view kStateHeader = "uwitter-login-throttle 1\n";
+
+std::string hex(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view s) {
+  if (s.size() % 2 != 0) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); i += 2) {
+    int hi = nibble(s[i]), lo = nibble(s[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+}  // namespace
+
+// Lines: "p <hex pair key> <t1>,<t2>,..." and "a <hex address> <t1>,...".
+std::string Throttle::snapshot(int64_t now_s) {
+  prune(pairs_, now_s);
+  prune(addresses_, now_s);
+  std::string out(kStateHeader);
+  auto book = [&](char tag, const Book& b) {
+    for (const auto& [key, times] : b) {
+      out += tag;
+      out += ' ';
+      out += hex(key);
+      char sep = ' ';
+      for (int64_t t : times) {
+        if (t <= now_s - window_s_) continue;
+        out += sep;
+        out += std::to_string(t);
+        sep = ',';
+      }
+      out += '\n';
+    }
+  };
+  book('p', pairs_);
+  book('a', addresses_);
+  dirty_ = false;
+  return out;
+}
+
+Result<Unit> Throttle::restore(std::string_view text, int64_t now_s) {
+  const auto bad = [](const std::string& why) {
+    return Error{500, "bad_throttle_state", "login throttle state: " + why};
+  };
+  if (!text.starts_with(kStateHeader)) return bad("unknown header");
+  text.remove_prefix(kStateHeader.size());
+  Book pairs, addresses;
+  size_t line_no = 1;
+  while (!text.empty()) {
+    ++line_no;
+    const size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) return bad(fmt::format("line {} is cut short", line_no));
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl + 1);
+    const size_t sp1 = line.find(' '), sp2 = line.find(' ', sp1 == std::string_view::npos ? 0 : sp1 + 1);
+    if (line.size() < 3 || (line[0] != 'p' && line[0] != 'a') || sp1 != 1 || sp2 == std::string_view::npos)
+      return bad(fmt::format("line {} is not 'p|a KEY TIMES'", line_no));
+    auto key = unhex(line.substr(2, sp2 - 2));
+    if (!key) return bad(fmt::format("line {} has a bad key", line_no));
+    std::deque<int64_t> times;
+    std::string_view rest = line.substr(sp2 + 1);
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string_view num = rest.substr(0, comma);
+      int64_t t = 0;
+      auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), t);
+      if (ec != std::errc() || p != num.data() + num.size())
+        return bad(fmt::format("line {} has a bad time", line_no));
+      if (t > now_s - window_s_) times.push_back(t);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    std::sort(times.begin(), times.end());
+    if (!times.empty()) (line[0] == 'p' ? pairs : addresses)[std::move(*key)] = std::move(times);
+  }
+  pairs_ = std::move(pairs);
+  addresses_ = std::move(addresses);
+  dirty_ = false;
+  return Unit{};
 }
 
 }  // namespace uw::web::auth

@@ -4,7 +4,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <memory>
 #include <unordered_map>
 #include <utility>
 
@@ -34,7 +37,9 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
       tuning_(tuning),
       metrics_(metrics),
       cache_(tuning.per_author, tuning.public_ring),
-      throttle_(cfg_.max_failures_per_account, cfg_.max_failures_per_address, cfg_.failure_window_s) {
+      throttle_(cfg_.max_failures_per_account, cfg_.max_failures_per_address, cfg_.failure_window_s),
+      post_limit_(cfg_.post_rate_per_s, cfg_.post_burst),
+      signup_limit_(cfg_.signup_rate_per_s, cfg_.signup_burst) {
   if (metrics_) {
     uweets_created_ = &metrics_->counter("uwitter_uweets_created_total", "Uweets committed.");
     logins_ok_ =
@@ -45,10 +50,25 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
         &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "throttled"}});
     cache_misses_ = &metrics_->counter("uwitter_cache_misses_total",
                                        "Reads the in-memory caches sent to a reader thread.");
+    posts_limited_ = &metrics_->counter("uwitter_rate_limited_total",
+                                        "Requests refused with 429 rate_limited.", {{"what", "post"}});
+    signups_limited_ = &metrics_->counter("uwitter_rate_limited_total",
+                                          "Requests refused with 429 rate_limited.", {{"what", "signup"}});
   }
 }
 
+struct ServiceImpl::SaveTimer {
+  uv_timer_t timer{};
+  ServiceImpl* owner = nullptr;  // null once the service has let go
+  void close() {
+    owner = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer),
+             [](uv_handle_t* h) { delete static_cast<SaveTimer*>(h->data); });
+  }
+};
+
 ServiceImpl::~ServiceImpl() {
+  if (save_timer_) save_timer_->close();
   // Without shutdown() (start failed or a test tore down early): stop threads so
   // nothing runs against freed memory. The mailbox handle is closed here too.
   if (writer_) writer_->stop();
@@ -75,7 +95,75 @@ Result<Unit> ServiceImpl::start() {
   if (!readers) return readers.error();
   readers_ = std::move(readers.value());
   writer_ = std::make_unique<Writer>(std::move(store.value()), *mailbox_, metrics_);
+  load_throttle();
+  start_throttle_timer();
   return Unit{};
+}
+
+// Start-up only: a small file, read before the loop serves requests.
+void ServiceImpl::load_throttle() {
+  if (cfg_.throttle_state_path.empty()) return;
+  std::FILE* f = std::fopen(cfg_.throttle_state_path.c_str(), "rb");
+  if (!f) return;  // first start
+  std::string text;
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  if (auto r = throttle_.restore(text, clock::now_s()); !r) {
+    log::warn("{} ({}); starting with no login failures counted", r.error().message,
+              cfg_.throttle_state_path);
+    return;
+  }
+  log::info("login throttle: {} account/address pairs and {} addresses restored", throttle_.pairs(),
+            throttle_.addresses());
+}
+
+void ServiceImpl::start_throttle_timer() {
+  if (cfg_.throttle_state_path.empty()) return;
+  save_timer_ = new SaveTimer;
+  save_timer_->owner = this;
+  save_timer_->timer.data = save_timer_;
+  uv_timer_init(loop_, &save_timer_->timer);
+  const auto every = static_cast<uint64_t>(std::max<int64_t>(10, cfg_.throttle_save_interval_ms));
+  uv_timer_start(
+      &save_timer_->timer,
+      [](uv_timer_t* t) {
+        auto* st = static_cast<SaveTimer*>(t->data);
+        if (st->owner) st->owner->save_throttle();
+      },
+      every, every);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&save_timer_->timer));  // does not keep the loop alive
+}
+
+// Loop thread: the snapshot is made here (a few bytes per failing address);
+// the write, a temporary file renamed over the old one so a crash never
+// leaves half a file, runs on the threadpool.
+void ServiceImpl::save_throttle() {
+  if (throttle_saving_ || !throttle_.dirty() || cfg_.throttle_state_path.empty()) return;
+  throttle_saving_ = true;
+  auto text = std::make_shared<std::string>(throttle_.snapshot(clock::now_s()));
+  auto err = std::make_shared<std::string>();
+  std::string path = cfg_.throttle_state_path;
+  pool_started();
+  auth::run_on_pool(
+      loop_,
+      [text, err, path] {
+        const std::string tmp = path + ".tmp";
+        std::FILE* f = std::fopen(tmp.c_str(), "wb");
+        if (!f) {
+          *err = "cannot open " + tmp;
+          return;
+        }
+        bool ok = std::fwrite(text->data(), 1, text->size(), f) == text->size();
+        ok = std::fflush(f) == 0 && ok;
+        ok = std::fclose(f) == 0 && ok;
+        if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) *err = "cannot write " + path;
+      },
+      [this, err] {
+        throttle_saving_ = false;
+        if (!err->empty()) log::warn("login throttle state: {}", *err);
+        pool_finished();
+      });
 }
 
 namespace {
@@ -190,18 +278,29 @@ Error ServiceImpl::no_such_user(const std::string& name) {
 }
 
 void ServiceImpl::pool_finished() {
+  // Failures counted while stopping (a login finishing, or during the last
+  // save) are saved too before the service says it has stopped.
+  if (stopping_ && !throttle_saving_ && throttle_.dirty()) save_throttle();
   --pool_jobs_;
   if (stopping_ && pool_jobs_ == 0 && shutdown_done_) finish_shutdown();
 }
 
 // ---------------------------------------------------------------- accounts
 
-void ServiceImpl::register_account(std::string username, std::string password, Done<User> done) {
+void ServiceImpl::register_account(std::string username, std::string password, std::string peer_ip,
+                                   Done<User> done) {
   if (auto r = rules::check_username(username); !r) return done(r.error());
   if (auto r = rules::check_password(password); !r) return done(r.error());
   if (cache_.user_by_name(username))
     return done(
         Error{409, "username_taken", "The username " + username + " is taken; please choose another."});
+  // Checked before the Argon2id hash, which is what a flood of sign-ups costs.
+  if (int64_t wait = peer_ip.empty() ? 0 : signup_limit_.take(peer_ip, clock::now_ms()); wait > 0) {
+    if (signups_limited_) signups_limited_->inc();
+    return done(Error{
+        429, "rate_limited",
+        "Too many sign-ups from your address; try again in " + std::to_string(wait) + " seconds.", wait});
+  }
   pool_started();
   auth::hash_password(
       loop_, std::move(password),
@@ -228,7 +327,7 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
   if (int64_t wait = throttle_.retry_after(key, peer_ip, now); wait > 0) {
     if (logins_throttled_) logins_throttled_->inc();
     return done(Error{429, "too_many_attempts",
-                      "Too many failed logins; try again in " + std::to_string(wait) + " seconds."});
+                      "Too many failed logins; try again in " + std::to_string(wait) + " seconds.", wait});
   }
   const CachedUser* cu = cache_.user_by_name(username);
   // Unknown user: verify against the dummy hash anyway (empty hash), so the
@@ -247,7 +346,7 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
           if (logins_failed_) logins_failed_->inc();
           done(Error{401, "bad_credentials", "Wrong username or password."});
         } else {
-          throttle_.success(key);
+          throttle_.success(key, peer_ip);
           if (logins_ok_) logins_ok_->inc();
           if (v.needs_rehash) {
             pool_started();
@@ -301,9 +400,16 @@ int64_t ServiceImpl::retry_after_s(const std::string& username, const std::strin
 // ---------------------------------------------------------------- writes
 
 void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
-                       Done<Uweet> done) {
+                       Done<Posted> done) {
   auto norm = rules::normalize_uweet(text);
   if (!norm) return done(norm.error());
+  if (int64_t wait = post_limit_.take(std::to_string(v.user_id), clock::now_ms()); wait > 0) {
+    if (posts_limited_) posts_limited_->inc();
+    return done(Error{
+        429, "rate_limited",
+        "You are posting faster than this site allows; try again in " + std::to_string(wait) + " seconds.",
+        wait});
+  }
   NewUweet nu;
   nu.author_id = v.user_id;
   nu.text = std::move(norm.value());
@@ -312,15 +418,23 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
     if (const auto* m = cache_.user_by_name(name)) nu.mentioned_user_ids.push_back(m->user.id);
   nu.idempotency_key = std::move(idempotency_key);
   auto mentioned = nu.mentioned_user_ids;
+  std::string sent = nu.text;
   writer_->call<Uweet>(
       [nu = std::move(nu)](Store& s) { return s.insert_uweet(nu); },
-      [this, v, mentioned = std::move(mentioned), done = std::move(done)](Result<Uweet> r) mutable {
-        if (!r) return done(std::move(r));
+      [this, v, sent = std::move(sent), mentioned = std::move(mentioned),
+       done = std::move(done)](Result<Uweet> r) mutable {
+        if (!r) return done(r.error());
         Uweet& u = r.value();
         if (u.author.empty()) u.author = v.username;
         // Ids only grow: an id we have already seen is the
         // stored answer to a repeated idempotency key.
-        if (u.id > cache_.max_uweet_id()) {
+        const bool replayed = u.id <= cache_.max_uweet_id();
+        if (replayed && u.text != sent) {
+          return done(Error{422, "idempotency_key_reused",
+                            "This Idempotency-Key was already used for another text (uweet " +
+                                std::to_string(u.id) + "); send a new key with a new uweet."});
+        }
+        if (!replayed) {
           cache_.add_uweet(u);
           if (indexer_) indexer_->notify(u.id);
           if (uweets_created_) uweets_created_->inc();
@@ -329,7 +443,7 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
             if (m != u.author_id)
               emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
         }
-        done(std::move(r));
+        done(Posted{std::move(u), replayed});
       });
 }
 
@@ -366,6 +480,12 @@ void ServiceImpl::unfollow(const Viewer& v, std::string username, Done<bool> don
 void ServiceImpl::shutdown(std::function<void()> done) {
   stopping_ = true;
   shutdown_done_ = std::move(done);
+  if (save_timer_) {
+    save_timer_->close();
+    save_timer_ = nullptr;
+  }
+  // The last failures since the timer's last save (a pool job: waited for below).
+  if (!throttle_saving_) save_throttle();
   if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();
