@@ -45,6 +45,7 @@ struct Web {
   std::string db() const { return dir.file("data") + "/uwitter.db"; }
   HttpResponse call(const std::string& m, const std::string& path, const json& body = nullptr,
                     const std::string& token = "") {
+    if (!http) return HttpResponse{};  // start() failed and said so: no crash after it
     if (body.is_null()) {
       std::vector<std::string> h;
       if (!token.empty()) h.push_back("Authorization: Bearer " + token);
