@@ -33,30 +33,22 @@ uw::FlagApply u64_flag(uint64_t* out, bool allow_zero) {
 }
 
 // "N/s", "N/min", "N/h" (N a whole number) or "off": tokens per second, 0 = off.
-std::function<std::string(const std::string&)> rate_flag(double* out) {
-  return [out](const std::string& v) -> std::string {
+uw::FlagApply rate_flag(double* out) {
+  return [out](const std::string& v) -> uw::Result<uw::Unit> {
     const char* want = "expects N/s, N/min, N/h or off (e.g. 30/min)";
-    if (v == "off" || v == "0") {
+    if (v == "off") {
       *out = 0;
-      return "";
+      return uw::Unit{};
     }
     auto slash = v.find('/');
-    if (slash == std::string::npos) return want;
-    auto n = uw::parse_size(v.substr(0, slash));
+    if (slash == std::string::npos) return uw::bad_value(want);
+    uint64_t n = 0;
+    if (!uw::whole_flag(&n, 1)(v.substr(0, slash))) return uw::bad_value(want);
     std::string unit = v.substr(slash + 1);
     double per = unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600 : 0;
-    if (!n || *n == 0 || per == 0) return want;
-    *out = static_cast<double>(*n) / per;
-    return "";
-  };
-}
-
-std::function<std::string(const std::string&)> burst_flag(int* out) {
-  return [out](const std::string& v) -> std::string {
-    auto n = uw::parse_size(v);
-    if (!n || *n == 0 || *n > 1'000'000) return "expects a whole number from 1 to 1000000";
-    *out = static_cast<int>(*n);
-    return "";
+    if (per == 0) return uw::bad_value(want);
+    *out = static_cast<double>(n) / per;
+    return uw::Unit{};
   };
 }
 
@@ -130,26 +122,26 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
           });
   f.value("metrics-allow", "CIDR[,CIDR...]",
           "who may read /metrics (default 127.0.0.0/8,::1/128; 0.0.0.0/0,::/0 for everyone)",
-          [o](const std::string& v) -> std::string {
-            if (auto l = uw::CidrList::parse(v); !l) return l.error().message;
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
+            if (auto l = uw::CidrList::parse(v); !l) return uw::bad_value(l.error().message);
             o->metrics_allow = v;
-            return "";
+            return uw::Unit{};
           });
   f.value("metrics-listen", "HOST:PORT", "serve /metrics on this separate listener only (port 0 picks one)",
-          [o](const std::string& v) -> std::string {
-            auto hp = uw::parse_host_port(v);
-            if (!hp) return "expects HOST:PORT";
-            o->metrics_listen = *hp;
-            return "";
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
+            uw::HostPort hp;
+            if (auto r = uw::host_port_flag(&hp)(v); !r) return r;
+            o->metrics_listen = hp;
+            return uw::Unit{};
           });
   f.value("post-rate", "N/s|N/min|N/h|off", "uweets a user may post, refilling (default 10/min)",
           rate_flag(&o->post_rate_per_s));
   f.value("post-burst", "N", "uweets a user may post at once before --post-rate applies (default 100)",
-          burst_flag(&o->post_burst));
+          uw::whole_flag(&o->post_burst, 1, 1'000'000));
   f.value("signup-rate", "N/s|N/min|N/h|off", "sign-ups per client address, refilling (default 6/min)",
           rate_flag(&o->signup_rate_per_s));
   f.value("signup-burst", "N", "sign-ups from one address at once before --signup-rate applies (default 30)",
-          burst_flag(&o->signup_burst));
+          uw::whole_flag(&o->signup_burst, 1, 1'000'000));
   int rc = f.parse(argc, argv);
   if (f.exit_now() || rc != 0) {
     *exit_code = rc;

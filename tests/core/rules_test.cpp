@@ -244,5 +244,18 @@ TEST(Mentions, FindsNamesInOrderWithoutDuplicates) {
   for (const auto& c : cases) EXPECT_EQ(extract_mentions(c.text), c.names) << c.text;
 }
 
+TEST(SearchQuery, OneRuleForEveryCaller) {
+  EXPECT_TRUE(check_search_query("coffee").ok());
+  EXPECT_TRUE(check_search_query(std::string(kMaxSearchQueryBytes, 'q')).ok());
+  for (const std::string blank : {"", " ", "\t\r\n"})
+    EXPECT_EQ(check_search_query(blank).error().code, "missing_query");
+  auto too_long = check_search_query(std::string(kMaxSearchQueryBytes + 1, 'q'));
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().status, 400);
+  EXPECT_EQ(too_long.error().code, "bad_query");
+  EXPECT_NE(too_long.error().message.find("256"), std::string::npos);
+  EXPECT_EQ(check_search_query("caf\xff").error().code, "bad_query");
+}
+
 }  // namespace
 }  // namespace uw::rules
