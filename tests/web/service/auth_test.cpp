@@ -42,10 +42,10 @@ TEST(Throttle, SnapshotAndRestoreKeepWhatIsInsideTheWindow) {
   EXPECT_FALSE(t.dirty());
   Throttle r(3, 20, 300);
   ASSERT_TRUE(r.restore(text, kNow).ok()) << text;
-  EXPECT_GT(r.retry_after(odd_name, "::1", kNow), 0);
-  EXPECT_EQ(r.retry_after(odd_name, "::1", kNow + 291), 0);  // leaves the window when it would have
   EXPECT_EQ(r.pairs(), 1u);
   EXPECT_EQ(r.addresses(), 1u);
+  EXPECT_GT(r.retry_after(odd_name, "::1", kNow), 0);
+  EXPECT_EQ(r.retry_after(odd_name, "::1", kNow + 291), 0);  // leaves the window when it would have
   // Read later, the same text holds nothing that has left the window.
   Throttle later(3, 20, 300);
   ASSERT_TRUE(later.restore(text, kNow + 1000).ok());
