@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace uw::web::auth {
 
@@ -33,8 +34,6 @@ struct PoolJob {
   std::function<void()> after;
 };
 
-}  // namespace
-
 void run_on_pool(uv_loop_t* loop, std::function<void()> work, std::function<void()> after) {
   auto* job = new PoolJob;
   job->req.data = job;
@@ -52,6 +51,8 @@ void run_on_pool(uv_loop_t* loop, std::function<void()> work, std::function<void
     j->after();
   }
 }
+
+}  // namespace
 
 std::string new_token() {
   unsigned char raw[kTokenBytes];
@@ -120,8 +121,7 @@ Throttle::Throttle(int max_per_account, int max_per_address, int64_t window_s)
     : max_account_(max_per_account), max_address_(max_per_address), window_s_(window_s) {}
 
 std::string Throttle::pair_key(const std::string& account_key, const std::string& ip) {
-  // '\n' appears in neither an address nor (after the login form's trimming
-  // to 64 bytes, where it could) a real username key; it only has to separate.
+  // An address never holds '\n' (an account key may): the last one separates.
   return account_key + '\n' + ip;
 }
 
@@ -149,11 +149,10 @@ void Throttle::failure(const std::string& account_key, const std::string& ip, in
   if (addresses_.size() > 100'000) prune(addresses_, now_s);
   pairs_[pair_key(account_key, ip)].push_back(now_s);
   addresses_[ip].push_back(now_s);
-  dirty_ = true;
 }
 
-void Throttle::success(const std::string& account_key, const std::string& ip) {
-  if (pairs_.erase(pair_key(account_key, ip)) > 0) dirty_ = true;
+bool Throttle::success(const std::string& account_key, const std::string& ip) {
+  return pairs_.erase(pair_key(account_key, ip)) > 0;
 }
 
 void Throttle::prune(Book& book, int64_t now_s) {
@@ -168,7 +167,7 @@ void Throttle::prune(Book& book, int64_t now_s) {
 
 namespace {
 
-constexpr std::string_view kStateHeader = "uwitter-login-throttle 1\n";
+constexpr std::string_view kJournalHeader = "uwitter-login-throttle 2\n";
 
 std::string hex(std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -189,6 +188,7 @@ std::optional<std::string> unhex(std::string_view s) {
     return -1;
   };
   std::string out;
+  out.reserve(s.size() / 2);
   for (size_t i = 0; i < s.size(); i += 2) {
     int hi = nibble(s[i]), lo = nibble(s[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
@@ -197,31 +197,57 @@ std::optional<std::string> unhex(std::string_view s) {
   return out;
 }
 
+// Splits a line into space-separated fields.
+std::vector<std::string_view> fields(std::string_view line) {
+  std::vector<std::string_view> out;
+  while (!line.empty()) {
+    const size_t sp = line.find(' ');
+    out.push_back(line.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    line.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
 }  // namespace
 
-// Lines: "p <hex pair key> <t1>,<t2>,..." and "a <hex address> <t1>,...".
-std::string Throttle::snapshot(int64_t now_s) {
-  prune(pairs_, now_s);
-  prune(addresses_, now_s);
-  std::string out(kStateHeader);
-  auto book = [&](char tag, const Book& b) {
-    for (const auto& [key, times] : b) {
-      out += tag;
-      out += ' ';
-      out += hex(key);
-      char sep = ' ';
-      for (int64_t t : times) {
-        if (t <= now_s - window_s_) continue;
-        out += sep;
-        out += std::to_string(t);
-        sep = ',';
-      }
-      out += '\n';
+std::string_view Throttle::journal_header() { return kJournalHeader; }
+
+std::string Throttle::failure_line(const std::string& account_key, const std::string& ip, int64_t t) {
+  return fmt::format("f {} {} {}\n", hex(account_key), hex(ip), t);
+}
+
+std::string Throttle::success_line(const std::string& account_key, const std::string& ip) {
+  return fmt::format("s {} {}\n", hex(account_key), hex(ip));
+}
+
+// Start-up only (the compacted journal): pair failures carry the address
+// failures too, so an address's failures that belong to no live pair (its
+// pairs were cleared by a good password) are written as pairs with an
+// account key no login can have ("\n"), which only feed the address's count.
+std::string Throttle::snapshot(int64_t now_s) const {
+  std::string out(kJournalHeader);
+  std::unordered_map<std::string, size_t> covered;  // address -> failures written via its pairs
+  for (const auto& [key, times] : pairs_) {
+    const size_t nl = key.rfind('\n');
+    const std::string account = key.substr(0, nl), ip = key.substr(nl + 1);
+    for (int64_t t : times) {
+      if (t <= now_s - window_s_) continue;
+      out += failure_line(account, ip, t);
+      ++covered[ip];
     }
-  };
-  book('p', pairs_);
-  book('a', addresses_);
-  dirty_ = false;
+  }
+  for (const auto& [ip, times] : addresses_) {
+    size_t live = 0;
+    for (int64_t t : times) live += t > now_s - window_s_ ? 1 : 0;
+    const size_t have = covered.count(ip) ? covered[ip] : 0;
+    // Write the newest (live - have) address-only failures.
+    size_t extra = live > have ? live - have : 0;
+    for (auto it = times.rbegin(); it != times.rend() && extra > 0; ++it, --extra) {
+      if (*it <= now_s - window_s_) break;
+      out += failure_line("\n", ip, *it);
+    }
+  }
   return out;
 }
 
@@ -229,40 +255,36 @@ Result<Unit> Throttle::restore(std::string_view text, int64_t now_s) {
   const auto bad = [](const std::string& why) {
     return Error{500, "bad_throttle_state", "login throttle state: " + why};
   };
-  if (!text.starts_with(kStateHeader)) return bad("unknown header");
-  text.remove_prefix(kStateHeader.size());
-  Book pairs, addresses;
+  if (!text.starts_with(kJournalHeader)) return bad("unknown header");
+  text.remove_prefix(kJournalHeader.size());
+  Throttle t(max_account_, max_address_, window_s_);
   size_t line_no = 1;
   while (!text.empty()) {
     ++line_no;
     const size_t nl = text.find('\n');
-    if (nl == std::string_view::npos) return bad(fmt::format("line {} is cut short", line_no));
-    std::string_view line = text.substr(0, nl);
+    // A crash can cut the last line short: it is the only one that may be.
+    if (nl == std::string_view::npos) break;
+    const auto f = fields(text.substr(0, nl));
     text.remove_prefix(nl + 1);
-    const size_t sp1 = line.find(' '), sp2 = line.find(' ', sp1 == std::string_view::npos ? 0 : sp1 + 1);
-    if (line.size() < 3 || (line[0] != 'p' && line[0] != 'a') || sp1 != 1 || sp2 == std::string_view::npos)
-      return bad(fmt::format("line {} is not 'p|a KEY TIMES'", line_no));
-    auto key = unhex(line.substr(2, sp2 - 2));
-    if (!key) return bad(fmt::format("line {} has a bad key", line_no));
-    std::deque<int64_t> times;
-    std::string_view rest = line.substr(sp2 + 1);
-    while (!rest.empty()) {
-      const size_t comma = rest.find(',');
-      std::string_view num = rest.substr(0, comma);
-      int64_t t = 0;
-      auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), t);
-      if (ec != std::errc() || p != num.data() + num.size())
-        return bad(fmt::format("line {} has a bad time", line_no));
-      if (t > now_s - window_s_) times.push_back(t);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
+    const bool fail = f.size() == 4 && f[0] == "f", ok = f.size() == 3 && f[0] == "s";
+    if (!fail && !ok)
+      return bad(fmt::format("line {} is neither 'f ACCOUNT ADDRESS TIME' nor 's ACCOUNT ADDRESS'", line_no));
+    auto account = unhex(f[1]), ip = unhex(f[2]);
+    if (!account || !ip) return bad(fmt::format("line {} has a bad key", line_no));
+    if (ok) {
+      t.success(*account, *ip);
+      continue;
     }
-    std::sort(times.begin(), times.end());
-    if (!times.empty()) (line[0] == 'p' ? pairs : addresses)[std::move(*key)] = std::move(times);
+    int64_t when = 0;
+    auto [p, ec] = std::from_chars(f[3].data(), f[3].data() + f[3].size(), when);
+    if (ec != std::errc() || p != f[3].data() + f[3].size())
+      return bad(fmt::format("line {} has a bad time", line_no));
+    if (when > now_s - window_s_) t.failure(*account, *ip, when);
   }
-  pairs_ = std::move(pairs);
-  addresses_ = std::move(addresses);
-  dirty_ = false;
+  for (Book* b : {&t.pairs_, &t.addresses_})
+    for (auto& [k, q] : *b) std::sort(q.begin(), q.end());
+  pairs_ = std::move(t.pairs_);
+  addresses_ = std::move(t.addresses_);
   return Unit{};
 }
 

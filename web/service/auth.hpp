@@ -23,10 +23,6 @@ namespace uw::web::auth {
 inline constexpr size_t kTokenBytes = 32;
 inline constexpr size_t kTokenHashBytes = 32;
 
-// Loop thread. Runs work on the libuv threadpool, then after on the loop
-// (password hashing, and the login throttle's state file).
-void run_on_pool(uv_loop_t* loop, std::function<void()> work, std::function<void()> after);
-
 // Any thread. A fresh random session token (base64url, no padding).
 std::string new_token();
 // Any thread. The 32-byte BLAKE2b hash of a token (binary string).
@@ -60,10 +56,11 @@ const std::string& dummy_hash();
 // address is limited too. A good password clears its pair's failures (not the
 // address's). Memory is bounded by pruning stale entries.
 //
-// The state survives a restart: snapshot() writes it as text, restore() reads
-// it back (ServiceImpl saves it off the loop every few seconds while it
-// changes, and at shutdown). Timestamps are unix seconds, so a restored
-// failure leaves the window when it would have.
+// The state survives a restart as a journal (ServiceImpl appends
+// failure_line() / success_line() to DATA/login-throttle.state through a
+// FileWriter, so the loop only formats a line), read back with restore() and
+// rewritten compact, as snapshot(), at the next start. Timestamps are unix
+// seconds, so a restored failure leaves the window when it would have.
 // Loop thread only.
 class Throttle {
  public:
@@ -72,16 +69,20 @@ class Throttle {
   int64_t retry_after(const std::string& account_key, const std::string& ip, int64_t now_s);
   void failure(const std::string& account_key, const std::string& ip, int64_t now_s);
   // A successful login clears the pair's failures (not the address's).
-  void success(const std::string& account_key, const std::string& ip);
+  // Returns whether there were any (then the journal needs a success_line).
+  bool success(const std::string& account_key, const std::string& ip);
 
-  // The failures still inside the window, as text (a header line, then one
-  // line per key); restore() takes it back, dropping what has left the window.
-  // An Error (code "bad_throttle_state") on text it cannot read; nothing is
-  // restored then.
-  std::string snapshot(int64_t now_s);
+  // The journal: a header line, then one line per event ("f ACCOUNT ADDRESS
+  // TIME" / "s ACCOUNT ADDRESS", both hex-encoded as keys are any bytes).
+  static std::string_view journal_header();
+  static std::string failure_line(const std::string& account_key, const std::string& ip, int64_t t);
+  static std::string success_line(const std::string& account_key, const std::string& ip);
+  // Every failure still inside the window as a journal (header included).
+  std::string snapshot(int64_t now_s) const;
+  // Replays a journal, keeping what is inside the window at now_s. An Error
+  // (code "bad_throttle_state") on text it cannot read; nothing is restored
+  // then.
   Result<Unit> restore(std::string_view text, int64_t now_s);
-  // True after a change that snapshot() has not seen yet.
-  bool dirty() const { return dirty_; }
   size_t pairs() const { return pairs_.size(); }
   size_t addresses() const { return addresses_.size(); }
 
@@ -93,7 +94,6 @@ class Throttle {
   int max_account_, max_address_;
   int64_t window_s_;
   Book pairs_, addresses_;
-  bool dirty_ = false;
 };
 
 }  // namespace uw::web::auth

@@ -57,18 +57,7 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
   }
 }
 
-struct ServiceImpl::SaveTimer {
-  uv_timer_t timer{};
-  ServiceImpl* owner = nullptr;  // null once the service has let go
-  void close() {
-    owner = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer),
-             [](uv_handle_t* h) { delete static_cast<SaveTimer*>(h->data); });
-  }
-};
-
 ServiceImpl::~ServiceImpl() {
-  if (save_timer_) save_timer_->close();
   // Without shutdown() (start failed or a test tore down early): stop threads so
   // nothing runs against freed memory. The mailbox handle is closed here too.
   if (writer_) writer_->stop();
@@ -95,75 +84,46 @@ Result<Unit> ServiceImpl::start() {
   if (!readers) return readers.error();
   readers_ = std::move(readers.value());
   writer_ = std::make_unique<Writer>(std::move(store.value()), *mailbox_, metrics_);
-  load_throttle();
-  start_throttle_timer();
+  if (auto r = open_throttle_journal(); !r) return r.error();
   return Unit{};
 }
 
-// Start-up only: a small file, read before the loop serves requests.
-void ServiceImpl::load_throttle() {
-  if (cfg_.throttle_state_path.empty()) return;
-  std::FILE* f = std::fopen(cfg_.throttle_state_path.c_str(), "rb");
-  if (!f) return;  // first start
-  std::string text;
-  char buf[65536];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
-  std::fclose(f);
-  if (auto r = throttle_.restore(text, clock::now_s()); !r) {
-    log::warn("{} ({}); starting with no login failures counted", r.error().message,
-              cfg_.throttle_state_path);
-    return;
+// Start-up only, before the loop serves requests: replays the journal,
+// rewrites it compact (what is still inside the window; a temporary file
+// renamed over the old one, so a crash never leaves half a file) and opens it
+// for appending.
+Result<Unit> ServiceImpl::open_throttle_journal() {
+  const std::string& path = cfg_.throttle_state_path;
+  if (path.empty()) return Unit{};
+  const int64_t now = clock::now_s();
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::string text;
+    char buf[65536];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    if (auto r = throttle_.restore(text, now); !r) {
+      log::warn("{} ({}); starting with no login failures counted", r.error().message, path);
+    } else if (throttle_.pairs() > 0) {
+      log::info("login throttle: {} account/address pairs and {} addresses restored", throttle_.pairs(),
+                throttle_.addresses());
+    }
   }
-  log::info("login throttle: {} account/address pairs and {} addresses restored", throttle_.pairs(),
-            throttle_.addresses());
+  const std::string tmp = path + ".tmp";
+  const std::string compact = throttle_.snapshot(now);
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  bool ok = f && std::fwrite(compact.data(), 1, compact.size(), f) == compact.size();
+  if (f) ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
+    return Error{500, "throttle_state", "cannot write the login throttle state " + path};
+  auto w = FileWriter::open(path);
+  if (!w) return Error{500, "throttle_state", "cannot open the login throttle state: " + w.error().message};
+  throttle_journal_ = std::move(w.value());
+  return Unit{};
 }
 
-void ServiceImpl::start_throttle_timer() {
-  if (cfg_.throttle_state_path.empty()) return;
-  save_timer_ = new SaveTimer;
-  save_timer_->owner = this;
-  save_timer_->timer.data = save_timer_;
-  uv_timer_init(loop_, &save_timer_->timer);
-  const auto every = static_cast<uint64_t>(std::max<int64_t>(10, cfg_.throttle_save_interval_ms));
-  uv_timer_start(
-      &save_timer_->timer,
-      [](uv_timer_t* t) {
-        auto* st = static_cast<SaveTimer*>(t->data);
-        if (st->owner) st->owner->save_throttle();
-      },
-      every, every);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&save_timer_->timer));  // does not keep the loop alive
-}
-
-// Loop thread: the snapshot is made here (a few bytes per failing address);
-// the write, a temporary file renamed over the old one so a crash never
-// leaves half a file, runs on the threadpool.
-void ServiceImpl::save_throttle() {
-  if (throttle_saving_ || !throttle_.dirty() || cfg_.throttle_state_path.empty()) return;
-  throttle_saving_ = true;
-  auto text = std::make_shared<std::string>(throttle_.snapshot(clock::now_s()));
-  auto err = std::make_shared<std::string>();
-  std::string path = cfg_.throttle_state_path;
-  pool_started();
-  auth::run_on_pool(
-      loop_,
-      [text, err, path] {
-        const std::string tmp = path + ".tmp";
-        std::FILE* f = std::fopen(tmp.c_str(), "wb");
-        if (!f) {
-          *err = "cannot open " + tmp;
-          return;
-        }
-        bool ok = std::fwrite(text->data(), 1, text->size(), f) == text->size();
-        ok = std::fflush(f) == 0 && ok;
-        ok = std::fclose(f) == 0 && ok;
-        if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) *err = "cannot write " + path;
-      },
-      [this, err] {
-        throttle_saving_ = false;
-        if (!err->empty()) log::warn("login throttle state: {}", *err);
-        pool_finished();
-      });
+void ServiceImpl::journal(std::string line) {
+  if (throttle_journal_ && !throttle_journal_->write(std::move(line)))
+    log::warn("login throttle state: the disk fell behind; a failure was not saved");
 }
 
 namespace {
@@ -278,9 +238,6 @@ Error ServiceImpl::no_such_user(const std::string& name) {
 }
 
 void ServiceImpl::pool_finished() {
-  // Failures counted while stopping (a login finishing, or during the last
-  // save) are saved too before the service says it has stopped.
-  if (stopping_ && !throttle_saving_ && throttle_.dirty()) save_throttle();
   --pool_jobs_;
   if (stopping_ && pool_jobs_ == 0 && shutdown_done_) finish_shutdown();
 }
@@ -343,10 +300,11 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
         const CachedUser* u = uid ? cache_.user(uid) : nullptr;
         if (!v.ok || !u) {
           throttle_.failure(key, peer_ip, now);
+          journal(auth::Throttle::failure_line(key, peer_ip, now));
           if (logins_failed_) logins_failed_->inc();
           done(Error{401, "bad_credentials", "Wrong username or password."});
         } else {
-          throttle_.success(key, peer_ip);
+          if (throttle_.success(key, peer_ip)) journal(auth::Throttle::success_line(key, peer_ip));
           if (logins_ok_) logins_ok_->inc();
           if (v.needs_rehash) {
             pool_started();
@@ -480,12 +438,6 @@ void ServiceImpl::unfollow(const Viewer& v, std::string username, Done<bool> don
 void ServiceImpl::shutdown(std::function<void()> done) {
   stopping_ = true;
   shutdown_done_ = std::move(done);
-  if (save_timer_) {
-    save_timer_->close();
-    save_timer_ = nullptr;
-  }
-  // The last failures since the timer's last save (a pool job: waited for below).
-  if (!throttle_saving_) save_throttle();
   if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();
@@ -495,7 +447,8 @@ void ServiceImpl::shutdown(std::function<void()> done) {
 void ServiceImpl::finish_shutdown() {
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
-  writer_->stop();  // a password job may have queued a write after the first stop: it failed fast
+  writer_->stop();            // a password job may have queued a write after the first stop: it failed fast
+  throttle_journal_.reset();  // writes what is pending (a few lines), then joins its thread
   auto mb = std::move(mailbox_);
   LoopMailbox* raw = mb.release();
   raw->close([raw, done = std::move(done)] {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file_writer.hpp"
 #include "core/metrics.hpp"
 #include "core/store/readers.hpp"
 #include "core/store/sqlite/indexer.hpp"
@@ -95,10 +96,11 @@ class ServiceImpl final : public Service {
   void pool_started() { ++pool_jobs_; }
   void pool_finished();
   void finish_shutdown();
-  // The login throttle's state file: read at start, written off the loop.
-  void load_throttle();
-  void save_throttle();
-  void start_throttle_timer();
+  // The login throttle's journal: read and compacted at start, appended to
+  // (off the loop, by a FileWriter) on every failure and on a good password
+  // that clears some.
+  Result<Unit> open_throttle_journal();
+  void journal(std::string line);
   void emit(const sign::Event& e) {
     if (sink_) sink_(e);
   }
@@ -121,11 +123,7 @@ class ServiceImpl final : public Service {
   std::unique_ptr<Readers> readers_;
   TimelineCache cache_;
   auth::Throttle throttle_;
-  bool throttle_saving_ = false;
-  // The save timer's handle lives in a heap block freed in its close callback
-  // (the service may be destroyed while libuv still holds the handle).
-  struct SaveTimer;
-  SaveTimer* save_timer_ = nullptr;
+  std::unique_ptr<FileWriter> throttle_journal_;  // null: not persisted
   RateLimit post_limit_;
   RateLimit signup_limit_;
   EventSink sink_;
