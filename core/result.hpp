@@ -1,5 +1,6 @@
 #pragma once
 // A small expected-style result: either a value or an Error the caller must look at.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
@@ -12,6 +13,9 @@ struct Error {
   int status = 500;
   std::string code;
   std::string message;
+  // With 429 (and 503): whole seconds until trying again may work, sent as
+  // Retry-After; 0 = not said.
+  int64_t retry_after_s = 0;
 };
 
 template <class T>

@@ -61,6 +61,20 @@ bool is_space(char32_t c) {
          c == 0x3000;
 }
 
+// Code points that show nothing on their own (Unicode Default_Ignorable_Code_Point,
+// plus the blank-looking fillers U+115F, U+1160, U+3164, U+FFA0 and the braille
+// blank U+2800): zero-width space, joiners, word joiner, BOM, bidi marks,
+// variation selectors, tags. A uweet made only of these and white space would
+// show as empty, so they count as blank when deciding that (they are kept in
+// the text otherwise: a joiner inside an emoji sequence matters).
+bool is_invisible(char32_t c) {
+  return c == 0xAD || c == 0x34F || c == 0x61C || c == 0x115F || c == 0x1160 || c == 0x17B4 || c == 0x17B5 ||
+         (c >= 0x180B && c <= 0x180F) || (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2060 && c <= 0x206F) || c == 0x2800 || c == 0x3164 || (c >= 0xFE00 && c <= 0xFE0F) ||
+         c == 0xFEFF || c == 0xFFA0 || (c >= 0x1BCA0 && c <= 0x1BCA3) || (c >= 0x1D173 && c <= 0x1D17A) ||
+         (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
 // General category Cc: C0, DEL and C1.
 bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
 
@@ -167,8 +181,12 @@ Result<std::string> normalize_uweet(std::string_view text) {
   size_t begin = 0, end = cps.size();
   while (begin < end && is_space(cps[begin])) ++begin;
   while (end > begin && is_space(cps[end - 1])) --end;
-  if (begin == end) {
-    return Error{422, "empty_uweet", "A uweet needs some text (white space alone does not count)."};
+  bool blank = true;
+  for (size_t i = begin; i < end && blank; ++i) blank = is_invisible(cps[i]) || is_space(cps[i]);
+  if (blank) {
+    return Error{422, "empty_uweet",
+                 "A uweet needs some text (white space and invisible characters such as U+200B alone do "
+                 "not count)."};
   }
   for (size_t i = begin; i < end; ++i) {
     if (cps[i] != '\n' && is_control(cps[i])) {
@@ -205,6 +223,17 @@ Result<std::string> normalize_uweet(std::string_view text) {
     }
   }
   return out;
+}
+
+Result<Unit> check_search_query(std::string_view q) {
+  if (q.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return Error{400, "missing_query", "Say what to search for with ?q=words."};
+  if (q.size() > kMaxSearchQueryBytes || !valid_utf8(q)) {
+    return Error{400, "bad_query",
+                 fmt::format("A search query is valid UTF-8 of at most {} bytes; this one has {} bytes{}.",
+                             kMaxSearchQueryBytes, q.size(), valid_utf8(q) ? "" : " and is not valid UTF-8")};
+  }
+  return Unit{};
 }
 
 std::vector<std::string> extract_mentions(std::string_view text) {

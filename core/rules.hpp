@@ -24,10 +24,18 @@ Result<Unit> check_password(std::string_view password);
 std::string username_key(std::string_view name);
 
 // Validates and normalises uweet text: valid UTF-8, surrounding white space
-// trimmed, 1-141 code points, no control characters other than '\n' ('\r\n' is
+// trimmed, 1-141 code points, at least one visible character (a text of only
+// white space and invisible format characters such as U+200B, U+200C/D,
+// U+2060, U+FEFF is "empty_uweet"), no control characters other than '\n' ('\r\n' is
 // normalised to '\n'). Errors: 422 "empty_uweet", "uweet_too_long",
 // "invalid_utf8", "control_character"; messages say what to fix.
 Result<std::string> normalize_uweet(std::string_view text);
+
+// A search query, the same rule for the JSON API and the HTML page: valid
+// UTF-8 of at most kMaxSearchQueryBytes bytes with some non-blank character.
+// Errors: 400 "missing_query" (nothing to search for), "bad_query".
+inline constexpr size_t kMaxSearchQueryBytes = 256;
+Result<Unit> check_search_query(std::string_view q);
 
 // Number of code points in valid UTF-8 (nullopt if invalid).
 std::optional<size_t> utf8_length(std::string_view s);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/cidr.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "sign/keys.hpp"
@@ -42,6 +43,7 @@ struct Site::Impl {
   std::unique_ptr<Emitter> emitter;
   std::unique_ptr<App> app;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<http::Server> metrics_server;  // --metrics-listen
   uv_signal_t term{}, intr{};
   bool signals = false;
   bool stopping = false;
@@ -62,6 +64,11 @@ struct Site::Impl {
     sc.db_path = cfg.data + "/uwitter.db";
     sc.synchronous_full = cfg.synchronous_full;
     sc.session_ttl_s = static_cast<int64_t>(cfg.session_ttl_s);
+    sc.throttle_state_path = cfg.data + "/login-throttle.state";
+    sc.post_rate_per_s = cfg.post_rate_per_s;
+    sc.post_burst = cfg.post_burst;
+    sc.signup_rate_per_s = cfg.signup_rate_per_s;
+    sc.signup_burst = cfg.signup_burst;
     auto created = Service::create(loop, sc, &metrics);
     if (!created) return created.error();
     svc = std::move(created.value());
@@ -79,9 +86,12 @@ struct Site::Impl {
       svc->set_event_sink([em](const sign::Event& ev) { em->emit(ev); });
     }
 
-    app = std::make_unique<App>(
-        loop, *svc, metrics,
-        AppConfig{cfg.notifier_url, cfg.access_log, cfg.https_cookies, cfg.allowed_origins});
+    AppConfig ac{cfg.notifier_url, cfg.access_log, cfg.https_cookies, cfg.allowed_origins};
+    auto allow = CidrList::parse(cfg.metrics_allow);
+    if (!allow) return Error{400, "metrics_allow", "--metrics-allow: " + allow.error().message};
+    ac.metrics_allow = std::move(allow.value());
+    ac.metrics_on_site_port = !cfg.metrics_listen;
+    app = std::make_unique<App>(loop, *svc, metrics, std::move(ac));
     if (auto r = app->open(); !r) return r.error();
     App* a = app.get();
     server = std::make_unique<http::Server>(loop, cfg.limits, [a](http::Request&& r, http::Responder res) {
@@ -93,6 +103,19 @@ struct Site::Impl {
                    "cannot listen on " + cfg.listen.host + ":" + std::to_string(cfg.listen.port) + ": " +
                        uv_strerror(rc)};
     }
+    if (cfg.metrics_listen) {
+      metrics_server =
+          std::make_unique<http::Server>(loop, cfg.limits, [a](http::Request&& r, http::Responder res) {
+            a->handle_metrics_port(std::move(r), std::move(res));
+          });
+      app->attach_metrics_port(*metrics_server);
+      const HostPort& ml = *cfg.metrics_listen;
+      if (int rc = metrics_server->listen(ml.host, ml.port); rc != 0) {
+        return Error{500, "listen",
+                     "cannot listen on " + ml.host + ":" + std::to_string(ml.port) +
+                         " (--metrics-listen): " + uv_strerror(rc)};
+      }
+    }
     return Unit{};
   }
 
@@ -100,6 +123,7 @@ struct Site::Impl {
     if (stopping) return;
     stopping = true;
     log::info("stopping: draining requests and the writer");
+    if (metrics_server) metrics_server->shutdown(0, [] {});
     server->shutdown(5000, [this] {
       svc->shutdown([this] {
         auto finish = [this] {
@@ -138,10 +162,15 @@ void Site::handle_signals() {
 
 void Site::announce() {
   http::Server* server = impl_->server.get();
-  auto say = [server] {
-    std::string host = server->host();
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    std::printf("listening http %s:%u\n", host.c_str(), server->port());
+  http::Server* ms = impl_->metrics_server.get();
+  auto say = [server, ms] {
+    auto line = [](const char* proto, http::Server* s) {
+      std::string host = s->host();
+      if (host.find(':') != std::string::npos) host = "[" + host + "]";
+      std::printf("listening %s %s:%u\n", proto, host.c_str(), s->port());
+    };
+    line("http", server);  // first: callers that wait for one line want this one
+    if (ms) line("metrics", ms);
     std::fflush(stdout);
   };
   if (impl_->cfg.demo) {

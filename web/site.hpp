@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,16 @@ struct SiteConfig {
   std::string access_log;
   bool https_cookies = false;
   std::vector<std::string> allowed_origins;
+  // Who may read /metrics (--metrics-allow CIDR[,CIDR...]; default loopback).
+  std::string metrics_allow = "127.0.0.0/8,::1/128";
+  // --metrics-listen HOST:PORT: /metrics only on this separate listener.
+  std::optional<HostPort> metrics_listen;
+  // Posting and sign-up limits (--post-rate, --post-burst, --signup-rate,
+  // --signup-burst): tokens per second, 0 = no limit.
+  double post_rate_per_s = 10.0 / 60.0;
+  int post_burst = 100;
+  double signup_rate_per_s = 6.0 / 60.0;
+  int signup_burst = 30;
 };
 
 class Site {

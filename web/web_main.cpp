@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "core/cidr.hpp"
 #include "core/flags.hpp"
 #include "core/log.hpp"
 #include "web/site.hpp"
@@ -27,6 +28,26 @@ uw::FlagApply u64_flag(uint64_t* out, bool allow_zero) {
     auto n = uw::parse_size(v);
     if (!n || (!allow_zero && *n == 0)) return uw::bad_value("expects a positive whole number");
     *out = *n;
+    return uw::Unit{};
+  };
+}
+
+// "N/s", "N/min", "N/h" (N a whole number) or "off": tokens per second, 0 = off.
+uw::FlagApply rate_flag(double* out) {
+  return [out](const std::string& v) -> uw::Result<uw::Unit> {
+    const char* want = "expects N/s, N/min, N/h or off (e.g. 30/min)";
+    if (v == "off") {
+      *out = 0;
+      return uw::Unit{};
+    }
+    auto slash = v.find('/');
+    if (slash == std::string::npos) return uw::bad_value(want);
+    uint64_t n = 0;
+    if (!uw::whole_flag(&n, 1)(v.substr(0, slash))) return uw::bad_value(want);
+    std::string unit = v.substr(slash + 1);
+    double per = unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600 : 0;
+    if (per == 0) return uw::bad_value(want);
+    *out = static_cast<double>(n) / per;
     return uw::Unit{};
   };
 }
@@ -99,6 +120,28 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->allowed_origins.push_back(v);
             return uw::Unit{};
           });
+  f.value("metrics-allow", "CIDR[,CIDR...]",
+          "who may read /metrics (default 127.0.0.0/8,::1/128; 0.0.0.0/0,::/0 for everyone)",
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
+            if (auto l = uw::CidrList::parse(v); !l) return uw::bad_value(l.error().message);
+            o->metrics_allow = v;
+            return uw::Unit{};
+          });
+  f.value("metrics-listen", "HOST:PORT", "serve /metrics on this separate listener only (port 0 picks one)",
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
+            uw::HostPort hp;
+            if (auto r = uw::host_port_flag(&hp)(v); !r) return r;
+            o->metrics_listen = hp;
+            return uw::Unit{};
+          });
+  f.value("post-rate", "N/s|N/min|N/h|off", "uweets a user may post, refilling (default 10/min)",
+          rate_flag(&o->post_rate_per_s));
+  f.value("post-burst", "N", "uweets a user may post at once before --post-rate applies (default 100)",
+          uw::whole_flag(&o->post_burst, 1, 1'000'000));
+  f.value("signup-rate", "N/s|N/min|N/h|off", "sign-ups per client address, refilling (default 6/min)",
+          rate_flag(&o->signup_rate_per_s));
+  f.value("signup-burst", "N", "sign-ups from one address at once before --signup-rate applies (default 30)",
+          uw::whole_flag(&o->signup_burst, 1, 1'000'000));
   int rc = f.parse(argc, argv);
   if (f.exit_now() || rc != 0) {
     *exit_code = rc;

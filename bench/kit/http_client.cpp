@@ -138,6 +138,12 @@ std::string HttpClient::cookie(const std::string& name) const {
   return value;
 }
 
+void HttpClient::set_source_address(const std::string& ip) {
+  // "host!" makes libcurl bind to the address as given (no interface look-up).
+  source_ = "host!" + ip;
+  curl_easy_setopt(curl_, CURLOPT_INTERFACE, source_.c_str());
+}
+
 void HttpClient::clear_cookies() { curl_easy_setopt(curl_, CURLOPT_COOKIELIST, "ALL"); }
 
 std::string raw_exchange(uint16_t port, const std::string& bytes, int timeout_ms, bool shutdown_write) {

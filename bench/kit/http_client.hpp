@@ -39,10 +39,14 @@ class HttpClient {
   // Cookie value from the jar ("" if absent).
   std::string cookie(const std::string& name) const;
   void clear_cookies();
+  // Call before the first request: connects from this local address (e.g. "127.0.0.2": all of
+  // 127.0.0.0/8 is loopback on Linux), so a test can play several clients.
+  void set_source_address(const std::string& ip);
   const std::string& base() const { return base_; }
 
  private:
   std::string base_;
+  std::string source_;  // CURLOPT_INTERFACE keeps the pointer
   CURL* curl_ = nullptr;
 };
 

@@ -479,8 +479,8 @@ void bench_e2e() {
       !notifier.wait_listening(2))
     return;
   uint16_t nu = notifier.port("udp"), nh = notifier.port("http");
-  if (!web.start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", data, "--notify",
-                  "127.0.0.1:" + std::to_string(nu), "--notifier-url",
+  if (!web.start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", data, "--post-rate", "off",
+                  "--notify", "127.0.0.1:" + std::to_string(nu), "--notifier-url",
                   "http://127.0.0.1:" + std::to_string(nh), "--access-log", d.file("access.log")},
                  d.file("w.err")) ||
       !web.wait_listening(1))

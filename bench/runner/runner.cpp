@@ -102,7 +102,10 @@ struct Runner::State {
 
   Result<std::unique_ptr<Child>> start_web(const std::string& notify, int copies, uint64_t spacing_us) {
     auto web = std::make_unique<Child>();
-    std::vector<std::string> argv = {cfg.web_bin, "--listen", "127.0.0.1:0", "--data", data};
+    // The run signs up every user from one address and posts as fast as it
+    // can: the web app's rate limits (docs/WEB.md) are off for it.
+    std::vector<std::string> argv = {cfg.web_bin,   "--listen", "127.0.0.1:0",   "--data", data,
+                                     "--post-rate", "off",      "--signup-rate", "off"};
     if (!notify.empty()) {
       argv.insert(argv.end(), {"--notify", notify, "--udp-copies", std::to_string(copies)});
       if (spacing_us) argv.insert(argv.end(), {"--udp-copy-spacing-us", std::to_string(spacing_us)});

@@ -65,6 +65,8 @@ def main():
     ap.add_argument("--users", type=int, default=10000)
     ap.add_argument("--uweets", type=int, default=1000000)
     ap.add_argument("--baseline", help="build folder of a uwitter-web to compare against, in the same rounds")
+    ap.add_argument("--baseline-args", default="",
+                    help="extra flags for the baseline uwitter-web (one from before --post-rate existed takes none)")
     a = ap.parse_args()
     b = a.build
     tmp = tempfile.mkdtemp(prefix="uwitter-bench-web-")
@@ -84,8 +86,11 @@ def main():
         targets = []
         for prefix, build, d in webs:
             # The access log goes to a real file, as in production (it is written off the loop).
+            # --post-rate off: the post measurement is one user posting as fast as it can.
             web, port = start([f"{build}/web/uwitter-web", "--listen", "127.0.0.1:0", "--data", d,
-                               "--access-log", os.path.join(tmp, prefix + "access.log")], stderr=subprocess.DEVNULL)
+                               "--access-log", os.path.join(tmp, prefix + "access.log")]
+                              + (a.baseline_args.split() if prefix else ["--post-rate", "off"]),
+                              stderr=subprocess.DEVNULL)
             procs.append(web)
             reader = api(port, "POST", "/api/v1/sessions", {"username": "user0", "password": "benchpassword"})["token"]
             writer = api(port, "POST", "/api/v1/sessions", {"username": "user1", "password": "benchpassword"})["token"]

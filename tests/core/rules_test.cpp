@@ -163,6 +163,8 @@ TEST(Uweet, NormalisesAcceptedText) {
       {repeat(emoji, 141), repeat(emoji, 141)},
       {"  " + repeat("€", 141) + " \n", repeat("€", 141)},  // trimming happens before counting
       {emoji, emoji},
+      // A visible character among invisible ones is text; the invisible ones stay.
+      {"\xE2\x80\x8Bx\xE2\x80\x8B", "\xE2\x80\x8Bx\xE2\x80\x8B"},
   };
   for (const auto& [in, out] : good) {
     auto r = normalize_uweet(in);
@@ -181,6 +183,12 @@ TEST(Uweet, RejectsBadText) {
       {"   ", "empty_uweet"},
       {"\r\n\t \n", "empty_uweet"},
       {"\xC2\xA0\xE3\x80\x80", "empty_uweet"},
+      // Invisible format characters count as blank (issue 14, item 8).
+      {"\xE2\x80\x8B", "empty_uweet"},                                  // U+200B zero-width space
+      {"\xE2\x80\x8B\xE2\x80\x8C\xE2\x80\x8D", "empty_uweet"},          // U+200B, ZWNJ, ZWJ
+      {" \xE2\x81\xA0 \xEF\xBB\xBF\n", "empty_uweet"},                  // U+2060 word joiner, U+FEFF
+      {"\xE2\x80\x8E\xEF\xB8\x8F\xC2\xAD\xE3\x85\xA4", "empty_uweet"},  // LRM, VS16, soft hyphen, filler
+      {repeat("\xE2\x80\x8B", 200), "empty_uweet"},
       {std::string(142, 'x'), "uweet_too_long"},
       {repeat("é", 142), "uweet_too_long"},
       {repeat("\xF0\x9F\x98\x80", 142), "uweet_too_long"},
@@ -234,6 +242,19 @@ TEST(Mentions, FindsNamesInOrderWithoutDuplicates) {
       {"@bob's", {"bob"}},
   };
   for (const auto& c : cases) EXPECT_EQ(extract_mentions(c.text), c.names) << c.text;
+}
+
+TEST(SearchQuery, OneRuleForEveryCaller) {
+  EXPECT_TRUE(check_search_query("coffee").ok());
+  EXPECT_TRUE(check_search_query(std::string(kMaxSearchQueryBytes, 'q')).ok());
+  for (const std::string blank : {"", " ", "\t\r\n"})
+    EXPECT_EQ(check_search_query(blank).error().code, "missing_query");
+  auto too_long = check_search_query(std::string(kMaxSearchQueryBytes + 1, 'q'));
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().status, 400);
+  EXPECT_EQ(too_long.error().code, "bad_query");
+  EXPECT_NE(too_long.error().message.find("256"), std::string::npos);
+  EXPECT_EQ(check_search_query("caf\xff").error().code, "bad_query");
 }
 
 }  // namespace

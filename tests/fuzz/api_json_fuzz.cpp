@@ -25,7 +25,7 @@ class FakeService final : public Service {
   Error err{404, "no", "no"};
   void set_event_sink(EventSink) override {}
   void set_ticket_key(const sign::SecretKey*) override {}
-  void register_account(std::string u, std::string p, Done<User> d) override {
+  void register_account(std::string u, std::string p, std::string, Done<User> d) override {
     must_be_utf8(u);
     must_be_utf8(p);
     d(User{1, u, 0});
@@ -36,14 +36,16 @@ class FakeService final : public Service {
     d(err);
   }
   void logout(std::string, Done<Unit> d) override { d(Unit{}); }
+  bool user_exists(std::string_view) const override { return false; }
+  uint64_t users_version() const override { return 0; }
   std::optional<Viewer> authenticate(const std::string& t) override {
     if (t == "good") return Viewer{1, "alice"};
     return std::nullopt;
   }
   int64_t retry_after_s(const std::string&, const std::string&) override { return 3; }
-  void post(const Viewer&, std::string text, std::optional<std::string>, Done<Uweet> d) override {
+  void post(const Viewer&, std::string text, std::optional<std::string>, Done<Posted> d) override {
     must_be_utf8(text);
-    d(Uweet{1, 1, "alice", text, 0});
+    d(Posted{Uweet{1, 1, "alice", text, 0}, false});
   }
   void uweet(int64_t, Done<Uweet> d) override { d(err); }
   void follow(const Viewer&, std::string, Done<bool> d) override { d(true); }

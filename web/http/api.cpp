@@ -21,7 +21,16 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 http::Response send_json(int status, const json& j) { return http::Response::json(status, dump(j)); }
 
-http::Response from_error(const Error& e) { return api_error(e.status, e.code, e.message); }
+// An Error as the API's JSON; one that says when to retry (429) also carries
+// retry_after_s in the body and Retry-After.
+http::Response from_error(const Error& e) {
+  if (e.retry_after_s <= 0) return api_error(e.status, e.code, e.message);
+  auto out = send_json(
+      e.status,
+      json{{"error", {{"code", e.code}, {"message", e.message}, {"retry_after_s", e.retry_after_s}}}});
+  out.set("Retry-After", std::to_string(e.retry_after_s));
+  return out;
+}
 
 json user_json(const User& u) {
   return {{"id", u.id}, {"username", u.username}, {"created_at", u.created_at}};
@@ -50,6 +59,8 @@ std::optional<int64_t> parse_positive(std::string_view s) {
   return v;
 }
 
+constexpr int64_t kMaxLimit = 100;  // the largest page a list answers
+
 struct ListParams {
   std::optional<int64_t> before;
   int limit = 20;
@@ -62,9 +73,13 @@ std::optional<http::Response> list_params(const http::Request& req, ListParams* 
     if (!out->before) return api_error(400, "bad_param", "'before' must be a positive uweet or list id.");
   }
   if (auto l = http::form_value(req.query, "limit"); l && !l->empty()) {
+    // One rule for every out-of-range limit: refused, never silently cut.
     auto v = parse_positive(*l);
-    if (!v) return api_error(400, "bad_param", "'limit' must be a whole number from 1 to 100.");
-    out->limit = static_cast<int>(std::min<int64_t>(*v, 100));
+    if (!v || *v > kMaxLimit)
+      return api_error(400, "bad_param",
+                       "'limit' must be a whole number from 1 to " + std::to_string(kMaxLimit) + "; got '" +
+                           std::string(l->substr(0, 40)) + "'.");
+    out->limit = static_cast<int>(*v);
   }
   return std::nullopt;
 }
@@ -221,7 +236,7 @@ namespace api {
 void create_account(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
   auto c = credentials(req, res);
   if (!c) return;
-  env.svc.register_account(std::move(c->first), std::move(c->second), [res](Result<User> r) {
+  env.svc.register_account(std::move(c->first), std::move(c->second), req.peer_ip, [res](Result<User> r) {
     res.send(r ? send_json(201, user_json(r.value())) : from_error(r.error()));
   });
 }
@@ -229,26 +244,12 @@ void create_account(const ApiEnv& env, http::Request&& req, http::Responder res,
 void log_in(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
   auto c = credentials(req, res);
   if (!c) return;
-  Service& svc = env.svc;
-  std::string name = c->first, ip = req.peer_ip;
-  svc.login(
-      std::move(c->first), std::move(c->second), req.peer_ip, [res, &svc, name, ip](Result<LoginResult> r) {
-        if (!r) {
-          auto out = from_error(r.error());
-          if (r.error().status == 429) {
-            int64_t wait = std::max<int64_t>(1, svc.retry_after_s(name, ip));
-            out = send_json(
-                429,
-                json{{"error",
-                      {{"code", r.error().code}, {"message", r.error().message}, {"retry_after_s", wait}}}});
-            out.set("Retry-After", std::to_string(wait));
-          }
-          return res.send(std::move(out));
-        }
-        const auto& lr = r.value();
-        res.send(send_json(
-            201, json{{"token", lr.token}, {"user", user_json(lr.user)}, {"expires_at", lr.expires_at_s}}));
-      });
+  env.svc.login(std::move(c->first), std::move(c->second), req.peer_ip, [res](Result<LoginResult> r) {
+    if (!r) return res.send(from_error(r.error()));
+    const auto& lr = r.value();
+    res.send(send_json(
+        201, json{{"token", lr.token}, {"user", user_json(lr.user)}, {"expires_at", lr.expires_at_s}}));
+  });
 }
 
 void log_out(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
@@ -272,14 +273,21 @@ void post_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, con
   auto j = json_body(req, &err);
   auto text = j ? str_field(*j, "text", &err) : std::nullopt;
   if (!text) return res.send(std::move(*err));
-  env.svc.post(*v, std::move(*text), std::move(key), [res](Result<Uweet> r) {
-    res.send(r ? send_json(201, uweet_json(r.value())) : from_error(r.error()));
+  env.svc.post(*v, std::move(*text), std::move(key), [res](Result<Posted> r) {
+    if (!r) return res.send(from_error(r.error()));
+    auto out = send_json(201, uweet_json(r->uweet));
+    // The same answer as the first time, marked so a client can tell.
+    if (r->replayed) out.set("Idempotent-Replayed", "true");
+    res.send(std::move(out));
   });
 }
 
 void get_uweet(const ApiEnv& env, http::Request&&, http::Responder res, const Params& p) {
   auto id = parse_positive(p.at(0));
-  if (!id) return res.send(api_error(404, "no_such_uweet", "There is no such uweet."));
+  if (!id)
+    return res.send(api_error(
+        400, "bad_param",
+        "A uweet id is a positive whole number; '" + std::string(p.at(0).substr(0, 40)) + "' is not one."));
   env.svc.uweet(*id, [res](Result<Uweet> r) {
     res.send(r ? send_json(200, uweet_json(r.value())) : from_error(r.error()));
   });
@@ -352,11 +360,7 @@ void search(const ApiEnv& env, http::Request&& req, http::Responder res, const P
   auto lp = need_list_params(req, res);
   if (!lp) return;
   auto q = http::form_value(req.query, "q");
-  if (!q || q->find_first_not_of(" \t\r\n") == std::string::npos)
-    return res.send(api_error(400, "missing_query", "Say what to search for with ?q=words."));
-  if (q->size() > 256 || !rules::valid_utf8(*q))
-    return res.send(
-        api_error(400, "bad_query", "The search query must be valid UTF-8 of at most 256 bytes."));
+  if (auto ok = rules::check_search_query(q.value_or("")); !ok) return res.send(from_error(ok.error()));
   env.svc.search(std::move(*q), lp->before, lp->limit, send_uweets(res));
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/ascii.hpp"
 #include "core/file_writer.hpp"
 #include "web/http/assets.hpp"
 #include "web/http/routes.hpp"
@@ -60,10 +61,31 @@ struct App::Impl {
         cfg(std::move(c)),
         api(s, ApiConfig{cfg.notifier_url}),
         pages(s, PagesConfig{cfg.notifier_url, cfg.secure_cookies, cfg.allowed_origins}),
-        front{m, nullptr, nullptr, pages},
+        front{m, cfg, nullptr, nullptr, pages},
         durations(route_labels().size(), nullptr) {
     csp = App::csp_for(cfg.notifier_url);
     front.active = &metrics.gauge("http_active_connections", "Open HTTP connections.");
+  }
+
+  // Headers every response gets (the server's own 400/408/413/431 too).
+  void add_headers(const http::RequestInfo& info, http::Response& r) const {
+    r.headers.emplace_back("Content-Security-Policy", csp);
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.headers.emplace_back("Referrer-Policy", "same-origin");
+    r.headers.emplace_back("X-Frame-Options", "DENY");
+    // Served over HTTPS (the cookies say so): browsers keep to HTTPS for a year.
+    if (cfg.secure_cookies) r.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
+    const bool api = info.path.starts_with("/api/");
+    // API answers carry tokens (POST /api/v1/sessions) or a viewer's data: never
+    // stored by a browser or a proxy. The pages set it themselves (PageSite::finish).
+    bool has_cache_control = false;
+    for (const auto& h : r.headers)
+      has_cache_control = has_cache_control || ascii::iequals(h.first, "cache-control");
+    if (api && !has_cache_control) r.headers.emplace_back("Cache-Control", "no-store");
+    // A page form's answer depends on its Origin header (the CSRF check,
+    // PageSite::post_allowed), so caches must key it on Origin.
+    if (!api && !info.method.empty() && info.method != "GET" && info.method != "HEAD")
+      r.headers.emplace_back("Vary", "Origin");
   }
 
   void record(const http::RequestInfo& info, const http::Response& r) {
@@ -134,12 +156,25 @@ void App::attach(http::Server& server) {
   impl_->front.server = &server;
   Impl* im = impl_.get();
   server.on_response([im](const http::RequestInfo& info, http::Response& r) {
-    r.headers.emplace_back("Content-Security-Policy", im->csp);
-    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    r.headers.emplace_back("Referrer-Policy", "same-origin");
-    r.headers.emplace_back("X-Frame-Options", "DENY");
+    im->add_headers(info, r);
     im->record(info, r);
   });
+}
+
+void App::attach_metrics_port(http::Server& server) {
+  Impl* im = impl_.get();
+  server.on_response([im](const http::RequestInfo& info, http::Response& r) { im->add_headers(info, r); });
+}
+
+void App::handle_metrics_port(http::Request&& req, http::Responder res) {
+  if (req.method != "GET" && req.method != "HEAD") {
+    auto r = http::Response::text(405, "method not allowed\n");
+    r.set("Allow", "GET, HEAD");
+    return res.send(std::move(r));
+  }
+  if (req.path == "/metrics") return front::serve_metrics(impl_->front, req, std::move(res));
+  if (req.path == "/healthz") return res.send(http::Response::text(200, "ok"));
+  res.send(http::Response::text(404, "not found: this port serves /metrics and /healthz\n"));
 }
 
 void App::handle(http::Request&& req, http::Responder res) {
@@ -159,10 +194,20 @@ namespace front {
 
 void healthz(FrontEnv&, http::Request&&, http::Responder res) { res.send(http::Response::text(200, "ok")); }
 
-void metrics(FrontEnv& env, http::Request&&, http::Responder res) {
+void serve_metrics(FrontEnv& env, const http::Request& req, http::Responder res) {
+  if (!env.cfg.metrics_allow.contains(req.peer_ip)) {
+    return res.send(http::Response::text(
+        403, "/metrics is served only to the addresses of --metrics-allow (default: loopback).\n"));
+  }
   if (env.server) env.active->set(static_cast<double>(env.server->stats().active_connections));
-  res.send(http::Response{
-      200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, env.metrics.render()});
+  http::Response r{200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, env.metrics.render()};
+  r.set("Cache-Control", "no-store");
+  res.send(std::move(r));
+}
+
+void metrics(FrontEnv& env, http::Request&& req, http::Responder res) {
+  if (!env.cfg.metrics_on_site_port) return env.pages.not_found(std::move(req), std::move(res));
+  serve_metrics(env, req, std::move(res));
 }
 
 void static_file(FrontEnv& env, http::Request&& req, http::Responder res) {

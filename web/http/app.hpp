@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cidr.hpp"
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/result.hpp"
@@ -28,11 +29,18 @@ struct AppConfig {
   std::string access_log_path;               // "" = stderr
   bool secure_cookies = false;               // --https-cookies (PagesConfig)
   std::vector<std::string> allowed_origins;  // --allowed-origin (PagesConfig)
+  // Who may read /metrics (--metrics-allow); others get 403. Parsed by the
+  // caller; the default is loopback only.
+  CidrList metrics_allow = CidrList::parse("127.0.0.0/8,::1/128").value();
+  // false with --metrics-listen: the site's port answers /metrics with 404 and
+  // only the separate listener (App::handle_metrics_port) serves it.
+  bool metrics_on_site_port = true;
 };
 
 // What the front door's own handlers work with.
 struct FrontEnv {
   metrics::Registry& metrics;
+  const AppConfig& cfg;
   metrics::Gauge* active = nullptr;  // http_active_connections
   http::Server* server = nullptr;    // set by App::attach
   Pages& pages;                      // for the 404 page of an unknown /static/ file
@@ -42,6 +50,8 @@ struct FrontEnv {
 namespace front {
 void healthz(FrontEnv& env, http::Request&& req, http::Responder res);
 void metrics(FrontEnv& env, http::Request&& req, http::Responder res);
+// /metrics itself, for either listener: 403 to addresses outside cfg.metrics_allow.
+void serve_metrics(FrontEnv& env, const http::Request& req, http::Responder res);
 void static_file(FrontEnv& env, http::Request&& req, http::Responder res);
 }  // namespace front
 
@@ -59,6 +69,12 @@ class App {
   void attach(http::Server& server);
   // The request handler to give the http::Server.
   void handle(http::Request&& req, http::Responder res);
+  // The handler of the --metrics-listen server: /metrics (to --metrics-allow
+  // addresses) and /healthz; 404 for anything else.
+  void handle_metrics_port(http::Request&& req, http::Responder res);
+  // Installs the security headers (not the metrics or access log) on the
+  // --metrics-listen server.
+  void attach_metrics_port(http::Server& server);
   // Flushes and closes the access log, closes the timer, then calls done.
   void close(std::function<void()> done);
 

@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "core/store/store.hpp"
+#include "web/http/html.hpp"
 
 namespace uw::web::views {
 
@@ -22,17 +23,30 @@ namespace uw::web::views {
 struct UweetParts {
   std::string head;
   std::string tail;
+  // Rendered with a Mentions, and then whether some @name was no user (left
+  // as text) at users_version: such an entry is rendered again once a user
+  // has been added. Users are never deleted, so a link never goes stale.
+  bool checked = false;
+  bool unlinked = false;
+  uint64_t users_version = 0;
 };
 
-// The markup of a uweet around its age (views.cpp).
-UweetParts uweet_parts(const Uweet& u);
+// Which @names in uweets are users (their mentions become links).
+struct Mentions {
+  html::UserExists exists;
+  uint64_t version = 0;  // changes whenever a user is added (Service::users_version)
+};
+
+// The markup of a uweet around its age (views.cpp). Without mentions every
+// @name is a link.
+UweetParts uweet_parts(const Uweet& u, const Mentions* mentions = nullptr);
 
 class UweetFragments {
  public:
   explicit UweetFragments(size_t capacity = 20000) : capacity_(capacity == 0 ? 1 : capacity) {}
   // The parts of u, rendered now or earlier. The reference stays valid until
   // the next call.
-  const UweetParts& get(const Uweet& u);
+  const UweetParts& get(const Uweet& u, const Mentions* mentions = nullptr);
   size_t size() const { return map_.size(); }
   uint64_t hits() const { return hits_; }
 

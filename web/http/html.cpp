@@ -121,7 +121,8 @@ std::string url_component(std::string_view s) {
   return out;
 }
 
-std::string uweet_text(std::string_view text) {
+std::string uweet_text(std::string_view text, const UserExists& exists, bool* unlinked) {
+  if (unlinked) *unlinked = false;
   std::string out;
   size_t plain_start = 0;
   auto flush = [&](size_t end) {
@@ -141,8 +142,13 @@ std::string uweet_text(std::string_view text) {
     while (j < text.size() && is_word(static_cast<unsigned char>(text[j]))) ++j;
     size_t len = j - i - 1;
     if (len == 0 || len > 15) continue;
-    flush(i);
     std::string_view name = text.substr(i + 1, len);
+    if (exists && !exists(name)) {  // stays plain text, escaped by the next flush
+      if (unlinked) *unlinked = true;
+      i = j - 1;
+      continue;
+    }
+    flush(i);
     out += "<a class=\"mention\" href=\"/u/";
     out += url_component(name);
     out += "\">@";

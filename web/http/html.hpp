@@ -3,6 +3,7 @@
 // Pure functions, any thread. Every piece of user text that reaches a page goes
 // through escape() (or a helper built on it) exactly once.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -18,10 +19,17 @@ std::string escape(std::string_view s);
 // query value (so "a b/c" -> "a%20b%2Fc").
 std::string url_component(std::string_view s);
 
+// Whether "@name" names a user (then it becomes a link).
+using UserExists = std::function<bool(std::string_view name)>;
+
 // Uweet text as HTML: escaped, '\n' -> <br>, and every @mention (the rule of
 // rules::extract_mentions: 1-15 of [A-Za-z0-9_] after start or a character
-// that is not [A-Za-z0-9_@]) turned into a link to /u/<name>.
-std::string uweet_text(std::string_view text);
+// that is not [A-Za-z0-9_@]) of an existing user turned into a link to
+// /u/<name>; a name nobody has stays text (no link to a 404 page). With no
+// `exists`, every mention is a link. *unlinked (if given) says whether some
+// mention was left as text, i.e. whether the result may change once that
+// user signs up.
+std::string uweet_text(std::string_view text, const UserExists& exists = nullptr, bool* unlinked = nullptr);
 
 // Short relative age for a timestamp in unix ms, as people read timelines:
 // "now" (<1 min), "3m", "5h", "2d" (<7 days), then "28 Nov" in the same year

@@ -106,6 +106,8 @@ views::Frame PageSite::frame(PageCtx& c, std::string title, std::string search_q
   f.search_q = std::move(search_q);
   f.now_ms = clock::now_ms();
   f.fragments = &fragments;
+  mentions.version = svc.users_version();
+  f.mentions = &mentions;
   if (c.viewer && !cfg.notifier_url.empty()) {
     f.notifier_url = cfg.notifier_url;
     if (auto t = svc.ticket(*c.viewer)) f.ticket = std::move(*t);

@@ -68,8 +68,12 @@ struct PageSite {
   SharedPage anon_home;  // GET / for anonymous visitors, first page
   // Rendered uweets (they never change). mutable: a cache behind const frame().
   mutable views::UweetFragments fragments;
+  // Mentions link only to users that exist; its version is refreshed per page.
+  mutable views::Mentions mentions;
 
-  PageSite(Service& s, PagesConfig c) : svc(s), cfg(std::move(c)) {}
+  PageSite(Service& s, PagesConfig c) : svc(s), cfg(std::move(c)) {
+    mentions.exists = [&svc = svc](std::string_view name) { return svc.user_exists(name); };
+  }
 
   // A PageCtx for the request: its session (an unknown one is cleared) and csrf cookie.
   CtxPtr enter(http::Request&& req, http::Responder res) const;

@@ -52,22 +52,25 @@ void log_in(const SitePtr& s, const CtxPtr& c) {
 void sign_up(const SitePtr& s, const CtxPtr& c) {
   std::string username = c->form("username");
   std::string password = c->form("password");
-  s->svc.register_account(username, password, [s, c, username, password](const Result<User>& r) {
-    if (!r) {
-      const Error& e = r.error();
-      if (e.status >= 500) return s->service_error(*c, e);
-      views::AuthFormView v;
-      v.username = username;
-      v.error = e.status == 409 ? "That username is taken. Please pick another one." : e.message;
-      return auth_form(s, c, true, std::move(v), e.status);
-    }
-    // Signed up: log straight in.
-    s->svc.login(username, password, c->req.peer_ip, [s, c](Result<LoginResult> lr) {
-      if (!lr) return s->redirect(*c, "/accounts/login");
-      s->start_session(*c, *lr);
-      s->redirect(*c, "/");
-    });
-  });
+  s->svc.register_account(
+      username, password, c->req.peer_ip, [s, c, username, password](const Result<User>& r) {
+        if (!r) {
+          const Error& e = r.error();
+          if (e.status >= 500) return s->service_error(*c, e);
+          views::AuthFormView v;
+          v.username = username;
+          v.error = e.status == 409 ? "That username is taken. Please pick another one." : e.message;
+          std::optional<int64_t> retry;
+          if (e.retry_after_s > 0) retry = e.retry_after_s;
+          return auth_form(s, c, true, std::move(v), e.status, retry);
+        }
+        // Signed up: log straight in.
+        s->svc.login(username, password, c->req.peer_ip, [s, c](Result<LoginResult> lr) {
+          if (!lr) return s->redirect(*c, "/accounts/login");
+          s->start_session(*c, *lr);
+          s->redirect(*c, "/");
+        });
+      });
 }
 
 void log_out(const SitePtr& s, const CtxPtr& c) {

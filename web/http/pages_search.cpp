@@ -1,4 +1,5 @@
 // The search page: the form, and the results for ?q=.
+#include "core/rules.hpp"
 #include "web/http/page_handlers.hpp"
 
 namespace uw::web::pages {
@@ -10,8 +11,13 @@ void search(const SitePtr& s, const CtxPtr& c) {
   std::string q = c->query("q");
   views::SearchView v;
   v.q = q;
-  if (q.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return s->page(*c, 200, views::search(s->frame(*c, "Search", q), v));
+  // The API's rule (rules::check_search_query); a blank box just shows the form.
+  if (auto ok = rules::check_search_query(q); !ok) {
+    if (ok.error().code == "missing_query")
+      return s->page(*c, 200, views::search(s->frame(*c, "Search", q), v));
+    v.searched = true;
+    v.error = ok.error().message;
+    return s->page(*c, ok.error().status, views::search(s->frame(*c, "Search", q), v));
   }
   s->svc.search(q, before, kPageSize, [s, c, v](Result<Page<Uweet>> r) mutable {
     v.searched = true;

@@ -47,7 +47,7 @@ void home(const SitePtr& s, const CtxPtr& c) { render_home(s, c, {}, 200); }
 void post(const SitePtr& s, const CtxPtr& c) {
   if (!c->viewer) return s->need_login(*c, "/");
   std::string text = c->form("text");
-  s->svc.post(*c->viewer, text, std::nullopt, [s, c, text](const Result<Uweet>& r) {
+  s->svc.post(*c->viewer, text, std::nullopt, [s, c, text](const Result<Posted>& r) {
     if (r) return s->redirect(*c, "/");
     if (r.error().status >= 500) return s->service_error(*c, r.error());
     c->req.query.clear();  // re-render the first page of the timeline

@@ -100,7 +100,7 @@ std::string layout(const Frame& f, const std::string& main_html) {
   return out;
 }
 
-UweetParts uweet_parts(const Uweet& u) {
+UweetParts uweet_parts(const Uweet& u, const Mentions* mentions) {
   UweetParts p;
   p.head = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
   p.head += avatar(u.author);
@@ -109,26 +109,34 @@ UweetParts uweet_parts(const Uweet& u) {
   const std::string iso = html::iso_time(u.created_at);
   p.head += escape(u.author) + "</a><time class=\"when\" datetime=\"" + iso + "\" data-ms=\"";
   p.head += std::to_string(u.created_at) + "\" title=\"" + iso + "\">";
-  p.tail = "</time></div><p class=\"text\">" + html::uweet_text(u.text) + "</p></article></li>";
+  static const html::UserExists kLinkAll;
+  bool unlinked = false;
+  p.tail = "</time></div><p class=\"text\">" +
+           html::uweet_text(u.text, mentions ? mentions->exists : kLinkAll, &unlinked) +
+           "</p></article></li>";
+  p.checked = mentions != nullptr;
+  p.unlinked = unlinked;
+  p.users_version = mentions ? mentions->version : 0;
   return p;
 }
 
-std::string uweet_item(const Uweet& u, int64_t now_ms) {
-  UweetParts p = uweet_parts(u);
+std::string uweet_item(const Uweet& u, int64_t now_ms, const Mentions* mentions) {
+  UweetParts p = uweet_parts(u, mentions);
   return p.head + html::relative_time(u.created_at, now_ms) + p.tail;
 }
 
-std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments) {
+std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments,
+                     const Mentions* mentions) {
   if (t.items.empty()) return "<p class=\"card empty\">" + escape(t.empty_text) + "</p>";
   std::string out = "<ol class=\"uweets\">";
   for (const auto& u : t.items) {
     if (fragments) {
-      const UweetParts& p = fragments->get(u);
+      const UweetParts& p = fragments->get(u, mentions);
       out += p.head;
       out += html::relative_time(u.created_at, now_ms);
       out += p.tail;
     } else {
-      out += uweet_item(u, now_ms);
+      out += uweet_item(u, now_ms, mentions);
     }
   }
   out += "</ol>";
@@ -152,7 +160,7 @@ std::string home(const Frame& f, const HomeView& v) {
     main += "<a class=\"btn ghost\" href=\"/accounts/login\">Log in</a></p></section>";
     main += "<h2>Latest from everyone</h2>";
   }
-  main += timeline(v.timeline, f.now_ms, f.fragments);
+  main += timeline(v.timeline, f.now_ms, f.fragments, f.mentions);
   return layout(f, main);
 }
 
@@ -211,7 +219,7 @@ std::string profile(const Frame& f, const ProfileView& v) {
   main += "<li><a href=\"" + href + "/following\">" + plural(p.counts.following, "following", "following") +
           "</a></li>";
   main += "</ul></section>" + error_box(v.error);
-  main += timeline(v.uweets, f.now_ms, f.fragments);
+  main += timeline(v.uweets, f.now_ms, f.fragments, f.mentions);
   return layout(f, main);
 }
 
@@ -247,7 +255,7 @@ std::string search(const Frame& f, const SearchView& v) {
   main += error_box(v.error);
   if (v.searched && v.error.empty()) {
     main += "<h2>Uweets matching “" + escape(v.q) + "”</h2>";
-    main += timeline(v.results, f.now_ms, f.fragments);
+    main += timeline(v.results, f.now_ms, f.fragments, f.mentions);
   }
   return layout(f, main);
 }

@@ -30,6 +30,8 @@ struct Frame {
   std::string ticket;
   // Rendered uweets to reuse (owned by the caller; null = render every uweet).
   UweetFragments* fragments = nullptr;
+  // Which @names are users (owned by the caller; null = link every @name).
+  const Mentions* mentions = nullptr;
 };
 
 // A newest-first list of uweets with an "Older" link.
@@ -100,8 +102,9 @@ std::string error_page(const Frame& f, const ErrorView& v);
 
 // Fragments (exposed for tests).
 std::string layout(const Frame& f, const std::string& main_html);
-std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments = nullptr);
-std::string uweet_item(const Uweet& u, int64_t now_ms);
+std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments = nullptr,
+                     const Mentions* mentions = nullptr);
+std::string uweet_item(const Uweet& u, int64_t now_ms, const Mentions* mentions = nullptr);
 std::string csrf_field(const std::string& token);
 
 }  // namespace uw::web::views

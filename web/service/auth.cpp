@@ -1,10 +1,14 @@
 #include "web/service/auth.hpp"
 
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
+#include <optional>
 #include <utility>
+#include <vector>
 
 namespace uw::web::auth {
 
@@ -13,6 +17,13 @@ namespace {
 void wipe(std::string& s) {
   if (!s.empty()) sodium_memzero(s.data(), s.size());
   s.clear();
+}
+
+std::string hash_now(std::string_view password, bool* ok) {
+  char out[crypto_pwhash_STRBYTES];
+  *ok = crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
+  return *ok ? std::string(out) : std::string();
 }
 
 // A threadpool job: `work` runs on a pool thread, `after` on the loop. The
@@ -39,13 +50,6 @@ void run_on_pool(uv_loop_t* loop, std::function<void()> work, std::function<void
     std::unique_ptr<PoolJob> j(job);
     j->after();
   }
-}
-
-std::string hash_now(std::string_view password, bool* ok) {
-  char out[crypto_pwhash_STRBYTES];
-  *ok = crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
-  return *ok ? std::string(out) : std::string();
 }
 
 }  // namespace
@@ -116,6 +120,11 @@ const std::string& dummy_hash() {
 Throttle::Throttle(int max_per_account, int max_per_address, int64_t window_s)
     : max_account_(max_per_account), max_address_(max_per_address), window_s_(window_s) {}
 
+std::string Throttle::pair_key(const std::string& account_key, const std::string& ip) {
+  // An address never holds '\n' (an account key may): the last one separates.
+  return account_key + '\n' + ip;
+}
+
 int64_t Throttle::wait_for(Book& book, const std::string& key, int max, int64_t now_s) {
   auto it = book.find(key);
   if (it == book.end()) return 0;
@@ -131,18 +140,20 @@ int64_t Throttle::wait_for(Book& book, const std::string& key, int max, int64_t 
 }
 
 int64_t Throttle::retry_after(const std::string& account_key, const std::string& ip, int64_t now_s) {
-  return std::max(wait_for(accounts_, account_key, max_account_, now_s),
+  return std::max(wait_for(pairs_, pair_key(account_key, ip), max_account_, now_s),
                   wait_for(addresses_, ip, max_address_, now_s));
 }
 
 void Throttle::failure(const std::string& account_key, const std::string& ip, int64_t now_s) {
-  if (accounts_.size() > 100'000) prune(accounts_, now_s);
+  if (pairs_.size() > 100'000) prune(pairs_, now_s);
   if (addresses_.size() > 100'000) prune(addresses_, now_s);
-  accounts_[account_key].push_back(now_s);
+  pairs_[pair_key(account_key, ip)].push_back(now_s);
   addresses_[ip].push_back(now_s);
 }
 
-void Throttle::success(const std::string& account_key) { accounts_.erase(account_key); }
+bool Throttle::success(const std::string& account_key, const std::string& ip) {
+  return pairs_.erase(pair_key(account_key, ip)) > 0;
+}
 
 void Throttle::prune(Book& book, int64_t now_s) {
   for (auto it = book.begin(); it != book.end();) {
@@ -152,6 +163,129 @@ void Throttle::prune(Book& book, int64_t now_s) {
       ++it;
     }
   }
+}
+
+namespace {
+
+constexpr std::string_view kJournalHeader = "uwitter-login-throttle 2\n";
+
+std::string hex(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view s) {
+  if (s.size() % 2 != 0) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size() / 2);
+  for (size_t i = 0; i < s.size(); i += 2) {
+    int hi = nibble(s[i]), lo = nibble(s[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+// Splits a line into space-separated fields.
+std::vector<std::string_view> fields(std::string_view line) {
+  std::vector<std::string_view> out;
+  while (!line.empty()) {
+    const size_t sp = line.find(' ');
+    out.push_back(line.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    line.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view Throttle::journal_header() { return kJournalHeader; }
+
+std::string Throttle::failure_line(const std::string& account_key, const std::string& ip, int64_t t) {
+  return fmt::format("f {} {} {}\n", hex(account_key), hex(ip), t);
+}
+
+std::string Throttle::success_line(const std::string& account_key, const std::string& ip) {
+  return fmt::format("s {} {}\n", hex(account_key), hex(ip));
+}
+
+// Start-up only (the compacted journal): pair failures carry the address
+// failures too, so an address's failures that belong to no live pair (its
+// pairs were cleared by a good password) are written as pairs with an
+// account key no login can have ("\n"), which only feed the address's count.
+std::string Throttle::snapshot(int64_t now_s) const {
+  std::string out(kJournalHeader);
+  std::unordered_map<std::string, size_t> covered;  // address -> failures written via its pairs
+  for (const auto& [key, times] : pairs_) {
+    const size_t nl = key.rfind('\n');
+    const std::string account = key.substr(0, nl), ip = key.substr(nl + 1);
+    for (int64_t t : times) {
+      if (t <= now_s - window_s_) continue;
+      out += failure_line(account, ip, t);
+      ++covered[ip];
+    }
+  }
+  for (const auto& [ip, times] : addresses_) {
+    size_t live = 0;
+    for (int64_t t : times) live += t > now_s - window_s_ ? 1 : 0;
+    const size_t have = covered.count(ip) ? covered[ip] : 0;
+    // Write the newest (live - have) address-only failures.
+    size_t extra = live > have ? live - have : 0;
+    for (auto it = times.rbegin(); it != times.rend() && extra > 0; ++it, --extra) {
+      if (*it <= now_s - window_s_) break;
+      out += failure_line("\n", ip, *it);
+    }
+  }
+  return out;
+}
+
+Result<Unit> Throttle::restore(std::string_view text, int64_t now_s) {
+  const auto bad = [](const std::string& why) {
+    return Error{500, "bad_throttle_state", "login throttle state: " + why};
+  };
+  if (!text.starts_with(kJournalHeader)) return bad("unknown header");
+  text.remove_prefix(kJournalHeader.size());
+  Throttle t(max_account_, max_address_, window_s_);
+  size_t line_no = 1;
+  while (!text.empty()) {
+    ++line_no;
+    const size_t nl = text.find('\n');
+    // A crash can cut the last line short: it is the only one that may be.
+    if (nl == std::string_view::npos) break;
+    const auto f = fields(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+    const bool fail = f.size() == 4 && f[0] == "f", ok = f.size() == 3 && f[0] == "s";
+    if (!fail && !ok)
+      return bad(fmt::format("line {} is neither 'f ACCOUNT ADDRESS TIME' nor 's ACCOUNT ADDRESS'", line_no));
+    auto account = unhex(f[1]), ip = unhex(f[2]);
+    if (!account || !ip) return bad(fmt::format("line {} has a bad key", line_no));
+    if (ok) {
+      t.success(*account, *ip);
+      continue;
+    }
+    int64_t when = 0;
+    auto [p, ec] = std::from_chars(f[3].data(), f[3].data() + f[3].size(), when);
+    if (ec != std::errc() || p != f[3].data() + f[3].size())
+      return bad(fmt::format("line {} has a bad time", line_no));
+    if (when > now_s - window_s_) t.failure(*account, *ip, when);
+  }
+  for (Book* b : {&t.pairs_, &t.addresses_})
+    for (auto& [k, q] : *b) std::sort(q.begin(), q.end());
+  pairs_ = std::move(t.pairs_);
+  addresses_ = std::move(t.addresses_);
+  return Unit{};
 }
 
 }  // namespace uw::web::auth

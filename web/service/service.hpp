@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -47,6 +48,13 @@ struct LoginResult {
   int64_t expires_at_s = 0;
 };
 
+// What post() answers: the uweet, and whether it is the one stored the first
+// time this idempotency key was used (a replay: nothing new was written).
+struct Posted {
+  Uweet uweet;
+  bool replayed = false;
+};
+
 struct Profile {
   User user;
   Counts counts;
@@ -63,6 +71,17 @@ struct ServiceConfig {
   int max_failures_per_address = 20;
   int64_t failure_window_s = 300;
   int64_t ticket_ttl_s = 300;
+  // Where the login throttle's state is kept across restarts ("" = memory
+  // only); saved off the loop at most every throttle_save_interval_ms while it
+  // changes, and at shutdown.
+  std::string throttle_state_path;
+  int64_t throttle_save_interval_ms = 2000;
+  // Token buckets (web/service/rate_limit.hpp): uweets per user and sign-ups
+  // per client address; rate <= 0 turns a limit off. Beyond: 429 rate_limited.
+  double post_rate_per_s = 10.0 / 60.0;
+  int post_burst = 100;
+  double signup_rate_per_s = 6.0 / 60.0;
+  int signup_burst = 30;
 };
 
 // Receives committed events; must return at once (fire and forget).
@@ -81,20 +100,31 @@ class Service {
 
   // Accounts and sessions. Errors: 409 username_taken, 422 invalid_*,
   // 401 bad_credentials (same message whether or not the user exists),
-  // 429 too_many_attempts (Error.message says when to retry; retry_after_s() too).
-  virtual void register_account(std::string username, std::string password, Done<User> done) = 0;
+  // 429 too_many_attempts (Error.message says when to retry; Error.retry_after_s
+  // and retry_after_s() too), 429 rate_limited (sign-ups from peer_ip beyond
+  // the sign-up limit; "" = an internal caller, never limited).
+  virtual void register_account(std::string username, std::string password, std::string peer_ip,
+                                Done<User> done) = 0;
   virtual void login(std::string username, std::string password, std::string peer_ip,
                      Done<LoginResult> done) = 0;
   virtual void logout(std::string token, Done<Unit> done) = 0;
+  // From memory, at once: whether a user of that name (any case) exists, and a
+  // number that changes whenever a user is added (users are never deleted), so
+  // a rendering that linked only existing names can tell it may be stale.
+  virtual bool user_exists(std::string_view username) const = 0;
+  virtual uint64_t users_version() const = 0;
   // Resolves a session token at once from memory (no disk); nullopt if unknown or expired.
   virtual std::optional<Viewer> authenticate(const std::string& token) = 0;
   // Seconds until a throttled login may be retried (0 if not throttled).
   virtual int64_t retry_after_s(const std::string& username, const std::string& peer_ip) = 0;
 
-  // Posting. Errors: 422 from rules::normalize_uweet. With an idempotency key
-  // already used by this viewer, answers the uweet stored the first time.
+  // Posting. Errors: 422 from rules::normalize_uweet; 429 rate_limited past
+  // the viewer's posting limit (Error.retry_after_s). With an idempotency key
+  // already used by this viewer: the uweet stored the first time, replayed,
+  // when the (normalised) text is the same; 422 idempotency_key_reused when
+  // it is not.
   virtual void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
-                    Done<Uweet> done) = 0;
+                    Done<Posted> done) = 0;
   virtual void uweet(int64_t id, Done<Uweet> done) = 0;  // 404 no_such_uweet
 
   // Following. 404 no_such_user, 422 self_follow. Result: true if the state changed.

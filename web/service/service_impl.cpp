@@ -4,7 +4,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <memory>
 #include <unordered_map>
 #include <utility>
 
@@ -34,7 +37,9 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
       tuning_(tuning),
       metrics_(metrics),
       cache_(tuning.per_author, tuning.public_ring),
-      throttle_(cfg_.max_failures_per_account, cfg_.max_failures_per_address, cfg_.failure_window_s) {
+      throttle_(cfg_.max_failures_per_account, cfg_.max_failures_per_address, cfg_.failure_window_s),
+      post_limit_(cfg_.post_rate_per_s, cfg_.post_burst),
+      signup_limit_(cfg_.signup_rate_per_s, cfg_.signup_burst) {
   if (metrics_) {
     uweets_created_ = &metrics_->counter("uwitter_uweets_created_total", "Uweets committed.");
     logins_ok_ =
@@ -45,6 +50,10 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
         &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "throttled"}});
     cache_misses_ = &metrics_->counter("uwitter_cache_misses_total",
                                        "Reads the in-memory caches sent to a reader thread.");
+    posts_limited_ = &metrics_->counter("uwitter_rate_limited_total",
+                                        "Requests refused with 429 rate_limited.", {{"what", "post"}});
+    signups_limited_ = &metrics_->counter("uwitter_rate_limited_total",
+                                          "Requests refused with 429 rate_limited.", {{"what", "signup"}});
   }
 }
 
@@ -75,7 +84,46 @@ Result<Unit> ServiceImpl::start() {
   if (!readers) return readers.error();
   readers_ = std::move(readers.value());
   writer_ = std::make_unique<Writer>(std::move(store.value()), *mailbox_, metrics_);
+  if (auto r = open_throttle_journal(); !r) return r.error();
   return Unit{};
+}
+
+// Start-up only, before the loop serves requests: replays the journal,
+// rewrites it compact (what is still inside the window; a temporary file
+// renamed over the old one, so a crash never leaves half a file) and opens it
+// for appending.
+Result<Unit> ServiceImpl::open_throttle_journal() {
+  const std::string& path = cfg_.throttle_state_path;
+  if (path.empty()) return Unit{};
+  const int64_t now = clock::now_s();
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::string text;
+    char buf[65536];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    if (auto r = throttle_.restore(text, now); !r) {
+      log::warn("{} ({}); starting with no login failures counted", r.error().message, path);
+    } else if (throttle_.pairs() > 0) {
+      log::info("login throttle: {} account/address pairs and {} addresses restored", throttle_.pairs(),
+                throttle_.addresses());
+    }
+  }
+  const std::string tmp = path + ".tmp";
+  const std::string compact = throttle_.snapshot(now);
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  bool ok = f && std::fwrite(compact.data(), 1, compact.size(), f) == compact.size();
+  if (f) ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0)
+    return Error{500, "throttle_state", "cannot write the login throttle state " + path};
+  auto w = FileWriter::open(path);
+  if (!w) return Error{500, "throttle_state", "cannot open the login throttle state: " + w.error().message};
+  throttle_journal_ = std::move(w.value());
+  return Unit{};
+}
+
+void ServiceImpl::journal(std::string line) {
+  if (throttle_journal_ && !throttle_journal_->write(std::move(line)))
+    log::warn("login throttle state: the disk fell behind; a failure was not saved");
 }
 
 namespace {
@@ -196,12 +244,20 @@ void ServiceImpl::pool_finished() {
 
 // ---------------------------------------------------------------- accounts
 
-void ServiceImpl::register_account(std::string username, std::string password, Done<User> done) {
+void ServiceImpl::register_account(std::string username, std::string password, std::string peer_ip,
+                                   Done<User> done) {
   if (auto r = rules::check_username(username); !r) return done(r.error());
   if (auto r = rules::check_password(password); !r) return done(r.error());
   if (cache_.user_by_name(username))
     return done(
         Error{409, "username_taken", "The username " + username + " is taken; please choose another."});
+  // Checked before the Argon2id hash, which is what a flood of sign-ups costs.
+  if (int64_t wait = peer_ip.empty() ? 0 : signup_limit_.take(peer_ip, clock::now_ms()); wait > 0) {
+    if (signups_limited_) signups_limited_->inc();
+    return done(Error{
+        429, "rate_limited",
+        "Too many sign-ups from your address; try again in " + std::to_string(wait) + " seconds.", wait});
+  }
   pool_started();
   auth::hash_password(
       loop_, std::move(password),
@@ -228,7 +284,7 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
   if (int64_t wait = throttle_.retry_after(key, peer_ip, now); wait > 0) {
     if (logins_throttled_) logins_throttled_->inc();
     return done(Error{429, "too_many_attempts",
-                      "Too many failed logins; try again in " + std::to_string(wait) + " seconds."});
+                      "Too many failed logins; try again in " + std::to_string(wait) + " seconds.", wait});
   }
   const CachedUser* cu = cache_.user_by_name(username);
   // Unknown user: verify against the dummy hash anyway (empty hash), so the
@@ -244,10 +300,11 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
         const CachedUser* u = uid ? cache_.user(uid) : nullptr;
         if (!v.ok || !u) {
           throttle_.failure(key, peer_ip, now);
+          journal(auth::Throttle::failure_line(key, peer_ip, now));
           if (logins_failed_) logins_failed_->inc();
           done(Error{401, "bad_credentials", "Wrong username or password."});
         } else {
-          throttle_.success(key);
+          if (throttle_.success(key, peer_ip)) journal(auth::Throttle::success_line(key, peer_ip));
           if (logins_ok_) logins_ok_->inc();
           if (v.needs_rehash) {
             pool_started();
@@ -301,9 +358,16 @@ int64_t ServiceImpl::retry_after_s(const std::string& username, const std::strin
 // ---------------------------------------------------------------- writes
 
 void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
-                       Done<Uweet> done) {
+                       Done<Posted> done) {
   auto norm = rules::normalize_uweet(text);
   if (!norm) return done(norm.error());
+  if (int64_t wait = post_limit_.take(std::to_string(v.user_id), clock::now_ms()); wait > 0) {
+    if (posts_limited_) posts_limited_->inc();
+    return done(Error{
+        429, "rate_limited",
+        "You are posting faster than this site allows; try again in " + std::to_string(wait) + " seconds.",
+        wait});
+  }
   NewUweet nu;
   nu.author_id = v.user_id;
   nu.text = std::move(norm.value());
@@ -312,15 +376,23 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
     if (const auto* m = cache_.user_by_name(name)) nu.mentioned_user_ids.push_back(m->user.id);
   nu.idempotency_key = std::move(idempotency_key);
   auto mentioned = nu.mentioned_user_ids;
+  std::string sent = nu.text;
   writer_->call<Uweet>(
       [nu = std::move(nu)](Store& s) { return s.insert_uweet(nu); },
-      [this, v, mentioned = std::move(mentioned), done = std::move(done)](Result<Uweet> r) mutable {
-        if (!r) return done(std::move(r));
+      [this, v, sent = std::move(sent), mentioned = std::move(mentioned),
+       done = std::move(done)](Result<Uweet> r) mutable {
+        if (!r) return done(r.error());
         Uweet& u = r.value();
         if (u.author.empty()) u.author = v.username;
         // Ids only grow: an id we have already seen is the
         // stored answer to a repeated idempotency key.
-        if (u.id > cache_.max_uweet_id()) {
+        const bool replayed = u.id <= cache_.max_uweet_id();
+        if (replayed && u.text != sent) {
+          return done(Error{422, "idempotency_key_reused",
+                            "This Idempotency-Key was already used for another text (uweet " +
+                                std::to_string(u.id) + "); send a new key with a new uweet."});
+        }
+        if (!replayed) {
           cache_.add_uweet(u);
           if (indexer_) indexer_->notify(u.id);
           if (uweets_created_) uweets_created_->inc();
@@ -329,7 +401,7 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
             if (m != u.author_id)
               emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
         }
-        done(std::move(r));
+        done(Posted{std::move(u), replayed});
       });
 }
 
@@ -375,7 +447,8 @@ void ServiceImpl::shutdown(std::function<void()> done) {
 void ServiceImpl::finish_shutdown() {
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
-  writer_->stop();  // a password job may have queued a write after the first stop: it failed fast
+  writer_->stop();            // a password job may have queued a write after the first stop: it failed fast
+  throttle_journal_.reset();  // writes what is pending (a few lines), then joins its thread
   auto mb = std::move(mailbox_);
   LoopMailbox* raw = mb.release();
   raw->close([raw, done = std::move(done)] {

@@ -18,12 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "core/file_writer.hpp"
 #include "core/metrics.hpp"
 #include "core/store/readers.hpp"
 #include "core/store/sqlite/indexer.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
 #include "web/service/auth.hpp"
+#include "web/service/rate_limit.hpp"
 #include "web/service/service.hpp"
 #include "web/service/timeline_cache.hpp"
 
@@ -47,15 +49,20 @@ class ServiceImpl final : public Service {
   void set_event_sink(EventSink sink) override { sink_ = std::move(sink); }
   void set_ticket_key(const sign::SecretKey* key) override { ticket_key_ = key; }
 
-  void register_account(std::string username, std::string password, Done<User> done) override;
+  void register_account(std::string username, std::string password, std::string peer_ip,
+                        Done<User> done) override;
   void login(std::string username, std::string password, std::string peer_ip,
              Done<LoginResult> done) override;
   void logout(std::string token, Done<Unit> done) override;
+  bool user_exists(std::string_view username) const override {
+    return cache_.user_by_name(username) != nullptr;
+  }
+  uint64_t users_version() const override { return cache_.user_count(); }
   std::optional<Viewer> authenticate(const std::string& token) override;
   int64_t retry_after_s(const std::string& username, const std::string& peer_ip) override;
 
   void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
-            Done<Uweet> done) override;
+            Done<Posted> done) override;
   void uweet(int64_t id, Done<Uweet> done) override;
   void follow(const Viewer& v, std::string username, Done<bool> done) override;
   void unfollow(const Viewer& v, std::string username, Done<bool> done) override;
@@ -89,6 +96,11 @@ class ServiceImpl final : public Service {
   void pool_started() { ++pool_jobs_; }
   void pool_finished();
   void finish_shutdown();
+  // The login throttle's journal: read and compacted at start, appended to
+  // (off the loop, by a FileWriter) on every failure and on a good password
+  // that clears some.
+  Result<Unit> open_throttle_journal();
+  void journal(std::string line);
   void emit(const sign::Event& e) {
     if (sink_) sink_(e);
   }
@@ -102,6 +114,8 @@ class ServiceImpl final : public Service {
   metrics::Counter* logins_failed_ = nullptr;
   metrics::Counter* logins_throttled_ = nullptr;
   metrics::Counter* cache_misses_ = nullptr;
+  metrics::Counter* posts_limited_ = nullptr;
+  metrics::Counter* signups_limited_ = nullptr;
   metrics::Registry* metrics_;
   std::unique_ptr<LoopMailbox> mailbox_;
   std::unique_ptr<Writer> writer_;
@@ -109,6 +123,9 @@ class ServiceImpl final : public Service {
   std::unique_ptr<Readers> readers_;
   TimelineCache cache_;
   auth::Throttle throttle_;
+  std::unique_ptr<FileWriter> throttle_journal_;  // null: not persisted
+  RateLimit post_limit_;
+  RateLimit signup_limit_;
   EventSink sink_;
   const sign::SecretKey* ticket_key_ = nullptr;
   int pool_jobs_ = 0;

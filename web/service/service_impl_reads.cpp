@@ -176,13 +176,13 @@ void ServiceImpl::demo_step(const std::shared_ptr<Demo>& d) {
     demo_step(d);
   };
   if (st.kind == Demo::Register) {
-    return register_account(st.who, kDemoPassword, [cont](const Result<User>& r) { cont(r); });
+    return register_account(st.who, kDemoPassword, "", [cont](const Result<User>& r) { cont(r); });
   }
   const CachedUser* u = cache_.user_by_name(st.who);
   if (!u) return d->done(no_such_user(st.who));
   Viewer v{u->user.id, u->user.username};
   if (st.kind == Demo::Follow) return follow(v, st.arg, [cont](const Result<bool>& r) { cont(r); });
-  post(v, st.arg, std::nullopt, [cont](const Result<Uweet>& r) { cont(r); });
+  post(v, st.arg, std::nullopt, [cont](const Result<Posted>& r) { cont(r); });
 }
 
 }  // namespace uw::web

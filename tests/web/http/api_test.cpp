@@ -15,6 +15,7 @@
 #include "bench/kit/http_client.hpp"
 #include "bench/kit/process.hpp"
 #include "bench/kit/temp_dir.hpp"
+#include "tests/web/api_fixture.hpp"
 
 #ifdef UWITTER_WEB_BIN
 
@@ -27,91 +28,6 @@ using kit::TempDir;
 namespace {
 
 using nlohmann::json;
-
-struct Web {
-  TempDir dir;
-  std::unique_ptr<ChildProcess> proc;
-  std::unique_ptr<HttpClient> http;
-  uint16_t port = 0;
-
-  explicit Web(std::vector<std::string> extra = {}) { start(extra); }
-  void start(const std::vector<std::string>& extra) {
-    std::vector<std::string> argv{UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("data")};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc = std::make_unique<ChildProcess>();
-    ASSERT_TRUE(proc->start(argv, dir.file("stderr.log")));
-    ASSERT_TRUE(proc->wait_listening()) << proc->stderr_text();
-    port = proc->port("http");
-    http = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(port));
-  }
-  std::string db() const { return dir.file("data") + "/uwitter.db"; }
-  HttpResponse call(const std::string& m, const std::string& path, const json& body = nullptr,
-                    const std::string& token = "") {
-    if (body.is_null()) {
-      std::vector<std::string> h;
-      if (!token.empty()) h.push_back("Authorization: Bearer " + token);
-      return http->request(m, path, "", h);
-    }
-    return http->json(m, path, body, token);
-  }
-  json ok(const std::string& m, const std::string& path, const json& body = nullptr,
-          const std::string& token = "", long want = 200) {
-    auto r = call(m, path, body, token);
-    EXPECT_EQ(r.status, want) << m << " " << path << ": " << r.body;
-    try {
-      return r.json();
-    } catch (...) {
-      ADD_FAILURE() << "not JSON: " << r.body;
-      return nullptr;
-    }
-  }
-  json user(const std::string& name, const std::string& pw = "password123") {
-    return ok("POST", "/api/v1/accounts", {{"username", name}, {"password", pw}}, "", 201);
-  }
-  std::string login(const std::string& name, const std::string& pw = "password123") {
-    auto j = ok("POST", "/api/v1/sessions", {{"username", name}, {"password", pw}}, "", 201);
-    return j.is_object() && j.contains("token") ? j["token"].get<std::string>() : "";
-  }
-};
-
-int64_t count_rows(const std::string& db, const std::string& table) {
-  sqlite3* h = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
-  sqlite3_stmt* st = nullptr;
-  int64_t n = -1;
-  std::string sql = "SELECT count(*) FROM " + table;
-  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-    n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return n;
-}
-
-std::string pct(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
-void expect_error(const HttpResponse& r, long status, const std::string& code, const std::string& what) {
-  EXPECT_EQ(r.status, status) << what << ": " << r.body;
-  try {
-    auto j = r.json();
-    EXPECT_EQ(j["error"]["code"], code) << what << ": " << r.body;
-    EXPECT_FALSE(j["error"]["message"].get<std::string>().empty()) << what;
-  } catch (...) {
-    ADD_FAILURE() << what << ": error body is not JSON: " << r.body;
-  }
-}
 
 TEST(Api, FullFlowRegisterLoginPostFollowReadSearchUnfollowLogout) {
   Web w;
@@ -260,7 +176,22 @@ TEST(Api, BadRequestsGetTheirStatusAndCodeAndChangeNothing) {
       {"unknown user", "GET", "/api/v1/users/nobody", "", {}, 404, "no_such_user"},
       {"unknown user's uweets", "GET", "/api/v1/users/nobody/uweets", "", {}, 404, "no_such_user"},
       {"unknown uweet", "GET", "/api/v1/uweets/999999", "", {}, 404, "no_such_uweet"},
-      {"non-numeric uweet id", "GET", "/api/v1/uweets/abc", "", {}, 404, "no_such_uweet"},
+      {"non-numeric uweet id", "GET", "/api/v1/uweets/abc", "", {}, 400, "bad_param"},
+      {"limit above 100", "GET", "/api/v1/timelines/public?limit=101", "", {}, 400, "bad_param"},
+      {"search query over 256 bytes",
+       "GET",
+       "/api/v1/search?q=" + std::string(257, 'q'),
+       "",
+       {},
+       400,
+       "bad_query"},
+      {"zero-width space uweet",
+       "POST",
+       "/api/v1/uweets",
+       R"({"text":"​﻿"})",
+       {json_ct, auth},
+       422,
+       "empty_uweet"},
       {"home without token", "GET", "/api/v1/timelines/home", "", {}, 401, "unauthorized"},
       {"bad before", "GET", "/api/v1/timelines/public?before=-3", "", {}, 400, "bad_param"},
       {"bad limit", "GET", "/api/v1/timelines/public?limit=ten", "", {}, 400, "bad_param"},
@@ -382,8 +313,9 @@ TEST(Api, PaginationWalksEveryItemOnceNewestFirst) {
     ASSERT_EQ(ids.size(), static_cast<size_t>(n)) << base;
     for (size_t i = 1; i < ids.size(); ++i) EXPECT_GT(ids[i - 1], ids[i]) << base;
   }
-  // limit is capped at 100; a page of exactly all items has no next.
-  auto all = w.ok("GET", "/api/v1/timelines/public?limit=1000");
+  // limit goes up to 100 (above is a 400, Edges.EveryOutOfRangeLimitIsRefusedTheSameWay);
+  // a page of exactly all items has no next.
+  auto all = w.ok("GET", "/api/v1/timelines/public?limit=100");
   EXPECT_EQ(all["items"].size(), static_cast<size_t>(n));
   EXPECT_TRUE(all["next"].is_null());
   // Follower lists page by follow id.

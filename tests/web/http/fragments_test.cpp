@@ -50,5 +50,23 @@ TEST(UweetFragments, DropsTheOldestPastItsCapacity) {
   EXPECT_NE(cache.get(make(1, "a", "text 1", 0)).tail.find("text 1"), std::string::npos);
 }
 
+TEST(UweetFragments, AUweetThatLeftANameAsTextIsRenderedAgainOnceUsersChange) {
+  bool carol_exists = false;
+  Mentions m{[&](std::string_view n) { return n == "bob" || (carol_exists && n == "carol"); }, 1};
+  UweetFragments cache;
+  const Uweet linked = make(1, "alice", "hi @bob", 0), pending = make(2, "alice", "hi @carol", 0);
+  EXPECT_NE(cache.get(linked, &m).tail.find("href=\"/u/bob\""), std::string::npos);
+  EXPECT_EQ(cache.get(pending, &m).tail.find("href=\"/u/carol\""), std::string::npos);
+  const uint64_t hits = cache.hits();
+  EXPECT_EQ(cache.get(pending, &m).tail.find("href=\"/u/carol\""), std::string::npos);
+  EXPECT_EQ(cache.hits(), hits + 1);  // same users: reused
+  carol_exists = true;
+  m.version = 2;  // carol signed up
+  EXPECT_NE(cache.get(pending, &m).tail.find("href=\"/u/carol\""), std::string::npos);
+  EXPECT_EQ(cache.hits(), hits + 1);  // rendered again, not reused
+  (void)cache.get(linked, &m);
+  EXPECT_EQ(cache.hits(), hits + 2);  // nothing left as text: never rendered again
+}
+
 }  // namespace
 }  // namespace uw::web::views

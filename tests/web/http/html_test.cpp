@@ -66,6 +66,16 @@ TEST(HtmlUweetText, LinksMentionsAndEscapesTheRest) {
   for (const auto& c : cases) EXPECT_EQ(uweet_text(c.in), c.out) << c.in;
 }
 
+TEST(HtmlUweetText, AMentionOfNobodyStaysText) {
+  const UserExists exists = [](std::string_view n) { return n == "bob" || n == "Bob"; };
+  bool unlinked = false;
+  EXPECT_EQ(uweet_text("hi @Bob and @nosuch <3", exists, &unlinked),
+            "hi <a class=\"mention\" href=\"/u/Bob\">@Bob</a> and @nosuch &lt;3");
+  EXPECT_TRUE(unlinked);
+  EXPECT_EQ(uweet_text("@bob only", exists, &unlinked), "<a class=\"mention\" href=\"/u/bob\">@bob</a> only");
+  EXPECT_FALSE(unlinked);
+}
+
 TEST(HtmlRelativeTime, ShortFormsByAge) {
   const int64_t now = 1'795'000'000'000;  // 2026-11-18 11:06:40 UTC
   struct T {

@@ -491,6 +491,22 @@ TEST(PagesThrottle, RepeatedBadLoginsGet429WithRetryAfter) {
   EXPECT_EQ(attacker.login("lucy", "right password").status, 429);
 }
 
+TEST(PagesRateLimits, SignUpAndPostFormsPastTheirLimitsAre429WithTheWait) {
+  WebServer server(
+      {"--signup-burst", "1", "--signup-rate", "1/h", "--post-burst", "1", "--post-rate", "1/h"});
+  Browser first(server.base());
+  ASSERT_EQ(first.register_user("nina").status, 303);
+  Browser second(server.base());
+  auto r = second.register_user("omar");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_GT(std::stol(r.header("retry-after").empty() ? "0" : r.header("retry-after")), 0);
+  EXPECT_NE(error_message(r.body).find("Too many sign-ups"), std::string::npos) << r.body;
+  ASSERT_EQ(first.post("the one uweet").status, 303);
+  auto p = first.post("one too many");
+  EXPECT_EQ(p.status, 429);
+  EXPECT_NE(error_message(p.body).find("try again in"), std::string::npos) << p.body;
+}
+
 }  // namespace
 }  // namespace uw::test
 

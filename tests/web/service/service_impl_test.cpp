@@ -1,5 +1,7 @@
 // The writer's group commit and the Service end to end in-process: a real
 // SQLite file, a real libuv loop, real Argon2id on the threadpool.
+#include "web/service/service_impl.hpp"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -11,7 +13,6 @@
 #include "core/store/store.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
-#include "web/service/service_impl.hpp"
 
 namespace uw::web {
 namespace {
@@ -162,7 +163,7 @@ struct Fixture {
     if (svc) close();
   }
   User reg(const std::string& name) {
-    auto r = await<User>(&l.loop, [&](auto d) { svc->register_account(name, "password123", d); });
+    auto r = await<User>(&l.loop, [&](auto d) { svc->register_account(name, "password123", "", d); });
     EXPECT_TRUE(r) << r.error().message;
     return r ? r.value() : User{};
   }
@@ -172,7 +173,9 @@ struct Fixture {
   }
   Viewer viewer(const User& u) { return Viewer{u.id, u.username}; }
   Result<Uweet> post(const User& u, const std::string& text, std::optional<std::string> key = std::nullopt) {
-    return await<Uweet>(&l.loop, [&](auto d) { svc->post(viewer(u), text, key, d); });
+    auto r = await<Posted>(&l.loop, [&](auto d) { svc->post(viewer(u), text, key, d); });
+    if (!r) return r.error();
+    return r->uweet;
   }
   Page<Uweet> home(const User& u, std::optional<int64_t> before = std::nullopt, int limit = 20) {
     auto r = await<Page<Uweet>>(&l.loop, [&](auto d) { svc->home_timeline(viewer(u), before, limit, d); });
@@ -185,7 +188,7 @@ TEST(Service, RegisterLoginPostFollowAndReadHome) {
   Fixture f;
   f.open();
   User alice = f.reg("alice"), bob = f.reg("bob");
-  auto dup = await<User>(&f.l.loop, [&](auto d) { f.svc->register_account("ALICE", "password123", d); });
+  auto dup = await<User>(&f.l.loop, [&](auto d) { f.svc->register_account("ALICE", "password123", "", d); });
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().status, 409);
 

@@ -1,12 +1,12 @@
 // TimelineCache: the k-way merge must be exact or refuse (nullopt), never wrong.
+#include "web/service/timeline_cache.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <deque>
 #include <random>
 #include <vector>
-
-#include "web/service/timeline_cache.hpp"
 
 namespace uw::web {
 namespace {
