@@ -113,7 +113,7 @@ std::string query_text(sqlite3* db, const std::string& sql) {
 
 TEST(WebKill, EveryAcknowledgedPostSurvivesSigkillCyclesExactlyOnce) {
   const int kills = env_int("UWITTER_TORTURE_KILLS", 20);
-  Site site({});
+  Site site({"--post-rate", "off"});  // one user posting as fast as it can
   ASSERT_TRUE(site.start()) << site.stderr_tail();
   std::string token;
   {
