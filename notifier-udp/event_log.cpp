@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "notifier-udp/quote.hpp"
-#include "notifier-udp/tail.hpp"
 
 namespace uw::notifier {
 
@@ -28,9 +27,7 @@ Result<Unit> EventLog::reopen() { return out_->reopen(); }
 std::string EventLog::timestamp_now() { return uw::log::timestamp_now(); }
 
 std::string human_value(std::string_view v) {
-  // A string that reads as a number is quoted, so a reader (tail --json) can
-  // tell the number 42 from a name "42".
-  bool plain = !v.empty() && !looks_numeric(v);
+  bool plain = !v.empty();
   for (char c : v)
     if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) plain = false;
   if (plain) return std::string(v);

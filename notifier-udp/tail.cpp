@@ -82,6 +82,15 @@ std::string read_value(std::string_view s, size_t& i, bool* quoted) {
 
 }  // namespace
 
+bool string_field(std::string_view key) {
+  // Names and identifiers the log writes as strings even when they are all
+  // digits (a username "42", a u64 session id a JSON reader must not round).
+  for (const char* k : {"to", "from", "user", "author", "follower", "session", "key", "ids", "text", "event",
+                        "what", "reason", "peer", "path", "error", "problem", "last_event_id"})
+    if (key == k) return true;
+  return false;
+}
+
 bool looks_numeric(std::string_view v) {
   size_t i = 0;
   if (i < v.size() && v[i] == '-') ++i;
@@ -129,7 +138,7 @@ std::optional<LogRecord> parse_log_line(std::string_view line) {
     i = eq + 1;
     bool quoted = false;
     std::string v = read_value(line, i, &quoted);
-    r.literal.push_back(!quoted && looks_numeric(v));
+    r.literal.push_back(!quoted && looks_numeric(v) && !string_field(key));
     r.fields.emplace_back(std::move(key), std::move(v));
     while (i < line.size() && line[i] == ' ') ++i;
   }

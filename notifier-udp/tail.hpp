@@ -24,9 +24,11 @@ struct LogRecord {
   const std::string* get(std::string_view key) const;
 };
 
-// True for a canonical decimal number ("0", "-3", "4399", "1.500"): what a
-// human log line writes bare for a number and quotes for a string.
+// True for a canonical decimal number ("0", "-3", "4399", "1.500"). A bare
+// value of a human log line that looks numeric is read as a number, unless
+// string_field(key): names and ids the log always writes as strings.
 bool looks_numeric(std::string_view v);
+bool string_field(std::string_view key);
 
 std::optional<LogRecord> parse_log_line(std::string_view line);
 
