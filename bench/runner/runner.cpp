@@ -544,8 +544,15 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   const DatagramTruth truth = account_truth(records);
   std::map<NoteKey, double> expected;
   for (size_t i = 0; i < plan.size(); ++i) {
+    // One notification per recipient per uweet (docs/NOTIFIER.md): a follower
+    // who is also mentioned gets the mention, or the uweet if the mention's
+    // datagram was lost and the post's was not.
+    auto mention_reached = [&](uint32_t f) {
+      auto it = truth.event_delivered.find(fmt::format("m{}:{}", posted[i].id, s.users[f].id));
+      return it == truth.event_delivered.end() || it->second;
+    };
     for (uint32_t f : s.followers[plan[i].author])
-      if (s.has_stream[f])
+      if (s.has_stream[f] && !(plan[i].mention && *plan[i].mention == f && mention_reached(f)))
         expected[NoteKey{static_cast<uint32_t>(s.users[f].id), 'u', posted[i].id}] = posted[i].ack_ms;
     if (plan[i].mention && s.has_stream[*plan[i].mention])
       expected[NoteKey{static_cast<uint32_t>(s.users[*plan[i].mention].id), 'm', posted[i].id}] =
