@@ -106,6 +106,20 @@ int main(int argc, char** argv) {
           [&](const std::string& v) { return int_flag(v, &cfg.post_threads); });
   f.value("sse-sample", "N", "open SSE streams for the first N users only (default: every user)",
           [&](const std::string& v) { return int_flag(v, &cfg.sse_sample); });
+  f.value("streams", "N", "open at most N SSE streams (each takes a local port; default: no bound)",
+          [&](const std::string& v) { return int_flag(v, &cfg.max_streams); });
+  f.value("port-base", "P",
+          "listen and connect from ports P..P+N-1 (with --ports N) instead of kernel-chosen ones",
+          [&](const std::string& v) {
+            uint32_t p = 0;
+            auto e = int_flag(v, &p);
+            if (!e.empty()) return e;
+            if (p < 1 || p > 65535) return std::string("expects a port 1..65535");
+            cfg.port_base = static_cast<uint16_t>(p);
+            return std::string();
+          });
+  f.value("ports", "N", "how many ports from --port-base the bench may use",
+          [&](const std::string& v) { return int_flag(v, &cfg.ports); });
   f.value("mentions", "FRACTION", "share of uweets that mention someone (default 0.1)",
           [&](const std::string& v) { return num_flag(v, &cfg.mention_fraction); });
   f.value("spacing-us", "US", "--udp-copy-spacing-us of the spaced points (default 2000)",
@@ -159,6 +173,11 @@ int main(int argc, char** argv) {
   }
   if (quick && full) {
     std::fprintf(stderr, "uwitter-bench: --quick and --full exclude each other\n");
+    return 2;
+  }
+  if ((cfg.port_base == 0) != (cfg.ports == 0) || uint64_t{cfg.port_base} + cfg.ports > 65536) {
+    std::fprintf(stderr,
+                 "uwitter-bench: --port-base P and --ports N go together, with P+N-1 at most 65535\n");
     return 2;
   }
 

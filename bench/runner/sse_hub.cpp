@@ -1,5 +1,6 @@
 #include "bench/runner/sse_hub.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -20,15 +21,23 @@ SseHub::SseHub() : fleet_(*this) {}
 
 SseHub::~SseHub() { fleet_.stop(); }
 
-Result<Unit> SseHub::open(uint16_t port, const std::string& path, uint32_t user_id) {
+Result<Unit> SseHub::open(uint16_t port, const std::string& path, uint32_t user_id, uint16_t source_port) {
   uint64_t tag;
   {
     std::lock_guard lk(mu_);
     tag = streams_.size();
     streams_.push_back(Stream{user_id});
   }
-  std::string err = fleet_.open(port, path, tag);
-  if (!err.empty()) return stream_error(std::move(err));
+  std::string err = fleet_.open(port, path, tag, {}, source_port);
+  if (!err.empty()) {
+    const bool in_use = errno == EADDRINUSE || errno == EADDRNOTAVAIL;
+    {
+      std::lock_guard lk(mu_);
+      if (tag + 1 == streams_.size()) streams_.pop_back();  // never opened: not a stream
+    }
+    if (in_use) return Error{500, "port_in_use", err};
+    return stream_error(std::move(err));
+  }
   return Unit{};
 }
 
