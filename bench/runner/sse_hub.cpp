@@ -1,17 +1,9 @@
 #include "bench/runner/sse_hub.hpp"
 
-#include <cerrno>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
 namespace uw::bench {
-namespace {
-
-// open()'s failures: the connect or the request failed (strerror text).
-Error stream_error(std::string message) { return Error{502, "sse_stream", std::move(message)}; }
-
-}  // namespace
-
 double steady_ms() {
   using namespace std::chrono;
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
@@ -28,17 +20,12 @@ Result<Unit> SseHub::open(uint16_t port, const std::string& path, uint32_t user_
     tag = streams_.size();
     streams_.push_back(Stream{user_id});
   }
-  std::string err = fleet_.open(port, path, tag, {}, source_port);
-  if (!err.empty()) {
-    const bool in_use = errno == EADDRINUSE || errno == EADDRNOTAVAIL;
-    {
-      std::lock_guard lk(mu_);
-      if (tag + 1 == streams_.size()) streams_.pop_back();  // never opened: not a stream
-    }
-    if (in_use) return Error{500, "port_in_use", err};
-    return stream_error(std::move(err));
+  auto opened = fleet_.open(port, path, tag, {}, source_port);
+  if (!opened) {
+    std::lock_guard lk(mu_);
+    if (tag + 1 == streams_.size()) streams_.pop_back();  // never opened: not a stream
   }
-  return Unit{};
+  return opened;
 }
 
 std::vector<Receipt> SseHub::take() {
