@@ -121,7 +121,9 @@ size_t Delivery::run_chunk(Pending& p, size_t budget) {
             {{"what", "uweet"}, {"to", name}, {"to_id", user}, {"uweet", n.uweet_id}, {"why", "mentioned"}});
       continue;
     }
-    if (n.kind == NoteKind::Mention && inboxes_.holds(user, NoteKind::Uweet, n.uweet_id)) {
+    // A mention after its uweet (or a second mention of one uweet) reached them: not again.
+    if (n.kind == NoteKind::Mention && (inboxes_.holds(user, NoteKind::Uweet, n.uweet_id) ||
+                                        inboxes_.holds(user, NoteKind::Mention, n.uweet_id))) {
       ++stats_.suppressed_late_mention;
       if (debug)
         log_.write(LogLevel::Debug, "suppressed",

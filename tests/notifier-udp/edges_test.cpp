@@ -110,6 +110,16 @@ TEST(Edges, AMentionedFollowerGetsOneNotificationTheMention) {
   size_t for_402 = 0;
   for (const auto& e : bob->events()) for_402 += json::parse(e.data).value("uweet_id", 0) == 402;
   EXPECT_EQ(for_402, 1u) << bob->raw();
+
+  // A mention sent twice (a resend from another session would not be a duplicate datagram) is one toast.
+  h.send({sign::MentionEvent{403, h.users.carol, "carol", h.users.bob, now_ms(), "@bob twice"}});
+  h.send({sign::MentionEvent{403, h.users.carol, "carol", h.users.bob, now_ms(), "@bob twice"}});
+  marker(h, h.users.bob, "bob");
+  ASSERT_TRUE(bob->wait_event(
+      [](const SseEvent& e) { return e.data.find("\"follower\":\"bob\"") != std::string::npos; }, 10s));
+  size_t for_403 = 0;
+  for (const auto& e : bob->events()) for_403 += json::parse(e.data).value("uweet_id", 0) == 403;
+  EXPECT_EQ(for_403, 1u) << bob->raw();
 }
 
 TEST(Edges, FollowedYouAtMostOncePerPairWithinTheWindow) {
