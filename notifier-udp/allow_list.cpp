@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 #include <cstring>
 
@@ -89,6 +90,15 @@ bool AllowList::allows(const sockaddr* sa) const {
     return false;
   }
   return false;
+}
+
+bool AllowList::allows_ip(const std::string& ip) const {
+  if (prefixes_.empty()) return true;
+  sockaddr_storage ss{};
+  if (uv_ip4_addr(ip.c_str(), 0, reinterpret_cast<sockaddr_in*>(&ss)) != 0 &&
+      uv_ip6_addr(ip.c_str(), 0, reinterpret_cast<sockaddr_in6*>(&ss)) != 0)
+    return false;
+  return allows(reinterpret_cast<const sockaddr*>(&ss));
 }
 
 }  // namespace uw::notifier

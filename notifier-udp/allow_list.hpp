@@ -21,6 +21,9 @@ class AllowList {
   // An Error (its message names the bad item) on bad syntax.
   static Result<AllowList> parse(std::string_view text);
   bool allows(const sockaddr* addr) const;
+  // The same for a textual IPv4 or IPv6 address (an HTTP peer); false if it
+  // does not parse and the list is not empty.
+  bool allows_ip(const std::string& ip) const;
   bool empty() const { return prefixes_.empty(); }
   size_t size() const { return prefixes_.size(); }
 

@@ -2,6 +2,11 @@
 
 namespace uw::notifier {
 
+AllowList loopback_only() {
+  auto a = AllowList::parse("127.0.0.0/8,::1/128");
+  return a ? std::move(a.value()) : AllowList{};
+}
+
 void register_flags(Flags& f, Config* c) {
   f.value("listen-udp", "HOST:PORT",
           "UDP address for signed datagrams (default 127.0.0.1:7700; port 0 = any)", host_port_flag(&c->udp));
@@ -83,6 +88,27 @@ void register_flags(Flags& f, Config* c) {
           whole_flag<uint64_t>(&c->heartbeat_ms, 10, 3600000));
   f.value("max-age-ms", "MS", "datagrams sent longer ago than this are stale (default 30000)",
           whole_flag<int64_t>(&c->max_age_ms, 1, 86400000));
+  f.value(
+      "max-future-ms", "MS",
+      "datagrams whose send time is more than this ahead of our clock are refused as future (default 5000)",
+      whole_flag<int64_t>(&c->max_future_ms, 0, 86400000));
+  f.value("gap-timeout-ms", "MS",
+          "a missing sequence number still missing after this long is counted lost (default 2000; 0 = only "
+          "once 4096 later ones arrived)",
+          whole_flag<uint64_t>(&c->gap_timeout_ms, 0, 3600000));
+  f.value(
+      "follow-repeat-s", "S",
+      "\"followed you\" is sent at most once per follower and user within this many seconds (default 3600; "
+      "0 = every time)",
+      whole_flag<uint64_t>(&c->follow_repeat_s, 0, 31536000));
+  f.value("metrics-allow", "CIDR[,CIDR...]",
+          "addresses that may read /metrics (default 127.0.0.0/8,::1; 0.0.0.0/0,::/0 = anyone)",
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
+            auto a = AllowList::parse(v);
+            if (!a) return uw::bad_value(a.error().message);
+            c->metrics_allow = std::move(a.value());
+            return uw::Unit{};
+          });
   f.value("fanout-chunk", "N", "follower ids read per database query (default 4096)",
           whole_flag<size_t>(&c->fanout_chunk, 1, 1000000));
   f.value("deliveries-per-turn", "N", "bound on deliveries per event-loop turn (default 512)",

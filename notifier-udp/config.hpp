@@ -11,6 +11,9 @@
 
 namespace uw::notifier {
 
+// 127.0.0.0/8 and ::1: the default of --metrics-allow.
+AllowList loopback_only();
+
 struct Config {
   HostPort udp{"127.0.0.1", 7700};
   HostPort http{"127.0.0.1", 7701};
@@ -26,10 +29,14 @@ struct Config {
   std::vector<std::string> cors_origins;        // reflected in Access-Control-Allow-Origin
   uint64_t sse_backlog = uint64_t{256} * 1024;  // unsent bytes after a write that cut a stream off
   uint64_t heartbeat_ms = 15'000;
-  int64_t max_age_ms = 30'000;  // older datagrams are stale
-  int64_t max_future_ms = 5'000;
-  size_t fanout_chunk = 4096;        // follower ids per database read
-  size_t deliveries_per_turn = 512;  // bound on fan-out work per loop turn
+  int64_t max_age_ms = 30'000;    // older datagrams are stale
+  int64_t max_future_ms = 5'000;  // send times further ahead are refused as future
+  uint64_t gap_timeout_ms =
+      2'000;  // a missing sequence number is counted lost after this (0: only when it leaves the window)
+  uint64_t follow_repeat_s = 3'600;  // "followed you" at most once per pair within this (0: every time)
+  AllowList metrics_allow = loopback_only();  // who may read /metrics
+  size_t fanout_chunk = 4096;                 // follower ids per database read
+  size_t deliveries_per_turn = 512;           // bound on fan-out work per loop turn
   size_t max_subscribers = 10'000;
 };
 

@@ -31,19 +31,25 @@ struct Daemon::Impl {
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<HttpApi> api;
   uv_signal_t sig_term{}, sig_int{}, sig_hup{};
-  uv_timer_t tick{};  // once a second: trust-file changes, kernel drops
+  uv_timer_t tick{};  // 4 times a second: gap timeouts; every 4th: trust-file changes, kernel drops
+  uint64_t ticks = 0;
   bool signals = false, tick_open = false, shutting_down = false;
   uint64_t next_note_id;
   uint64_t logged_kernel_drops = 0;  // the tick logs what grew since
   size_t last_key_count = 0;
   uint64_t last_key_look_ms = 0;
 
-  Impl(uv_loop_t* l, Config c) : loop(l), cfg(std::move(c)), trust(cfg.trust_files), inboxes(cfg.inbox) {
-    // Ids increase across restarts too (a reconnecting browser's Last-Event-ID
-    // from an earlier run is then older than anything new): start at the clock.
+  Impl(uv_loop_t* l, Config c)
+      : loop(l), cfg(std::move(c)), trust(cfg.trust_files), inboxes(cfg.inbox, clock_us()) {
+    next_note_id = clock_us();
+  }
+  // Ids and inbox positions increase across restarts too (a reconnecting
+  // browser's Last-Event-ID from an earlier run is then older than anything
+  // new): they start at the clock in microseconds.
+  static uint64_t clock_us() {
     uv_timeval64_t tv;
     uv_gettimeofday(&tv);
-    next_note_id = static_cast<uint64_t>(tv.tv_sec) * 1000000 + static_cast<uint64_t>(tv.tv_usec);
+    return static_cast<uint64_t>(tv.tv_sec) * 1000000 + static_cast<uint64_t>(tv.tv_usec);
   }
 
   void on_event(const sign::EventView& ev, uint64_t received_ns) {
@@ -87,6 +93,15 @@ struct Daemon::Impl {
               vs.rejected[static_cast<size_t>(sign::Reject::Duplicate)]);
     p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)",
               vs.lost);
+    p.counter(
+        "uwitter_notifier_late_total",
+        "Sequence numbers counted lost after --gap-timeout-ms that arrived after all (and were delivered)",
+        vs.late);
+    p.gauge("uwitter_notifier_open_gaps",
+            "Sequence numbers missing below the highest accepted and not yet counted lost",
+            static_cast<double>(ingest->open_gaps()));
+    p.counter("uwitter_notifier_heartbeats_total", "Sender heartbeat datagrams accepted (no events)",
+              vs.heartbeats);
     p.counter("uwitter_notifier_sender_sessions_total", "Sender sessions seen", vs.sessions);
     p.counter("uwitter_notifier_kernel_drops_total",
               "Datagrams the kernel dropped on our socket (SO_RXQ_OVFL; seen with the next datagram queued)",
@@ -96,6 +111,14 @@ struct Daemon::Impl {
               ds.fanout_errors);
     p.counter("uwitter_notifier_notifications_delivered_total", "Notifications put in a user's inbox",
               ds.delivered);
+    p.family("uwitter_notifier_suppressed_total",
+             "Notifications not sent because the recipient had (or was getting) one for the same thing",
+             "counter");
+    p.sample("uwitter_notifier_suppressed_total", {{"reason", "mentioned"}}, ds.suppressed_mentioned);
+    p.sample("uwitter_notifier_suppressed_total", {{"reason", "late_mention"}}, ds.suppressed_late_mention);
+    p.sample("uwitter_notifier_suppressed_total", {{"reason", "repeat_follow"}}, ds.suppressed_repeat_follow);
+    p.counter("uwitter_notifier_metrics_refused_total", "/metrics requests from outside --metrics-allow",
+              api->stats().metrics_refused);
     p.counter("uwitter_notifier_sse_events_sent_total", "SSE events written to streams", ss.events_sent);
     p.counter("uwitter_notifier_sse_streams_opened_total", "SSE streams opened", ss.opened);
     p.counter("uwitter_notifier_sse_slow_cutoffs_total", "Streams cut off for a full backlog", ss.cut_slow);
@@ -122,6 +145,8 @@ struct Daemon::Impl {
   }
 
   void on_tick() {
+    ingest->expire_gaps();
+    if (++ticks % 4 != 0) return;
     if (trust.changed()) load_keys("changed");
     uint64_t kd = ingest->kernel_drops();
     if (kd > logged_kernel_drops) {
@@ -171,6 +196,7 @@ Result<Unit> Daemon::start() {
   wo.max_outstanding = std::max<size_t>(m.cfg.fanout_chunk * 16, 65536);
   Delivery::Options dopt;
   dopt.per_turn = m.cfg.deliveries_per_turn;
+  dopt.repeats.follow_window_ms = m.cfg.follow_repeat_s * 1000;
   m.delivery = std::make_unique<Delivery>(m.loop, dopt, wo, m.inboxes, *m.streams, m.log);
 
   Ingest::Options io;
@@ -180,6 +206,7 @@ Result<Unit> Daemon::start() {
   io.allow = m.cfg.allow;
   io.verify.max_age_ms = m.cfg.max_age_ms;
   io.verify.max_future_ms = m.cfg.max_future_ms;
+  io.verify.gap_timeout_ms = static_cast<int64_t>(m.cfg.gap_timeout_ms);
   m.ingest = std::make_unique<Ingest>(m.loop, m.trust.ring(), io, m.log,
                                       [&m](const sign::EventView& ev, uint64_t ns) { m.on_event(ev, ns); });
   // An unknown key may be a key file that changed a moment ago: look (at most
@@ -192,9 +219,14 @@ Result<Unit> Daemon::start() {
     m.load_keys("changed");
     return true;
   });
-  HttpApi::Deps deps{
-      &m.trust.ring(),    &m.inboxes,           m.streams.get(), &m.log, [&m] { return m.render_metrics(); },
-      m.cfg.cors_origins, m.cfg.max_subscribers};
+  HttpApi::Deps deps{&m.trust.ring(),
+                     &m.inboxes,
+                     m.streams.get(),
+                     &m.log,
+                     [&m] { return m.render_metrics(); },
+                     m.cfg.cors_origins,
+                     m.cfg.max_subscribers,
+                     m.cfg.metrics_allow};
   m.api = std::make_unique<HttpApi>(std::move(deps));
 
   uv_timer_init(m.loop, &m.tick);
@@ -210,7 +242,7 @@ Result<Unit> Daemon::start() {
         "http listen " + m.cfg.http.host + ":" + std::to_string(m.cfg.http.port) + ": " + uv_strerror(rc)};
 
   uv_timer_start(
-      &m.tick, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->on_tick(); }, 1000, 1000);
+      &m.tick, [](uv_timer_t* t) { static_cast<Impl*>(t->data)->on_tick(); }, 250, 250);
   m.log.write(LogLevel::Info, "start",
               {{"udp", m.cfg.udp.host + ":" + std::to_string(m.ingest->port())},
                {"http", m.cfg.http.host + ":" + std::to_string(m.server->port())},

@@ -1,5 +1,7 @@
 #include "notifier-udp/delivery.hpp"
 
+#include <algorithm>
+
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/inbox.hpp"
 #include "notifier-udp/streams.hpp"
@@ -13,7 +15,8 @@ Delivery::Delivery(uv_loop_t* loop, Options opts, FanoutWorker::Options worker_o
       inboxes_(inboxes),
       streams_(streams),
       log_(log),
-      worker_(loop, std::move(worker_opts), [this](FanoutChunk&& c) { on_chunk(std::move(c)); }) {
+      worker_(loop, std::move(worker_opts), [this](FanoutChunk&& c) { on_chunk(std::move(c)); }),
+      repeats_(opts.repeats) {
   if (opts_.per_turn < 1) opts_.per_turn = 1;
   uv_check_init(loop_, &check_);
   uv_idle_init(loop_, &idle_);
@@ -26,6 +29,16 @@ Delivery::~Delivery() = default;
 void Delivery::start() { worker_.start(); }
 
 void Delivery::deliver(const std::shared_ptr<const Note>& note) {
+  // Registered before any recipient is served (docs/NOTIFIER.md "One
+  // notification per thing"): a fan-out already under way skips them too.
+  uint64_t now_ms = uv_now(loop_);
+  if (note->kind == NoteKind::Mention) repeats_.note_mention(note->uweet_id, note->recipient_id, now_ms);
+  if (note->kind == NoteKind::Follow && !repeats_.first_follow(note->actor_id, note->recipient_id, now_ms)) {
+    ++stats_.suppressed_repeat_follow;
+    log_.write(LogLevel::Debug, "suppressed",
+               {{"what", "follow"}, {"from", note->actor}, {"to_id", note->recipient_id}, {"why", "repeat"}});
+    return;
+  }
   uint64_t id = next_job_++;
   Job j;
   j.note = note;
@@ -39,18 +52,12 @@ void Delivery::deliver(const std::shared_ptr<const Note>& note) {
     j.single = true;
   }
   fj.want_names = log_.enabled(LogLevel::Debug);
-  bool single = j.single;
+  // The info-level log names the recipient of a follow or mention and those of
+  // small fan-outs (so `tail --user bob` shows what bob was sent): the worker
+  // looks the names up, from its cache.
+  fj.names_up_to = opts_.log_names_up_to;
   jobs_.emplace(id, std::move(j));
   stats_.active_jobs = jobs_.size();
-  if (single && !fj.want_names) {
-    // One known recipient and no name to look up: no reason to visit the worker.
-    FanoutChunk c;
-    c.job_id = id;
-    c.ids.push_back(fj.single_user);
-    c.last = true;
-    on_chunk(std::move(c), false);
-    return;
-  }
   worker_.submit(fj);
 }
 
@@ -96,22 +103,56 @@ size_t Delivery::run_chunk(Pending& p, size_t budget) {
   Job& j = it->second;
   const Note& n = *j.note;
   bool debug = log_.enabled(LogLevel::Debug);
+  // One notification per recipient per uweet: the mentioned get the mention.
+  const std::vector<int64_t>* mentioned =
+      n.kind == NoteKind::Uweet ? repeats_.mentioned(n.uweet_id) : nullptr;
   while (p.next < p.chunk.ids.size() && done < budget) {
     size_t i = p.next++;
     int64_t user = p.chunk.ids[i];
     ++done;
-    inboxes_.push(user, j.note);
-    size_t s = streams_.push(user, n.sse);
-    ++stats_.delivered;
     ++j.recipients;
+    std::string_view name =
+        i < p.chunk.names.size() ? std::string_view(p.chunk.names[i]) : std::string_view();
+    if (mentioned != nullptr && std::find(mentioned->begin(), mentioned->end(), user) != mentioned->end()) {
+      ++stats_.suppressed_mentioned;
+      if (debug)
+        log_.write(
+            LogLevel::Debug, "suppressed",
+            {{"what", "uweet"}, {"to", name}, {"to_id", user}, {"uweet", n.uweet_id}, {"why", "mentioned"}});
+      continue;
+    }
+    // A mention after its uweet (or a second mention of one uweet) reached them: not again.
+    if (n.kind == NoteKind::Mention && (inboxes_.holds(user, NoteKind::Uweet, n.uweet_id) ||
+                                        inboxes_.holds(user, NoteKind::Mention, n.uweet_id))) {
+      ++stats_.suppressed_late_mention;
+      if (debug)
+        log_.write(LogLevel::Debug, "suppressed",
+                   {{"what", "mention"},
+                    {"to", name},
+                    {"to_id", user},
+                    {"uweet", n.uweet_id},
+                    {"why", "had_uweet"}});
+      continue;
+    }
+    uint64_t pos = inboxes_.push(user, j.note);
+    size_t s = 0;
+    if (streams_.online(user)) {
+      sse_buf_.clear();
+      n.append_sse(sse_buf_, pos);
+      s = streams_.push(user, sse_buf_);
+    }
+    ++stats_.delivered;
     if (s > 0) ++j.online;
+    if (!name.empty() && j.recipients <= opts_.log_names_up_to) {
+      if (!j.to.empty()) j.to += ',';
+      j.to += name;
+    }
     if (debug) {
-      std::string_view name =
-          i < p.chunk.names.size() ? std::string_view(p.chunk.names[i]) : std::string_view();
       log_.write(LogLevel::Debug, "delivery",
                  {{"to", name},
                   {"to_id", user},
                   {"note", n.id},
+                  {"pos", pos},
                   {"what", note_kind_name(n.kind)},
                   {"from", n.actor},
                   {"uweet", n.uweet_id},
@@ -182,12 +223,15 @@ void Delivery::finish_if_done(uint64_t job_id) {
                 {"note", n.id},
                 {"followers", j.recipients},
                 {"online", j.online},
+                {"to", j.recipients <= opts_.log_names_up_to ? j.to : std::string()},
                 {"ms", ms}});
   } else {
-    // One recipient: the delivery line says it all; this one only at debug.
-    log_.write(LogLevel::Debug, "notify",
+    // One recipient, named (at info, so `tail --user NAME` follows what NAME
+    // was sent without debug logging).
+    log_.write(LogLevel::Info, "notify",
                {{"what", note_kind_name(n.kind)},
                 {"from", n.actor},
+                {"to", j.to},
                 {"to_id", n.recipient_id},
                 {"note", n.id},
                 {"online", j.online},

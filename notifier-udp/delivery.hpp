@@ -17,6 +17,7 @@
 
 #include "notifier-udp/fanout_worker.hpp"
 #include "notifier-udp/note.hpp"
+#include "notifier-udp/repeats.hpp"
 
 namespace uw::notifier {
 
@@ -30,6 +31,9 @@ struct DeliveryStats {
   uint64_t delivered = 0;      // notifications put in an inbox (one per recipient)
   uint64_t pending_ids = 0;    // recipients handed back but not yet delivered
   uint64_t active_jobs = 0;
+  uint64_t suppressed_mentioned = 0;      // uweet not sent: the follower got the mention of it
+  uint64_t suppressed_late_mention = 0;   // mention not sent: the uweet already reached them
+  uint64_t suppressed_repeat_follow = 0;  // follow not sent: the same one notified within the window
 };
 
 class Delivery {
@@ -37,6 +41,8 @@ class Delivery {
   struct Options {
     size_t per_turn = 512;  // deliveries per loop turn
     size_t small_job = 64;  // chunks up to this size are served first
+    Repeats::Options repeats;
+    size_t log_names_up_to = 16;  // info log names recipients of fan-outs up to this size
   };
   Delivery(uv_loop_t* loop, Options opts, FanoutWorker::Options worker_opts, Inboxes& inboxes,
            Streams& streams, EventLog& log);
@@ -59,6 +65,7 @@ class Delivery {
     bool fetch_done = false;
     bool single = false;
     uint32_t queued_chunks = 0;  // chunks of this job waiting in small_/big_
+    std::string to;              // recipients' names, for a small fan-out's log line
   };
   struct Pending {
     FanoutChunk chunk;
@@ -78,6 +85,8 @@ class Delivery {
   Streams& streams_;
   EventLog& log_;
   FanoutWorker worker_;
+  Repeats repeats_;
+  std::string sse_buf_;  // reused: one recipient's SSE block
   uv_check_t check_{};
   uv_idle_t idle_{};
   bool armed_ = false;

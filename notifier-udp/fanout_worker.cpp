@@ -93,6 +93,7 @@ void FanoutWorker::run() {
     c.job_id = a.job.job_id;
     const Result<Unit> store = ensure_store();
     const bool have_store = store.ok();
+    const bool first_chunk = a.after_id == 0;
     if (a.job.author_id == 0) {
       c.ids.push_back(a.job.single_user);
       c.last = true;
@@ -104,7 +105,8 @@ void FanoutWorker::run() {
       c.last = c.ids.size() < opts_.chunk;
       if (!c.ids.empty()) a.after_id = c.ids.back();
     }
-    if (a.job.want_names && have_store) {
+    const bool small = first_chunk && c.last && c.ids.size() <= a.job.names_up_to;
+    if ((a.job.want_names || small) && have_store) {
       c.names.reserve(c.ids.size());
       for (int64_t id : c.ids) c.names.push_back(name_of(id));
     }

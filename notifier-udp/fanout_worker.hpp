@@ -39,6 +39,9 @@ struct FanoutJob {
   int64_t author_id = 0;    // followers of this user (0: single recipient)
   int64_t single_user = 0;  // the one recipient when author_id == 0
   bool want_names = false;  // resolve recipient usernames (debug delivery lines)
+  // Also resolve them when the whole job is one chunk of at most this many ids
+  // (the info-level log names the recipients of small fan-outs: tail --user).
+  size_t names_up_to = 0;
 };
 
 struct FanoutChunk {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/inbox.hpp"
@@ -13,15 +14,16 @@ namespace uw::notifier {
 
 namespace {
 
+// The web API's shape (docs/WEB.md "Errors"): {"error":{"code":…,"message":…}}.
 http::Response json_error(int status, const std::string& code, const std::string& message) {
-  nlohmann::json j{{"error", code}, {"message", message}};
+  nlohmann::json j{{"error", {{"code", code}, {"message", message}}}};
   return http::Response::json(status, j.dump());
 }
 
-uint64_t parse_u64(std::string_view s) {
+std::optional<uint64_t> parse_u64(std::string_view s) {
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return 0;
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
 }
 
@@ -29,14 +31,22 @@ uint64_t parse_u64(std::string_view s) {
 
 void HttpApi::cors(const http::Request& req,
                    std::vector<std::pair<std::string, std::string>>& headers) const {
+  if (d_.cors_origins.empty()) return;
+  // The answer depends on Origin whether or not this one matched: a cache must
+  // not hand the unmatched answer (without Allow-Origin) to an allowed origin.
+  headers.emplace_back("Vary", "Origin");
   auto origin = req.header("origin");
   if (!origin) return;
   for (const auto& o : d_.cors_origins)
     if (o == *origin || o == "*") {
       headers.emplace_back("Access-Control-Allow-Origin", std::string(*origin));
-      headers.emplace_back("Vary", "Origin");
       return;
     }
+}
+
+void HttpApi::send_error(const http::Request& req, http::Responder& res, http::Response r) const {
+  cors(req, r.headers);
+  res.send(std::move(r));
 }
 
 void HttpApi::handle(http::Request&& req, http::Responder res) {
@@ -51,7 +61,7 @@ void HttpApi::handle(http::Request&& req, http::Responder res) {
     return;
   }
   if (req.method != "GET" && req.method != "HEAD") {
-    res.send(json_error(405, "method_not_allowed", "only GET here").set("Allow", "GET, OPTIONS"));
+    send_error(req, res, json_error(405, "method_not_allowed", "only GET here").set("Allow", "GET, OPTIONS"));
     return;
   }
   if (req.path == "/events") return events(req, res);
@@ -61,23 +71,25 @@ void HttpApi::handle(http::Request&& req, http::Responder res) {
     return;
   }
   if (req.path == "/metrics") {
+    if (!d_.metrics_allow.allows_ip(req.peer_ip)) {
+      ++stats_.metrics_refused;
+      res.send(json_error(403, "forbidden", "/metrics is served only to --metrics-allow addresses"));
+      return;
+    }
     auto r = http::Response::text(200, d_.render_metrics());
     r.headers.clear();
     r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     res.send(std::move(r));
     return;
   }
-  res.send(json_error(404, "not_found", "no such path"));
+  send_error(req, res, json_error(404, "not_found", "no such path"));
 }
 
 bool HttpApi::check_ticket(const http::Request& req, http::Responder& res, int64_t* user_id) {
   auto t = http::form_value(req.query, "ticket");
-  std::vector<std::pair<std::string, std::string>> h;
-  cors(req, h);
   if (!t || t->empty()) {
-    auto r = json_error(401, "no_ticket", "open this with ?ticket= from /api/v1/notifications/ticket");
-    for (auto& kv : h) r.headers.push_back(kv);
-    res.send(std::move(r));
+    send_error(req, res,
+               json_error(401, "no_ticket", "open this with ?ticket= from /api/v1/notifications/ticket"));
     ++stats_.tickets_rejected;
     return false;
   }
@@ -88,10 +100,9 @@ bool HttpApi::check_ticket(const http::Request& req, http::Responder& res, int64
     d_.log->write(LogLevel::Info, "ticket_rejected",
                   {{"reason", sign::ticket_error_name(err)}, {"peer", req.peer_ip}, {"path", req.path}});
     int status = err == sign::TicketError::Malformed ? 400 : 403;
-    auto r =
-        json_error(status, std::string("ticket_") + sign::ticket_error_name(err), "the ticket is not valid");
-    for (auto& kv : h) r.headers.push_back(kv);
-    res.send(std::move(r));
+    send_error(
+        req, res,
+        json_error(status, std::string("ticket_") + sign::ticket_error_name(err), "the ticket is not valid"));
     return false;
   }
   *user_id = ticket.user_id;
@@ -105,12 +116,25 @@ void HttpApi::events(const http::Request& req, http::Responder& res) {
     ++stats_.streams_refused_full;
     auto r = json_error(503, "too_many_streams", "try again later");
     r.set("Retry-After", "5");
-    res.send(std::move(r));
+    send_error(req, res, std::move(r));
     return;
   }
-  uint64_t last = 0;
-  if (auto h = req.header("last-event-id")) last = parse_u64(*h);
-  if (auto q = http::form_value(req.query, "last_event_id"); q && last == 0) last = parse_u64(*q);
+  // Last-Event-ID (or ?last_event_id=, for a first connect that resumes): the
+  // position of the last notification this user's browser saw; every stored
+  // one after it is sent first (0 = all of them). Absent: live only. Anything
+  // but a decimal number is refused, not read as 0.
+  std::optional<std::string_view> last_text = req.header("last-event-id");
+  std::optional<std::string> q = http::form_value(req.query, "last_event_id");
+  if (!last_text && q) last_text = *q;
+  std::optional<uint64_t> last;
+  if (last_text) {
+    last = parse_u64(*last_text);
+    if (!last) {
+      send_error(req, res,
+                 json_error(400, "bad_last_event_id", "Last-Event-ID must be a decimal notification id"));
+      return;
+    }
+  }
 
   std::vector<std::pair<std::string, std::string>> headers{
       {"Content-Type", "text/event-stream; charset=utf-8"},
@@ -122,11 +146,17 @@ void HttpApi::events(const http::Request& req, http::Responder& res) {
   uint64_t conn = res.conn_id();
   // retry: how long a browser waits before reconnecting after a drop.
   if (!d_.streams->write_one(conn, "retry: 2000\n: connected\n\n")) return;
-  if (last > 0)
-    for (const auto& n : d_.inboxes->after(user, last))
-      if (!d_.streams->write_one(conn, n->sse)) return;
+  if (last) {
+    // One write for the whole catch-up, on the loop before the stream is
+    // added: nothing delivered meanwhile can come between (or before) them.
+    std::string catch_up;
+    for (const auto& e : d_.inboxes->after(user, *last)) e.note->append_sse(catch_up, e.pos);
+    if (!catch_up.empty() && !d_.streams->write_one(conn, catch_up)) return;
+  }
   d_.streams->add(conn, user);
-  d_.log->write(LogLevel::Debug, "subscribe", {{"user_id", user}, {"conn", conn}, {"last_event_id", last}});
+  d_.log->write(
+      LogLevel::Debug, "subscribe",
+      {{"user_id", user}, {"conn", conn}, {"last_event_id", last ? std::to_string(*last) : "none"}});
 }
 
 void HttpApi::inbox(const http::Request& req, http::Responder& res) {
@@ -134,15 +164,15 @@ void HttpApi::inbox(const http::Request& req, http::Responder& res) {
   if (!check_ticket(req, res, &user)) return;
   size_t limit = d_.inboxes->capacity();
   if (auto l = http::form_value(req.query, "limit")) {
-    uint64_t v = parse_u64(*l);
-    if (v > 0 && v < limit) limit = v;
+    auto v = parse_u64(*l);
+    if (v && *v > 0 && *v < limit) limit = *v;
   }
   std::string body = "{\"items\":[";
   bool first = true;
-  for (const auto& n : d_.inboxes->recent(user, limit)) {
+  for (const auto& e : d_.inboxes->recent(user, limit)) {
     if (!first) body += ',';
     first = false;
-    body += n->json;
+    body += e.note->json_at(e.pos);
   }
   body += "]}";
   auto r = http::Response::json(200, std::move(body));

@@ -3,11 +3,12 @@
 //   GET /events?ticket=T[&last_event_id=N]  text/event-stream (Last-Event-ID header too)
 //   GET /inbox?ticket=T[&limit=N]           {"items":[...]} newest first
 //   GET /healthz                            200 ok
-//   GET /metrics                            Prometheus text
+//   GET /metrics                            Prometheus text (--metrics-allow addresses only)
 //   OPTIONS *                               CORS preflight
 // A ticket (sign/ticket.hpp) names the user; it is checked with the trusted
 // public keys alone. CORS: the request's Origin is reflected only if it is one
-// of the configured origins.
+// of the configured origins. Errors are {"error":{"code":…,"message":…}}, the
+// web API's shape.
 // Threading: loop thread only.
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/http/server.hpp"
+#include "notifier-udp/allow_list.hpp"
 
 namespace uw::sign {
 class KeyRing;
@@ -29,6 +31,7 @@ class Streams;
 struct HttpApiStats {
   uint64_t tickets_rejected = 0;
   uint64_t streams_refused_full = 0;
+  uint64_t metrics_refused = 0;  // /metrics asked from outside --metrics-allow
 };
 
 class HttpApi {
@@ -41,6 +44,7 @@ class HttpApi {
     std::function<std::string()> render_metrics;
     std::vector<std::string> cors_origins;
     size_t max_subscribers = 10'000;
+    AllowList metrics_allow;  // who may read /metrics (empty = anyone)
   };
   explicit HttpApi(Deps d) : d_(std::move(d)) {}
   void handle(http::Request&& req, http::Responder res);
@@ -49,8 +53,11 @@ class HttpApi {
  private:
   void events(const http::Request& req, http::Responder& res);
   void inbox(const http::Request& req, http::Responder& res);
-  // Adds CORS headers when the Origin is allowed.
+  // Adds `Vary: Origin` whenever origins are configured, and
+  // Access-Control-Allow-Origin when the request's Origin is one of them.
   void cors(const http::Request& req, std::vector<std::pair<std::string, std::string>>& headers) const;
+  // An error answer with the CORS headers (a page must be able to read why).
+  void send_error(const http::Request& req, http::Responder& res, http::Response r) const;
   bool check_ticket(const http::Request& req, http::Responder& res, int64_t* user_id);
   Deps d_;
   HttpApiStats stats_;

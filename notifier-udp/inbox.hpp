@@ -1,8 +1,17 @@
 #pragma once
 // uw::notifier::Inboxes — a bounded ring of recent notifications per user
-// (--inbox N). Memory: a shared pointer per entry plus one small ring per user
-// who has ever been notified; notes are shared with every other recipient.
-// Used for /inbox and for Last-Event-ID catch-up on reconnect.
+// (--inbox N). Memory: a position and a shared pointer per entry plus one small
+// ring per user who has ever been notified; notes are shared with every other
+// recipient. Used for /inbox and for Last-Event-ID catch-up on reconnect.
+//
+// Positions: push() gives each entry the next number of that user's own
+// sequence, so a user's positions follow the order in which notifications were
+// delivered to them (which is not the order their notes were made in: a mention
+// can overtake the fan-out of an earlier uweet). The SSE id is the position,
+// so `Last-Event-ID: N` names exactly what the browser has seen, and after(N)
+// is exactly what it has not. Every user's sequence starts at `first_pos` (the
+// daemon passes the clock in microseconds at start), so positions also keep
+// increasing across restarts.
 // Threading: loop thread only.
 #include <cstddef>
 #include <cstdint>
@@ -14,14 +23,23 @@
 
 namespace uw::notifier {
 
+struct InboxEntry {
+  uint64_t pos = 0;  // the user's own delivery position: the SSE id
+  std::shared_ptr<const Note> note;
+};
+
 class Inboxes {
  public:
-  explicit Inboxes(size_t per_user);
-  void push(int64_t user_id, const std::shared_ptr<const Note>& n);
-  // Newest first, at most limit.
-  std::vector<std::shared_ptr<const Note>> recent(int64_t user_id, size_t limit) const;
-  // Oldest first, every entry with id > after_id (catch-up).
-  std::vector<std::shared_ptr<const Note>> after(int64_t user_id, uint64_t after_id) const;
+  explicit Inboxes(size_t per_user, uint64_t first_pos = 1);
+  // Stores n for user_id; returns its position (the SSE id that user sees).
+  uint64_t push(int64_t user_id, const std::shared_ptr<const Note>& n);
+  // Newest first (delivery order), at most limit.
+  std::vector<InboxEntry> recent(int64_t user_id, size_t limit) const;
+  // Oldest first, every entry with pos > after_pos (catch-up; 0 = every entry).
+  std::vector<InboxEntry> after(int64_t user_id, uint64_t after_pos) const;
+  // Whether user_id's ring holds a note of `kind` for uweet_id (a short scan of
+  // at most capacity() entries).
+  bool holds(int64_t user_id, NoteKind kind, int64_t uweet_id) const;
   size_t users() const { return users_; }
   size_t entries() const { return entries_; }
   // Approximate bytes held by rings and their entries (notes counted separately).
@@ -30,10 +48,13 @@ class Inboxes {
 
  private:
   struct Ring {
-    std::vector<std::shared_ptr<const Note>> items;  // grows to cap, then wraps
-    size_t head = 0;                                 // next slot to overwrite once full
+    std::vector<InboxEntry> items;  // grows to cap, then wraps
+    size_t head = 0;                // next slot to overwrite once full
+    uint64_t last_pos = 0;          // the position given last
   };
+  const Ring* find(int64_t user_id) const;
   size_t cap_;
+  uint64_t first_pos_;
   size_t entries_ = 0;
   size_t slots_ = 0;  // sum of ring capacities
   size_t users_ = 0;

@@ -250,6 +250,8 @@ void Ingest::handle(const uint8_t* p, size_t n, const sockaddr* addr) {
   });
 }
 
+void Ingest::expire_gaps() { (void)verifier_.expire(clock::now_ms()); }
+
 void Ingest::close(std::function<void()> done) {
   if (!poll_open_) {
     if (fd_ >= 0) ::close(fd_);

@@ -70,6 +70,10 @@ class Ingest {
   // file that just appeared (first start) count without waiting for a timer.
   void on_unknown_key(std::function<bool()> fn) { unknown_key_ = std::move(fn); }
   const sign::VerifierStats& verifier_stats() const { return verifier_.stats(); }
+  // Counts as lost what has been missing for --gap-timeout-ms (the daemon's
+  // tick calls it a few times a second; each accepted datagram does too).
+  void expire_gaps();
+  uint64_t open_gaps() const { return verifier_.open_gaps(); }
   void close(std::function<void()> done);
 
  private:

@@ -28,6 +28,27 @@ const char* note_kind_name(NoteKind k) {
   return "uweet";
 }
 
+std::string Note::json_at(uint64_t pos) const {
+  std::string o;
+  o.reserve(24 + json_tail.size());
+  o += "{\"id\":";
+  o += std::to_string(pos);
+  o += json_tail;
+  return o;
+}
+
+void Note::append_sse(std::string& out, uint64_t pos) const {
+  std::string p = std::to_string(pos);
+  out += "id: ";
+  out += p;
+  out += "\nevent: ";
+  out += note_kind_name(kind);
+  out += "\ndata: {\"id\":";
+  out += p;
+  out += json_tail;
+  out += "\n\n";
+}
+
 std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t received_ns) {
   auto n = std::make_shared<Note>();
   n->id = id;
@@ -56,9 +77,11 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
   }
   if (rules::valid_utf8(n->actor) && rules::valid_utf8(n->text)) {
     // Hand-written: this runs once per event on the ingest path.
-    std::string& o = n->json;
+    std::string& o = n->json_tail;
     o.reserve(96 + n->actor.size() + n->text.size());
-    o += "{\"id\":" + std::to_string(id) + ",\"kind\":\"" + note_kind_name(n->kind) + "\"";
+    o += ",\"kind\":\"";
+    o += note_kind_name(n->kind);
+    o += '"';
     if (n->kind == NoteKind::Follow) {
       o += ",\"follower\":";
       append_quoted(o, n->actor, ControlEscape::Json);
@@ -73,7 +96,6 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
   } else {
     // The signature vouches for the sender, not for valid UTF-8: replace, never throw.
     nlohmann::ordered_json j;
-    j["id"] = id;
     j["kind"] = note_kind_name(n->kind);
     if (n->kind == NoteKind::Follow) {
       j["follower"] = n->actor;
@@ -85,10 +107,9 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
       j["text"] = n->text;
     }
     j["created_at"] = n->created_at_ms;
-    n->json = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // The id member goes first at render time: keep everything after the '{'.
+    n->json_tail = "," + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).substr(1);
   }
-  n->sse =
-      "id: " + std::to_string(id) + "\nevent: " + note_kind_name(n->kind) + "\ndata: " + n->json + "\n\n";
   n->counted_bytes = n->bytes() + 16;  // + the shared_ptr control block
   g_note_bytes.fetch_add(n->counted_bytes, std::memory_order_relaxed);
   return n;

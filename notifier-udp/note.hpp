@@ -19,7 +19,7 @@ struct Note {
   Note(const Note&) = delete;
   Note& operator=(const Note&) = delete;
   ~Note();
-  uint64_t id = 0;  // SSE id: increasing within one notifier process
+  uint64_t id = 0;  // notification id: increasing within one notifier process (log lines)
   NoteKind kind = NoteKind::Uweet;
   int64_t uweet_id = 0;      // uweet / mention
   int64_t actor_id = 0;      // author (uweet, mention) or follower (follow)
@@ -28,12 +28,17 @@ struct Note {
   int64_t created_at_ms = 0;
   std::string text;          // uweet / mention
   uint64_t received_ns = 0;  // uv_hrtime() when the datagram arrived
-  std::string json;          // the SSE data / inbox item
-  std::string sse;           // "id: N\nevent: K\ndata: JSON\n\n"
+  // The JSON object after its "id" member: `,"kind":...}`. The id a recipient
+  // sees is its own inbox position (Inboxes::push), so the one shared note is
+  // rendered per recipient by json_at()/append_sse() from this tail.
+  std::string json_tail;
 
-  size_t bytes() const {
-    return sizeof(Note) + actor.capacity() + text.capacity() + json.capacity() + sse.capacity();
-  }
+  // `{"id":pos,"kind":...}`: the SSE data / inbox item for the recipient at pos.
+  std::string json_at(uint64_t pos) const;
+  // Appends "id: pos\nevent: K\ndata: JSON\n\n" to out.
+  void append_sse(std::string& out, uint64_t pos) const;
+
+  size_t bytes() const { return sizeof(Note) + actor.capacity() + text.capacity() + json_tail.capacity(); }
   size_t counted_bytes = 0;  // what live_note_bytes() holds for this note
 };
 

@@ -27,24 +27,28 @@ std::optional<LogRecord> parse_json_line(std::string_view line) {
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   LogRecord r;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    const bool str = it.value().is_string();
+    std::string v = str ? it.value().get<std::string>() : it.value().dump();
     if (it.key() == "ts")
       r.ts = v;
     else if (it.key() == "level")
       r.level = v;
     else if (it.key() == "kind")
       r.kind = v;
-    else
+    else {
       r.fields.emplace_back(it.key(), v);
+      r.literal.push_back(!str);
+    }
   }
   if (r.kind.empty()) return std::nullopt;
   return r;
 }
 
 // Reads a human value at s[i]: bare up to a space, or "quoted" with escapes.
-std::string read_value(std::string_view s, size_t& i) {
+std::string read_value(std::string_view s, size_t& i, bool* quoted) {
   std::string v;
-  if (i < s.size() && s[i] == '"') {
+  *quoted = i < s.size() && s[i] == '"';
+  if (*quoted) {
     ++i;
     while (i < s.size() && s[i] != '"') {
       if (s[i] == '\\' && i + 1 < s.size()) {
@@ -78,6 +82,31 @@ std::string read_value(std::string_view s, size_t& i) {
 
 }  // namespace
 
+bool string_field(std::string_view key) {
+  // Names and identifiers the log writes as strings even when they are all
+  // digits (a username "42", a u64 session id a JSON reader must not round).
+  for (const char* k : {"to", "from", "user", "author", "follower", "session", "key", "ids", "text", "event",
+                        "what", "reason", "peer", "path", "error", "problem", "last_event_id"})
+    if (key == k) return true;
+  return false;
+}
+
+bool looks_numeric(std::string_view v) {
+  size_t i = 0;
+  if (i < v.size() && v[i] == '-') ++i;
+  size_t int_start = i;
+  while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+  size_t int_len = i - int_start;
+  if (int_len == 0 || (int_len > 1 && v[int_start] == '0')) return false;
+  if (i < v.size() && v[i] == '.') {
+    ++i;
+    size_t frac = i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+    if (i == frac) return false;
+  }
+  return i == v.size();
+}
+
 const std::string* LogRecord::get(std::string_view key) const {
   for (const auto& [k, v] : fields)
     if (k == key) return &v;
@@ -107,7 +136,10 @@ std::optional<LogRecord> parse_log_line(std::string_view line) {
     if (eq == std::string_view::npos) return std::nullopt;
     std::string key(line.substr(i, eq - i));
     i = eq + 1;
-    r.fields.emplace_back(std::move(key), read_value(line, i));
+    bool quoted = false;
+    std::string v = read_value(line, i, &quoted);
+    r.literal.push_back(!quoted && looks_numeric(v) && !string_field(key));
+    r.fields.emplace_back(std::move(key), std::move(v));
     while (i < line.size() && line[i] == ' ') ++i;
   }
   return r;
@@ -116,8 +148,17 @@ std::optional<LogRecord> parse_log_line(std::string_view line) {
 bool TailFilter::matches(const LogRecord& r) const {
   if (!kind.empty() && r.kind != kind) return false;
   if (user.empty()) return true;
-  for (const char* k : {"to", "user", "author", "from", "follower"})
-    if (const auto* v = r.get(k); v && ascii::iequals(*v, user)) return true;
+  for (const char* k : {"to", "user", "author", "from", "follower"}) {
+    const auto* v = r.get(k);
+    if (v == nullptr) continue;
+    std::string_view rest = *v;
+    for (;;) {  // `to` lists a small fan-out's recipients: bob,carol
+      size_t comma = rest.find(',');
+      if (ascii::iequals(rest.substr(0, comma), user)) return true;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
   return false;
 }
 
@@ -127,7 +168,17 @@ std::string render_record(const LogRecord& r, bool json) {
     j["ts"] = r.ts;
     j["level"] = r.level;
     j["kind"] = r.kind;
-    for (const auto& [k, v] : r.fields) j[k] = v;
+    for (size_t i = 0; i < r.fields.size(); ++i) {
+      const auto& [k, v] = r.fields[i];
+      if (i < r.literal.size() && r.literal[i]) {
+        auto lit = nlohmann::ordered_json::parse(v, nullptr, false);
+        if (!lit.is_discarded()) {
+          j[k] = std::move(lit);
+          continue;
+        }
+      }
+      j[k] = v;
+    }
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   // Time of day only; level only when it is not info.
@@ -151,9 +202,11 @@ int tail_main(int argc, char** argv) {
   TailFilter filter;
   bool json = false, no_follow = false;
   uint64_t poll_ms = 200;
+  // Flags prints the "Usage:" line itself; the summary says what FILE is.
   Flags flags("uwitter-notifier tail",
-              "Prints uwitter-notifier's log FILE readably and follows it across rotation (like tail -F).\n"
-              "Usage: uwitter-notifier tail FILE [--user NAME] [--kind KIND] [--json] [--no-follow]");
+              "Takes one FILE, uwitter-notifier's log (--log-file), and prints it readably and follows it "
+              "across rotation (like tail -F).\n"
+              "Lines that are not log lines are counted and reported at the end (exit 1 with --no-follow).");
   flags.value("user", "NAME", "only lines about this user (recipient, author or follower)",
               uw::text_flag(&filter.user));
   flags.value("kind", "KIND", "only this kind: rejected, gap, fanout, delivery, session, notify, keys, ...",
@@ -187,9 +240,15 @@ int tail_main(int argc, char** argv) {
     partial.clear();
     return true;
   };
+  uint64_t garbage = 0;
   auto emit = [&](std::string_view line) {
     auto r = parse_log_line(line);
-    if (!r) return;
+    if (!r) {
+      std::string_view t = line;
+      while (!t.empty() && (t.back() == '\r' || t.back() == ' ')) t.remove_suffix(1);
+      if (!t.empty()) ++garbage;  // a blank line is nothing, not garbage
+      return;
+    }
     if (!filter.matches(*r)) return;
     std::string out = render_record(*r, json);
     out += '\n';
@@ -243,6 +302,12 @@ int tail_main(int argc, char** argv) {
   }
   if (fd >= 0) ::close(fd);
   std::fflush(stdout);
+  if (garbage > 0) {
+    std::fprintf(stderr, "uwitter-notifier tail: skipped %llu line%s that %s not log lines\n",
+                 static_cast<unsigned long long>(garbage), garbage == 1 ? "" : "s",
+                 garbage == 1 ? "is" : "are");
+    if (no_follow) return 1;
+  }
   return 0;
 }
 

@@ -57,6 +57,23 @@ bool Encoder::seal(std::span<const Event> events, int64_t now_ms, Datagram* out)
   return true;
 }
 
+void Encoder::seal_heartbeat(int64_t now_ms, Datagram* out) {
+  constexpr size_t kDom = sizeof wire::kDatagramDomain;
+  uint8_t buf[kDom + kHeartbeatBytes];
+  std::memcpy(buf, wire::kDatagramDomain, kDom);
+  uint8_t* d = buf + kDom;
+  std::memcpy(d + wire::kOffMagic, wire::kMagic, 4);
+  d[wire::kOffVersion] = kHeartbeatVersion;
+  std::memcpy(d + wire::kOffKeyId, key_.id().data(), kKeyIdBytes);
+  wire::put_u64(d + wire::kOffSession, session_id_);
+  wire::put_u64(d + wire::kOffSeq, next_seq_);
+  wire::put_i64(d + wire::kOffSentAt, now_ms);
+  wire::put_u16(d + wire::kOffCount, 0);
+  crypto_sign_detached(d + kHeaderBytes, nullptr, buf, kDom + kHeaderBytes, key_.bytes());
+  out->assign(d, d + kHeartbeatBytes);
+  ++next_seq_;
+}
+
 Coalescer::Coalescer(Encoder& enc, size_t max_bytes)
     : enc_(enc), max_bytes_(max_bytes > kMaxDatagram ? kMaxDatagram : max_bytes) {}
 
@@ -85,17 +102,17 @@ DatagramView::DatagramView(std::span<const uint8_t> bytes) : b_(bytes) {
   size_t n = bytes.size();
   if (n < wire::kOffVersion + 1 || std::memcmp(p, wire::kMagic, 4) != 0) return;
   h_.version = p[wire::kOffVersion];
-  if (h_.version != kVersion) {
+  if (h_.version != kVersion && h_.version != kHeartbeatVersion) {
     other_version_ = true;
     return;
   }
-  if (n < kMinDatagram || n > kMaxDatagram) return;
+  if (n < (h_.version == kVersion ? kMinDatagram : kHeartbeatBytes) || n > kMaxDatagram) return;
   std::memcpy(h_.key_id.data(), p + wire::kOffKeyId, kKeyIdBytes);
   h_.session_id = wire::get_u64(p + wire::kOffSession);
   h_.seq = wire::get_u64(p + wire::kOffSeq);
   h_.sent_at_ms = wire::get_i64(p + wire::kOffSentAt);
   h_.event_count = wire::get_u16(p + wire::kOffCount);
-  ok_ = h_.event_count >= 1;
+  ok_ = h_.event_count >= 1 || h_.version == kHeartbeatVersion;
 }
 
 size_t DatagramView::events_end() const { return b_.size() - kOverheadBytes; }

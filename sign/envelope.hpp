@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <span>
 #include <vector>
@@ -25,6 +26,12 @@ inline constexpr size_t kOverheadBytes = kHeaderBytes + kSignatureBytes;
 // Smallest possible datagram: header, one follow event with a 1-byte name, signature.
 inline constexpr size_t kMinDatagram = kHeaderBytes + 27 + kSignatureBytes;
 inline constexpr uint8_t kVersion = 1;
+// Version 2 is version 1 plus one thing: the event count may be 0, which makes
+// the datagram a heartbeat (header and signature, 103 bytes). A sender seals
+// only heartbeats as version 2, so a receiver that knows only version 1 still
+// takes every event and refuses heartbeats cheaply as unsupported_version.
+inline constexpr uint8_t kHeartbeatVersion = 2;
+inline constexpr size_t kHeartbeatBytes = kOverheadBytes;
 static_assert(kHeaderBytes == 39 && kOverheadBytes == 103, "PROTOCOL.md section 2");
 static_assert(kMinDatagram <= kMaxDatagram);
 
@@ -49,6 +56,10 @@ class Encoder {
   // Returns false (and leaves seq unchanged) if events is empty, an event is
   // outside the wire limits (within_limits) or they do not fit in kMaxDatagram.
   bool seal(std::span<const Event> events, int64_t now_ms, Datagram* out);
+  // Seals a heartbeat (version 2, no events) with the next sequence number: it
+  // tells a receiver the highest number sent so far, so the loss of the last
+  // datagrams before a quiet spell shows as a gap (docs/NOTIFIER.md "Loss").
+  void seal_heartbeat(int64_t now_ms, Datagram* out);
   uint64_t session_id() const { return session_id_; }
   uint64_t next_seq() const { return next_seq_; }
 
@@ -87,10 +98,13 @@ class DatagramView {
   DatagramView() = default;  // an empty, not well-formed view (to be assigned)
   explicit DatagramView(std::span<const uint8_t> bytes);
   // Length within [kMinDatagram, kMaxDatagram], magic "UWTD", version kVersion,
-  // event count >= 1: the header and the signature position are in bounds.
+  // event count >= 1: the header and the signature position are in bounds. Or
+  // version kHeartbeatVersion, at least kHeartbeatBytes, any event count.
   bool well_formed() const { return ok_; }
-  // Magic right and long enough to hold a version byte, but not version kVersion.
+  // Magic right and long enough to hold a version byte, but neither version.
   bool other_version() const { return other_version_; }
+  // A well-formed datagram without events (version 2 only).
+  bool heartbeat() const { return ok_ && h_.event_count == 0; }
   const Header& header() const { return h_; }
   std::span<const uint8_t> signed_bytes() const;  // every byte before the signature
   std::span<const uint8_t> signature() const;
@@ -142,8 +156,10 @@ const char* reject_name(Reject r);  // "malformed", "unsupported_version", ... "
 struct VerifierStats {
   uint64_t accepted = 0;
   std::array<uint64_t, static_cast<size_t>(Reject::Count_)> rejected{};  // by reason
-  uint64_t lost = 0;      // sequence numbers that left a window (or were settled) unseen
-  uint64_t sessions = 0;  // sender sessions seen
+  uint64_t lost = 0;        // sequence numbers that left a window, timed out, or were settled unseen
+  uint64_t late = 0;        // of those, how many arrived after all (after the gap timeout)
+  uint64_t sessions = 0;    // sender sessions seen
+  uint64_t heartbeats = 0;  // accepted datagrams without events
 };
 
 // Something the operator's log should hear about.
@@ -164,6 +180,9 @@ class Verifier {
     int64_t max_age_ms = 30'000;    // older send time -> Stale
     int64_t max_future_ms = 5'000;  // send time ahead of now -> Future
     uint64_t window_bits = 4096;    // replay window width per sender session (>= 1024)
+    // A missing sequence number still missing this long after a later one was
+    // accepted is counted lost (expire()); 0: only when it leaves the window.
+    int64_t gap_timeout_ms = 0;
   };
   explicit Verifier(const KeyRing& keys);  // default Options
   Verifier(const KeyRing& keys, Options opts);
@@ -175,6 +194,11 @@ class Verifier {
   // except when a new sender session starts.
   Reject accept(std::span<const uint8_t> bytes, int64_t now_ms, DatagramView* view);
   const VerifierStats& stats() const { return stats_; }
+  // Counts as lost every number that has been missing for gap_timeout_ms
+  // (call it a few times a second; accept() calls it too). Returns how many.
+  uint64_t expire(int64_t now_ms);
+  // Missing numbers not yet counted lost, over every sender (a gauge).
+  uint64_t open_gaps() const;
   // Called synchronously from accept() on session start/settle and on counted gaps.
   void on_note(std::function<void(const SenderNote&)> cb) { note_ = std::move(cb); }
   // The key ring may change between calls (SIGHUP reload); the Verifier holds a reference.
@@ -184,6 +208,8 @@ class Verifier {
     uint64_t session_id;
     int64_t start_ms;  // earliest send time accepted in this session: orders sessions
     ReplayWindow window;
+    // When gaps opened: (now_ms, highest number missing then), oldest first.
+    std::deque<std::pair<int64_t, uint64_t>> gaps;
   };
   Reject reject(Reject r);
   const KeyRing& keys_;

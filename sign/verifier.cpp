@@ -2,6 +2,7 @@
 // by reason (docs/PROTOCOL.md section 4 explains the order).
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "sign/envelope.hpp"
@@ -96,22 +97,60 @@ Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, Datagram
       s->session_id = h.session_id;
       s->start_ms = h.sent_at_ms;
       s->window = ReplayWindow(opts_.window_bits);
+      s->gaps.clear();
     } else {
-      senders_.push_back(Sender{h.key_id, h.session_id, h.sent_at_ms, ReplayWindow(opts_.window_bits)});
+      senders_.push_back(Sender{h.key_id, h.session_id, h.sent_at_ms, ReplayWindow(opts_.window_bits), {}});
       s = &senders_.back();
     }
     ++stats_.sessions;
     if (note_) note_(SenderNote{SenderNote::SessionStarted, s->key, s->session_id, h.seq, 0});
   }
   if (h.sent_at_ms < s->start_ms) s->start_ms = h.sent_at_ms;
+  const uint64_t top_before = s->window.received() == 0 ? h.seq - 1 : s->window.highest();
+  const uint64_t late_before = s->window.late();
   uint64_t lost = s->window.update(h.seq);
+  stats_.late += s->window.late() - late_before;
+  if (opts_.gap_timeout_ms > 0 && h.seq > top_before + 1) {
+    // A gap opened: its numbers are lost if still missing gap_timeout_ms from now.
+    // Bounded: dropping the oldest record only delays its numbers until the next
+    // record's deadline (which covers every number below it).
+    s->gaps.emplace_back(now_ms, h.seq - 1);
+    if (s->gaps.size() > 4096) s->gaps.pop_front();
+  }
+  if (v.heartbeat()) ++stats_.heartbeats;
   if (lost > 0) {
     stats_.lost += lost;
     if (note_) note_(SenderNote{SenderNote::Gap, s->key, s->session_id, s->window.last_gap_first(), lost});
   }
   ++stats_.accepted;
   if (view != nullptr) *view = v;
+  expire(now_ms);
   return Reject::None;
+}
+
+uint64_t Verifier::expire(int64_t now_ms) {
+  if (opts_.gap_timeout_ms <= 0) return 0;
+  uint64_t total = 0;
+  for (Sender& s : senders_) {
+    uint64_t mark = 0;
+    while (!s.gaps.empty() && s.gaps.front().first + opts_.gap_timeout_ms <= now_ms) {
+      mark = std::max(mark, s.gaps.front().second);
+      s.gaps.pop_front();
+    }
+    if (mark == 0) continue;
+    uint64_t n = s.window.expire_through(mark);
+    if (n == 0) continue;
+    total += n;
+    stats_.lost += n;
+    if (note_) note_(SenderNote{SenderNote::Gap, s.key, s.session_id, s.window.last_gap_first(), n});
+  }
+  return total;
+}
+
+uint64_t Verifier::open_gaps() const {
+  uint64_t n = 0;
+  for (const Sender& s : senders_) n += s.window.open();
+  return n;
 }
 
 }  // namespace uw::sign

@@ -19,8 +19,17 @@ class ReplayWindow {
   Check check(uint64_t seq) const;
   // Marks seq as seen (after the signature verified; seq must have checked Fresh).
   // Returns how many sequence numbers were newly counted lost because they slid
-  // out of the window unseen.
+  // out of the window unseen (numbers expire_through() already counted are not
+  // counted again).
   uint64_t update(uint64_t seq);
+  // Counts every unseen number up to min(mark, highest()) that is still in the
+  // window and not counted yet as lost now (a gap that stayed open too long);
+  // returns that count. Such a number stays acceptable once: if it arrives
+  // after all it is taken (and counted in late()), never counted lost twice.
+  uint64_t expire_through(uint64_t mark);
+  // Unseen numbers in the window up to highest() not yet counted lost.
+  uint64_t open() const;
+  uint64_t late() const { return late_; }
   // Counts every unseen number between the lowest in-window number and the
   // highest seen as lost (sender session ended); returns that count. A second
   // call returns 0.
@@ -37,15 +46,19 @@ class ReplayWindow {
   uint64_t last_gap_first() const { return last_gap_first_; }
 
  private:
-  uint64_t low() const;  // lowest number still inside the window (>= floor_)
+  uint64_t low() const { return low_for(top_); }  // lowest number still inside the window (>= floor_)
+  uint64_t low_for(uint64_t top) const;
+  // Unseen numbers in [from, to] (both inside [low(), top_]), and the first one (0 if none).
+  uint64_t unseen(uint64_t from, uint64_t to, uint64_t* first) const;
   uint64_t bits_;
   uint64_t nblocks_;
   std::vector<uint64_t> blocks_;
   uint64_t top_ = 0;  // highest seq seen (0 = none)
   uint64_t floor_ = 1;
   uint64_t received_ = 0;
-  uint64_t received_left_ = 0;  // received numbers whose block was evicted
   uint64_t lost_ = 0;
+  uint64_t expired_to_ = 0;  // every unseen number <= this was counted lost by expire_through()
+  uint64_t late_ = 0;
   uint64_t last_gap_first_ = 0;
   bool settled_ = false;
 };

@@ -79,6 +79,7 @@ struct Site::Impl {
       ec2.targets = cfg.notify;
       ec2.copies = cfg.udp_copies;
       ec2.copy_spacing_us = cfg.udp_copy_spacing_us;
+      ec2.heartbeat_ms = cfg.notify_heartbeat_ms;
       auto e = Emitter::create(loop, *key, ec2, &metrics);
       if (!e) return e.error();
       emitter = std::move(e.value());

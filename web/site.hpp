@@ -26,6 +26,7 @@ struct SiteConfig {
   std::vector<HostPort> notify;
   int udp_copies = 1;
   uint64_t udp_copy_spacing_us = 0;
+  uint64_t notify_heartbeat_ms = 1000;  // emitter heartbeat interval (0 = none)
   std::string notifier_url;
   bool demo = false;
   bool synchronous_full = false;

@@ -85,6 +85,11 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
           });
   f.value("udp-copy-spacing-us", "N", "spread the copies over N microseconds (default 0)",
           u64_flag(&o->udp_copy_spacing_us, true));
+  f.value(
+      "notify-heartbeat-ms", "MS",
+      "send each notifier a signed heartbeat this often, so it sees trailing loss and we see a stopped one "
+      "(default 1000; 0 = none)",
+      u64_flag(&o->notify_heartbeat_ms, true));
   f.value("notifier-url", "URL", "where browsers reach the notifier, e.g. http://127.0.0.1:7701",
           [o](const std::string& v) -> uw::Result<uw::Unit> {
             if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)

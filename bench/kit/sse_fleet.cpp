@@ -13,13 +13,27 @@
 
 namespace uw::kit {
 
-int connect_sse(uint16_t port, const std::string& target, const std::vector<std::string>& headers,
-                int rcvbuf) {
+int connect_sse(uint16_t port, const std::string& target, const std::vector<std::string>& headers, int rcvbuf,
+                uint16_t source_port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   if (rcvbuf > 0 && ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0) {
     ::close(fd);
     return -1;
+  }
+  if (source_port != 0) {
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_port = htons(source_port);
+    src.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+      const int e = errno;
+      ::close(fd);
+      errno = e;
+      return -1;
+    }
   }
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -68,9 +82,12 @@ SseFleet::SseFleet(Handler& handler) : handler_(handler) {
 SseFleet::~SseFleet() { stop(); }
 
 Result<Unit> SseFleet::open(uint16_t port, const std::string& target, uint64_t tag,
-                            const std::vector<std::string>& headers) {
-  const int fd = connect_sse(port, target, headers);
-  if (fd < 0) return Error{502, "sse_stream", std::strerror(errno)};
+                            const std::vector<std::string>& headers, uint16_t source_port) {
+  const int fd = connect_sse(port, target, headers, 0, source_port);
+  if (fd < 0) {
+    const bool in_use = errno == EADDRINUSE || errno == EADDRNOTAVAIL;
+    return Error{502, in_use ? "port_in_use" : "sse_stream", std::strerror(errno)};
+  }
   auto s = std::make_unique<Stream>(handler_, fd, tag);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP;

@@ -24,10 +24,12 @@ namespace uw::kit {
 
 // Connects to 127.0.0.1:port and sends `GET target` asking for an event
 // stream, with extra header lines. rcvbuf > 0 sets SO_RCVBUF before connect()
-// (so the advertised window stays small: tests of slow subscribers). Returns a
-// blocking socket, or -1 if any step failed. The caller owns the socket.
+// (so the advertised window stays small: tests of slow subscribers).
+// source_port > 0 binds the socket to 127.0.0.1:source_port first (the
+// bench's --port-base range). Returns a blocking socket, or -1 (errno set) if
+// any step failed. The caller owns the socket.
 int connect_sse(uint16_t port, const std::string& target, const std::vector<std::string>& headers = {},
-                int rcvbuf = 0);
+                int rcvbuf = 0, uint16_t source_port = 0);
 
 class SseFleet {
  public:
@@ -49,10 +51,11 @@ class SseFleet {
   SseFleet(const SseFleet&) = delete;
   SseFleet& operator=(const SseFleet&) = delete;
 
-  // Opens one stream (connect_sse) and reads it from now on; an Error{502,
-  // "sse_stream"} says why it could not connect. Any thread.
+  // Opens one stream (connect_sse, from source_port when > 0) and reads it
+  // from now on; an Error{502, "sse_stream"} says why it could not connect
+  // ("port_in_use" when source_port or every ephemeral port is taken). Any thread.
   Result<Unit> open(uint16_t port, const std::string& target, uint64_t tag,
-                    const std::vector<std::string>& headers = {});
+                    const std::vector<std::string>& headers = {}, uint16_t source_port = 0);
   // Joins the reader thread and closes every stream. Idempotent; any thread
   // but the reader's.
   void stop();

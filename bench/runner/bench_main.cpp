@@ -85,6 +85,13 @@ int main(int argc, char** argv) {
           uw::whole_flag<int>(&cfg.post_threads, 1, 256));
   f.value("sse-sample", "N", "open SSE streams for the first N users only (default: every user)",
           uw::whole_flag<uint32_t>(&cfg.sse_sample, 0, 10000000));
+  f.value("streams", "N", "open at most N SSE streams (each takes a local port; default: no bound)",
+          uw::whole_flag<uint32_t>(&cfg.max_streams, 0, 10000000));
+  f.value("port-base", "P",
+          "listen and connect from ports P..P+N-1 (with --ports N) instead of kernel-chosen ones",
+          uw::whole_flag<uint16_t>(&cfg.port_base, 1, 65535));
+  f.value("ports", "N", "how many ports from --port-base the bench may use",
+          uw::whole_flag<uint32_t>(&cfg.ports, 1, 65535));
   f.value("mentions", "FRACTION", "share of uweets that mention someone (default 0.1)",
           uw::number_flag(&cfg.mention_fraction, 0, 1));
   f.value("spacing-us", "US", "--udp-copy-spacing-us of the spaced points (default 2000)",
@@ -118,6 +125,11 @@ int main(int argc, char** argv) {
   }
   if (quick && full) {
     std::fprintf(stderr, "uwitter-bench: --quick and --full exclude each other\n");
+    return 2;
+  }
+  if ((cfg.port_base == 0) != (cfg.ports == 0) || uint64_t{cfg.port_base} + cfg.ports > 65536) {
+    std::fprintf(stderr,
+                 "uwitter-bench: --port-base P and --ports N go together, with P+N-1 at most 65535\n");
     return 2;
   }
 

@@ -20,6 +20,7 @@
 #include "bench/lossy/truth.hpp"
 #include "bench/runner/api.hpp"
 #include "bench/runner/graph.hpp"
+#include "bench/runner/ports.hpp"
 #include "bench/runner/prom.hpp"
 #include "bench/runner/sse_hub.hpp"
 #include "core/flags.hpp"
@@ -79,6 +80,12 @@ uint64_t field_u64(const std::string& line, const std::string& key) {
   return std::strtoull(line.c_str() + p + key.size() + 2, nullptr, 10);
 }
 
+// Streams to open: every user, or --sse-sample of them, at most --streams.
+uint32_t stream_count(const RunnerConfig& cfg) {
+  uint32_t n = cfg.sse_sample == 0 ? cfg.users : std::min(cfg.sse_sample, cfg.users);
+  return cfg.max_streams == 0 ? n : std::min(n, cfg.max_streams);
+}
+
 }  // namespace
 
 struct Runner::State {
@@ -94,6 +101,7 @@ struct Runner::State {
   std::vector<std::vector<uint32_t>> followers;
   std::vector<bool> has_stream;
   std::unique_ptr<SseHub> hub;
+  PortPool pool;  // --port-base/--ports (disabled: the kernel picks)
   std::optional<sign::SecretKey> key;
   std::unique_ptr<Api> metrics_api;
   int web_starts = 0;
@@ -102,9 +110,11 @@ struct Runner::State {
 
   Result<std::unique_ptr<Child>> start_web(const std::string& notify, int copies, uint64_t spacing_us) {
     auto web = std::make_unique<Child>();
+    auto listen = pool.listen_address();
+    if (!listen) return setup_error("no free port left in --port-base/--ports " + pool.range_text());
     // The run signs up every user from one address and posts as fast as it
     // can: the web app's rate limits (docs/WEB.md) are off for it.
-    std::vector<std::string> argv = {cfg.web_bin,   "--listen", "127.0.0.1:0",   "--data", data,
+    std::vector<std::string> argv = {cfg.web_bin,   "--listen", *listen,         "--data", data,
                                      "--post-rate", "off",      "--signup-rate", "off"};
     if (!notify.empty()) {
       argv.insert(argv.end(), {"--notify", notify, "--udp-copies", std::to_string(copies)});
@@ -213,6 +223,9 @@ Result<Unit> Runner::setup() {
   s.data = s.work + "/data";
   std::string err;
   const double t_setup = steady_ms();
+  // Every port the run needs, checked before anything starts.
+  if (cfg.ports > 0) s.pool = PortPool(cfg.port_base, cfg.ports);
+  if (auto b = check_port_budget(stream_count(cfg), s.pool, ephemeral_ports()); !b) return b.error();
 
   // 1. A first web app creates the database and the key pair, then stops.
   {
@@ -235,11 +248,13 @@ Result<Unit> Runner::setup() {
     s.notifier_http = http->port;
   } else {
     s.notifier = std::make_unique<Child>();
+    auto udp = s.pool.listen_address(), http = s.pool.listen_address();
+    if (!udp || !http) return setup_error("no free port left in --port-base/--ports " + s.pool.range_text());
     std::vector<std::string> argv = {cfg.notifier_bin,
                                      "--listen-udp",
-                                     "127.0.0.1:0",
+                                     *udp,
                                      "--listen-http",
-                                     "127.0.0.1:0",
+                                     *http,
                                      "--db",
                                      s.data + "/uwitter.db",
                                      "--trust",
@@ -359,7 +374,7 @@ Result<Unit> Runner::setup() {
 
   // 5. SSE streams for every user (or a sample: the first N by index, which
   // includes the most followed users).
-  const uint32_t streams = cfg.sse_sample == 0 ? cfg.users : std::min(cfg.sse_sample, cfg.users);
+  const uint32_t streams = stream_count(cfg);
   s.has_stream.assign(cfg.users, false);
   std::vector<std::string> tickets(streams);
   if (!parallel_for(web_url, streams, 4, [&](Api& api, size_t i) {
@@ -371,11 +386,32 @@ Result<Unit> Runner::setup() {
       }))
     return setup_error(err);
   s.hub = std::make_unique<SseHub>();
+  s.pool.reset_lap();
   for (uint32_t i = 0; i < streams; ++i) {
-    if (auto e = s.hub->open(s.notifier_http, "/events?ticket=" + url_encode(tickets[i]),
-                             static_cast<uint32_t>(s.users[i].id));
-        !e)
-      return setup_error("cannot open an SSE stream: " + e.error().message);
+    const std::string target = "/events?ticket=" + url_encode(tickets[i]);
+    const auto user = static_cast<uint32_t>(s.users[i].id);
+    Result<Unit> opened = Unit{};
+    if (s.pool.enabled()) {
+      // From the next port of the range that binds (daemons hold a few).
+      for (;;) {
+        auto port = s.pool.take_any();
+        if (!port)
+          return setup_error(
+              fmt::format("ran out of ports in --port-base/--ports {} after {} of {} SSE streams: "
+                          "raise --ports or lower --streams",
+                          s.pool.range_text(), i, streams));
+        opened = s.hub->open(s.notifier_http, target, user, *port);
+        if (opened || opened.error().code != "port_in_use") break;
+      }
+    } else {
+      opened = s.hub->open(s.notifier_http, target, user);
+      if (!opened && opened.error().code == "port_in_use")
+        return setup_error(
+            fmt::format("ran out of local ports after {} of {} SSE streams ({}): lower --streams "
+                        "or give the bench a range with --port-base/--ports",
+                        i, streams, opened.error().message));
+    }
+    if (!opened) return setup_error("cannot open an SSE stream: " + opened.error().message);
     s.has_stream[i] = true;
   }
   if (!wait_for([&] { return s.hub->connected() + s.hub->closed() >= streams; }, 60s) || s.hub->closed() > 0)
@@ -402,9 +438,14 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   Child lossy;
   const std::string truth_path = fmt::format("{}/truth-{:03}.tsv", s.work, index);
   const auto& imp = p.impairment;
+  auto relay_listen = s.pool.listen_address();
+  if (!relay_listen) {
+    r.error = "no free port left in --port-base/--ports " + s.pool.range_text();
+    return r;
+  }
   std::vector<std::string> argv = {cfg.lossy_bin,
                                    "--listen",
-                                   "127.0.0.1:0",
+                                   *relay_listen,
                                    "--forward",
                                    fmt::format("{}:{}", s.notifier_udp_host, s.notifier_udp),
                                    "--seed",
@@ -546,8 +587,15 @@ PointResult Runner::run_point(const SweepPoint& p, int index) {
   const DatagramTruth truth = account_truth(records);
   std::map<NoteKey, double> expected;
   for (size_t i = 0; i < plan.size(); ++i) {
+    // One notification per recipient per uweet (docs/NOTIFIER.md): a follower
+    // who is also mentioned gets the mention, or the uweet if the mention's
+    // datagram was lost and the post's was not.
+    auto mention_reached = [&](uint32_t f) {
+      auto it = truth.event_delivered.find(fmt::format("m{}:{}", posted[i].id, s.users[f].id));
+      return it == truth.event_delivered.end() || it->second;
+    };
     for (uint32_t f : s.followers[plan[i].author])
-      if (s.has_stream[f])
+      if (s.has_stream[f] && !(plan[i].mention && *plan[i].mention == f && mention_reached(f)))
         expected[NoteKey{static_cast<uint32_t>(s.users[f].id), 'u', posted[i].id}] = posted[i].ack_ms;
     if (plan[i].mention && s.has_stream[*plan[i].mention])
       expected[NoteKey{static_cast<uint32_t>(s.users[*plan[i].mention].id), 'm', posted[i].id}] =

@@ -30,7 +30,10 @@ struct RunnerConfig {
   uint32_t uweets = 5000;  // per point
   double rate = 0;         // uweets/s per point; 0 = as fast as the web app takes them
   int post_threads = 4;
-  uint32_t sse_sample = 0;  // streams to open; 0 = every user
+  uint32_t sse_sample = 0;   // streams to open; 0 = every user
+  uint32_t max_streams = 0;  // --streams: upper bound on streams (0 = none)
+  uint16_t port_base = 0;    // --port-base/--ports: local ports to use (0 = the kernel picks)
+  uint32_t ports = 0;
   double mention_fraction = 0.1;
   uint64_t spacing_us = 2000;  // --udp-copy-spacing-us for spaced points
   uint64_t seed = 1;

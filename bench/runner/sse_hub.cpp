@@ -13,14 +13,19 @@ SseHub::SseHub() : fleet_(*this) {}
 
 SseHub::~SseHub() { fleet_.stop(); }
 
-Result<Unit> SseHub::open(uint16_t port, const std::string& path, uint32_t user_id) {
+Result<Unit> SseHub::open(uint16_t port, const std::string& path, uint32_t user_id, uint16_t source_port) {
   uint64_t tag;
   {
     std::lock_guard lk(mu_);
     tag = streams_.size();
     streams_.push_back(Stream{user_id});
   }
-  return fleet_.open(port, path, tag);
+  auto opened = fleet_.open(port, path, tag, {}, source_port);
+  if (!opened) {
+    std::lock_guard lk(mu_);
+    if (tag + 1 == streams_.size()) streams_.pop_back();  // never opened: not a stream
+  }
+  return opened;
 }
 
 std::vector<Receipt> SseHub::take() {

@@ -31,8 +31,10 @@ class SseHub final : kit::SseFleet::Handler {
 
   // Connects to 127.0.0.1:port and sends GET path_and_query; the stream's
   // events are attributed to user_id. An Error (strerror's text) when the
-  // connect or the request fails.
-  Result<Unit> open(uint16_t port, const std::string& path_and_query, uint32_t user_id);
+  // connect or the request fails. source_port > 0: connect from that local
+  // port (the Error's code is "port_in_use" when it is taken: try another).
+  Result<Unit> open(uint16_t port, const std::string& path_and_query, uint32_t user_id,
+                    uint16_t source_port = 0);
   // Streams whose ": connected" comment arrived (registered at the notifier).
   size_t connected() const { return connected_.load(); }
   // Streams that ended or got a non-200 answer.

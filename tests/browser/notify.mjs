@@ -1,7 +1,8 @@
 // Browser test of live notifications: a real uwitter-notifier beside a real
 // uwitter-web; bob (following alice) has his home page open, alice posts in her
 // own browser, and bob sees the uweet appear as a toast with an unread badge
-// without reloading. Then the notifier is stopped: bob's page says live
+// without reloading; a uweet that mentions him (he follows its author) makes
+// exactly one toast, the mention. Then the notifier is stopped: bob's page says live
 // notifications are unavailable and posting still works.
 //
 //   UWITTER_WEB_BIN=... UWITTER_NOTIFIER_BIN=... node tests/browser/notify.mjs
@@ -139,6 +140,30 @@ export async function runNotifyTest() {
     check((await toast.locator('a').textContent()) === '@alice', 'toast does not name @alice');
     check((await bob.page.textContent('#notif-badge')) === '1', 'unread badge is not 1');
     await bob.page.screenshot({ path: join(ARTIFACTS, 'notify-toast.png') });
+
+    // Bob follows alice and she mentions him: one toast (the mention), not a
+    // uweet toast beside it. Every toast the page adds is recorded (they fade
+    // after 8 s); a later uweet of alice's is the marker that whatever the
+    // mention's uweet brought has arrived.
+    await bob.page.evaluate(() => {
+      window.__toasts = [];
+      new MutationObserver((records) => {
+        for (const r of records) for (const el of r.addedNodes) window.__toasts.push({ cls: el.className, text: el.textContent });
+      }).observe(document.getElementById('notif-toasts'), { childList: true });
+    });
+    const post = async (text) => {
+      await alice.page.fill('#uweet-text', text);
+      await Promise.all([alice.page.waitForURL(`${base}/`), alice.page.click('form[action="/post"] button[type=submit]')]);
+    };
+    await post('Hello @bob, this one is for you');
+    await post('Marker after the mention');
+    const recorded = () => bob.page.evaluate(() => window.__toasts);
+    await until(async () => (await recorded()).some((t) => t.text.includes('Marker after the mention')),
+      'the marker toast after the mention');
+    const forMention = (await recorded()).filter((t) => t.text.includes('this one is for you'));
+    check(forMention.length === 1, `a mentioned follower got ${forMention.length} toasts for one uweet: ${JSON.stringify(forMention)}`);
+    check(forMention[0].cls.includes('notif-mention'), `the one toast is not the mention: ${forMention[0].cls}`);
+    check((await bob.page.textContent('#notif-badge')) === '3', 'unread badge is not 3 (uweet, mention, marker)');
 
     // The notifier goes away: the page says so, and the web app works as before.
     const gone = await stop(n);

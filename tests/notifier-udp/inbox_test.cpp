@@ -19,9 +19,9 @@ TEST(Inboxes, KeepsTheNewestNNewestFirst) {
   for (uint64_t id = 1; id <= 5; ++id) in.push(2, note(id));
   auto r = in.recent(2, 10);
   ASSERT_EQ(r.size(), 3u);
-  EXPECT_EQ(r[0]->id, 5u);
-  EXPECT_EQ(r[1]->id, 4u);
-  EXPECT_EQ(r[2]->id, 3u);
+  EXPECT_EQ(r[0].note->id, 5u);
+  EXPECT_EQ(r[1].note->id, 4u);
+  EXPECT_EQ(r[2].note->id, 3u);
   EXPECT_EQ(in.recent(2, 1).size(), 1u);
   EXPECT_TRUE(in.recent(99, 10).empty());
 }
@@ -31,8 +31,8 @@ TEST(Inboxes, CatchUpReturnsOnlyNewerOldestFirst) {
   for (uint64_t id = 1; id <= 4; ++id) in.push(2, note(id));
   auto a = in.after(2, 2);
   ASSERT_EQ(a.size(), 2u);
-  EXPECT_EQ(a[0]->id, 3u);
-  EXPECT_EQ(a[1]->id, 4u);
+  EXPECT_EQ(a[0].note->id, 3u);
+  EXPECT_EQ(a[1].note->id, 4u);
   EXPECT_TRUE(in.after(2, 4).empty());
 }
 
@@ -49,11 +49,14 @@ TEST(Note, RendersSseBlockAndJson) {
   sign::PostView p{12, 1, 1700000000000, "alice", "hello \"bob\""};
   auto n = make_note(77, p, 0);
   EXPECT_EQ(n->kind, NoteKind::Uweet);
-  EXPECT_NE(n->json.find("\"kind\":\"uweet\""), std::string::npos) << n->json;
-  EXPECT_NE(n->json.find("\"author\":\"alice\""), std::string::npos);
-  EXPECT_NE(n->json.find("hello \\\"bob\\\""), std::string::npos);
-  EXPECT_EQ(n->sse.rfind("id: 77\nevent: uweet\ndata: {", 0), 0u) << n->sse;
-  EXPECT_EQ(n->sse.substr(n->sse.size() - 2), "\n\n");
+  const std::string json = n->json_at(77);
+  EXPECT_NE(json.find("\"kind\":\"uweet\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"author\":\"alice\""), std::string::npos);
+  EXPECT_NE(json.find("hello \\\"bob\\\""), std::string::npos);
+  std::string sse;
+  n->append_sse(sse, 77);
+  EXPECT_EQ(sse.rfind("id: 77\nevent: uweet\ndata: {", 0), 0u) << sse;
+  EXPECT_EQ(sse.substr(sse.size() - 2), "\n\n");
 }
 
 }  // namespace
@@ -75,13 +78,13 @@ TEST(Note, JsonIsValidForAnyTextTable) {
   for (const auto& t : texts) {
     sign::MentionView m{5, 1, "alice", 2, 1000, t};
     auto n = make_note(9, m, 0);
-    auto j = nlohmann::json::parse(n->json, nullptr, false);
-    ASSERT_FALSE(j.is_discarded()) << n->json;
+    auto j = nlohmann::json::parse(n->json_at(9), nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << n->json_at(9);
     EXPECT_EQ(j["kind"], "mention");
     EXPECT_EQ(j["id"], 9);
     EXPECT_EQ(j["author"], "alice");
     if (rules::valid_utf8(t)) {
-      EXPECT_EQ(j["text"], t) << n->json;
+      EXPECT_EQ(j["text"], t) << n->json_at(9);
     }
   }
 }

@@ -1,8 +1,12 @@
 // event_log.cpp and tail.cpp: the two log formats and the tail parser agree.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/tail.hpp"
+#include "tests/notifier-udp/notifier_harness.hpp"
 
 namespace uw::notifier {
 namespace {
@@ -76,6 +80,94 @@ TEST(Tail, RendersReadablyOrAsJson) {
   std::string j = render_record(*r, true);
   EXPECT_EQ(parse_log_line(j)->kind, "fanout");
 }
+
+// Issue 14 item 14: --json keeps numbers numbers and strings strings.
+TEST(Tail, JsonKeepsNumbersAndStringsApart) {
+  for (auto fmt : {LogFormat::Human, LogFormat::Json}) {
+    std::string line = EventLog::format_line(fmt, "2026-11-28T00:00:01.250Z", LogLevel::Info, "gap",
+                                             {{"highest_seq", uint64_t{4399}},
+                                              {"to", "42"},
+                                              {"ms", 1.5},
+                                              {"neg", int64_t{-3}},
+                                              {"key", "00ab"},
+                                              {"session", "1111"}});
+    auto r = parse_log_line(line);
+    ASSERT_TRUE(r) << line;
+    auto j = nlohmann::json::parse(render_record(*r, true));
+    EXPECT_EQ(j["highest_seq"], 4399) << line;
+    EXPECT_EQ(j["to"], "42") << line;
+    EXPECT_EQ(j["ms"], 1.5) << line;
+    EXPECT_EQ(j["neg"], -3) << line;
+    EXPECT_EQ(j["key"], "00ab") << line;
+    EXPECT_EQ(j["session"], "1111") << line;  // an id, written as a string
+  }
+  EXPECT_TRUE(looks_numeric("0"));
+  EXPECT_TRUE(looks_numeric("-12.50"));
+  for (const char* no : {"", "-", "007", "1.", ".5", "1e5", "12x", "0x1f"})
+    EXPECT_FALSE(looks_numeric(no)) << no;
+}
+
+TEST(Tail, UserMatchesOneOfTheListedRecipients) {
+  auto r =
+      parse_log_line("2026-11-28T00:00:01.250Z info fanout author=alice followers=2 to=bob,Carol ms=0.1");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE((TailFilter{"carol", ""}).matches(*r));
+  EXPECT_TRUE((TailFilter{"bob", ""}).matches(*r));
+  EXPECT_FALSE((TailFilter{"bo", ""}).matches(*r));
+  EXPECT_FALSE((TailFilter{"dave", ""}).matches(*r));
+}
+
+#ifdef UWITTER_NOTIFIER_BIN
+TEST(Tail, CountsGarbageLinesAndFailsOnThemWithNoFollow) {
+  test::TempDir dir;
+  const std::string path = dir.file("n.log");
+  {
+    std::ofstream out(path);
+    out << "2026-11-28T00:00:01.250Z info notify what=follow from=carol to=bob\n"
+        << "this is not a log line\n"
+        << "\n"
+        << "{\"half\": \n"
+        << "2026-11-28T00:00:02.250Z info notify what=mention from=alice to=bob\n";
+  }
+  auto r = test::run({UWITTER_NOTIFIER_BIN, "tail", path, "--no-follow"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("skipped 2 lines"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("from=alice"), std::string::npos) << r.out;  // the good lines still print
+  std::ofstream(path, std::ios::trunc)
+      << "2026-11-28T00:00:01.250Z info notify what=follow from=carol to=bob\n";
+  auto clean = test::run({UWITTER_NOTIFIER_BIN, "tail", path, "--no-follow"});
+  EXPECT_EQ(clean.status, 0) << clean.err;
+  EXPECT_EQ(clean.err, "");
+}
+
+TEST(Tail, HelpSaysUsageOnce) {
+  auto r = test::run({UWITTER_NOTIFIER_BIN, "tail", "--help"});
+  EXPECT_EQ(r.status, 0);
+  size_t first = r.out.find("Usage:");
+  ASSERT_NE(first, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Usage:", first + 1), std::string::npos) << r.out;
+}
+
+// At the default log level, `tail --user bob` shows what bob was sent: the
+// fan-out line names a small audience, the follow and mention lines their one.
+TEST(Tail, UserShowsWhatTheyWereSentAtTheDefaultLevel) {
+  test::NotifierHarness h({"--log-level", "info"});
+  h.send({h.post(1, "for my followers")});
+  h.send({sign::FollowEvent{h.users.carol, "carol", h.users.bob, test::now_ms()}});
+  h.send({sign::MentionEvent{2, h.users.alice, "alice", h.users.bob, test::now_ms(), "hey @bob"}});
+  std::string out;
+  ASSERT_TRUE(test::eventually([&] {
+    h.log_text();
+    out = test::run({UWITTER_NOTIFIER_BIN, "tail", h.log_file, "--user", "bob", "--no-follow"}).out;
+    return out.find("what=mention") != std::string::npos && out.find("fanout") != std::string::npos &&
+           out.find("what=follow") != std::string::npos;
+  })) << out
+      << "\n"
+      << h.log_text();
+  for (const char* k : {"fanout", "what=follow", "what=mention"})
+    EXPECT_NE(out.find(k), std::string::npos) << k;
+}
+#endif
 
 }  // namespace
 }  // namespace uw::notifier

@@ -18,7 +18,7 @@ TEST(Note, PostBecomesAUweetNoteWithItsFieldsAsJson) {
   EXPECT_EQ(n->kind, NoteKind::Uweet);
   EXPECT_EQ(n->recipient_id, 0);
   EXPECT_EQ(n->received_ns, 99u);
-  const auto j = json::parse(n->json);
+  const auto j = json::parse(n->json_at(n->id));
   EXPECT_EQ(j["id"], 7);
   EXPECT_EQ(j["kind"], "uweet");
   EXPECT_EQ(j["uweet_id"], 42);
@@ -32,7 +32,7 @@ TEST(Note, FollowNamesTheFollowerAndTheOneRecipient) {
   auto n = make_note(1, sign::FollowView{5, "bob", 3, 1000}, 0);
   EXPECT_EQ(n->kind, NoteKind::Follow);
   EXPECT_EQ(n->recipient_id, 3);
-  const auto j = json::parse(n->json);
+  const auto j = json::parse(n->json_at(n->id));
   EXPECT_EQ(j["kind"], "follow");
   EXPECT_EQ(j["follower"], "bob");
   EXPECT_EQ(j["follower_id"], 5);
@@ -43,7 +43,7 @@ TEST(Note, MentionGoesToTheMentionedUser) {
   auto n = make_note(2, sign::MentionView{9, 3, "alice", 4, 1000, "hi @carol"}, 0);
   EXPECT_EQ(n->kind, NoteKind::Mention);
   EXPECT_EQ(n->recipient_id, 4);
-  const auto j = json::parse(n->json);
+  const auto j = json::parse(n->json_at(n->id));
   EXPECT_EQ(j["kind"], "mention");
   EXPECT_EQ(j["uweet_id"], 9);
   EXPECT_EQ(j["text"], "hi @carol");
@@ -51,7 +51,9 @@ TEST(Note, MentionGoesToTheMentionedUser) {
 
 TEST(Note, SseBlockCarriesIdKindAndJson) {
   auto n = make_note(12, sign::PostView{1, 2, 3, "alice", "x"}, 0);
-  EXPECT_EQ(n->sse, "id: 12\nevent: uweet\ndata: " + n->json + "\n\n");
+  std::string sse;
+  n->append_sse(sse, 12);  // the recipient's position is the SSE id and the JSON id
+  EXPECT_EQ(sse, "id: 12\nevent: uweet\ndata: " + n->json_at(12) + "\n\n");
 }
 
 TEST(Note, KindNamesAreTheSseEventNames) {
@@ -72,8 +74,8 @@ TEST(Note, InvalidUtf8NameOrTextStillGivesValidJson) {
   };
   for (const auto& [name, text] : cases) {
     auto n = make_note(1, sign::PostView{1, 2, 3, name, text}, 0);
-    const auto j = json::parse(n->json, nullptr, false);
-    ASSERT_FALSE(j.is_discarded()) << n->json;
+    const auto j = json::parse(n->json_at(n->id), nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << n->json_at(n->id);
     EXPECT_NE(j["author"].get<std::string>(), name == "alice" ? "" : name);
     EXPECT_EQ(j["id"], 1);
   }
@@ -81,9 +83,9 @@ TEST(Note, InvalidUtf8NameOrTextStillGivesValidJson) {
 
 TEST(Note, ControlCharactersAreEscapedInTheJson) {
   auto n = make_note(1, sign::PostView{1, 2, 3, "alice", std::string("a\x01\tb", 4)}, 0);
-  EXPECT_NE(n->json.find("\\u0001"), std::string::npos) << n->json;
-  EXPECT_EQ(n->json.find('\x01'), std::string::npos);
-  EXPECT_EQ(json::parse(n->json)["text"], std::string("a\x01\tb", 4));
+  EXPECT_NE(n->json_at(n->id).find("\\u0001"), std::string::npos) << n->json_at(n->id);
+  EXPECT_EQ(n->json_at(n->id).find('\x01'), std::string::npos);
+  EXPECT_EQ(json::parse(n->json_at(n->id))["text"], std::string("a\x01\tb", 4));
 }
 
 TEST(Note, LiveBytesCountEveryNoteUntilItIsDropped) {

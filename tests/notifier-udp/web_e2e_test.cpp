@@ -138,9 +138,15 @@ TEST(WebToNotifier, FollowerGetsThePostAndFollowAndMentionNotifications) {
 
   // --udp-copies 2: the extra copies were dropped as duplicates, not delivered twice.
   EXPECT_GE(s.notifier_metric("uwitter_notifier_duplicates_total"), 1);
-  size_t uweets = 0;
-  for (const auto& ev : bob_stream->events()) uweets += ev.event == "uweet";
-  EXPECT_EQ(uweets, 2u);  // "first light" and the mention uweet (bob follows alice)
+  size_t uweets = 0, mentions = 0;
+  for (const auto& ev : bob_stream->events()) {
+    uweets += ev.event == "uweet";
+    mentions += ev.event == "mention";
+  }
+  // "first light"; the uweet that mentions bob (who follows alice) is one
+  // notification, the mention (issue 14: one per recipient per uweet).
+  EXPECT_EQ(uweets, 1u);
+  EXPECT_EQ(mentions, 1u);
   // The web app counts what it emitted.
   auto m = s.wclient->get("/metrics").body;
   EXPECT_GE(metric(m, "uwitter_emitter_datagrams_total"), 4) << m;
@@ -174,6 +180,26 @@ TEST(WebToNotifier, WebAppIsUnaffectedWhileTheNotifierIsDownAndItPicksUpTheSessi
       bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "back again"); }, 10s))
       << bob_stream->raw() << s.log_text();
   EXPECT_NE(s.log_text().find("session event=started"), std::string::npos);
+}
+
+// Issue 14 items 3 and 4: the web app's heartbeats reach the notifier while
+// nobody posts, and with the notifier stopped the web app's /metrics says so.
+TEST(WebToNotifier, HeartbeatsFlowAndAStoppedNotifierShowsAsUnreachable) {
+  Stack s;
+  ASSERT_TRUE(eventually([&] { return s.notifier_metric("uwitter_notifier_heartbeats_total") >= 1; }, 10s));
+  const std::string gauge =
+      "uwitter_emitter_target_unreachable{target=\"127.0.0.1:" + std::to_string(s.udp_port) + "\"}";
+  const std::string counter =
+      "uwitter_emitter_unreachable_total{target=\"127.0.0.1:" + std::to_string(s.udp_port) + "\"}";
+  auto web_metric = [&](const std::string& name) { return metric(s.wclient->get("/metrics").body, name); };
+  EXPECT_EQ(web_metric(gauge), 0);
+  uint16_t udp = s.udp_port, http = s.http_port;
+  ASSERT_EQ(s.notifier->terminate(), 0);
+  ASSERT_TRUE(eventually([&] { return web_metric(gauge) == 1; }, 15s)) << s.wclient->get("/metrics").body;
+  EXPECT_GE(web_metric(counter), 1);
+  EXPECT_GE(web_metric("uwitter_emitter_send_errors_total"), 1);
+  s.start_notifier(udp, http);
+  ASSERT_TRUE(eventually([&] { return web_metric(gauge) == 0; }, 15s));
 }
 
 TEST(WebToNotifier, WebRestartStartsANewSenderSessionAndSettlesTheOld) {

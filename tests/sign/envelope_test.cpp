@@ -190,7 +190,7 @@ TEST(Envelope, ViewRejectsWrongMagicAndShortBuffers) {
   EXPECT_FALSE(DatagramView(std::span<const uint8_t>{}).well_formed());
   EXPECT_FALSE(DatagramView().well_formed());
   bad = d;
-  bad[4] = 2;
+  bad[4] = 3;  // 1 is events, 2 heartbeats: 3 is unknown
   EXPECT_FALSE(DatagramView(bad).well_formed());
   EXPECT_TRUE(DatagramView(bad).other_version());
   Datagram zero_events = d;

@@ -43,8 +43,8 @@ TEST(Verifier, RejectsEachReasonAndCountsIt) {
   Datagram good = r.seal(enc);
   Datagram bad_sig = good;
   bad_sig.back() ^= 1;
-  Datagram version2 = good;
-  version2[4] = 2;
+  Datagram version3 = good;  // 2 is the heartbeat version: 3 is unknown
+  version3[4] = 3;
   SecretKey other = key_b();
   Encoder other_enc(other, 3, 1);
   Datagram unknown = r.seal(other_enc);
@@ -59,7 +59,7 @@ TEST(Verifier, RejectsEachReasonAndCountsIt) {
       {"empty", {}, kT0, Reject::Malformed},
       {"garbage", Datagram(200, 0xab), kT0, Reject::Malformed},
       {"too short", Datagram(good.begin(), good.begin() + 60), kT0, Reject::Malformed},
-      {"version 2", version2, kT0, Reject::UnsupportedVersion},
+      {"version 3", version3, kT0, Reject::UnsupportedVersion},
       {"unknown key", unknown, kT0, Reject::UnknownKey},
       {"stale", good, kT0 + 30'001, Reject::Stale},
       {"future", good, kT0 - 5'001, Reject::Future},
@@ -186,6 +186,51 @@ TEST(Verifier, ValidlySignedButMalformedEventsAreRejected) {
   bad[kHeaderBytes] = 9;  // unknown event type
   Verifier v(r.ring);
   EXPECT_EQ(v.accept(bad, kT0, nullptr), Reject::Malformed);
+}
+
+}  // namespace
+}  // namespace uw::sign
+
+namespace uw::sign {
+namespace {
+
+// Issue 14: a heartbeat (version 2, no events) is signed and numbered like any
+// datagram; it makes a trailing gap visible, and the gap timeout counts it.
+TEST(Verifier, HeartbeatRevealsATrailingGapThatTheTimeoutCounts) {
+  Rig r;
+  Encoder enc(r.key, 11, 1);
+  Verifier::Options o;
+  o.gap_timeout_ms = 1000;
+  Verifier v(r.ring, o);
+  ASSERT_EQ(v.accept(r.seal(enc), kT0, nullptr), Reject::None);  // 1
+  (void)r.seal(enc);                                             // 2: lost
+  (void)r.seal(enc);                                             // 3: lost
+  Datagram hb;
+  enc.seal_heartbeat(kT0 + 10, &hb);  // 4
+  EXPECT_EQ(hb.size(), kHeartbeatBytes);
+  DatagramView view;
+  ASSERT_EQ(v.accept(hb, kT0 + 10, &view), Reject::None);
+  EXPECT_TRUE(view.heartbeat());
+  EXPECT_EQ(view.header().seq, 4u);
+  EXPECT_TRUE(view.visit_events([](const EventView&) { ADD_FAILURE() << "a heartbeat has no events"; }));
+  EXPECT_EQ(v.stats().heartbeats, 1u);
+  EXPECT_EQ(v.open_gaps(), 2u);
+  EXPECT_EQ(v.expire(kT0 + 500), 0u);  // not yet
+  EXPECT_EQ(v.expire(kT0 + 1010), 2u);
+  EXPECT_EQ(v.stats().lost, 2u);
+  EXPECT_EQ(v.open_gaps(), 0u);
+  // A replayed heartbeat is a duplicate like any datagram.
+  EXPECT_EQ(v.accept(hb, kT0 + 20, nullptr), Reject::Duplicate);
+}
+
+TEST(Verifier, AVersion1DatagramWithoutEventsIsStillMalformed) {
+  Rig r;
+  Encoder enc(r.key, 11, 1);
+  Datagram hb;
+  enc.seal_heartbeat(kT0, &hb);
+  hb[4] = kVersion;  // claims version 1: no events is not allowed there
+  Verifier v(r.ring);
+  EXPECT_EQ(v.accept(hb, kT0, nullptr), Reject::Malformed);
 }
 
 }  // namespace

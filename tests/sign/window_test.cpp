@@ -143,3 +143,46 @@ TEST(ReplayWindow, SettledWindowAcceptsNothing) {
 
 }  // namespace
 }  // namespace uw::sign
+
+namespace uw::sign {
+namespace {
+
+// The gap timeout (issue 14): a gap can be counted before it leaves the window,
+// and then never again, whether the number turns up later or leaves unseen.
+TEST(ReplayWindow, ExpiringAGapCountsItOnceAndALateArrivalIsStillTaken) {
+  ReplayWindow w(1024);
+  for (uint64_t s : {1, 2, 5}) w.update(s);
+  EXPECT_EQ(w.open(), 2u);  // 3 and 4
+  EXPECT_EQ(w.lost(), 0u);
+  EXPECT_EQ(w.expire_through(4), 2u);
+  EXPECT_EQ(w.last_gap_first(), 3u);
+  EXPECT_EQ(w.open(), 0u);
+  EXPECT_EQ(w.expire_through(4), 0u);  // once
+  EXPECT_EQ(w.lost(), 2u);
+  // 3 arrives late: fresh once, then a duplicate; counted late, not un-lost.
+  ASSERT_EQ(w.check(3), ReplayWindow::Check::Fresh);
+  w.update(3);
+  EXPECT_EQ(w.check(3), ReplayWindow::Check::Duplicate);
+  EXPECT_EQ(w.late(), 1u);
+  // Sliding far on: 4 leaves the window unseen but was counted already.
+  for (uint64_t s = 6; s <= 5000; ++s) w.update(s);
+  EXPECT_EQ(w.lost(), 2u);
+  EXPECT_EQ(w.settle(), 0u);
+  EXPECT_EQ(w.lost(), 2u);
+}
+
+TEST(ReplayWindow, ExpiryStopsAtItsMarkAndLaterGapsCountWhenTheyLeave) {
+  ReplayWindow w(4096);                      // 65 blocks: numbers below 1856 leave when the top reaches 6000
+  for (uint64_t s : {1, 3, 6}) w.update(s);  // 2 missing, then 4 and 5
+  EXPECT_EQ(w.open(), 3u);
+  EXPECT_EQ(w.expire_through(2), 1u);  // only the gap that timed out
+  EXPECT_EQ(w.open(), 2u);
+  EXPECT_EQ(w.update(3000), 0u);  // 4, 5 and 7..2999 still inside
+  EXPECT_EQ(w.open(), 2u + 2993u);
+  // 4, 5 and 7..1855 leave unseen; 2 was counted already.
+  EXPECT_EQ(w.update(6000), 2u + 1849u);
+  EXPECT_EQ(w.lost(), 1u + 2u + 1849u);
+}
+
+}  // namespace
+}  // namespace uw::sign

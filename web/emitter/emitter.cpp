@@ -16,11 +16,29 @@ namespace uw::web {
 
 namespace {
 
+class UdpEmitter;
+
+// One notifier: its own UDP socket, connected when the kernel allows it (so
+// ICMP errors come back to us), else sending with sendto.
 struct Target {
+  UdpEmitter* owner = nullptr;
   sockaddr_storage addr{};
   bool v6 = false;
+  bool connected = false;
   std::string text;
+  uv_udp_t udp{};  // lives here; the Target outlives its close callback (owned by the emitter)
+  int64_t last_refused_ms = -1'000'000;
+  metrics::Counter* unreachable = nullptr;
+  metrics::Gauge* unreachable_now = nullptr;
 };
+
+uint16_t hp_port(const Target& t) {
+  return ntohs(t.v6 ? reinterpret_cast<const sockaddr_in6*>(&t.addr)->sin6_port
+                    : reinterpret_cast<const sockaddr_in*>(&t.addr)->sin_port);
+}
+
+// A refusal this recent makes the target count as unreachable (two heartbeats).
+constexpr int64_t kUnreachableForMs = 3000;
 
 // A copy to send later (copy_spacing_us > 0).
 struct Delayed {
@@ -41,50 +59,98 @@ class UdpEmitter final : public Emitter {
       errors_ = &m->counter("uwitter_emitter_send_errors_total",
                             "Datagrams that failed to send for another reason");
       unfit_ = &m->counter("uwitter_emitter_unencodable_total", "Events too large for any datagram");
+      heartbeats_ =
+          &m->counter("uwitter_emitter_heartbeats_total", "Heartbeat datagrams sealed (one per interval)");
     }
+    metrics_ = m;
   }
 
   // Resolves the targets and opens the sockets. An Error (what failed, and
   // why) leaves the handles opened so far for close().
   Result<Unit> init() {
     for (const auto& hp : cfg_.targets) {
-      Target t;
-      t.text = hp.host + ":" + std::to_string(hp.port);
-      if (uv_ip4_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in*>(&t.addr)) != 0) {
-        if (uv_ip6_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in6*>(&t.addr)) != 0)
-          return Error{500, "emitter", "bad notifier address " + t.text + " (need an IP literal)"};
-        t.v6 = true;
+      auto t = std::make_unique<Target>();
+      t->owner = this;
+      t->text = hp.host + ":" + std::to_string(hp.port);
+      if (uv_ip4_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in*>(&t->addr)) != 0) {
+        if (uv_ip6_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in6*>(&t->addr)) != 0)
+          return Error{500, "emitter", "bad notifier address " + t->text + " (need an IP literal)"};
+        t->v6 = true;
       }
-      targets_.push_back(t);
+      if (metrics_) {
+        t->unreachable = &metrics_->counter(
+            "uwitter_emitter_unreachable_total",
+            "Sends and reads a target refused (ICMP port unreachable: nothing listens there)",
+            {{"target", t->text}});
+        t->unreachable_now = &metrics_->gauge(
+            "uwitter_emitter_target_unreachable",
+            "1 while the target refused datagrams within the last 3 s (its notifier is not running)",
+            {{"target", t->text}});
+      }
+      targets_.push_back(std::move(t));
     }
     if (cfg_.copies < 1) cfg_.copies = 1;
-    for (int fam = 0; fam < 2; ++fam) {
-      bool need = false;
-      for (const auto& t : targets_) need |= (t.v6 == (fam == 1));
-      if (!need) continue;
-      uv_udp_t* u = fam == 0 ? &udp4_ : &udp6_;
-      int rc = uv_udp_init(loop_, u);
+    for (auto& tp : targets_) {
+      Target& t = *tp;
+      int rc = uv_udp_init(loop_, &t.udp);
       if (rc != 0) return Error{500, "emitter", uv_strerror(rc)};
-      u->data = this;
+      t.udp.data = &t;
       ++open_handles_;
-      (fam == 0 ? has4_ : has6_) = true;
       sockaddr_storage any{};
-      if (fam == 0)
+      if (!t.v6)
         uv_ip4_addr("0.0.0.0", 0, reinterpret_cast<sockaddr_in*>(&any));
       else
         uv_ip6_addr("::", 0, reinterpret_cast<sockaddr_in6*>(&any));
-      rc = uv_udp_bind(u, reinterpret_cast<const sockaddr*>(&any), 0);
+      rc = uv_udp_bind(&t.udp, reinterpret_cast<const sockaddr*>(&any), 0);
       if (rc != 0) return Error{500, "emitter", std::string("bind: ") + uv_strerror(rc)};
       int sz = static_cast<int>(cfg_.send_buffer_bytes);
-      if (sz > 0) (void)uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(u), &sz);
+      if (sz > 0) (void)uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(&t.udp), &sz);
+      // Connected, the socket hears the ICMP errors of its one peer. Port 0 is
+      // sent to unconnected (Linux would connect to it, and every send would
+      // seem to succeed): its sends fail and count.
+      const uint16_t port = hp_port(t);
+      t.connected = port != 0 && uv_udp_connect(&t.udp, reinterpret_cast<const sockaddr*>(&t.addr)) == 0;
+      if (t.connected) {
+        // Reading is how an ICMP error arrives without waiting for a send to
+        // trip over it (nothing else is ever sent to this socket).
+        (void)uv_udp_recv_start(
+            &t.udp,
+            [](uv_handle_t*, size_t, uv_buf_t* b) {
+              static char scratch[64];
+              *b = uv_buf_init(scratch, sizeof scratch);
+            },
+            [](uv_udp_t* u, ssize_t n, const uv_buf_t*, const sockaddr*, unsigned) {
+              if (n == UV_ECONNREFUSED) {
+                auto* t = static_cast<Target*>(u->data);
+                t->owner->refused(*t, true);
+              }
+            });
+      }
     }
     uv_check_init(loop_, &check_);
     uv_idle_init(loop_, &idle_);
     uv_timer_init(loop_, &copy_timer_);
-    check_.data = idle_.data = copy_timer_.data = this;
-    open_handles_ += 3;
+    uv_timer_init(loop_, &heartbeat_timer_);
+    check_.data = idle_.data = copy_timer_.data = heartbeat_timer_.data = this;
+    open_handles_ += 4;
     have_loop_handles_ = true;
+    if (cfg_.heartbeat_ms > 0) {
+      uv_timer_start(
+          &heartbeat_timer_, [](uv_timer_t* t) { static_cast<UdpEmitter*>(t->data)->heartbeat(); },
+          cfg_.heartbeat_ms, cfg_.heartbeat_ms);
+      // Heartbeats alone must not keep a loop alive that is otherwise done.
+      uv_unref(reinterpret_cast<uv_handle_t*>(&heartbeat_timer_));
+    }
     return Unit{};
+  }
+
+  // An ICMP port-unreachable came back from t: on a read (then the datagram
+  // it answers failed, and counts as a send error too) or on a send.
+  void refused(Target& t, bool on_read) {
+    if (on_read && errors_) errors_->inc();
+    t.last_refused_ms = static_cast<int64_t>(uv_now(loop_));
+    if (t.unreachable) t.unreachable->inc();
+    if (t.unreachable_now) t.unreachable_now->set(1);
   }
 
   void emit(const sign::Event& e) override {
@@ -116,12 +182,17 @@ class UdpEmitter final : public Emitter {
       if (done_) done_();
       return;
     }
-    if (has4_) uv_close(reinterpret_cast<uv_handle_t*>(&udp4_), cb);
-    if (has6_) uv_close(reinterpret_cast<uv_handle_t*>(&udp6_), cb);
+    for (auto& t : targets_) {
+      if (t->udp.loop != nullptr) {  // uv_udp_init ran
+        t->udp.data = this;          // the close callback wants the emitter
+        uv_close(reinterpret_cast<uv_handle_t*>(&t->udp), cb);
+      }
+    }
     if (have_loop_handles_) {
       uv_close(reinterpret_cast<uv_handle_t*>(&check_), cb);
       uv_close(reinterpret_cast<uv_handle_t*>(&idle_), cb);
       uv_close(reinterpret_cast<uv_handle_t*>(&copy_timer_), cb);
+      uv_close(reinterpret_cast<uv_handle_t*>(&heartbeat_timer_), cb);
     }
   }
 
@@ -194,15 +265,17 @@ class UdpEmitter final : public Emitter {
   void send_now(const sign::Datagram& d) {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(d.data())),
                                static_cast<unsigned>(d.size()));
-    for (const auto& t : targets_) {
-      uv_udp_t* u = t.v6 ? &udp6_ : &udp4_;
-      int rc = uv_udp_try_send(u, &buf, 1, reinterpret_cast<const sockaddr*>(&t.addr));
+    for (auto& tp : targets_) {
+      Target& t = *tp;
+      int rc = uv_udp_try_send(&t.udp, &buf, 1,
+                               t.connected ? nullptr : reinterpret_cast<const sockaddr*>(&t.addr));
       if (rc >= 0) {
         if (datagrams_) datagrams_->inc();
       } else if (rc == UV_EAGAIN || rc == UV_ENOBUFS) {
         if (dropped_) dropped_->inc();
       } else {
         if (errors_) errors_->inc();
+        if (rc == UV_ECONNREFUSED) refused(t, false);
         // One line per distinct failure burst would be nicer; keep it cheap: every 1000th.
         if ((send_error_count_++ % 1000) == 0)
           log::warn("emitter: send to {} failed: {}", t.text, uv_strerror(rc));
@@ -210,18 +283,32 @@ class UdpEmitter final : public Emitter {
     }
   }
 
+  void heartbeat() {
+    if (closing_) return;
+    int64_t now = static_cast<int64_t>(uv_now(loop_));
+    for (auto& t : targets_)
+      if (t->unreachable_now && now - t->last_refused_ms >= kUnreachableForMs) t->unreachable_now->set(0);
+    // Pending events go first: the heartbeat must carry the highest number.
+    flush();
+    sign::Datagram d;
+    enc_.seal_heartbeat(clock::now_ms(), &d);
+    if (heartbeats_) heartbeats_->inc();
+    send_all(std::move(d));
+  }
+
   uv_loop_t* loop_;
   EmitterConfig cfg_;
   sign::Encoder enc_;
   sign::Coalescer coal_;
-  std::vector<Target> targets_;
+  std::vector<std::unique_ptr<Target>> targets_;
   std::vector<sign::Datagram> out_;
   std::deque<Delayed> delayed_;
-  uv_udp_t udp4_{}, udp6_{};
-  bool has4_ = false, has6_ = false;
   uv_check_t check_{};
   uv_idle_t idle_{};
   uv_timer_t copy_timer_{};  // spaced copies
+  uv_timer_t heartbeat_timer_{};
+  metrics::Registry* metrics_ = nullptr;
+  metrics::Counter* heartbeats_ = nullptr;
   bool have_loop_handles_ = false;
   int open_handles_ = 0;
   bool armed_ = false;

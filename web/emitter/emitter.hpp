@@ -2,8 +2,16 @@
 // uw::web::Emitter — fire-and-forget UDP sender of signed events (sign/).
 // emit() is called on the loop thread right after a commit; it never blocks,
 // never fails the request: events are coalesced into datagrams, signed, and
-// sent with non-blocking sendto to every target (k copies each). A full socket
+// sent with a non-blocking send to every target (k copies each). A full socket
 // buffer drops and counts. Emitted/dropped/send-error counts go to /metrics.
+// Each target has its own connected UDP socket, so the kernel reports the ICMP
+// port-unreachable a stopped notifier's host answers with (ECONNREFUSED on a
+// later send or read): counted per target (uwitter_emitter_unreachable_total)
+// with a gauge an operator can alert on (uwitter_emitter_target_unreachable).
+// With heartbeat_ms > 0 a signed heartbeat (sign/envelope.hpp) goes to every
+// target each interval: it carries the highest sequence number, so the
+// notifier sees the loss of the last datagrams before a quiet spell, and it
+// keeps the ICMP check going while nobody posts.
 #include <uv.h>
 
 #include <cstdint>
@@ -30,6 +38,7 @@ struct EmitterConfig {
   int copies = 1;                 // --udp-copies k
   uint64_t copy_spacing_us = 0;   // 0: copies back to back; else spread over this interval
   size_t send_buffer_bytes = 4 << 20;
+  uint64_t heartbeat_ms = 0;  // --notify-heartbeat-ms (the web app's default is 1000); 0 = none
 };
 
 class Emitter {

@@ -201,5 +201,56 @@ TEST(Emitter, RejectsATargetThatIsNotAnIpLiteral) {
   EXPECT_FALSE(e.ok());
 }
 
+// Issue 14 item 3: a heartbeat each interval, signed, numbered after the
+// datagrams before it (so a receiver sees their loss).
+TEST(Emitter, SendsSignedHeartbeatsCarryingTheNextSequenceNumber) {
+  Fixture f;
+  Receiver r;
+  EmitterConfig cfg{{{"127.0.0.1", r.port()}}};
+  cfg.heartbeat_ms = 30;
+  auto e = f.make(cfg);
+  e->emit(post(1));
+  uv_run(&f.loop, UV_RUN_NOWAIT);
+  while (f.count("uwitter_emitter_heartbeats_total") < 2) uv_run(&f.loop, UV_RUN_ONCE);
+  auto got = r.drain(100);
+  ASSERT_GE(got.size(), 3u);
+  sign::Verifier v(f.ring, {});
+  for (size_t i = 0; i < got.size(); ++i) {
+    sign::DatagramView view{std::span<const uint8_t>()};
+    ASSERT_EQ(v.accept(got[i], test::now_ms(), &view), sign::Reject::None) << i;
+    EXPECT_EQ(view.header().seq, i + 1);
+    EXPECT_EQ(view.heartbeat(), i > 0) << i;
+  }
+  f.close(e);
+}
+
+// Issue 14 item 4: nothing listens on the target port, the kernel answers with
+// ICMP port unreachable; the connected socket hears it and we count it.
+TEST(Emitter, ATargetNobodyListensOnIsCountedUnreachable) {
+  Fixture f;
+  uint16_t port = 0;
+  {
+    Receiver gone;  // a port that was free a moment ago, now closed
+    port = gone.port();
+  }
+  EmitterConfig cfg{{{"127.0.0.1", port}}};
+  cfg.heartbeat_ms = 20;
+  auto e = f.make(cfg);
+  const metrics::Labels target{{"target", "127.0.0.1:" + std::to_string(port)}};
+  auto& refused = f.metrics.counter("uwitter_emitter_unreachable_total", "", target);
+  auto& down = f.metrics.gauge("uwitter_emitter_target_unreachable", "", target);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((refused.value() < 2 || down.value() != 1) && std::chrono::steady_clock::now() < deadline) {
+    e->emit(post(1));
+    uv_run(&f.loop, UV_RUN_ONCE);
+  }
+  EXPECT_GE(refused.value(), 2u);
+  EXPECT_EQ(down.value(), 1);
+  EXPECT_NE(
+      f.metrics.render().find("uwitter_emitter_unreachable_total{target=\"127.0.0.1:" + std::to_string(port)),
+      std::string::npos);
+  f.close(e);
+}
+
 }  // namespace
 }  // namespace uw::web
