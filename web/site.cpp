@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/http/fd_limit.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "sign/keys.hpp"
@@ -42,7 +43,7 @@ struct Site::Impl {
   std::unique_ptr<Emitter> emitter;
   std::unique_ptr<App> app;
   std::unique_ptr<http::Server> server;
-  uv_signal_t term{}, intr{};
+  uv_signal_t term{}, intr{}, hup{};
   bool signals = false;
   bool stopping = false;
 
@@ -50,6 +51,7 @@ struct Site::Impl {
 
   Result<Unit> start() {
     ::signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     if (!sign::init()) return Error{500, "libsodium", "libsodium failed to start"};
     std::error_code ec;
     std::filesystem::create_directories(cfg.data, ec);
@@ -96,6 +98,35 @@ struct Site::Impl {
     return Unit{};
   }
 
+  // SIGHUP (logrotate): reopen the access log; the process keeps serving.
+  void reopen() {
+    if (stopping || !app) return;
+    if (auto r = app->reopen_log(); !r) {
+      log::error("SIGHUP: {}", r.error().message);
+    } else {
+      log::info("SIGHUP: access log reopened");
+    }
+  }
+
+  // Every connection is a descriptor: raise the soft limit to the hard one and
+  // say so when --max-connections still cannot be honoured (connections past
+  // the limit are then answered 503 through the server's spare descriptor).
+  void raise_fd_limit() {
+    auto lim = http::raise_fd_limit();
+    if (!lim) {
+      log::warn("{}", lim.error().message);
+      return;
+    }
+    const uint64_t want = cfg.limits.max_connections + http::kFdsBesidesConnections;
+    if (lim->soft < want) {
+      uint64_t fit = lim->soft > http::kFdsBesidesConnections ? lim->soft - http::kFdsBesidesConnections : 0;
+      log::warn(
+          "--max-connections {} cannot be honoured: the open-file limit is {} (hard limit {}); about {} "
+          "connections fit, the rest get 503 (raise it with ulimit -n or LimitNOFILE=)",
+          cfg.limits.max_connections, lim->soft, lim->hard, fit);
+    }
+  }
+
   void shutdown() {
     if (stopping) return;
     stopping = true;
@@ -107,6 +138,7 @@ struct Site::Impl {
             if (!signals) return;
             uv_close(reinterpret_cast<uv_handle_t*>(&term), nullptr);
             uv_close(reinterpret_cast<uv_handle_t*>(&intr), nullptr);
+            uv_close(reinterpret_cast<uv_handle_t*>(&hup), nullptr);
           });
         };
         if (emitter) {
@@ -133,6 +165,10 @@ void Site::handle_signals() {
   auto on_sig = [](uv_signal_t* h, int) { static_cast<Impl*>(h->data)->shutdown(); };
   uv_signal_start(&im->term, on_sig, SIGTERM);
   uv_signal_start(&im->intr, on_sig, SIGINT);
+  uv_signal_init(im->loop, &im->hup);
+  im->hup.data = im;
+  uv_signal_start(
+      &im->hup, [](uv_signal_t* h, int) { static_cast<Impl*>(h->data)->reopen(); }, SIGHUP);
   im->signals = true;
 }
 

@@ -9,9 +9,6 @@
 namespace uw::http::detail {
 namespace {
 
-// Beyond this many unwritten response bytes, pipelined requests wait (a client
-// that sends requests but never reads cannot make the server buffer without end).
-constexpr size_t kMaxPipelineBacklog = 1 << 20;
 // How long a closing connection keeps draining input after our FIN, so that the
 // peer reads our last response instead of a reset.
 constexpr uint64_t kLingerMs = 2000;
@@ -117,7 +114,7 @@ size_t Engine::process(Conn* c, const char* data, size_t len) {
   size_t off = 0;
   c->in_process = true;
   while (off < len && (c->phase == Phase::Idle || c->phase == Phase::Reading) &&
-         c->tcp.write_queue_size <= kMaxPipelineBacklog) {
+         c->tcp.write_queue_size <= limits_.max_pipeline_backlog_bytes) {
     if (!c->parser.in_progress()) {
       // The request timer runs from the first byte of a request; later bytes do
       // not extend it (slowloris).
@@ -302,7 +299,7 @@ void Engine::on_write(uv_write_t* req, int status) {
   if (c->phase == Phase::Lingering && c->pending_writes == 0) {
     e->begin_shutdown(c);
   } else if ((c->phase == Phase::Idle || c->phase == Phase::Reading) && c->in_off < c->inbuf.size() &&
-             c->tcp.write_queue_size <= kMaxPipelineBacklog) {
+             c->tcp.write_queue_size <= e->limits_.max_pipeline_backlog_bytes) {
     e->resume(c);  // pipelined requests waited for the backlog to drain
   }
 }

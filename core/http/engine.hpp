@@ -92,7 +92,7 @@ class Engine {
   uint16_t port_ = 0;
 
  private:
-  static void on_connection(uv_stream_t* server, int status);
+  static void on_listen_readable(uv_poll_t* h, int status, int events);
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
@@ -102,7 +102,10 @@ class Engine {
   static void on_server_handle_closed(uv_handle_t* h);
 
   Conn* find(uint64_t id) const;
-  void accept_one();
+  void accept_ready();
+  void accept_one(int fd);
+  bool refuse_with_spare();
+  void answer_and_close_raw(int fd);
   void read(Conn* c, const char* data, size_t len);
   size_t process(Conn* c, const char* data, size_t len);
   void resume(Conn* c);
@@ -121,8 +124,17 @@ class Engine {
   uv_loop_t* loop_;
   Limits limits_;
   Handler handler_;
-  uv_tcp_t listener_{};
+  // The listening socket is ours, not a uv_tcp_t: libuv's own accept closes
+  // connections silently when the process is out of descriptors, and we answer
+  // them 503 instead (server.cpp, refuse_with_spare).
+  int listen_fd_ = -1;
+  uv_poll_t listen_poll_{};
   bool listener_open_ = false;
+  uv_timer_t accept_pause_{};  // retries accept when even the spare is gone
+  bool accept_pause_open_ = false;
+  int spare_fd_ = -1;           // /dev/null, closed to make room for one refusal
+  uint64_t fd_soft_limit_ = 0;  // RLIMIT_NOFILE at listen(); 0 = unknown
+  uint64_t fd_exhausted_total_ = 0;
   uv_timer_t grace_timer_{};
   bool grace_open_ = false;
   bool grace_closing_ = false;

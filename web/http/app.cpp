@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string_view>
@@ -130,6 +131,13 @@ Result<Unit> App::open() {
   return Unit{};
 }
 
+Result<Unit> App::reopen_log() {
+  LogBlock* b = impl_->log;
+  if (!b || !b->out) return Unit{};
+  b->flush();
+  return b->out->reopen();
+}
+
 void App::attach(http::Server& server) {
   impl_->front.server = &server;
   Impl* im = impl_.get();
@@ -160,7 +168,19 @@ namespace front {
 void healthz(FrontEnv&, http::Request&&, http::Responder res) { res.send(http::Response::text(200, "ok")); }
 
 void metrics(FrontEnv& env, http::Request&&, http::Responder res) {
-  if (env.server) env.active->set(static_cast<double>(env.server->stats().active_connections));
+  if (env.server) {
+    const auto st = env.server->stats();
+    env.active->set(static_cast<double>(st.active_connections));
+    env.metrics.gauge("http_queued_response_bytes", "Response bytes not yet written to any socket.")
+        .set(static_cast<double>(st.queued_bytes));
+    env.metrics
+        .gauge("http_paused_connections",
+               "Connections whose pipelined requests wait for their output backlog.")
+        .set(static_cast<double>(st.paused_connections));
+    auto& fd = env.metrics.counter("http_fd_exhausted_total",
+                                   "Clients answered 503 because the process was out of descriptors.");
+    fd.inc(st.fd_exhausted_total - std::min(st.fd_exhausted_total, fd.value()));
+  }
   res.send(http::Response{
       200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, env.metrics.render()});
 }

@@ -59,6 +59,10 @@ class App {
   void attach(http::Server& server);
   // The request handler to give the http::Server.
   void handle(http::Request&& req, http::Responder res);
+  // Log rotation (SIGHUP): hands what is buffered to the current file, then
+  // opens the access-log path again; later lines go to the new file. An Error
+  // when it cannot be opened (the old file is kept). Nothing to do for stderr.
+  Result<Unit> reopen_log();
   // Flushes and closes the access log, closes the timer, then calls done.
   void close(std::function<void()> done);
 
