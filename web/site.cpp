@@ -95,6 +95,7 @@ struct Site::Impl {
                    "cannot listen on " + cfg.listen.host + ":" + std::to_string(cfg.listen.port) + ": " +
                        uv_strerror(rc)};
     }
+    warn_if_fds_short();
     return Unit{};
   }
 
@@ -108,22 +109,36 @@ struct Site::Impl {
     }
   }
 
-  // Every connection is a descriptor: raise the soft limit to the hard one and
-  // say so when --max-connections still cannot be honoured (connections past
-  // the limit are then answered 503 through the server's spare descriptor).
+  // Every connection is a descriptor: the soft limit is raised to the hard one
+  // at start, and once everything but the connections is open (store, readers,
+  // log, listener) a warning says when --max-connections still cannot be
+  // honoured (connections past it are answered 503 through the server's spare
+  // descriptor).
+  std::optional<http::FdLimit> fd_limit;
   void raise_fd_limit() {
     auto lim = http::raise_fd_limit();
     if (!lim) {
       log::warn("{}", lim.error().message);
       return;
     }
-    const uint64_t want = cfg.limits.max_connections + http::kFdsBesidesConnections;
-    if (lim->soft < want) {
-      uint64_t fit = lim->soft > http::kFdsBesidesConnections ? lim->soft - http::kFdsBesidesConnections : 0;
+    fd_limit = *lim;
+  }
+  void warn_if_fds_short() const {
+    if (!fd_limit) return;
+    std::error_code ec;
+    uint64_t open_now = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+      ++open_now;
+    // What the store, logs and refusals may still need (http::kFdsBesidesConnections
+    // covers them when the count above cannot be read).
+    const uint64_t besides = open_now > 0 ? open_now + 16 : http::kFdsBesidesConnections;
+    const uint64_t fit = fd_limit->soft > besides ? fd_limit->soft - besides : 0;
+    if (fit < cfg.limits.max_connections) {
       log::warn(
-          "--max-connections {} cannot be honoured: the open-file limit is {} (hard limit {}); about {} "
-          "connections fit, the rest get 503 (raise it with ulimit -n or LimitNOFILE=)",
-          cfg.limits.max_connections, lim->soft, lim->hard, fit);
+          "--max-connections {} cannot be honoured: the open-file limit is {} (hard limit {}, {} in use); "
+          "about {} connections fit, the rest get 503 (raise it with ulimit -n or LimitNOFILE=)",
+          cfg.limits.max_connections, fd_limit->soft, fd_limit->hard, open_now, fit);
     }
   }
 

@@ -296,7 +296,7 @@ int RequestParser::check_headers() {
     return -1;
   }
   if (hosts == 0 && parser_.http_major == 1 && parser_.http_minor >= 1) {
-    fail(400, "An HTTP/1.1 request needs a Host header.");
+    fail(400, "The request has no Host header, which version 1.1 requires.");
     return -1;
   }
   if (content_lengths > 1) {

@@ -494,10 +494,12 @@ TEST(HttpServer, BoundsWhatAClientThatNeverReadsCanHaveQueued) {
   EXPECT_LT(answered, 2000);
   EXPECT_LE(stats().queued_bytes, limit + 2 * body.size() + 1024) << "before: up to 1 MiB";
   // It stays paused: nothing more is taken while the client reads nothing.
-  uw::kit::HttpClient normal(st.url());
-  auto r = normal.get("/normal");
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, "fine");
+  {
+    uw::kit::HttpClient normal(st.url());
+    auto r = normal.get("/normal");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "fine");
+  }
   EXPECT_EQ(calls.load(), answered + 1);
   EXPECT_LE(stats().queued_bytes, limit + 2 * body.size() + 1024);
   // Reading resumes the pipeline: drain a little and more requests are handled.
