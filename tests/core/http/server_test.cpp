@@ -510,7 +510,9 @@ TEST(HttpServer, BoundsWhatAClientThatNeverReadsCanHaveQueued) {
     return calls.load() > answered + 1;
   }));
   ::close(fd);
-  EXPECT_TRUE(eventually([&] { return stats().queued_bytes == 0 && stats().active_connections == 0; }));
+  EXPECT_TRUE(eventually([&] { return stats().queued_bytes == 0 && stats().active_connections == 0; }))
+      << stats().queued_bytes << " queued, " << stats().active_connections << " open, "
+      << stats().paused_connections << " paused";
 }
 
 TEST(HttpServer, AcceptsBodiesExactlyAtTheLimits) {
