@@ -153,10 +153,11 @@ bool Engine::refuse_with_spare() {
     ::close(spare_fd_);
     spare_fd_ = -1;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int accept_errno = errno;
     if (fd >= 0) answer_and_close_raw(fd);
     spare_fd_ = open_spare();
     if (fd >= 0 && spare_fd_ >= 0) return true;
-    if (fd < 0 && errno == EAGAIN) return false;
+    if (fd < 0 && accept_errno == EAGAIN) return false;
   }
   if (spare_fd_ < 0) spare_fd_ = open_spare();
   if (spare_fd_ >= 0) return true;
