@@ -57,6 +57,7 @@ struct Conn {
   // Unparsed input (pipelined requests arriving while one is being handled).
   std::string inbuf;
   size_t in_off = 0;
+  bool was_paused = false;  // its requests once waited for its output backlog
   std::string peer_ip;
   // The request being handled.
   uint64_t request_seq = 0;
@@ -135,6 +136,11 @@ class Engine {
   int spare_fd_ = -1;           // /dev/null, closed to make room for one refusal
   uint64_t fd_soft_limit_ = 0;  // RLIMIT_NOFILE at listen(); 0 = unknown
   uint64_t fd_exhausted_total_ = 0;
+  // After connections that held a backlog close, free heap pages go back to
+  // the kernel (malloc_trim) once the burst of closes is over.
+  uv_timer_t trim_timer_{};
+  bool trim_timer_open_ = false;
+  void schedule_trim();
   uv_timer_t grace_timer_{};
   bool grace_open_ = false;
   bool grace_closing_ = false;

@@ -114,6 +114,11 @@ int Engine::listen(const std::string& host, uint16_t port) {
   accept_pause_.data = this;
   accept_pause_open_ = true;
   ++server_handles_open_;
+  uv_timer_init(loop_, &trim_timer_);
+  trim_timer_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&trim_timer_));
+  trim_timer_open_ = true;
+  ++server_handles_open_;
   spare_fd_ = open_spare();
   rlimit nofile{};
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
@@ -255,6 +260,10 @@ void Engine::shutdown(uint64_t grace_ms, std::function<void()> done) {
   if (accept_pause_open_) {
     accept_pause_open_ = false;
     uv_close(reinterpret_cast<uv_handle_t*>(&accept_pause_), &Engine::on_server_handle_closed);
+  }
+  if (trim_timer_open_) {
+    trim_timer_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&trim_timer_), &Engine::on_server_handle_closed);
   }
   if (spare_fd_ >= 0) {
     ::close(spare_fd_);

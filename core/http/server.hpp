@@ -28,7 +28,8 @@
 // its input buffer is full too, its socket is not read (the kernel's receive
 // window then stops the client); reading resumes as the backlog drains. A client
 // that pipelines without reading pins at most about that backlog, its input
-// buffer and one response.
+// buffer and one response; once such connections have closed, the freed heap
+// is handed back to the kernel (malloc_trim, 200 ms after the last one).
 //
 // Descriptors: the server keeps one spare descriptor. When accept fails because
 // the process is out of descriptors (EMFILE/ENFILE), the spare is closed, the

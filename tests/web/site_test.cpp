@@ -214,6 +214,11 @@ TEST(WebSite, SlowReadersThatPipelineCannotPinMemory) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   slow.clear();
   EXPECT_TRUE(eventually([&] { return metric("http_queued_response_bytes") == 0; }, 20s));
+  // And the memory goes back to the kernel once they have gone.
+  EXPECT_TRUE(eventually([&] { return proc_status_kb(p.pid(), "VmRSS") - rss_before < 8 * 1024; }, 10s))
+      << "RSS before " << rss_before << " kB, with the slow readers " << rss_during << " kB, after "
+      << proc_status_kb(p.pid(), "VmRSS") << " kB";
+  RecordProperty("rss_growth_kb", std::to_string(rss_during - rss_before));
   EXPECT_EQ(p.terminate(), 0);
 }
 
