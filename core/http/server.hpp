@@ -125,7 +125,7 @@ struct Limits {
   uint64_t idle_timeout_ms = 60'000;            // keep-alive idle connection closed
   size_t max_stream_backlog_bytes = 1 << 20;    // stream_write returns Overflow beyond this
   // Pipelined requests wait while this many response bytes are unwritten.
-  size_t max_pipeline_backlog_bytes = size_t{64} * 1024;
+  size_t max_pipeline_backlog_bytes = size_t{32} * 1024;
 };
 
 enum class WriteResult { Ok, Gone, Overflow };
