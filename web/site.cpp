@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/cidr.hpp"
+#include "core/http/fd_limit.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "sign/keys.hpp"
@@ -44,7 +45,7 @@ struct Site::Impl {
   std::unique_ptr<App> app;
   std::unique_ptr<http::Server> server;
   std::unique_ptr<http::Server> metrics_server;  // --metrics-listen
-  uv_signal_t term{}, intr{};
+  uv_signal_t term{}, intr{}, hup{};
   bool signals = false;
   bool stopping = false;
 
@@ -52,6 +53,7 @@ struct Site::Impl {
 
   Result<Unit> start() {
     ::signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     if (!sign::init()) return Error{500, "libsodium", "libsodium failed to start"};
     std::error_code ec;
     std::filesystem::create_directories(cfg.data, ec);
@@ -117,7 +119,51 @@ struct Site::Impl {
                          " (--metrics-listen): " + uv_strerror(rc)};
       }
     }
+    warn_if_fds_short();
     return Unit{};
+  }
+
+  // SIGHUP (logrotate): reopen the access log; the process keeps serving.
+  void reopen() {
+    if (stopping || !app) return;
+    if (auto r = app->reopen_log(); !r) {
+      log::error("SIGHUP: {}", r.error().message);
+    } else {
+      log::info("SIGHUP: access log reopened");
+    }
+  }
+
+  // Every connection is a descriptor: the soft limit is raised to the hard one
+  // at start, and once everything but the connections is open (store, readers,
+  // log, listener) a warning says when --max-connections still cannot be
+  // honoured (connections past it are answered 503 through the server's spare
+  // descriptor).
+  std::optional<http::FdLimit> fd_limit;
+  void raise_fd_limit() {
+    auto lim = http::raise_fd_limit();
+    if (!lim) {
+      log::warn("{}", lim.error().message);
+      return;
+    }
+    fd_limit = *lim;
+  }
+  void warn_if_fds_short() const {
+    if (!fd_limit) return;
+    std::error_code ec;
+    uint64_t open_now = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+      ++open_now;
+    // What the store, logs and refusals may still need (http::kFdsBesidesConnections
+    // covers them when the count above cannot be read).
+    const uint64_t besides = open_now > 0 ? open_now + 16 : http::kFdsBesidesConnections;
+    const uint64_t fit = fd_limit->soft > besides ? fd_limit->soft - besides : 0;
+    if (fit < cfg.limits.max_connections) {
+      log::warn(
+          "--max-connections {} cannot be honoured: the open-file limit is {} (hard limit {}, {} in use); "
+          "about {} connections fit, the rest get 503 (raise it with ulimit -n or LimitNOFILE=)",
+          cfg.limits.max_connections, fd_limit->soft, fd_limit->hard, open_now, fit);
+    }
   }
 
   void shutdown() {
@@ -132,6 +178,7 @@ struct Site::Impl {
             if (!signals) return;
             uv_close(reinterpret_cast<uv_handle_t*>(&term), nullptr);
             uv_close(reinterpret_cast<uv_handle_t*>(&intr), nullptr);
+            uv_close(reinterpret_cast<uv_handle_t*>(&hup), nullptr);
           });
         };
         if (emitter) {
@@ -158,6 +205,10 @@ void Site::handle_signals() {
   auto on_sig = [](uv_signal_t* h, int) { static_cast<Impl*>(h->data)->shutdown(); };
   uv_signal_start(&im->term, on_sig, SIGTERM);
   uv_signal_start(&im->intr, on_sig, SIGINT);
+  uv_signal_init(im->loop, &im->hup);
+  im->hup.data = im;
+  uv_signal_start(
+      &im->hup, [](uv_signal_t* h, int) { static_cast<Impl*>(h->data)->reopen(); }, SIGHUP);
   im->signals = true;
 }
 

@@ -3,7 +3,8 @@
 // writer, readers, caches), the Emitter (with --notify), the front door App
 // (route table, API, pages, access log) and the http::Server, plus clean
 // shutdown on SIGTERM/SIGINT: stop accepting, let in-flight requests finish,
-// drain the writer, flush the access log; the loop then runs out.
+// drain the writer, flush the access log; the loop then runs out. SIGHUP
+// reopens the access log (log rotation). start() raises the open-file limit.
 // web/web_main.cpp only parses flags into a SiteConfig.
 // Threading: construct, start and run on one thread (the loop thread).
 #include <uv.h>
@@ -58,7 +59,7 @@ class Site {
   // access log, starts the emitter and listens. An Error whose message the
   // caller prints when any of that fails.
   Result<Unit> start();
-  // Installs SIGTERM/SIGINT: shutdown().
+  // Installs SIGTERM/SIGINT: shutdown(); SIGHUP: reopen the access log.
   void handle_signals();
   // Prints "listening http HOST:PORT" on stdout, after seeding the demo data
   // with --demo. Call after start() and handle_signals(): a SIGTERM sent right

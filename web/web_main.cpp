@@ -1,6 +1,6 @@
 // uwitter-web: parses flags into a SiteConfig; uw::web::Site (web/site.hpp)
 // builds and runs the rest. SIGTERM/SIGINT: stop accepting, let in-flight
-// requests finish, drain the writer, exit 0.
+// requests finish, drain the writer, exit 0. SIGHUP: reopen the access log.
 #include <cstdio>
 #include <functional>
 #include <string>

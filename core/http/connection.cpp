@@ -1,5 +1,7 @@
 // One connection's life: read -> parse (RequestParser) -> dispatch -> respond ->
 // next pipelined request ... -> linger -> close. See engine.hpp for lifetimes.
+#include <malloc.h>
+
 #include <cassert>
 #include <cstring>
 #include <exception>
@@ -9,9 +11,6 @@
 namespace uw::http::detail {
 namespace {
 
-// Beyond this many unwritten response bytes, pipelined requests wait (a client
-// that sends requests but never reads cannot make the server buffer without end).
-constexpr size_t kMaxPipelineBacklog = 1 << 20;
 // How long a closing connection keeps draining input after our FIN, so that the
 // peer reads our last response instead of a reset.
 constexpr uint64_t kLingerMs = 2000;
@@ -117,7 +116,7 @@ size_t Engine::process(Conn* c, const char* data, size_t len) {
   size_t off = 0;
   c->in_process = true;
   while (off < len && (c->phase == Phase::Idle || c->phase == Phase::Reading) &&
-         c->tcp.write_queue_size <= kMaxPipelineBacklog) {
+         c->tcp.write_queue_size <= limits_.max_pipeline_backlog_bytes) {
     if (!c->parser.in_progress()) {
       // The request timer runs from the first byte of a request; later bytes do
       // not extend it (slowloris).
@@ -138,6 +137,7 @@ size_t Engine::process(Conn* c, const char* data, size_t len) {
     }
     if (st == RequestParser::State::Ready) dispatch(c);
   }
+  if (off < len && c->tcp.write_queue_size > limits_.max_pipeline_backlog_bytes) c->was_paused = true;
   c->in_process = false;
   return off;
 }
@@ -302,7 +302,7 @@ void Engine::on_write(uv_write_t* req, int status) {
   if (c->phase == Phase::Lingering && c->pending_writes == 0) {
     e->begin_shutdown(c);
   } else if ((c->phase == Phase::Idle || c->phase == Phase::Reading) && c->in_off < c->inbuf.size() &&
-             c->tcp.write_queue_size <= kMaxPipelineBacklog) {
+             c->tcp.write_queue_size <= e->limits_.max_pipeline_backlog_bytes) {
     e->resume(c);  // pipelined requests waited for the backlog to drain
   }
 }
@@ -375,10 +375,21 @@ void Engine::on_conn_handle_closed(uv_handle_t* h) {
   auto* c = static_cast<Conn*>(h->data);
   if (--c->open_handles > 0) return;
   Engine* e = c->engine;
+  const bool held_backlog = c->was_paused;
   delete c;
   --e->live_conns_;
+  if (held_backlog) e->schedule_trim();
   e->conn_freed();
   e->maybe_done();
+}
+
+// Many small response buffers freed at once stay in malloc's free lists and
+// keep the process's RSS at its peak; 200 ms after the last such close, the
+// free pages are handed back (a few ms at most, on the loop).
+void Engine::schedule_trim() {
+  if (!trim_timer_open_ || shutting_down_) return;
+  uv_timer_start(
+      &trim_timer_, [](uv_timer_t*) { malloc_trim(0); }, 200, 0);
 }
 
 }  // namespace uw::http::detail

@@ -57,6 +57,7 @@ struct Conn {
   // Unparsed input (pipelined requests arriving while one is being handled).
   std::string inbuf;
   size_t in_off = 0;
+  bool was_paused = false;  // its requests once waited for its output backlog
   std::string peer_ip;
   // The request being handled.
   uint64_t request_seq = 0;
@@ -92,7 +93,7 @@ class Engine {
   uint16_t port_ = 0;
 
  private:
-  static void on_connection(uv_stream_t* server, int status);
+  static void on_listen_readable(uv_poll_t* h, int status, int events);
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
@@ -102,7 +103,10 @@ class Engine {
   static void on_server_handle_closed(uv_handle_t* h);
 
   Conn* find(uint64_t id) const;
-  void accept_one();
+  void accept_ready();
+  void accept_one(int fd);
+  bool refuse_with_spare();
+  void answer_and_close_raw(int fd);
   void read(Conn* c, const char* data, size_t len);
   size_t process(Conn* c, const char* data, size_t len);
   void resume(Conn* c);
@@ -121,8 +125,22 @@ class Engine {
   uv_loop_t* loop_;
   Limits limits_;
   Handler handler_;
-  uv_tcp_t listener_{};
+  // The listening socket is ours, not a uv_tcp_t: libuv's own accept closes
+  // connections silently when the process is out of descriptors, and we answer
+  // them 503 instead (server.cpp, refuse_with_spare).
+  int listen_fd_ = -1;
+  uv_poll_t listen_poll_{};
   bool listener_open_ = false;
+  uv_timer_t accept_pause_{};  // retries accept when even the spare is gone
+  bool accept_pause_open_ = false;
+  int spare_fd_ = -1;           // /dev/null, closed to make room for one refusal
+  uint64_t fd_soft_limit_ = 0;  // RLIMIT_NOFILE at listen(); 0 = unknown
+  uint64_t fd_exhausted_total_ = 0;
+  // After connections that held a backlog close, free heap pages go back to
+  // the kernel (malloc_trim) once the burst of closes is over.
+  uv_timer_t trim_timer_{};
+  bool trim_timer_open_ = false;
+  void schedule_trim();
   uv_timer_t grace_timer_{};
   bool grace_open_ = false;
   bool grace_closing_ = false;

@@ -65,6 +65,7 @@ class RequestParser {
   void fail(int status, std::string message);
   void fail_from_parser();
   int check_headers();
+  int to_origin_form();
   const char* scan_header_lines(const char* data, size_t len);  // nullptr or why it is refused
   void reset_request();
 
@@ -80,6 +81,7 @@ class RequestParser {
   size_t lines_ = 0;
   bool scan_done_ = false;
   bool cr_pending_ = false;
+  std::string request_line_;  // the request line so far, without CR/LF
   int error_status_ = 0;
   std::string error_message_;
 };

@@ -1,6 +1,12 @@
 // uw::http::Server and Responder: the public face, the listener, accept and shutdown.
 // Per-connection work lives in connection.cpp.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cassert>
+#include <cerrno>
 
 #include "core/http/engine.hpp"
 
@@ -60,6 +66,20 @@ Engine::~Engine() {
   assert(live_conns_ == 0 && server_handles_open_ == 0);
 }
 
+namespace {
+
+// Accepts per readiness callback, so one busy listener cannot starve the loop.
+constexpr int kAcceptBatch = 64;
+// A connection whose descriptor number is this close to the open-file limit is
+// answered 503 (the normal way, with its lingering close): every lower number
+// is in use, so at most this many descriptors are left for the store, the log
+// and the refusals themselves.
+constexpr uint64_t kFdHeadroom = 16;
+
+int open_spare() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+}  // namespace
+
 int Engine::listen(const std::string& host, uint16_t port) {
   if (listener_open_ || shutting_down_) return UV_EINVAL;
   sockaddr_storage addr{};
@@ -67,29 +87,122 @@ int Engine::listen(const std::string& host, uint16_t port) {
                ? uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
                : uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
   if (rc != 0) return rc;
-  if ((rc = uv_tcp_init(loop_, &listener_)) != 0) return rc;
-  listener_.data = this;
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  auto fail = [fd] {
+    int err = -errno;
+    ::close(fd);
+    return err;
+  };
+  int on = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0) return fail();
+  socklen_t alen = addr.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), alen) != 0) return fail();
+  if (::listen(fd, 511) != 0) return fail();
+  sockaddr_storage bound{};
+  socklen_t blen = sizeof bound;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &blen) != 0) return fail();
+  if ((rc = uv_poll_init_socket(loop_, &listen_poll_, fd)) != 0) {
+    ::close(fd);
+    return rc;
+  }
+  listen_fd_ = fd;
+  listen_poll_.data = this;
   listener_open_ = true;
   ++server_handles_open_;
-  if ((rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0)) != 0) return rc;
-  if ((rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 511, &Engine::on_connection)) != 0)
-    return rc;
-  sockaddr_storage bound{};
-  int len = sizeof bound;
-  if ((rc = uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &len)) != 0) return rc;
+  uv_timer_init(loop_, &accept_pause_);
+  accept_pause_.data = this;
+  accept_pause_open_ = true;
+  ++server_handles_open_;
+  uv_timer_init(loop_, &trim_timer_);
+  trim_timer_.data = this;
+  uv_unref(reinterpret_cast<uv_handle_t*>(&trim_timer_));
+  trim_timer_open_ = true;
+  ++server_handles_open_;
+  spare_fd_ = open_spare();
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+    fd_soft_limit_ = nofile.rlim_cur;
+  if ((rc = uv_poll_start(&listen_poll_, UV_READABLE, &Engine::on_listen_readable)) != 0) return rc;
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   host_ = host;
   return 0;
 }
 
-void Engine::on_connection(uv_stream_t* server, int status) {
-  auto* e = static_cast<Engine*>(server->data);
+void Engine::on_listen_readable(uv_poll_t* h, int status, int) {
+  auto* e = static_cast<Engine*>(h->data);
   if (status < 0 || e->shutting_down_) return;
-  e->accept_one();
+  e->accept_ready();
 }
 
-void Engine::accept_one() {
+void Engine::accept_ready() {
+  for (int i = 0; i < kAcceptBatch && listener_open_ && !shutting_down_; ++i) {
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      accept_one(fd);
+      continue;
+    }
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if ((errno == EMFILE || errno == ENFILE) && refuse_with_spare()) continue;
+    return;  // EAGAIN: nothing more waits (or an error accept will report again)
+  }
+}
+
+// Out of descriptors: frees the spare, accepts the waiting client into it,
+// answers 503 and closes, then takes the spare again. When even the spare is
+// gone (another thread took the descriptor), accepting pauses for 50 ms rather
+// than spinning on a listener that stays readable. Returns whether to go on.
+bool Engine::refuse_with_spare() {
+  if (spare_fd_ >= 0) {
+    ::close(spare_fd_);
+    spare_fd_ = -1;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int accept_errno = errno;
+    if (fd >= 0) answer_and_close_raw(fd);
+    spare_fd_ = open_spare();
+    if (fd >= 0 && spare_fd_ >= 0) return true;
+    if (fd < 0 && accept_errno == EAGAIN) return false;
+  }
+  if (spare_fd_ < 0) spare_fd_ = open_spare();
+  if (spare_fd_ >= 0) return true;
+  uv_poll_stop(&listen_poll_);
+  uv_timer_start(
+      &accept_pause_,
+      [](uv_timer_t* t) {
+        auto* e = static_cast<Engine*>(t->data);
+        if (e->listener_open_ && !e->shutting_down_)
+          uv_poll_start(&e->listen_poll_, UV_READABLE, &Engine::on_listen_readable);
+      },
+      50, 0);
+  return false;
+}
+
+// The answer a client gets when there is no descriptor to keep it open with:
+// what it has sent so far is read (so closing does not reset the connection
+// over our answer), the 503 written in one non-blocking send (a few hundred
+// bytes: the socket buffer takes it), FIN sent, and the descriptor closed.
+void Engine::answer_and_close_raw(int fd) {
+  ++fd_exhausted_total_;
+  ++rejected_total_;
+  char sink[4096];
+  auto drain = [&] {
+    for (int i = 0; i < 16 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+    }
+  };
+  drain();
+  Response r = Response::text(503, "The server is out of file descriptors; try again later.\n");
+  r.set("Retry-After", "1");
+  if (hook_) hook_(RequestInfo{"", "", "", uv_hrtime()}, r);
+  scratch_.clear();
+  wire::serialise(r, date_.now(), false, false, false, scratch_);
+  (void)::send(fd, scratch_.data(), scratch_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  ::shutdown(fd, SHUT_WR);
+  drain();
+  ::close(fd);
+}
+
+void Engine::accept_one(int fd) {
   auto* c = new Conn(this, next_id_++, limits_);
   ++live_conns_;
   uv_tcp_init(loop_, &c->tcp);
@@ -98,7 +211,8 @@ void Engine::accept_one() {
   c->timer.data = c;
   c->open_handles = 2;
   conns_.emplace(c->id, c);
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener_), reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+  if (uv_tcp_open(&c->tcp, fd) != 0) {
+    ::close(fd);
     c->rejected = true;  // never counted as active
     close(c);
     return;
@@ -121,6 +235,12 @@ void Engine::accept_one() {
     send_error(c, 503, "The server has too many connections; try again later.");
     return;
   }
+  if (fd_soft_limit_ > kFdHeadroom && static_cast<uint64_t>(fd) >= fd_soft_limit_ - kFdHeadroom) {
+    c->rejected = true;
+    ++fd_exhausted_total_;
+    send_error(c, 503, "The server is out of file descriptors; try again later.");
+    return;
+  }
   ++active_;
   // A fresh connection that sends nothing is dropped silently.
   arm(c, std::min(limits_.idle_timeout_ms, limits_.header_timeout_ms));
@@ -132,7 +252,22 @@ void Engine::shutdown(uint64_t grace_ms, std::function<void()> done) {
   done_ = std::move(done);
   if (listener_open_) {
     listener_open_ = false;
-    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), &Engine::on_server_handle_closed);
+    uv_poll_stop(&listen_poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(&listen_poll_), &Engine::on_server_handle_closed);
+    ::close(listen_fd_);  // not polled any more
+    listen_fd_ = -1;
+  }
+  if (accept_pause_open_) {
+    accept_pause_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&accept_pause_), &Engine::on_server_handle_closed);
+  }
+  if (trim_timer_open_) {
+    trim_timer_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&trim_timer_), &Engine::on_server_handle_closed);
+  }
+  if (spare_fd_ >= 0) {
+    ::close(spare_fd_);
+    spare_fd_ = -1;
   }
   uv_timer_init(loop_, &grace_timer_);
   grace_timer_.data = this;
@@ -184,6 +319,13 @@ ServerStats Engine::stats() const {
   s.active_connections = active_;
   s.accepted_total = accepted_total_;
   s.rejected_total = rejected_total_;
+  s.fd_exhausted_total = fd_exhausted_total_;
+  for (const auto& [id, c] : conns_) {
+    s.queued_bytes += c->tcp.write_queue_size;
+    bool waiting = (c->phase == Phase::Idle || c->phase == Phase::Reading) && c->in_off < c->inbuf.size() &&
+                   c->tcp.write_queue_size > limits_.max_pipeline_backlog_bytes;
+    if (waiting) ++s.paused_connections;
+  }
   return s;
 }
 

@@ -16,7 +16,25 @@
 // Requests carrying both Content-Length and Transfer-Encoding, or duplicate
 // Content-Length headers, are rejected with 400 (request-smuggling defence);
 // so are obs-fold, a bare CR and header names that are not tokens. A
-// Transfer-Encoding other than exactly "chunked" gets 501.
+// Transfer-Encoding other than exactly "chunked" gets 501. RFC 9112's request
+// line and Host rules hold (400 otherwise): one SP between the three parts, no
+// control characters or other white space in the line, exactly one Host in
+// HTTP/1.1; absolute-form targets are rewritten to origin-form (Request::target
+// and path never start with anything but '/', or are "*" for OPTIONS). A bare
+// LF is accepted as a line end. Details: docs/WEB.md "HTTP".
+//
+// Output backlog: while a connection has more than max_pipeline_backlog_bytes of
+// responses unwritten, its further pipelined requests are not parsed and, once
+// its input buffer is full too, its socket is not read (the kernel's receive
+// window then stops the client); reading resumes as the backlog drains. A client
+// that pipelines without reading pins at most about that backlog, its input
+// buffer and one response; once such connections have closed, the freed heap
+// is handed back to the kernel (malloc_trim, 200 ms after the last one).
+//
+// Descriptors: the server keeps one spare descriptor. When accept fails because
+// the process is out of descriptors (EMFILE/ENFILE), the spare is closed, the
+// waiting client is accepted, answered 503 and closed, and the spare is opened
+// again, so an over-limit client gets an answer, never a silent close.
 //
 // Timers: a new connection that sends nothing is closed silently after
 // min(idle_timeout_ms, header_timeout_ms); a request must arrive whole within
@@ -106,6 +124,8 @@ struct Limits {
   uint64_t header_timeout_ms = 10'000;          // whole request must arrive in this -> 408
   uint64_t idle_timeout_ms = 60'000;            // keep-alive idle connection closed
   size_t max_stream_backlog_bytes = 1 << 20;    // stream_write returns Overflow beyond this
+  // Pipelined requests wait while this many response bytes are unwritten.
+  size_t max_pipeline_backlog_bytes = size_t{32} * 1024;
 };
 
 enum class WriteResult { Ok, Gone, Overflow };
@@ -126,6 +146,11 @@ struct ServerStats {
   uint64_t active_connections = 0;
   uint64_t accepted_total = 0;
   uint64_t rejected_total = 0;  // answered by the server itself (4xx/5xx above)
+  // Clients answered 503 because the process was out of descriptors, or within
+  // a few of its limit (also counted in rejected_total).
+  uint64_t fd_exhausted_total = 0;
+  uint64_t queued_bytes = 0;        // response bytes written to no socket yet, all connections
+  uint64_t paused_connections = 0;  // connections whose requests wait for their backlog to drain
 };
 
 class Server {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string_view>
@@ -152,6 +153,13 @@ Result<Unit> App::open() {
   return Unit{};
 }
 
+Result<Unit> App::reopen_log() {
+  LogBlock* b = impl_->log;
+  if (!b || !b->out) return Unit{};
+  b->flush();
+  return b->out->reopen();
+}
+
 void App::attach(http::Server& server) {
   impl_->front.server = &server;
   Impl* im = impl_.get();
@@ -199,7 +207,19 @@ void serve_metrics(FrontEnv& env, const http::Request& req, http::Responder res)
     return res.send(http::Response::text(
         403, "/metrics is served only to the addresses of --metrics-allow (default: loopback).\n"));
   }
-  if (env.server) env.active->set(static_cast<double>(env.server->stats().active_connections));
+  if (env.server) {
+    const auto st = env.server->stats();
+    env.active->set(static_cast<double>(st.active_connections));
+    env.metrics.gauge("http_queued_response_bytes", "Response bytes not yet written to any socket.")
+        .set(static_cast<double>(st.queued_bytes));
+    env.metrics
+        .gauge("http_paused_connections",
+               "Connections whose pipelined requests wait for their output backlog.")
+        .set(static_cast<double>(st.paused_connections));
+    auto& fd = env.metrics.counter("http_fd_exhausted_total",
+                                   "Clients answered 503 because the process was out of descriptors.");
+    fd.inc(st.fd_exhausted_total - std::min(st.fd_exhausted_total, fd.value()));
+  }
   http::Response r{200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}, env.metrics.render()};
   r.set("Cache-Control", "no-store");
   res.send(std::move(r));

@@ -75,6 +75,10 @@ class App {
   // Installs the security headers (not the metrics or access log) on the
   // --metrics-listen server.
   void attach_metrics_port(http::Server& server);
+  // Log rotation (SIGHUP): hands what is buffered to the current file, then
+  // opens the access-log path again; later lines go to the new file. An Error
+  // when it cannot be opened (the old file is kept). Nothing to do for stderr.
+  Result<Unit> reopen_log();
   // Flushes and closes the access log, closes the timer, then calls done.
   void close(std::function<void()> done);
 

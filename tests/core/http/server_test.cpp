@@ -1,5 +1,7 @@
 // uw::http::Server over real sockets on 127.0.0.1: the server's loop runs on a
 // background thread; clients (libcurl, raw sockets) run on the test thread.
+#include "core/http/server.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -15,7 +17,6 @@
 #include <thread>
 
 #include "bench/kit/http_client.hpp"
-#include "core/http/server.hpp"
 
 using namespace uw::http;
 using uw::kit::raw_exchange;
@@ -434,6 +435,84 @@ TEST(HttpServer, RejectsMalformedSmugglingAndOverLimitRequestsWithoutCallingTheH
   }
   EXPECT_EQ(calls.load(), 0);
   EXPECT_EQ(st.on_loop([&] { return st.server().stats().rejected_total; }), cases.size());
+}
+
+// RFC 9112 3: the request line and Host rules, over a real socket (the notifier
+// shares this server, so it gets the same answers).
+TEST(HttpServer, FollowsRfc9112RequestLineAndHostRules) {
+  std::atomic<int> calls{0};
+  ServerThread st({}, echo(&calls));
+  auto abs = raw_exchange(
+      st.port(), "GET http://127.0.0.1/healthz?a=b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(abs), 200) << abs;
+  EXPECT_NE(abs.find("GET /healthz q=a=b body="), std::string::npos) << abs;
+  auto lf = raw_exchange(st.port(), "GET /lf HTTP/1.1\nHost: x\nConnection: close\n\n");
+  EXPECT_EQ(status_of(lf), 200) << lf;
+  EXPECT_EQ(calls.load(), 2);
+  const std::vector<std::string> bad = {
+      "GET /healthz?x\fHTTP/0.9 HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET  /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /healthz  HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /healthz HTTP/1.1 \r\nHost: x\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\n\r\n",
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+  };
+  for (const auto& req : bad) {
+    auto out = raw_exchange(st.port(), req, 3000);
+    EXPECT_EQ(status_of(out), 400) << req << "\n" << out;
+    EXPECT_EQ(count(out, "HTTP/1.1 "), 1u) << req;
+  }
+  EXPECT_EQ(calls.load(), 2) << "no rejected request reaches the handler";
+}
+
+// A client that pipelines thousands of requests and never reads: the server
+// stops taking its requests once max_pipeline_backlog_bytes of responses wait,
+// so what it pins stays bounded, and other clients are served meanwhile.
+TEST(HttpServer, BoundsWhatAClientThatNeverReadsCanHaveQueued) {
+  const std::string body(6000, 'j');
+  std::atomic<int> calls{0};
+  ServerThread st({}, [&](Request&& r, Responder res) {
+    ++calls;
+    res.send(Response::text(200, r.path == "/normal" ? std::string("fine") : body));
+  });
+  const size_t limit = Limits{}.max_pipeline_backlog_bytes;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(st.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::string burst;
+  for (int i = 0; i < 2000; ++i) burst += "GET /static/app.js HTTP/1.1\r\nHost: x\r\n\r\n";
+  (void)::send(fd, burst.data(), burst.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  auto stats = [&] { return st.on_loop([&] { return st.server().stats(); }); };
+  ASSERT_TRUE(eventually([&] { return stats().paused_connections == 1; }, 5000)) << stats().queued_bytes;
+  int answered = calls.load();
+  EXPECT_LT(answered, 2000);
+  EXPECT_LE(stats().queued_bytes, limit + 2 * body.size() + 1024) << "before: up to 1 MiB";
+  // It stays paused: nothing more is taken while the client reads nothing.
+  {
+    uw::kit::HttpClient normal(st.url());
+    auto r = normal.get("/normal");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "fine");
+  }
+  EXPECT_EQ(calls.load(), answered + 1);
+  EXPECT_LE(stats().queued_bytes, limit + 2 * body.size() + 1024);
+  // Reading resumes the pipeline: drain a little and more requests are handled.
+  char buf[65536];
+  for (int i = 0; i < 20; ++i) (void)::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  EXPECT_TRUE(eventually([&] {
+    (void)::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    return calls.load() > answered + 1;
+  }));
+  ::close(fd);
+  EXPECT_TRUE(eventually([&] { return stats().queued_bytes == 0 && stats().active_connections == 0; }))
+      << stats().queued_bytes << " queued, " << stats().active_connections << " open, "
+      << stats().paused_connections << " paused";
 }
 
 TEST(HttpServer, AcceptsBodiesExactlyAtTheLimits) {
