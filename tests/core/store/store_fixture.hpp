@@ -9,7 +9,7 @@
 
 #include "bench/kit/process.hpp"
 #include "bench/kit/temp_dir.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 namespace uw::test {
 
@@ -19,12 +19,12 @@ using kit::TempDir;
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto r = Store::open(path(), {});
+    auto r = SqliteStore::open(path(), {});
     ASSERT_TRUE(r.ok()) << r.error().message;
     store_ = std::move(r.value());
   }
   std::string path() const { return dir_.file("uwitter.db"); }
-  Store& store() { return *store_; }
+  SqliteStore& store() { return *store_; }
 
   int64_t user(const std::string& name) {
     auto r = store_->create_user(name, "$argon2id$fake", 1'700'000'000);
@@ -62,7 +62,7 @@ class StoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<SqliteStore> store_;
 };
 
 }  // namespace uw::test

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/store/sqlite/sql.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 #include "tests/core/store/store_fixture.hpp"
 
 namespace uw::test {

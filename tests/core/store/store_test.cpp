@@ -1,7 +1,7 @@
 // Tests of core/store/sqlite/store.cpp, schema.cpp and uweets.cpp (single
 // items): opening, PRAGMAs, migrations, read-only access, users, sessions,
 // uweets, mentions, idempotency. Real SQLite files in a TempDir.
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 #include <unistd.h>
 
@@ -34,7 +34,7 @@ TEST_F(StoreTest, SynchronousFullOptionIsVisibleViaPragma) {
   Store::Options o;
   o.synchronous_full = true;
   o.busy_timeout_ms = 1234;
-  auto r = Store::open(path(), o);
+  auto r = SqliteStore::open(path(), o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(query1((*r)->raw(), "PRAGMA synchronous"), "2");  // FULL
   EXPECT_EQ(query1((*r)->raw(), "PRAGMA busy_timeout"), "1234");
@@ -45,7 +45,7 @@ TEST_F(StoreTest, ReopeningIsANoOpMigrationAndKeepsData) {
   const int64_t bob = user("bob");
   store_.reset();
   for (int i = 0; i < 2; ++i) {
-    auto r = Store::open(path(), {});
+    auto r = SqliteStore::open(path(), {});
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ((*r)->schema_version(), version);
     auto u = (*r)->user_by_id(bob);
@@ -55,8 +55,8 @@ TEST_F(StoreTest, ReopeningIsANoOpMigrationAndKeepsData) {
 }
 
 TEST_F(StoreTest, TwoWritersOpenTheSameFileWithoutMigratingTwice) {
-  auto a = Store::open(path(), {});
-  auto b = Store::open(path(), {});
+  auto a = SqliteStore::open(path(), {});
+  auto b = SqliteStore::open(path(), {});
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ((*a)->schema_version(), (*b)->schema_version());
 }
@@ -64,7 +64,7 @@ TEST_F(StoreTest, TwoWritersOpenTheSameFileWithoutMigratingTwice) {
 TEST_F(StoreTest, RefusesADatabaseFromANewerProgram) {
   EXPECT_EQ(query1("PRAGMA user_version = 999"), "");
   store_.reset();
-  auto r = Store::open(path(), {});
+  auto r = SqliteStore::open(path(), {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "db_version");
 }
@@ -73,11 +73,11 @@ TEST(StoreOpen, ReadOnlyOpenOfMissingOrEmptyDatabaseFails) {
   TempDir dir;
   Store::Options ro;
   ro.read_only = true;
-  auto missing = Store::open(dir.file("none.db"), ro);
+  auto missing = SqliteStore::open(dir.file("none.db"), ro);
   EXPECT_FALSE(missing.ok());
   EXPECT_FALSE(std::filesystem::exists(dir.file("none.db")));  // read-only never creates
   { std::ofstream(dir.file("empty.db")).flush(); }
-  auto empty = Store::open(dir.file("empty.db"), ro);
+  auto empty = SqliteStore::open(dir.file("empty.db"), ro);
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().status, 503);
   EXPECT_EQ(empty.error().code, "db_not_ready");
@@ -87,7 +87,7 @@ TEST_F(StoreTest, ReadOnlyOpenSeesCommitsAndCannotWrite) {
   const int64_t bob = user("bob");
   Store::Options ro;
   ro.read_only = true;
-  auto r = Store::open(path(), ro);
+  auto r = SqliteStore::open(path(), ro);
   ASSERT_TRUE(r.ok()) << r.error().message;
   Store& reader = **r;
   ASSERT_TRUE(reader.user_by_id(bob).has_value());
@@ -106,7 +106,7 @@ TEST_F(StoreTest, ReadOnlyOpenWorksAfterTheWriterClosed) {
   store_.reset();  // last connection: checkpoints and removes -wal/-shm
   Store::Options ro;
   ro.read_only = true;
-  auto r = Store::open(path(), ro);
+  auto r = SqliteStore::open(path(), ro);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE((*r)->user_by_id(bob).has_value());
 }
@@ -118,7 +118,7 @@ TEST(StoreWriterChild, DISABLED_HoldWriteTransaction) {
   const char* db = std::getenv("UW_STORE_CHILD_DB");
   const char* release = std::getenv("UW_STORE_CHILD_RELEASE");
   if (!db || !release) GTEST_SKIP() << "only run by the parent test";
-  auto r = Store::open(db, {});
+  auto r = SqliteStore::open(db, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   Store& s = **r;
   const auto bob = s.user_by_name("bob");
@@ -156,7 +156,7 @@ TEST_F(StoreTest, ReadOnlyOpenWorksWhileAnotherProcessHoldsTheWriteLock) {
   Store::Options ro;
   ro.read_only = true;
   ro.busy_timeout_ms = 100;
-  auto r = Store::open(path(), ro);
+  auto r = SqliteStore::open(path(), ro);
   ASSERT_TRUE(r.ok()) << r.error().message;
   Store& reader = **r;
   auto page = reader.user_uweets(bob, std::nullopt, 10);
@@ -172,7 +172,7 @@ TEST_F(StoreTest, SecondWriterWaitsForTheBusyTimeoutThenReports503) {
   const int64_t bob = user("bob");
   Store::Options o;
   o.busy_timeout_ms = 50;
-  auto r = Store::open(path(), o);
+  auto r = SqliteStore::open(path(), o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   Store& other = **r;
   ASSERT_TRUE(store().begin().ok());
@@ -401,7 +401,7 @@ TEST_F(StoreTest, SearchIndexCatchesUpInBatchesAndResumesAfterReopen) {
   EXPECT_EQ(page.items[0].id, ids[1]);
   EXPECT_TRUE(std::filesystem::exists(dir_.file("uwitter-search.db")));
   store_.reset();
-  auto r = Store::open(path(), {});
+  auto r = SqliteStore::open(path(), {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   store_ = std::move(r.value());
   EXPECT_EQ(store().indexed_upto(), ids[1]);
@@ -413,7 +413,7 @@ TEST_F(StoreTest, SearchIndexCatchesUpInBatchesAndResumesAfterReopen) {
   // A read-only connection searches the same index.
   Store::Options ro;
   ro.read_only = true;
-  auto reader = Store::open(path(), ro);
+  auto reader = SqliteStore::open(path(), ro);
   ASSERT_TRUE(reader.ok()) << reader.error().message;
   EXPECT_EQ(reader.value()->search("words 3", std::nullopt, 10).items.size(), 1u);
 }
@@ -428,11 +428,11 @@ TEST_F(StoreTest, WriterWithoutTheSearchIndexIsNotBlockedByIndexing) {
   Store::Options plain;
   plain.search = false;
   plain.busy_timeout_ms = 100;
-  auto writer = Store::open(path(), plain);
+  auto writer = SqliteStore::open(path(), plain);
   ASSERT_TRUE(writer.ok()) << writer.error().message;
   Store::Options with_index;
   with_index.busy_timeout_ms = 100;
-  auto other = Store::open(path(), with_index);
+  auto other = SqliteStore::open(path(), with_index);
   ASSERT_TRUE(other.ok()) << other.error().message;
   // Hold the index's write lock as a long index batch does (a deferred BEGIN,
   // like Store::index_pending: only the index is written).
@@ -474,9 +474,9 @@ TEST_F(StoreTest, Version1DatabaseLosesItsInlineIndexAndIsReindexed) {
   EXPECT_EQ(query1(raw, "SELECT count(*) FROM uweets_fts WHERE uweets_fts MATCH 'old'"), "2");
   sqlite3_close(raw);
 
-  auto r = Store::open(old_path, {});
+  auto r = SqliteStore::open(old_path, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
-  Store& s = *r.value();
+  SqliteStore& s = *r.value();
   EXPECT_EQ(s.schema_version(), store_schema::latest_version());
   EXPECT_EQ(query1(s.raw(), "SELECT count(*) FROM main.sqlite_schema WHERE name LIKE 'uweets_fts%'"), "0");
   EXPECT_TRUE(s.search("old", std::nullopt, 10).items.empty());
