@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -95,20 +96,25 @@ bool PgServer::start(const Options& options) {
       }
       fs::permissions(dir_->path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
       chown_tree(sockets_, pw->pw_uid, pw->pw_gid);
+      uid_ = pw->pw_uid;
+      gid_ = pw->pw_gid;
       fs::create_directory(data_);
-      chown_tree(data_, pw->pw_uid, pw->pw_gid);
+      chown_tree(data_, uid_, gid_);
     }
-    std::vector<std::string> argv = as_user;
-    for (const char* a : {"initdb", "-D", "", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
-                          "--no-sync", "--no-instructions"}) {
-      argv.emplace_back(a);
-    }
-    argv[as_user.size()] = bin_ + "/initdb";
-    argv[as_user.size() + 2] = data_;
-    const RunResult r = run(argv, std::chrono::seconds(120));
-    if (r.status != 0) {
-      error_ = "initdb failed (status " + std::to_string(r.status) + "): " + r.err.substr(0, 2000);
-      return false;
+    if (!copy_template()) {
+      std::vector<std::string> argv = as_user;
+      for (const char* a : {"initdb", "-D", "", "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                            "--locale=C.UTF-8", "--no-sync", "--no-instructions"}) {
+        argv.emplace_back(a);
+      }
+      argv[as_user.size()] = bin_ + "/initdb";
+      argv[as_user.size() + 2] = data_;
+      const RunResult r = run(argv, std::chrono::seconds(120));
+      if (r.status != 0) {
+        error_ = "initdb failed (status " + std::to_string(r.status) + "): " + r.err.substr(0, 2000);
+        return false;
+      }
+      save_template();
     }
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -133,6 +139,42 @@ bool PgServer::start(const Options& options) {
     stop(std::chrono::seconds(10));
   }
   return false;
+}
+
+// initdb takes seconds and every test process (ctest runs each test on its
+// own) would pay it: the first initdb'd folder is kept as a template under
+// $TMPDIR (files only, nothing running) and later servers start from a copy.
+std::string PgServer::template_path() const {
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string version = fs::path(bin_).parent_path().filename().string();
+  return std::string(tmp && *tmp ? tmp : "/tmp") + "/uwitter-pg-template-" + version + "-" +
+         std::to_string(::geteuid());
+}
+
+bool PgServer::copy_template() {
+  const std::string from = template_path();
+  std::error_code ec;
+  if (!fs::exists(from + "/PG_VERSION", ec)) return false;
+  fs::remove_all(data_, ec);
+  fs::copy(from, data_, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+  if (ec) {
+    fs::remove_all(data_, ec);
+    fs::create_directory(data_);
+    if (as_nobody_) chown_tree(data_, uid_, gid_);
+    return false;
+  }
+  fs::permissions(data_, fs::perms::owner_all, ec);
+  if (as_nobody_) chown_tree(data_, uid_, gid_);
+  return true;
+}
+
+void PgServer::save_template() {
+  const std::string to = template_path();
+  const std::string partial = to + ".partial-" + std::to_string(::getpid());
+  std::error_code ec;
+  fs::copy(data_, partial, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+  // rename() is atomic: a concurrent test process either sees a whole template or none.
+  if (ec || ::rename(partial.c_str(), to.c_str()) != 0) fs::remove_all(partial, ec);
 }
 
 bool PgServer::wait_ready(std::chrono::milliseconds timeout) {

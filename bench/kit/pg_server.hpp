@@ -10,6 +10,10 @@
 // fast shutdown, then SIGKILL if it hangs) and removes the directory, so a
 // failing test leaves nothing running.
 //
+// initdb runs once per machine (and version): its result is kept as a
+// template folder under $TMPDIR (uwitter-pg-template-<version>-<uid>, files
+// only) and copied for each server, since every test process starts its own.
+//
 // A missing server is an error with a clear message (".ci/install-deps
 // installs it"), never a silent skip. Used by one thread at a time.
 #include <chrono>
@@ -25,7 +29,10 @@ namespace uw::kit {
 class PgServer {
  public:
   struct Options {
-    bool fsync = true;  // fsync=off makes commits cheaper and crash-unsafe
+    // Off by default: tests never pull the plug, and every CREATE DATABASE
+    // and commit waiting for the disk costs them seconds on a busy machine.
+    // Benchmarks turn it on (a durable commit is what they measure).
+    bool fsync = false;
     int max_connections = 200;
   };
   PgServer() = default;
@@ -58,11 +65,15 @@ class PgServer {
 
  private:
   bool wait_ready(std::chrono::milliseconds timeout);
+  std::string template_path() const;
+  bool copy_template();
+  void save_template();
   std::unique_ptr<TempDir> dir_;
   std::string bin_;
   std::string data_;
   std::string sockets_;
   bool as_nobody_ = false;
+  unsigned uid_ = 0, gid_ = 0;  // nobody's, when as_nobody_
   uint16_t port_ = 0;
   int next_db_ = 0;
   Options options_;
