@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,8 +12,7 @@ namespace uw {
 Flags::Flags(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
-void Flags::value(std::string name, std::string metavar, std::string help,
-                  std::function<std::string(const std::string&)> apply) {
+void Flags::value(std::string name, std::string metavar, std::string help, FlagApply apply) {
   flags_.push_back(Flag{std::move(name), std::move(metavar), std::move(help), std::move(apply), nullptr});
 }
 
@@ -81,9 +81,9 @@ int Flags::parse(int argc, char** argv, int first) {
       }
       val = argv[++i];
     }
-    std::string err = flag->apply(val);
-    if (!err.empty()) {
-      std::fprintf(stderr, "%s: --%s %s: %s\n", program_.c_str(), name.c_str(), val.c_str(), err.c_str());
+    if (auto applied = flag->apply(val); !applied.ok()) {
+      std::fprintf(stderr, "%s: --%s %s: %s\n", program_.c_str(), name.c_str(), val.c_str(),
+                   applied.error().message.c_str());
       exit_now_ = true;
       return 2;
     }
@@ -114,6 +114,46 @@ std::optional<HostPort> parse_host_port(const std::string& s) {
   if (p > 65535) return std::nullopt;
   hp.port = static_cast<uint16_t>(p);
   return hp;
+}
+
+FlagApply host_port_flag(HostPort* out) {
+  return [out](const std::string& v) -> Result<Unit> {
+    auto hp = parse_host_port(v);
+    if (!hp) return bad_value("expected HOST:PORT");
+    *out = *hp;
+    return Unit{};
+  };
+}
+
+FlagApply text_flag(std::string* out) {
+  return [out](const std::string& v) -> Result<Unit> {
+    *out = v;
+    return Unit{};
+  };
+}
+
+FlagApply whole_flag(uint64_t* out, uint64_t min, uint64_t max) {
+  return [out, min, max](const std::string& v) -> Result<Unit> {
+    uint64_t x = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (v.empty() || ec == std::errc::invalid_argument || end != v.data() + v.size())
+      return bad_value("not a whole number");
+    if (ec == std::errc::result_out_of_range || x < min || x > max)
+      return bad_value(fmt::format("out of range {}..{}", min, max));
+    *out = x;
+    return Unit{};
+  };
+}
+
+FlagApply number_flag(double* out, double min, double max) {
+  return [out, min, max](const std::string& v) -> Result<Unit> {
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || d != d) return bad_value("not a number");
+    if (d < min || d > max) return bad_value(fmt::format("out of range {}..{}", min, max));
+    *out = d;
+    return Unit{};
+  };
 }
 
 std::optional<uint64_t> parse_size(const std::string& s) {

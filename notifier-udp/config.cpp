@@ -1,120 +1,94 @@
 #include "notifier-udp/config.hpp"
 
-#include <charconv>
-
 namespace uw::notifier {
-
-namespace {
-
-template <class T>
-std::string parse_uint(const std::string& v, T* out, T min, T max) {
-  uint64_t x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc() || p != v.data() + v.size()) return "not a number";
-  if (x < static_cast<uint64_t>(min) || x > static_cast<uint64_t>(max))
-    return "out of range " + std::to_string(min) + ".." + std::to_string(max);
-  *out = static_cast<T>(x);
-  return "";
-}
-
-}  // namespace
 
 void register_flags(Flags& f, Config* c) {
   f.value("listen-udp", "HOST:PORT",
-          "UDP address for signed datagrams (default 127.0.0.1:7700; port 0 = any)",
-          [c](const std::string& v) -> std::string {
-            auto hp = parse_host_port(v);
-            if (!hp) return "expected HOST:PORT";
-            c->udp = *hp;
-            return "";
-          });
+          "UDP address for signed datagrams (default 127.0.0.1:7700; port 0 = any)", host_port_flag(&c->udp));
   f.value("listen-http", "HOST:PORT",
           "HTTP address for /events, /inbox, /healthz, /metrics (default 127.0.0.1:7701)",
-          [c](const std::string& v) -> std::string {
-            auto hp = parse_host_port(v);
-            if (!hp) return "expected HOST:PORT";
-            c->http = *hp;
-            return "";
-          });
+          host_port_flag(&c->http));
   f.value("db", "FILE", "the web app's SQLite database, opened read-only for the follow graph",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             c->db_path = v;
-            return "";
+            return uw::Unit{};
           });
   f.value("trust", "PUBKEY_FILE",
           "trusted public key file (repeatable; one key per line); re-read on SIGHUP and when it changes",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             c->trust_files.push_back(v);
-            return "";
+            return uw::Unit{};
           });
   f.value("allow", "CIDR[,CIDR...]", "accept datagrams only from these source prefixes (default: any)",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             auto a = AllowList::parse(v);
-            if (!a) return a.error().message;
+            if (!a) return uw::bad_value(a.error().message);
             c->allow = std::move(a.value());
-            return "";
+            return uw::Unit{};
           });
   f.value("log-file", "FILE", "write the log here (default stderr); reopened on SIGHUP for rotation",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             c->log_file = v;
-            return "";
+            return uw::Unit{};
           });
   f.value("log-format", "human|json", "log lines as key=value (human, default) or JSON Lines",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             if (v == "human")
               c->log_format = LogFormat::Human;
             else if (v == "json")
               c->log_format = LogFormat::Json;
             else
-              return "expected human or json";
-            return "";
+              return uw::bad_value("expected human or json");
+            return uw::Unit{};
           });
   f.value("log-level", "LEVEL", "debug|info|warn|error (default info; debug logs every delivery)",
-          [c](const std::string& v) -> std::string {
-            return parse_log_level(v, &c->log_level) ? "" : "expected debug, info, warn or error";
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
+            if (!parse_log_level(v, &c->log_level))
+              return uw::bad_value("expected debug, info, warn or error");
+            return uw::Unit{};
           });
   f.value("log-rejects-per-s", "N", "rate limit of 'rejected' log lines (default 20/s, burst 4x)",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             uint64_t n = 0;
-            auto e = parse_uint<uint64_t>(v, &n, 1, 1000000);
-            if (e.empty()) c->reject_log_per_s = static_cast<double>(n);
-            return e;
+            auto parsed = whole_flag(&n, 1, 1000000)(v);
+            if (parsed.ok()) c->reject_log_per_s = static_cast<double>(n);
+            return parsed;
           });
   f.value("inbox", "N", "notifications kept per user for /inbox and reconnects (default 50)",
-          [c](const std::string& v) { return parse_uint<size_t>(v, &c->inbox, 1, 10000); });
+          whole_flag<size_t>(&c->inbox, 1, 10000));
   f.value("rcvbuf", "SIZE",
           "UDP receive buffer, e.g. 8MiB (SO_RCVBUFFORCE as root, else SO_RCVBUF; kernel drops are counted)",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             auto s = parse_size(v);
-            if (!s || *s > (1u << 30)) return "expected a size up to 1GiB";
+            if (!s || *s > (1u << 30)) return uw::bad_value("expected a size up to 1GiB");
             c->rcvbuf = *s;
-            return "";
+            return uw::Unit{};
           });
   f.value("cors-origin", "ORIGIN",
           "browser origin allowed to open streams, e.g. http://127.0.0.1:8080 (repeatable; reflected when it "
           "matches)",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             c->cors_origins.push_back(v);
-            return "";
+            return uw::Unit{};
           });
   f.value("sse-backlog", "SIZE",
           "a stream still holding more than this unsent after a write is cut off (default 256KiB, min 1KiB)",
-          [c](const std::string& v) -> std::string {
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
             auto s = parse_size(v);
-            if (!s || *s < 1024) return "expected a size of at least 1KiB";
+            if (!s || *s < 1024) return uw::bad_value("expected a size of at least 1KiB");
             c->sse_backlog = *s;
-            return "";
+            return uw::Unit{};
           });
   f.value("heartbeat-ms", "MS", "interval of the SSE heartbeat comment (default 15000)",
-          [c](const std::string& v) { return parse_uint<uint64_t>(v, &c->heartbeat_ms, 10, 3600000); });
+          whole_flag<uint64_t>(&c->heartbeat_ms, 10, 3600000));
   f.value("max-age-ms", "MS", "datagrams sent longer ago than this are stale (default 30000)",
-          [c](const std::string& v) { return parse_uint<int64_t>(v, &c->max_age_ms, 1, 86400000); });
+          whole_flag<int64_t>(&c->max_age_ms, 1, 86400000));
   f.value("fanout-chunk", "N", "follower ids read per database query (default 4096)",
-          [c](const std::string& v) { return parse_uint<size_t>(v, &c->fanout_chunk, 1, 1000000); });
+          whole_flag<size_t>(&c->fanout_chunk, 1, 1000000));
   f.value("deliveries-per-turn", "N", "bound on deliveries per event-loop turn (default 512)",
-          [c](const std::string& v) { return parse_uint<size_t>(v, &c->deliveries_per_turn, 1, 10000000); });
+          whole_flag<size_t>(&c->deliveries_per_turn, 1, 10000000));
   f.value("max-subscribers", "N", "open SSE streams allowed at once (default 10000)",
-          [c](const std::string& v) { return parse_uint<size_t>(v, &c->max_subscribers, 1, 10000000); });
+          whole_flag<size_t>(&c->max_subscribers, 1, 10000000));
 }
 
 }  // namespace uw::notifier

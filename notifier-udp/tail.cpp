@@ -155,26 +155,13 @@ int tail_main(int argc, char** argv) {
               "Prints uwitter-notifier's log FILE readably and follows it across rotation (like tail -F).\n"
               "Usage: uwitter-notifier tail FILE [--user NAME] [--kind KIND] [--json] [--no-follow]");
   flags.value("user", "NAME", "only lines about this user (recipient, author or follower)",
-              [&](const std::string& v) -> std::string {
-                filter.user = v;
-                return "";
-              });
+              uw::text_flag(&filter.user));
   flags.value("kind", "KIND", "only this kind: rejected, gap, fanout, delivery, session, notify, keys, ...",
-              [&](const std::string& v) -> std::string {
-                filter.kind = v;
-                return "";
-              });
+              uw::text_flag(&filter.kind));
   flags.toggle("json", "print JSON Lines instead of readable text", &json);
   flags.toggle("no-follow", "stop at the end of the file instead of following it", &no_follow);
   flags.value("poll-ms", "MS", "how often to look for new lines and rotation (default 200)",
-              [&](const std::string& v) -> std::string {
-                try {
-                  poll_ms = std::stoull(v);
-                } catch (...) {
-                  return "not a number";
-                }
-                return poll_ms >= 1 ? "" : "must be at least 1";
-              });
+              whole_flag(&poll_ms, 1, 3600000));
   int rc = flags.parse(argc, argv, 2);
   if (flags.exit_now()) return rc;
   if (flags.positional().size() != 1) {

@@ -7,7 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "sign/keys.hpp"
 
@@ -17,8 +19,10 @@ namespace {
 
 constexpr std::string_view kSecretPrefix = "uwitter-ed25519-secret ";
 
-std::string errno_text(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
+Error file_error(std::string message) { return Error{500, "key_file", std::move(message)}; }
+
+Error errno_error(const std::string& what, const std::string& path) {
+  return file_error(what + " " + path + ": " + std::strerror(errno));
 }
 
 bool write_all(int fd, const char* p, size_t n) {
@@ -51,75 +55,73 @@ bool read_small(int fd, std::string* out) {
 
 }  // namespace
 
-std::string write_keypair(const std::string& dir, const SecretKey& key) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_text("cannot create", dir);
+Result<Unit> write_keypair(const std::string& dir, const SecretKey& key) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_error("cannot create", dir);
   std::string sec_path = dir + "/uwitter.key", pub_path = dir + "/uwitter.pub";
   // O_EXCL: never overwrite a key; 0600 from the start so there is no window
   // in which the file is readable by others.
   int fd = ::open(sec_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return errno_text("cannot create", sec_path);
+  if (fd < 0) return errno_error("cannot create", sec_path);
   Seed seed = key.seed();
   std::string line = std::string(kSecretPrefix) + hex(seed) + "\n";
   sodium_memzero(seed.data(), seed.size());
   bool ok = ::fchmod(fd, 0600) == 0 && write_all(fd, line.data(), line.size()) && ::fsync(fd) == 0;
   sodium_memzero(line.data(), line.size());
   ::close(fd);
-  if (!ok) return errno_text("cannot write", sec_path);
+  if (!ok) return errno_error("cannot write", sec_path);
 
   std::string pub = format_public_key(key.public_key()) + "\n";
   int pfd = ::open(pub_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (pfd < 0) return errno_text("cannot create", pub_path);
+  if (pfd < 0) return errno_error("cannot create", pub_path);
   ok = write_all(pfd, pub.data(), pub.size());
   ::close(pfd);
-  if (!ok) return errno_text("cannot write", pub_path);
-  return "";
+  if (!ok) return errno_error("cannot write", pub_path);
+  return Unit{};
 }
 
-std::string load_secret_key(const std::string& path, std::optional<SecretKey>* out) {
+Result<SecretKey> load_secret_key(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return errno_text("cannot open", path);
+  if (fd < 0) return errno_error("cannot open", path);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    std::string e = errno_text("cannot stat", path);
+    Error e = errno_error("cannot stat", path);
     ::close(fd);
     return e;
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return "secret key " + path + " is not a regular file";
+    return file_error("secret key " + path + " is not a regular file");
   }
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     ::close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return "secret key " + path + " is accessible by group or others (mode " + mode + "); run: chmod 600 " +
-           path;
+    return file_error("secret key " + path + " is accessible by group or others (mode " + mode +
+                      "); run: chmod 600 " + path);
   }
   std::string text;
   bool ok = read_small(fd, &text);
   ::close(fd);
-  if (!ok) return "cannot read " + path;
-  std::string err;
+  if (!ok) return file_error("cannot read " + path);
+  std::optional<SecretKey> key;
   Seed seed{};
   std::string_view body(text);
-  if (body.substr(0, kSecretPrefix.size()) != kSecretPrefix ||
-      !parse_hex(body.substr(kSecretPrefix.size()), seed.data(), seed.size())) {
-    err = "secret key " + path + " is not a uwitter-ed25519-secret line";
-  } else {
-    out->emplace(SecretKey::from_seed(seed));
-  }
+  if (body.substr(0, kSecretPrefix.size()) == kSecretPrefix &&
+      parse_hex(body.substr(kSecretPrefix.size()), seed.data(), seed.size()))
+    key.emplace(SecretKey::from_seed(seed));
   sodium_memzero(seed.data(), seed.size());
   sodium_memzero(text.data(), text.size());
-  return err;
+  if (!key) return file_error("secret key " + path + " is not a uwitter-ed25519-secret line");
+  return std::move(*key);
 }
 
-std::string load_public_key(const std::string& path, PublicKey* out) {
+Result<PublicKey> load_public_key(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_text("cannot open", path);
+  if (fd < 0) return errno_error("cannot open", path);
   std::string text;
   bool ok = read_small(fd, &text);
   ::close(fd);
-  if (!ok) return "cannot read " + path;
+  if (!ok) return file_error("cannot read " + path);
   // The first line that is neither blank nor a # comment holds the key.
   size_t pos = 0;
   while (pos < text.size()) {
@@ -129,11 +131,10 @@ std::string load_public_key(const std::string& path, PublicKey* out) {
     size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string_view::npos || line[first] == '#') continue;
     auto pk = parse_public_key(line);
-    if (!pk) return "public key " + path + " is not a \"uwitter-ed25519 <hex> id=<hex>\" line";
-    *out = *pk;
-    return "";
+    if (!pk) return file_error("public key " + path + " is not a \"uwitter-ed25519 <hex> id=<hex>\" line");
+    return *pk;
   }
-  return "public key " + path + " is empty";
+  return file_error("public key " + path + " is empty");
 }
 
 }  // namespace uw::sign

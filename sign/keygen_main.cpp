@@ -56,9 +56,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   uw::sign::SecretKey key = uw::sign::SecretKey::generate();
-  std::string err = uw::sign::write_keypair(out, key);
-  if (!err.empty()) {
-    std::fprintf(stderr, "uwitter-keygen: %s\n", err.c_str());
+  if (auto written = uw::sign::write_keypair(out, key); !written) {
+    std::fprintf(stderr, "uwitter-keygen: %s\n", written.error().message.c_str());
     return 1;
   }
   std::printf("%s\n", uw::sign::format_public_key(key.public_key()).c_str());

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.hpp"  // header-only vocabulary type: sign/ links nothing of core
+
 namespace uw::sign {
 
 // Ed25519 sizes, from libsodium.
@@ -77,12 +79,13 @@ std::string format_public_key(const PublicKey& pk);
 std::optional<PublicKey> parse_public_key(
     std::string_view text);  // accepts that line (id checked if present)
 
-// Files. write_keypair creates dir (0700) if needed, writes dir/uwitter.key with
-// mode 0600 (refuses to overwrite) and dir/uwitter.pub; returns "" or an error.
-std::string write_keypair(const std::string& dir, const SecretKey& key);
-// Refuses a secret file that group or others can read. Returns "" or an error.
-std::string load_secret_key(const std::string& path, std::optional<SecretKey>* out);
-std::string load_public_key(const std::string& path, PublicKey* out);
+// Files; errors are Error{500, "key_file", a sentence naming the file}.
+// write_keypair creates dir (0700) if needed, writes dir/uwitter.key with
+// mode 0600 (refuses to overwrite) and dir/uwitter.pub.
+Result<Unit> write_keypair(const std::string& dir, const SecretKey& key);
+// Refuses a secret file that group or others can read.
+Result<SecretKey> load_secret_key(const std::string& path);
+Result<PublicKey> load_public_key(const std::string& path);
 
 // Trusted public keys by key id (rotation: add the new, retire the old).
 class KeyRing {

@@ -17,21 +17,16 @@
 namespace uw::web {
 namespace {
 
-// Loads data/keys/uwitter.key, creating the pair on first start. sign/ reports
-// its errors as strings ("" = success): it does not depend on core.
-Result<Unit> load_or_make_key(const std::string& data, std::optional<sign::SecretKey>* key) {
+// Loads data/keys/uwitter.key, creating the pair on first start.
+Result<sign::SecretKey> load_or_make_key(const std::string& data) {
   std::string dir = data + "/keys";
   std::string path = dir + "/uwitter.key";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    std::string err = sign::write_keypair(dir, sign::SecretKey::generate());
-    if (!err.empty()) return Error{500, "signing_key", err};
+    if (auto made = sign::write_keypair(dir, sign::SecretKey::generate()); !made) return made.error();
     log::info("created signing key pair in {}", dir);
   }
-  std::string err = sign::load_secret_key(path, key);
-  if (err.empty() && !*key) err = "no key in " + path;
-  if (!err.empty()) return Error{500, "signing_key", err};
-  return Unit{};
+  return sign::load_secret_key(path);
 }
 
 }  // namespace
@@ -59,7 +54,9 @@ struct Site::Impl {
     std::error_code ec;
     std::filesystem::create_directories(cfg.data, ec);
     if (ec) return Error{500, "data_dir", "cannot create " + cfg.data + ": " + ec.message()};
-    if (auto r = load_or_make_key(cfg.data, &key); !r) return r.error();
+    auto loaded = load_or_make_key(cfg.data);
+    if (!loaded) return loaded.error();
+    key.emplace(std::move(*loaded));
 
     ServiceConfig sc;
     sc.db_path = cfg.data + "/uwitter.db";

@@ -13,74 +13,70 @@ namespace {
 
 using Options = uw::web::SiteConfig;
 
-std::function<std::string(const std::string&)> size_flag(size_t* out) {
-  return [out](const std::string& v) -> std::string {
+uw::FlagApply size_flag(size_t* out) {
+  return [out](const std::string& v) -> uw::Result<uw::Unit> {
     auto n = uw::parse_size(v);
-    if (!n || *n == 0) return "expects a positive size such as 65536 or 64KiB";
+    if (!n || *n == 0) return uw::bad_value("expects a positive size such as 65536 or 64KiB");
     *out = static_cast<size_t>(*n);
-    return "";
+    return uw::Unit{};
   };
 }
 
-std::function<std::string(const std::string&)> u64_flag(uint64_t* out, bool allow_zero) {
-  return [out, allow_zero](const std::string& v) -> std::string {
+uw::FlagApply u64_flag(uint64_t* out, bool allow_zero) {
+  return [out, allow_zero](const std::string& v) -> uw::Result<uw::Unit> {
     auto n = uw::parse_size(v);
-    if (!n || (!allow_zero && *n == 0)) return "expects a positive whole number";
+    if (!n || (!allow_zero && *n == 0)) return uw::bad_value("expects a positive whole number");
     *out = *n;
-    return "";
+    return uw::Unit{};
   };
 }
 
 int parse(int argc, char** argv, Options* o, int* exit_code) {
   uw::Flags f("uwitter-web", "Uwitter's web app: the HTML UI and JSON API over HTTP/1.1, backed by SQLite.");
   f.value("listen", "HOST:PORT", "where to accept HTTP (default 127.0.0.1:8080; port 0 picks one)",
-          [o](const std::string& v) -> std::string {
-            auto hp = uw::parse_host_port(v);
-            if (!hp) return "expects HOST:PORT";
-            o->listen = *hp;
-            return "";
-          });
+          uw::host_port_flag(&o->listen));
   f.value("data", "DIR", "database and keys (default ./data; created on first start)",
-          [o](const std::string& v) {
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
             o->data = v;
-            return v.empty() ? std::string("expects a directory") : std::string();
+            if (v.empty()) return uw::bad_value("expects a directory");
+            return uw::Unit{};
           });
   f.value("notify", "HOST:PORT[,...]", "send signed UDP notifications to these notifiers",
-          [o](const std::string& v) -> std::string {
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
             size_t start = 0;
             while (start <= v.size()) {
               size_t comma = v.find(',', start);
               auto hp = uw::parse_host_port(
                   v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-              if (!hp) return "expects HOST:PORT[,HOST:PORT...]";
+              if (!hp) return uw::bad_value("expects HOST:PORT[,HOST:PORT...]");
               o->notify.push_back(*hp);
               if (comma == std::string::npos) break;
               start = comma + 1;
             }
-            return "";
+            return uw::Unit{};
           });
   f.value("udp-copies", "K", "send every datagram K times (default 1)",
-          [o](const std::string& v) -> std::string {
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
             auto n = uw::parse_size(v);
-            if (!n || *n < 1 || *n > 16) return "expects a number from 1 to 16";
+            if (!n || *n < 1 || *n > 16) return uw::bad_value("expects a number from 1 to 16");
             o->udp_copies = static_cast<int>(*n);
-            return "";
+            return uw::Unit{};
           });
   f.value("udp-copy-spacing-us", "N", "spread the copies over N microseconds (default 0)",
           u64_flag(&o->udp_copy_spacing_us, true));
   f.value("notifier-url", "URL", "where browsers reach the notifier, e.g. http://127.0.0.1:7701",
-          [o](const std::string& v) -> std::string {
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
             if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
-              return "expects an http:// or https:// URL";
+              return uw::bad_value("expects an http:// or https:// URL");
             o->notifier_url = v;
-            return "";
+            return uw::Unit{};
           });
   f.toggle("demo", "fill an empty database with demo users and uweets", &o->demo);
   f.value("synchronous", "full|normal", "SQLite synchronous mode (default normal)",
-          [o](const std::string& v) -> std::string {
-            if (v != "full" && v != "normal") return "expects full or normal";
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
+            if (v != "full" && v != "normal") return uw::bad_value("expects full or normal");
             o->synchronous_full = v == "full";
-            return "";
+            return uw::Unit{};
           });
   f.value("session-ttl", "SECONDS", "how long a login lasts (default 2592000, 30 days)",
           u64_flag(&o->session_ttl_s, false));
@@ -95,13 +91,13 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
           u64_flag(&o->limits.idle_timeout_ms, false));
   f.value("access-log", "FILE", "append the access log here (default stderr)", [o](const std::string& v) {
     o->access_log = v;
-    return std::string();
+    return uw::Unit{};
   });
   f.toggle("https-cookies", "Secure, __Host- session cookies (when served over HTTPS)", &o->https_cookies);
   f.value("allowed-origin", "ORIGIN", "another origin allowed to send forms (repeatable)",
           [o](const std::string& v) {
             o->allowed_origins.push_back(v);
-            return std::string();
+            return uw::Unit{};
           });
   int rc = f.parse(argc, argv);
   if (f.exit_now() || rc != 0) {

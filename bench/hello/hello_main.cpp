@@ -88,14 +88,13 @@ void on_signal(uv_signal_t* s, int) { uv_stop(s->loop); }
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string listen = "127.0.0.1:8081";
+  uw::HostPort hp{"127.0.0.1", 8081};
   uw::Flags flags("uwitter-hello",
                   "Answers every HTTP request with 200 \"Hello, World!\" (benchmark yardstick).");
-  flags.value(
-      "listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8081)",
-      [&](const std::string& v) { return uw::parse_host_port(v) ? (listen = v, "") : "expected HOST:PORT"; });
+  flags.value("listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8081)",
+              uw::host_port_flag(&hp));
   if (int rc = flags.parse(argc, argv); rc != 0 || flags.exit_now()) return rc;
-  auto hp = *uw::parse_host_port(listen);
+  const std::string listen = hp.host + ":" + std::to_string(hp.port);
 
   g_settings.on_message_complete = on_message_complete;
   uv_loop_t* loop = uv_default_loop();

@@ -10,14 +10,13 @@
 #include "core/http/server.hpp"
 
 int main(int argc, char** argv) {
-  std::string listen = "127.0.0.1:8082";
+  uw::HostPort hp{"127.0.0.1", 8082};
   uw::Flags flags("uwitter-hello-uw",
                   "Answers every HTTP request with 200 \"Hello, World!\" via uw::http::Server.");
-  flags.value(
-      "listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8082)",
-      [&](const std::string& v) { return uw::parse_host_port(v) ? (listen = v, "") : "expected HOST:PORT"; });
+  flags.value("listen", "HOST:PORT", "address to listen on (port 0 picks a free one; default 127.0.0.1:8082)",
+              uw::host_port_flag(&hp));
   if (int rc = flags.parse(argc, argv); rc != 0 || flags.exit_now()) return rc;
-  auto hp = *uw::parse_host_port(listen);
+  const std::string listen = hp.host + ":" + std::to_string(hp.port);
 
   uv_loop_t* loop = uv_default_loop();
   uw::http::Server server(loop, uw::http::Limits{}, [](uw::http::Request&&, uw::http::Responder res) {

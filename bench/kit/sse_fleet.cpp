@@ -67,10 +67,10 @@ SseFleet::SseFleet(Handler& handler) : handler_(handler) {
 
 SseFleet::~SseFleet() { stop(); }
 
-std::string SseFleet::open(uint16_t port, const std::string& target, uint64_t tag,
-                           const std::vector<std::string>& headers) {
+Result<Unit> SseFleet::open(uint16_t port, const std::string& target, uint64_t tag,
+                            const std::vector<std::string>& headers) {
   const int fd = connect_sse(port, target, headers);
-  if (fd < 0) return std::strerror(errno);
+  if (fd < 0) return Error{502, "sse_stream", std::strerror(errno)};
   auto s = std::make_unique<Stream>(handler_, fd, tag);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP;
@@ -78,12 +78,12 @@ std::string SseFleet::open(uint16_t port, const std::string& target, uint64_t ta
   std::lock_guard lk(mu_);
   if (stop_) {
     ::close(fd);
-    return "the fleet is stopped";
+    return Error{502, "sse_stream", "the fleet is stopped"};
   }
   streams_.push_back(std::move(s));
   // Registered under the lock, so stop() cannot close the socket in between.
   ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev);
-  return "";
+  return Unit{};
 }
 
 void SseFleet::stop() {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench/kit/sse_parser.hpp"
+#include "core/result.hpp"
 
 namespace uw::kit {
 
@@ -48,10 +49,10 @@ class SseFleet {
   SseFleet(const SseFleet&) = delete;
   SseFleet& operator=(const SseFleet&) = delete;
 
-  // Opens one stream (connect_sse) and reads it from now on. Returns "" or
-  // why it could not connect. Any thread.
-  std::string open(uint16_t port, const std::string& target, uint64_t tag,
-                   const std::vector<std::string>& headers = {});
+  // Opens one stream (connect_sse) and reads it from now on; an Error{502,
+  // "sse_stream"} says why it could not connect. Any thread.
+  Result<Unit> open(uint16_t port, const std::string& target, uint64_t tag,
+                    const std::vector<std::string>& headers = {});
   // Joins the reader thread and closes every stream. Idempotent; any thread
   // but the reader's.
   void stop();

@@ -4,7 +4,7 @@ namespace uw::kit {
 
 SseStream::SseStream(uint16_t port, const std::string& target, const std::vector<std::string>& headers)
     : fleet_(std::make_unique<SseFleet>(static_cast<SseFleet::Handler&>(*this))) {
-  connected_ = fleet_->open(port, target, 0, headers).empty();
+  connected_ = fleet_->open(port, target, 0, headers).ok();
   if (!connected_) {
     std::lock_guard l(mu_);
     closed_ = true;

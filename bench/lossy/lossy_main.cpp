@@ -14,22 +14,6 @@ namespace {
 using uw::lossy::Relay;
 using uw::lossy::RelayConfig;
 
-std::string set_double(const std::string& v, double* out) {
-  char* end = nullptr;
-  double d = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0') return "not a number";
-  *out = d;
-  return "";
-}
-
-std::string set_u64(const std::string& v, uint64_t* out) {
-  char* end = nullptr;
-  unsigned long long x = std::strtoull(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || v[0] == '-') return "not a non-negative integer";
-  *out = x;
-  return "";
-}
-
 // The loop's handles besides the relay's own; all live in main's frame and
 // are closed before the loop is closed.
 struct Main {
@@ -70,46 +54,31 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       "A seeded lossy UDP relay: receives datagrams on --listen, impairs them, forwards to --forward.\n"
       "The same seed and the same arrival order give exactly the same decisions.");
   flags.value("listen", "HOST:PORT", "where to receive (default 127.0.0.1:0; port 0 picks one)",
-              [&](const std::string& v) {
-                listen = v;
-                return std::string();
-              });
-  flags.value("forward", "HOST:PORT", "where to send what survives (required)", [&](const std::string& v) {
-    forward = v;
-    return std::string();
-  });
-  flags.value("seed", "N", "PRNG seed (default 1)",
-              [&](const std::string& v) { return set_u64(v, &imp.seed); });
-  flags.value("drop", "P", "independent drop probability",
-              [&](const std::string& v) { return set_double(v, &imp.drop); });
-  flags.value("burst-loss", "P", "Gilbert-Elliott stationary loss rate",
-              [&](const std::string& v) { return set_double(v, &imp.burst_loss); });
+              uw::text_flag(&listen));
+  flags.value("forward", "HOST:PORT", "where to send what survives (required)", uw::text_flag(&forward));
+  flags.value("seed", "N", "PRNG seed (default 1)", uw::whole_flag(&imp.seed));
+  flags.value("drop", "P", "independent drop probability", uw::number_flag(&imp.drop));
+  flags.value("burst-loss", "P", "Gilbert-Elliott stationary loss rate", uw::number_flag(&imp.burst_loss));
   flags.value("burst-len", "L", "Gilbert-Elliott mean burst length in datagrams (>= 1, default 1)",
-              [&](const std::string& v) { return set_double(v, &imp.burst_len); });
-  flags.value("duplicate", "P", "probability of sending an extra copy",
-              [&](const std::string& v) { return set_double(v, &imp.duplicate); });
+              uw::number_flag(&imp.burst_len));
+  flags.value("duplicate", "P", "probability of sending an extra copy", uw::number_flag(&imp.duplicate));
   flags.value("reorder", "P", "probability of holding a datagram back by --reorder-delay-ms",
-              [&](const std::string& v) { return set_double(v, &imp.reorder); });
+              uw::number_flag(&imp.reorder));
   flags.value("reorder-delay-ms", "D", "hold time of a reordered datagram",
-              [&](const std::string& v) { return set_double(v, &imp.reorder_delay_ms); });
-  flags.value("corrupt", "P", "probability of flipping one random bit",
-              [&](const std::string& v) { return set_double(v, &imp.corrupt); });
-  flags.value("delay-ms", "D", "fixed delay for every datagram",
-              [&](const std::string& v) { return set_double(v, &imp.delay_ms); });
-  flags.value("jitter-ms", "J", "plus a uniform [0, J) random delay",
-              [&](const std::string& v) { return set_double(v, &imp.jitter_ms); });
-  flags.value("truth", "FILE", "write one line per datagram: what was done to it", [&](const std::string& v) {
-    cfg.truth_path = v;
-    return std::string();
-  });
+              uw::number_flag(&imp.reorder_delay_ms));
+  flags.value("corrupt", "P", "probability of flipping one random bit", uw::number_flag(&imp.corrupt));
+  flags.value("delay-ms", "D", "fixed delay for every datagram", uw::number_flag(&imp.delay_ms));
+  flags.value("jitter-ms", "J", "plus a uniform [0, J) random delay", uw::number_flag(&imp.jitter_ms));
+  flags.value("truth", "FILE", "write one line per datagram: what was done to it",
+              uw::text_flag(&cfg.truth_path));
   flags.value("stats-interval-ms", "MS", "print a stats line every MS (0 = only on SIGUSR1 and at exit)",
-              [&](const std::string& v) { return set_u64(v, &stats_interval_ms); });
+              uw::whole_flag(&stats_interval_ms));
   flags.value("socket-buffer", "SIZE", "socket receive/send buffer to ask for (default 8MiB)",
-              [&](const std::string& v) {
+              [&](const std::string& v) -> uw::Result<uw::Unit> {
                 auto s = uw::parse_size(v);
-                if (!s || *s > (1u << 30)) return std::string("not a size up to 1GiB");
+                if (!s || *s > (1u << 30)) return uw::bad_value("not a size up to 1GiB");
                 cfg.socket_buffer_bytes = *s;
-                return std::string();
+                return uw::Unit{};
               });
   int rc = flags.parse(argc, argv);
   if (flags.exit_now()) return rc;

@@ -59,7 +59,7 @@ class SseCounter final : uw::kit::SseFleet::Handler {
   // sent); returns how many answered 200.
   size_t open(uint16_t port, const std::vector<std::string>& targets) {
     size_t opened = 0;
-    for (const auto& t : targets) opened += fleet_.open(port, t, 0).empty();
+    for (const auto& t : targets) opened += fleet_.open(port, t, 0).ok();
     const int64_t deadline = mono_ns() + 20'000'000'000;
     while (answered_.load() + ended_.load() < opened && mono_ns() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -162,7 +162,7 @@ struct Notifier {
   std::unique_ptr<uw::kit::HttpClient> client;
 
   bool start(const std::string& db, const std::vector<std::string>& extra = {}) {
-    if (!uw::sign::write_keypair(dir.file("keys"), key).empty()) return false;
+    if (!uw::sign::write_keypair(dir.file("keys"), key)) return false;
     std::vector<std::string> args{UWITTER_NOTIFIER_BIN,
                                   "--listen-udp",
                                   "127.0.0.1:0",

@@ -30,23 +30,6 @@ std::string find_program(const std::string& name, const std::string& subdir) {
   return name;
 }
 
-std::string num_flag(const std::string& v, double* out) {
-  char* e = nullptr;
-  double d = std::strtod(v.c_str(), &e);
-  if (v.empty() || *e) return "not a number";
-  *out = d;
-  return "";
-}
-
-template <class T>
-std::string int_flag(const std::string& v, T* out) {
-  char* e = nullptr;
-  unsigned long long x = std::strtoull(v.c_str(), &e, 10);
-  if (v.empty() || *e || v[0] == '-') return "not a non-negative integer";
-  *out = static_cast<T>(x);
-  return "";
-}
-
 void raise_fd_limit() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -75,12 +58,9 @@ int main(int argc, char** argv) {
            &quick);
   f.toggle("full", "the default sweep with 5000 uweets per point (slow)", &full);
   f.value("only", "SWEEPS", "run only these sweeps: comma list of drop,burst,duplicate,corrupt",
-          [&](const std::string& v) {
-            only = v;
-            return std::string();
-          });
+          uw::text_flag(&only));
   f.value("copies", "K[,K...]", "copies per datagram to sweep (default 1,2,3; --quick 1,2)",
-          [&](const std::string& v) {
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
             copies_override.clear();
             size_t start = 0;
             while (start <= v.size()) {
@@ -89,67 +69,46 @@ int main(int argc, char** argv) {
                   v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
               int k = std::atoi(item.c_str());
               if (k < 1 || k > 16 || item.find_first_not_of("0123456789") != std::string::npos)
-                return std::string("expects numbers 1..16");
+                return uw::bad_value("expects numbers 1..16");
               copies_override.push_back(k);
               if (comma == std::string::npos) break;
               start = comma + 1;
             }
-            return std::string();
+            return uw::Unit{};
           });
-  f.value("users", "N", "users to register (default 1000)",
-          [&](const std::string& v) { return int_flag(v, &cfg.users); });
+  f.value("users", "N", "users to register (default 1000)", uw::whole_flag<uint32_t>(&cfg.users, 1, 1000000));
   f.value("uweets", "M", "uweets per point (default 1000; --full 5000)",
-          [&](const std::string& v) { return int_flag(v, &sweep_uweets); });
+          uw::whole_flag<uint32_t>(&sweep_uweets, 0, 10000000));
   f.value("rate", "R", "uweets per second (default 0: as fast as the web app takes them)",
-          [&](const std::string& v) { return num_flag(v, &cfg.rate); });
+          uw::number_flag(&cfg.rate, 0, 1e7));
   f.value("post-threads", "N", "concurrent posting connections (default 4)",
-          [&](const std::string& v) { return int_flag(v, &cfg.post_threads); });
+          uw::whole_flag<int>(&cfg.post_threads, 1, 256));
   f.value("sse-sample", "N", "open SSE streams for the first N users only (default: every user)",
-          [&](const std::string& v) { return int_flag(v, &cfg.sse_sample); });
+          uw::whole_flag<uint32_t>(&cfg.sse_sample, 0, 10000000));
   f.value("mentions", "FRACTION", "share of uweets that mention someone (default 0.1)",
-          [&](const std::string& v) { return num_flag(v, &cfg.mention_fraction); });
+          uw::number_flag(&cfg.mention_fraction, 0, 1));
   f.value("spacing-us", "US", "--udp-copy-spacing-us of the spaced points (default 2000)",
-          [&](const std::string& v) { return int_flag(v, &cfg.spacing_us); });
+          uw::whole_flag(&cfg.spacing_us, 0, 10000000));
   f.value("seed", "N", "seed of the graph, the workload and the relays (default 1)",
-          [&](const std::string& v) { return int_flag(v, &cfg.seed); });
+          uw::whole_flag(&cfg.seed));
   f.value("ge-trials", "N", "Gilbert-Elliott simulations per burst point (default 20000)",
-          [&](const std::string& v) { return int_flag(v, &cfg.ge_trials); });
+          uw::whole_flag<int>(&cfg.ge_trials, 1, 100000000));
   f.value("out", "DIR",
           "where to write points.json, points.csv, plot.gp and the PNGs (default bench-results)",
-          [&](const std::string& v) {
-            out_dir = v;
-            return std::string();
-          });
+          uw::text_flag(&out_dir));
   f.toggle("no-plot", "do not run gnuplot", &no_plot);
   f.value("work", "DIR",
           "working folder (data, logs, truth files; reused when set up before with the same --users/--seed); "
           "default a temporary one, removed at the end",
-          [&](const std::string& v) {
-            cfg.work_dir = v;
-            return std::string();
-          });
+          uw::text_flag(&cfg.work_dir));
   f.toggle("keep", "keep the temporary working folder", &cfg.keep);
-  f.value("web-bin", "PATH", "uwitter-web to run", [&](const std::string& v) {
-    cfg.web_bin = v;
-    return std::string();
-  });
-  f.value("notifier-bin", "PATH", "uwitter-notifier to run", [&](const std::string& v) {
-    cfg.notifier_bin = v;
-    return std::string();
-  });
-  f.value("lossy-bin", "PATH", "uwitter-lossy to run", [&](const std::string& v) {
-    cfg.lossy_bin = v;
-    return std::string();
-  });
+  f.value("web-bin", "PATH", "uwitter-web to run", uw::text_flag(&cfg.web_bin));
+  f.value("notifier-bin", "PATH", "uwitter-notifier to run", uw::text_flag(&cfg.notifier_bin));
+  f.value("lossy-bin", "PATH", "uwitter-lossy to run", uw::text_flag(&cfg.lossy_bin));
   f.value("notifier-udp", "HOST:PORT", "attach to a running notifier (with --notifier-http and --work)",
-          [&](const std::string& v) {
-            cfg.attach_notifier_udp = v;
-            return std::string();
-          });
-  f.value("notifier-http", "URL", "the attached notifier's HTTP base URL", [&](const std::string& v) {
-    cfg.attach_notifier_http = v;
-    return std::string();
-  });
+          uw::text_flag(&cfg.attach_notifier_udp));
+  f.value("notifier-http", "URL", "the attached notifier's HTTP base URL",
+          uw::text_flag(&cfg.attach_notifier_http));
   f.toggle("verbose", "print per-point counters", &cfg.verbose);
   int rc = f.parse(argc, argv);
   if (f.exit_now()) return rc;

@@ -264,10 +264,9 @@ Result<Unit> Runner::setup() {
   auto web = std::move(started.value());
   const std::string web_url = fmt::format("http://127.0.0.1:{}", web->port("http"));
   {
-    std::optional<sign::SecretKey> k;
-    if (auto e = sign::load_secret_key(s.data + "/keys/uwitter.key", &k); !e.empty())
-      return setup_error("cannot read the web app's key: " + e);
-    s.key = std::move(k);
+    auto k = sign::load_secret_key(s.data + "/keys/uwitter.key");
+    if (!k) return setup_error("cannot read the web app's key: " + k.error().message);
+    s.key.emplace(std::move(*k));
   }
 
   // 3. Users (Argon2id on the web app's threadpool: a few requests in flight).

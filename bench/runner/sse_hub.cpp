@@ -4,13 +4,6 @@
 #include <nlohmann/json.hpp>
 
 namespace uw::bench {
-namespace {
-
-// open()'s failures: the connect or the request failed (strerror text).
-Error stream_error(std::string message) { return Error{502, "sse_stream", std::move(message)}; }
-
-}  // namespace
-
 double steady_ms() {
   using namespace std::chrono;
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
@@ -27,9 +20,7 @@ Result<Unit> SseHub::open(uint16_t port, const std::string& path, uint32_t user_
     tag = streams_.size();
     streams_.push_back(Stream{user_id});
   }
-  std::string err = fleet_.open(port, path, tag);
-  if (!err.empty()) return stream_error(std::move(err));
-  return Unit{};
+  return fleet_.open(port, path, tag);
 }
 
 std::vector<Receipt> SseHub::take() {

@@ -15,18 +15,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   long rows = 20'000;
   uw::Flags flags("uwitter-insert-bench",
                   "Measures single-row-transaction uweet inserts into a fresh database.");
-  flags.value("db", "FILE", "database file to create", [&](const std::string& v) {
-    db = v;
-    return std::string();
-  });
-  flags.value("rows", "N", "rows to insert (default 20000)", [&](const std::string& v) {
-    try {
-      rows = std::stol(v);
-    } catch (...) {
-      return std::string("not a number");
-    }
-    return rows > 0 ? std::string() : std::string("must be positive");
-  });
+  flags.value("db", "FILE", "database file to create", uw::text_flag(&db));
+  flags.value("rows", "N", "rows to insert (default 20000)", uw::whole_flag<long>(&rows, 1, 100000000));
   if (int rc = flags.parse(argc, argv); flags.exit_now()) return rc;
   if (db.empty()) {
     std::fprintf(stderr, "uwitter-insert-bench: --db is required\n");

@@ -20,19 +20,17 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   uw::Flags flags("uwitter-seed",
                   "Fills a new Uwitter database with users, follows and uweets for benchmarks.");
   auto num = [](long* out) {
-    return [out](const std::string& v) -> std::string {
+    return [out](const std::string& v) -> uw::Result<uw::Unit> {
       try {
         *out = std::stol(v);
       } catch (...) {
-        return "not a number";
+        return uw::bad_value("not a number");
       }
-      return *out >= 0 ? "" : "must not be negative";
+      if (*out < 0) return uw::bad_value("must not be negative");
+      return uw::Unit{};
     };
   };
-  flags.value("db", "FILE", "database file to create (must not exist)", [&](const std::string& v) {
-    db = v;
-    return std::string();
-  });
+  flags.value("db", "FILE", "database file to create (must not exist)", uw::text_flag(&db));
   flags.value("users", "N", "users user0..userN-1 (default 10000)", num(&users));
   flags.value("uweets", "M", "uweets spread over all users (default 1000000)", num(&uweets));
   flags.value("follows", "F", "how many users `user0` follows (default 100)", num(&follows));

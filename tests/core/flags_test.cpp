@@ -29,14 +29,14 @@ struct Parsed {
 Parsed run(std::vector<std::string> args) {
   Flags f("prog", "A test program.");
   Parsed p{0, false, "default", false, {}, {}};
-  f.value("listen", "HOST:PORT", "where to listen", [&](const std::string& v) {
-    if (!parse_host_port(v)) return std::string("expected HOST:PORT");
+  f.value("listen", "HOST:PORT", "where to listen", [&](const std::string& v) -> uw::Result<uw::Unit> {
+    if (!parse_host_port(v)) return uw::bad_value("expected HOST:PORT");
     p.listen = v;
-    return std::string();
+    return uw::Unit{};
   });
-  f.value("notify", "HOST:PORT", "repeatable", [&](const std::string& v) {
+  f.value("notify", "HOST:PORT", "repeatable", [&](const std::string& v) -> uw::Result<uw::Unit> {
     p.notify.push_back(v);
-    return std::string();
+    return uw::Unit{};
   });
   f.toggle("demo", "fill with demo data", &p.demo);
   args.insert(args.begin(), "prog");
@@ -50,6 +50,50 @@ Parsed run(std::vector<std::string> args) {
   p.positional = f.positional();
   return p;
 }
+TEST(Flags, WholeNumberTextAndNumberFlags) {
+  uint64_t n = 7;
+  EXPECT_TRUE(whole_flag(&n, 1, 100)("42").ok());
+  EXPECT_EQ(n, 42u);
+  for (const char* bad : {"", "-1", "4x", " 4", "1e3"}) {
+    auto r = whole_flag(&n, 1, 100)(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().message, "not a whole number") << bad;
+  }
+  auto out = whole_flag(&n, 1, 100)("101");
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().message, "out of range 1..100");
+  EXPECT_FALSE(whole_flag(&n)("99999999999999999999").ok()) << "more than 64 bits";
+  EXPECT_EQ(n, 42u) << "refused values leave the target alone";
+  int small = 0;
+  EXPECT_TRUE(whole_flag<int>(&small, 0, 5)("5").ok());
+  EXPECT_EQ(small, 5);
+  EXPECT_FALSE(whole_flag<int>(&small, 0, 5)("6").ok());
+
+  double d = 0;
+  EXPECT_TRUE(number_flag(&d, 0, 1)("0.25").ok());
+  EXPECT_DOUBLE_EQ(d, 0.25);
+  EXPECT_FALSE(number_flag(&d, 0, 1)("1.5").ok());
+  EXPECT_FALSE(number_flag(&d)("nan").ok());
+  EXPECT_FALSE(number_flag(&d)("x").ok());
+  EXPECT_DOUBLE_EQ(d, 0.25);
+
+  std::string t = "old";
+  EXPECT_TRUE(text_flag(&t)("new value").ok());
+  EXPECT_EQ(t, "new value");
+}
+
+TEST(Flags, HostPortFlagParsesIntoItsTargetAndRefusesBadValues) {
+  HostPort hp{"127.0.0.1", 1};
+  FlagApply apply = host_port_flag(&hp);
+  ASSERT_TRUE(apply("[::1]:8443").ok());
+  EXPECT_EQ(hp.host, "::1");
+  EXPECT_EQ(hp.port, 8443);
+  auto bad = apply("nohost");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "expected HOST:PORT");
+  EXPECT_EQ(hp.port, 8443) << "a refused value leaves the target alone";
+}
+
 }  // namespace
 
 TEST(Flags, ParsesGoodCommandLines) {

@@ -69,7 +69,8 @@ class NotifierHarness {
  public:
   explicit NotifierHarness(std::vector<std::string> extra = {})
       : key((sign::init(), sign::SecretKey::generate())) {
-    EXPECT_EQ(sign::write_keypair(dir.file("keys"), key), "");
+    auto written = sign::write_keypair(dir.file("keys"), key);
+    EXPECT_TRUE(written.ok()) << written.error().message;
     db = dir.file("uwitter.db");
     users = make_db(db);
     log_file = dir.file("notifier.log");

@@ -20,8 +20,8 @@ TEST(Keygen, WritesAKeyPairWithA0600Secret) {
   struct stat st {};
   ASSERT_EQ(::stat((dir + "/uwitter.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
-  std::optional<SecretKey> key;
-  ASSERT_EQ(load_secret_key(dir + "/uwitter.key", &key), "");
+  auto key = load_secret_key(dir + "/uwitter.key");
+  ASSERT_TRUE(key.ok()) << key.error().message;
   // stdout is the pasteable line, with the key id, for the same key.
   std::string line = r.out.substr(0, r.out.find('\n'));
   EXPECT_EQ(line, format_public_key(key->public_key()));
@@ -39,9 +39,7 @@ TEST(Keygen, RefusesToOverwriteAndTheSecretIsRefusedOnceGroupReadable) {
   EXPECT_EQ(again.status, 1);
   EXPECT_NE(again.err.find("uwitter.key"), std::string::npos) << again.err;
   ASSERT_EQ(::chmod((dir + "/uwitter.key").c_str(), 0640), 0);
-  std::optional<SecretKey> key;
-  EXPECT_NE(load_secret_key(dir + "/uwitter.key", &key), "");
-  EXPECT_FALSE(key.has_value());
+  EXPECT_FALSE(load_secret_key(dir + "/uwitter.key").ok());
 }
 
 TEST(Keygen, HelpVersionAndBadFlags) {

@@ -1,26 +1,17 @@
-// Keys: key ids, the public-key line, key files and their permissions, the ring.
+// Keys: key ids, the public-key line, the ring (key files: keyfile_test.cpp).
 #include "sign/keys.hpp"
 
 #include <gtest/gtest.h>
 #include <sodium.h>
-#include <sys/stat.h>
 
 #include <cstring>
-#include <fstream>
 
-#include "bench/kit/temp_dir.hpp"
 #include "tests/sign/fixtures.hpp"
 
 namespace uw::sign {
 namespace {
 
 using namespace testing;
-
-mode_t mode_of(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 07777;
-}
 
 TEST(Keys, KeyIdIsBlake2bOfDomainAndPublicKey) {
   SecretKey k = key_a();
@@ -75,76 +66,6 @@ TEST(Keys, PublicKeyLineRoundTrips) {
       EXPECT_EQ(*pk, k.public_key());
     }
   }
-}
-
-TEST(Keys, WritesSecretFileWithMode0600AndLoadsItBack) {
-  uw::kit::TempDir tmp;
-  std::string dir = tmp.file("keys");
-  SecretKey k = key_a();
-  ASSERT_EQ(write_keypair(dir, k), "");
-  EXPECT_EQ(mode_of(dir + "/uwitter.key"), 0600u);
-  EXPECT_EQ(mode_of(dir), 0700u);
-  std::optional<SecretKey> loaded;
-  ASSERT_EQ(load_secret_key(dir + "/uwitter.key", &loaded), "");
-  ASSERT_TRUE(loaded.has_value());
-  EXPECT_EQ(loaded->public_key(), k.public_key());
-  PublicKey pk{};
-  ASSERT_EQ(load_public_key(dir + "/uwitter.pub", &pk), "");
-  EXPECT_EQ(pk, k.public_key());
-  EXPECT_NE(write_keypair(dir, key_b()), "") << "never overwrites a key";
-  ASSERT_EQ(load_secret_key(dir + "/uwitter.key", &loaded), "");
-  EXPECT_EQ(loaded->public_key(), k.public_key());
-}
-
-TEST(Keys, RefusesASecretFileOthersCanRead) {
-  uw::kit::TempDir tmp;
-  std::string dir = tmp.file("keys");
-  ASSERT_EQ(write_keypair(dir, key_a()), "");
-  std::string path = dir + "/uwitter.key";
-  for (mode_t m : {0640, 0604, 0660, 0644, 0610, 0601}) {
-    ASSERT_EQ(::chmod(path.c_str(), m), 0);
-    std::optional<SecretKey> loaded;
-    std::string err = load_secret_key(path, &loaded);
-    EXPECT_NE(err.find("group or others"), std::string::npos) << std::oct << m << ": " << err;
-    EXPECT_FALSE(loaded.has_value());
-  }
-  for (mode_t m : {0600, 0400, 0700}) {
-    ASSERT_EQ(::chmod(path.c_str(), m), 0);
-    std::optional<SecretKey> loaded;
-    EXPECT_EQ(load_secret_key(path, &loaded), "") << std::oct << m;
-  }
-}
-
-TEST(Keys, RejectsBadKeyFiles) {
-  uw::kit::TempDir tmp;
-  struct Case {
-    const char* name;
-    std::string text;
-    bool is_public_key;
-  };
-  std::vector<Case> cases = {
-      {"empty", "", false},
-      {"short seed", "uwitter-ed25519-secret 0001\n", false},
-      {"no prefix (a bare public key is not a secret)", std::string(64, '0') + "\n", true},
-      {"not hex", "uwitter-ed25519-secret " + std::string(64, 'z') + "\n", false},
-  };
-  for (const auto& c : cases) {
-    std::string path = tmp.file("bad.key");
-    { std::ofstream(path, std::ios::trunc) << c.text; }
-    ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
-    std::optional<SecretKey> loaded;
-    EXPECT_NE(load_secret_key(path, &loaded), "") << c.name;
-    EXPECT_FALSE(loaded.has_value()) << c.name;
-    PublicKey pk{};
-    EXPECT_EQ(load_public_key(path, &pk) == "", c.is_public_key) << c.name;
-  }
-  std::optional<SecretKey> loaded;
-  EXPECT_NE(load_secret_key(tmp.file("missing"), &loaded), "");
-  std::string pub = tmp.file("trusted.pub");
-  { std::ofstream(pub) << "# the web app's key\n\n" << format_public_key(key_b().public_key()) << "\n"; }
-  PublicKey pk{};
-  EXPECT_EQ(load_public_key(pub, &pk), "");
-  EXPECT_EQ(pk, key_b().public_key());
 }
 
 TEST(KeyRing, FindsAddsAndRetires) {

@@ -1,0 +1,94 @@
+#pragma once
+// A TCP server on 127.0.0.1 (a port the kernel picks) that answers each
+// connection with a canned reply after reading the request head, and keeps
+// what it was sent: the peer the kit's HTTP client and SSE reader are tested
+// against. Serves connections one after another on its own thread until
+// destroyed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace uw::kit::test {
+
+class CannedServer {
+ public:
+  // `reply` is written verbatim; with keep_open the connection then stays
+  // open until the peer closes it or the server stops (an SSE stream).
+  explicit CannedServer(std::string reply, bool keep_open = false)
+      : reply_(std::move(reply)), keep_open_(keep_open) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return;
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~CannedServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  CannedServer(const CannedServer&) = delete;
+  CannedServer& operator=(const CannedServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  // Every request head received so far, in order.
+  std::vector<std::string> requests() {
+    std::lock_guard l(mu_);
+    return requests_;
+  }
+
+ private:
+  // Waits up to 50 ms for fd to be readable, so stop_ is seen promptly.
+  static bool readable(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 50) > 0;
+  }
+  void serve() {
+    while (!stop_) {
+      if (!readable(fd_)) continue;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string head;
+      char buf[4096];
+      while (!stop_ && head.find("\r\n\r\n") == std::string::npos) {
+        if (!readable(c)) continue;
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        head.append(buf, static_cast<size_t>(n));
+      }
+      {
+        std::lock_guard l(mu_);
+        requests_.push_back(head);
+      }
+      (void)!::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+      while (keep_open_ && !stop_)
+        if (readable(c) && ::recv(c, buf, sizeof buf, 0) <= 0) break;
+      ::close(c);
+    }
+  }
+
+  std::string reply_;
+  bool keep_open_ = false;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> requests_;
+  std::thread thread_;
+};
+
+}  // namespace uw::kit::test
