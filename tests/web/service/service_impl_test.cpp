@@ -1,5 +1,7 @@
 // The writer's group commit and the Service end to end in-process: a real
 // SQLite file, a real libuv loop, real Argon2id on the threadpool.
+#include "web/service/service_impl.hpp"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -11,7 +13,6 @@
 #include "core/store/sqlite/store.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
-#include "web/service/service_impl.hpp"
 
 namespace uw::web {
 namespace {
