@@ -13,7 +13,8 @@ void register_flags(Flags& f, Config* c) {
   f.value("listen-http", "HOST:PORT",
           "HTTP address for /events, /inbox, /healthz, /metrics (default 127.0.0.1:7701)",
           host_port_flag(&c->http));
-  f.value("db", "FILE", "the web app's SQLite database, opened read-only for the follow graph",
+  f.value("db", "FILE|postgresql://...",
+          "the web app's database (SQLite file or PostgreSQL URI), read-only, for the follow graph",
           [c](const std::string& v) -> uw::Result<uw::Unit> {
             c->db_path = v;
             return uw::Unit{};

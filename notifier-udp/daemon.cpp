@@ -7,6 +7,7 @@
 
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
+#include "core/store/store.hpp"
 #include "notifier-udp/delivery.hpp"
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/http_api.hpp"
@@ -170,6 +171,14 @@ Result<Unit> Daemon::start() {
   if (m.cfg.trust_files.empty())
     return Error{500, "no_trust", "no --trust key file: nothing could ever verify"};
   m.load_keys("loaded");
+  if (is_postgres_target(m.cfg.db_path)) {
+    // A SQLite file may appear later (the web app creates it); a PostgreSQL
+    // server that cannot be reached at all is a configuration error worth
+    // stopping for. A database the web app has not migrated yet is fine.
+    Store::Options o;
+    o.read_only = true;
+    if (auto s = Store::open(m.cfg.db_path, o); !s && s.error().code == "db_unavailable") return s.error();
+  }
 
   http::Limits limits;
   // Streams enforces --sse-backlog on what is left unsent after each write; the
@@ -247,7 +256,7 @@ Result<Unit> Daemon::start() {
               {{"udp", m.cfg.udp.host + ":" + std::to_string(m.ingest->port())},
                {"http", m.cfg.http.host + ":" + std::to_string(m.server->port())},
                {"rcvbuf", static_cast<int64_t>(m.ingest->rcvbuf_bytes())},
-               {"db", m.cfg.db_path},
+               {"db", redact_target(m.cfg.db_path)},
                {"inbox", static_cast<uint64_t>(m.cfg.inbox)}});
   return Unit{};
 }

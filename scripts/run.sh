@@ -4,8 +4,13 @@
 # first start fills in a few demo users and uweets. uwitter-notifier runs beside it
 # (UDP 127.0.0.1:7700, HTTP 127.0.0.1:7701; log in data/notifier.log). Ctrl-C stops everything.
 # Extra arguments go to uwitter-web. The build's output is in build-logs/run-build.log.
+# With --postgres (first argument) the data lives in a local PostgreSQL server under
+# ./data/postgres instead (initdb on first start, port $UWITTER_PG_PORT or 5433 on
+# 127.0.0.1, run as `nobody` when started as root; log data/postgres.log), stopped on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+postgres=0
+if [ "${1:-}" = "--postgres" ]; then postgres=1; shift; fi
 . scripts/lib/quiet.sh
 bash .ci/install-deps
 t0=$SECONDS
@@ -16,7 +21,8 @@ quietly build-logs/run-build.log bash -c \
 echo "done ($(elapsed "$t0"))"
 data=${UWITTER_DATA:-data}
 demo=""
-[ -e "$data/uwitter.db" ] || demo="--demo"
+db="$data/uwitter.db"
+[ "$postgres" = 1 ] || [ -e "$db" ] || demo="--demo"
 mkdir -p "$data"
 
 # Start order for a clean first start: the key pair first (the same files uwitter-web
@@ -35,8 +41,37 @@ stop_all() {
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
+pg_pid=""
+if [ "$postgres" = 1 ]; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -x "$pgbin/postgres" ] || { echo "run.sh: no PostgreSQL server in /usr/lib/postgresql (.ci/install-deps installs it)" >&2; exit 1; }
+  pgdata=$(realpath -m "$data/postgres"); pgrun="$pgdata-run"; pgport=${UWITTER_PG_PORT:-5433}
+  as=(); [ "$(id -u)" -eq 0 ] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+  mkdir -p "$pgrun"
+  if [ ! -e "$pgdata/PG_VERSION" ]; then
+    mkdir -p "$pgdata"
+    [ "${#as[@]}" -gt 0 ] && chown nobody:nogroup "$pgdata" "$pgrun"
+    printf 'creating a PostgreSQL cluster in %s ... ' "$pgdata"
+    quietly build-logs/initdb.log "${as[@]}" "$pgbin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8
+    echo done
+  fi
+  "${as[@]}" "$pgbin/postgres" -D "$pgdata" -p "$pgport" -c listen_addresses=127.0.0.1 \
+    -c unix_socket_directories="$pgrun" >>"$data/postgres.log" 2>&1 &
+  pg_pid=$!
+  stop_pg() { stop_all; kill -INT "$pg_pid" 2>/dev/null || true; wait "$pg_pid" 2>/dev/null || true; }
+  trap stop_pg EXIT
+  for _ in $(seq 300); do
+    "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" && break
+    kill -0 "$pg_pid" 2>/dev/null || { echo "run.sh: postgres exited at start (see $data/postgres.log)" >&2; exit 1; }
+    sleep 0.1
+  done
+  "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" || { echo "run.sh: postgres did not accept connections in 30 s" >&2; exit 1; }
+  if "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres uwitter 2>/dev/null; then demo="--demo"; fi
+  db="postgresql://postgres@127.0.0.1:$pgport/uwitter"
+  echo "PostgreSQL on 127.0.0.1:$pgport (data in $pgdata)"
+fi
 build-run/notifier-udp/uwitter-notifier --listen-udp 127.0.0.1:7700 --listen-http 127.0.0.1:7701 \
-  --db "$data/uwitter.db" --trust "$data/keys/uwitter.pub" --allow 127.0.0.0/8 \
+  --db "$db" --trust "$data/keys/uwitter.pub" --allow 127.0.0.0/8 \
   --cors-origin http://127.0.0.1:8080 --cors-origin http://localhost:8080 \
   --log-file "$data/notifier.log" > >(tee "$notifier_out") &
 pids+=($!)
@@ -47,7 +82,7 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 [ "$(grep -c '^listening ' "$notifier_out")" -ge 2 ] || { echo "run.sh: uwitter-notifier did not start listening in 10 s" >&2; exit 1; }
-build-run/web/uwitter-web --listen 127.0.0.1:8080 --data "$data" $demo \
+build-run/web/uwitter-web --listen 127.0.0.1:8080 --data "$data" --db "$db" $demo \
   --notify 127.0.0.1:7700 --notifier-url http://127.0.0.1:7701 "$@" &
 pids+=($!)
 wait "${pids[1]}"

@@ -63,7 +63,7 @@ struct Site::Impl {
     key.emplace(std::move(*loaded));
 
     ServiceConfig sc;
-    sc.db_path = cfg.data + "/uwitter.db";
+    sc.db_path = cfg.db.empty() ? cfg.data + "/uwitter.db" : cfg.db;
     sc.synchronous_full = cfg.synchronous_full;
     sc.session_ttl_s = static_cast<int64_t>(cfg.session_ttl_s);
     sc.throttle_state_path = cfg.data + "/login-throttle.state";

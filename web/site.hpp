@@ -24,6 +24,7 @@ namespace uw::web {
 struct SiteConfig {
   HostPort listen{"127.0.0.1", 8080};
   std::string data = "data";  // database and keys
+  std::string db;             // --db: SQLite file or postgresql:// URI ("" = data/uwitter.db)
   std::vector<HostPort> notify;
   int udp_copies = 1;
   uint64_t udp_copy_spacing_us = 0;

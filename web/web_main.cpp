@@ -53,13 +53,21 @@ uw::FlagApply rate_flag(double* out) {
 }
 
 int parse(int argc, char** argv, Options* o, int* exit_code) {
-  uw::Flags f("uwitter-web", "Uwitter's web app: the HTML UI and JSON API over HTTP/1.1, backed by SQLite.");
+  uw::Flags f("uwitter-web",
+              "Uwitter's web app: the HTML UI and JSON API over HTTP/1.1, backed by SQLite or PostgreSQL.");
   f.value("listen", "HOST:PORT", "where to accept HTTP (default 127.0.0.1:8080; port 0 picks one)",
           uw::host_port_flag(&o->listen));
   f.value("data", "DIR", "database and keys (default ./data; created on first start)",
           [o](const std::string& v) -> uw::Result<uw::Unit> {
             o->data = v;
             if (v.empty()) return uw::bad_value("expects a directory");
+            return uw::Unit{};
+          });
+  f.value("db", "FILE|postgresql://...",
+          "the database: a SQLite file (default DIR/uwitter.db under --data) or a PostgreSQL connection URI",
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
+            if (v.empty()) return uw::bad_value("expects a file or a postgresql:// URI");
+            o->db = v;
             return uw::Unit{};
           });
   f.value("notify", "HOST:PORT[,...]", "send signed UDP notifications to these notifiers",

@@ -37,7 +37,7 @@
 #include "bench/kit/sse_fleet.hpp"
 #include "bench/kit/temp_dir.hpp"
 #include "bench/kit/udp_sender.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
 #include "sign/ticket.hpp"
@@ -343,7 +343,7 @@ void bench_coalesce() {
 
 // Users 1..n (1 = "alice"), and followers of user 1: ids 2..followers+1. Raw SQL for speed.
 bool make_db(const std::string& path, int64_t users, int64_t followers) {
-  auto st = uw::Store::open(path, uw::Store::Options{});
+  auto st = uw::SqliteStore::open(path, uw::Store::Options{});
   if (!st) return false;
   sqlite3* db = st.value()->raw();
   std::string sql =

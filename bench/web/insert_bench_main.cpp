@@ -15,7 +15,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   long rows = 20'000;
   uw::Flags flags("uwitter-insert-bench",
                   "Measures single-row-transaction uweet inserts into a fresh database.");
-  flags.value("db", "FILE", "database file to create", uw::text_flag(&db));
+  flags.value("db", "FILE|postgresql://...", "database to create (SQLite file or PostgreSQL URI)",
+              uw::text_flag(&db));
   flags.value("rows", "N", "rows to insert (default 20000)", uw::whole_flag<long>(&rows, 1, 100000000));
   if (int rc = flags.parse(argc, argv); flags.exit_now()) return rc;
   if (db.empty()) {

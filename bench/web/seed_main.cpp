@@ -30,7 +30,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       return uw::Unit{};
     };
   };
-  flags.value("db", "FILE", "database file to create (must not exist)", uw::text_flag(&db));
+  flags.value("db", "FILE|postgresql://...",
+              "database to create (a new SQLite file or an empty PostgreSQL database)", uw::text_flag(&db));
   flags.value("users", "N", "users user0..userN-1 (default 10000)", num(&users));
   flags.value("uweets", "M", "uweets spread over all users (default 1000000)", num(&uweets));
   flags.value("follows", "F", "how many users `user0` follows (default 100)", num(&follows));

@@ -1,13 +1,14 @@
 #pragma once
 // uw::Store — Uwitter's store contract: everything the programs ask of the
-// database, and the only code that runs SQL (the SQLite implementation is in
-// core/store/sqlite/; a PostgreSQL one will sit beside it in
-// core/store/postgres/). Today it is Uwitter's SQLite store. One Store wraps one sqlite3 connection and
-// is used by ONE thread at a time (the web app's writer thread owns a writable
-// one; reader threads and the notifier open their own read-only ones).
-// Prepared statements only. Opening a writable store runs migrations keyed on
-// PRAGMA user_version, sets WAL, foreign_keys=ON, busy_timeout, and
-// synchronous=NORMAL (or FULL when Options::synchronous_full).
+// database. The backends behind it are the only code that runs SQL: SQLite in
+// core/store/sqlite/ (uw::SqliteStore, the embedded default) and PostgreSQL in
+// core/store/postgres/ (uw::PgStore, libpq). Store::open picks one from the
+// target: a libpq URI (postgresql://... or postgres://...) or a SQLite file.
+// One Store wraps one connection and is used by ONE thread at a time (the web
+// app's writer thread owns a writable one; reader threads and the notifier
+// open their own read-only ones). Opening a writable store runs the backend's
+// migrations (docs/STORAGE.md).
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,7 +20,9 @@
 
 #include "core/result.hpp"
 
-struct sqlite3;
+namespace uw::metrics {
+class Registry;
+}  // namespace uw::metrics
 
 namespace uw {
 
@@ -86,7 +89,8 @@ struct LiveSession {
 
 // Work a backend runs on a thread of its own for the writer's connection
 // (SQLite: WAL checkpoints moved off the writer thread,
-// sqlite/checkpointer.hpp). Destroy it only after the writer's last commit.
+// sqlite/checkpointer.hpp; PostgreSQL: none). Destroy it only after the
+// writer's last commit.
 class StoreBackground {
  public:
   virtual ~StoreBackground() = default;
@@ -94,126 +98,146 @@ class StoreBackground {
   virtual uint64_t checkpoints() const = 0;
 };
 
-// The FTS5 MATCH expression Store::search runs for user text: each token
-// (split on ASCII white space and control characters) double-quoted with inner
-// quotes doubled, joined by spaces (implicit AND). "" when there is no token.
-// Never an FTS5 syntax error. Any thread.
-std::string fts_query(std::string_view text);
+// Keeps a backend's search index up to date behind the writer, when the
+// backend indexes apart from the insert (SQLite: sqlite/indexer.hpp, a thread
+// and a file of its own). PostgreSQL indexes in the insert's own transaction
+// and has none (Store::start_indexer returns nullptr): what is committed is
+// searchable.
+//
+// Threading: notify(id), indexed_upto() any thread; wait_indexed() any thread
+// but the loop; stop() and the destructor on the owner's thread.
+class SearchIndexer {
+ public:
+  virtual ~SearchIndexer() = default;
+  // Uweets up to newest_id were committed.
+  virtual void notify(int64_t newest_id) = 0;
+  // The newest uweet id in the index.
+  virtual int64_t indexed_upto() const = 0;
+  // Blocks until indexed_upto() >= id or `max` has passed; true if reached.
+  virtual bool wait_indexed(int64_t id, std::chrono::milliseconds max) = 0;
+  // Finishes the batch in progress and joins.
+  virtual void stop() = 0;
+};
+
+// Is this --db target a PostgreSQL connection URI (postgresql:// or
+// postgres://)? Anything else is a SQLite file path. Any thread.
+bool is_postgres_target(std::string_view target);
+// The target with any password replaced by "***", for logs, /metrics and error
+// messages (a SQLite path is returned as is). Any thread.
+std::string redact_target(std::string_view target);
 
 class Store {
  public:
   struct Options {
     bool read_only = false;
+    // SQLite: PRAGMA synchronous=FULL instead of NORMAL. PostgreSQL: ignored
+    // (synchronous_commit stays on, docs/STORAGE.md "PostgreSQL").
     bool synchronous_full = false;
+    // SQLite: busy_timeout. PostgreSQL: the connect timeout (rounded up to seconds).
     int busy_timeout_ms = 5000;
-    // PRAGMA mmap_size: reads go through the OS page cache shared by every
+    // SQLite only. PRAGMA mmap_size: reads go through the OS page cache shared by every
     // connection instead of each connection's small private cache (0 = off).
     int64_t mmap_bytes = int64_t{256} << 20;
-    // The search index's file (attached as `search`); "" = next to the
+    // SQLite only. The search index's file (attached as `search`); "" = next to the
     // database: "x.db" -> "x-search.db" (":memory:" for an in-memory one).
     std::string search_path;
-    // Attach the search index at all. The web app's writer does not: its
+    // SQLite only. Attach the search index at all. The web app's writer does not: its
     // BEGIN IMMEDIATE would take the index's write lock too and wait for the
     // indexer. Without it search() is empty and index_pending() an error.
     bool search = true;
   };
-  // The search index file used for a database path and options.
-  static std::string search_path_for(const std::string& path, const Options& opts);
-  // Opens (creating when writable) the database at path.
-  static Result<std::unique_ptr<Store>> open(const std::string& path, const Options& opts);
-  ~Store();
+  // Opens (creating and migrating when writable) the database at target: a
+  // PostgreSQL connection URI (is_postgres_target) or a SQLite file path.
+  // Error messages never hold a password (redact_target).
+  static Result<std::unique_ptr<Store>> open(const std::string& target, const Options& opts);
+  // Starts the backend's search indexer for target (a writable connection of
+  // its own), or returns nullptr when the backend needs none (PostgreSQL).
+  // metrics may be null.
+  static Result<std::unique_ptr<SearchIndexer>> start_indexer(const std::string& target, const Options& opts,
+                                                              metrics::Registry* metrics);
+
+  Store() = default;
+  virtual ~Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  int schema_version() const;
+  virtual int schema_version() const = 0;
 
-  // Transactions (BEGIN IMMEDIATE / COMMIT / ROLLBACK) and savepoints, for the
+  // Transactions (BEGIN / COMMIT / ROLLBACK) and savepoints, for the
   // writer's group commit. Each returns an Error on failure.
-  Result<Unit> begin();
-  Result<Unit> commit();
-  void rollback();
-  Result<Unit> savepoint(const char* name);
-  Result<Unit> release(const char* name);
-  void rollback_to(const char* name);
+  [[nodiscard]] virtual Result<Unit> begin() = 0;
+  [[nodiscard]] virtual Result<Unit> commit() = 0;
+  virtual void rollback() = 0;
+  [[nodiscard]] virtual Result<Unit> savepoint(const char* name) = 0;
+  [[nodiscard]] virtual Result<Unit> release(const char* name) = 0;
+  virtual void rollback_to(const char* name) = 0;
 
   // Users. create_user fails with 409 "username_taken" (case-insensitive).
-  Result<User> create_user(std::string_view username, std::string_view password_hash, int64_t now_s);
-  std::optional<UserAuth> user_auth(std::string_view username);  // case-insensitive
-  Result<Unit> set_password_hash(int64_t user_id, std::string_view hash);
-  std::optional<User> user_by_name(std::string_view username);  // case-insensitive
-  std::optional<User> user_by_id(int64_t id);
-  Counts counts(int64_t user_id);
+  virtual Result<User> create_user(std::string_view username, std::string_view password_hash,
+                                   int64_t now_s) = 0;
+  virtual std::optional<UserAuth> user_auth(std::string_view username) = 0;  // case-insensitive
+  virtual Result<Unit> set_password_hash(int64_t user_id, std::string_view hash) = 0;
+  virtual std::optional<User> user_by_name(std::string_view username) = 0;  // case-insensitive
+  virtual std::optional<User> user_by_id(int64_t id) = 0;
+  virtual Counts counts(int64_t user_id) = 0;
   // Users in id order after `after_id` (for bulk loading caches).
-  std::vector<User> users_after(int64_t after_id, int limit);
+  virtual std::vector<User> users_after(int64_t after_id, int limit) = 0;
 
-  // Sessions: only a hash of the token is stored (32 bytes, BLOB).
-  Result<Unit> create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s);
+  // Sessions: only a hash of the token is stored (32 bytes, BLOB / bytea).
+  virtual Result<Unit> create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s) = 0;
   // user id of a live session (expires_at > now), else nullopt.
-  std::optional<int64_t> session_user(std::string_view token_hash, int64_t now_s);
-  Result<Unit> delete_session(std::string_view token_hash);
-  int delete_expired_sessions(int64_t now_s);
+  virtual std::optional<int64_t> session_user(std::string_view token_hash, int64_t now_s) = 0;
+  virtual Result<Unit> delete_session(std::string_view token_hash) = 0;
+  virtual int delete_expired_sessions(int64_t now_s) = 0;
 
   // Uweets. With an idempotency key already used by this author, returns the
-  // uweet stored the first time instead of inserting again.
-  Result<Uweet> insert_uweet(const NewUweet& u);
-  std::optional<Uweet> uweet(int64_t id);
+  // uweet stored the first time instead of inserting again. The uweet and its
+  // mentions are stored together or not at all.
+  virtual Result<Uweet> insert_uweet(const NewUweet& u) = 0;
+  virtual std::optional<Uweet> uweet(int64_t id) = 0;
   // Mentioned user ids of a uweet.
-  std::vector<int64_t> mentions(int64_t uweet_id);
+  virtual std::vector<int64_t> mentions(int64_t uweet_id) = 0;
   // Lists: newest first, id < before (no bound when before is nullopt), at most limit.
-  Page<Uweet> public_timeline(std::optional<int64_t> before, int limit);
-  Page<Uweet> user_uweets(int64_t author_id, std::optional<int64_t> before, int limit);
-  // Own uweets plus those of followees (a k-way merge over per-author index
-  // ranges; see docs/STORAGE.md).
-  Page<Uweet> home_timeline(int64_t user_id, std::optional<int64_t> before, int limit);
-  // The same list as one SQL statement: the reference the merge is tested
-  // against, used by home_timeline for users following very many people.
-  Page<Uweet> home_timeline_by_sql(int64_t user_id, std::optional<int64_t> before, int limit);
-  // FTS5 full-text search; the query is user text (quoted safely, never raw FTS syntax errors).
-  // Finds uweets only once they are indexed (index_pending); ids above
-  // indexed_upto() are not searched yet.
-  Page<Uweet> search(std::string_view query, std::optional<int64_t> before, int limit);
-  // Indexes up to `limit` uweets not yet in the search index, oldest first, in
-  // one transaction that writes only the search database (so it runs beside
-  // the main writer). Returns how many were indexed (0 = up to date). Writable
-  // stores only.
-  Result<int> index_pending(int limit);
+  virtual Page<Uweet> public_timeline(std::optional<int64_t> before, int limit) = 0;
+  virtual Page<Uweet> user_uweets(int64_t author_id, std::optional<int64_t> before, int limit) = 0;
+  // Own uweets plus those of followees.
+  virtual Page<Uweet> home_timeline(int64_t user_id, std::optional<int64_t> before, int limit) = 0;
+  // The same list as one SQL statement: the reference home_timeline is tested against.
+  virtual Page<Uweet> home_timeline_by_sql(int64_t user_id, std::optional<int64_t> before, int limit) = 0;
+  // Full-text search; the query is user text (quoted safely: odd input gives
+  // results or an empty page, never a database error). Finds uweets only once
+  // they are indexed (index_pending); ids above indexed_upto() are not searched yet.
+  virtual Page<Uweet> search(std::string_view query, std::optional<int64_t> before, int limit) = 0;
+  // Indexes up to `limit` uweets not yet in the search index, oldest first.
+  // Returns how many were indexed (0 = up to date; always 0 on PostgreSQL,
+  // which indexes at insert). Writable stores only.
+  virtual Result<int> index_pending(int limit) = 0;
   // The newest uweet id in the search index (0 = none).
-  int64_t indexed_upto();
+  virtual int64_t indexed_upto() = 0;
 
   // Follows. follow returns true if newly created, false if it already existed;
   // self-follow is 422 "self_follow"; unknown ids are 404 "no_such_user".
-  Result<bool> follow(int64_t follower_id, int64_t followee_id, int64_t now_s);
-  Result<bool> unfollow(int64_t follower_id, int64_t followee_id);
-  bool is_following(int64_t follower_id, int64_t followee_id);
+  virtual Result<bool> follow(int64_t follower_id, int64_t followee_id, int64_t now_s) = 0;
+  virtual Result<bool> unfollow(int64_t follower_id, int64_t followee_id) = 0;
+  virtual bool is_following(int64_t follower_id, int64_t followee_id) = 0;
   // Newest follow first; cursor is the follow row id.
-  Page<User> followers(int64_t user_id, std::optional<int64_t> before, int limit);
-  Page<User> following(int64_t user_id, std::optional<int64_t> before, int limit);
+  virtual Page<User> followers(int64_t user_id, std::optional<int64_t> before, int limit) = 0;
+  virtual Page<User> following(int64_t user_id, std::optional<int64_t> before, int limit) = 0;
   // Follower ids of a user in ascending id order with id > after_id (fan-out chunks).
-  std::vector<int64_t> follower_ids(int64_t user_id, int64_t after_id, int limit);
+  virtual std::vector<int64_t> follower_ids(int64_t user_id, int64_t after_id, int limit) = 0;
   // Every followee of a user (small; for cache loading).
-  std::vector<int64_t> followee_ids(int64_t user_id);
+  virtual std::vector<int64_t> followee_ids(int64_t user_id) = 0;
 
   // Start-up bulk loads for the web app's caches: every user with their
   // password hash, every follow edge, uweet counts per author; and every
   // session alive at now_s.
-  Result<WarmSnapshot> warm_snapshot();
-  Result<std::vector<LiveSession>> live_sessions(int64_t now_s);
+  virtual Result<WarmSnapshot> warm_snapshot() = 0;
+  virtual Result<std::vector<LiveSession>> live_sessions(int64_t now_s) = 0;
 
   // For the writer's store, before its first transaction: starts the
   // backend's background work on this connection (see StoreBackground), or
-  // returns nullptr when there is none (an in-memory database).
-  std::unique_ptr<StoreBackground> start_background();
-
-  // The SQLite connection. Outside core/store/sqlite/ only tests and
-  // benchmarks use it, to look at the file underneath (PRAGMAs, the WAL,
-  // the FTS tables); program code asks the Store instead.
-  sqlite3* raw() { return db_; }
-
- private:
-  explicit Store(sqlite3* db);
-  struct Statements;
-  sqlite3* db_ = nullptr;
-  std::unique_ptr<Statements> st_;
+  // returns nullptr when there is none.
+  virtual std::unique_ptr<StoreBackground> start_background() = 0;
 };
 
 }  // namespace uw

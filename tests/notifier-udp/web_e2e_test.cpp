@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/notifier-udp/notifier_harness.hpp"
+#include "tests/pg_environment.hpp"
 
 #if defined(UWITTER_NOTIFIER_BIN) && defined(UWITTER_WEB_BIN)
 
@@ -18,7 +19,9 @@ using nlohmann::json;
 
 class Stack {
  public:
-  Stack() {
+  // db: "" for the SQLite file under the web app's --data, else a --db target
+  // both daemons get (a PostgreSQL URI).
+  explicit Stack(std::string db_target = "") : db(std::move(db_target)) {
     data = dir.file("data");
     log_file = dir.file("notifier.log");
     start_notifier(0, 0);
@@ -30,11 +33,12 @@ class Stack {
 
   void start_notifier(uint16_t udp, uint16_t http) {
     notifier = std::make_unique<ChildProcess>();
-    ASSERT_TRUE(notifier->start({UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:" + std::to_string(udp),
-                                 "--listen-http", "127.0.0.1:" + std::to_string(http), "--db",
-                                 data + "/uwitter.db", "--trust", data + "/keys/uwitter.pub", "--log-file",
-                                 log_file, "--log-level", "debug", "--allow", "127.0.0.0/8"},
-                                dir.file("notifier.stderr")));
+    ASSERT_TRUE(
+        notifier->start({UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:" + std::to_string(udp),
+                         "--listen-http", "127.0.0.1:" + std::to_string(http), "--db",
+                         db.empty() ? data + "/uwitter.db" : db, "--trust", data + "/keys/uwitter.pub",
+                         "--log-file", log_file, "--log-level", "debug", "--allow", "127.0.0.0/8"},
+                        dir.file("notifier.stderr")));
     ASSERT_TRUE(notifier->wait_listening(2)) << notifier->stderr_text();
     udp_port = notifier->port("udp");
     http_port = notifier->port("http");
@@ -42,10 +46,19 @@ class Stack {
   }
   void start_web() {
     web = std::make_unique<ChildProcess>();
-    ASSERT_TRUE(web->start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", data, "--notify",
-                            "127.0.0.1:" + std::to_string(udp_port), "--udp-copies", "2", "--notifier-url",
-                            "http://127.0.0.1:" + std::to_string(http_port)},
-                           dir.file("web.stderr")));
+    std::vector<std::string> argv = {UWITTER_WEB_BIN,
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--data",
+                                     data,
+                                     "--notify",
+                                     "127.0.0.1:" + std::to_string(udp_port),
+                                     "--udp-copies",
+                                     "2",
+                                     "--notifier-url",
+                                     "http://127.0.0.1:" + std::to_string(http_port)};
+    if (!db.empty()) argv.insert(argv.end(), {"--db", db});
+    ASSERT_TRUE(web->start(argv, dir.file("web.stderr")));
     ASSERT_TRUE(web->wait_listening(1)) << web->stderr_text();
     wclient = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(web->port("http")));
   }
@@ -95,6 +108,7 @@ class Stack {
   }
 
   TempDir dir;
+  std::string db;
   std::string data, log_file;
   std::unique_ptr<ChildProcess> notifier, web;
   std::unique_ptr<HttpClient> nclient, wclient;
@@ -105,8 +119,7 @@ bool has_text(const SseEvent& e, const std::string& kind, const std::string& nee
   return e.event == kind && e.data.find(needle) != std::string::npos;
 }
 
-TEST(WebToNotifier, FollowerGetsThePostAndFollowAndMentionNotifications) {
-  Stack s;
+void follower_gets_the_post_and_follow_and_mention_notifications(Stack& s) {
   auto alice = s.signup("alice"), bob = s.signup("bob"), carol = s.signup("carol");
   s.follow(bob, "alice");
   auto bob_stream = s.stream(bob);
@@ -155,6 +168,61 @@ TEST(WebToNotifier, FollowerGetsThePostAndFollowAndMentionNotifications) {
   auto inbox = s.nclient->get("/inbox?ticket=" + t.get<std::string>()).json()["items"];
   ASSERT_GE(inbox.size(), 3u);
   EXPECT_EQ(inbox[0]["kind"], "mention");
+}
+
+TEST(WebToNotifier, FollowerGetsThePostAndFollowAndMentionNotifications) {
+  Stack s;
+  follower_gets_the_post_and_follow_and_mention_notifications(s);
+}
+
+// The same with both daemons on PostgreSQL (--db postgresql://...). The URI
+// carries a password (the test server trusts local connections, so it is
+// not checked): it must not show in either daemon's output, log or /metrics.
+TEST(WebToNotifierPostgres, FollowerGetsThePostAndFollowAndMentionNotifications) {
+  kit::PgServer* pg = shared_pg();
+  ASSERT_NE(pg, nullptr);
+  const std::string plain = pg->create_database();
+  ASSERT_FALSE(plain.empty()) << pg->error();
+  const std::string secret = "pa55-w0rd-in-uri";
+  std::string uri = plain;
+  uri.replace(uri.find("postgres@"), 9, "postgres:" + secret + "@");
+  Stack s(uri);
+  follower_gets_the_post_and_follow_and_mention_notifications(s);
+  auto page = s.wclient->get("/no-such-page");
+  EXPECT_EQ(page.body.find(secret), std::string::npos);
+  for (const std::string& text : {s.web->stderr_text(), s.notifier->stderr_text(), s.log_text(),
+                                  s.wclient->get("/metrics").body, s.nclient->get("/metrics").body}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << text;
+  }
+  for (const auto& line : s.web->lines()) EXPECT_EQ(line.find(secret), std::string::npos) << line;
+}
+
+// A PostgreSQL server that cannot be reached: each daemon says so in one line
+// (without the password) and exits non-zero.
+TEST(WebToNotifierPostgres, UnreachableDatabaseAtStartIsOneLineAndAFailedExit) {
+  TempDir dir;
+  const std::string uri = "postgresql://uw:hidden-pw@127.0.0.1:1/uwitter?connect_timeout=2";
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("d"), "--db",
+                                 uri},
+        std::vector<std::string>{UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:0", "--listen-http",
+                                 "127.0.0.1:0", "--db", uri, "--trust", dir.file("none.pub")}}) {
+    // The notifier needs a trust file to get as far as the database.
+    { std::ofstream(dir.file("none.pub")) << "\n"; }
+    auto r = kit::run(argv, std::chrono::seconds(30));
+    EXPECT_NE(r.status, 0) << argv[0] << ": " << r.out << r.err;
+    // One line says so (beside the daemon's ordinary log lines).
+    size_t lines = 0;
+    for (size_t p = r.err.find("cannot connect"); p != std::string::npos;
+         p = r.err.find("cannot connect", p + 1))
+      ++lines;
+    EXPECT_EQ(lines, 1u) << r.err;
+    EXPECT_NE(r.err.find("cannot connect to PostgreSQL at postgresql://uw:***@127.0.0.1:1/uwitter"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("hidden-pw"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("listening"), std::string::npos) << r.out;
+  }
 }
 
 TEST(WebToNotifier, WebAppIsUnaffectedWhileTheNotifierIsDownAndItPicksUpTheSessionAfterRestart) {

@@ -75,9 +75,7 @@ Result<Unit> ServiceImpl::start() {
   if (!store) return store.error();
   warm(*store.value());
   mailbox_ = std::make_unique<LoopMailbox>(loop_);
-  Store::Options io = o;
-  io.search = true;
-  auto indexer = Indexer::start(cfg_.db_path, io, metrics_);
+  auto indexer = Store::start_indexer(cfg_.db_path, o, metrics_);  // nullptr when the backend needs none
   if (!indexer) return indexer.error();
   indexer_ = std::move(indexer.value());
   auto readers = Readers::create(cfg_.db_path, tuning_.reader_threads, *mailbox_);

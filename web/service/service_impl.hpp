@@ -21,7 +21,6 @@
 #include "core/file_writer.hpp"
 #include "core/metrics.hpp"
 #include "core/store/readers.hpp"
-#include "core/store/sqlite/indexer.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
 #include "web/service/auth.hpp"
@@ -119,7 +118,7 @@ class ServiceImpl final : public Service {
   metrics::Registry* metrics_;
   std::unique_ptr<LoopMailbox> mailbox_;
   std::unique_ptr<Writer> writer_;
-  std::unique_ptr<Indexer> indexer_;  // declared before readers_: outlives their search jobs
+  std::unique_ptr<SearchIndexer> indexer_;  // declared before readers_: outlives their search jobs
   std::unique_ptr<Readers> readers_;
   TimelineCache cache_;
   auth::Throttle throttle_;

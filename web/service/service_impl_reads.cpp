@@ -100,7 +100,8 @@ void ServiceImpl::search(std::string query, std::optional<int64_t> before, int l
   if (first == std::string::npos) return done(Page<Uweet>{});
   limit = clamp_limit(limit);
   // Every uweet committed before this search should be findable: the reader
-  // waits (bounded) for the indexer to get there (core/store/sqlite/indexer.hpp).
+  // waits (bounded) for the backend's indexer to get there, when it has one
+  // (SQLite: core/store/sqlite/indexer.hpp; PostgreSQL indexes at insert).
   readers_->call<Page<Uweet>>(
       [q = std::move(query), before, limit, ix = indexer_.get(), target = cache_.max_uweet_id()](Store& s) {
         if (ix) ix->wait_indexed(target, kSearchIndexWait);

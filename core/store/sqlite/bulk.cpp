@@ -1,13 +1,13 @@
 // uw::Store: the start-up bulk loads of the web app's caches (whole-table
 // scans, read once at start on the writable connection before the writer owns it).
 #include "core/store/sqlite/sql.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 namespace uw {
 
 using namespace store_sql;
 
-Result<WarmSnapshot> Store::warm_snapshot() {
+Result<WarmSnapshot> SqliteStore::warm_snapshot() {
   WarmSnapshot snap;
   int rc;
   {
@@ -30,7 +30,7 @@ Result<WarmSnapshot> Store::warm_snapshot() {
   return snap;
 }
 
-Result<std::vector<LiveSession>> Store::live_sessions(int64_t now_s) {
+Result<std::vector<LiveSession>> SqliteStore::live_sessions(int64_t now_s) {
   std::vector<LiveSession> out;
   Query q((*st_)[kLiveSessions]);
   q.bind(1, now_s);

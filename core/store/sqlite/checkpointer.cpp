@@ -13,7 +13,7 @@ namespace {
 constexpr int kNice = 10;  // below the loop, the writer and the indexer
 }
 
-std::unique_ptr<StoreBackground> Store::start_background() {
+std::unique_ptr<StoreBackground> SqliteStore::start_background() {
   auto c = std::make_unique<Checkpointer>(db_);
   if (!c->active()) return nullptr;
   return c;

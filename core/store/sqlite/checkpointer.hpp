@@ -1,7 +1,7 @@
 #pragma once
 // uw::Checkpointer — moves SQLite WAL checkpoints off the writer thread (the
 // SQLite backend's StoreBackground: the writer gets one from
-// Store::start_background()).
+// SqliteStore::start_background()).
 //
 // SQLite's automatic checkpoint runs inside the COMMIT that crosses the WAL
 // threshold, so one unlucky batch of posts waits for the checkpoint's fsyncs
@@ -17,7 +17,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 #include "core/worker/job_queue.hpp"
 #include "core/worker/worker_thread.hpp"
 

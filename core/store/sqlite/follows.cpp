@@ -6,7 +6,7 @@
 
 #include "core/log.hpp"
 #include "core/store/sqlite/sql.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 namespace uw {
 
@@ -68,7 +68,7 @@ std::vector<int64_t> collect_ids(sqlite3* db, Query& q, const char* what) {
 
 }  // namespace
 
-Result<bool> Store::follow(int64_t follower_id, int64_t followee_id, int64_t now_s) {
+Result<bool> SqliteStore::follow(int64_t follower_id, int64_t followee_id, int64_t now_s) {
   if (auto e = check_pair((*st_)[kUserById], follower_id, followee_id)) return *e;
   Query q((*st_)[kFollowInsert]);
   q.bind(1, follower_id).bind(2, followee_id).bind(3, now_s);
@@ -78,7 +78,7 @@ Result<bool> Store::follow(int64_t follower_id, int64_t followee_id, int64_t now
   return sqlite3_changes(db_) > 0;
 }
 
-Result<bool> Store::unfollow(int64_t follower_id, int64_t followee_id) {
+Result<bool> SqliteStore::unfollow(int64_t follower_id, int64_t followee_id) {
   if (auto e = check_pair((*st_)[kUserById], follower_id, followee_id)) return *e;
   Query q((*st_)[kFollowDelete]);
   q.bind(1, follower_id).bind(2, followee_id);
@@ -86,28 +86,28 @@ Result<bool> Store::unfollow(int64_t follower_id, int64_t followee_id) {
   return sqlite3_changes(db_) > 0;
 }
 
-bool Store::is_following(int64_t follower_id, int64_t followee_id) {
+bool SqliteStore::is_following(int64_t follower_id, int64_t followee_id) {
   Query q((*st_)[kIsFollowing]);
   q.bind(1, follower_id).bind(2, followee_id);
   return q.step() == SQLITE_ROW;
 }
 
-Page<User> Store::followers(int64_t user_id, std::optional<int64_t> before, int limit) {
+Page<User> SqliteStore::followers(int64_t user_id, std::optional<int64_t> before, int limit) {
   return run_user_page(db_, (*st_)[kFollowersPage], user_id, before, limit, "followers");
 }
 
-Page<User> Store::following(int64_t user_id, std::optional<int64_t> before, int limit) {
+Page<User> SqliteStore::following(int64_t user_id, std::optional<int64_t> before, int limit) {
   return run_user_page(db_, (*st_)[kFollowingPage], user_id, before, limit, "following");
 }
 
-std::vector<int64_t> Store::follower_ids(int64_t user_id, int64_t after_id, int limit) {
+std::vector<int64_t> SqliteStore::follower_ids(int64_t user_id, int64_t after_id, int limit) {
   if (limit <= 0) return {};
   Query q((*st_)[kFollowerIds]);
   q.bind(1, user_id).bind(2, after_id).bind(3, static_cast<int64_t>(limit));
   return collect_ids(db_, q, "follower_ids");
 }
 
-std::vector<int64_t> Store::followee_ids(int64_t user_id) {
+std::vector<int64_t> SqliteStore::followee_ids(int64_t user_id) {
   Query q((*st_)[kFolloweeIds]);
   q.bind(1, user_id);
   return collect_ids(db_, q, "followee_ids");

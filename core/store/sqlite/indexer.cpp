@@ -16,7 +16,7 @@ Result<std::unique_ptr<Indexer>> Indexer::start(const std::string& db_path, cons
                                                 metrics::Registry* metrics) {
   Store::Options o = opts;
   o.read_only = false;
-  auto store = Store::open(db_path, o);
+  auto store = SqliteStore::open(db_path, o);
   if (!store) return store.error();
   return std::unique_ptr<Indexer>(new Indexer(std::move(store.value()), metrics));
 }

@@ -13,6 +13,8 @@
 // uweet committed before the search was asked, so a user finds the uweet they
 // just posted; under overload it answers after the bound with what is indexed.
 //
+// The SQLite backend's SearchIndexer (Store::start_indexer).
+//
 // Threading: notify(id), indexed_upto() any thread; wait_indexed() any thread but
 // the loop; stop() and the destructor on the owner's thread.
 #include <atomic>
@@ -22,7 +24,7 @@
 #include <string>
 
 #include "core/result.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 #include "core/worker/job_queue.hpp"
 #include "core/worker/watermark.hpp"
 #include "core/worker/worker_thread.hpp"
@@ -35,7 +37,7 @@ class Registry;
 
 namespace uw {
 
-class Indexer {
+class Indexer final : public SearchIndexer {
  public:
   static constexpr int kBatch = 2000;  // uweets per index transaction
 
@@ -44,18 +46,18 @@ class Indexer {
   // not indexed yet. metrics may be null.
   static Result<std::unique_ptr<Indexer>> start(const std::string& db_path, const Store::Options& opts,
                                                 metrics::Registry* metrics);
-  ~Indexer();  // stop()s
+  ~Indexer() override;  // stop()s
   Indexer(const Indexer&) = delete;
   Indexer& operator=(const Indexer&) = delete;
 
   // Uweets up to newest_id were committed.
-  void notify(int64_t newest_id);
+  void notify(int64_t newest_id) override;
   // The newest uweet id in the index.
-  int64_t indexed_upto() const { return upto_.value(); }
+  int64_t indexed_upto() const override { return upto_.value(); }
   // Blocks until indexed_upto() >= id or `max` has passed; true if reached.
-  bool wait_indexed(int64_t id, std::chrono::milliseconds max);
+  bool wait_indexed(int64_t id, std::chrono::milliseconds max) override;
   // Finishes the batch in progress and joins.
-  void stop();
+  void stop() override;
 
  private:
   explicit Indexer(std::unique_ptr<Store> store, metrics::Registry* metrics);

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 namespace uw::store_sql {
 
@@ -118,7 +118,7 @@ class Query {
 
 namespace uw {
 
-struct Store::Statements {
+struct SqliteStore::Statements {
   std::array<sqlite3_stmt*, store_sql::kStatementCount> stmt{};
   ~Statements() {
     for (auto* s : stmt) sqlite3_finalize(s);

@@ -1,6 +1,6 @@
 // uw::Store: opening, PRAGMAs, the statement table, transactions, users and
 // sessions. Uweets live in store_uweets.cpp, follows in store_follows.cpp.
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 #include <fmt/format.h>
 
@@ -181,7 +181,7 @@ bool is_search_statement(Id id) {
 // runs on the indexer's connection without holding the main database's write
 // lock. A writable connection creates the file and its tables.
 Result<Unit> attach_search(sqlite3* db, const std::string& path, const Store::Options& opts) {
-  const std::string file = Store::search_path_for(path, opts);
+  const std::string file = SqliteStore::search_path_for(path, opts);
   sqlite3_stmt* st = nullptr;
   if (sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS search", -1, &st, nullptr) != SQLITE_OK)
     return db_error(db, "attach search index");
@@ -213,7 +213,7 @@ Result<Unit> attach_search(sqlite3* db, const std::string& path, const Store::Op
 
 }  // namespace
 
-std::string Store::search_path_for(const std::string& path, const Options& opts) {
+std::string SqliteStore::search_path_for(const std::string& path, const Options& opts) {
   if (!opts.search_path.empty()) return opts.search_path;
   if (path.empty() || path == ":memory:") return ":memory:";
   if (path.size() > 3 && path.compare(path.size() - 3, 3, ".db") == 0)
@@ -221,20 +221,20 @@ std::string Store::search_path_for(const std::string& path, const Options& opts)
   return path + "-search";
 }
 
-Store::Store(sqlite3* db) : db_(db), st_(std::make_unique<Statements>()) {}
+SqliteStore::SqliteStore(sqlite3* db) : db_(db), st_(std::make_unique<Statements>()) {}
 
-Store::~Store() {
+SqliteStore::~SqliteStore() {
   st_.reset();  // statements before the connection
   sqlite3_close_v2(db_);
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Options& opts) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path, const Options& opts) {
   const int flags = (opts.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   // The Store owns db from here on, even on failure (the destructor closes it).
-  std::unique_ptr<Store> store(new Store(db));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   if (rc != SQLITE_OK) {
     return Error{
         500, "db_open",
@@ -284,23 +284,23 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const Option
   return store;
 }
 
-int Store::schema_version() const { return store_schema::current_version(db_); }
+int SqliteStore::schema_version() const { return store_schema::current_version(db_); }
 
 // ---- transactions ---------------------------------------------------------
 
-Result<Unit> Store::begin() {
+Result<Unit> SqliteStore::begin() {
   Query q((*st_)[kBegin]);
   if (q.step() != SQLITE_DONE) return db_error(db_, "begin");
   return Unit{};
 }
 
-Result<Unit> Store::commit() {
+Result<Unit> SqliteStore::commit() {
   Query q((*st_)[kCommit]);
   if (q.step() != SQLITE_DONE) return db_error(db_, "commit");
   return Unit{};
 }
 
-void Store::rollback() {
+void SqliteStore::rollback() {
   // Without an open transaction ROLLBACK fails harmlessly; nothing to report.
   if (sqlite3_get_autocommit(db_)) return;
   Query q((*st_)[kRollback]);
@@ -319,15 +319,16 @@ Result<Unit> exec_named(sqlite3* db, const char* verb, const char* name) {
 }
 }  // namespace
 
-Result<Unit> Store::savepoint(const char* name) { return exec_named(db_, "SAVEPOINT", name); }
-Result<Unit> Store::release(const char* name) { return exec_named(db_, "RELEASE", name); }
-void Store::rollback_to(const char* name) {
+Result<Unit> SqliteStore::savepoint(const char* name) { return exec_named(db_, "SAVEPOINT", name); }
+Result<Unit> SqliteStore::release(const char* name) { return exec_named(db_, "RELEASE", name); }
+void SqliteStore::rollback_to(const char* name) {
   if (auto r = exec_named(db_, "ROLLBACK TO", name); !r) log::error("store: {}", r.error().message);
 }
 
 // ---- users ----------------------------------------------------------------
 
-Result<User> Store::create_user(std::string_view username, std::string_view password_hash, int64_t now_s) {
+Result<User> SqliteStore::create_user(std::string_view username, std::string_view password_hash,
+                                      int64_t now_s) {
   if (auto r = rules::check_username(username); !r) return r.error();
   if (password_hash.empty()) return Error{500, "bad_hash", "create_user needs a password hash"};
   Query q((*st_)[kUserInsert]);
@@ -340,14 +341,14 @@ Result<User> Store::create_user(std::string_view username, std::string_view pass
   return User{sqlite3_last_insert_rowid(db_), std::string(username), now_s};
 }
 
-std::optional<UserAuth> Store::user_auth(std::string_view username) {
+std::optional<UserAuth> SqliteStore::user_auth(std::string_view username) {
   Query q((*st_)[kUserAuth]);
   q.bind(1, rules::username_key(username));
   if (q.step() != SQLITE_ROW) return std::nullopt;
   return UserAuth{q.i64(0), q.text(1), q.text(2)};
 }
 
-Result<Unit> Store::set_password_hash(int64_t user_id, std::string_view hash) {
+Result<Unit> SqliteStore::set_password_hash(int64_t user_id, std::string_view hash) {
   if (hash.empty()) return Error{500, "bad_hash", "set_password_hash needs a password hash"};
   Query q((*st_)[kUserSetHash]);
   q.bind(1, user_id).bind(2, hash);
@@ -356,21 +357,21 @@ Result<Unit> Store::set_password_hash(int64_t user_id, std::string_view hash) {
   return Unit{};
 }
 
-std::optional<User> Store::user_by_name(std::string_view username) {
+std::optional<User> SqliteStore::user_by_name(std::string_view username) {
   Query q((*st_)[kUserByName]);
   q.bind(1, rules::username_key(username));
   if (q.step() != SQLITE_ROW) return std::nullopt;
   return read_user(q, 0);
 }
 
-std::optional<User> Store::user_by_id(int64_t id) {
+std::optional<User> SqliteStore::user_by_id(int64_t id) {
   Query q((*st_)[kUserById]);
   q.bind(1, id);
   if (q.step() != SQLITE_ROW) return std::nullopt;
   return read_user(q, 0);
 }
 
-Counts Store::counts(int64_t user_id) {
+Counts SqliteStore::counts(int64_t user_id) {
   const auto count = [&](Id id) -> int64_t {
     Query q((*st_)[id]);
     q.bind(1, user_id);
@@ -379,7 +380,7 @@ Counts Store::counts(int64_t user_id) {
   return Counts{count(kCountUweets), count(kCountFollowers), count(kCountFollowing)};
 }
 
-std::vector<User> Store::users_after(int64_t after_id, int limit) {
+std::vector<User> SqliteStore::users_after(int64_t after_id, int limit) {
   std::vector<User> out;
   if (limit <= 0) return out;
   Query q((*st_)[kUsersAfter]);
@@ -396,7 +397,7 @@ namespace {
 constexpr size_t kTokenHashBytes = 32;
 }
 
-Result<Unit> Store::create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s) {
+Result<Unit> SqliteStore::create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s) {
   if (token_hash.size() != kTokenHashBytes) {
     return Error{500, "bad_token_hash", "a session token hash is exactly 32 bytes"};
   }
@@ -408,7 +409,7 @@ Result<Unit> Store::create_session(std::string_view token_hash, int64_t user_id,
   return Unit{};
 }
 
-std::optional<int64_t> Store::session_user(std::string_view token_hash, int64_t now_s) {
+std::optional<int64_t> SqliteStore::session_user(std::string_view token_hash, int64_t now_s) {
   if (token_hash.size() != kTokenHashBytes) return std::nullopt;
   Query q((*st_)[kSessionUser]);
   q.bind_blob(1, token_hash).bind(2, now_s);
@@ -416,14 +417,14 @@ std::optional<int64_t> Store::session_user(std::string_view token_hash, int64_t 
   return q.i64(0);
 }
 
-Result<Unit> Store::delete_session(std::string_view token_hash) {
+Result<Unit> SqliteStore::delete_session(std::string_view token_hash) {
   Query q((*st_)[kSessionDelete]);
   q.bind_blob(1, token_hash);
   if (q.step() != SQLITE_DONE) return db_error(db_, "delete session");
   return Unit{};
 }
 
-int Store::delete_expired_sessions(int64_t now_s) {
+int SqliteStore::delete_expired_sessions(int64_t now_s) {
   Query q((*st_)[kSessionDeleteExpired]);
   q.bind(1, now_s);
   if (q.step() != SQLITE_DONE) {

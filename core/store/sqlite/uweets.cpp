@@ -9,7 +9,7 @@
 #include "core/log.hpp"
 #include "core/rules.hpp"
 #include "core/store/sqlite/sql.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 namespace uw {
 
@@ -76,7 +76,7 @@ std::string fts_query(std::string_view text) {
   return out;
 }
 
-Result<Uweet> Store::insert_uweet(const NewUweet& u) {
+Result<Uweet> SqliteStore::insert_uweet(const NewUweet& u) {
   const auto by_key = [&]() -> std::optional<Uweet> {
     Query q((*st_)[kUweetByKey]);
     q.bind(1, u.author_id).bind(2, *u.idempotency_key);
@@ -146,14 +146,14 @@ Result<Uweet> Store::insert_uweet(const NewUweet& u) {
   return db_error(db_, "insert uweet: read back");
 }
 
-std::optional<Uweet> Store::uweet(int64_t id) {
+std::optional<Uweet> SqliteStore::uweet(int64_t id) {
   Query q((*st_)[kUweetById]);
   q.bind(1, id);
   if (q.step() != SQLITE_ROW) return std::nullopt;
   return read_uweet(q);
 }
 
-std::vector<int64_t> Store::mentions(int64_t uweet_id) {
+std::vector<int64_t> SqliteStore::mentions(int64_t uweet_id) {
   std::vector<int64_t> out;
   Query q((*st_)[kMentions]);
   q.bind(1, uweet_id);
@@ -161,7 +161,7 @@ std::vector<int64_t> Store::mentions(int64_t uweet_id) {
   return out;
 }
 
-Page<Uweet> Store::public_timeline(std::optional<int64_t> before, int limit) {
+Page<Uweet> SqliteStore::public_timeline(std::optional<int64_t> before, int limit) {
   if (limit <= 0) return {};
   limit = std::min(limit, kMaxPageLimit);
   Query q((*st_)[kPublicTimeline]);
@@ -169,7 +169,7 @@ Page<Uweet> Store::public_timeline(std::optional<int64_t> before, int limit) {
   return run_page(db_, q, 2, limit, "public_timeline");
 }
 
-Page<Uweet> Store::user_uweets(int64_t author_id, std::optional<int64_t> before, int limit) {
+Page<Uweet> SqliteStore::user_uweets(int64_t author_id, std::optional<int64_t> before, int limit) {
   if (limit <= 0) return {};
   limit = std::min(limit, kMaxPageLimit);
   Query q((*st_)[kUserUweets]);
@@ -183,7 +183,7 @@ Page<Uweet> Store::user_uweets(int64_t author_id, std::optional<int64_t> before,
 // is about one index seek per author plus the page, whatever the authors
 // posted before `before`; the single statement (home_timeline_by_sql) sorts
 // every candidate id instead. One savepoint gives all reads one snapshot.
-Page<Uweet> Store::home_timeline(int64_t user_id, std::optional<int64_t> before, int limit) {
+Page<Uweet> SqliteStore::home_timeline(int64_t user_id, std::optional<int64_t> before, int limit) {
   if (limit <= 0) return {};
   limit = std::min(limit, kMaxPageLimit);
   std::vector<int64_t> authors = followee_ids(user_id);
@@ -243,7 +243,7 @@ Page<Uweet> Store::home_timeline(int64_t user_id, std::optional<int64_t> before,
   return page;
 }
 
-Page<Uweet> Store::home_timeline_by_sql(int64_t user_id, std::optional<int64_t> before, int limit) {
+Page<Uweet> SqliteStore::home_timeline_by_sql(int64_t user_id, std::optional<int64_t> before, int limit) {
   if (limit <= 0) return {};
   limit = std::min(limit, kMaxPageLimit);
   Query q((*st_)[kHomeTimeline]);
@@ -251,7 +251,7 @@ Page<Uweet> Store::home_timeline_by_sql(int64_t user_id, std::optional<int64_t> 
   return run_page(db_, q, 3, limit, "home_timeline");
 }
 
-Page<Uweet> Store::search(std::string_view query, std::optional<int64_t> before, int limit) {
+Page<Uweet> SqliteStore::search(std::string_view query, std::optional<int64_t> before, int limit) {
   if (limit <= 0 || !rules::valid_utf8(query) || !(*st_)[kSearch]) return {};
   const std::string match = fts_query(query);
   if (match.empty()) return {};
@@ -261,13 +261,13 @@ Page<Uweet> Store::search(std::string_view query, std::optional<int64_t> before,
   return run_page(db_, q, 3, limit, "search");
 }
 
-int64_t Store::indexed_upto() {
+int64_t SqliteStore::indexed_upto() {
   if (!(*st_)[kIndexedUpto]) return 0;  // opened without the search index
   Query q((*st_)[kIndexedUpto]);
   return q.step() == SQLITE_ROW ? q.i64(0) : 0;
 }
 
-Result<int> Store::index_pending(int limit) {
+Result<int> SqliteStore::index_pending(int limit) {
   if (!(*st_)[kIndexRange])
     return Error{500, "no_search_index", "this store was opened without the search index"};
   if (limit <= 0) return 0;

@@ -1,7 +1,7 @@
 // Tests of core/store/sqlite/store.cpp, schema.cpp and uweets.cpp (single
 // items): opening, PRAGMAs, migrations, read-only access, users, sessions,
 // uweets, mentions, idempotency. Real SQLite files in a TempDir.
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 #include <unistd.h>
 
@@ -34,18 +34,18 @@ TEST_F(StoreTest, SynchronousFullOptionIsVisibleViaPragma) {
   Store::Options o;
   o.synchronous_full = true;
   o.busy_timeout_ms = 1234;
-  auto r = Store::open(path(), o);
+  auto r = SqliteStore::open(path(), o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(query1((*r)->raw(), "PRAGMA synchronous"), "2");  // FULL
   EXPECT_EQ(query1((*r)->raw(), "PRAGMA busy_timeout"), "1234");
 }
 
-TEST_F(StoreTest, ReopeningIsANoOpMigrationAndKeepsData) {
+TEST_P(StoreContract, ReopeningIsANoOpMigrationAndKeepsData) {
   const int version = store().schema_version();
   const int64_t bob = user("bob");
   store_.reset();
   for (int i = 0; i < 2; ++i) {
-    auto r = Store::open(path(), {});
+    auto r = Store::open(target(), {});
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ((*r)->schema_version(), version);
     auto u = (*r)->user_by_id(bob);
@@ -54,9 +54,9 @@ TEST_F(StoreTest, ReopeningIsANoOpMigrationAndKeepsData) {
   }
 }
 
-TEST_F(StoreTest, TwoWritersOpenTheSameFileWithoutMigratingTwice) {
-  auto a = Store::open(path(), {});
-  auto b = Store::open(path(), {});
+TEST_P(StoreContract, TwoWritersOpenTheSameFileWithoutMigratingTwice) {
+  auto a = Store::open(target(), {});
+  auto b = Store::open(target(), {});
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ((*a)->schema_version(), (*b)->schema_version());
 }
@@ -64,7 +64,7 @@ TEST_F(StoreTest, TwoWritersOpenTheSameFileWithoutMigratingTwice) {
 TEST_F(StoreTest, RefusesADatabaseFromANewerProgram) {
   EXPECT_EQ(query1("PRAGMA user_version = 999"), "");
   store_.reset();
-  auto r = Store::open(path(), {});
+  auto r = SqliteStore::open(path(), {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "db_version");
 }
@@ -73,21 +73,21 @@ TEST(StoreOpen, ReadOnlyOpenOfMissingOrEmptyDatabaseFails) {
   TempDir dir;
   Store::Options ro;
   ro.read_only = true;
-  auto missing = Store::open(dir.file("none.db"), ro);
+  auto missing = SqliteStore::open(dir.file("none.db"), ro);
   EXPECT_FALSE(missing.ok());
   EXPECT_FALSE(std::filesystem::exists(dir.file("none.db")));  // read-only never creates
   { std::ofstream(dir.file("empty.db")).flush(); }
-  auto empty = Store::open(dir.file("empty.db"), ro);
+  auto empty = SqliteStore::open(dir.file("empty.db"), ro);
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().status, 503);
   EXPECT_EQ(empty.error().code, "db_not_ready");
 }
 
-TEST_F(StoreTest, ReadOnlyOpenSeesCommitsAndCannotWrite) {
+TEST_P(StoreContract, ReadOnlyOpenSeesCommitsAndCannotWrite) {
   const int64_t bob = user("bob");
   Store::Options ro;
   ro.read_only = true;
-  auto r = Store::open(path(), ro);
+  auto r = Store::open(target(), ro);
   ASSERT_TRUE(r.ok()) << r.error().message;
   Store& reader = **r;
   ASSERT_TRUE(reader.user_by_id(bob).has_value());
@@ -101,12 +101,12 @@ TEST_F(StoreTest, ReadOnlyOpenSeesCommitsAndCannotWrite) {
   EXPECT_EQ(store().counts(bob).uweets, 1);
 }
 
-TEST_F(StoreTest, ReadOnlyOpenWorksAfterTheWriterClosed) {
+TEST_P(StoreContract, ReadOnlyOpenWorksAfterTheWriterClosed) {
   const int64_t bob = user("bob");
   store_.reset();  // last connection: checkpoints and removes -wal/-shm
   Store::Options ro;
   ro.read_only = true;
-  auto r = Store::open(path(), ro);
+  auto r = Store::open(target(), ro);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE((*r)->user_by_id(bob).has_value());
 }
@@ -118,7 +118,7 @@ TEST(StoreWriterChild, DISABLED_HoldWriteTransaction) {
   const char* db = std::getenv("UW_STORE_CHILD_DB");
   const char* release = std::getenv("UW_STORE_CHILD_RELEASE");
   if (!db || !release) GTEST_SKIP() << "only run by the parent test";
-  auto r = Store::open(db, {});
+  auto r = SqliteStore::open(db, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   Store& s = **r;
   const auto bob = s.user_by_name("bob");
@@ -156,7 +156,7 @@ TEST_F(StoreTest, ReadOnlyOpenWorksWhileAnotherProcessHoldsTheWriteLock) {
   Store::Options ro;
   ro.read_only = true;
   ro.busy_timeout_ms = 100;
-  auto r = Store::open(path(), ro);
+  auto r = SqliteStore::open(path(), ro);
   ASSERT_TRUE(r.ok()) << r.error().message;
   Store& reader = **r;
   auto page = reader.user_uweets(bob, std::nullopt, 10);
@@ -172,7 +172,7 @@ TEST_F(StoreTest, SecondWriterWaitsForTheBusyTimeoutThenReports503) {
   const int64_t bob = user("bob");
   Store::Options o;
   o.busy_timeout_ms = 50;
-  auto r = Store::open(path(), o);
+  auto r = SqliteStore::open(path(), o);
   ASSERT_TRUE(r.ok()) << r.error().message;
   Store& other = **r;
   ASSERT_TRUE(store().begin().ok());
@@ -189,7 +189,7 @@ TEST_F(StoreTest, SecondWriterWaitsForTheBusyTimeoutThenReports503) {
 
 // ---- users ------------------------------------------------------------------
 
-TEST_F(StoreTest, CreatesUsersAndFindsThemCaseInsensitively) {
+TEST_P(StoreContract, CreatesUsersAndFindsThemCaseInsensitively) {
   auto r = store().create_user("Bob_42", "$argon2id$v=19$hash", 1'700'000'123);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_GT(r->id, 0);
@@ -208,7 +208,7 @@ TEST_F(StoreTest, CreatesUsersAndFindsThemCaseInsensitively) {
   EXPECT_FALSE(store().user_by_id(r->id + 1).has_value());
 }
 
-TEST_F(StoreTest, DuplicateUsernameInAnyCaseIs409) {
+TEST_P(StoreContract, DuplicateUsernameInAnyCaseIs409) {
   user("alice");
   for (const char* name : {"alice", "Alice", "ALICE", "aLiCe"}) {
     auto r = store().create_user(name, "h", 1);
@@ -218,7 +218,7 @@ TEST_F(StoreTest, DuplicateUsernameInAnyCaseIs409) {
   }
 }
 
-TEST_F(StoreTest, InvalidUsernameIs422) {
+TEST_P(StoreContract, InvalidUsernameIs422) {
   for (const std::string& name : {""s, "has space"s, "x'; DROP TABLE users;--"s, std::string(16, 'a')}) {
     auto r = store().create_user(name, "h", 1);
     ASSERT_FALSE(r.ok());
@@ -226,7 +226,7 @@ TEST_F(StoreTest, InvalidUsernameIs422) {
   }
 }
 
-TEST_F(StoreTest, PasswordHashCanBeReplaced) {
+TEST_P(StoreContract, PasswordHashCanBeReplaced) {
   const int64_t id = user("bob");
   ASSERT_TRUE(store().set_password_hash(id, "new-hash").ok());
   EXPECT_EQ(store().user_auth("bob")->password_hash, "new-hash");
@@ -235,7 +235,7 @@ TEST_F(StoreTest, PasswordHashCanBeReplaced) {
   EXPECT_EQ(missing.error().status, 404);
 }
 
-TEST_F(StoreTest, UsersAfterWalksAllUsersInIdOrder) {
+TEST_P(StoreContract, UsersAfterWalksAllUsersInIdOrder) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 7; ++i) ids.push_back(user("u" + std::to_string(i)));
   std::vector<int64_t> seen;
@@ -253,7 +253,7 @@ TEST_F(StoreTest, UsersAfterWalksAllUsersInIdOrder) {
 
 std::string token_hash(char fill) { return std::string(32, fill); }
 
-TEST_F(StoreTest, SessionsLiveUntilExpiryAndDieAtLogout) {
+TEST_P(StoreContract, SessionsLiveUntilExpiryAndDieAtLogout) {
   const int64_t bob = user("bob");
   const std::string h = token_hash('\x01') + "";
   std::string with_nul = token_hash('\0');
@@ -269,7 +269,7 @@ TEST_F(StoreTest, SessionsLiveUntilExpiryAndDieAtLogout) {
   EXPECT_EQ(query1("SELECT length(token_hash) FROM sessions"), "32");
 }
 
-TEST_F(StoreTest, DeleteExpiredSessionsRemovesOnlyExpiredOnes) {
+TEST_P(StoreContract, DeleteExpiredSessionsRemovesOnlyExpiredOnes) {
   const int64_t bob = user("bob");
   for (char c = 1; c <= 5; ++c) ASSERT_TRUE(store().create_session(token_hash(c), bob, 100 * c).ok());
   EXPECT_EQ(store().delete_expired_sessions(300), 3);  // 100, 200, 300
@@ -277,7 +277,7 @@ TEST_F(StoreTest, DeleteExpiredSessionsRemovesOnlyExpiredOnes) {
   EXPECT_EQ(store().session_user(token_hash(4), 300), bob);
 }
 
-TEST_F(StoreTest, SessionRejectsBadHashAndUnknownUser) {
+TEST_P(StoreContract, SessionRejectsBadHashAndUnknownUser) {
   EXPECT_FALSE(store().create_session("too short", user("bob"), 10).ok());
   auto r = store().create_session(token_hash('x'), 424242, 10);
   ASSERT_FALSE(r.ok());
@@ -286,7 +286,7 @@ TEST_F(StoreTest, SessionRejectsBadHashAndUnknownUser) {
 
 // ---- uweets -----------------------------------------------------------------
 
-TEST_F(StoreTest, StoresAndReadsUweetsVerbatim) {
+TEST_P(StoreContract, StoresAndReadsUweetsVerbatim) {
   const int64_t bob = user("Bob");
   const std::vector<std::string> texts = {
       "hello world",
@@ -309,7 +309,7 @@ TEST_F(StoreTest, StoresAndReadsUweetsVerbatim) {
   EXPECT_FALSE(store().uweet(999999).has_value());
 }
 
-TEST_F(StoreTest, LongestUweetFitsAndUnknownAuthorIs404) {
+TEST_P(StoreContract, LongestUweetFitsAndUnknownAuthorIs404) {
   const int64_t bob = user("bob");
   std::string longest;
   for (int i = 0; i < 141; ++i) longest += "\xF0\x9F\x98\x80";
@@ -321,7 +321,7 @@ TEST_F(StoreTest, LongestUweetFitsAndUnknownAuthorIs404) {
   EXPECT_EQ(query1("SELECT count(*) FROM uweets"), "1");
 }
 
-TEST_F(StoreTest, StoresMentions) {
+TEST_P(StoreContract, StoresMentions) {
   const int64_t bob = user("bob"), alice = user("alice"), carol = user("carol");
   auto r =
       store().insert_uweet(NewUweet{bob, "hi @alice @carol @alice", 1, {carol, alice, carol}, std::nullopt});
@@ -338,7 +338,7 @@ TEST_F(StoreTest, StoresMentions) {
   EXPECT_TRUE(store().search("ghost", std::nullopt, 10).items.empty());
 }
 
-TEST_F(StoreTest, IdempotencyKeyReturnsTheFirstUweet) {
+TEST_P(StoreContract, IdempotencyKeyReturnsTheFirstUweet) {
   const int64_t bob = user("bob"), alice = user("alice");
   auto first = store().insert_uweet(NewUweet{bob, "once", 10, {alice}, "key-1"});
   ASSERT_TRUE(first.ok());
@@ -356,7 +356,7 @@ TEST_F(StoreTest, IdempotencyKeyReturnsTheFirstUweet) {
   EXPECT_EQ(store().counts(bob).uweets, 3);
 }
 
-TEST_F(StoreTest, UweetInsideARolledBackTransactionLeavesNoTrace) {
+TEST_P(StoreContract, UweetInsideARolledBackTransactionLeavesNoTrace) {
   const int64_t bob = user("bob"), alice = user("alice");
   ASSERT_TRUE(store().begin().ok());
   auto r = store().insert_uweet(NewUweet{bob, "vanishing words", 1, {alice}, "k"});
@@ -401,7 +401,7 @@ TEST_F(StoreTest, SearchIndexCatchesUpInBatchesAndResumesAfterReopen) {
   EXPECT_EQ(page.items[0].id, ids[1]);
   EXPECT_TRUE(std::filesystem::exists(dir_.file("uwitter-search.db")));
   store_.reset();
-  auto r = Store::open(path(), {});
+  auto r = SqliteStore::open(path(), {});
   ASSERT_TRUE(r.ok()) << r.error().message;
   store_ = std::move(r.value());
   EXPECT_EQ(store().indexed_upto(), ids[1]);
@@ -413,7 +413,7 @@ TEST_F(StoreTest, SearchIndexCatchesUpInBatchesAndResumesAfterReopen) {
   // A read-only connection searches the same index.
   Store::Options ro;
   ro.read_only = true;
-  auto reader = Store::open(path(), ro);
+  auto reader = SqliteStore::open(path(), ro);
   ASSERT_TRUE(reader.ok()) << reader.error().message;
   EXPECT_EQ(reader.value()->search("words 3", std::nullopt, 10).items.size(), 1u);
 }
@@ -428,11 +428,11 @@ TEST_F(StoreTest, WriterWithoutTheSearchIndexIsNotBlockedByIndexing) {
   Store::Options plain;
   plain.search = false;
   plain.busy_timeout_ms = 100;
-  auto writer = Store::open(path(), plain);
+  auto writer = SqliteStore::open(path(), plain);
   ASSERT_TRUE(writer.ok()) << writer.error().message;
   Store::Options with_index;
   with_index.busy_timeout_ms = 100;
-  auto other = Store::open(path(), with_index);
+  auto other = SqliteStore::open(path(), with_index);
   ASSERT_TRUE(other.ok()) << other.error().message;
   // Hold the index's write lock as a long index batch does (a deferred BEGIN,
   // like Store::index_pending: only the index is written).
@@ -474,9 +474,9 @@ TEST_F(StoreTest, Version1DatabaseLosesItsInlineIndexAndIsReindexed) {
   EXPECT_EQ(query1(raw, "SELECT count(*) FROM uweets_fts WHERE uweets_fts MATCH 'old'"), "2");
   sqlite3_close(raw);
 
-  auto r = Store::open(old_path, {});
+  auto r = SqliteStore::open(old_path, {});
   ASSERT_TRUE(r.ok()) << r.error().message;
-  Store& s = *r.value();
+  SqliteStore& s = *r.value();
   EXPECT_EQ(s.schema_version(), store_schema::latest_version());
   EXPECT_EQ(query1(s.raw(), "SELECT count(*) FROM main.sqlite_schema WHERE name LIKE 'uweets_fts%'"), "0");
   EXPECT_TRUE(s.search("old", std::nullopt, 10).items.empty());
@@ -486,6 +486,119 @@ TEST_F(StoreTest, Version1DatabaseLosesItsInlineIndexAndIsReindexed) {
   EXPECT_EQ(s.search("old", std::nullopt, 10).items.size(), 2u);
   EXPECT_EQ(s.search("searchable", std::nullopt, 10).items.size(), 1u);
 }
+
+// ---- PostgreSQL alone ------------------------------------------------------
+
+class PgStoreTest : public ::testing::Test, public StoreFixture {
+ protected:
+  void SetUp() override { open_backend("postgres"); }
+};
+
+TEST_F(PgStoreTest, OpenMigratesToTheLatestVersionOnceAndStoresOnlyTheTokenHash) {
+  EXPECT_GE(store().schema_version(), 1);
+  EXPECT_EQ(query1("SELECT version FROM uw_schema_version"), std::to_string(store().schema_version()));
+  EXPECT_EQ(query1("SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                   " WHERE attrelid = 'sessions'::regclass AND attname = 'token_hash'"),
+            "bytea");
+  EXPECT_EQ(query1("SHOW synchronous_commit"), "on");  // acknowledged means durable
+}
+
+TEST_F(PgStoreTest, RefusesADatabaseFromANewerProgram) {
+  EXPECT_EQ(query1("UPDATE uw_schema_version SET version = 999"), "");
+  store_.reset();
+  auto r = Store::open(target(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "db_version");
+}
+
+TEST_F(PgStoreTest, ReadOnlyOpenOfAnEmptyDatabaseIs503) {
+  kit::PgServer* server = shared_pg();
+  ASSERT_NE(server, nullptr);
+  const std::string empty = server->create_database();
+  Store::Options ro;
+  ro.read_only = true;
+  auto r = Store::open(empty, ro);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status, 503);
+  EXPECT_EQ(r.error().code, "db_not_ready");
+}
+
+TEST(PgStoreOpen, UnreachableServerIs503AndTheMessageHidesThePassword) {
+  // A port nothing listens on: bind one, keep it bound, do not listen.
+  Store::Options o;
+  o.busy_timeout_ms = 2000;
+  auto r = Store::open("postgresql://uw:s3cret-pw@127.0.0.1:1/uwitter", o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status, 503);
+  EXPECT_EQ(r.error().code, "db_unavailable");
+  EXPECT_EQ(r.error().message.find("s3cret-pw"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("postgresql://uw:***@127.0.0.1:1/uwitter"), std::string::npos)
+      << r.error().message;
+}
+
+// Sequences hand out ids at INSERT time, so with two writers id N can commit
+// after id N+1 (docs/STORAGE.md "Ids and commit order"). Keyset pages are
+// queries over what is committed: once both are, every list sees both, and a
+// page that started below N+1 still finds N.
+TEST_F(PgStoreTest, IdsThatCommitOutOfOrderAreListedPagedAndSearchedOnceBothCommitted) {
+  const int64_t bob = user("bob");
+  const int64_t carol = user("carol");
+  ASSERT_TRUE(store().follow(carol, bob, 1).ok());
+  auto other = Store::open(target(), {});
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  Store::Options ro;
+  ro.read_only = true;
+  auto reader = Store::open(target(), ro);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  Store& r = **reader;
+
+  ASSERT_TRUE(store().begin().ok());
+  const int64_t n = post(bob, "slowpoke commits last");
+  const int64_t n1 = post_on(**other, bob, "quick commits first");  // autocommit
+  ASSERT_GT(n1, n);
+  const auto ids = [](const Page<Uweet>& p) {
+    std::vector<int64_t> v;
+    for (const auto& u : p.items) v.push_back(u.id);
+    return v;
+  };
+  EXPECT_EQ(ids(r.public_timeline(std::nullopt, 10)), std::vector<int64_t>{n1});
+  // A client read the page above and now pages on below n1: nothing yet...
+  EXPECT_TRUE(r.public_timeline(n1, 10).items.empty());
+  ASSERT_TRUE(store().commit().ok());
+  // ... and once n commits, the same cursor finds it.
+  EXPECT_EQ(ids(r.public_timeline(n1, 10)), std::vector<int64_t>{n});
+  EXPECT_EQ(ids(r.public_timeline(std::nullopt, 10)), (std::vector<int64_t>{n1, n}));
+  EXPECT_EQ(ids(r.user_uweets(bob, n1, 10)), std::vector<int64_t>{n});
+  EXPECT_EQ(ids(r.home_timeline(carol, std::nullopt, 10)), (std::vector<int64_t>{n1, n}));
+  EXPECT_EQ(ids(r.search("commits", std::nullopt, 10)), (std::vector<int64_t>{n1, n}));
+  EXPECT_EQ(ids(r.search("commits", n1, 10)), std::vector<int64_t>{n});
+  EXPECT_GE(r.indexed_upto(), n1);
+  auto pending = r.index_pending(10);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending.value(), 0);
+}
+
+TEST_F(PgStoreTest, FailedWritesInsideATransactionLeaveItUsable) {
+  // On PostgreSQL a failing statement aborts the whole transaction; the
+  // contract's expected failures must not (the writer batches many jobs).
+  const int64_t bob = user("bob");
+  ASSERT_TRUE(store().begin().ok());
+  EXPECT_EQ(store().create_user("BOB", "h", 1).error().code, "username_taken");
+  EXPECT_EQ(store().follow(bob, 9999, 1).error().code, "no_such_user");
+  EXPECT_EQ(store().create_session(std::string(32, 'k'), 9999, 10).error().code, "no_such_user");
+  EXPECT_EQ(store().insert_uweet(NewUweet{9999, "nobody", 1, {}, std::nullopt}).error().code, "no_such_user");
+  EXPECT_EQ(store().insert_uweet(NewUweet{bob, "hi @ghost", 1, {9999}, std::nullopt}).error().code,
+            "no_such_user");
+  EXPECT_EQ(store().insert_uweet(NewUweet{bob, std::string(142, 'x'), 1, {}, std::nullopt}).error().code,
+            "uweet_too_long");
+  const int64_t kept = post(bob, "still fine");
+  ASSERT_TRUE(store().commit().ok());
+  EXPECT_EQ(store().counts(bob).uweets, 1);
+  EXPECT_TRUE(store().uweet(kept).has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace uw::test

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "bench/kit/temp_dir.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
 
@@ -54,7 +54,7 @@ struct Loop {
 int64_t count_rows(const std::string& db, const char* table) {
   Store::Options ro;
   ro.read_only = true;
-  auto s = Store::open(db, ro);
+  auto s = SqliteStore::open(db, ro);
   if (!s) return -1;
   sqlite3_stmt* st = nullptr;
   std::string sql = std::string("SELECT count(*) FROM ") + table;
@@ -68,7 +68,7 @@ int64_t count_rows(const std::string& db, const char* table) {
 TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
   kit::TempDir dir;
   std::string db = dir.file("w.db");
-  auto store = Store::open(db, {});
+  auto store = SqliteStore::open(db, {});
   ASSERT_TRUE(store);
   ASSERT_TRUE(store.value()->create_user("alice", "hash", 1));
   Loop l;
@@ -116,7 +116,7 @@ TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
 
 TEST(Writer, TypedCallReturnsTheJobsError) {
   kit::TempDir dir;
-  auto store = Store::open(dir.file("w.db"), {});
+  auto store = SqliteStore::open(dir.file("w.db"), {});
   ASSERT_TRUE(store);
   Loop l;
   LoopMailbox* mb = new LoopMailbox(&l.loop);

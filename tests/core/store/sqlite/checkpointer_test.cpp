@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "bench/kit/temp_dir.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"
 
 namespace uw::web {
 namespace {
@@ -55,8 +55,8 @@ uint64_t wal_frames(sqlite3* db) {
 }
 
 // A fresh database in dir with one user, alice (id in *alice).
-std::unique_ptr<Store> store_with_alice(const kit::TempDir& dir, int64_t* alice) {
-  auto store = Store::open(dir.file("db.sqlite"), {});
+std::unique_ptr<SqliteStore> store_with_alice(const kit::TempDir& dir, int64_t* alice) {
+  auto store = SqliteStore::open(dir.file("db.sqlite"), {});
   EXPECT_TRUE(store);
   if (!store) return nullptr;
   auto user = store.value()->create_user("alice", "hash", 1);

@@ -1,0 +1,142 @@
+// PgStore::Conn: connecting, resetting a lost connection, preparing and
+// running statements, and what a failure becomes (postgres/conn.hpp).
+#include "core/store/postgres/conn.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/log.hpp"
+#include "core/store/postgres/schema.hpp"
+
+namespace uw {
+namespace pg {
+
+int64_t Rows::i64(int row, int col) const {
+  const char* v = PQgetvalue(r_, row, col);
+  return v ? std::strtoll(v, nullptr, 10) : 0;
+}
+
+int64_t Rows::affected() const {
+  const char* n = r_ ? PQcmdTuples(r_) : nullptr;
+  return n && *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+}  // namespace pg
+
+namespace {
+// Server notices ("text-search query doesn't contain lexemes", ...) are not
+// errors; libpq would print them on stderr.
+void drop_notice(void* /*arg*/, const char* /*message*/) {}
+
+std::string one_line(const char* msg) {
+  std::string s = msg ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+}  // namespace
+
+Error PgStore::Conn::error(const PGresult* res, std::string_view what) const {
+  if (PQstatus(pg) != CONNECTION_OK) {
+    return Error{503, "db_unavailable",
+                 fmt::format("{}: the database ({}) is unreachable; try again shortly", what, redacted)};
+  }
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string msg = one_line(res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
+  if (state && (std::strncmp(state, "40", 2) == 0 || std::strcmp(state, "55P03") == 0)) {
+    // serialization failure, deadlock, lock timeout: worth a retry
+    return Error{503, "db_busy", fmt::format("{}: the database is busy, try again", what)};
+  }
+  if (state && std::strncmp(state, "57P", 3) == 0) {  // admin shutdown, cannot connect now
+    return Error{503, "db_unavailable",
+                 fmt::format("{}: the database is restarting; try again shortly", what)};
+  }
+  return Error{500, "db_error", fmt::format("{}: {}", what, msg)};
+}
+
+Result<Unit> PgStore::Conn::connect() {
+  prepared = false;
+  if (pg == nullptr) {
+    const std::string timeout = std::to_string(connect_timeout_s);
+    const char* keys[] = {"dbname", "connect_timeout", "fallback_application_name", nullptr};
+    const char* values[] = {uri.c_str(), timeout.c_str(), "uwitter", nullptr};
+    pg = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  } else {
+    PQreset(pg);
+  }
+  if (pg == nullptr) return Error{503, "db_unavailable", "cannot connect to PostgreSQL: out of memory"};
+  if (PQstatus(pg) != CONNECTION_OK) {
+    return Error{
+        503, "db_unavailable",
+        fmt::format("cannot connect to PostgreSQL at {}: {}", redacted, one_line(PQerrorMessage(pg)))};
+  }
+  PQsetNoticeProcessor(pg, drop_notice, nullptr);
+  // UTC and UTF-8 whatever the server's defaults; a reader never writes.
+  std::string setup = "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'";
+  if (read_only) setup += "; SET default_transaction_read_only = on";
+  if (auto r = exec(setup, "session setup"); !r) return r;
+  return Unit{};
+}
+
+Result<Unit> PgStore::Conn::ensure() {
+  if (PQstatus(pg) != CONNECTION_OK) {
+    log::warn("store: the connection to {} was lost; reconnecting", redacted);
+    if (auto r = connect(); !r) return r;
+    log::info("store: reconnected to {}", redacted);
+  }
+  if (!prepared) {
+    // Before a migration the tables may not exist yet; prepare then.
+    if (store_pg_schema::current_version(pg) < store_pg_schema::latest_version()) return Unit{};
+    for (int i = 0; i < pg::kStatementCount; ++i) {
+      const std::string name = fmt::format("uw{}", i);
+      PGresult* res = PQprepare(pg, name.c_str(), pg::sql(static_cast<pg::Id>(i)), 0, nullptr);
+      if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        Error e = error(res, fmt::format("prepare statement {}", i));
+        PQclear(res);
+        return e;
+      }
+      PQclear(res);
+    }
+    prepared = true;
+  }
+  return Unit{};
+}
+
+Result<pg::Rows> PgStore::Conn::run(pg::Id id, const std::vector<pg::Param>& params, std::string_view what) {
+  if (auto r = ensure(); !r) return r.error();
+  const std::string name = fmt::format("uw{}", static_cast<int>(id));
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  values.reserve(params.size());
+  for (const auto& p : params) {
+    values.push_back(p.value ? p.value->c_str() : nullptr);
+    lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+    formats.push_back(p.binary ? 1 : 0);
+  }
+  PGresult* res = PQexecPrepared(pg, name.c_str(), static_cast<int>(params.size()), values.data(),
+                                 lengths.data(), formats.data(), 0);
+  const auto st = PQresultStatus(res);
+  if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return pg::Rows(res);
+  Error e = error(res, what);
+  PQclear(res);
+  return e;
+}
+
+Result<Unit> PgStore::Conn::exec(const std::string& sql, std::string_view what) {
+  PGresult* res = PQexec(pg, sql.c_str());
+  const auto st = PQresultStatus(res);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    PQclear(res);
+    return Unit{};
+  }
+  Error e = error(res, what);
+  PQclear(res);
+  return e;
+}
+
+}  // namespace uw

@@ -1,0 +1,129 @@
+#pragma once
+// Internal to the PostgreSQL store (core/store/postgres/*.cpp): one libpq
+// connection with its prepared statements, parameters, results and the
+// mapping of failures to uw::Error. Not for other folders: use uw::Store.
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/store/postgres/store.hpp"
+
+namespace uw::pg {
+
+// Every statement the store prepares on each connection (named "uw<Id>").
+enum Id : int {
+  kUserInsert,
+  kUserAuth,
+  kUserByName,
+  kUserById,
+  kUserSetHash,
+  kUsersAfter,
+  kCounts,
+  kUsersExist,
+  kSessionInsert,
+  kSessionUser,
+  kSessionDelete,
+  kSessionDeleteExpired,
+  kUweetInsert,
+  kUweetDelete,
+  kUweetByKey,
+  kUweetById,
+  kMentions,
+  kPublicTimeline,
+  kUserUweets,
+  kHomeTimeline,
+  kSearch,
+  kNewestId,
+  kFollowInsert,
+  kFollowDelete,
+  kIsFollowing,
+  kFollowersPage,
+  kFollowingPage,
+  kFollowerIds,
+  kFolloweeIds,
+  kWarmUsers,
+  kWarmFollows,
+  kWarmUweetCounts,
+  kLiveSessions,
+  kStatementCount
+};
+const char* sql(Id id);
+
+// One parameter in text format (binary for bytea), or NULL.
+struct Param {
+  std::optional<std::string> value;
+  bool binary = false;
+  Param(int64_t v) : value(std::to_string(v)) {}        // NOLINT(google-explicit-constructor)
+  Param(std::string_view v) : value(std::string(v)) {}  // NOLINT(google-explicit-constructor)
+  Param(const std::string& v) : value(v) {}             // NOLINT(google-explicit-constructor)
+  Param(const char* v) : value(std::string(v)) {}       // NOLINT(google-explicit-constructor)
+  Param(std::nullopt_t) {}                              // NOLINT(google-explicit-constructor)
+  static Param bytes(std::string_view v) {
+    Param p{v};
+    p.binary = true;
+    return p;
+  }
+};
+
+// An owned PGresult (text-format columns).
+class Rows {
+ public:
+  Rows() = default;
+  explicit Rows(PGresult* r) : r_(r) {}
+  Rows(Rows&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Rows& operator=(Rows&& o) noexcept {
+    std::swap(r_, o.r_);
+    return *this;
+  }
+  ~Rows() { PQclear(r_); }
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+
+  int size() const { return r_ ? PQntuples(r_) : 0; }
+  bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+  int64_t i64(int row, int col) const;
+  std::string text(int row, int col) const {
+    return std::string(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
+  }
+  // Rows affected by an INSERT / UPDATE / DELETE.
+  int64_t affected() const;
+
+ private:
+  PGresult* r_ = nullptr;
+};
+
+}  // namespace uw::pg
+
+namespace uw {
+
+struct PgStore::Conn {
+  PGconn* pg = nullptr;
+  std::string uri;       // as given (holds the password, never printed)
+  std::string redacted;  // for messages
+  bool read_only = false;
+  int connect_timeout_s = 5;
+  bool prepared = false;
+
+  ~Conn() { PQfinish(pg); }
+
+  // Connects (or reconnects after a lost connection), sets the session up and
+  // prepares every statement. 503 db_unavailable when the server cannot be reached.
+  Result<Unit> connect();
+  // Before each statement: a connection found broken is reset first.
+  Result<Unit> ensure();
+  // Runs a prepared statement. Errors: 503 db_unavailable (connection), 500 db_error.
+  Result<pg::Rows> run(pg::Id id, const std::vector<pg::Param>& params, std::string_view what);
+  // Runs a statement without parameters through the simple protocol
+  // (transaction control, migrations).
+  Result<Unit> exec(const std::string& sql, std::string_view what);
+  // An Error for a failed result (res may be null) or the connection.
+  Error error(const PGresult* res, std::string_view what) const;
+};
+
+}  // namespace uw

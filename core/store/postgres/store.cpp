@@ -1,0 +1,358 @@
+// uw::PgStore: the statement table, opening, transactions, users, sessions
+// and the start-up bulk loads. Uweets, lists, search and follows are in
+// postgres/uweets.cpp.
+#include "core/store/postgres/store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "core/rules.hpp"
+#include "core/store/postgres/conn.hpp"
+#include "core/store/postgres/schema.hpp"
+
+namespace uw {
+namespace pg {
+
+#define UW_PG_UWEET_COLS "u.id, u.author_id, a.username, u.text, u.created_at"
+#define UW_PG_UWEET_FROM " FROM uweets u JOIN users a ON a.id = u.author_id"
+
+const char* sql(Id id) {
+  switch (id) {
+    case kUserInsert:
+      // A taken name inserts nothing (no error: that would abort the caller's transaction).
+      return "INSERT INTO users(username, password_hash, created_at) VALUES ($1, $2, $3)"
+             " ON CONFLICT ((lower(username))) DO NOTHING RETURNING id";
+    case kUserAuth:
+      return "SELECT id, username, password_hash FROM users WHERE lower(username) = lower($1)";
+    case kUserByName:
+      return "SELECT id, username, created_at FROM users WHERE lower(username) = lower($1)";
+    case kUserById:
+      return "SELECT id, username, created_at FROM users WHERE id = $1";
+    case kUserSetHash:
+      return "UPDATE users SET password_hash = $2 WHERE id = $1";
+    case kUsersAfter:
+      return "SELECT id, username, created_at FROM users WHERE id > $1 ORDER BY id LIMIT $2";
+    case kCounts:
+      return "SELECT (SELECT count(*) FROM uweets WHERE author_id = $1),"
+             " (SELECT count(*) FROM follows WHERE followee_id = $1),"
+             " (SELECT count(*) FROM follows WHERE follower_id = $1)";
+    case kUsersExist:
+      return "SELECT count(*) FROM users WHERE id = ANY($1::bigint[])";
+    case kSessionInsert:
+      return "INSERT INTO sessions(token_hash, user_id, expires_at) SELECT $1::bytea, $2::bigint, $3::bigint"
+             " WHERE EXISTS (SELECT 1 FROM users WHERE id = $2::bigint)";
+    case kSessionUser:
+      return "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2";
+    case kSessionDelete:
+      return "DELETE FROM sessions WHERE token_hash = $1";
+    case kSessionDeleteExpired:
+      return "DELETE FROM sessions WHERE expires_at <= $1";
+    case kUweetInsert:
+      // The uweet and its mentions in one statement (so: together or not at
+      // all). An unknown author or a reused idempotency key inserts nothing
+      // and returns no row; the last column counts the mentions stored.
+      return "WITH a AS (SELECT id, username FROM users WHERE id = $1),"
+             " ins AS (INSERT INTO uweets(author_id, text, created_at, idempotency_key)"
+             "  SELECT a.id, $2::text, $3::bigint, $4::text FROM a"
+             "  ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+             "  RETURNING id, author_id, text, created_at),"
+             " m AS (INSERT INTO mentions(uweet_id, user_id)"
+             "  SELECT ins.id, x.id FROM ins, users x WHERE x.id = ANY($5::bigint[])"
+             "  ON CONFLICT DO NOTHING RETURNING 1)"
+             " SELECT ins.id, ins.author_id, a.username, ins.text, ins.created_at, (SELECT count(*) FROM m)"
+             " FROM ins, a";
+    case kUweetDelete:
+      return "DELETE FROM uweets WHERE id = $1";
+    case kUweetByKey:
+      return "SELECT " UW_PG_UWEET_COLS UW_PG_UWEET_FROM " WHERE u.author_id = $1 AND u.idempotency_key = $2";
+    case kUweetById:
+      return "SELECT " UW_PG_UWEET_COLS UW_PG_UWEET_FROM " WHERE u.id = $1";
+    case kMentions:
+      return "SELECT user_id FROM mentions WHERE uweet_id = $1 ORDER BY user_id";
+    case kPublicTimeline:
+      return "SELECT " UW_PG_UWEET_COLS UW_PG_UWEET_FROM " WHERE u.id < $1 ORDER BY u.id DESC LIMIT $2";
+    case kUserUweets:
+      return "SELECT " UW_PG_UWEET_COLS UW_PG_UWEET_FROM
+             " WHERE u.author_id = $1 AND u.id < $2 ORDER BY u.id DESC LIMIT $3";
+    case kHomeTimeline:
+      return "SELECT " UW_PG_UWEET_COLS UW_PG_UWEET_FROM
+             " WHERE u.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1"
+             " UNION ALL SELECT $1::bigint) AND u.id < $2 ORDER BY u.id DESC LIMIT $3";
+    case kSearch:
+      return "SELECT " UW_PG_UWEET_COLS UW_PG_UWEET_FROM
+             " WHERE u.search @@ plainto_tsquery('simple', $1) AND u.id < $2 ORDER BY u.id DESC LIMIT $3";
+    case kNewestId:
+      return "SELECT coalesce(max(id), 0) FROM uweets";
+    case kFollowInsert:
+      return "INSERT INTO follows(follower_id, followee_id, created_at) VALUES ($1, $2, $3)"
+             " ON CONFLICT (follower_id, followee_id) DO NOTHING";
+    case kFollowDelete:
+      return "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2";
+    case kIsFollowing:
+      return "SELECT 1 FROM follows WHERE follower_id = $1 AND followee_id = $2";
+    case kFollowersPage:
+      return "SELECT f.id, a.id, a.username, a.created_at FROM follows f JOIN users a ON a.id = f.follower_id"
+             " WHERE f.followee_id = $1 AND f.id < $2 ORDER BY f.id DESC LIMIT $3";
+    case kFollowingPage:
+      return "SELECT f.id, a.id, a.username, a.created_at FROM follows f JOIN users a ON a.id = f.followee_id"
+             " WHERE f.follower_id = $1 AND f.id < $2 ORDER BY f.id DESC LIMIT $3";
+    case kFollowerIds:
+      return "SELECT follower_id FROM follows WHERE followee_id = $1 AND follower_id > $2"
+             " ORDER BY follower_id LIMIT $3";
+    case kFolloweeIds:
+      return "SELECT followee_id FROM follows WHERE follower_id = $1 ORDER BY followee_id";
+    case kWarmUsers:
+      return "SELECT id, username, created_at, password_hash FROM users ORDER BY id";
+    case kWarmFollows:
+      return "SELECT follower_id, followee_id FROM follows";
+    case kWarmUweetCounts:
+      return "SELECT author_id, count(*) FROM uweets GROUP BY author_id";
+    case kLiveSessions:
+      return "SELECT encode(token_hash, 'hex'), user_id, expires_at FROM sessions WHERE expires_at > $1";
+    case kStatementCount:
+      break;
+  }
+  return "";
+}
+
+}  // namespace pg
+
+using namespace pg;
+
+namespace {
+
+bool valid_savepoint_name(const char* name) {
+  if (!name || !*name) return false;
+  for (const char* p = name; *p; ++p) {
+    const char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  }
+  return true;
+}
+
+// Text libpq can carry (no NUL: text parameters are C strings) that
+// PostgreSQL accepts (valid UTF-8).
+bool sendable(std::string_view s) { return s.find('\0') == std::string_view::npos && rules::valid_utf8(s); }
+
+User read_user(const Rows& r, int row, int col) {
+  return User{r.i64(row, col), r.text(row, col + 1), r.i64(row, col + 2)};
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+constexpr size_t kTokenHashBytes = 32;
+
+}  // namespace
+
+PgStore::PgStore(std::unique_ptr<Conn> c) : c_(std::move(c)), conn_(c_->pg) {}
+PgStore::~PgStore() = default;
+
+Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& uri, const Options& opts) {
+  auto c = std::make_unique<Conn>();
+  c->uri = uri;
+  c->redacted = redact_target(uri);
+  c->read_only = opts.read_only;
+  c->connect_timeout_s = std::max(2, (opts.busy_timeout_ms + 999) / 1000);
+  if (auto r = c->connect(); !r) return r.error();
+  if (opts.read_only) {
+    const int v = store_pg_schema::current_version(c->pg);
+    if (v < store_pg_schema::latest_version()) {
+      return Error{
+          503, "db_not_ready",
+          fmt::format("database {} has schema version {}; the writer has not created it yet (need {})",
+                      c->redacted, v, store_pg_schema::latest_version())};
+    }
+  } else if (auto r = store_pg_schema::migrate(c->pg); !r) {
+    return r.error();
+  }
+  if (auto r = c->ensure(); !r) return r.error();  // prepares the statements
+  return std::unique_ptr<PgStore>(new PgStore(std::move(c)));
+}
+
+int PgStore::schema_version() const { return store_pg_schema::current_version(c_->pg); }
+
+// ---- transactions ---------------------------------------------------------
+
+Result<Unit> PgStore::begin() {
+  if (auto r = c_->ensure(); !r) return r;
+  return c_->exec("BEGIN", "begin");
+}
+
+Result<Unit> PgStore::commit() { return c_->exec("COMMIT", "commit"); }
+
+void PgStore::rollback() {
+  if (PQtransactionStatus(c_->pg) == PQTRANS_IDLE) return;  // nothing open
+  if (auto r = c_->exec("ROLLBACK", "rollback"); !r) log::error("store: {}", r.error().message);
+}
+
+namespace {
+Result<Unit> exec_named(PgStore::Conn& c, const char* verb, const char* name) {
+  if (!valid_savepoint_name(name)) return Error{500, "bad_savepoint", "savepoint names are [A-Za-z0-9_]+"};
+  // Savepoint names cannot be bound as parameters; the name is checked above.
+  const std::string sql = fmt::format("{} {}", verb, name);
+  return c.exec(sql, sql);
+}
+}  // namespace
+
+Result<Unit> PgStore::savepoint(const char* name) { return exec_named(*c_, "SAVEPOINT", name); }
+Result<Unit> PgStore::release(const char* name) { return exec_named(*c_, "RELEASE SAVEPOINT", name); }
+void PgStore::rollback_to(const char* name) {
+  if (auto r = exec_named(*c_, "ROLLBACK TO SAVEPOINT", name); !r) log::error("store: {}", r.error().message);
+}
+
+// ---- users ----------------------------------------------------------------
+
+Result<User> PgStore::create_user(std::string_view username, std::string_view password_hash, int64_t now_s) {
+  if (auto r = rules::check_username(username); !r) return r.error();
+  if (password_hash.empty() || !sendable(password_hash))
+    return Error{500, "bad_hash", "create_user needs a password hash"};
+  auto r = c_->run(kUserInsert, {username, password_hash, now_s}, "create user");
+  if (!r) return r.error();
+  if (r->size() == 0) {
+    return Error{409, "username_taken", fmt::format("The username '{}' is already taken.", username)};
+  }
+  return User{r->i64(0, 0), std::string(username), now_s};
+}
+
+std::optional<UserAuth> PgStore::user_auth(std::string_view username) {
+  if (!sendable(username)) return std::nullopt;
+  auto r = c_->run(kUserAuth, {username}, "user_auth");
+  if (!r || r->size() == 0) return std::nullopt;
+  return UserAuth{r->i64(0, 0), r->text(0, 1), r->text(0, 2)};
+}
+
+Result<Unit> PgStore::set_password_hash(int64_t user_id, std::string_view hash) {
+  if (hash.empty() || !sendable(hash))
+    return Error{500, "bad_hash", "set_password_hash needs a password hash"};
+  auto r = c_->run(kUserSetHash, {user_id, hash}, "set password hash");
+  if (!r) return r.error();
+  if (r->affected() == 0) return Error{404, "no_such_user", "No such user."};
+  return Unit{};
+}
+
+std::optional<User> PgStore::user_by_name(std::string_view username) {
+  if (!sendable(username)) return std::nullopt;
+  auto r = c_->run(kUserByName, {username}, "user_by_name");
+  if (!r || r->size() == 0) return std::nullopt;
+  return read_user(*r, 0, 0);
+}
+
+std::optional<User> PgStore::user_by_id(int64_t id) {
+  auto r = c_->run(kUserById, {id}, "user_by_id");
+  if (!r || r->size() == 0) return std::nullopt;
+  return read_user(*r, 0, 0);
+}
+
+Counts PgStore::counts(int64_t user_id) {
+  auto r = c_->run(kCounts, {user_id}, "counts");
+  if (!r || r->size() == 0) return {};
+  return Counts{r->i64(0, 0), r->i64(0, 1), r->i64(0, 2)};
+}
+
+std::vector<User> PgStore::users_after(int64_t after_id, int limit) {
+  std::vector<User> out;
+  if (limit <= 0) return out;
+  auto r = c_->run(kUsersAfter, {after_id, static_cast<int64_t>(limit)}, "users_after");
+  if (!r) {
+    log::error("store: {}", r.error().message);
+    return out;
+  }
+  for (int i = 0; i < r->size(); ++i) out.push_back(read_user(*r, i, 0));
+  return out;
+}
+
+// ---- sessions -------------------------------------------------------------
+
+Result<Unit> PgStore::create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s) {
+  if (token_hash.size() != kTokenHashBytes) {
+    return Error{500, "bad_token_hash", "a session token hash is exactly 32 bytes"};
+  }
+  auto r = c_->run(kSessionInsert, {Param::bytes(token_hash), user_id, expires_at_s}, "create session");
+  if (!r) return r.error();
+  if (r->affected() == 0) return Error{404, "no_such_user", "No such user."};
+  return Unit{};
+}
+
+std::optional<int64_t> PgStore::session_user(std::string_view token_hash, int64_t now_s) {
+  if (token_hash.size() != kTokenHashBytes) return std::nullopt;
+  auto r = c_->run(kSessionUser, {Param::bytes(token_hash), now_s}, "session_user");
+  if (!r || r->size() == 0) return std::nullopt;
+  return r->i64(0, 0);
+}
+
+Result<Unit> PgStore::delete_session(std::string_view token_hash) {
+  auto r = c_->run(kSessionDelete, {Param::bytes(token_hash)}, "delete session");
+  if (!r) return r.error();
+  return Unit{};
+}
+
+int PgStore::delete_expired_sessions(int64_t now_s) {
+  auto r = c_->run(kSessionDeleteExpired, {now_s}, "delete expired sessions");
+  if (!r) {
+    log::error("store: {}", r.error().message);
+    return 0;
+  }
+  return static_cast<int>(r->affected());
+}
+
+// ---- bulk loads -----------------------------------------------------------
+
+Result<WarmSnapshot> PgStore::warm_snapshot() {
+  WarmSnapshot snap;
+  // One snapshot for the three scans when not inside a caller's transaction.
+  const bool own = PQtransactionStatus(c_->pg) == PQTRANS_IDLE;
+  if (own) {
+    if (auto b = c_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "warm snapshot"); !b)
+      return b.error();
+  }
+  const auto end = [&] {
+    if (own) (void)c_->exec("COMMIT", "warm snapshot");
+  };
+  auto users = c_->run(kWarmUsers, {}, "scan users");
+  if (!users) {
+    end();
+    return users.error();
+  }
+  snap.users.reserve(static_cast<size_t>(users->size()));
+  for (int i = 0; i < users->size(); ++i) snap.users.push_back({read_user(*users, i, 0), users->text(i, 3)});
+  auto follows = c_->run(kWarmFollows, {}, "scan follows");
+  if (!follows) {
+    end();
+    return follows.error();
+  }
+  for (int i = 0; i < follows->size(); ++i) snap.follows.emplace_back(follows->i64(i, 0), follows->i64(i, 1));
+  auto counts = c_->run(kWarmUweetCounts, {}, "count uweets");
+  end();
+  if (!counts) return counts.error();
+  for (int i = 0; i < counts->size(); ++i)
+    snap.uweet_counts.emplace_back(counts->i64(i, 0), counts->i64(i, 1));
+  return snap;
+}
+
+Result<std::vector<LiveSession>> PgStore::live_sessions(int64_t now_s) {
+  auto r = c_->run(kLiveSessions, {now_s}, "list sessions");
+  if (!r) return r.error();
+  std::vector<LiveSession> out;
+  for (int i = 0; i < r->size(); ++i) {
+    const std::string hex = r->text(i, 0);
+    std::string hash;
+    for (size_t k = 0; k + 1 < hex.size(); k += 2) {
+      const int hi = hex_digit(hex[k]);
+      const int lo = hex_digit(hex[k + 1]);
+      if (hi < 0 || lo < 0) break;
+      hash.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    if (hash.size() != kTokenHashBytes) continue;
+    out.push_back(LiveSession{std::move(hash), r->i64(i, 1), r->i64(i, 2)});
+  }
+  return out;
+}
+
+}  // namespace uw

@@ -1,0 +1,106 @@
+#pragma once
+// uw::PgStore — the PostgreSQL backend of the Store contract, on libpq
+// directly (no ORM). One PgStore wraps one PGconn and is used by ONE thread at
+// a time, exactly like SqliteStore. Every statement is prepared once per
+// connection (PQprepare) and run with PQexecPrepared.
+//
+// What differs from SQLite, and why (docs/STORAGE.md "PostgreSQL"):
+//  * Opening a writable store runs the migrations in postgres/schema.cpp,
+//    keyed on the table uw_schema_version, under an advisory lock (several
+//    programs may open the same database at once). A read-only store sets
+//    default_transaction_read_only and refuses a database the writer has not
+//    migrated yet (503 db_not_ready).
+//  * Full-text search is a generated tsvector column with a GIN index,
+//    maintained in the insert's own transaction: what is committed is
+//    searchable, so there is no indexer (index_pending() is 0, indexed_upto()
+//    the newest id) and no background work (start_background() is nullptr).
+//  * Writes that the contract expects to fail (a taken username, an unknown
+//    user, a reused idempotency key) are written so that PostgreSQL raises no
+//    error for them (ON CONFLICT DO NOTHING, INSERT ... SELECT ... WHERE
+//    EXISTS): an error would abort the caller's whole transaction, where SQLite
+//    fails only the statement.
+//  * Ids come from identity columns (sequences) at INSERT time, so with
+//    several writers they do not commit in id order (docs/STORAGE.md "Ids and
+//    commit order").
+//  * A lost connection is reset before the next statement (PQreset): the
+//    statement that met the failure answers 503 db_unavailable, later ones
+//    work again once the server is back.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/store/store.hpp"
+
+struct pg_conn;
+
+namespace uw {
+
+class PgStore final : public Store {
+ public:
+  // Connects to the libpq URI (postgresql://...); see Store::open.
+  static Result<std::unique_ptr<PgStore>> open(const std::string& uri, const Options& opts);
+  ~PgStore() override;
+
+  int schema_version() const override;
+
+  Result<Unit> begin() override;
+  Result<Unit> commit() override;
+  void rollback() override;
+  Result<Unit> savepoint(const char* name) override;
+  Result<Unit> release(const char* name) override;
+  void rollback_to(const char* name) override;
+
+  Result<User> create_user(std::string_view username, std::string_view password_hash, int64_t now_s) override;
+  std::optional<UserAuth> user_auth(std::string_view username) override;
+  Result<Unit> set_password_hash(int64_t user_id, std::string_view hash) override;
+  std::optional<User> user_by_name(std::string_view username) override;
+  std::optional<User> user_by_id(int64_t id) override;
+  Counts counts(int64_t user_id) override;
+  std::vector<User> users_after(int64_t after_id, int limit) override;
+
+  Result<Unit> create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s) override;
+  std::optional<int64_t> session_user(std::string_view token_hash, int64_t now_s) override;
+  Result<Unit> delete_session(std::string_view token_hash) override;
+  int delete_expired_sessions(int64_t now_s) override;
+
+  Result<Uweet> insert_uweet(const NewUweet& u) override;
+  std::optional<Uweet> uweet(int64_t id) override;
+  std::vector<int64_t> mentions(int64_t uweet_id) override;
+  Page<Uweet> public_timeline(std::optional<int64_t> before, int limit) override;
+  Page<Uweet> user_uweets(int64_t author_id, std::optional<int64_t> before, int limit) override;
+  // One statement (the planner merges the per-author index ranges itself).
+  Page<Uweet> home_timeline(int64_t user_id, std::optional<int64_t> before, int limit) override;
+  Page<Uweet> home_timeline_by_sql(int64_t user_id, std::optional<int64_t> before, int limit) override;
+  // plainto_tsquery('simple', text): every word is a lexeme, operators and
+  // quotes are just punctuation, so no input is a syntax error.
+  Page<Uweet> search(std::string_view query, std::optional<int64_t> before, int limit) override;
+  Result<int> index_pending(int limit) override;  // 0: indexed at insert
+  int64_t indexed_upto() override;                // the newest committed id
+
+  Result<bool> follow(int64_t follower_id, int64_t followee_id, int64_t now_s) override;
+  Result<bool> unfollow(int64_t follower_id, int64_t followee_id) override;
+  bool is_following(int64_t follower_id, int64_t followee_id) override;
+  Page<User> followers(int64_t user_id, std::optional<int64_t> before, int limit) override;
+  Page<User> following(int64_t user_id, std::optional<int64_t> before, int limit) override;
+  std::vector<int64_t> follower_ids(int64_t user_id, int64_t after_id, int limit) override;
+  std::vector<int64_t> followee_ids(int64_t user_id) override;
+
+  Result<WarmSnapshot> warm_snapshot() override;
+  Result<std::vector<LiveSession>> live_sessions(int64_t now_s) override;
+
+  std::unique_ptr<StoreBackground> start_background() override { return nullptr; }
+
+  // The libpq connection, for tests that look underneath (settings, plans).
+  pg_conn* raw() { return conn_; }
+
+  struct Conn;  // postgres/conn.hpp
+
+ private:
+  explicit PgStore(std::unique_ptr<Conn> c);
+  std::unique_ptr<Conn> c_;
+  pg_conn* conn_ = nullptr;
+};
+
+}  // namespace uw
