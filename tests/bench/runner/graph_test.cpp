@@ -1,11 +1,12 @@
 // bench/runner/graph.cpp: the power-law follow graph and the planned uweets.
 #include "bench/runner/graph.hpp"
-#include "bench/runner/stats.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
+
+#include "bench/runner/stats.hpp"
 
 namespace uw::bench {
 namespace {
