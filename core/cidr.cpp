@@ -1,6 +1,7 @@
 #include "core/cidr.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -67,6 +68,27 @@ Result<CidrList> CidrList::parse(std::string_view text) {
     if (comma == text.size()) break;
   }
   return out;
+}
+
+bool CidrList::contains(const sockaddr* sa) const {
+  if (!sa) return false;
+  bool v6 = false;
+  const uint8_t* a = nullptr;
+  if (sa->sa_family == AF_INET) {
+    a = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
+  } else if (sa->sa_family == AF_INET6) {
+    const auto* in6 = &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+    a = reinterpret_cast<const uint8_t*>(in6);
+    if (IN6_IS_ADDR_V4MAPPED(in6))
+      a += 12;  // ::ffff:a.b.c.d is matched as a.b.c.d
+    else
+      v6 = true;
+  } else {
+    return false;
+  }
+  for (const auto& p : prefixes_)
+    if (p.v6 == v6 && prefix_match(p.bytes.data(), a, p.bits)) return true;
+  return false;
 }
 
 bool CidrList::contains(std::string_view ip) const {
