@@ -108,7 +108,11 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
     }
     j["created_at"] = n->created_at_ms;
     // The id member goes first at render time: keep everything after the '{'.
-    n->json_tail = "," + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).substr(1);
+    // Built by appending, not "," + string: GCC 12's false -Wrestrict at -O3 (bug 105329).
+    const std::string body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    n->json_tail.reserve(body.size());
+    n->json_tail = ',';
+    n->json_tail.append(body, 1);
   }
   n->counted_bytes = n->bytes() + 16;  // + the shared_ptr control block
   g_note_bytes.fetch_add(n->counted_bytes, std::memory_order_relaxed);

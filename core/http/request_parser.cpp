@@ -359,7 +359,10 @@ int RequestParser::to_origin_form() {
     if (u.field_set & (1 << f)) a_end = std::min<size_t>(a_end, u.field_data[f].off - (f == UF_PATH ? 0 : 1));
   std::string authority = r.target.substr(a_begin, a_end - a_begin);
   std::string origin = (u.field_set & (1 << UF_PATH)) ? std::string(part(UF_PATH)) : "/";
-  if (u.field_set & (1 << UF_QUERY)) origin += "?" + std::string(part(UF_QUERY));
+  if (u.field_set & (1 << UF_QUERY)) {
+    origin += '?';  // appended, not "?" + string: GCC 12's false -Wrestrict at -O3 (bug 105329)
+    origin += part(UF_QUERY);
+  }
   if (!valid_host_value(authority)) {
     fail(400, "The request target's host is not valid.");
     return -1;
