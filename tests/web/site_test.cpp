@@ -176,6 +176,21 @@ TEST(WebSite, AnswersClientsBeyondTheOpenFileLimitWith503) {
   EXPECT_EQ(p.terminate(), 0);
 }
 
+// Under AddressSanitizer the process's RSS says nothing about what the server
+// holds: ASan's allocator keeps freed memory in quarantine and never hands it
+// back. There the bound is checked on the server's own queued-bytes figure only.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssMeaningful = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kRssMeaningful = false;
+#else
+constexpr bool kRssMeaningful = true;
+#endif
+#else
+constexpr bool kRssMeaningful = true;
+#endif
+
 // 100 connections each pipelining 2,000 GET /static/app.js and never reading:
 // what they pin stays bounded (before: up to 1 MiB of queued responses each),
 // and a normal client is answered meanwhile.
@@ -208,16 +223,20 @@ TEST(WebSite, SlowReadersThatPipelineCannotPinMemory) {
   const double queued = metric("http_queued_response_bytes");
   EXPECT_LT(queued, 100 * 160.0 * 1024) << "at most the backlog limit + one response per connection";
   const long rss_during = proc_status_kb(p.pid(), "VmRSS");
-  EXPECT_LT(rss_during - rss_before, 50 * 1024) << "kB; before the fix ~1 MiB per connection";
+  if (kRssMeaningful) {
+    EXPECT_LT(rss_during - rss_before, 50 * 1024) << "kB; before the fix ~1 MiB per connection";
+  }
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(c.get("/").status, 200);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   slow.clear();
   EXPECT_TRUE(eventually([&] { return metric("http_queued_response_bytes") == 0; }, 20s));
   // And the memory goes back to the kernel once they have gone.
-  EXPECT_TRUE(eventually([&] { return proc_status_kb(p.pid(), "VmRSS") - rss_before < 8 * 1024; }, 10s))
-      << "RSS before " << rss_before << " kB, with the slow readers " << rss_during << " kB, after "
-      << proc_status_kb(p.pid(), "VmRSS") << " kB";
+  if (kRssMeaningful) {
+    EXPECT_TRUE(eventually([&] { return proc_status_kb(p.pid(), "VmRSS") - rss_before < 8 * 1024; }, 10s))
+        << "RSS before " << rss_before << " kB, with the slow readers " << rss_during << " kB, after "
+        << proc_status_kb(p.pid(), "VmRSS") << " kB";
+  }
   RecordProperty("rss_growth_kb", std::to_string(rss_during - rss_before));
   EXPECT_EQ(p.terminate(), 0);
 }
