@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "core/rules.hpp"
-#include "core/store/store.hpp"
+#include "core/store/sqlite/store.hpp"  // uw::fts_query
 
 namespace {
 
