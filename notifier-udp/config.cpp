@@ -116,6 +116,11 @@ void register_flags(Flags& f, Config* c) {
           whole_flag<size_t>(&c->deliveries_per_turn, 1, 10000000));
   f.value("max-subscribers", "N", "open SSE streams allowed at once (default 10000)",
           whole_flag<size_t>(&c->max_subscribers, 1, 10000000));
+  f.value("max-streams-per-user", "N", "open SSE streams one user may hold (default 8)",
+          whole_flag<size_t>(&c->max_streams_per_user, 1, 10000000));
+  f.value("max-streams-per-address", "N",
+          "open SSE streams one peer address may hold (default 64; behind a proxy, the proxy's address)",
+          whole_flag<size_t>(&c->max_streams_per_address, 1, 10000000));
 }
 
 }  // namespace uw::notifier

@@ -38,6 +38,8 @@ struct Config {
   size_t fanout_chunk = 4096;                 // follower ids per database read
   size_t deliveries_per_turn = 512;           // bound on fan-out work per loop turn
   size_t max_subscribers = 10'000;
+  size_t max_streams_per_user = 8;      // a few tabs' worth
+  size_t max_streams_per_address = 64;  // one office behind one NAT address
 };
 
 // Registers every flag on `flags`, writing into *cfg.

@@ -123,6 +123,14 @@ struct Daemon::Impl {
     p.counter("uwitter_notifier_sse_events_sent_total", "SSE events written to streams", ss.events_sent);
     p.counter("uwitter_notifier_sse_streams_opened_total", "SSE streams opened", ss.opened);
     p.counter("uwitter_notifier_sse_slow_cutoffs_total", "Streams cut off for a full backlog", ss.cut_slow);
+    p.family("uwitter_notifier_sse_streams_refused_total",
+             "SSE streams refused, by the limit that refused them", "counter");
+    p.sample("uwitter_notifier_sse_streams_refused_total", {{"reason", "full"}},
+             api->stats().streams_refused_full);
+    p.sample("uwitter_notifier_sse_streams_refused_total", {{"reason", "user"}},
+             api->stats().streams_refused_user);
+    p.sample("uwitter_notifier_sse_streams_refused_total", {{"reason", "address"}},
+             api->stats().streams_refused_address);
     p.counter("uwitter_notifier_tickets_rejected_total", "Requests with a missing or bad ticket",
               api->stats().tickets_rejected);
     p.gauge("uwitter_notifier_subscribers", "Open SSE streams", static_cast<double>(streams->count()));
@@ -235,6 +243,8 @@ Result<Unit> Daemon::start() {
                      [&m] { return m.render_metrics(); },
                      m.cfg.cors_origins,
                      m.cfg.max_subscribers,
+                     m.cfg.max_streams_per_user,
+                     m.cfg.max_streams_per_address,
                      m.cfg.metrics_allow};
   m.api = std::make_unique<HttpApi>(std::move(deps));
 

@@ -119,6 +119,26 @@ void HttpApi::events(const http::Request& req, http::Responder& res) {
     send_error(req, res, std::move(r));
     return;
   }
+  // One user (one ticket, many tabs or a script) or one address must not take
+  // every slot: 429 with the reason, so a page can say "too many open tabs".
+  if (d_.streams->count_for_user(user) >= d_.max_streams_per_user) {
+    ++stats_.streams_refused_user;
+    auto r = json_error(429, "too_many_streams_for_user",
+                        "this account already has " + std::to_string(d_.max_streams_per_user) +
+                            " notification streams open; close a tab");
+    r.set("Retry-After", "10");
+    send_error(req, res, std::move(r));
+    return;
+  }
+  if (d_.streams->count_for_address(req.peer_ip) >= d_.max_streams_per_address) {
+    ++stats_.streams_refused_address;
+    auto r = json_error(429, "too_many_streams_for_address",
+                        "this address already has " + std::to_string(d_.max_streams_per_address) +
+                            " notification streams open");
+    r.set("Retry-After", "10");
+    send_error(req, res, std::move(r));
+    return;
+  }
   // Last-Event-ID (or ?last_event_id=, for a first connect that resumes): the
   // position of the last notification this user's browser saw; every stored
   // one after it is sent first (0 = all of them). Absent: live only. Anything
@@ -153,7 +173,7 @@ void HttpApi::events(const http::Request& req, http::Responder& res) {
     for (const auto& e : d_.inboxes->after(user, *last)) e.note->append_sse(catch_up, e.pos);
     if (!catch_up.empty() && !d_.streams->write_one(conn, catch_up)) return;
   }
-  d_.streams->add(conn, user);
+  d_.streams->add(conn, user, req.peer_ip);
   d_.log->write(
       LogLevel::Debug, "subscribe",
       {{"user_id", user}, {"conn", conn}, {"last_event_id", last ? std::to_string(*last) : "none"}});

@@ -30,8 +30,10 @@ class Streams;
 
 struct HttpApiStats {
   uint64_t tickets_rejected = 0;
-  uint64_t streams_refused_full = 0;
-  uint64_t metrics_refused = 0;  // /metrics asked from outside --metrics-allow
+  uint64_t streams_refused_full = 0;     // --max-subscribers reached
+  uint64_t streams_refused_user = 0;     // the user holds --max-streams-per-user
+  uint64_t streams_refused_address = 0;  // the peer address holds --max-streams-per-address
+  uint64_t metrics_refused = 0;          // /metrics asked from outside --metrics-allow
 };
 
 class HttpApi {
@@ -44,6 +46,8 @@ class HttpApi {
     std::function<std::string()> render_metrics;
     std::vector<std::string> cors_origins;
     size_t max_subscribers = 10'000;
+    size_t max_streams_per_user = 8;
+    size_t max_streams_per_address = 64;
     AllowList metrics_allow;  // who may read /metrics (empty = anyone)
   };
   explicit HttpApi(Deps d) : d_(std::move(d)) {}
