@@ -133,6 +133,9 @@ struct Daemon::Impl {
              api->stats().streams_refused_address);
     p.counter("uwitter_notifier_tickets_rejected_total", "Requests with a missing or bad ticket",
               api->stats().tickets_rejected);
+    p.counter("uwitter_notifier_tickets_shed_total",
+              "Tickets refused unchecked: their address spent its bad-signature budget",
+              api->stats().tickets_shed);
     p.gauge("uwitter_notifier_subscribers", "Open SSE streams", static_cast<double>(streams->count()));
     p.gauge("uwitter_notifier_inbox_bytes", "Approximate memory of inboxes and the notes they hold",
             static_cast<double>(inboxes.bytes() + live_note_bytes()));

@@ -1,10 +1,11 @@
 #include "notifier-udp/http_api.hpp"
 
 #include <charconv>
-#include <ctime>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/clock.hpp"
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/inbox.hpp"
 #include "notifier-udp/streams.hpp"
@@ -18,6 +19,12 @@ namespace {
 http::Response json_error(int status, const std::string& code, const std::string& message) {
   nlohmann::json j{{"error", {{"code", code}, {"message", message}}}};
   return http::Response::json(status, j.dump());
+}
+
+// Budgets run on a monotonic clock (a wall-clock step must not refill them).
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 std::optional<uint64_t> parse_u64(std::string_view s) {
@@ -93,12 +100,23 @@ bool HttpApi::check_ticket(const http::Request& req, http::Responder& res, int64
     ++stats_.tickets_rejected;
     return false;
   }
+  const int64_t mono = steady_ms();
+  if (!bad_signatures_.available(req.peer_ip, mono)) {
+    ++stats_.tickets_shed;
+    ++stats_.tickets_rejected;
+    log_rejection("shed", req);
+    auto r = json_error(429, "too_many_bad_tickets",
+                        "too many tickets with a bad signature from this address; wait and get a new ticket");
+    r.set("Retry-After", "1");
+    send_error(req, res, std::move(r));
+    return false;
+  }
   sign::Ticket ticket;
-  auto err = sign::verify_ticket(*t, *d_.keys, static_cast<int64_t>(std::time(nullptr)), &ticket);
+  auto err = sign::verify_ticket(*t, *d_.keys, clock::now_s(), &ticket);
   if (err != sign::TicketError::None) {
     ++stats_.tickets_rejected;
-    d_.log->write(LogLevel::Info, "ticket_rejected",
-                  {{"reason", sign::ticket_error_name(err)}, {"peer", req.peer_ip}, {"path", req.path}});
+    if (err == sign::TicketError::BadSignature) (void)bad_signatures_.take(req.peer_ip, mono);
+    log_rejection(sign::ticket_error_name(err), req);
     int status = err == sign::TicketError::Malformed ? 400 : 403;
     send_error(
         req, res,
@@ -107,6 +125,15 @@ bool HttpApi::check_ticket(const http::Request& req, http::Responder& res, int64
   }
   *user_id = ticket.user_id;
   return true;
+}
+
+void HttpApi::log_rejection(const char* reason, const http::Request& req) {
+  // Anyone can send bad tickets as fast as they like: these lines share the
+  // rejection lines' rate limit (--log-rejects-per-s); the counters count all.
+  uint64_t suppressed = 0;
+  if (!d_.log->allow_flood_line(static_cast<uint64_t>(clock::now_ms()), &suppressed)) return;
+  d_.log->write(LogLevel::Info, "ticket_rejected",
+                {{"reason", reason}, {"peer", req.peer_ip}, {"path", req.path}, {"suppressed", suppressed}});
 }
 
 void HttpApi::events(const http::Request& req, http::Responder& res) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/http/server.hpp"
+#include "core/rate_limit.hpp"
 #include "notifier-udp/allow_list.hpp"
 
 namespace uw::sign {
@@ -30,6 +31,7 @@ class Streams;
 
 struct HttpApiStats {
   uint64_t tickets_rejected = 0;
+  uint64_t tickets_shed = 0;             // refused unchecked: the address spent its bad-signature budget
   uint64_t streams_refused_full = 0;     // --max-subscribers reached
   uint64_t streams_refused_user = 0;     // the user holds --max-streams-per-user
   uint64_t streams_refused_address = 0;  // the peer address holds --max-streams-per-address
@@ -49,8 +51,13 @@ class HttpApi {
     size_t max_streams_per_user = 8;
     size_t max_streams_per_address = 64;
     AllowList metrics_allow;  // who may read /metrics (empty = anyone)
+    // Tickets with a bad signature, per peer address: each costs a full
+    // Ed25519 verify, so past this budget an address's tickets are refused
+    // (429) without checking until it refills. A real browser never sends one.
+    double bad_tickets_per_s = 5;
+    int bad_tickets_burst = 20;
   };
-  explicit HttpApi(Deps d) : d_(std::move(d)) {}
+  explicit HttpApi(Deps d) : d_(std::move(d)), bad_signatures_(d_.bad_tickets_per_s, d_.bad_tickets_burst) {}
   void handle(http::Request&& req, http::Responder res);
   const HttpApiStats& stats() const { return stats_; }
 
@@ -62,9 +69,11 @@ class HttpApi {
   void cors(const http::Request& req, std::vector<std::pair<std::string, std::string>>& headers) const;
   // An error answer with the CORS headers (a page must be able to read why).
   void send_error(const http::Request& req, http::Responder& res, http::Response r) const;
+  void log_rejection(const char* reason, const http::Request& req);
   bool check_ticket(const http::Request& req, http::Responder& res, int64_t* user_id);
   Deps d_;
   HttpApiStats stats_;
+  RateLimit bad_signatures_;  // by peer address
 };
 
 }  // namespace uw::notifier

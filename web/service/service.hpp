@@ -76,7 +76,7 @@ struct ServiceConfig {
   // changes, and at shutdown.
   std::string throttle_state_path;
   int64_t throttle_save_interval_ms = 2000;
-  // Token buckets (web/service/rate_limit.hpp): uweets per user and sign-ups
+  // Token buckets (core/rate_limit.hpp): uweets per user and sign-ups
   // per client address; rate <= 0 turns a limit off. Beyond: 429 rate_limited.
   double post_rate_per_s = 10.0 / 60.0;
   int post_burst = 100;

@@ -24,7 +24,7 @@
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
 #include "web/service/auth.hpp"
-#include "web/service/rate_limit.hpp"
+#include "core/rate_limit.hpp"
 #include "web/service/service.hpp"
 #include "web/service/timeline_cache.hpp"
 
