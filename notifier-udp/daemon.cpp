@@ -150,6 +150,13 @@ struct Daemon::Impl {
     p.counter("uwitter_notifier_log_dropped_bytes_total",
               "Log bytes dropped because the disk fell behind (the log is written off the loop)",
               log.dropped_bytes());
+    p.counter("uwitter_notifier_log_lost_bytes_total",
+              "Log bytes that may not have reached the file (failed writes, a deleted file)",
+              log.lost_bytes());
+    p.counter("uwitter_notifier_log_errors_total",
+              "Log file failures: failed writes or flushes, deletion noticed, failed reopens", log.errors());
+    p.gauge("uwitter_notifier_log_ok", "1 while log writes reach a live file, 0 while they fail",
+            log.ok() ? 1.0 : 0.0);
     p.gauge("uwitter_notifier_log_pending_bytes",
             "Log bytes queued for the log writer thread and not yet in the file",
             static_cast<double>(log.pending_bytes()));
@@ -300,8 +307,13 @@ void Daemon::handle_signals() {
 
 void Daemon::reload() {
   Impl& m = *impl_;
-  if (auto r = m.log.reopen(); !r) m.log.write(LogLevel::Error, "log", {{"problem", r.error().message}});
-  m.log.write(LogLevel::Info, "reopen", {{"log_file", m.cfg.log_file}});
+  // A failed reopen keeps the old file (FileWriter says so on stderr too), and
+  // no line claims a reopen that did not happen.
+  if (auto r = m.log.reopen(); !r) {
+    m.log.write(LogLevel::Error, "log", {{"problem", r.error().message}});
+  } else {
+    m.log.write(LogLevel::Info, "reopen", {{"log_file", m.cfg.log_file}});
+  }
   m.load_keys("reloaded");
 }
 

@@ -17,6 +17,7 @@
 
 #include "bench/kit/eventually.hpp"
 #include "bench/kit/http_client.hpp"
+#include "bench/kit/metrics_text.hpp"
 #include "bench/kit/process.hpp"
 #include "bench/kit/temp_dir.hpp"
 
@@ -112,6 +113,27 @@ TEST(WebSite, SighupReopensTheAccessLogAndKeepsServing) {
     if (c.get("/healthz").status != 200) return false;
     return read_file(logp).find("GET /healthz 200") != std::string::npos;
   })) << p.stderr_tail();
+  EXPECT_EQ(p.terminate(), 0);
+}
+
+// The access log on a full disk: said on stderr and in /metrics, and the site
+// keeps serving.
+TEST(WebSite, AnAccessLogOnAFullDiskIsReportedNotSilent) {
+  TempDir dir;
+  ChildProcess p;
+  ASSERT_TRUE(p.start(
+      {UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("data"), "--access-log", "/dev/full"},
+      dir.file("err.log")));
+  ASSERT_TRUE(p.wait_listening()) << p.stderr_text();
+  HttpClient c(base(p));
+  EXPECT_TRUE(eventually([&] {
+    if (c.get("/healthz").status != 200) return false;
+    return kit::metric(c.get("/metrics").body, "uwitter_access_log_ok") == 0;
+  })) << p.stderr_tail();
+  EXPECT_GT(kit::metric(c.get("/metrics").body, "uwitter_access_log_lost_bytes_total"), 0);
+  EXPECT_NE(p.stderr_text().find("log file /dev/full: write failed: No space left on device"),
+            std::string::npos)
+      << p.stderr_tail();
   EXPECT_EQ(p.terminate(), 0);
 }
 
