@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "core/clock.hpp"
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/store/store.hpp"
@@ -94,6 +95,9 @@ struct Daemon::Impl {
               vs.rejected[static_cast<size_t>(sign::Reject::Duplicate)]);
     p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)",
               vs.lost);
+    p.counter("uwitter_notifier_before_start_total",
+              "Sequence numbers of sessions already running at our start, sent before it (unknown, not lost)",
+              vs.before_start);
     p.counter(
         "uwitter_notifier_late_total",
         "Sequence numbers counted lost after --gap-timeout-ms that arrived after all (and were delivered)",
@@ -234,6 +238,7 @@ Result<Unit> Daemon::start() {
   io.verify.max_age_ms = m.cfg.max_age_ms;
   io.verify.max_future_ms = m.cfg.max_future_ms;
   io.verify.gap_timeout_ms = static_cast<int64_t>(m.cfg.gap_timeout_ms);
+  io.verify.started_ms = clock::now_ms();
   m.ingest = std::make_unique<Ingest>(m.loop, m.trust.ring(), io, m.log,
                                       [&m](const sign::EventView& ev, uint64_t ns) { m.on_event(ev, ns); });
   // An unknown key may be a key file that changed a moment ago: look (at most

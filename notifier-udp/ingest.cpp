@@ -84,7 +84,11 @@ Ingest::Ingest(uv_loop_t* loop, const sign::KeyRing& keys, Options opts, EventLo
     switch (n.kind) {
       case sign::SenderNote::SessionStarted:
         log_.write(LogLevel::Info, "session",
-                   {{"event", "started"}, {"key", key}, {"session", session}, {"first_seq", n.first_seq}});
+                   {{"event", "started"},
+                    {"key", key},
+                    {"session", session},
+                    {"first_seq", n.first_seq},
+                    {"before_start", n.count}});
         break;
       case sign::SenderNote::SessionSettled:
         log_.write(LogLevel::Info, "session",

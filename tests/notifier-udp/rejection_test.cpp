@@ -169,6 +169,24 @@ TEST(NotifierSessions, NewSenderSessionIsLoggedAndTheOldOneSettledWithItsGaps) {
   EXPECT_GE(h.metric_value("uwitter_notifier_sender_sessions_total"), 2);
 }
 
+// Restarted early in the web app's session (sequence far inside the window):
+// the datagrams the previous process received are not this one's loss.
+TEST(NotifierSessions, ARestartDoesNotCountWhatThePreviousProcessReceivedAsLost) {
+  NotifierHarness h;
+  for (int i = 0; i < 100; ++i) h.send({h.post(500 + i, "before the restart")});
+  ASSERT_TRUE(eventually([&] { return h.metric_value("uwitter_notifier_verified_total") == 100; }));
+  ASSERT_EQ(h.proc->terminate(), 0);
+  h.start();  // same database, keys and log file; a new process
+  auto bob = h.stream(h.users.bob);
+  h.send({h.post(700, "after the restart")});  // sequence 101 of the same session
+  ASSERT_TRUE(bob->wait_event(
+      [](const SseEvent& e) { return e.data.find("after the restart") != std::string::npos; }, 10s));
+  EXPECT_EQ(h.metric_value("uwitter_notifier_lost_total"), 0) << h.metrics();
+  EXPECT_EQ(h.metric_value("uwitter_notifier_before_start_total"), 100) << h.metrics();
+  EXPECT_EQ(h.metric_value("uwitter_notifier_open_gaps"), 0);
+  EXPECT_NE(h.log_text().find("first_seq=101 before_start=100"), std::string::npos) << h.log_text();
+}
+
 TEST(NotifierKeys, SighupTrustsARotatedKeyWithoutRestart) {
   NotifierHarness h;
   auto bob = h.stream(h.users.bob);
