@@ -234,6 +234,15 @@ class Store {
   virtual Result<WarmSnapshot> warm_snapshot() = 0;
   virtual Result<std::vector<LiveSession>> live_sessions(int64_t now_s) = 0;
 
+  // The 503 (database unreachable or busy) that a statement on this
+  // connection met since the last call, and clears it. The reads above that
+  // return a value rather than a Result (pages, optionals, counts) answer
+  // empty when the database is away; a caller that must tell "none" from
+  // "could not look" (the reader threads, the notifier's fan-out) asks here
+  // after them. nullopt when none, and always on SQLite (a reader there
+  // fails only on a broken file). The owner's thread.
+  virtual std::optional<Error> take_unavailable() { return std::nullopt; }
+
   // For the writer's store, before its first transaction: starts the
   // backend's background work on this connection (see StoreBackground), or
   // returns nullptr when there is none.

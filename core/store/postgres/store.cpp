@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/log.hpp"
 #include "core/rules.hpp"
@@ -182,8 +183,17 @@ int PgStore::schema_version() const { return store_pg_schema::current_version(c_
 
 Result<Unit> PgStore::begin() {
   if (auto r = c_->ensure(); !r) return r;
+  const bool was_up = !c_->lost();
+  auto r = c_->exec("BEGIN", "begin");
+  if (r || !was_up || !c_->lost()) return r;
+  // The connection died since the last statement (a restarted server):
+  // nothing was sent that could have done anything, so connect and begin again.
+  c_->unavailable.reset();
+  if (auto e = c_->ensure(); !e) return e;
   return c_->exec("BEGIN", "begin");
 }
+
+std::optional<Error> PgStore::take_unavailable() { return std::exchange(c_->unavailable, std::nullopt); }
 
 Result<Unit> PgStore::commit() { return c_->exec("COMMIT", "commit"); }
 
