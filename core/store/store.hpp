@@ -164,7 +164,9 @@ class Store {
   virtual int schema_version() const = 0;
 
   // Transactions (BEGIN / COMMIT / ROLLBACK) and savepoints, for the
-  // writer's group commit. Each returns an Error on failure.
+  // writer's group commit. Each returns an Error on failure (PostgreSQL sends
+  // SAVEPOINT / RELEASE / ROLLBACK TO in the round trip of the next
+  // statement or COMMIT, so a failure of theirs shows there).
   [[nodiscard]] virtual Result<Unit> begin() = 0;
   [[nodiscard]] virtual Result<Unit> commit() = 0;
   virtual void rollback() = 0;

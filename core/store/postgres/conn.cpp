@@ -65,6 +65,7 @@ bool PgStore::Conn::lost() const { return pg == nullptr || PQstatus(pg) != CONNE
 
 Result<Unit> PgStore::Conn::connect() {
   prepared = false;
+  pending.clear();  // a transaction does not survive its connection
   if (pg == nullptr) {
     const std::string timeout = std::to_string(connect_timeout_s);
     // TCP keepalives and a user timeout bound how long a statement can wait
@@ -153,6 +154,12 @@ Result<pg::Rows> PgStore::Conn::run(pg::Id id, const std::vector<pg::Param>& par
       !lost() && PQtransactionStatus(pg) == PQTRANS_IDLE && std::strncmp(pg::sql(id), "SELECT", 6) == 0;
   for (int attempt = 0;; ++attempt) {
     if (auto r = ensure(); !r) return r.error();
+    if (!pending.empty()) {
+      // The savepoints before this statement (one round trip instead of one each).
+      std::string sql;
+      std::swap(sql, pending);
+      if (auto r = exec(sql, what); !r) return r.error();
+    }
     PGresult* res = PQexecPrepared(pg, name.c_str(), static_cast<int>(params.size()), values.data(),
                                    lengths.data(), formats.data(), 0);
     const auto st = PQresultStatus(res);
@@ -167,10 +174,16 @@ Result<pg::Rows> PgStore::Conn::run(pg::Id id, const std::vector<pg::Param>& par
   }
 }
 
-Result<Unit> PgStore::Conn::exec(const std::string& sql, std::string_view what) {
-  PGresult* res = PQexec(pg, sql.c_str());
+Result<Unit> PgStore::Conn::exec(const std::string& sql, std::string_view what, std::string* tag) {
+  std::string text;
+  if (!pending.empty()) {
+    std::swap(text, pending);
+    text += sql;
+  }
+  PGresult* res = PQexec(pg, text.empty() ? sql.c_str() : text.c_str());
   const auto st = PQresultStatus(res);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    if (tag) *tag = PQcmdStatus(res);
     PQclear(res);
     return Unit{};
   }

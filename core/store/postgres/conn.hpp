@@ -117,6 +117,11 @@ struct PgStore::Conn {
   bool down = false;
   // The last 503 a statement answered (Store::take_unavailable).
   std::optional<Error> unavailable;
+  // Savepoint statements (SAVEPOINT, RELEASE, ROLLBACK TO) not sent yet: they
+  // go in the same round trip as the next statement or COMMIT, so the
+  // writer's per-job savepoint costs no round trips of its own (a failure
+  // among them fails that statement, and the writer's batch with it).
+  std::string pending;
 
   ~Conn() { PQfinish(pg); }
 
@@ -131,8 +136,10 @@ struct PgStore::Conn {
   // last statement (a restarted server) reconnects and runs once more.
   Result<pg::Rows> run(pg::Id id, const std::vector<pg::Param>& params, std::string_view what);
   // Runs a statement without parameters through the simple protocol
-  // (transaction control, migrations).
-  Result<Unit> exec(const std::string& sql, std::string_view what);
+  // (transaction control, migrations), after anything pending, in one round
+  // trip. *tag, when given, gets the last statement's command tag ("COMMIT",
+  // or "ROLLBACK" for a COMMIT of a transaction that had failed).
+  Result<Unit> exec(const std::string& sql, std::string_view what, std::string* tag = nullptr);
   // An Error for a failed result (res may be null) or the connection; a 503
   // carries retry_after_s and is remembered in `unavailable`.
   Error error(const PGresult* res, std::string_view what);

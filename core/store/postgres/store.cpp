@@ -195,25 +195,39 @@ Result<Unit> PgStore::begin() {
 
 std::optional<Error> PgStore::take_unavailable() { return std::exchange(c_->unavailable, std::nullopt); }
 
-Result<Unit> PgStore::commit() { return c_->exec("COMMIT", "commit"); }
+Result<Unit> PgStore::commit() {
+  std::string tag;
+  if (auto r = c_->exec("COMMIT", "commit", &tag); !r) return r;
+  // COMMIT of a transaction that had failed (a savepoint that could not be
+  // rolled back to) ends it with ROLLBACK and no error: not committed.
+  if (tag != "COMMIT")
+    return Error{500, "db_error", "commit: the transaction had failed and was rolled back"};
+  return Unit{};
+}
 
 void PgStore::rollback() {
-  if (PQtransactionStatus(c_->pg) == PQTRANS_IDLE) return;  // nothing open
+  c_->pending.clear();
+  // Nothing open; or the connection is gone, and the server rolled back with it.
+  if (c_->lost() || PQtransactionStatus(c_->pg) == PQTRANS_IDLE) return;
   if (auto r = c_->exec("ROLLBACK", "rollback"); !r) log::error("store: {}", r.error().message);
 }
 
 namespace {
+// Queues a savepoint statement (Conn::pending): it is sent with the next
+// statement or COMMIT, and a failure shows there.
 Result<Unit> exec_named(PgStore::Conn& c, const char* verb, const char* name) {
   if (!valid_savepoint_name(name)) return Error{500, "bad_savepoint", "savepoint names are [A-Za-z0-9_]+"};
   // Savepoint names cannot be bound as parameters; the name is checked above.
-  const std::string sql = fmt::format("{} {}", verb, name);
-  return c.exec(sql, sql);
+  c.pending += fmt::format("{} {};", verb, name);
+  return Unit{};
 }
 }  // namespace
 
 Result<Unit> PgStore::savepoint(const char* name) { return exec_named(*c_, "SAVEPOINT", name); }
 Result<Unit> PgStore::release(const char* name) { return exec_named(*c_, "RELEASE SAVEPOINT", name); }
 void PgStore::rollback_to(const char* name) {
+  if (c_->lost())
+    return;  // the whole transaction went with the connection (the writer's step fails and says so)
   if (auto r = exec_named(*c_, "ROLLBACK TO SAVEPOINT", name); !r) log::error("store: {}", r.error().message);
 }
 

@@ -19,6 +19,10 @@
 //    error for them (ON CONFLICT DO NOTHING, INSERT ... SELECT ... WHERE
 //    EXISTS): an error would abort the caller's whole transaction, where SQLite
 //    fails only the statement.
+//  * Savepoint statements are queued and sent in the same round trip as the
+//    next statement or COMMIT (one simple-protocol message): the writer's
+//    SAVEPOINT / RELEASE per job cost no round trips of their own. A COMMIT
+//    whose transaction had failed answers an error, not success.
 //  * Ids come from identity columns (sequences) at INSERT time, so with
 //    several writers they do not commit in id order (docs/STORAGE.md "Ids and
 //    commit order").
