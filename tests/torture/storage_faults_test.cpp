@@ -161,16 +161,19 @@ TEST(StorageFaultsPostgres, ServerRestartAnswers503QuicklyThenBothDaemonsReconne
   // not an empty 200 that would say "nothing found".
   t0 = Clock::now();
   auto search = d.http->get("/api/v1/search?q=restart");
-  EXPECT_LT(seconds_since(t0), 5.0);
+  const double search_s = seconds_since(t0);
+  EXPECT_LT(search_s, 5.0);
   expect_503(search, "db_unavailable", "search while the server is down");
   // What the caches hold still answers.
   EXPECT_EQ(d.http->get("/api/v1/timelines/home", {"Authorization: Bearer " + bob}).status, 200);
   // Many requests while it is down: each answered promptly (no reconnect storm).
   t0 = Clock::now();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(d.post(bob, "still down", "k-bob-down").status, 503);
-  EXPECT_LT(seconds_since(t0), 10.0);
+  const double twenty_s = seconds_since(t0);
+  EXPECT_LT(twenty_s, 10.0);
 
   ASSERT_TRUE(pg.start()) << pg.error();
+  const auto restarted = Clock::now();
   // The client retries the post it was refused, with the same key, until it is
   // taken: no restart of uwitter-web.
   kit::HttpResponse again;
@@ -182,6 +185,11 @@ TEST(StorageFaultsPostgres, ServerRestartAnswers503QuicklyThenBothDaemonsReconne
       30s))
       << again.status << " " << again.body << "\n"
       << d.web->stderr_text();
+  const double resumed_s = seconds_since(restarted);
+  std::printf(
+      "[torture] postgres down: post 503 in %.1f ms, search 503 in %.1f ms, 20 posts 503 in %.1f ms; "
+      "first post accepted %.0f ms after the server was back\n",
+      write_s * 1e3, search_s * 1e3, twenty_s * 1e3, resumed_s * 1e3);
   acked["k-during"] = again.json()["id"];
   auto replay = d.post(alice, "during the outage", "k-during");
   ASSERT_EQ(replay.status, 201);
@@ -234,6 +242,7 @@ TEST(StorageFaults, SqliteLockedByAnotherProcessAnswers503DbBusyWithinTheBusyTim
   EXPECT_NE(r.body.find("locked"), std::string::npos) << r.body;
   EXPECT_GE(took, 0.9) << "the writer waits --busy-timeout for the lock first";
   EXPECT_LT(took, 3.0) << "bounded: --busy-timeout (1 s here) and one batch";
+  std::printf("[torture] sqlite locked: 503 db_busy after %.0f ms (--busy-timeout 1000)\n", took * 1e3);
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
 
@@ -316,6 +325,10 @@ TEST(StorageFaults, FullDiskAnswers503DiskFullThenWorksAgainWhenSpaceReturns) {
       }
     }
     ASSERT_GT(refused, 0) << "the disk never filled up";
+    std::printf(
+        "[torture] disk full: %zu posts acknowledged, then %d refused with 503 (%d other); slowest answer "
+        "%.1f ms\n",
+        acked.size(), refused, other, slowest * 1e3);
     EXPECT_EQ(other, 0);
     expect_503(first_refusal, "disk_full", "post on a full disk");
     EXPECT_NE(first_refusal.body.find("disk"), std::string::npos) << first_refusal.body;
