@@ -83,7 +83,8 @@ const char* sql(Id id) {
              " UNION ALL SELECT $1::bigint) AND u.id < $2 ORDER BY u.id DESC LIMIT $3";
     case kSearch:
       return "SELECT " UW_PG_UWEET_COLS UW_PG_UWEET_FROM
-             " WHERE u.search @@ plainto_tsquery('simple', $1) AND u.id < $2 ORDER BY u.id DESC LIMIT $3";
+             " WHERE u.search @@ plainto_tsquery('simple', translate($1, '<>&', '   ')) AND u.id < $2"
+             " ORDER BY u.id DESC LIMIT $3";
     case kNewestId:
       return "SELECT coalesce(max(id), 0) FROM uweets";
     case kFollowInsert:

@@ -362,13 +362,18 @@ TEST_P(Api, MetricsHealthzAndSecurityHeaders) {
   auto found = w.ok("GET", "/api/v1/search?q=counted", nullptr, t, 200);
   EXPECT_EQ(found["items"].size(), 1u);
   m = w.http->get("/metrics");
-  EXPECT_NE(m.body.find("uwitter_search_indexed_total 1"), std::string::npos) << m.body;
+  // PostgreSQL indexes in the insert's own transaction: no indexer, no indexer metrics.
+  if (!on_postgres()) {
+    EXPECT_NE(m.body.find("uwitter_search_indexed_total 1"), std::string::npos) << m.body;
+  }
   const auto lag_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (m.body.find("uwitter_search_index_lag_uweets 0") == std::string::npos &&
+  while (!on_postgres() && m.body.find("uwitter_search_index_lag_uweets 0") == std::string::npos &&
          std::chrono::steady_clock::now() < lag_deadline) {
     m = w.http->get("/metrics");  // the gauge follows the indexer's last pass
   }
-  EXPECT_NE(m.body.find("uwitter_search_index_lag_uweets 0"), std::string::npos) << m.body;
+  if (!on_postgres()) {
+    EXPECT_NE(m.body.find("uwitter_search_index_lag_uweets 0"), std::string::npos) << m.body;
+  }
   for (const std::string path : {"/healthz", "/api/v1/nothing", "/", "/no/such/page"}) {
     auto r = w.http->get(path);
     EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << path;
