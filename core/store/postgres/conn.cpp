@@ -155,10 +155,11 @@ Result<pg::Rows> PgStore::Conn::run(pg::Id id, const std::vector<pg::Param>& par
   for (int attempt = 0;; ++attempt) {
     if (auto r = ensure(); !r) return r.error();
     if (!pending.empty()) {
-      // The savepoints before this statement (one round trip instead of one each).
-      std::string sql;
-      std::swap(sql, pending);
-      if (auto r = exec(sql, what); !r) return r.error();
+      // The savepoints before this statement and the statement itself, in
+      // one round trip (pipeline mode).
+      std::string before;
+      std::swap(before, pending);
+      return run_after(before, name, values, lengths, formats, what);
     }
     PGresult* res = PQexecPrepared(pg, name.c_str(), static_cast<int>(params.size()), values.data(),
                                    lengths.data(), formats.data(), 0);
@@ -172,6 +173,66 @@ Result<pg::Rows> PgStore::Conn::run(pg::Id id, const std::vector<pg::Param>& par
     PQclear(res);
     return e;
   }
+}
+
+Result<pg::Rows> PgStore::Conn::run_after(const std::string& before, const std::string& name,
+                                          const std::vector<const char*>& values,
+                                          const std::vector<int>& lengths, const std::vector<int>& formats,
+                                          std::string_view what) {
+  std::vector<std::string> statements;
+  for (size_t start = 0; start < before.size();) {
+    const size_t end = before.find(';', start);  // savepoint names are [A-Za-z0-9_]: no ';' inside
+    statements.push_back(before.substr(start, end - start));
+    start = end == std::string::npos ? before.size() : end + 1;
+  }
+  if (PQenterPipelineMode(pg) != 1) {  // not possible now: one round trip more
+    if (auto r = exec(before, what); !r) return r.error();
+    PGresult* res = PQexecPrepared(pg, name.c_str(), static_cast<int>(values.size()), values.data(),
+                                   lengths.data(), formats.data(), 0);
+    const auto st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return pg::Rows(res);
+    Error e = error(res, what);
+    PQclear(res);
+    return e;
+  }
+  bool sent = true;
+  for (const auto& s : statements)
+    sent = sent && PQsendQueryParams(pg, s.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  sent = sent && PQsendQueryPrepared(pg, name.c_str(), static_cast<int>(values.size()), values.data(),
+                                     lengths.data(), formats.data(), 0) == 1;
+  sent = sent && PQpipelineSync(pg) == 1;
+  std::optional<Error> failed;
+  if (!sent) failed = error(nullptr, what);
+  PGresult* kept = nullptr;
+  // Each query's result, then NULL; a query after a failed one is
+  // PGRES_PIPELINE_ABORTED; then the sync.
+  for (size_t k = 0; sent && k <= statements.size(); ++k) {
+    PGresult* res = PQgetResult(pg);
+    if (res == nullptr) {  // the connection went
+      if (!failed) failed = error(nullptr, what);
+      break;
+    }
+    const auto st = PQresultStatus(res);
+    const bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok && !failed) failed = error(res, what);
+    if (ok && !failed && k == statements.size()) {
+      kept = res;
+    } else {
+      PQclear(res);
+    }
+    if (PGresult* end = PQgetResult(pg)) PQclear(end);  // the NULL that ends this query's results
+  }
+  while (PGresult* res = PQgetResult(pg)) {
+    const bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+    PQclear(res);
+    if (sync) break;
+  }
+  (void)PQexitPipelineMode(pg);  // a lost connection leaves it on; PQreset turns it off
+  if (failed) {
+    PQclear(kept);
+    return *failed;
+  }
+  return pg::Rows(kept);
 }
 
 Result<Unit> PgStore::Conn::exec(const std::string& sql, std::string_view what, std::string* tag) {

@@ -135,6 +135,11 @@ struct PgStore::Conn {
   // A SELECT outside a transaction that meets a connection that died since the
   // last statement (a restarted server) reconnects and runs once more.
   Result<pg::Rows> run(pg::Id id, const std::vector<pg::Param>& params, std::string_view what);
+  // run()'s statement after the queued savepoint statements `before`, all
+  // in one round trip (libpq pipeline mode); the first failure is the answer.
+  Result<pg::Rows> run_after(const std::string& before, const std::string& name,
+                             const std::vector<const char*>& values, const std::vector<int>& lengths,
+                             const std::vector<int>& formats, std::string_view what);
   // Runs a statement without parameters through the simple protocol
   // (transaction control, migrations), after anything pending, in one round
   // trip. *tag, when given, gets the last statement's command tag ("COMMIT",
