@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -80,6 +81,10 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   while (::waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) {
+      std::perror("uwitter-with-postgres: waitpid");
+      return 1;
+    }
   }
   // pg's destructor stops the server and removes its folder.
   if (WIFEXITED(status)) return WEXITSTATUS(status);
