@@ -65,6 +65,7 @@ struct Site::Impl {
     ServiceConfig sc;
     sc.db_path = cfg.db.empty() ? cfg.data + "/uwitter.db" : cfg.db;
     sc.synchronous_full = cfg.synchronous_full;
+    sc.busy_timeout_ms = cfg.busy_timeout_ms;
     sc.session_ttl_s = static_cast<int64_t>(cfg.session_ttl_s);
     sc.throttle_state_path = cfg.data + "/login-throttle.state";
     sc.post_rate_per_s = cfg.post_rate_per_s;

@@ -32,6 +32,7 @@ struct SiteConfig {
   std::string notifier_url;
   bool demo = false;
   bool synchronous_full = false;
+  int busy_timeout_ms = 5000;  // Store::Options::busy_timeout_ms (--busy-timeout)
   uint64_t session_ttl_s = uint64_t{30} * 24 * 3600;
   http::Limits limits;
   std::string access_log;

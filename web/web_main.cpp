@@ -112,6 +112,10 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->synchronous_full = v == "full";
             return uw::Unit{};
           });
+  f.value("busy-timeout", "MS",
+          "how long a write waits for a database another process has locked before answering 503 db_busy; "
+          "PostgreSQL: the connect timeout (default 5000)",
+          uw::whole_flag(&o->busy_timeout_ms, 1, 600'000));
   f.value("session-ttl", "SECONDS", "how long a login lasts (default 2592000, 30 days)",
           u64_flag(&o->session_ttl_s, false));
   f.value("max-header-bytes", "N", "request line + headers limit (431 beyond)",

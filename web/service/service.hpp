@@ -65,6 +65,7 @@ struct Profile {
 struct ServiceConfig {
   std::string db_path;
   bool synchronous_full = false;
+  int busy_timeout_ms = 5000;  // Store::Options::busy_timeout_ms
   int64_t session_ttl_s = int64_t{30} * 24 * 3600;
   // Login throttling: after this many failures in the window, 429 + Retry-After.
   int max_failures_per_account = 5;

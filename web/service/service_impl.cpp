@@ -70,6 +70,7 @@ Result<Unit> ServiceImpl::start() {
   (void)auth::dummy_hash();  // ~43 ms once, now rather than on the first unknown-user login
   Store::Options o;
   o.synchronous_full = cfg_.synchronous_full;
+  o.busy_timeout_ms = cfg_.busy_timeout_ms;
   o.search = false;  // see Store::Options::search: the indexer has the index
   auto store = Store::open(cfg_.db_path, o);
   if (!store) return store.error();

@@ -68,6 +68,17 @@ CREATE UNIQUE INDEX follows_by_followee ON follows(followee_id, follower_id);
 CREATE INDEX follows_following_page ON follows(follower_id, id);
 CREATE INDEX follows_followers_page ON follows(followee_id, id);
 )sql",
+    // 2: the search vector reads '<', '>' and '&' as spaces. The default
+    // parser takes "<script>...</script>" for markup and drops the words
+    // inside, and "&amp;" for an entity: an author could not find a uweet
+    // that looks like markup. search() folds the query the same way.
+    R"sql(
+DROP INDEX uweets_search;
+ALTER TABLE uweets DROP COLUMN search;
+ALTER TABLE uweets ADD COLUMN search tsvector
+  GENERATED ALWAYS AS (to_tsvector('simple', translate(text, '<>&', '   '))) STORED;
+CREATE INDEX uweets_search ON uweets USING gin(search);
+)sql",
 };
 
 struct Res {
