@@ -4,6 +4,9 @@
 //   GET /inbox?ticket=T[&limit=N]           {"items":[...]} newest first
 //   GET /healthz                            200 ok
 //   GET /metrics                            Prometheus text (--metrics-allow addresses only)
+//   POST /ingest                            one signed envelope as the body (the http:// transport):
+//                                           204 accepted or already seen, 400 not an envelope,
+//                                           403 client outside --allow-http, 413 too large
 //   OPTIONS *                               CORS preflight
 // A ticket (sign/ticket.hpp) names the user; it is checked with the trusted
 // public keys alone. CORS: the request's Origin is reflected only if it is one
@@ -12,11 +15,13 @@
 // Threading: loop thread only.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/http/server.hpp"
 #include "notifier-udp/allow_list.hpp"
+#include "notifier-udp/transport.hpp"
 
 namespace uw::sign {
 class KeyRing;
@@ -45,6 +50,8 @@ class HttpApi {
     std::vector<std::string> cors_origins;
     size_t max_subscribers = 10'000;
     AllowList metrics_allow;  // who may read /metrics (empty = anyone)
+    // POST /ingest: Ingest::offer for Transport::Http (unset: 404).
+    std::function<Verdict(std::span<const uint8_t> body, const std::string& peer_ip)> ingest;
   };
   explicit HttpApi(Deps d) : d_(std::move(d)) {}
   void handle(http::Request&& req, http::Responder res);
@@ -53,6 +60,7 @@ class HttpApi {
  private:
   void events(const http::Request& req, http::Responder& res);
   void inbox(const http::Request& req, http::Responder& res);
+  void ingest(const http::Request& req, http::Responder& res);
   // Adds `Vary: Origin` whenever origins are configured, and
   // Access-Control-Allow-Origin when the request's Origin is one of them.
   void cors(const http::Request& req, std::vector<std::pair<std::string, std::string>>& headers) const;

@@ -76,9 +76,10 @@ struct Site::Impl {
     svc = std::move(created.value());
     svc->set_ticket_key(&*key);
 
-    if (!cfg.notify.empty()) {
+    if (!cfg.notify.empty() || !cfg.notify_streams.empty()) {
       EmitterConfig ec2;
       ec2.targets = cfg.notify;
+      ec2.streams = cfg.notify_streams;
       ec2.copies = cfg.udp_copies;
       ec2.copy_spacing_us = cfg.udp_copy_spacing_us;
       ec2.heartbeat_ms = cfg.notify_heartbeat_ms;

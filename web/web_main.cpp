@@ -70,15 +70,21 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->db = v;
             return uw::Unit{};
           });
-  f.value("notify", "HOST:PORT[,...]", "send signed UDP notifications to these notifiers",
+  f.value("notify", "TARGET[,...]",
+          "send signed notifications to these notifiers: HOST:PORT or udp://HOST:PORT (datagrams), "
+          "tcp://HOST:PORT (one connection, length-prefixed), http://HOST:PORT[/PATH] (POST, default "
+          "/ingest); repeatable",
           [o](const std::string& v) -> uw::Result<uw::Unit> {
             size_t start = 0;
             while (start <= v.size()) {
               size_t comma = v.find(',', start);
-              auto hp = uw::parse_host_port(
+              auto t = uw::web::parse_notify_target(
                   v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-              if (!hp) return uw::bad_value("expects HOST:PORT[,HOST:PORT...]");
-              o->notify.push_back(*hp);
+              if (!t) return uw::bad_value(t.error().message);
+              if (t->scheme == uw::web::NotifyScheme::Udp)
+                o->notify.push_back(t->addr);
+              else
+                o->notify_streams.push_back(*t);
               if (comma == std::string::npos) break;
               start = comma + 1;
             }

@@ -11,6 +11,7 @@
 #include "core/metrics.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
+#include "web/emitter/stream_sender.hpp"
 
 namespace uw::web {
 
@@ -88,6 +89,16 @@ class UdpEmitter final : public Emitter {
             {{"target", t->text}});
       }
       targets_.push_back(std::move(t));
+    }
+    for (const auto& st : cfg_.streams) {
+      StreamSender::Options so;
+      so.target = st;
+      so.max_pending = cfg_.stream_max_pending;
+      so.max_in_flight = st.scheme == NotifyScheme::Http ? cfg_.http_max_in_flight : 1024;
+      auto sender = std::make_unique<StreamSender>(loop_, so, metrics_);
+      if (auto r = sender->start(); !r) return r.error();
+      ++open_handles_;  // closed through close(), like a handle
+      streams_.push_back(std::move(sender));
     }
     if (cfg_.copies < 1) cfg_.copies = 1;
     for (auto& tp : targets_) {
@@ -182,6 +193,7 @@ class UdpEmitter final : public Emitter {
       if (done_) done_();
       return;
     }
+    for (auto& st : streams_) st->close([this] { closed_one(); });
     for (auto& t : targets_) {
       if (t->udp.loop != nullptr) {  // uv_udp_init ran
         t->udp.data = this;          // the close callback wants the emitter
@@ -229,6 +241,10 @@ class UdpEmitter final : public Emitter {
   }
 
   void send_all(sign::Datagram&& d) {
+    if (!streams_.empty()) {
+      auto shared = std::make_shared<const sign::Datagram>(d);
+      for (auto& st : streams_) st->send(shared);
+    }
     if (cfg_.copies <= 1 || cfg_.copy_spacing_us == 0) {
       for (int i = 0; i < cfg_.copies; ++i) send_now(d);
       return;
@@ -301,6 +317,7 @@ class UdpEmitter final : public Emitter {
   sign::Encoder enc_;
   sign::Coalescer coal_;
   std::vector<std::unique_ptr<Target>> targets_;
+  std::vector<std::unique_ptr<StreamSender>> streams_;
   std::vector<sign::Datagram> out_;
   std::deque<Delayed> delayed_;
   uv_check_t check_{};
