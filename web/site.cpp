@@ -83,11 +83,16 @@ struct Site::Impl {
       ec2.copies = cfg.udp_copies;
       ec2.copy_spacing_us = cfg.udp_copy_spacing_us;
       ec2.heartbeat_ms = cfg.notify_heartbeat_ms;
+      ec2.http_sync = cfg.notify_http_sync;
+      ec2.sync_timeout_ms = cfg.notify_sync_timeout_ms;
       auto e = Emitter::create(loop, *key, ec2, &metrics);
       if (!e) return e.error();
       emitter = std::move(e.value());
       Emitter* em = emitter.get();
       svc->set_event_sink([em](const sign::Event& ev) { em->emit(ev); });
+      if (cfg.notify_http_sync)
+        svc->set_post_barrier(
+            [em](std::function<void()> then) { em->after_sent([then = std::move(then)](bool) { then(); }); });
     }
 
     AppConfig ac{cfg.notifier_url, cfg.access_log, cfg.https_cookies, cfg.allowed_origins};

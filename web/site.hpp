@@ -31,6 +31,8 @@ struct SiteConfig {
   int udp_copies = 1;
   uint64_t udp_copy_spacing_us = 0;
   uint64_t notify_heartbeat_ms = 1000;  // emitter heartbeat interval (0 = none)
+  bool notify_http_sync = false;        // posts wait for http:// targets' answers
+  uint64_t notify_sync_timeout_ms = 5000;
   std::string notifier_url;
   bool demo = false;
   bool synchronous_full = false;

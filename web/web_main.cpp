@@ -111,6 +111,14 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->notifier_url = v;
             return uw::Unit{};
           });
+  f.toggle("notify-http-sync",
+           "answer a post only once every http:// --notify target has answered its notification (the "
+           "synchronous mode, measured in docs/TRANSPORTS.md; default: sent after the answer)",
+           &o->notify_http_sync);
+  f.value(
+      "notify-sync-timeout-ms", "MS",
+      "with --notify-http-sync, answer the post anyway after this long without the notifier (default 5000)",
+      uw::whole_flag<uint64_t>(&o->notify_sync_timeout_ms, 1, 600000));
   f.toggle("demo", "fill an empty database with demo users and uweets", &o->demo);
   f.value("synchronous", "full|normal", "SQLite synchronous mode (default normal)",
           [o](const std::string& v) -> uw::Result<uw::Unit> {

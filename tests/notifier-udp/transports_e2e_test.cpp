@@ -22,7 +22,8 @@ using nlohmann::json;
 
 class StreamStack {
  public:
-  explicit StreamStack(std::string scheme) : scheme(std::move(scheme)) {
+  explicit StreamStack(std::string scheme, std::vector<std::string> web_extra = {})
+      : scheme(std::move(scheme)), web_extra(std::move(web_extra)) {
     data = dir.file("data");
     start_notifier();
     start_web();
@@ -48,9 +49,17 @@ class StreamStack {
   }
   void start_web() {
     web = std::make_unique<ChildProcess>();
-    ASSERT_TRUE(web->start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", data, "--notify", target(),
-                            "--notifier-url", "http://127.0.0.1:" + std::to_string(http_port)},
-                           dir.file("web.stderr")));
+    std::vector<std::string> argv{UWITTER_WEB_BIN,
+                                  "--listen",
+                                  "127.0.0.1:0",
+                                  "--data",
+                                  data,
+                                  "--notify",
+                                  target(),
+                                  "--notifier-url",
+                                  "http://127.0.0.1:" + std::to_string(http_port)};
+    argv.insert(argv.end(), web_extra.begin(), web_extra.end());
+    ASSERT_TRUE(web->start(argv, dir.file("web.stderr")));
     ASSERT_TRUE(web->wait_listening(1)) << web->stderr_text();
     wclient = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(web->port("http")));
   }
@@ -91,6 +100,7 @@ class StreamStack {
   }
 
   std::string scheme;
+  std::vector<std::string> web_extra;
   TempDir dir;
   std::string data;
   std::unique_ptr<ChildProcess> notifier, web;
@@ -188,6 +198,33 @@ TEST_P(Transports, ANotifierKilledAndRestartedGetsWhatWasQueuedMeanwhile) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(seen["while down " + std::to_string(i)], 1) << i;
   EXPECT_EQ(seen.count("before"), 0u);  // confirmed before the kill: never sent again
   EXPECT_TRUE(eventually([&] { return s.web_metric("uwitter_emitter_transport_connected") == 1; }));
+}
+
+// --notify-http-sync: "just call the service over HTTP". The answer to a post
+// comes after the notifier has verified its envelope; with the notifier
+// stopped, after --notify-sync-timeout-ms (the post is committed either way).
+TEST(HttpSync, APostIsAnsweredAfterTheNotifierAndWaitsTheTimeoutWhenItIsStopped) {
+  StreamStack s("http", {"--notify-http-sync", "--notify-sync-timeout-ms", "700"});
+  auto alice = s.signup("alice"), bob = s.signup("bob");
+  s.follow(bob, "alice");
+  ASSERT_TRUE(eventually([&] { return s.web_metric("uwitter_emitter_transport_connected") == 1; }));
+  for (int i = 0; i < 5; ++i) {
+    double before = s.notifier_metric("uwitter_notifier_events_total");
+    s.post(alice, "sync " + std::to_string(i));
+    // Already verified when the answer came: no waiting here.
+    EXPECT_GE(s.notifier_metric("uwitter_notifier_events_total"), before + 1) << i;
+  }
+  ASSERT_EQ(s.notifier->signal(SIGSTOP), 0);
+  int64_t took = s.post(alice, "while stopped");
+  EXPECT_GE(took, 650);
+  EXPECT_LT(took, 5000);
+  ASSERT_EQ(s.notifier->signal(SIGCONT), 0);
+  EXPECT_GE(metric(s.wclient->get("/metrics").body, "uwitter_emitter_sync_timeouts_total"), 1);
+  // It was queued, not lost: it arrives once the notifier runs again.
+  EXPECT_TRUE(eventually([&] {
+    return s.web_metric("uwitter_emitter_transport_pending") == 0 &&
+           s.notifier_metric("uwitter_notifier_events_total") >= 6;
+  }));
 }
 
 INSTANTIATE_TEST_SUITE_P(StreamTransports, Transports, ::testing::Values("tcp", "http"),

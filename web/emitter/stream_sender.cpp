@@ -208,6 +208,7 @@ void StreamSender::confirm(size_t n, bool ok) {
       if (m_rejected_) m_rejected_->inc();
     }
   }
+  settle();
   if (closing_ && pending() == 0 && conn_ && conn_->up) finish_close();
 }
 
@@ -223,13 +224,39 @@ void StreamSender::send(std::shared_ptr<const sign::Datagram> envelope) {
     ++stats_.dropped;
     if (m_dropped_) m_dropped_->inc();
     if (waiting_.size() + in_flight_.size() >= opts_.max_pending) {
+      ++next_seq_;  // everything is in flight: the new one is the one dropped (settled at once)
       update_gauges();
-      return;  // everything is in flight: the new one is the one dropped
+      settle();
+      return;
     }
   }
-  waiting_.push_back(std::move(envelope));
+  waiting_.push_back(Item{next_seq_++, std::move(envelope)});
   pump();
   update_gauges();
+  settle();
+}
+
+uint64_t StreamSender::lowest_unsettled() const {
+  if (!in_flight_.empty()) return in_flight_.front().seq;
+  if (!waiting_.empty()) return waiting_.front().seq;
+  return next_seq_;
+}
+
+void StreamSender::when_settled(std::function<void()> cb) {
+  if (lowest_unsettled() >= next_seq_) {
+    cb();
+    return;
+  }
+  waiters_.push_back(Waiter{next_seq_, std::move(cb)});
+}
+
+void StreamSender::settle() {
+  uint64_t low = lowest_unsettled();
+  while (!waiters_.empty() && waiters_.front().until <= low) {
+    auto cb = std::move(waiters_.front().cb);
+    waiters_.pop_front();
+    cb();
+  }
 }
 
 void StreamSender::pump() {
@@ -248,7 +275,8 @@ void StreamSender::pump() {
   }
 }
 
-void StreamSender::write_one(const std::shared_ptr<const sign::Datagram>& d) {
+void StreamSender::write_one(const Item& item) {
+  const auto& d = item.envelope;
   auto* w = new WriteReq;
   w->conn = conn_;
   w->envelope = d;
@@ -277,7 +305,7 @@ void StreamSender::write_one(const std::shared_ptr<const sign::Datagram>& d) {
   if (rc != 0) {
     delete w;
     // The envelope was not written: it waits again at the front.
-    waiting_.push_front(d);
+    waiting_.push_front(item);
     fail(conn_, uv_strerror(rc));
     return;
   }
@@ -384,6 +412,7 @@ void StreamSender::finish_close() {
     waiting_.clear();
     in_flight_.clear();
   }
+  settle();  // every waiter: nothing more will be settled
   update_gauges();
   auto d = std::move(done_);
   d();

@@ -72,18 +72,32 @@ class StreamSender {
   // Writes what is pending (for up to close_grace_ms), closes, then calls done.
   void close(std::function<void()> done);
   size_t pending() const { return waiting_.size() + in_flight_.size(); }
+  // Calls cb once every envelope sent so far is settled: confirmed, rejected,
+  // dropped, or abandoned at close (at once if none is pending). The http://
+  // synchronous mode waits on this before a post is answered.
+  void when_settled(std::function<void()> cb);
   bool connected() const;
   const StreamSenderStats& stats() const { return stats_; }
 
  private:
   struct Conn;
   struct WriteReq;
+  struct Item {
+    uint64_t seq = 0;  // order of send(): what when_settled() waits for
+    std::shared_ptr<const sign::Datagram> envelope;
+  };
+  struct Waiter {
+    uint64_t until = 0;  // settled once every seq below this is
+    std::function<void()> cb;
+  };
+  uint64_t lowest_unsettled() const;
+  void settle();
   void connect();
   void on_connected(Conn* c, int status);
   void on_read(Conn* c, const char* p, size_t n);
   void confirm(size_t n, bool ok);
   void pump();
-  void write_one(const std::shared_ptr<const sign::Datagram>& d);
+  void write_one(const Item& item);
   void fail(Conn* c, const char* why);
   void retry_later();
   void finish_close();
@@ -98,11 +112,13 @@ class StreamSender {
   bool timer_open_ = false;
   bool timer_closing_ = false;
   uint64_t backoff_ms_ = 0;
-  std::deque<std::shared_ptr<const sign::Datagram>> waiting_;    // not yet written on this connection
-  std::deque<std::shared_ptr<const sign::Datagram>> in_flight_;  // written, not yet confirmed
-  uint64_t acked_ = 0;        // tcp: the count last acknowledged on this connection
-  std::string rx_;            // tcp: a partial ack; http: partial responses
-  uint64_t resend_from_ = 0;  // envelopes at the front of waiting_ that were written before (resends)
+  std::deque<Item> waiting_;    // not yet written on this connection (oldest first)
+  std::deque<Item> in_flight_;  // written, not yet confirmed (older than every waiting one)
+  uint64_t next_seq_ = 0;
+  std::deque<Waiter> waiters_;  // `until` never decreases along the deque
+  uint64_t acked_ = 0;          // tcp: the count last acknowledged on this connection
+  std::string rx_;              // tcp: a partial ack; http: partial responses
+  uint64_t resend_from_ = 0;    // envelopes at the front of waiting_ that were written before (resends)
   bool closing_ = false;
   std::function<void()> done_;
   StreamSenderStats stats_;
