@@ -185,12 +185,13 @@ void TcpIngest::sweep() {
   for (auto& [id, cp] : conns_) {
     Conn& c = *cp;
     if (c.closing) continue;
-    if (now - c.last_rx_ms > opts_.idle_ms) {
-      ++stats_.idle_closed;
-      drop(c, "idle");
-    } else if (c.partial_since_ms != 0 && now - c.partial_since_ms > opts_.idle_ms) {
+    // A frame begun and never finished is the more telling reason: say that one.
+    if (c.partial_since_ms != 0 && now - c.partial_since_ms > opts_.idle_ms) {
       ++stats_.idle_closed;
       drop(c, "partial_frame");
+    } else if (now - c.last_rx_ms > opts_.idle_ms) {
+      ++stats_.idle_closed;
+      drop(c, "idle");
     }
   }
 }

@@ -194,8 +194,9 @@ TEST_P(Transports, ANotifierKilledAndRestartedGetsWhatWasQueuedMeanwhile) {
           s.wclient->get("/api/v1/notifications/ticket", {"Authorization: Bearer " + bob}).body)["ticket"]
           .get<std::string>());
   std::map<std::string, int> seen;
-  for (const auto& it : r.json()["items"]) seen[it["text"].get<std::string>()]++;
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(seen["while down " + std::to_string(i)], 1) << i;
+  const json inbox = r.json();  // kept: a range-for over r.json()["items"] would dangle
+  for (const auto& it : inbox["items"]) seen[it["text"].get<std::string>()]++;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(seen["while down " + std::to_string(i)], 1) << i << " " << r.body;
   EXPECT_EQ(seen.count("before"), 0u);  // confirmed before the kill: never sent again
   EXPECT_TRUE(eventually([&] { return s.web_metric("uwitter_emitter_transport_connected") == 1; }));
 }
