@@ -136,9 +136,9 @@ class Stack {
                                   "--data",
                                   data_,
                                   "--post-rate",
-                                  "0",
+                                  "off",
                                   "--signup-rate",
-                                  "0",
+                                  "off",
                                   "--notifier-url",
                                   "http://127.0.0.1:" + std::to_string(nhttp_)};
     if (s_.name == "udp") target_ = "127.0.0.1:" + std::to_string(notifier_.port("udp"));
@@ -213,6 +213,7 @@ ScenarioResult run_scenario(const Workload& w, const Scenario& s) {
   Stack st(w, s);
   if (auto ok = st.start(); !ok) {
     r.error = ok.error().message;
+    while (!r.error.empty() && (r.error.back() == '\n' || r.error.back() == '\r')) r.error.pop_back();
     return r;
   }
   Api api(st.base());
