@@ -38,10 +38,10 @@ class SecretKey;
 namespace uw::web {
 
 struct EmitterConfig {
-  std::vector<HostPort> targets;      // --notify: the UDP ones (bare HOST:PORT, udp://)
-  std::vector<NotifyTarget> streams;  // --notify: tcp:// and http:// targets
-  size_t stream_max_pending = 4096;   // per stream target: envelopes queued while it is away
-  size_t http_max_in_flight = 64;     // per http:// target: requests without an answer yet
+  std::vector<HostPort> targets;        // --notify: the UDP ones (bare HOST:PORT, udp://)
+  std::vector<NotifyTarget> streams{};  // --notify: tcp:// and http:// targets
+  size_t stream_max_pending = 4096;     // per stream target: envelopes queued while it is away
+  size_t http_max_in_flight = 64;       // per http:// target: requests without an answer yet
   // --notify-http-sync: a post is answered only once every http:// target has
   // answered the envelope carrying its events (or sync_timeout_ms passed).
   bool http_sync = false;
