@@ -31,15 +31,24 @@ uint16_t unused_port() {
   return ntohs(a.sin_port);
 }
 
-// Runs the loop until pred holds or 10 s pass.
+// Runs the loop until pred holds or 10 s pass. The sender's handles do not
+// keep a loop alive (the web app's server does): a ticking timer stands in.
 bool run_until(uv_loop_t* loop, const std::function<bool()>& pred) {
+  uv_timer_t keep{};
+  uv_timer_init(loop, &keep);
+  uv_timer_start(&keep, [](uv_timer_t*) {}, 1, 1);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool ok = true;
   while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    uv_run(loop, UV_RUN_NOWAIT);
-    usleep(1000);  // the loop has nothing to block on but sockets and timers polled here
+    if (std::chrono::steady_clock::now() > deadline) {
+      ok = false;
+      break;
+    }
+    uv_run(loop, UV_RUN_ONCE);  // at most the keep-alive timer's 1 ms
   }
-  return true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&keep), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);  // the close callback
+  return ok;
 }
 
 std::shared_ptr<const sign::Datagram> envelope(uint8_t tag) {
