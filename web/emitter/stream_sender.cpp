@@ -286,7 +286,8 @@ void StreamSender::write_one(const Item& item) {
                static_cast<char>(n)};
   } else {
     const auto& a = opts_.target.addr;
-    w->head = "POST " + opts_.target.path + " HTTP/1.1\r\nHost: " + a.host + ":" + std::to_string(a.port) +
+    const std::string host = a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host;
+    w->head = "POST " + opts_.target.path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(a.port) +
               "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(d->size()) +
               "\r\n\r\n";
   }
