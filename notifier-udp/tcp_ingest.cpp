@@ -11,9 +11,9 @@ namespace uw::notifier {
 
 namespace {
 
-constexpr size_t kReadBytes = 64 * 1024;
+constexpr size_t kReadBytes = size_t{64} * 1024;
 // Acks a peer has not read: beyond this it is not reading at all.
-constexpr size_t kMaxUnreadAcks = 64 * 1024;
+constexpr size_t kMaxUnreadAcks = size_t{64} * 1024;
 
 Error tcp_error(std::string message) { return Error{500, "tcp_listen", std::move(message)}; }
 

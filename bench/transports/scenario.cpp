@@ -283,6 +283,7 @@ ScenarioResult run_scenario(const Workload& w, const Scenario& s) {
     double t0 = steady_ms(), end = t0 + w.max_seconds * 1000;
     std::atomic<uint64_t> n{0};
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<size_t>(w.max_threads));
     for (int t = 0; t < w.max_threads; ++t)
       threads.emplace_back([&, t] {
         Api a(st.base());

@@ -11,7 +11,7 @@ namespace uw::web {
 
 namespace {
 // An answer longer than this without ending its headers is not from our notifier.
-constexpr size_t kMaxResponseBytes = 64 * 1024;
+constexpr size_t kMaxResponseBytes = size_t{64} * 1024;
 }  // namespace
 
 struct StreamSender::Conn {
