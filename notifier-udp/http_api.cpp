@@ -67,6 +67,13 @@ void HttpApi::handle(http::Request&& req, http::Responder res) {
     res.send(std::move(r));
     return;
   }
+  if (req.path == "/ingest" && d_.ingest) {
+    if (req.method != "POST") {
+      res.send(json_error(405, "method_not_allowed", "POST an envelope here").set("Allow", "POST"));
+      return;
+    }
+    return ingest(req, res);
+  }
   if (req.method != "GET" && req.method != "HEAD") {
     send_error(req, res, json_error(405, "method_not_allowed", "only GET here").set("Allow", "GET, OPTIONS"));
     return;
@@ -204,6 +211,30 @@ void HttpApi::events(const http::Request& req, http::Responder& res) {
   d_.log->write(
       LogLevel::Debug, "subscribe",
       {{"user_id", user}, {"conn", conn}, {"last_event_id", last ? std::to_string(*last) : "none"}});
+}
+
+void HttpApi::ingest(const http::Request& req, http::Responder& res) {
+  // The body is the envelope, byte for byte; duplicates answer 204 too: a
+  // sender that resends after a lost response has nothing more to do.
+  std::span<const uint8_t> body(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
+  switch (d_.ingest(body, req.peer_ip)) {
+    case Verdict::Accepted:
+    case Verdict::Duplicate: {
+      http::Response r;
+      r.status = 204;
+      res.send(std::move(r));
+      return;
+    }
+    case Verdict::Disallowed:
+      res.send(json_error(403, "forbidden", "this address may not send envelopes (--allow-http)"));
+      return;
+    case Verdict::Oversized:
+      res.send(json_error(413, "too_large", "an envelope is at most 1200 bytes"));
+      return;
+    case Verdict::Rejected:
+      break;
+  }
+  res.send(json_error(400, "bad_envelope", "the body is not a valid signed envelope"));
 }
 
 void HttpApi::inbox(const http::Request& req, http::Responder& res) {

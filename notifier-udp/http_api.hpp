@@ -4,6 +4,9 @@
 //   GET /inbox?ticket=T[&limit=N]           {"items":[...]} newest first
 //   GET /healthz                            200 ok
 //   GET /metrics                            Prometheus text (--metrics-allow addresses only)
+//   POST /ingest                            one signed envelope as the body (the http:// transport):
+//                                           204 accepted or already seen, 400 not an envelope,
+//                                           403 client outside --allow-http, 413 too large
 //   OPTIONS *                               CORS preflight
 // A ticket (sign/ticket.hpp) names the user; it is checked with the trusted
 // public keys alone. CORS: the request's Origin is reflected only if it is one
@@ -12,12 +15,14 @@
 // Threading: loop thread only.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/http/server.hpp"
 #include "core/rate_limit.hpp"
 #include "notifier-udp/allow_list.hpp"
+#include "notifier-udp/transport.hpp"
 
 namespace uw::sign {
 class KeyRing;
@@ -51,6 +56,8 @@ class HttpApi {
     size_t max_streams_per_user = 8;
     size_t max_streams_per_address = 64;
     AllowList metrics_allow;  // who may read /metrics (empty = anyone)
+    // POST /ingest: Ingest::offer for Transport::Http (unset: 404).
+    std::function<Verdict(std::span<const uint8_t> body, const std::string& peer_ip)> ingest;
     // Tickets with a bad signature, per peer address: each costs a full
     // Ed25519 verify, so past this budget an address's tickets are refused
     // (429) without checking until it refills. A real browser never sends one.
@@ -64,6 +71,7 @@ class HttpApi {
  private:
   void events(const http::Request& req, http::Responder& res);
   void inbox(const http::Request& req, http::Responder& res);
+  void ingest(const http::Request& req, http::Responder& res);
   // Adds `Vary: Origin` whenever origins are configured, and
   // Access-Control-Allow-Origin when the request's Origin is one of them.
   void cors(const http::Request& req, std::vector<std::pair<std::string, std::string>>& headers) const;

@@ -87,6 +87,9 @@ struct ServiceConfig {
 
 // Receives committed events; must return at once (fire and forget).
 using EventSink = std::function<void(const sign::Event&)>;
+// Called after a new uweet's events went to the sink; the post is answered
+// when it calls `then` (the http:// transport's synchronous mode). Unset: at once.
+using PostBarrier = std::function<void(std::function<void()> then)>;
 
 class Service {
  public:
@@ -96,6 +99,7 @@ class Service {
   virtual ~Service() = default;
 
   virtual void set_event_sink(EventSink sink) = 0;
+  virtual void set_post_barrier(PostBarrier barrier) { (void)barrier; }
   // Used to mint subscription tickets; may be null (then ticket() fails 503).
   virtual void set_ticket_key(const sign::SecretKey* key) = 0;
 

@@ -399,6 +399,11 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
           for (int64_t m : mentioned)
             if (m != u.author_id)
               emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
+          if (barrier_) {
+            auto posted = std::make_shared<Posted>(Posted{std::move(u), replayed});
+            barrier_([done = std::move(done), posted]() mutable { done(std::move(*posted)); });
+            return;
+          }
         }
         done(Posted{std::move(u), replayed});
       });
