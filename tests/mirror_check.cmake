@@ -1,9 +1,10 @@
 # Checks that tests/ mirrors the sources (docs/ARCHITECTURE.md, tests/README.md):
 # every core/, web/, sign/, notifier-udp/ and bench/ source FOLDER/NAME.cpp has
 # tests/FOLDER/NAME_test.cpp (a FOLDER/NAME_main.cpp may have
-# tests/FOLDER/NAME_test.cpp), or is listed with its reason in tests/README.md's
-# table "Sources without a test of their own". A listed file that is gone, or
-# that has a test after all, fails too, so the list stays true.
+# tests/FOLDER/NAME_test.cpp), or is listed with its reason in a table of
+# tests/README.md. A listed file that is gone, that has a test after all, or
+# whose row names a `tests/...` suite that does not exist fails too, so the
+# lists stay true.
 #
 #   cmake -DSOURCE_DIR=<repo root> -P tests/mirror_check.cmake
 if(NOT SOURCE_DIR)
@@ -13,9 +14,18 @@ endif()
 # The exceptions: table rows "| `path/to/file.cpp` | reason |".
 file(STRINGS ${SOURCE_DIR}/tests/README.md rows REGEX "^\\| `[^`]+\\.cpp` \\|")
 set(excepted "")
+set(stale "")
 foreach(row ${rows})
   string(REGEX REPLACE "^\\| `([^`]+)`.*" "\\1" path "${row}")
   list(APPEND excepted ${path})
+  # A row that names the suites testing the file: each must exist.
+  string(REGEX MATCHALL "`tests/[^`]+`" suites "${row}")
+  foreach(suite ${suites})
+    string(REPLACE "`" "" suite "${suite}")
+    if(NOT EXISTS ${SOURCE_DIR}/${suite})
+      list(APPEND stale "${path} (tests/README.md names ${suite}, which does not exist)")
+    endif()
+  endforeach()
 endforeach()
 
 set(sources "")
@@ -26,7 +36,6 @@ endforeach()
 list(SORT sources)
 
 set(missing "")
-set(stale "")
 set(mirrored 0)
 foreach(src ${sources})
   get_filename_component(dir ${src} DIRECTORY)
