@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <uv.h>
 
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -103,6 +104,25 @@ class DaemonTest : public ::testing::Test {
     ASSERT_TRUE(enc.seal(events, test::now_ms(), &dg));
     sender_.send(d.udp_port(), dg);
   }
+  // A stream of bob's opened with a ticket of `k`, then a post of alice's
+  // sealed with `k`: success once the post arrived on the stream.
+  ::testing::AssertionResult post_reaches_bob(const DaemonThread& d, const sign::SecretKey& k,
+                                              int64_t uweet_id) {
+    test::SseStream bob(d.http_port(), "/events?ticket=" + ticket(k, users_.bob));
+    if (bob.wait_status() != 200) return ::testing::AssertionFailure() << "stream refused: " << bob.head();
+    if (!eventually([&] { return bob.raw().find(": connected") != std::string::npos; }))
+      return ::testing::AssertionFailure() << "never connected: " << bob.raw();
+    sign::Encoder enc{k};
+    send_post(d, enc, uweet_id);
+    const std::string want = "\"uweet_id\":" + std::to_string(uweet_id);
+    if (!bob.wait_event(
+            [&](const test::SseEvent& e) {
+              return e.event == "uweet" && e.data.find(want) != std::string::npos;
+            },
+            std::chrono::seconds(10)))
+      return ::testing::AssertionFailure() << "no uweet " << uweet_id << " on the stream: " << bob.raw();
+    return ::testing::AssertionSuccess();
+  }
   test::TempDir dir_;
   sign::SecretKey key_ = (sign::init(), sign::SecretKey::generate());
   test::Users users_;
@@ -117,35 +137,25 @@ TEST_F(DaemonTest, StartsDeliversAndShutsDownWithoutALeak) {
   ASSERT_NE(d.http_port(), 0);
   test::HttpClient http("http://127.0.0.1:" + std::to_string(d.http_port()));
   EXPECT_EQ(http.get("/healthz").status, 200);
-  test::SseStream bob(d.http_port(), "/events?ticket=" + ticket(key_, users_.bob));
-  ASSERT_EQ(bob.wait_status(), 200) << bob.head();
-  ASSERT_TRUE(eventually([&] { return bob.raw().find(": connected") != std::string::npos; }));
-  sign::Encoder enc{key_};
-  send_post(d, enc, 41);
-  ASSERT_TRUE(
-      bob.wait_event([](const test::SseEvent& e) { return e.event == "uweet"; }, std::chrono::seconds(10)))
-      << bob.raw();
-  EXPECT_NE(bob.events()[0].data.find("\"uweet_id\":41"), std::string::npos) << bob.events()[0].data;
+  test::SseStream idle(d.http_port(), "/events?ticket=" + ticket(key_, users_.carol));
+  ASSERT_EQ(idle.wait_status(), 200) << idle.head();
+  EXPECT_TRUE(post_reaches_bob(d, key_, 41));
   d.stop();
   EXPECT_TRUE(d.loop_closed()) << "a libuv handle was left open";
-  EXPECT_TRUE(bob.wait_closed(std::chrono::seconds(10)));
+  EXPECT_TRUE(idle.wait_closed(std::chrono::seconds(10)));  // shutdown closed the open stream
 }
 
 TEST_F(DaemonTest, ReloadTakesANewTrustedKey) {
   DaemonThread d(cfg_);
   ASSERT_FALSE(d.error()) << d.error()->message;
   const auto next = sign::SecretKey::generate();
-  ASSERT_TRUE(sign::write_keypair(dir_.file("keys"), next).ok());  // the same trust file, a new key
+  ASSERT_TRUE(sign::write_keypair(dir_.file("keys2"), next).ok());
+  // The same trust file, now with the new key.
+  std::filesystem::copy_file(dir_.file("keys2/uwitter.pub"), dir_.file("keys/uwitter.pub"),
+                             std::filesystem::copy_options::overwrite_existing);
   d.reload();
   // A ticket and a datagram of the new key are accepted.
-  test::SseStream bob(d.http_port(), "/events?ticket=" + ticket(next, users_.bob));
-  ASSERT_EQ(bob.wait_status(), 200) << bob.head();
-  ASSERT_TRUE(eventually([&] { return bob.raw().find(": connected") != std::string::npos; }));
-  sign::Encoder enc{next};
-  send_post(d, enc, 42);
-  ASSERT_TRUE(
-      bob.wait_event([](const test::SseEvent& e) { return e.event == "uweet"; }, std::chrono::seconds(10)))
-      << bob.raw();
+  EXPECT_TRUE(post_reaches_bob(d, next, 42));
   // The old key's tickets are not.
   test::HttpClient http("http://127.0.0.1:" + std::to_string(d.http_port()));
   EXPECT_EQ(http.get("/inbox?ticket=" + ticket(key_, users_.bob)).status, 403);

@@ -8,15 +8,13 @@
 #include <gtest/gtest.h>
 #include <uv.h>
 
-#include <chrono>
-#include <thread>
-
 #include "bench/kit/temp_dir.hpp"
 #include "core/http/server.hpp"
 #include "core/store/store.hpp"
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/inbox.hpp"
 #include "notifier-udp/streams.hpp"
+#include "tests/test_loop.hpp"
 
 namespace uw::notifier {
 namespace {
@@ -48,7 +46,6 @@ class DeliveryTest : public ::testing::Test {
     delivery_.reset();
     streams_.reset();
     server_.reset();
-    EXPECT_EQ(uv_loop_close(&loop_), 0);  // every handle closed
   }
 
   void start(Delivery::Options opts = {}, bool with_db = true) {
@@ -59,16 +56,7 @@ class DeliveryTest : public ::testing::Test {
     delivery_->start();
   }
 
-  // Runs the loop until cond holds (or 10 s pass).
-  bool run_until(const std::function<bool()>& cond) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!cond()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      uv_run(&loop_, UV_RUN_NOWAIT);
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-  }
+  bool run_until(const std::function<bool()>& cond) { return l_.run_until(cond); }
   bool idle() const { return delivery_->stats().active_jobs == 0; }
 
   std::shared_ptr<const Note> post(int64_t uweet_id) {
@@ -91,10 +79,7 @@ class DeliveryTest : public ::testing::Test {
   int64_t alice_ = 0;
   std::vector<int64_t> followers_;
   uint64_t note_id_ = 0;
-  struct Loop {
-    Loop() { EXPECT_EQ(uv_loop_init(&loop), 0); }
-    uv_loop_t loop;
-  } l_;
+  test::TestLoop l_;  // before what uses it; checks at the end that every handle was closed
   uv_loop_t& loop_ = l_.loop;
   std::unique_ptr<http::Server> server_ =
       std::make_unique<http::Server>(&loop_, http::Limits{}, [](http::Request&&, http::Responder) {});

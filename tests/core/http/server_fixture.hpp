@@ -1,9 +1,10 @@
 #pragma once
 // What the tests of core/http's server share (server_test.cpp,
-// connection_test.cpp) and the tests of other folders that put a real
-// http::Server on its own loop thread: ServerThread (the loop on a
-// background thread; on_loop() runs a function there and waits), RawConn (a
-// raw client socket), and small helpers. Clients run on the test thread.
+// connection_test.cpp) with the tests of other folders that put a real
+// http::Server on its own loop thread or talk to one over a raw socket:
+// ServerThread (the loop on a background thread; on_loop() runs a function
+// there and waits), RawConn (a raw client socket), and small helpers. Clients
+// run on the test thread.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -114,8 +115,10 @@ class ServerThread {
 // A raw client socket for tests that need to hold a connection or trickle bytes.
 class RawConn {
  public:
-  explicit RawConn(uint16_t port) {
+  // rcvbuf > 0 sets SO_RCVBUF before connecting (a small window: a slow reader).
+  explicit RawConn(uint16_t port, int rcvbuf = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -123,9 +126,16 @@ class RawConn {
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   }
   ~RawConn() { ::close(fd_); }
+  RawConn(const RawConn&) = delete;
+  RawConn& operator=(const RawConn&) = delete;
   bool connected() const { return connected_; }
   bool send(const std::string& s) {
     return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
+  }
+  // Sends what the socket takes without blocking; returns the bytes sent.
+  size_t send_some(const std::string& s) {
+    ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n > 0 ? static_cast<size_t>(n) : 0;
   }
   // Reads until `until` appears, the peer closes, or timeout. Sets closed() on EOF.
   std::string read(int timeout_ms, const std::string& until = "") {

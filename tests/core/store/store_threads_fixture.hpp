@@ -1,16 +1,16 @@
 #pragma once
 // Plumbing of the tests of the store's threads (writer_test.cpp,
 // readers_test.cpp): a StoreFixture database of each backend, a libuv loop
-// on the test thread with the LoopMailbox the threads answer through, and
-// run_until(), which turns the loop until a condition holds (with a deadline).
+// on the test thread (tests/test_loop.hpp) with the LoopMailbox the threads
+// answer through.
 #include <uv.h>
 
-#include <chrono>
 #include <functional>
 #include <thread>
 
 #include "core/worker/loop_mailbox.hpp"
 #include "tests/core/store/store_fixture.hpp"
+#include "tests/test_loop.hpp"
 
 namespace uw::test {
 
@@ -23,18 +23,8 @@ class StoreThreadsTest : public ::testing::TestWithParam<std::string>, public St
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_TRUE(closed);
     mailbox_.reset();
-    EXPECT_EQ(uv_loop_close(&loop_), 0);  // no handle left open
   }
-  // Turns the loop (on this thread) until cond holds; false after 10 s.
-  bool run_until(const std::function<bool()>& cond) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!cond()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      uv_run(&loop_, UV_RUN_NOWAIT);
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return true;
-  }
+  bool run_until(const std::function<bool()>& cond) { return l_.run_until(cond); }
   // Another connection to the test's database (the threads own theirs).
   std::unique_ptr<Store> open_again(bool read_only = false) {
     Store::Options o;
@@ -44,10 +34,7 @@ class StoreThreadsTest : public ::testing::TestWithParam<std::string>, public St
     return r.ok() ? std::move(r.value()) : nullptr;
   }
 
-  struct Loop {
-    Loop() { EXPECT_EQ(uv_loop_init(&loop), 0); }
-    uv_loop_t loop;
-  } l_;
+  TestLoop l_;  // first: made before, and checked for open handles after, everything on it
   uv_loop_t& loop_ = l_.loop;
   std::unique_ptr<LoopMailbox> mailbox_ = std::make_unique<LoopMailbox>(&loop_);
   const std::thread::id loop_thread_ = std::this_thread::get_id();

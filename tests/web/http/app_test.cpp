@@ -9,8 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "bench/kit/eventually.hpp"
 #include "bench/kit/http_client.hpp"
@@ -25,13 +23,7 @@ namespace {
 
 using http::test::ServerThread;
 using kit::HttpClient;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using kit::read_file;
 
 class AppTest : public ::testing::Test {
  protected:

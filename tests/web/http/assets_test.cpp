@@ -5,19 +5,16 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
+
+#include "bench/kit/temp_dir.hpp"
 
 namespace uw::web {
 namespace {
 
 std::string read_source(std::string_view name) {
-  std::ifstream in(std::string(UWITTER_SOURCE_DIR) + "/web/static/" + std::string(name), std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return kit::read_file(std::string(UWITTER_SOURCE_DIR) + "/web/static/" + std::string(name));
 }
 
 TEST(Assets, EachFileOfWebStaticIsEmbeddedAsItIs) {

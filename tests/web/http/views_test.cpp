@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <regex>
 
 #include "web/http/assets.hpp"
@@ -13,6 +14,11 @@ namespace uw::web::views {
 namespace {
 
 bool has(const std::string& doc, const std::string& part) { return doc.find(part) != std::string::npos; }
+
+// Every part is in doc.
+void expect_has(const std::string& doc, std::initializer_list<std::string> parts) {
+  for (const auto& p : parts) EXPECT_TRUE(has(doc, p)) << "missing: " << p << "\nin: " << doc;
+}
 
 Frame anonymous(std::string title = "Home") {
   Frame f;
@@ -99,9 +105,7 @@ TEST(Views, UserTextIsEscapedEverywhere) {
   EXPECT_EQ(csrf_field("a\"b"), "<input type=\"hidden\" name=\"csrf\" value=\"a&quot;b\">");
 
   const std::string item = uweet_item(uweet(5, "bob", "<img src=x> & co"), f.now_ms);
-  EXPECT_TRUE(has(item, "id=\"uweet-5\""));
-  EXPECT_TRUE(has(item, "href=\"/u/bob\">@bob</a>"));
-  EXPECT_TRUE(has(item, "&lt;img src=x&gt; &amp; co"));
+  expect_has(item, {"id=\"uweet-5\"", "href=\"/u/bob\">@bob</a>", "&lt;img src=x&gt; &amp; co"});
   EXPECT_FALSE(has(item, "<img"));
 }
 
@@ -139,17 +143,13 @@ TEST(Views, TheAuthFormsPostWhereTheyShouldAndKeepOnlyTheUsername) {
   v.next = "/u/bob";
   v.error = "Wrong password";
   const std::string login = auth_form(anonymous("Log in"), v);
-  EXPECT_TRUE(has(login, "action=\"/accounts/login\""));
-  EXPECT_TRUE(has(login, "name=\"next\" value=\"/u/bob\""));
-  EXPECT_TRUE(has(login, "value=\"dave&quot;\""));
-  EXPECT_TRUE(has(login, "autocomplete=\"current-password\""));
-  EXPECT_TRUE(has(login, "Wrong password"));
+  expect_has(login, {"action=\"/accounts/login\"", "name=\"next\" value=\"/u/bob\"", "value=\"dave&quot;\"",
+                     "autocomplete=\"current-password\"", "Wrong password"});
   v.register_form = true;
   v.next.clear();
   const std::string reg = auth_form(anonymous("Sign up"), v);
-  EXPECT_TRUE(has(reg, "action=\"/accounts/register\""));
-  EXPECT_TRUE(has(reg, "autocomplete=\"new-password\" minlength=\"8\""));
-  EXPECT_TRUE(has(reg, "pattern=\"[A-Za-z0-9_]{1,15}\""));
+  expect_has(reg, {"action=\"/accounts/register\"", "autocomplete=\"new-password\" minlength=\"8\"",
+                   "pattern=\"[A-Za-z0-9_]{1,15}\""});
   EXPECT_FALSE(has(reg, "name=\"next\""));
 }
 
@@ -158,12 +158,9 @@ TEST(Views, AProfileShowsCountsAndTheRightFollowControl) {
   v.profile.user = User{2, "bob", 1'700'000'000};
   v.profile.counts = Counts{1, 2, 0};
   const std::string other = profile(logged_in("@bob"), v);
-  EXPECT_TRUE(has(other, "<h1>@bob</h1>"));
-  EXPECT_TRUE(has(other, "<b>1</b> uweet<"));
-  EXPECT_TRUE(has(other, "href=\"/u/bob/followers\"><b>2</b> followers</a>"));
-  EXPECT_TRUE(has(other, "href=\"/u/bob/following\"><b>0</b> following</a>"));
-  EXPECT_TRUE(has(other, "action=\"/follow/bob\""));
-  EXPECT_TRUE(has(other, "Joined "));
+  expect_has(other,
+             {"<h1>@bob</h1>", "<b>1</b> uweet<", "href=\"/u/bob/followers\"><b>2</b> followers</a>",
+              "href=\"/u/bob/following\"><b>0</b> following</a>", "action=\"/follow/bob\"", "Joined "});
   v.profile.viewer_follows = true;
   EXPECT_TRUE(has(profile(logged_in("@bob"), v), "action=\"/unfollow/bob\""));
   v.profile.is_self = true;
