@@ -48,12 +48,14 @@ TEST(Repeats, MentionsAreBoundedByCount) {
   Repeats r(opts(1'000'000, 1000, /*max_entries=*/2));
   r.note_mention(1, 1, 0);
   r.note_mention(2, 1, 1);
-  r.note_mention(3, 1, 2);  // three kept until the next note trims to two
-  r.note_mention(4, 1, 3);
+  r.note_mention(3, 1, 2);  // each note first trims to max_entries, then adds
+  EXPECT_NE(r.mentioned(1), nullptr);
+  r.note_mention(4, 1, 3);  // the oldest goes long before its window ends
   EXPECT_EQ(r.mentioned(1), nullptr);
+  EXPECT_NE(r.mentioned(2), nullptr);
+  r.note_mention(5, 1, 4);
   EXPECT_EQ(r.mentioned(2), nullptr);
-  EXPECT_NE(r.mentioned(3), nullptr);
-  EXPECT_NE(r.mentioned(4), nullptr);
+  for (int64_t u : {3, 4, 5}) EXPECT_NE(r.mentioned(u), nullptr) << u;
 }
 
 TEST(Repeats, AFollowNotifiesOncePerWindow) {

@@ -4,7 +4,10 @@
 // jobs after stop() failed at once.
 #include "core/store/writer.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include "core/metrics.hpp"
 #include "tests/core/store/store_threads_fixture.hpp"
@@ -17,11 +20,20 @@ class WriterTest : public StoreThreadsTest {
   // A job that holds the writer thread until release() (so what is submitted
   // meanwhile queues up and forms the next batch).
   Writer::Job blocker() {
-    return Writer::Job{[f = gate_.get_future().share()](Store&) {
+    return Writer::Job{[this, f = gate_.get_future().share()](Store&) {
+                         blocking_ = true;
                          f.wait();
                          return true;
                        },
                        [this](bool) { ++blocker_done_; }};
+  }
+  // Submits the blocker and waits until the writer thread runs it (its batch
+  // is then taken: what comes next queues behind it).
+  void block(Writer& w) {
+    w.submit(blocker());
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!blocking_ && std::chrono::steady_clock::now() < end) std::this_thread::yield();
+    ASSERT_TRUE(blocking_);
   }
   void release() { gate_.set_value(); }
   Writer::Job create(const std::string& name, bool keep, std::vector<std::string>* order) {
@@ -34,6 +46,7 @@ class WriterTest : public StoreThreadsTest {
                        }};
   }
   std::promise<void> gate_;
+  std::atomic<bool> blocking_{false};
   int blocker_done_ = 0;
 };
 
@@ -41,7 +54,7 @@ TEST_P(WriterTest, QueuedJobsCommitTogetherAndAFailingOneRollsBackAlone) {
   metrics::Registry reg;
   Writer w(open_again(), *mailbox_, &reg);
   std::vector<std::string> order;
-  w.submit(blocker());
+  block(w);
   w.submit(create("ann", true, &order));
   w.submit(create("ben", false, &order));  // rolled back to its savepoint
   w.submit(create("cat", true, &order));
@@ -58,7 +71,7 @@ TEST_P(WriterTest, QueuedJobsCommitTogetherAndAFailingOneRollsBackAlone) {
 TEST_P(WriterTest, ABatchIsAtMostMaxBatchJobs) {
   Writer w(open_again(), *mailbox_, nullptr, /*max_batch=*/2);
   std::vector<std::string> order;
-  w.submit(blocker());
+  block(w);
   for (const char* n : {"u1", "u2", "u3", "u4", "u5"}) w.submit(create(n, true, &order));
   release();
   ASSERT_TRUE(run_until([&] { return order.size() == 5; }));
