@@ -124,10 +124,7 @@ class NotifierHarness {
   std::string log_text() {
     eventually([&] { return metric_value("uwitter_notifier_log_pending_bytes") == 0; },
                std::chrono::seconds(5));
-    std::ifstream in(log_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return kit::read_file(log_file);
   }
 
   // Seals events with the trusted key in this harness's sender session.

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace uw::store_pg_schema {
@@ -103,11 +104,14 @@ Result<Unit> exec(PGconn* pg, const std::string& sql, std::string_view what) {
 int latest_version() { return static_cast<int>(kSteps.size()); }
 
 int current_version(PGconn* pg) {
-  Res res{PQexec(pg,
-                 "SELECT CASE WHEN to_regclass('uw_schema_version') IS NULL THEN 0"
-                 " ELSE (SELECT version FROM uw_schema_version WHERE one = 1) END")};
-  if (PQresultStatus(res.r) != PGRES_TUPLES_OK || PQntuples(res.r) != 1) return -1;
-  if (PQgetisnull(res.r, 0, 0)) return 0;
+  // Two statements: PostgreSQL resolves every table a statement names before
+  // running any of it, so one CASE over a missing table fails instead of giving 0.
+  Res table{PQexec(pg, "SELECT to_regclass('uw_schema_version') IS NOT NULL")};
+  if (PQresultStatus(table.r) != PGRES_TUPLES_OK || PQntuples(table.r) != 1) return -1;
+  if (std::strcmp(PQgetvalue(table.r, 0, 0), "t") != 0) return 0;
+  Res res{PQexec(pg, "SELECT version FROM uw_schema_version WHERE one = 1")};
+  if (PQresultStatus(res.r) != PGRES_TUPLES_OK) return -1;
+  if (PQntuples(res.r) == 0 || PQgetisnull(res.r, 0, 0)) return 0;
   return static_cast<int>(std::strtol(PQgetvalue(res.r, 0, 0), nullptr, 10));
 }
 

@@ -1,129 +1,114 @@
-// PgStore's connection handling (core/store/postgres/conn.cpp) against a real
-// server that this test stops and starts again on the same port and data
-// (docs/STORAGE.md "Server restarts and storage faults"): while it is down
-// statements answer 503 db_unavailable with Retry-After at once, reads say so
-// through take_unavailable(), and once it is back the first BEGIN and the
-// first read already work (they reconnect by themselves), with everything
-// committed before still there.
+// core/store/postgres/conn.cpp on the test program's throwaway PostgreSQL
+// server: prepared statements with text and binary parameters, what a failure
+// becomes (500 db_error, 503 db_unavailable without the URI), a read-only
+// session, and a connection the server cut being reset on the next statement.
+#include "core/store/postgres/conn.hpp"
+
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <string>
-
-#include "bench/kit/eventually.hpp"
-#include "bench/kit/pg_server.hpp"
-#include "core/store/store.hpp"
+#include "tests/core/store/store_fixture.hpp"
 
 namespace uw::test {
 namespace {
 
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+// A migrated fresh database, and a Conn of the test's own on it.
+class PgConnTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    uri_ = fresh_pg_database();
+    ASSERT_FALSE(uri_.empty());
+    auto s = Store::open(uri_, {});  // migrates
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(s.value());
+  }
+  std::unique_ptr<PgStore::Conn> conn(bool read_only = false) {
+    auto c = std::make_unique<PgStore::Conn>();
+    c->uri = uri_;
+    c->redacted = "<the test database>";
+    c->read_only = read_only;
+    auto r = c->connect();
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return c;
+  }
+  PgStore& pg() { return static_cast<PgStore&>(*store_); }
+  std::string uri_;
+  std::unique_ptr<Store> store_;
+};
 
-NewUweet uweet(int64_t author, const std::string& text) {
-  NewUweet u;
-  u.author_id = author;
-  u.text = text;
-  u.created_at = 1'700'000'000'000;
-  return u;
+TEST_F(PgConnTest, RunsPreparedStatementsWithTextAndBinaryParameters) {
+  auto c = conn();
+  auto ann = c->run(pg::kUserInsert, {"ann", "hash", int64_t{1'700'000'000}}, "insert user");
+  ASSERT_TRUE(ann.ok()) << ann.error().message;
+  auto found = c->run(pg::kUserByName, {"ANN"}, "user by name");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_EQ(found->size(), 1);
+  EXPECT_EQ(found->text(0, 1), "ann");
+  EXPECT_EQ(found->i64(0, 2), 1'700'000'000);
+  const int64_t id = found->i64(0, 0);
+  EXPECT_EQ(c->run(pg::kUserByName, {"nobody"}, "user by name")->size(), 0);
+  // A bytea parameter goes binary: NUL bytes and all.
+  const std::string hash(
+      "\0\x01\x02"
+      "abcdefghijklmnopqrstuvwxyz012",
+      32);
+  ASSERT_TRUE(c->run(pg::kSessionInsert, {pg::Param::bytes(hash), id, int64_t{100}}, "session").ok());
+  EXPECT_EQ(store_->session_user(hash, 50), id);  // the store's own connection reads it back
+  auto gone = c->run(pg::kSessionDeleteExpired, {int64_t{100}}, "expire");
+  ASSERT_TRUE(gone.ok()) << gone.error().message;
+  EXPECT_EQ(gone->affected(), 1);
 }
 
-TEST(PgConnRestart, StatementsAnswer503WhileTheServerIsDownAndWorkAgainAfterItsRestart) {
-  kit::PgServer pg;  // its own server: this test stops it
-  ASSERT_TRUE(pg.start()) << pg.error();
-  const std::string uri = pg.create_database("uwitter");
-  ASSERT_FALSE(uri.empty()) << pg.error();
-  auto w = Store::open(uri, {});
-  ASSERT_TRUE(w.ok()) << w.error().message;
-  Store& writer = **w;
-  Store::Options ro;
-  ro.read_only = true;
-  auto r = Store::open(uri, ro);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  Store& reader = **r;
+TEST_F(PgConnTest, AFailedStatementIsADbErrorNamingWhatFailed) {
+  auto c = conn();
+  auto r = c->exec("SELECT * FROM no_such_table", "look around");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status, 500);
+  EXPECT_EQ(r.error().code, "db_error");
+  EXPECT_EQ(r.error().message.rfind("look around: ", 0), 0u) << r.error().message;
+  EXPECT_NE(r.error().message.find("no_such_table"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find('\n'), std::string::npos);  // one line
+  ASSERT_TRUE(c->exec("SELECT 1", "still usable").ok());
+}
 
-  auto alice = writer.create_user("alice", "$argon2id$fake", 1);
-  ASSERT_TRUE(alice.ok());
-  ASSERT_TRUE(writer.begin().ok());
-  auto kept = writer.insert_uweet(uweet(alice->id, "committed before the restart"));
-  ASSERT_TRUE(kept.ok());
-  ASSERT_TRUE(writer.commit().ok());
-  EXPECT_FALSE(reader.take_unavailable().has_value());
+TEST_F(PgConnTest, AReadOnlySessionCannotWrite) {
+  auto c = conn(/*read_only=*/true);
+  auto r = c->run(pg::kUserInsert, {"ben", "hash", int64_t{1}}, "insert user");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "db_error");
+  EXPECT_FALSE(store_->user_by_name("ben"));
+  EXPECT_TRUE(c->run(pg::kNewestId, {}, "newest").ok());  // reads work
+}
 
-  ASSERT_TRUE(pg.stop());
-  auto t0 = Clock::now();
-  auto b = writer.begin();
-  ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.error().status, 503);
-  EXPECT_EQ(b.error().code, "db_unavailable");
-  EXPECT_GT(b.error().retry_after_s, 0);
-  EXPECT_EQ(b.error().message.find("postgresql://"), std::string::npos)
-      << "clients see this: " << b.error().message;
-  // A read that returns a value, not a Result, says "could not look" here.
-  EXPECT_FALSE(reader.user_by_id(alice->id).has_value());
-  auto why = reader.take_unavailable();
-  ASSERT_TRUE(why.has_value());
-  EXPECT_EQ(why->code, "db_unavailable");
-  EXPECT_FALSE(reader.take_unavailable().has_value()) << "taken means cleared";
-  // Many statements while it is down: each at once (one connection attempt
-  // per 250 ms, not one per statement).
-  for (int i = 0; i < 50; ++i) EXPECT_FALSE(writer.begin().ok());
-  EXPECT_LT(Clock::now() - t0, 3s);
-
-  ASSERT_TRUE(pg.start()) << pg.error();
-  // The connections mend themselves; within the reconnect interval a
-  // statement may still answer 503, never anything else.
-  Result<Unit> again = Error{};
-  ASSERT_TRUE(kit::eventually(
-      [&] {
-        again = writer.begin();
-        return again.ok() || again.error().status != 503;
-      },
-      10s));
+TEST_F(PgConnTest, AConnectionTheServerCutIsResetOnTheNextStatement) {
+  auto c = conn();
+  ASSERT_TRUE(c->run(pg::kNewestId, {}, "newest").ok());
+  const int pid = PQbackendPID(c->pg);
+  PGresult* killed = PQexec(pg().raw(), ("SELECT pg_terminate_backend(" + std::to_string(pid) + ")").c_str());
+  ASSERT_EQ(PQresultStatus(killed), PGRES_TUPLES_OK) << PQresultErrorMessage(killed);
+  EXPECT_STREQ(PQgetvalue(killed, 0, 0), "t");
+  PQclear(killed);
+  // The first statement finds the connection gone: 503, and the URI is not in it.
+  auto lost = c->run(pg::kNewestId, {}, "newest");
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().status, 503) << lost.error().message;
+  EXPECT_EQ(lost.error().message.find(uri_), std::string::npos) << lost.error().message;
+  // The next one reconnects, prepares again and runs.
+  auto again = c->run(pg::kNewestId, {}, "newest");
   ASSERT_TRUE(again.ok()) << again.error().message;
-  auto after = writer.insert_uweet(uweet(alice->id, "committed after the restart"));
-  ASSERT_TRUE(after.ok()) << after.error().message;
-  ASSERT_TRUE(writer.commit().ok());
-  std::optional<User> found;
-  ASSERT_TRUE(kit::eventually(
-      [&] {
-        found = reader.user_by_id(alice->id);
-        return found.has_value();
-      },
-      10s));
-  (void)reader.take_unavailable();
-  auto page = reader.public_timeline(std::nullopt, 10);
-  EXPECT_FALSE(reader.take_unavailable().has_value());
-  ASSERT_EQ(page.items.size(), 2u);
-  EXPECT_EQ(page.items[0].id, after->id);
-  EXPECT_EQ(page.items[1].id, kept->id);
+  EXPECT_NE(PQbackendPID(c->pg), pid);
 }
 
-// Restarted while idle: the very first BEGIN and the first read after the
-// restart work (the dead connection is found, mended and the statement run
-// again), so the first request after a restart does not fail.
-TEST(PgConnRestart, TheFirstBeginAndReadAfterARestartWhileIdleWork) {
-  kit::PgServer pg;
-  ASSERT_TRUE(pg.start()) << pg.error();
-  const std::string uri = pg.create_database("uwitter");
-  ASSERT_FALSE(uri.empty()) << pg.error();
-  auto w = Store::open(uri, {});
-  ASSERT_TRUE(w.ok()) << w.error().message;
-  Store::Options ro;
-  ro.read_only = true;
-  auto r = Store::open(uri, ro);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  auto alice = (*w)->create_user("alice", "$argon2id$fake", 1);
-  ASSERT_TRUE(alice.ok());
-
-  ASSERT_TRUE(pg.stop());
-  ASSERT_TRUE(pg.start()) << pg.error();
-  auto b = (*w)->begin();
-  EXPECT_TRUE(b.ok()) << b.error().message;
-  (*w)->rollback();
-  auto u = (*r)->user_by_id(alice->id);
-  EXPECT_TRUE(u.has_value());
-  EXPECT_FALSE((*r)->take_unavailable().has_value());
+TEST(PgConnOpen, AnUnreachableServerIs503NamingOnlyTheRedactedTarget) {
+  PgStore::Conn c;
+  c.uri = "postgresql://uw:sekret@127.0.0.1:1/none";
+  c.redacted = "postgresql://uw:***@127.0.0.1:1/none";
+  c.connect_timeout_s = 2;
+  auto r = c.connect();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status, 503);
+  EXPECT_EQ(r.error().code, "db_unavailable");
+  EXPECT_NE(r.error().message.find(c.redacted), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().message.find("sekret"), std::string::npos) << r.error().message;
 }
 
 }  // namespace
