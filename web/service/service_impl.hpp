@@ -20,11 +20,11 @@
 
 #include "core/file_writer.hpp"
 #include "core/metrics.hpp"
+#include "core/rate_limit.hpp"
 #include "core/store/readers.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
 #include "web/service/auth.hpp"
-#include "core/rate_limit.hpp"
 #include "web/service/service.hpp"
 #include "web/service/timeline_cache.hpp"
 

@@ -36,7 +36,8 @@ uint16_t unused_port() {
 bool run_until(uv_loop_t* loop, const std::function<bool()>& pred) {
   uv_timer_t keep{};
   uv_timer_init(loop, &keep);
-  uv_timer_start(&keep, [](uv_timer_t*) {}, 1, 1);
+  uv_timer_start(
+      &keep, [](uv_timer_t*) {}, 1, 1);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   bool ok = true;
   while (!pred()) {
