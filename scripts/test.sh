@@ -12,7 +12,7 @@
 # names the suites that failed. Build and test output goes to build-logs/ and is
 # shown only for what failed. The closing line counts what CTest really ran, from
 # each run's JUnit report: "total: N passed, M failed[, K skipped]".
-# Usage: scripts/test.sh            (UWITTER_FUZZ_SECONDS=N to change the fuzz budget)
+# Usage: scripts/test.sh            (UWITTER_FUZZ_SECONDS=N per fuzz target, default 10 here)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/quiet.sh
@@ -103,7 +103,11 @@ suite() {
   fi
 }
 
-suite plain build all -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Line tables only (-g1) in both builds: backtraces and sanitizer reports keep file
+# and line, and the builds take about a fifth less CPU than with full -g (measured in
+# docs/SETUP.md "Build flags"). Builds of your own keep CMake's defaults.
+suite plain build all -- -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 
 if [ -f build/compile_commands.json ]; then
   check tidy "tidy (clang-tidy on core, sign, web, notifier-udp, bench)" \
@@ -114,8 +118,9 @@ else
 fi
 suite sanitizer build-asan all \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- \
-  -DCMAKE_BUILD_TYPE=Debug -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON
-suite fuzz build-fuzz fuzzers CC=clang CXX=clang++ -- \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
+  -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON
+suite fuzz build-fuzz fuzzers CC=clang CXX=clang++ UWITTER_FUZZ_SECONDS="${UWITTER_FUZZ_SECONDS:-10}" -- \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUWITTER_FUZZ=ON -DUWITTER_BENCH=ON
 
 echo "== all suites in $(elapsed "$start_all")"
