@@ -68,6 +68,25 @@ struct NewUweet {
   std::optional<std::string> idempotency_key;
 };
 
+// A uweet its author deleted (Store::delete_uweet): what was removed, for the
+// caches and the live `delete` event.
+struct DeletedUweet {
+  Uweet uweet;
+  std::vector<int64_t> mentioned_user_ids;  // the mentions removed with it
+  int64_t seq = 0;                          // its place in the deletion log (deletions_after)
+};
+
+// One entry of the deletion log: a tombstone kept after the uweet row is gone.
+// `seq` increases with every delete (like uweet ids with every post), so
+// another process can apply deletes it did not make the way it learns of new
+// uweets: "everything after the last seq I applied".
+struct Deletion {
+  int64_t seq = 0;
+  int64_t uweet_id = 0;
+  int64_t author_id = 0;
+  int64_t deleted_at = 0;  // unix milliseconds
+};
+
 // What the web app's caches load at start-up, in three scans instead of a
 // few queries per user (Store::warm_snapshot).
 struct WarmSnapshot {
@@ -125,6 +144,10 @@ bool is_postgres_target(std::string_view target);
 // The target with any password replaced by "***", for logs, /metrics and error
 // messages (a SQLite path is returned as is). Any thread.
 std::string redact_target(std::string_view target);
+
+// The error insert_uweet gives for an idempotency key whose uweet (uweet_id)
+// was deleted: 409 uweet_deleted. Any thread.
+Error uweet_deleted_error(int64_t uweet_id);
 
 class Store {
  public:
@@ -191,10 +214,19 @@ class Store {
   virtual int delete_expired_sessions(int64_t now_s) = 0;
 
   // Uweets. With an idempotency key already used by this author, returns the
-  // uweet stored the first time instead of inserting again. The uweet and its
+  // uweet stored the first time instead of inserting again (409 uweet_deleted
+  // when that uweet was deleted since). The uweet and its
   // mentions are stored together or not at all.
   virtual Result<Uweet> insert_uweet(const NewUweet& u) = 0;
   virtual std::optional<Uweet> uweet(int64_t id) = 0;
+  // Deletes a uweet of author_id with its mentions (gone from every list,
+  // count and search at once) and logs a tombstone that keeps its idempotency
+  // key used: insert_uweet with that key is then 409 "uweet_deleted", and a
+  // new uweet never reuses the id. Errors: 404 no_such_uweet (unknown or
+  // already deleted), 403 not_your_uweet.
+  virtual Result<DeletedUweet> delete_uweet(int64_t author_id, int64_t uweet_id, int64_t now_ms) = 0;
+  // The deletion log, oldest first, seq > after_seq, at most limit.
+  virtual std::vector<Deletion> deletions_after(int64_t after_seq, int limit) = 0;
   // Mentioned user ids of a uweet.
   virtual std::vector<int64_t> mentions(int64_t uweet_id) = 0;
   // Lists: newest first, id < before (no bound when before is nullopt), at most limit.

@@ -293,6 +293,19 @@ void get_uweet(const ApiEnv& env, http::Request&&, http::Responder res, const Pa
   });
 }
 
+void delete_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  auto id = parse_positive(p.at(0));
+  if (!id)
+    return res.send(api_error(
+        400, "bad_param",
+        "A uweet id is a positive whole number; '" + std::string(p.at(0).substr(0, 40)) + "' is not one."));
+  env.svc.delete_uweet(*v, *id, [res, id = *id](const Result<Unit>& r) {
+    res.send(r ? send_json(200, json{{"deleted", true}, {"id", id}}) : from_error(r.error()));
+  });
+}
+
 void home_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
   auto lp = need_list_params(req, res);
   if (!lp) return;

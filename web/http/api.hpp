@@ -50,6 +50,7 @@ void log_in(const ApiEnv& env, http::Request&& req, http::Responder res, const P
 void log_out(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void post_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void get_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
+void delete_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void home_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void public_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void profile(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);

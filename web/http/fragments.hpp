@@ -19,7 +19,8 @@
 
 namespace uw::web::views {
 
-// One rendered uweet: head + age text + tail is the whole <li>.
+// One rendered uweet: head + age text + tail, then views closes the <li>
+// (after what only the author sees: the delete link).
 struct UweetParts {
   std::string head;
   std::string tail;

@@ -25,6 +25,7 @@ const Route kTable[] = {
     {kDelete, "/api/v1/sessions",               "/api/v1/sessions",               api::log_out},
     {kPost,   "/api/v1/uweets",                 "/api/v1/uweets",                 api::post_uweet},
     {kGet,    "/api/v1/uweets/:id",             "/api/v1/uweets/:id",             api::get_uweet},
+    {kDelete, "/api/v1/uweets/:id",             "/api/v1/uweets/:id",             api::delete_uweet},
     {kGet,    "/api/v1/timelines/home",         "/api/v1/timelines/home",         api::home_timeline},
     {kGet,    "/api/v1/timelines/public",       "/api/v1/timelines/public",       api::public_timeline},
     {kGet,    "/api/v1/users/:name",            "/api/v1/users/:name",            api::profile},
@@ -49,6 +50,9 @@ const Route kTable[] = {
     {kPage, "/u/:name",           "/u/:name",       pages::profile},
     {kPage, "/u/:name/followers", "/u/:name",       pages::followers},
     {kPage, "/u/:name/following", "/u/:name",       pages::following},
+    {kPage, "/u/:name/:id",       "/u/:name/:id",   pages::permalink},
+    {kPage, "/delete/:id",        "/delete",        pages::delete_form},
+    {kPost, "/delete/:id",        "/delete",        pages::delete_uweet},
     {kPost, "/follow/:name",      "/follow",        pages::follow},
     {kPost, "/unfollow/:name",    "/unfollow",      pages::unfollow},
 };

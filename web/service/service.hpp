@@ -126,6 +126,11 @@ class Service {
   virtual void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
                     Done<Posted> done) = 0;
   virtual void uweet(int64_t id, Done<Uweet> done) = 0;  // 404 no_such_uweet
+  // Deletes the viewer's own uweet: after the commit it is gone from every
+  // cache, list, count and search, and a `delete` event goes where the uweet
+  // went. Its idempotency key stays used (a retry is 409 uweet_deleted).
+  // Errors: 404 no_such_uweet, 403 not_your_uweet.
+  virtual void delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) = 0;
 
   // Following. 404 no_such_user, 422 self_follow. Result: true if the state changed.
   virtual void follow(const Viewer& v, std::string username, Done<bool> done) = 0;
@@ -135,9 +140,9 @@ class Service {
   virtual void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
                              Done<Page<Uweet>> done) = 0;
   virtual void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) = 0;
-  // A number that changes whenever the public timeline may have changed (the
-  // newest committed uweet id: uweets are never edited or deleted), so a page
-  // rendered from it can be reused while it stays the same. Loop thread.
+  // A number that changes whenever the public timeline may have changed (a
+  // uweet was posted or deleted), so a page rendered from it can be reused
+  // while it stays the same. Loop thread.
   virtual int64_t public_timeline_version() const = 0;
   virtual void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) = 0;
   virtual void user_uweets(std::string username, std::optional<int64_t> before, int limit,

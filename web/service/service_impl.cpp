@@ -42,6 +42,7 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
       signup_limit_(cfg_.signup_rate_per_s, cfg_.signup_burst) {
   if (metrics_) {
     uweets_created_ = &metrics_->counter("uwitter_uweets_created_total", "Uweets committed.");
+    uweets_deleted_ = &metrics_->counter("uwitter_uweets_deleted_total", "Uweets deleted by their authors.");
     logins_ok_ =
         &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "ok"}});
     logins_failed_ =
@@ -400,6 +401,26 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
               emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
         }
         done(Posted{std::move(u), replayed});
+      });
+}
+
+void ServiceImpl::delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) {
+  if (id <= 0 || id > cache_.max_uweet_id())
+    return done(Error{404, "no_such_uweet", "There is no such uweet."});
+  writer_->call<DeletedUweet>(
+      [uid = v.user_id, id, now = clock::now_ms()](Store& s) { return s.delete_uweet(uid, id, now); },
+      [this, done = std::move(done)](Result<DeletedUweet> r) {
+        if (!r) return done(r.error());
+        const Uweet& u = r->uweet;
+        cache_.remove_uweet(u.author_id, u.id);
+        if (uweets_deleted_) uweets_deleted_->inc();
+        // Where the uweet went, the delete goes: the followers' fan-out and
+        // each mention (the notifier has no list of who was sent what).
+        const int64_t now = clock::now_ms();
+        emit(sign::DeleteEvent{u.id, u.author_id, u.author, 0, now});
+        for (int64_t m : r->mentioned_user_ids)
+          if (m != u.author_id) emit(sign::DeleteEvent{u.id, u.author_id, u.author, m, now});
+        done(Unit{});
       });
 }
 

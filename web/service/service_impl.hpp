@@ -63,13 +63,16 @@ class ServiceImpl final : public Service {
   void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
             Done<Posted> done) override;
   void uweet(int64_t id, Done<Uweet> done) override;
+  void delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) override;
   void follow(const Viewer& v, std::string username, Done<bool> done) override;
   void unfollow(const Viewer& v, std::string username, Done<bool> done) override;
 
   void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
                      Done<Page<Uweet>> done) override;
   void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
-  int64_t public_timeline_version() const override { return cache_.max_uweet_id(); }
+  int64_t public_timeline_version() const override {
+    return static_cast<int64_t>(cache_.uweets_version());
+  }
   void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) override;
   void user_uweets(std::string username, std::optional<int64_t> before, int limit,
                    Done<Page<Uweet>> done) override;
@@ -109,6 +112,7 @@ class ServiceImpl final : public Service {
   ServiceConfig cfg_;
   CacheTuning tuning_;
   metrics::Counter* uweets_created_ = nullptr;
+  metrics::Counter* uweets_deleted_ = nullptr;
   metrics::Counter* logins_ok_ = nullptr;
   metrics::Counter* logins_failed_ = nullptr;
   metrics::Counter* logins_throttled_ = nullptr;

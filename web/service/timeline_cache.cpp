@@ -72,6 +72,7 @@ void TimelineCache::load_public(const std::vector<Uweet>& newest_first, bool com
 }
 
 void TimelineCache::add_uweet(const Uweet& u) {
+  ++uweets_version_;
   uweets_[u.id] = u;
   max_uweet_id_ = std::max(max_uweet_id_, u.id);
   if (auto* a = mut_user(u.author_id)) {
@@ -90,6 +91,22 @@ void TimelineCache::add_uweet(const Uweet& u) {
     public_.pop_back();
     public_complete_ = false;
     forget_if_unlisted(old);
+  }
+}
+
+// Taking an id out of a list keeps it an exact run: the list still holds every
+// (remaining) uweet of its source at or above its oldest id.
+void TimelineCache::remove_uweet(int64_t author_id, int64_t uweet_id) {
+  ++uweets_version_;
+  uweets_.erase(uweet_id);
+  const auto drop = [uweet_id](std::deque<int64_t>& ids) {
+    auto it = std::find(ids.begin(), ids.end(), uweet_id);
+    if (it != ids.end()) ids.erase(it);
+  };
+  drop(public_);
+  if (auto* a = mut_user(author_id)) {
+    drop(a->recent);
+    if (a->uweets > 0) --a->uweets;
   }
 }
 

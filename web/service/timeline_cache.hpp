@@ -53,6 +53,9 @@ class TimelineCache {
   void load_public(const std::vector<Uweet>& newest_first, bool complete);
   // A newly committed uweet (its id is larger than every id seen so far).
   void add_uweet(const Uweet& u);
+  // A committed delete: the uweet leaves every list and the author's count
+  // (whether or not its id was cached).
+  void remove_uweet(int64_t author_id, int64_t uweet_id);
   // Follow edge changes (after commit). Returns false if a user is unknown.
   bool add_follow(int64_t follower, int64_t followee);
   bool remove_follow(int64_t follower, int64_t followee);
@@ -65,6 +68,8 @@ class TimelineCache {
   size_t user_count() const { return users_.size(); }
   size_t uweet_count() const { return uweets_.size(); }
   int64_t max_uweet_id() const { return max_uweet_id_; }
+  // Changes whenever a uweet is added or removed (rendered-page reuse).
+  uint64_t uweets_version() const { return uweets_version_; }
 
   // --- sessions (keyed by the token's hash) ---------------------------------
   void put_session(const std::string& token_hash, int64_t user_id, int64_t expires_at_s);
@@ -100,6 +105,7 @@ class TimelineCache {
   std::deque<int64_t> public_;  // newest first
   bool public_complete_ = true;
   int64_t max_uweet_id_ = 0;
+  uint64_t uweets_version_ = 0;
   struct Session {
     int64_t user_id;
     int64_t expires_at_s;

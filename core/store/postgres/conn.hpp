@@ -51,6 +51,9 @@ enum Id : int {
   kWarmFollows,
   kWarmUweetCounts,
   kLiveSessions,
+  kUweetDeleteOwn,
+  kTombstoneByKey,
+  kDeletionsAfter,
   kStatementCount
 };
 const char* sql(Id id);

@@ -68,6 +68,19 @@ CREATE UNIQUE INDEX follows_by_followee ON follows(followee_id, follower_id);
 CREATE INDEX follows_following_page ON follows(follower_id, id);
 CREATE INDEX follows_followers_page ON follows(followee_id, id);
 )sql",
+    // 2: deleted uweets leave a tombstone: the deletion log other instances
+    // follow (seq), and the idempotency key kept used.
+    R"sql(
+CREATE TABLE deleted_uweets(
+  seq             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- the deletion log's order
+  uweet_id        bigint NOT NULL UNIQUE,
+  author_id       bigint NOT NULL,
+  idempotency_key text,
+  deleted_at      bigint NOT NULL          -- unix milliseconds
+);
+CREATE UNIQUE INDEX deleted_uweets_by_key ON deleted_uweets(author_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+)sql",
 };
 
 struct Res {

@@ -51,11 +51,13 @@ const char* sql(Id id) {
       return "DELETE FROM sessions WHERE expires_at <= $1";
     case kUweetInsert:
       // The uweet and its mentions in one statement (so: together or not at
-      // all). An unknown author or a reused idempotency key inserts nothing
+      // all). An unknown author or a reused idempotency key (of a stored or
+      // a deleted uweet) inserts nothing
       // and returns no row; the last column counts the mentions stored.
       return "WITH a AS (SELECT id, username FROM users WHERE id = $1),"
              " ins AS (INSERT INTO uweets(author_id, text, created_at, idempotency_key)"
              "  SELECT a.id, $2::text, $3::bigint, $4::text FROM a"
+             "  WHERE NOT EXISTS (SELECT 1 FROM deleted_uweets t WHERE t.author_id = $1 AND t.idempotency_key = $4::text)"
              "  ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
              "  RETURNING id, author_id, text, created_at),"
              " m AS (INSERT INTO mentions(uweet_id, user_id)"
@@ -111,6 +113,20 @@ const char* sql(Id id) {
       return "SELECT author_id, count(*) FROM uweets GROUP BY author_id";
     case kLiveSessions:
       return "SELECT encode(token_hash, 'hex'), user_id, expires_at FROM sessions WHERE expires_at > $1";
+    case kUweetDeleteOwn:
+      // The row goes (its mentions by ON DELETE CASCADE) and its tombstone
+      // is written, in one statement; no row back when it is not there or
+      // not the author's.
+      return "WITH d AS (DELETE FROM uweets WHERE id = $2 AND author_id = $1"
+             "  RETURNING id, author_id, text, created_at, idempotency_key),"
+             " t AS (INSERT INTO deleted_uweets(uweet_id, author_id, idempotency_key, deleted_at)"
+             "  SELECT id, author_id, idempotency_key, $3::bigint FROM d RETURNING seq)"
+             " SELECT d.id, d.author_id, a.username, d.text, d.created_at, (SELECT seq FROM t)"
+             " FROM d JOIN users a ON a.id = d.author_id";
+    case kTombstoneByKey:
+      return "SELECT uweet_id FROM deleted_uweets WHERE author_id = $1 AND idempotency_key = $2";
+    case kDeletionsAfter:
+      return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > $1 ORDER BY seq LIMIT $2";
     case kStatementCount:
       break;
   }

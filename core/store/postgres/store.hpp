@@ -67,6 +67,8 @@ class PgStore final : public Store {
 
   Result<Uweet> insert_uweet(const NewUweet& u) override;
   std::optional<Uweet> uweet(int64_t id) override;
+  Result<DeletedUweet> delete_uweet(int64_t author_id, int64_t uweet_id, int64_t now_ms) override;
+  std::vector<Deletion> deletions_after(int64_t after_seq, int limit) override;
   std::vector<int64_t> mentions(int64_t uweet_id) override;
   Page<Uweet> public_timeline(std::optional<int64_t> before, int limit) override;
   Page<Uweet> user_uweets(int64_t author_id, std::optional<int64_t> before, int limit) override;

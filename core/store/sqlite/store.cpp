@@ -58,7 +58,13 @@ const char* sql(Id id) {
     case kSessionDeleteExpired:
       return "DELETE FROM sessions WHERE expires_at <= ?1";
     case kUweetInsert:
-      return "INSERT INTO uweets(author_id, text, created_at, idempotency_key) VALUES (?1, ?2, ?3, ?4)";
+      // The id is one above every id ever given, deleted ones included
+      // (deleted_uweets): without it SQLite would hand the id of a deleted
+      // newest uweet out again, and "ids only grow" is what caches, cursors
+      // and the search indexer rely on. Both maxima are index look-ups.
+      return "INSERT INTO uweets(id, author_id, text, created_at, idempotency_key) VALUES ("
+             "max(coalesce((SELECT max(id) FROM uweets), 0),"
+             " coalesce((SELECT max(uweet_id) FROM deleted_uweets), 0)) + 1, ?1, ?2, ?3, ?4)";
     case kUweetByKey:
       return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.author_id = ?1 AND u.idempotency_key = ?2";
     case kUweetById:
@@ -121,6 +127,18 @@ const char* sql(Id id) {
       return "SELECT author_id, count(*) FROM uweets GROUP BY author_id";
     case kLiveSessions:
       return "SELECT token_hash, user_id, expires_at FROM sessions WHERE expires_at > ?1";
+    case kUweetOwner:
+      return "SELECT author_id, idempotency_key FROM uweets WHERE id = ?1";
+    case kUweetDelete:
+      return "DELETE FROM uweets WHERE id = ?1";
+    case kMentionsDelete:
+      return "DELETE FROM mentions WHERE uweet_id = ?1";
+    case kTombstoneInsert:
+      return "INSERT INTO deleted_uweets(uweet_id, author_id, idempotency_key, deleted_at) VALUES (?1, ?2, ?3, ?4)";
+    case kTombstoneByKey:
+      return "SELECT uweet_id FROM deleted_uweets WHERE author_id = ?1 AND idempotency_key = ?2";
+    case kDeletionsAfter:
+      return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > ?1 ORDER BY seq LIMIT ?2";
     case kStatementCount:
       break;
   }

@@ -288,6 +288,48 @@ TEST(Api, IdempotencyKeyRepeatAnswersTheFirstUweet) {
   EXPECT_EQ(w.ok("GET", "/api/v1/users/alice")["counts"]["uweets"], 2);
 }
 
+TEST(Api, DeleteOwnUweetIsGoneEverywhereAndItsKeyStaysUsed) {
+  Web w;
+  w.user("alice");
+  w.user("bob");
+  std::string a = w.login("alice"), b = w.login("bob");
+  w.ok("PUT", "/api/v1/users/alice/follow", nullptr, b);
+  auto post = [&](const std::string& text, const std::string& key) {
+    return w.http->request(
+        "POST", "/api/v1/uweets", json{{"text", text}}.dump(),
+        {"Content-Type: application/json", "Authorization: Bearer " + a, "Idempotency-Key: " + key});
+  };
+  auto keep = post("coffee stays", "k1");
+  auto gone = post("coffee goes", "k2");
+  ASSERT_EQ(gone.status, 201);
+  const std::string path = "/api/v1/uweets/" + std::to_string(gone.json()["id"].get<int64_t>());
+
+  expect_error(w.call("DELETE", path), 401, "unauthorized", "anonymous delete");
+  expect_error(w.call("DELETE", path, nullptr, b), 403, "not_your_uweet", "someone else's uweet");
+  expect_error(w.call("DELETE", "/api/v1/uweets/999999", nullptr, a), 404, "no_such_uweet", "unknown id");
+  expect_error(w.call("DELETE", "/api/v1/uweets/x", nullptr, a), 400, "bad_param", "bad id");
+  auto j = w.ok("DELETE", path, nullptr, a);
+  EXPECT_EQ(j["deleted"], true);
+  expect_error(w.call("DELETE", path, nullptr, a), 404, "no_such_uweet", "second delete");
+
+  expect_error(w.call("GET", path), 404, "no_such_uweet", "get after delete");
+  EXPECT_EQ(w.ok("GET", "/api/v1/users/alice")["counts"]["uweets"], 1);
+  for (const auto& [list, token] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/v1/timelines/home", b},
+           {"/api/v1/timelines/public", ""},
+           {"/api/v1/users/alice/uweets", ""},
+           {"/api/v1/search?q=coffee", ""}}) {
+    auto items = w.ok("GET", list, nullptr, token)["items"];
+    ASSERT_EQ(items.size(), 1u) << list;
+    EXPECT_EQ(items[0]["id"], keep.json()["id"]) << list;
+  }
+  auto again = post("coffee goes", "k2");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.json()["error"]["code"], "uweet_deleted");
+  EXPECT_EQ(count_rows(w.db(), "uweets"), 1);
+  EXPECT_EQ(count_rows(w.db(), "deleted_uweets"), 1);
+}
+
 TEST(Api, PaginationWalksEveryItemOnceNewestFirst) {
   Web w;
   w.user("alice");

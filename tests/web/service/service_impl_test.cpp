@@ -325,5 +325,68 @@ TEST(Service, DemoSeedFillsOnlyAnEmptyDatabase) {
   ASSERT_TRUE(f.login("alice", "password123"));
 }
 
+TEST(Service, DeleteIsGoneFromCachesAndCountsAtOnceAndEmitsWhereTheUweetWent) {
+  Fixture f;
+  f.open();
+  User hal = f.reg("hal"), ivy = f.reg("ivy"), jo = f.reg("jo");
+  ASSERT_TRUE(await<bool>(&f.l.loop, [&](auto d) { f.svc->follow(f.viewer(ivy), "hal", d); }));
+  auto keep = f.post(hal, "kept");
+  auto gone = f.post(hal, "gone soon @jo", "key-9");
+  ASSERT_TRUE(keep && gone);
+  const auto version = f.svc->public_timeline_version();
+  f.events.clear();
+
+  auto other = await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(ivy), gone->id, d); });
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().status, 403);
+  auto unknown = await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(hal), gone->id + 50, d); });
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().status, 404);
+  EXPECT_TRUE(f.events.empty());
+
+  auto del = await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(hal), gone->id, d); });
+  ASSERT_TRUE(del) << del.error().message;
+  EXPECT_NE(f.svc->public_timeline_version(), version);
+  for (const User& u : {hal, ivy}) {
+    auto h = f.home(u);
+    ASSERT_EQ(h.items.size(), 1u) << u.username;
+    EXPECT_EQ(h.items[0].id, keep->id);
+  }
+  auto pub = await<Page<Uweet>>(&f.l.loop, [&](auto d) { f.svc->public_timeline(std::nullopt, 20, d); });
+  ASSERT_TRUE(pub);
+  ASSERT_EQ(pub->items.size(), 1u);
+  auto prof = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("hal", std::nullopt, d); });
+  ASSERT_TRUE(prof);
+  EXPECT_EQ(prof->counts.uweets, 1);
+  auto one = await<Uweet>(&f.l.loop, [&](auto d) { f.svc->uweet(gone->id, d); });
+  ASSERT_FALSE(one);
+  EXPECT_EQ(one.error().status, 404);
+  auto found = await<Page<Uweet>>(&f.l.loop, [&](auto d) { f.svc->search("gone", std::nullopt, 20, d); });
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->items.empty());
+
+  // One delete for the followers' fan-out, one for the mentioned user.
+  ASSERT_EQ(f.events.size(), 2u);
+  const auto* fan = std::get_if<sign::DeleteEvent>(&f.events[0]);
+  const auto* men = std::get_if<sign::DeleteEvent>(&f.events[1]);
+  ASSERT_TRUE(fan && men);
+  EXPECT_EQ(fan->uweet_id, gone->id);
+  EXPECT_EQ(fan->author_id, hal.id);
+  EXPECT_EQ(fan->author, "hal");
+  EXPECT_EQ(fan->recipient_id, 0);
+  EXPECT_EQ(men->recipient_id, jo.id);
+
+  // The key stays used; the count stays right after a restart.
+  auto retry = f.post(hal, "gone soon @jo", "key-9");
+  ASSERT_FALSE(retry);
+  EXPECT_EQ(retry.error().code, "uweet_deleted");
+  f.close();
+  f.open();
+  auto after = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("hal", std::nullopt, d); });
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->counts.uweets, 1);
+  EXPECT_EQ(f.home(ivy).items.size(), 1u);
+}
+
 }  // namespace
 }  // namespace uw::web
