@@ -26,10 +26,26 @@ class Registry;
 
 namespace uw {
 
+// User and Uweet have constructors (not plain aggregates) so that the fields
+// added later default without -Wmissing-field-initializers at every
+// User{id, name, created_at} already written.
 struct User {
+  User() = default;
+  User(int64_t id_, std::string username_, int64_t created_at_, std::string display_name_ = {},
+       std::string bio_ = {})
+      : id(id_),
+        username(std::move(username_)),
+        created_at(created_at_),
+        display_name(std::move(display_name_)),
+        bio(std::move(bio_)) {}
   int64_t id = 0;
   std::string username;    // as registered (display case)
   int64_t created_at = 0;  // unix seconds
+  // Normalised by rules::normalize_display_name / normalize_bio; "" = none.
+  // Filled by user_by_name, user_by_id, users_after and warm_snapshot (not by
+  // the follower / following pages).
+  std::string display_name;
+  std::string bio;
 };
 
 struct UserAuth {
@@ -39,11 +55,21 @@ struct UserAuth {
 };
 
 struct Uweet {
+  Uweet() = default;
+  Uweet(int64_t id_, int64_t author_id_, std::string author_, std::string text_, int64_t created_at_)
+      : id(id_),
+        author_id(author_id_),
+        author(std::move(author_)),
+        text(std::move(text_)),
+        created_at(created_at_) {}
   int64_t id = 0;
   int64_t author_id = 0;
   std::string author;  // username
   std::string text;
   int64_t created_at = 0;  // unix milliseconds
+  // The author's display name as the web app's cache knows it when it answers
+  // (never stored with the uweet, never filled by a Store).
+  std::string author_display;
 };
 
 // A page of a newest-first list. next_before is the cursor for the next
@@ -200,6 +226,8 @@ class Store {
                                    int64_t now_s) = 0;
   virtual std::optional<UserAuth> user_auth(std::string_view username) = 0;  // case-insensitive
   virtual Result<Unit> set_password_hash(int64_t user_id, std::string_view hash) = 0;
+  // Display name and bio, already normalised (rules.hpp). 404 no_such_user.
+  virtual Result<Unit> set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) = 0;
   virtual std::optional<User> user_by_name(std::string_view username) = 0;  // case-insensitive
   virtual std::optional<User> user_by_id(int64_t id) = 0;
   virtual Counts counts(int64_t user_id) = 0;

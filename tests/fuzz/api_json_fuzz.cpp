@@ -49,6 +49,10 @@ class FakeService final : public Service {
   }
   void uweet(int64_t, Done<Uweet> d) override { d(err); }
   void delete_uweet(const Viewer&, int64_t, Done<Unit> d) override { d(err); }
+  void update_profile(const Viewer&, std::optional<std::string>, std::optional<std::string>, Done<User> d) override {
+    d(err);
+  }
+  Result<User> me(const Viewer&) override { return err; }
   void follow(const Viewer&, std::string, Done<bool> d) override { d(true); }
   void unfollow(const Viewer&, std::string, Done<bool> d) override { d(false); }
   void home_timeline(const Viewer&, std::optional<int64_t>, int limit, Done<Page<Uweet>> d) override {

@@ -1,7 +1,7 @@
 #pragma once
 // uw::web::views::UweetFragments — rendered uweets kept by id. A uweet never
 // changes once committed, so its HTML can be reused on every page that lists
-// it; only its age ("3m") depends on the time, so an entry is the markup before
+// it (rendered again when its author's display name changed); only its age ("3m") depends on the time, so an entry is the markup before
 // the age and the markup after it (views::uweet_parts).
 //
 // Bounded: past `capacity` entries the oldest inserted are dropped (FIFO; a
@@ -27,6 +27,7 @@ struct UweetParts {
   // Rendered with a Mentions, and then whether some @name was no user (left
   // as text) at users_version: such an entry is rendered again once a user
   // has been added. Users are never deleted, so a link never goes stale.
+  std::string display;  // the author's display name it was rendered with
   bool checked = false;
   bool unlinked = false;
   uint64_t users_version = 0;

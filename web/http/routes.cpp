@@ -36,6 +36,8 @@ const Route kTable[] = {
     {kDelete, "/api/v1/users/:name/follow",     "/api/v1/users/:name/follow",     api::unfollow},
     {kGet,    "/api/v1/search",                 "/api/v1/search",                 api::search},
     {kGet,    "/api/v1/notifications/ticket",   "/api/v1/notifications/ticket",   api::ticket},
+    {kGet,    "/api/v1/me",                     "/api/v1/me",                     api::me},
+    {kPatch,  "/api/v1/me",                     "/api/v1/me",                     api::update_me},
 
     // HTML pages.
     {kPage, "/",                  "/",              pages::home},
@@ -55,6 +57,8 @@ const Route kTable[] = {
     {kPost, "/delete/:id",        "/delete",        pages::delete_uweet},
     {kPost, "/follow/:name",      "/follow",        pages::follow},
     {kPost, "/unfollow/:name",    "/unfollow",      pages::unfollow},
+    {kPage, "/settings",          "/settings",      pages::settings},
+    {kPost, "/settings/profile",  "/settings",      pages::save_profile},
 };
 // clang-format on
 constexpr size_t kRouteCount = sizeof(kTable) / sizeof(kTable[0]);
@@ -130,12 +134,13 @@ unsigned method_bit(std::string_view m) {
   if (m == "POST") return kPost;
   if (m == "PUT") return kPut;
   if (m == "DELETE") return kDelete;
+  if (m == "PATCH") return kPatch;
   return 0;
 }
 
 std::string allow_header(unsigned methods) {
   static constexpr std::pair<unsigned, const char*> kNames[] = {
-      {kGet, "GET"}, {kHead, "HEAD"}, {kPost, "POST"}, {kPut, "PUT"}, {kDelete, "DELETE"}};
+      {kGet, "GET"}, {kHead, "HEAD"}, {kPost, "POST"}, {kPut, "PUT"}, {kDelete, "DELETE"}, {kPatch, "PATCH"}};
   std::string out;
   for (const auto& [bit, name] : kNames) {
     if (!(methods & bit)) continue;

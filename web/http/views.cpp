@@ -81,7 +81,7 @@ std::string layout(const Frame& f, const std::string& main_html) {
   if (f.viewer) {
     out += "<a href=\"/\">Home</a><a href=\"/notifications\">Notifications</a>";
     out += "<a class=\"me\" href=\"" + user_href(f.viewer->username) + "\">@" + escape(f.viewer->username) +
-           "</a>";
+           "</a><a href=\"/settings\">Settings</a>";
     out += "<form method=\"post\" action=\"/accounts/logout\">" + csrf_field(f.csrf);
     out += "<button type=\"submit\" class=\"link\">Log out</button></form>";
   } else {
@@ -107,8 +107,9 @@ UweetParts uweet_parts(const Uweet& u, const Mentions* mentions) {
   UweetParts p;
   p.head = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
   p.head += avatar(u.author);
-  p.head += "<article class=\"body\"><div class=\"meta\"><a class=\"author\" href=\"" + user_href(u.author) +
-            "\">@";
+  p.head += "<article class=\"body\"><div class=\"meta\">";
+  if (!u.author_display.empty()) p.head += "<span class=\"display-name\">" + escape(u.author_display) + "</span> ";
+  p.head += "<a class=\"author\" href=\"" + user_href(u.author) + "\">@";
   const std::string iso = html::iso_time(u.created_at);
   // The time links to the uweet's own page (its permalink).
   p.head += escape(u.author) + "</a><a class=\"permalink\" href=\"" + uweet_href(u) + "\">";
@@ -118,6 +119,7 @@ UweetParts uweet_parts(const Uweet& u, const Mentions* mentions) {
   bool unlinked = false;
   p.tail = "</time></a></div><p class=\"text\">" +
            html::uweet_text(u.text, mentions ? mentions->exists : kLinkAll, &unlinked) + "</p>";
+  p.display = u.author_display;
   p.checked = mentions != nullptr;
   p.unlinked = unlinked;
   p.users_version = mentions ? mentions->version : 0;
@@ -218,11 +220,16 @@ std::string profile(const Frame& f, const ProfileView& v) {
   const std::string href = user_href(p.user.username);
   std::string main = "<section class=\"card\"><div class=\"profile\">" + avatar(p.user.username, true);
   main += "<div class=\"who\"><h1>@" + escape(p.user.username) + "</h1>";
+  if (!p.user.display_name.empty())
+    main += "<p class=\"display-name\">" + escape(p.user.display_name) + "</p>";
+  if (!p.user.bio.empty()) main += "<p class=\"bio\">" + escape(p.user.bio) + "</p>";
   if (p.user.created_at > 0) {
     main += "<p class=\"muted\">Joined " + html::month_year(p.user.created_at * 1000) + "</p>";
   }
   main += "</div>";
-  if (f.viewer && !p.is_self) {
+  if (p.is_self) {
+    main += "<a class=\"btn ghost\" href=\"/settings\">Edit profile</a>";
+  } else if (f.viewer) {
     const bool follows = p.viewer_follows;
     main += "<form method=\"post\" action=\"/" + std::string(follows ? "unfollow" : "follow") + "/" +
             html::url_component(p.user.username) + "\">" + csrf_field(f.csrf);
@@ -298,6 +305,22 @@ std::string notifications(const Frame& f, const NotificationsView& v) {
         "Loading… (this list needs JavaScript; your <a href=\"/\">home timeline</a> works without it)</p>";
     main += "<ol id=\"notif-items\" class=\"notif-list\"></ol></section>";
   }
+  return layout(f, main);
+}
+
+std::string settings(const Frame& f, const SettingsView& v) {
+  std::string main = "<section class=\"card\"><h1>Your profile</h1>";
+  main += error_box(v.error);
+  if (v.saved) main += "<p class=\"notice\" role=\"status\">Saved.</p>";
+  main += "<form method=\"post\" action=\"/settings/profile\">" + csrf_field(f.csrf);
+  main += "<div class=\"field\"><label for=\"display_name\">Display name</label>";
+  main += "<input id=\"display_name\" type=\"text\" name=\"display_name\" value=\"" + escape(v.display_name) +
+          "\" aria-describedby=\"display-name-hint\">";
+  main += "<p class=\"hint\" id=\"display-name-hint\">Shown beside your @name; at most 50 characters, or empty.</p>";
+  main += "</div><div class=\"field\"><label for=\"bio\">Bio</label>";
+  main += "<textarea id=\"bio\" name=\"bio\" rows=\"3\" aria-describedby=\"bio-hint\">" + escape(v.bio) + "</textarea>";
+  main += "<p class=\"hint\" id=\"bio-hint\">On your profile; at most 160 characters, or empty.</p></div>";
+  main += "<button type=\"submit\">Save profile</button></form></section>";
   return layout(f, main);
 }
 

@@ -85,6 +85,14 @@ struct NotificationsView {
   std::string ticket;        // subscription ticket for /inbox ("" = ask the API)
 };
 
+// The settings page: the profile form, with what was typed kept on error.
+struct SettingsView {
+  std::string display_name;
+  std::string bio;
+  std::string error;
+  bool saved = false;
+};
+
 // A uweet's own page (/u/<name>/<id>).
 struct UweetPageView {
   Uweet uweet;
@@ -112,6 +120,7 @@ std::string search(const Frame& f, const SearchView& v);
 std::string notifications(const Frame& f, const NotificationsView& v);
 std::string error_page(const Frame& f, const ErrorView& v);
 std::string uweet_page(const Frame& f, const UweetPageView& v);
+std::string settings(const Frame& f, const SettingsView& v);
 std::string delete_confirm(const Frame& f, const DeleteView& v);
 
 // Fragments (exposed for tests).

@@ -132,6 +132,15 @@ class Service {
   // Errors: 404 no_such_uweet, 403 not_your_uweet.
   virtual void delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) = 0;
 
+  // Profile: a new display name and/or bio (absent = unchanged; "" clears),
+  // normalised by rules::normalize_display_name / normalize_bio (the uweet
+  // rules: no control characters, not only invisible characters; at most 50
+  // and 160 code points). Answers the updated user.
+  virtual void update_profile(const Viewer& v, std::optional<std::string> display_name,
+                              std::optional<std::string> bio, Done<User> done) = 0;
+  // The user behind a viewer, from memory (404 no_such_user if gone).
+  virtual Result<User> me(const Viewer& v) = 0;
+
   // Following. 404 no_such_user, 422 self_follow. Result: true if the state changed.
   virtual void follow(const Viewer& v, std::string username, Done<bool> done) = 0;
   virtual void unfollow(const Viewer& v, std::string username, Done<bool> done) = 0;

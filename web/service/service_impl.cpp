@@ -424,6 +424,37 @@ void ServiceImpl::delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) {
       });
 }
 
+void ServiceImpl::update_profile(const Viewer& v, std::optional<std::string> display_name,
+                                 std::optional<std::string> bio, Done<User> done) {
+  const CachedUser* cu = cache_.user(v.user_id);
+  if (!cu) return done(no_such_user(v.username));
+  std::string dn = cu->user.display_name, b = cu->user.bio;
+  if (display_name) {
+    auto r = rules::normalize_display_name(*display_name);
+    if (!r) return done(r.error());
+    dn = std::move(r.value());
+  }
+  if (bio) {
+    auto r = rules::normalize_bio(*bio);
+    if (!r) return done(r.error());
+    b = std::move(r.value());
+  }
+  writer_->call<Unit>([uid = v.user_id, dn, b](Store& s) { return s.set_profile(uid, dn, b); },
+                      [this, uid = v.user_id, dn, b, done = std::move(done)](const Result<Unit>& r) {
+                        if (!r) return done(r.error());
+                        cache_.set_profile(uid, dn, b);
+                        const CachedUser* u = cache_.user(uid);
+                        if (!u) return done(Error{404, "no_such_user", "No such user."});
+                        done(u->user);
+                      });
+}
+
+Result<User> ServiceImpl::me(const Viewer& v) {
+  const CachedUser* u = cache_.user(v.user_id);
+  if (!u) return no_such_user(v.username);
+  return u->user;
+}
+
 void ServiceImpl::follow(const Viewer& v, std::string username, Done<bool> done) {
   const CachedUser* t = cache_.user_by_name(username);
   if (!t) return done(no_such_user(username));

@@ -64,6 +64,9 @@ class ServiceImpl final : public Service {
             Done<Posted> done) override;
   void uweet(int64_t id, Done<Uweet> done) override;
   void delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) override;
+  void update_profile(const Viewer& v, std::optional<std::string> display_name, std::optional<std::string> bio,
+                      Done<User> done) override;
+  Result<User> me(const Viewer& v) override;
   void follow(const Viewer& v, std::string username, Done<bool> done) override;
   void unfollow(const Viewer& v, std::string username, Done<bool> done) override;
 
@@ -107,6 +110,9 @@ class ServiceImpl final : public Service {
     if (sink_) sink_(e);
   }
   static Error no_such_user(const std::string& name);
+  // Fills each uweet's author_display from the cache (loop thread).
+  void decorate(Uweet& u) const;
+  Done<Page<Uweet>> decorated(Done<Page<Uweet>> done) const;
 
   uv_loop_t* loop_;
   ServiceConfig cfg_;

@@ -28,6 +28,14 @@ void TimelineCache::set_password_hash(int64_t user_id, std::string hash) {
   if (auto* u = mut_user(user_id)) u->password_hash = std::move(hash);
 }
 
+void TimelineCache::set_profile(int64_t user_id, std::string display_name, std::string bio) {
+  if (auto* u = mut_user(user_id)) {
+    ++uweets_version_;
+    u->user.display_name = std::move(display_name);
+    u->user.bio = std::move(bio);
+  }
+}
+
 void TimelineCache::set_followees(int64_t user_id, std::vector<int64_t> followees) {
   if (auto* u = mut_user(user_id)) {
     std::sort(followees.begin(), followees.end());

@@ -46,6 +46,8 @@ class TimelineCache {
   // --- loading and updates -------------------------------------------------
   CachedUser& put_user(const User& u, std::string password_hash);
   void set_password_hash(int64_t user_id, std::string hash);
+  // A committed profile change (display name, bio).
+  void set_profile(int64_t user_id, std::string display_name, std::string bio);
   void set_followees(int64_t user_id, std::vector<int64_t> followees);
   void set_follower_count(int64_t user_id, int64_t n);
   // Bulk load of an author's newest uweets (newest first); complete if that is all of them.
@@ -68,7 +70,8 @@ class TimelineCache {
   size_t user_count() const { return users_.size(); }
   size_t uweet_count() const { return uweets_.size(); }
   int64_t max_uweet_id() const { return max_uweet_id_; }
-  // Changes whenever a uweet is added or removed (rendered-page reuse).
+  // Changes whenever what a timeline shows may have changed: a uweet added or
+  // removed, a display name changed (rendered-page reuse).
   uint64_t uweets_version() const { return uweets_version_; }
 
   // --- sessions (keyed by the token's hash) ---------------------------------

@@ -23,6 +23,7 @@ enum Id : int {
   kUserByName,
   kUserById,
   kUserSetHash,
+  kUserSetProfile,
   kUsersAfter,
   kCounts,
   kUsersExist,

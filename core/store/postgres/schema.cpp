@@ -81,6 +81,11 @@ CREATE TABLE deleted_uweets(
 CREATE UNIQUE INDEX deleted_uweets_by_key ON deleted_uweets(author_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 )sql",
+    // 3: a display name and a bio per user ('' = none).
+    R"sql(
+ALTER TABLE users ADD COLUMN display_name text NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN bio text NOT NULL DEFAULT '';
+)sql",
 };
 
 struct Res {

@@ -27,13 +27,15 @@ const char* sql(Id id) {
     case kUserAuth:
       return "SELECT id, username, password_hash FROM users WHERE lower(username) = lower($1)";
     case kUserByName:
-      return "SELECT id, username, created_at FROM users WHERE lower(username) = lower($1)";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE lower(username) = lower($1)";
     case kUserById:
-      return "SELECT id, username, created_at FROM users WHERE id = $1";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id = $1";
+    case kUserSetProfile:
+      return "UPDATE users SET display_name = $2, bio = $3 WHERE id = $1";
     case kUserSetHash:
       return "UPDATE users SET password_hash = $2 WHERE id = $1";
     case kUsersAfter:
-      return "SELECT id, username, created_at FROM users WHERE id > $1 ORDER BY id LIMIT $2";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id > $1 ORDER BY id LIMIT $2";
     case kCounts:
       return "SELECT (SELECT count(*) FROM uweets WHERE author_id = $1),"
              " (SELECT count(*) FROM follows WHERE followee_id = $1),"
@@ -106,7 +108,7 @@ const char* sql(Id id) {
     case kFolloweeIds:
       return "SELECT followee_id FROM follows WHERE follower_id = $1 ORDER BY followee_id";
     case kWarmUsers:
-      return "SELECT id, username, created_at, password_hash FROM users ORDER BY id";
+      return "SELECT id, username, created_at, password_hash, display_name, bio FROM users ORDER BY id";
     case kWarmFollows:
       return "SELECT follower_id, followee_id FROM follows";
     case kWarmUweetCounts:
@@ -155,6 +157,14 @@ bool sendable(std::string_view s) { return s.find('\0') == std::string_view::npo
 
 User read_user(const Rows& r, int row, int col) {
   return User{r.i64(row, col), r.text(row, col + 1), r.i64(row, col + 2)};
+}
+
+// id, username, created_at, display_name, bio.
+User read_profile(const Rows& r, int row) {
+  User u = read_user(r, row, 0);
+  u.display_name = r.text(row, 3);
+  u.bio = r.text(row, 4);
+  return u;
 }
 
 int hex_digit(char c) {
@@ -253,17 +263,26 @@ Result<Unit> PgStore::set_password_hash(int64_t user_id, std::string_view hash) 
   return Unit{};
 }
 
+Result<Unit> PgStore::set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) {
+  if (!sendable(display_name) || !sendable(bio))
+    return Error{422, "invalid_utf8", "A display name and a bio are valid UTF-8 text."};
+  auto r = c_->run(kUserSetProfile, {user_id, display_name, bio}, "set profile");
+  if (!r) return r.error();
+  if (r->affected() == 0) return Error{404, "no_such_user", "No such user."};
+  return Unit{};
+}
+
 std::optional<User> PgStore::user_by_name(std::string_view username) {
   if (!sendable(username)) return std::nullopt;
   auto r = c_->run(kUserByName, {username}, "user_by_name");
   if (!r || r->size() == 0) return std::nullopt;
-  return read_user(*r, 0, 0);
+  return read_profile(*r, 0);
 }
 
 std::optional<User> PgStore::user_by_id(int64_t id) {
   auto r = c_->run(kUserById, {id}, "user_by_id");
   if (!r || r->size() == 0) return std::nullopt;
-  return read_user(*r, 0, 0);
+  return read_profile(*r, 0);
 }
 
 Counts PgStore::counts(int64_t user_id) {
@@ -280,7 +299,7 @@ std::vector<User> PgStore::users_after(int64_t after_id, int limit) {
     log::error("store: {}", r.error().message);
     return out;
   }
-  for (int i = 0; i < r->size(); ++i) out.push_back(read_user(*r, i, 0));
+  for (int i = 0; i < r->size(); ++i) out.push_back(read_profile(*r, i));
   return out;
 }
 
@@ -337,7 +356,12 @@ Result<WarmSnapshot> PgStore::warm_snapshot() {
     return users.error();
   }
   snap.users.reserve(static_cast<size_t>(users->size()));
-  for (int i = 0; i < users->size(); ++i) snap.users.push_back({read_user(*users, i, 0), users->text(i, 3)});
+  for (int i = 0; i < users->size(); ++i) {
+    User u = read_user(*users, i, 0);
+    u.display_name = users->text(i, 4);
+    u.bio = users->text(i, 5);
+    snap.users.push_back({std::move(u), users->text(i, 3)});
+  }
   auto follows = c_->run(kWarmFollows, {}, "scan follows");
   if (!follows) {
     end();

@@ -55,6 +55,7 @@ class PgStore final : public Store {
   Result<User> create_user(std::string_view username, std::string_view password_hash, int64_t now_s) override;
   std::optional<UserAuth> user_auth(std::string_view username) override;
   Result<Unit> set_password_hash(int64_t user_id, std::string_view hash) override;
+  Result<Unit> set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) override;
   std::optional<User> user_by_name(std::string_view username) override;
   std::optional<User> user_by_id(int64_t id) override;
   Counts counts(int64_t user_id) override;

@@ -95,6 +95,11 @@ CREATE TABLE deleted_uweets(
 CREATE UNIQUE INDEX deleted_uweets_by_key ON deleted_uweets(author_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 )sql",
+    // 4: a display name and a bio per user ("" = none).
+    R"sql(
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN bio TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 Result<Unit> exec(sqlite3* db, const char* sql, std::string_view what) {

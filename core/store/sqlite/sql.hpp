@@ -28,6 +28,7 @@ enum Id : int {
   kUserByName,
   kUserById,
   kUserSetHash,
+  kUserSetProfile,
   kUsersAfter,
   kCountUweets,
   kCountFollowers,

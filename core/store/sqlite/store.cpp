@@ -36,13 +36,15 @@ const char* sql(Id id) {
     case kUserAuth:
       return "SELECT id, username, password_hash FROM users WHERE username_key = ?1";
     case kUserByName:
-      return "SELECT id, username, created_at FROM users WHERE username_key = ?1";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE username_key = ?1";
     case kUserById:
-      return "SELECT id, username, created_at FROM users WHERE id = ?1";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id = ?1";
+    case kUserSetProfile:
+      return "UPDATE users SET display_name = ?2, bio = ?3 WHERE id = ?1";
     case kUserSetHash:
       return "UPDATE users SET password_hash = ?2 WHERE id = ?1";
     case kUsersAfter:
-      return "SELECT id, username, created_at FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
     case kCountUweets:
       return "SELECT count(*) FROM uweets WHERE author_id = ?1";
     case kCountFollowers:
@@ -120,7 +122,7 @@ const char* sql(Id id) {
     case kFolloweeIds:
       return "SELECT followee_id FROM follows WHERE follower_id = ?1 ORDER BY followee_id";
     case kWarmUsers:
-      return "SELECT id, username, created_at, password_hash FROM users ORDER BY id";
+      return "SELECT id, username, created_at, password_hash, display_name, bio FROM users ORDER BY id";
     case kWarmFollows:
       return "SELECT follower_id, followee_id FROM follows";
     case kWarmUweetCounts:
@@ -187,6 +189,14 @@ bool valid_savepoint_name(const char* name) {
 
 User read_user(const Query& q, int first_col) {
   return User{q.i64(first_col), q.text(first_col + 1), q.i64(first_col + 2)};
+}
+
+// id, username, created_at, display_name, bio.
+User read_profile(const Query& q) {
+  User u = read_user(q, 0);
+  u.display_name = q.text(3);
+  u.bio = q.text(4);
+  return u;
 }
 
 bool is_search_statement(Id id) {
@@ -375,18 +385,26 @@ Result<Unit> SqliteStore::set_password_hash(int64_t user_id, std::string_view ha
   return Unit{};
 }
 
+Result<Unit> SqliteStore::set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) {
+  Query q((*st_)[kUserSetProfile]);
+  q.bind(1, user_id).bind(2, display_name).bind(3, bio);
+  if (q.step() != SQLITE_DONE) return db_error(db_, "set profile");
+  if (sqlite3_changes(db_) == 0) return Error{404, "no_such_user", "No such user."};
+  return Unit{};
+}
+
 std::optional<User> SqliteStore::user_by_name(std::string_view username) {
   Query q((*st_)[kUserByName]);
   q.bind(1, rules::username_key(username));
   if (q.step() != SQLITE_ROW) return std::nullopt;
-  return read_user(q, 0);
+  return read_profile(q);
 }
 
 std::optional<User> SqliteStore::user_by_id(int64_t id) {
   Query q((*st_)[kUserById]);
   q.bind(1, id);
   if (q.step() != SQLITE_ROW) return std::nullopt;
-  return read_user(q, 0);
+  return read_profile(q);
 }
 
 Counts SqliteStore::counts(int64_t user_id) {
@@ -404,7 +422,7 @@ std::vector<User> SqliteStore::users_after(int64_t after_id, int limit) {
   Query q((*st_)[kUsersAfter]);
   q.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
   int rc;
-  while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_user(q, 0));
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_profile(q));
   if (rc != SQLITE_DONE) log::error("store: users_after: {}", sqlite3_errmsg(db_));
   return out;
 }

@@ -330,6 +330,30 @@ TEST(Api, DeleteOwnUweetIsGoneEverywhereAndItsKeyStaysUsed) {
   EXPECT_EQ(count_rows(w.db(), "deleted_uweets"), 1);
 }
 
+TEST(Api, PatchMeSetsDisplayNameAndBioShownOnTheProfileAndBesideUweets) {
+  Web w;
+  w.user("alice");
+  std::string t = w.login("alice");
+  w.ok("POST", "/api/v1/uweets", {{"text", "hi"}}, t, 201);
+  expect_error(w.call("PATCH", "/api/v1/me", {{"bio", "x"}}), 401, "unauthorized", "anonymous");
+  expect_error(w.call("PATCH", "/api/v1/me", json::object(), t), 400, "missing_field", "no fields");
+  expect_error(w.call("PATCH", "/api/v1/me", {{"bio", 5}}, t), 400, "bad_field", "a number");
+  expect_error(w.call("PATCH", "/api/v1/me", {{"display_name", std::string(51, 'a')}}, t), 422,
+               "display_name_too_long", "51 characters");
+  expect_error(w.call("PATCH", "/api/v1/me", {{"bio", "\u200b\u200b"}}, t), 422, "blank_bio", "invisible only");
+  auto j = w.ok("PATCH", "/api/v1/me", {{"display_name", "Alice <A>"}, {"bio", "Tea & cake"}}, t);
+  EXPECT_EQ(j["display_name"], "Alice <A>");
+  EXPECT_EQ(j["bio"], "Tea & cake");
+  EXPECT_EQ(w.ok("GET", "/api/v1/me", nullptr, t)["bio"], "Tea & cake");
+  auto p = w.ok("GET", "/api/v1/users/alice");
+  EXPECT_EQ(p["display_name"], "Alice <A>");
+  EXPECT_EQ(p["bio"], "Tea & cake");
+  EXPECT_EQ(w.ok("GET", "/api/v1/timelines/public")["items"][0]["author_display_name"], "Alice <A>");
+  auto allow = w.call("PUT", "/api/v1/me", {{"bio", "x"}}, t);
+  EXPECT_EQ(allow.status, 405);
+  EXPECT_NE(allow.header("allow").find("PATCH"), std::string::npos) << allow.header("allow");
+}
+
 TEST(Api, PaginationWalksEveryItemOnceNewestFirst) {
   Web w;
   w.user("alice");

@@ -283,6 +283,37 @@ TEST_F(Pages, PermalinkShowsTheUweetWithEscapedTitleAnd404sOnAWrongPair) {
   EXPECT_EQ(anon.get("/u/nobody_here/" + id).status, 404);
 }
 
+TEST_F(Pages, SettingsEditDisplayNameAndBioEscapedAndKeepWhatWasTypedOnError) {
+  auto ian = user("set_ian");
+  ASSERT_EQ(ian->post("my uweet").status, 303);
+  auto form = ian->get("/settings");
+  ASSERT_EQ(form.status, 200);
+  EXPECT_EQ(html_input_value(form.body, "display_name"), "");
+  auto bad = ian->submit("/settings", "/settings/profile",
+                         {{"display_name", std::string(51, 'n')}, {"bio", "kept <bio>"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(error_message(bad.body).find("at most 50 characters"), std::string::npos) << error_message(bad.body);
+  EXPECT_EQ(html_input_value(bad.body, "display_name"), std::string(51, 'n'));
+  EXPECT_NE(bad.body.find(">kept &lt;bio&gt;</textarea>"), std::string::npos);
+  auto ok = ian->submit("/settings", "/settings/profile", {{"display_name", "Ian <script>"}, {"bio", "I & me"}});
+  ASSERT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.header("location"), "/settings?saved=1");
+  Browser anon(base());
+  auto prof = anon.get("/u/set_ian");
+  EXPECT_NE(prof.body.find("<p class=\"display-name\">Ian &lt;script&gt;</p>"), std::string::npos);
+  EXPECT_NE(prof.body.find("<p class=\"bio\">I &amp; me</p>"), std::string::npos);
+  EXPECT_EQ(prof.body.find("<script>"), std::string::npos);
+  // Beside each uweet, and again once it changes (rendered uweets are reused).
+  EXPECT_NE(prof.body.find("<span class=\"display-name\">Ian &lt;script&gt;</span>"), std::string::npos);
+  ASSERT_EQ(ian->submit("/settings", "/settings/profile", {{"display_name", "Ian B"}, {"bio", ""}}).status, 303);
+  auto again = anon.get("/u/set_ian");
+  EXPECT_NE(again.body.find("<span class=\"display-name\">Ian B</span>"), std::string::npos);
+  EXPECT_EQ(again.body.find("class=\"bio\""), std::string::npos);
+  EXPECT_EQ(anon.get("/settings").status, 303);  // log in first
+  auto no_csrf = ian->post_raw("/settings/profile", "display_name=x&bio=y", {"Origin: " + base()});
+  EXPECT_EQ(no_csrf.status, 403);
+}
+
 TEST_F(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
   auto carol = user("carol");
   carol->get("/");

@@ -388,5 +388,44 @@ TEST(Service, DeleteIsGoneFromCachesAndCountsAtOnceAndEmitsWhereTheUweetWent) {
   EXPECT_EQ(f.home(ivy).items.size(), 1u);
 }
 
+TEST(Service, ProfileIsValidatedStoredAndShownBesideUweetsAfterARestart) {
+  Fixture f;
+  f.open();
+  User kim = f.reg("kim");
+  ASSERT_TRUE(f.post(kim, "hello"));
+  auto upd = [&](std::optional<std::string> dn, std::optional<std::string> bio) {
+    return await<User>(&f.l.loop, [&](auto d) { f.svc->update_profile(f.viewer(kim), dn, bio, d); });
+  };
+  auto long_name = upd(std::string(51, 'x'), std::nullopt);
+  ASSERT_FALSE(long_name);
+  EXPECT_EQ(long_name.error().code, "display_name_too_long");
+  EXPECT_TRUE(upd(std::string(50, 'x'), std::nullopt));  // 50 code points fit
+  EXPECT_EQ(upd("\xE2\x80\x8B", std::nullopt).error().code, "blank_display_name");  // U+200B alone
+  EXPECT_EQ(upd("a\nb", std::nullopt).error().code, "control_character");
+  EXPECT_EQ(upd(std::nullopt, std::string(161, 'y')).error().code, "bio_too_long");
+  EXPECT_EQ(upd(std::nullopt, "tab\there").error().code, "control_character");
+  auto ok = upd("  Kim \xE2\x98\x95 ", "Line one\r\nline two");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->display_name, "Kim \xE2\x98\x95");
+  EXPECT_EQ(ok->bio, "Line one\nline two");
+  auto bio_only = upd(std::nullopt, "just the bio");
+  ASSERT_TRUE(bio_only);
+  EXPECT_EQ(bio_only->display_name, "Kim \xE2\x98\x95");  // absent = unchanged
+  auto h = f.home(kim);
+  ASSERT_EQ(h.items.size(), 1u);
+  EXPECT_EQ(h.items[0].author_display, "Kim \xE2\x98\x95");
+  f.close();
+  f.open();
+  auto prof = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("kim", std::nullopt, d); });
+  ASSERT_TRUE(prof);
+  EXPECT_EQ(prof->user.display_name, "Kim \xE2\x98\x95");
+  EXPECT_EQ(prof->user.bio, "just the bio");
+  EXPECT_EQ(f.home(kim).items.at(0).author_display, "Kim \xE2\x98\x95");
+  auto cleared = upd("", "");
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->display_name, "");
+  EXPECT_EQ(f.home(kim).items.at(0).author_display, "");
+}
+
 }  // namespace
 }  // namespace uw::web

@@ -1,5 +1,6 @@
-// Tests of Store::delete_uweet and Store::deletions_after (core/store/sqlite/uweets.cpp,
-// core/store/postgres/uweets.cpp): the contract suite on both backends.
+// Tests of the account features of the Store: delete_uweet and deletions_after
+// (core/store/{sqlite,postgres}/uweets.cpp), set_profile (…/store.cpp): the
+// contract suite on both backends.
 #include <string>
 
 #include "tests/core/store/store_fixture.hpp"
@@ -97,6 +98,26 @@ TEST_P(StoreContract, DeletionsAfterListsTheLogInOrder) {
   ASSERT_EQ(rest.size(), 1u);
   EXPECT_EQ(rest[0].uweet_id, a);
   EXPECT_TRUE(store().uweet(c).has_value());
+}
+
+TEST_P(StoreContract, ProfileIsStoredVerbatimAndReadBackEverywhere) {
+  const int64_t bob = user("bob");
+  EXPECT_EQ(store().user_by_id(bob)->display_name, "");
+  const std::string name = "Bob 'the' \"Builder\" ☕";
+  const std::string bio = "Line one\nline two <b>not bold</b>; DROP TABLE users;--";
+  ASSERT_TRUE(store().set_profile(bob, name, bio).ok());
+  for (const auto& u : {*store().user_by_id(bob), *store().user_by_name("BOB"), store().users_after(0, 10).at(0)}) {
+    EXPECT_EQ(u.display_name, name);
+    EXPECT_EQ(u.bio, bio);
+  }
+  auto snap = store().warm_snapshot();
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->users.at(0).user.display_name, name);
+  EXPECT_EQ(snap->users.at(0).user.bio, bio);
+  EXPECT_EQ(snap->users.at(0).password_hash, "$argon2id$fake");
+  ASSERT_TRUE(store().set_profile(bob, "", "").ok());
+  EXPECT_EQ(store().user_by_id(bob)->bio, "");
+  EXPECT_EQ(store().set_profile(bob + 100, "x", "y").error().code, "no_such_user");
 }
 
 }  // namespace
