@@ -165,6 +165,33 @@ export async function runNotifyTest() {
     check(forMention[0].cls.includes('notif-mention'), `the one toast is not the mention: ${forMention[0].cls}`);
     check((await bob.page.textContent('#notif-badge')) === '3', 'unread badge is not 3 (uweet, mention, marker)');
 
+    // Alice deletes a uweet bob's open page shows: his page drops it live.
+    await post('A uweet alice will take back');
+    await bob.page.goto(`${base}/`);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection again');
+    const shown = bob.page.locator('.uweet', { hasText: 'A uweet alice will take back' });
+    check(await shown.count() === 1, 'bob\'s home page does not show the uweet alice will delete');
+    const uweetId = (await shown.getAttribute('id')).replace('uweet-', '');
+    await alice.page.goto(`${base}/`);
+    await Promise.all([alice.page.waitForURL(`${base}/delete/${uweetId}`),
+      alice.page.click(`#uweet-${uweetId} a.delete`)]);
+    check((await alice.page.textContent('h1')).includes('Delete this uweet?'), 'no confirmation page');
+    await Promise.all([alice.page.waitForURL(`${base}/u/alice`), alice.page.click(`form[action="/delete/${uweetId}"] button`)]);
+    check(await alice.page.locator(`#uweet-${uweetId}`).count() === 0, 'the deleted uweet is still on alice\'s profile');
+    await until(async () => (await bob.page.locator(`#uweet-${uweetId}`).count()) === 0,
+      'bob\'s open page to drop the deleted uweet');
+    await bob.page.reload();
+    check(await bob.page.locator(`#uweet-${uweetId}`).count() === 0, 'the deleted uweet came back on reload');
+
+    // Alice edits her bio; her profile and her uweets show it, escaped.
+    await alice.page.goto(`${base}/settings`);
+    await alice.page.fill('#display_name', 'Alice <A.>');
+    await alice.page.fill('#bio', 'Tea & <b>cake</b>');
+    await Promise.all([alice.page.waitForURL(`${base}/settings?saved=1`), alice.page.click('form[action="/settings/profile"] button')]);
+    await bob.page.goto(`${base}/u/alice`);
+    check((await bob.page.textContent('.profile .bio')) === 'Tea & <b>cake</b>', 'the bio is not shown as typed');
+    check((await bob.page.textContent('.uweet .display-name')) === 'Alice <A.>', 'no display name beside her uweets');
+
     // The notifier goes away: the page says so, and the web app works as before.
     const gone = await stop(n);
     check(gone === '', `the notifier did not stop cleanly: ${gone}`);

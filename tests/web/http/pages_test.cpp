@@ -249,7 +249,7 @@ TEST_F(Pages, DeleteOwnUweetAfterConfirmingWithoutJavaScript) {
   EXPECT_EQ(forged.status, 403);
   auto no_csrf = erin->post_raw("/delete/" + id, "", {"Origin: " + base()});
   EXPECT_EQ(no_csrf.status, 403);
-  EXPECT_EQ(count_on_profile(erin->get("/u/del_erin").body, "uweets"), 1);
+  EXPECT_EQ(count_on_profile(erin->get("/u/del_erin").body, "uweet"), 1);
 
   auto done = erin->submit("/delete/" + id, "/delete/" + id, {});
   ASSERT_EQ(done.status, 303);
