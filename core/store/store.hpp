@@ -239,6 +239,9 @@ class Store {
   // user id of a live session (expires_at > now), else nullopt.
   virtual std::optional<int64_t> session_user(std::string_view token_hash, int64_t now_s) = 0;
   virtual Result<Unit> delete_session(std::string_view token_hash) = 0;
+  // Ends every session of user_id but the one whose hash is keep_hash ("" =
+  // every one); returns how many ended.
+  virtual Result<int> delete_other_sessions(int64_t user_id, std::string_view keep_hash) = 0;
   virtual int delete_expired_sessions(int64_t now_s) = 0;
 
   // Uweets. With an idempotency key already used by this author, returns the

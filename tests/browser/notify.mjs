@@ -192,6 +192,29 @@ export async function runNotifyTest() {
     check((await bob.page.textContent('.profile .bio')) === 'Tea & <b>cake</b>', 'the bio is not shown as typed');
     check((await bob.page.textContent('.uweet .display-name')) === 'Alice <A.>', 'no display name beside her uweets');
 
+    // Alice logged in in a second browser; she changes her password in the
+    // first: the second is logged out, the first stays logged in.
+    const second = await chromium.launchPersistentContext(temp('uwitter-notify-alice2-'), {
+      executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1000, height: 700 } });
+    contexts.push(second);
+    second.setDefaultTimeout(15000);
+    const page2 = second.pages()[0] || await second.newPage();
+    await page2.goto(`${base}/accounts/login`);
+    await page2.fill('#username', 'alice');
+    await page2.fill('#password', 'alice-password');
+    await Promise.all([page2.waitForURL(`${base}/`), page2.click('form[action="/accounts/login"] button[type=submit]')]);
+    check(await page2.locator('a.me').count() === 1, 'the second browser did not log in');
+    await alice.page.goto(`${base}/settings`);
+    await alice.page.fill('#current_password', 'alice-password');
+    await alice.page.fill('#new_password', 'alice-new-password');
+    await alice.page.fill('#new_password_again', 'alice-new-password');
+    await Promise.all([alice.page.waitForURL(`${base}/settings?password=changed`),
+      alice.page.click('form[action="/settings/password"] button')]);
+    await page2.reload();
+    check(await page2.locator('a.me').count() === 0, 'the second browser is still logged in after the password change');
+    await alice.page.goto(`${base}/`);
+    check(await alice.page.locator('a.me').count() === 1, 'the browser that changed the password was logged out');
+
     // The notifier goes away: the page says so, and the web app works as before.
     const gone = await stop(n);
     check(gone === '', `the notifier did not stop cleanly: ${gone}`);

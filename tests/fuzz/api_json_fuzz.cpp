@@ -53,6 +53,9 @@ class FakeService final : public Service {
     d(err);
   }
   Result<User> me(const Viewer&) override { return err; }
+  void change_password(const Viewer&, std::string, std::string, std::string, std::string, Done<Unit> d) override {
+    d(err);
+  }
   void follow(const Viewer&, std::string, Done<bool> d) override { d(true); }
   void unfollow(const Viewer&, std::string, Done<bool> d) override { d(false); }
   void home_timeline(const Viewer&, std::optional<int64_t>, int limit, Done<Page<Uweet>> d) override {

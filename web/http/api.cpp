@@ -340,6 +340,21 @@ void update_me(const ApiEnv& env, http::Request&& req, http::Responder res, cons
   });
 }
 
+void change_password(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  // The token alone never changes the password: the current one is required.
+  std::optional<http::Response> err;
+  auto j = json_body(req, &err);
+  auto current = j ? str_field(*j, "current_password", &err) : std::nullopt;
+  auto next = current ? str_field(*j, "new_password", &err) : std::nullopt;
+  if (!next) return res.send(std::move(*err));
+  env.svc.change_password(*v, bearer(req), std::move(*current), std::move(*next), req.peer_ip,
+                          [res](const Result<Unit>& r) {
+                            res.send(r ? send_json(200, json{{"changed", true}}) : from_error(r.error()));
+                          });
+}
+
 void home_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
   auto lp = need_list_params(req, res);
   if (!lp) return;

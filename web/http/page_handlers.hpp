@@ -22,6 +22,7 @@ void search(const SitePtr& s, const CtxPtr& c);  // GET /search
 
 void settings(const SitePtr& s, const CtxPtr& c);      // GET /settings
 void save_profile(const SitePtr& s, const CtxPtr& c);  // POST /settings/profile
+void change_password(const SitePtr& s, const CtxPtr& c);  // POST /settings/password
 
 void permalink(const SitePtr& s, const CtxPtr& c);     // GET /u/:name/:id
 void delete_form(const SitePtr& s, const CtxPtr& c);   // GET /delete/:id (confirmation)

@@ -38,6 +38,7 @@ const Route kTable[] = {
     {kGet,    "/api/v1/notifications/ticket",   "/api/v1/notifications/ticket",   api::ticket},
     {kGet,    "/api/v1/me",                     "/api/v1/me",                     api::me},
     {kPatch,  "/api/v1/me",                     "/api/v1/me",                     api::update_me},
+    {kPost,   "/api/v1/me/password",            "/api/v1/me/password",            api::change_password},
 
     // HTML pages.
     {kPage, "/",                  "/",              pages::home},
@@ -59,6 +60,7 @@ const Route kTable[] = {
     {kPost, "/unfollow/:name",    "/unfollow",      pages::unfollow},
     {kPage, "/settings",          "/settings",      pages::settings},
     {kPost, "/settings/profile",  "/settings",      pages::save_profile},
+    {kPost, "/settings/password", "/settings",      pages::change_password},
 };
 // clang-format on
 constexpr size_t kRouteCount = sizeof(kTable) / sizeof(kTable[0]);

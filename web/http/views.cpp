@@ -321,6 +321,22 @@ std::string settings(const Frame& f, const SettingsView& v) {
   main += "<textarea id=\"bio\" name=\"bio\" rows=\"3\" aria-describedby=\"bio-hint\">" + escape(v.bio) + "</textarea>";
   main += "<p class=\"hint\" id=\"bio-hint\">On your profile; at most 160 characters, or empty.</p></div>";
   main += "<button type=\"submit\">Save profile</button></form></section>";
+  main += "<section class=\"card\"><h2>Change your password</h2>";
+  main += error_box(v.password_error);
+  if (v.password_changed)
+    main += "<p class=\"notice\" role=\"status\">Password changed. You are logged out everywhere else.</p>";
+  main += "<form method=\"post\" action=\"/settings/password\">" + csrf_field(f.csrf);
+  main += "<div class=\"field\"><label for=\"current_password\">Current password</label>";
+  main += "<input id=\"current_password\" type=\"password\" name=\"current_password\" required "
+          "autocomplete=\"current-password\"></div>";
+  main += "<div class=\"field\"><label for=\"new_password\">New password</label>";
+  main += "<input id=\"new_password\" type=\"password\" name=\"new_password\" required minlength=\"8\" "
+          "autocomplete=\"new-password\"></div>";
+  main += "<div class=\"field\"><label for=\"new_password_again\">New password again</label>";
+  main += "<input id=\"new_password_again\" type=\"password\" name=\"new_password_again\" required "
+          "minlength=\"8\" autocomplete=\"new-password\"></div>";
+  main += "<p class=\"hint\">Every other browser and API token logged in as you is logged out; this one stays.</p>";
+  main += "<button type=\"submit\">Change password</button></form></section>";
   return layout(f, main);
 }
 

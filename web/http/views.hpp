@@ -91,6 +91,8 @@ struct SettingsView {
   std::string bio;
   std::string error;
   bool saved = false;
+  std::string password_error;
+  bool password_changed = false;
 };
 
 // A uweet's own page (/u/<name>/<id>).

@@ -138,6 +138,14 @@ class Service {
   // and 160 code points). Answers the updated user.
   virtual void update_profile(const Viewer& v, std::optional<std::string> display_name,
                               std::optional<std::string> bio, Done<User> done) = 0;
+  // Changes the viewer's password: `current` must be theirs (else 401
+  // wrong_password, counted by the login throttle like a failed login: 429
+  // too_many_attempts past it), `next` must pass rules::check_password (422).
+  // Argon2id verify and hash run on the threadpool. After the commit every
+  // other session of the viewer (API tokens included) has ended; `token` (the
+  // session making the request) stays.
+  virtual void change_password(const Viewer& v, std::string token, std::string current, std::string next,
+                               std::string peer_ip, Done<Unit> done) = 0;
   // The user behind a viewer, from memory (404 no_such_user if gone).
   virtual Result<User> me(const Viewer& v) = 0;
 

@@ -449,6 +449,56 @@ void ServiceImpl::update_profile(const Viewer& v, std::optional<std::string> dis
                       });
 }
 
+void ServiceImpl::change_password(const Viewer& v, std::string token, std::string current, std::string next,
+                                  std::string peer_ip, Done<Unit> done) {
+  const CachedUser* cu = cache_.user(v.user_id);
+  if (!cu) return done(no_such_user(v.username));
+  const int64_t now = clock::now_s();
+  std::string key = rules::username_key(cu->user.username);
+  if (int64_t wait = throttle_.retry_after(key, peer_ip, now); wait > 0) {
+    if (logins_throttled_) logins_throttled_->inc();
+    return done(Error{429, "too_many_attempts",
+                      "Too many wrong passwords; try again in " + std::to_string(wait) + " seconds.", wait});
+  }
+  if (auto r = rules::check_password(next); !r) return done(r.error());
+  if (current.size() > rules::kMaxPasswordBytes) current.resize(rules::kMaxPasswordBytes + 1);
+  auto pw = std::make_shared<std::string>(std::move(next));
+  std::string keep = token.empty() ? std::string() : auth::token_hash(token);
+  pool_started();
+  auth::verify_password(
+      loop_, cu->password_hash, std::move(current),
+      [this, uid = v.user_id, key, peer_ip, now, pw, keep, done = std::move(done)](auth::Verdict verdict) mutable {
+        if (!verdict.ok) {
+          throttle_.failure(key, peer_ip, now);
+          journal(auth::Throttle::failure_line(key, peer_ip, now));
+          done(Error{401, "wrong_password", "The current password is wrong."});
+          return pool_finished();
+        }
+        pool_started();
+        auth::hash_password(loop_, *pw, [this, uid, keep, done = std::move(done)](Result<std::string> h) mutable {
+          if (!h) {
+            done(h.error());
+            return pool_finished();
+          }
+          std::string nh = std::move(h.value());
+          writer_->call<int>(
+              [uid, nh, keep](Store& s) -> Result<int> {
+                if (auto r = s.set_password_hash(uid, nh); !r) return r.error();
+                return s.delete_other_sessions(uid, keep);
+              },
+              [this, uid, nh, keep, done = std::move(done)](const Result<int>& r) {
+                if (!r) return done(r.error());
+                cache_.set_password_hash(uid, nh);
+                cache_.drop_user_sessions(uid, keep);
+                done(Unit{});
+              });
+          pool_finished();
+        });
+        sodium_memzero(pw->data(), pw->size());
+        pool_finished();
+      });
+}
+
 Result<User> ServiceImpl::me(const Viewer& v) {
   const CachedUser* u = cache_.user(v.user_id);
   if (!u) return no_such_user(v.username);

@@ -67,6 +67,8 @@ class ServiceImpl final : public Service {
   void update_profile(const Viewer& v, std::optional<std::string> display_name, std::optional<std::string> bio,
                       Done<User> done) override;
   Result<User> me(const Viewer& v) override;
+  void change_password(const Viewer& v, std::string token, std::string current, std::string next,
+                       std::string peer_ip, Done<Unit> done) override;
   void follow(const Viewer& v, std::string username, Done<bool> done) override;
   void unfollow(const Viewer& v, std::string username, Done<bool> done) override;
 

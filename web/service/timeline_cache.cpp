@@ -174,19 +174,39 @@ bool TimelineCache::follows(int64_t follower, int64_t followee) const {
 
 void TimelineCache::put_session(const std::string& token_hash, int64_t user_id, int64_t expires_at_s) {
   sessions_[token_hash] = Session{user_id, expires_at_s};
+  sessions_by_user_[user_id].insert(token_hash);
+}
+
+void TimelineCache::erase_session(std::unordered_map<std::string, Session>::iterator it) {
+  if (auto u = sessions_by_user_.find(it->second.user_id); u != sessions_by_user_.end()) {
+    u->second.erase(it->first);
+    if (u->second.empty()) sessions_by_user_.erase(u);
+  }
+  sessions_.erase(it);
+}
+
+void TimelineCache::drop_user_sessions(int64_t user_id, const std::string& keep_hash) {
+  auto u = sessions_by_user_.find(user_id);
+  if (u == sessions_by_user_.end()) return;
+  std::vector<std::string> hashes(u->second.begin(), u->second.end());
+  for (const auto& h : hashes)
+    if (h != keep_hash)
+      if (auto it = sessions_.find(h); it != sessions_.end()) erase_session(it);
 }
 
 std::optional<int64_t> TimelineCache::session(const std::string& token_hash, int64_t now_s) {
   auto it = sessions_.find(token_hash);
   if (it == sessions_.end()) return std::nullopt;
   if (it->second.expires_at_s <= now_s) {
-    sessions_.erase(it);
+    erase_session(it);
     return std::nullopt;
   }
   return it->second.user_id;
 }
 
-void TimelineCache::drop_session(const std::string& token_hash) { sessions_.erase(token_hash); }
+void TimelineCache::drop_session(const std::string& token_hash) {
+  if (auto it = sessions_.find(token_hash); it != sessions_.end()) erase_session(it);
+}
 
 std::optional<Page<int64_t>> TimelineCache::merge(const std::vector<Source>& sources,
                                                   std::optional<int64_t> before, int limit) {

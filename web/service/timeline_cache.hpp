@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/store/store.hpp"
@@ -79,6 +80,9 @@ class TimelineCache {
   // User id of a live session; forgets it when expired.
   std::optional<int64_t> session(const std::string& token_hash, int64_t now_s);
   void drop_session(const std::string& token_hash);
+  // Forgets every session of user_id but keep_hash ("" = every one). Costs
+  // that user's sessions, not every session.
+  void drop_user_sessions(int64_t user_id, const std::string& keep_hash);
   size_t session_count() const { return sessions_.size(); }
 
   // --- timelines: exact answers or nullopt ---------------------------------
@@ -114,6 +118,8 @@ class TimelineCache {
     int64_t expires_at_s;
   };
   std::unordered_map<std::string, Session> sessions_;
+  std::unordered_map<int64_t, std::unordered_set<std::string>> sessions_by_user_;  // token hashes
+  void erase_session(std::unordered_map<std::string, Session>::iterator it);
 };
 
 }  // namespace uw::web

@@ -31,6 +31,7 @@ enum Id : int {
   kSessionUser,
   kSessionDelete,
   kSessionDeleteExpired,
+  kSessionDeleteOthers,
   kUweetInsert,
   kUweetDelete,
   kUweetByKey,

@@ -49,6 +49,8 @@ const char* sql(Id id) {
       return "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2";
     case kSessionDelete:
       return "DELETE FROM sessions WHERE token_hash = $1";
+    case kSessionDeleteOthers:
+      return "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2::bytea";
     case kSessionDeleteExpired:
       return "DELETE FROM sessions WHERE expires_at <= $1";
     case kUweetInsert:
@@ -326,6 +328,13 @@ Result<Unit> PgStore::delete_session(std::string_view token_hash) {
   auto r = c_->run(kSessionDelete, {Param::bytes(token_hash)}, "delete session");
   if (!r) return r.error();
   return Unit{};
+}
+
+Result<int> PgStore::delete_other_sessions(int64_t user_id, std::string_view keep_hash) {
+  const Param keep = keep_hash.empty() ? Param(std::nullopt) : Param::bytes(keep_hash);
+  auto r = c_->run(kSessionDeleteOthers, {user_id, keep}, "end other sessions");
+  if (!r) return r.error();
+  return static_cast<int>(r->affected());
 }
 
 int PgStore::delete_expired_sessions(int64_t now_s) {

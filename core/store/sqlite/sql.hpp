@@ -37,6 +37,7 @@ enum Id : int {
   kSessionUser,
   kSessionDelete,
   kSessionDeleteExpired,
+  kSessionDeleteOthers,
   kUweetInsert,
   kUweetByKey,
   kUweetById,

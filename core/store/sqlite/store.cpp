@@ -57,6 +57,8 @@ const char* sql(Id id) {
       return "SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2";
     case kSessionDelete:
       return "DELETE FROM sessions WHERE token_hash = ?1";
+    case kSessionDeleteOthers:
+      return "DELETE FROM sessions WHERE user_id = ?1 AND token_hash IS NOT ?2";
     case kSessionDeleteExpired:
       return "DELETE FROM sessions WHERE expires_at <= ?1";
     case kUweetInsert:
@@ -458,6 +460,18 @@ Result<Unit> SqliteStore::delete_session(std::string_view token_hash) {
   q.bind_blob(1, token_hash);
   if (q.step() != SQLITE_DONE) return db_error(db_, "delete session");
   return Unit{};
+}
+
+Result<int> SqliteStore::delete_other_sessions(int64_t user_id, std::string_view keep_hash) {
+  Query q((*st_)[kSessionDeleteOthers]);
+  q.bind(1, user_id);
+  if (keep_hash.empty()) {
+    q.bind_null(2);
+  } else {
+    q.bind_blob(2, keep_hash);
+  }
+  if (q.step() != SQLITE_DONE) return db_error(db_, "end other sessions");
+  return sqlite3_changes(db_);
 }
 
 int SqliteStore::delete_expired_sessions(int64_t now_s) {

@@ -52,6 +52,7 @@ class SqliteStore final : public Store {
   Result<Unit> create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s) override;
   std::optional<int64_t> session_user(std::string_view token_hash, int64_t now_s) override;
   Result<Unit> delete_session(std::string_view token_hash) override;
+  Result<int> delete_other_sessions(int64_t user_id, std::string_view keep_hash) override;
   int delete_expired_sessions(int64_t now_s) override;
 
   Result<Uweet> insert_uweet(const NewUweet& u) override;

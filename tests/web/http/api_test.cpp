@@ -354,6 +354,29 @@ TEST(Api, PatchMeSetsDisplayNameAndBioShownOnTheProfileAndBesideUweets) {
   EXPECT_NE(allow.header("allow").find("PATCH"), std::string::npos) << allow.header("allow");
 }
 
+TEST(Api, ChangePasswordNeedsTheCurrentPasswordAndLogsOutEveryOtherToken) {
+  Web w;
+  w.user("alice");
+  std::string t1 = w.login("alice"), t2 = w.login("alice");
+  expect_error(w.call("POST", "/api/v1/me/password", {{"new_password", "a fresh password"}}, t1), 400,
+               "missing_field", "the token alone");
+  expect_error(w.call("POST", "/api/v1/me/password",
+                      {{"current_password", "wrong one!"}, {"new_password", "a fresh password"}}, t1),
+               401, "wrong_password", "wrong current password");
+  expect_error(
+      w.call("POST", "/api/v1/me/password", {{"current_password", "password123"}, {"new_password", "short"}}, t1),
+      422, "weak_password", "weak new password");
+  w.ok("GET", "/api/v1/timelines/home", nullptr, t2);
+  auto j = w.ok("POST", "/api/v1/me/password",
+                {{"current_password", "password123"}, {"new_password", "a fresh password"}}, t1);
+  EXPECT_EQ(j["changed"], true);
+  w.ok("GET", "/api/v1/timelines/home", nullptr, t1);
+  expect_error(w.call("GET", "/api/v1/timelines/home", nullptr, t2), 401, "bad_token", "the other token");
+  expect_error(w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "password123"}}), 401,
+               "bad_credentials", "old password");
+  EXPECT_FALSE(w.login("alice", "a fresh password").empty());
+}
+
 TEST(Api, PaginationWalksEveryItemOnceNewestFirst) {
   Web w;
   w.user("alice");

@@ -314,6 +314,34 @@ TEST_F(Pages, SettingsEditDisplayNameAndBioEscapedAndKeepWhatWasTypedOnError) {
   EXPECT_EQ(no_csrf.status, 403);
 }
 
+TEST_F(Pages, ChangePasswordKeepsThisBrowserAndLogsOutTheOthers) {
+  auto jan = user("pw_jan");
+  Browser other(base());
+  ASSERT_EQ(other.login("pw_jan", "correct horse").status, 303);
+  ASSERT_NE(other.get("/").body.find("@pw_jan"), std::string::npos);
+  auto mismatch = jan->submit("/settings", "/settings/password",
+                              {{"current_password", "correct horse"}, {"new_password", "battery staple"},
+                               {"new_password_again", "battery stapler"}});
+  EXPECT_EQ(mismatch.status, 422);
+  EXPECT_NE(error_message(mismatch.body).find("not the same"), std::string::npos);
+  EXPECT_EQ(mismatch.body.find("battery staple"), std::string::npos) << "a password was shown again";
+  auto wrong = jan->submit("/settings", "/settings/password",
+                           {{"current_password", "not my password"}, {"new_password", "battery staple"},
+                            {"new_password_again", "battery staple"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(error_message(wrong.body).find("current password is wrong"), std::string::npos);
+  auto ok = jan->submit("/settings", "/settings/password",
+                        {{"current_password", "correct horse"}, {"new_password", "battery staple"},
+                         {"new_password_again", "battery staple"}});
+  ASSERT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.header("location"), "/settings?password=changed");
+  EXPECT_NE(jan->get("/settings?password=changed").body.find("Password changed"), std::string::npos);
+  EXPECT_EQ(other.get("/").body.find("@pw_jan"), std::string::npos) << "the other browser is still logged in";
+  Browser again(base());
+  EXPECT_EQ(again.login("pw_jan", "correct horse").status, 401);
+  EXPECT_EQ(again.login("pw_jan", "battery staple").status, 303);
+}
+
 TEST_F(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
   auto carol = user("carol");
   carol->get("/");

@@ -427,5 +427,53 @@ TEST(Service, ProfileIsValidatedStoredAndShownBesideUweetsAfterARestart) {
   EXPECT_EQ(f.home(kim).items.at(0).author_display, "");
 }
 
+TEST(Service, ChangePasswordNeedsTheCurrentOneAndEndsEveryOtherSession) {
+  Fixture f;
+  f.open();
+  User lee = f.reg("lee");
+  auto keep = f.login("lee", "password123");
+  auto other = f.login("lee", "password123", "10.0.0.7");
+  ASSERT_TRUE(keep && other);
+  auto change = [&](const std::string& cur, const std::string& next) {
+    return await<Unit>(&f.l.loop,
+                       [&](auto d) { f.svc->change_password(f.viewer(lee), keep->token, cur, next, "10.0.0.1", d); });
+  };
+  auto wrong = change("not-it-at-all", "brand new pass");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().status, 401);
+  EXPECT_EQ(wrong.error().code, "wrong_password");
+  auto weak = change("password123", "short");
+  ASSERT_FALSE(weak);
+  EXPECT_EQ(weak.error().code, "weak_password");
+  EXPECT_TRUE(f.svc->authenticate(other->token));  // nothing changed yet
+  auto ok = change("password123", "brand new pass");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_TRUE(f.svc->authenticate(keep->token));
+  EXPECT_FALSE(f.svc->authenticate(other->token));
+  EXPECT_FALSE(f.login("lee", "password123", "10.0.0.9"));
+  EXPECT_TRUE(f.login("lee", "brand new pass", "10.0.0.9"));
+  // The ended session stays ended after a restart (it was deleted, not just forgotten).
+  f.close();
+  f.open();
+  EXPECT_TRUE(f.svc->authenticate(keep->token));
+  EXPECT_FALSE(f.svc->authenticate(other->token));
+}
+
+TEST(Service, WrongCurrentPasswordsAreThrottledLikeLogins) {
+  Fixture f;
+  f.open();  // 3 failures per account
+  User max = f.reg("max");
+  auto lr = f.login("max", "password123");
+  ASSERT_TRUE(lr);
+  Result<Unit> r = Unit{};
+  for (int i = 0; i < 4; ++i)
+    r = await<Unit>(&f.l.loop, [&](auto d) {
+      f.svc->change_password(f.viewer(max), lr->token, "guess" + std::to_string(i) + "xxxx", "a new password", "10.0.0.1",
+                             d);
+    });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().status, 429);
+}
+
 }  // namespace
 }  // namespace uw::web
