@@ -201,10 +201,11 @@ Result<std::string> normalize(std::string_view text, const TextRule& rule) {
                    "A uweet needs some text (white space and invisible characters such as U+200B alone do "
                    "not count)."};
     }
-    return Error{422, fmt::format("blank_{}", rule.code),
-                 fmt::format("{} of only invisible characters (such as U+200B) is not allowed; leave it empty "
-                             "or write something visible.",
-                             rule.noun)};
+    return Error{
+        422, fmt::format("blank_{}", rule.code),
+        fmt::format("{} of only invisible characters (such as U+200B) is not allowed; leave it empty "
+                    "or write something visible.",
+                    rule.noun)};
   }
   for (size_t i = begin; i < end; ++i) {
     if ((cps[i] != '\n' || !rule.newlines) && is_control(cps[i])) {
@@ -215,9 +216,9 @@ Result<std::string> normalize(std::string_view text, const TextRule& rule) {
   }
   const size_t len = end - begin;
   if (len > rule.max_code_points) {
-    return Error{422, fmt::format("{}_too_long", rule.code),
-                 fmt::format("{} has at most {} characters; this one has {}.", rule.noun, rule.max_code_points,
-                             len)};
+    return Error{
+        422, fmt::format("{}_too_long", rule.code),
+        fmt::format("{} has at most {} characters; this one has {}.", rule.noun, rule.max_code_points, len)};
   }
   // Re-encode the kept range (every code point is a valid scalar value here).
   std::string out;

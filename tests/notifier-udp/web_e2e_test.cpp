@@ -184,10 +184,11 @@ TEST(WebToNotifier, DeletedUweetSendsADeleteToTheStreamsThatGotIt) {
   auto bob_stream = s.stream(bob);
   auto carol_stream = s.stream(carol);
   const int64_t id = s.post(alice, "taking this back @carol");
-  ASSERT_TRUE(bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "taking this"); }, 10s))
-      << bob_stream->raw();
   ASSERT_TRUE(
-      carol_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "mention", "taking this"); }, 10s))
+      bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "taking this"); }, 10s))
+      << bob_stream->raw();
+  ASSERT_TRUE(carol_stream->wait_event(
+      [](const SseEvent& ev) { return has_text(ev, "mention", "taking this"); }, 10s))
       << carol_stream->raw();
   auto del = s.wclient->request("DELETE", "/api/v1/uweets/" + std::to_string(id), "",
                                 {"Authorization: Bearer " + alice});

@@ -78,8 +78,8 @@ TEST(Envelope, DeleteRoundTrips) {
   SecretKey k = key_a();
   Encoder enc(k, 5, 1);
   Datagram d;
-  ASSERT_TRUE(enc.seal(std::vector<Event>{DeleteEvent{43, 9, "bob", 7, kT0 - 2}, DeleteEvent{44, 9, "bob", 0, kT0}},
-                       kT0, &d));
+  ASSERT_TRUE(enc.seal(
+      std::vector<Event>{DeleteEvent{43, 9, "bob", 7, kT0 - 2}, DeleteEvent{44, 9, "bob", 0, kT0}}, kT0, &d));
   bool ok = false;
   auto evs = events_of(DatagramView(d), &ok);
   ASSERT_TRUE(ok);

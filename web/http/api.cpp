@@ -334,7 +334,8 @@ void update_me(const ApiEnv& env, http::Request&& req, http::Responder res, cons
     fields[i] = it->get<std::string>();
   }
   if (!fields[0] && !fields[1])
-    return res.send(api_error(400, "missing_field", "Send 'display_name' and/or 'bio' (strings; \"\" clears)."));
+    return res.send(
+        api_error(400, "missing_field", "Send 'display_name' and/or 'bio' (strings; \"\" clears)."));
   env.svc.update_profile(*v, std::move(fields[0]), std::move(fields[1]), [res](Result<User> r) {
     res.send(r ? send_json(200, user_json(r.value())) : from_error(r.error()));
   });

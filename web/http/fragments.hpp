@@ -1,8 +1,8 @@
 #pragma once
 // uw::web::views::UweetFragments — rendered uweets kept by id. A uweet never
 // changes once committed, so its HTML can be reused on every page that lists
-// it (rendered again when its author's display name changed); only its age ("3m") depends on the time, so an entry is the markup before
-// the age and the markup after it (views::uweet_parts).
+// it (rendered again when its author's display name changed); only its age ("3m") depends on the time, so an
+// entry is the markup before the age and the markup after it (views::uweet_parts).
 //
 // Bounded: past `capacity` entries the oldest inserted are dropped (FIFO; a
 // timeline reader mostly asks for recent uweets, which were inserted last).

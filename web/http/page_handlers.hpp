@@ -1,9 +1,9 @@
 #pragma once
 // The handlers of the table's HTML entries (web/http/routes.cpp), by concern:
 // timelines (pages_timeline.cpp), people (pages_people.cpp), one uweet
-// (pages_uweet.cpp), settings (pages_settings.cpp), search (pages_search.cpp) and accounts (pages_accounts.cpp). Each is called by
-// Pages after the session and (for POST) the Origin and CSRF checks passed.
-// Threading: loop thread only.
+// (pages_uweet.cpp), settings (pages_settings.cpp), search (pages_search.cpp) and accounts
+// (pages_accounts.cpp). Each is called by Pages after the session and (for POST) the Origin and CSRF checks
+// passed. Threading: loop thread only.
 #include "web/http/page_site.hpp"
 
 namespace uw::web::pages {
@@ -20,8 +20,8 @@ void unfollow(const SitePtr& s, const CtxPtr& c);   // POST /unfollow/:name
 
 void search(const SitePtr& s, const CtxPtr& c);  // GET /search
 
-void settings(const SitePtr& s, const CtxPtr& c);      // GET /settings
-void save_profile(const SitePtr& s, const CtxPtr& c);  // POST /settings/profile
+void settings(const SitePtr& s, const CtxPtr& c);         // GET /settings
+void save_profile(const SitePtr& s, const CtxPtr& c);     // POST /settings/profile
 void change_password(const SitePtr& s, const CtxPtr& c);  // POST /settings/password
 
 void permalink(const SitePtr& s, const CtxPtr& c);     // GET /u/:name/:id

@@ -108,7 +108,8 @@ UweetParts uweet_parts(const Uweet& u, const Mentions* mentions) {
   p.head = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
   p.head += avatar(u.author);
   p.head += "<article class=\"body\"><div class=\"meta\">";
-  if (!u.author_display.empty()) p.head += "<span class=\"display-name\">" + escape(u.author_display) + "</span> ";
+  if (!u.author_display.empty())
+    p.head += "<span class=\"display-name\">" + escape(u.author_display) + "</span> ";
   p.head += "<a class=\"author\" href=\"" + user_href(u.author) + "\">@";
   const std::string iso = html::iso_time(u.created_at);
   // The time links to the uweet's own page (its permalink).
@@ -316,9 +317,12 @@ std::string settings(const Frame& f, const SettingsView& v) {
   main += "<div class=\"field\"><label for=\"display_name\">Display name</label>";
   main += "<input id=\"display_name\" type=\"text\" name=\"display_name\" value=\"" + escape(v.display_name) +
           "\" aria-describedby=\"display-name-hint\">";
-  main += "<p class=\"hint\" id=\"display-name-hint\">Shown beside your @name; at most 50 characters, or empty.</p>";
+  main +=
+      "<p class=\"hint\" id=\"display-name-hint\">Shown beside your @name; at most 50 characters, or "
+      "empty.</p>";
   main += "</div><div class=\"field\"><label for=\"bio\">Bio</label>";
-  main += "<textarea id=\"bio\" name=\"bio\" rows=\"3\" aria-describedby=\"bio-hint\">" + escape(v.bio) + "</textarea>";
+  main += "<textarea id=\"bio\" name=\"bio\" rows=\"3\" aria-describedby=\"bio-hint\">" + escape(v.bio) +
+          "</textarea>";
   main += "<p class=\"hint\" id=\"bio-hint\">On your profile; at most 160 characters, or empty.</p></div>";
   main += "<button type=\"submit\">Save profile</button></form></section>";
   main += "<section class=\"card\"><h2>Change your password</h2>";
@@ -327,15 +331,20 @@ std::string settings(const Frame& f, const SettingsView& v) {
     main += "<p class=\"notice\" role=\"status\">Password changed. You are logged out everywhere else.</p>";
   main += "<form method=\"post\" action=\"/settings/password\">" + csrf_field(f.csrf);
   main += "<div class=\"field\"><label for=\"current_password\">Current password</label>";
-  main += "<input id=\"current_password\" type=\"password\" name=\"current_password\" required "
-          "autocomplete=\"current-password\"></div>";
+  main +=
+      "<input id=\"current_password\" type=\"password\" name=\"current_password\" required "
+      "autocomplete=\"current-password\"></div>";
   main += "<div class=\"field\"><label for=\"new_password\">New password</label>";
-  main += "<input id=\"new_password\" type=\"password\" name=\"new_password\" required minlength=\"8\" "
-          "autocomplete=\"new-password\"></div>";
+  main +=
+      "<input id=\"new_password\" type=\"password\" name=\"new_password\" required minlength=\"8\" "
+      "autocomplete=\"new-password\"></div>";
   main += "<div class=\"field\"><label for=\"new_password_again\">New password again</label>";
-  main += "<input id=\"new_password_again\" type=\"password\" name=\"new_password_again\" required "
-          "minlength=\"8\" autocomplete=\"new-password\"></div>";
-  main += "<p class=\"hint\">Every other browser and API token logged in as you is logged out; this one stays.</p>";
+  main +=
+      "<input id=\"new_password_again\" type=\"password\" name=\"new_password_again\" required "
+      "minlength=\"8\" autocomplete=\"new-password\"></div>";
+  main +=
+      "<p class=\"hint\">Every other browser and API token logged in as you is logged out; this one "
+      "stays.</p>";
   main += "<button type=\"submit\">Change password</button></form></section>";
   return layout(f, main);
 }
@@ -350,8 +359,9 @@ std::string uweet_page(const Frame& f, const UweetPageView& v) {
 
 std::string delete_confirm(const Frame& f, const DeleteView& v) {
   std::string main = "<section class=\"card\"><h1>Delete this uweet?</h1>";
-  main += "<p class=\"muted\">It goes from every timeline, search and notification list at once; this cannot be "
-          "undone.</p>";
+  main +=
+      "<p class=\"muted\">It goes from every timeline, search and notification list at once; this cannot be "
+      "undone.</p>";
   main += error_box(v.error);
   main += "<ol class=\"uweets single\">" + uweet_item(v.uweet, f.now_ms, f.mentions) + "</ol>";
   main += "<form method=\"post\" action=\"/delete/" + std::to_string(v.uweet.id) + "\">" + csrf_field(f.csrf);

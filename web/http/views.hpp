@@ -130,7 +130,8 @@ std::string layout(const Frame& f, const std::string& main_html);
 // own_id: the viewer's user id (0 = anonymous): their own uweets get a Delete link.
 std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments = nullptr,
                      const Mentions* mentions = nullptr, int64_t own_id = 0);
-std::string uweet_item(const Uweet& u, int64_t now_ms, const Mentions* mentions = nullptr, int64_t own_id = 0);
+std::string uweet_item(const Uweet& u, int64_t now_ms, const Mentions* mentions = nullptr,
+                       int64_t own_id = 0);
 // "/u/<author>/<id>": the uweet's permalink.
 std::string uweet_href(const Uweet& u);
 std::string csrf_field(const std::string& token);

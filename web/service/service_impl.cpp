@@ -465,38 +465,40 @@ void ServiceImpl::change_password(const Viewer& v, std::string token, std::strin
   auto pw = std::make_shared<std::string>(std::move(next));
   std::string keep = token.empty() ? std::string() : auth::token_hash(token);
   pool_started();
-  auth::verify_password(
-      loop_, cu->password_hash, std::move(current),
-      [this, uid = v.user_id, key, peer_ip, now, pw, keep, done = std::move(done)](auth::Verdict verdict) mutable {
-        if (!verdict.ok) {
-          throttle_.failure(key, peer_ip, now);
-          journal(auth::Throttle::failure_line(key, peer_ip, now));
-          done(Error{401, "wrong_password", "The current password is wrong."});
-          return pool_finished();
-        }
-        pool_started();
-        auth::hash_password(loop_, *pw, [this, uid, keep, done = std::move(done)](Result<std::string> h) mutable {
-          if (!h) {
-            done(h.error());
-            return pool_finished();
-          }
-          std::string nh = std::move(h.value());
-          writer_->call<int>(
-              [uid, nh, keep](Store& s) -> Result<int> {
-                if (auto r = s.set_password_hash(uid, nh); !r) return r.error();
-                return s.delete_other_sessions(uid, keep);
-              },
-              [this, uid, nh, keep, done = std::move(done)](const Result<int>& r) {
-                if (!r) return done(r.error());
-                cache_.set_password_hash(uid, nh);
-                cache_.drop_user_sessions(uid, keep);
-                done(Unit{});
-              });
-          pool_finished();
-        });
-        sodium_memzero(pw->data(), pw->size());
-        pool_finished();
-      });
+  auth::verify_password(loop_, cu->password_hash, std::move(current),
+                        [this, uid = v.user_id, key, peer_ip, now, pw, keep,
+                         done = std::move(done)](auth::Verdict verdict) mutable {
+                          if (!verdict.ok) {
+                            throttle_.failure(key, peer_ip, now);
+                            journal(auth::Throttle::failure_line(key, peer_ip, now));
+                            done(Error{401, "wrong_password", "The current password is wrong."});
+                            return pool_finished();
+                          }
+                          pool_started();
+                          auth::hash_password(
+                              loop_, *pw,
+                              [this, uid, keep, done = std::move(done)](Result<std::string> h) mutable {
+                                if (!h) {
+                                  done(h.error());
+                                  return pool_finished();
+                                }
+                                std::string nh = std::move(h.value());
+                                writer_->call<int>(
+                                    [uid, nh, keep](Store& s) -> Result<int> {
+                                      if (auto r = s.set_password_hash(uid, nh); !r) return r.error();
+                                      return s.delete_other_sessions(uid, keep);
+                                    },
+                                    [this, uid, nh, keep, done = std::move(done)](const Result<int>& r) {
+                                      if (!r) return done(r.error());
+                                      cache_.set_password_hash(uid, nh);
+                                      cache_.drop_user_sessions(uid, keep);
+                                      done(Unit{});
+                                    });
+                                pool_finished();
+                              });
+                          sodium_memzero(pw->data(), pw->size());
+                          pool_finished();
+                        });
 }
 
 Result<User> ServiceImpl::me(const Viewer& v) {

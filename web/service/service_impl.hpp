@@ -64,8 +64,8 @@ class ServiceImpl final : public Service {
             Done<Posted> done) override;
   void uweet(int64_t id, Done<Uweet> done) override;
   void delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) override;
-  void update_profile(const Viewer& v, std::optional<std::string> display_name, std::optional<std::string> bio,
-                      Done<User> done) override;
+  void update_profile(const Viewer& v, std::optional<std::string> display_name,
+                      std::optional<std::string> bio, Done<User> done) override;
   Result<User> me(const Viewer& v) override;
   void change_password(const Viewer& v, std::string token, std::string current, std::string next,
                        std::string peer_ip, Done<Unit> done) override;
@@ -75,9 +75,7 @@ class ServiceImpl final : public Service {
   void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
                      Done<Page<Uweet>> done) override;
   void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
-  int64_t public_timeline_version() const override {
-    return static_cast<int64_t>(cache_.uweets_version());
-  }
+  int64_t public_timeline_version() const override { return static_cast<int64_t>(cache_.uweets_version()); }
   void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) override;
   void user_uweets(std::string username, std::optional<int64_t> before, int limit,
                    Done<Page<Uweet>> done) override;

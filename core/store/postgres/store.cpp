@@ -27,7 +27,8 @@ const char* sql(Id id) {
     case kUserAuth:
       return "SELECT id, username, password_hash FROM users WHERE lower(username) = lower($1)";
     case kUserByName:
-      return "SELECT id, username, created_at, display_name, bio FROM users WHERE lower(username) = lower($1)";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE lower(username) = "
+             "lower($1)";
     case kUserById:
       return "SELECT id, username, created_at, display_name, bio FROM users WHERE id = $1";
     case kUserSetProfile:
@@ -35,7 +36,8 @@ const char* sql(Id id) {
     case kUserSetHash:
       return "UPDATE users SET password_hash = $2 WHERE id = $1";
     case kUsersAfter:
-      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id > $1 ORDER BY id LIMIT $2";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id > $1 ORDER BY id LIMIT "
+             "$2";
     case kCounts:
       return "SELECT (SELECT count(*) FROM uweets WHERE author_id = $1),"
              " (SELECT count(*) FROM follows WHERE followee_id = $1),"
@@ -61,7 +63,8 @@ const char* sql(Id id) {
       return "WITH a AS (SELECT id, username FROM users WHERE id = $1),"
              " ins AS (INSERT INTO uweets(author_id, text, created_at, idempotency_key)"
              "  SELECT a.id, $2::text, $3::bigint, $4::text FROM a"
-             "  WHERE NOT EXISTS (SELECT 1 FROM deleted_uweets t WHERE t.author_id = $1 AND t.idempotency_key = $4::text)"
+             "  WHERE NOT EXISTS (SELECT 1 FROM deleted_uweets t WHERE t.author_id = $1 AND "
+             "t.idempotency_key = $4::text)"
              "  ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
              "  RETURNING id, author_id, text, created_at),"
              " m AS (INSERT INTO mentions(uweet_id, user_id)"
@@ -130,7 +133,8 @@ const char* sql(Id id) {
     case kTombstoneByKey:
       return "SELECT uweet_id FROM deleted_uweets WHERE author_id = $1 AND idempotency_key = $2";
     case kDeletionsAfter:
-      return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > $1 ORDER BY seq LIMIT $2";
+      return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > $1 ORDER BY seq "
+             "LIMIT $2";
     case kStatementCount:
       break;
   }

@@ -140,7 +140,8 @@ std::vector<Deletion> PgStore::deletions_after(int64_t after_seq, int limit) {
     log::error("store: {}", r.error().message);
     return out;
   }
-  for (int i = 0; i < r->size(); ++i) out.push_back(Deletion{r->i64(i, 0), r->i64(i, 1), r->i64(i, 2), r->i64(i, 3)});
+  for (int i = 0; i < r->size(); ++i)
+    out.push_back(Deletion{r->i64(i, 0), r->i64(i, 1), r->i64(i, 2), r->i64(i, 3)});
   return out;
 }
 

@@ -44,7 +44,8 @@ const char* sql(Id id) {
     case kUserSetHash:
       return "UPDATE users SET password_hash = ?2 WHERE id = ?1";
     case kUsersAfter:
-      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id > ?1 ORDER BY id LIMIT "
+             "?2";
     case kCountUweets:
       return "SELECT count(*) FROM uweets WHERE author_id = ?1";
     case kCountFollowers:
@@ -138,11 +139,13 @@ const char* sql(Id id) {
     case kMentionsDelete:
       return "DELETE FROM mentions WHERE uweet_id = ?1";
     case kTombstoneInsert:
-      return "INSERT INTO deleted_uweets(uweet_id, author_id, idempotency_key, deleted_at) VALUES (?1, ?2, ?3, ?4)";
+      return "INSERT INTO deleted_uweets(uweet_id, author_id, idempotency_key, deleted_at) VALUES (?1, ?2, "
+             "?3, ?4)";
     case kTombstoneByKey:
       return "SELECT uweet_id FROM deleted_uweets WHERE author_id = ?1 AND idempotency_key = ?2";
     case kDeletionsAfter:
-      return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+      return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > ?1 ORDER BY seq "
+             "LIMIT ?2";
     case kStatementCount:
       break;
   }

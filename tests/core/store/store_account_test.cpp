@@ -1,5 +1,6 @@
 // Tests of the account features of the Store: delete_uweet and deletions_after
-// (core/store/{sqlite,postgres}/uweets.cpp), set_profile (…/store.cpp): the
+// (core/store/{sqlite,postgres}/uweets.cpp), set_profile and delete_other_sessions
+// (…/store.cpp): the
 // contract suite on both backends.
 #include <string>
 
@@ -30,10 +31,10 @@ TEST_P(StoreContract, DeletedUweetLeavesEveryListCountAndSearch) {
   EXPECT_FALSE(store().uweet(gone->id).has_value());
   EXPECT_TRUE(store().mentions(gone->id).empty());
   EXPECT_EQ(store().counts(bob).uweets, 1);
-  for (const auto& page : {store().public_timeline(std::nullopt, 10), store().user_uweets(bob, std::nullopt, 10),
-                           store().home_timeline(amy, std::nullopt, 10),
-                           store().home_timeline_by_sql(amy, std::nullopt, 10),
-                           store().search("coffee", std::nullopt, 10)}) {
+  for (const auto& page :
+       {store().public_timeline(std::nullopt, 10), store().user_uweets(bob, std::nullopt, 10),
+        store().home_timeline(amy, std::nullopt, 10), store().home_timeline_by_sql(amy, std::nullopt, 10),
+        store().search("coffee", std::nullopt, 10)}) {
     ASSERT_EQ(page.items.size(), 1u);
     EXPECT_EQ(page.items[0].id, keep);
   }
@@ -106,7 +107,8 @@ TEST_P(StoreContract, ProfileIsStoredVerbatimAndReadBackEverywhere) {
   const std::string name = "Bob 'the' \"Builder\" ☕";
   const std::string bio = "Line one\nline two <b>not bold</b>; DROP TABLE users;--";
   ASSERT_TRUE(store().set_profile(bob, name, bio).ok());
-  for (const auto& u : {*store().user_by_id(bob), *store().user_by_name("BOB"), store().users_after(0, 10).at(0)}) {
+  for (const auto& u :
+       {*store().user_by_id(bob), *store().user_by_name("BOB"), store().users_after(0, 10).at(0)}) {
     EXPECT_EQ(u.display_name, name);
     EXPECT_EQ(u.bio, bio);
   }
@@ -118,6 +120,22 @@ TEST_P(StoreContract, ProfileIsStoredVerbatimAndReadBackEverywhere) {
   ASSERT_TRUE(store().set_profile(bob, "", "").ok());
   EXPECT_EQ(store().user_by_id(bob)->bio, "");
   EXPECT_EQ(store().set_profile(bob + 100, "x", "y").error().code, "no_such_user");
+}
+
+TEST_P(StoreContract, DeleteOtherSessionsKeepsOnlyTheOneNamed) {
+  const int64_t bob = user("bob");
+  const int64_t amy = user("amy");
+  const std::string keep(32, 'k'), other(32, 'o'), hers(32, 'h');
+  for (const auto& [h, who] : {std::pair{keep, bob}, {other, bob}, {hers, amy}})
+    ASSERT_TRUE(store().create_session(h, who, 2'000'000'000).ok());
+  auto n = store().delete_other_sessions(bob, keep);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(n.value(), 1);
+  EXPECT_EQ(store().session_user(keep, 1), bob);
+  EXPECT_FALSE(store().session_user(other, 1).has_value());
+  EXPECT_EQ(store().session_user(hers, 1), amy);
+  EXPECT_EQ(store().delete_other_sessions(bob, "").value(), 1);
+  EXPECT_FALSE(store().session_user(keep, 1).has_value());
 }
 
 }  // namespace

@@ -314,11 +314,11 @@ TEST(Api, DeleteOwnUweetIsGoneEverywhereAndItsKeyStaysUsed) {
 
   expect_error(w.call("GET", path), 404, "no_such_uweet", "get after delete");
   EXPECT_EQ(w.ok("GET", "/api/v1/users/alice")["counts"]["uweets"], 1);
-  for (const auto& [list, token] : std::vector<std::pair<std::string, std::string>>{
-           {"/api/v1/timelines/home", b},
-           {"/api/v1/timelines/public", ""},
-           {"/api/v1/users/alice/uweets", ""},
-           {"/api/v1/search?q=coffee", ""}}) {
+  for (const auto& [list, token] :
+       std::vector<std::pair<std::string, std::string>>{{"/api/v1/timelines/home", b},
+                                                        {"/api/v1/timelines/public", ""},
+                                                        {"/api/v1/users/alice/uweets", ""},
+                                                        {"/api/v1/search?q=coffee", ""}}) {
     auto items = w.ok("GET", list, nullptr, token)["items"];
     ASSERT_EQ(items.size(), 1u) << list;
     EXPECT_EQ(items[0]["id"], keep.json()["id"]) << list;
@@ -340,7 +340,8 @@ TEST(Api, PatchMeSetsDisplayNameAndBioShownOnTheProfileAndBesideUweets) {
   expect_error(w.call("PATCH", "/api/v1/me", {{"bio", 5}}, t), 400, "bad_field", "a number");
   expect_error(w.call("PATCH", "/api/v1/me", {{"display_name", std::string(51, 'a')}}, t), 422,
                "display_name_too_long", "51 characters");
-  expect_error(w.call("PATCH", "/api/v1/me", {{"bio", "\u200b\u200b"}}, t), 422, "blank_bio", "invisible only");
+  expect_error(w.call("PATCH", "/api/v1/me", {{"bio", "\u200b\u200b"}}, t), 422, "blank_bio",
+               "invisible only");
   auto j = w.ok("PATCH", "/api/v1/me", {{"display_name", "Alice <A>"}, {"bio", "Tea & cake"}}, t);
   EXPECT_EQ(j["display_name"], "Alice <A>");
   EXPECT_EQ(j["bio"], "Tea & cake");
@@ -363,9 +364,9 @@ TEST(Api, ChangePasswordNeedsTheCurrentPasswordAndLogsOutEveryOtherToken) {
   expect_error(w.call("POST", "/api/v1/me/password",
                       {{"current_password", "wrong one!"}, {"new_password", "a fresh password"}}, t1),
                401, "wrong_password", "wrong current password");
-  expect_error(
-      w.call("POST", "/api/v1/me/password", {{"current_password", "password123"}, {"new_password", "short"}}, t1),
-      422, "weak_password", "weak new password");
+  expect_error(w.call("POST", "/api/v1/me/password",
+                      {{"current_password", "password123"}, {"new_password", "short"}}, t1),
+               422, "weak_password", "weak new password");
   w.ok("GET", "/api/v1/timelines/home", nullptr, t2);
   auto j = w.ok("POST", "/api/v1/me/password",
                 {{"current_password", "password123"}, {"new_password", "a fresh password"}}, t1);

@@ -272,11 +272,15 @@ TEST_F(Pages, PermalinkShowsTheUweetWithEscapedTitleAnd404sOnAWrongPair) {
             std::string::npos);
   auto p = anon.get("/u/PERMA_GAIL/" + id);
   ASSERT_EQ(p.status, 200);
-  EXPECT_NE(p.body.find("<title>@perma_gail: “a &quot;quoted&quot; &lt;i&gt;word&lt;/i&gt; &amp; more” · Uwitter</title>"),
-            std::string::npos)
+  EXPECT_NE(
+      p.body.find(
+          "<title>@perma_gail: “a &quot;quoted&quot; &lt;i&gt;word&lt;/i&gt; &amp; more” · Uwitter</title>"),
+      std::string::npos)
       << p.body.substr(0, 600);
-  EXPECT_NE(p.body.find("<meta name=\"description\" content=\"a &quot;quoted&quot; &lt;i&gt;word&lt;/i&gt; &amp; more\">"),
-            std::string::npos);
+  EXPECT_NE(
+      p.body.find(
+          "<meta name=\"description\" content=\"a &quot;quoted&quot; &lt;i&gt;word&lt;/i&gt; &amp; more\">"),
+      std::string::npos);
   EXPECT_EQ(anon.get("/u/perma_hank/" + id).status, 404);
   EXPECT_EQ(anon.get("/u/perma_gail/999999").status, 404);
   EXPECT_EQ(anon.get("/u/perma_gail/abc").status, 404);
@@ -292,10 +296,12 @@ TEST_F(Pages, SettingsEditDisplayNameAndBioEscapedAndKeepWhatWasTypedOnError) {
   auto bad = ian->submit("/settings", "/settings/profile",
                          {{"display_name", std::string(51, 'n')}, {"bio", "kept <bio>"}});
   EXPECT_EQ(bad.status, 422);
-  EXPECT_NE(error_message(bad.body).find("at most 50 characters"), std::string::npos) << error_message(bad.body);
+  EXPECT_NE(error_message(bad.body).find("at most 50 characters"), std::string::npos)
+      << error_message(bad.body);
   EXPECT_EQ(html_input_value(bad.body, "display_name"), std::string(51, 'n'));
   EXPECT_NE(bad.body.find(">kept &lt;bio&gt;</textarea>"), std::string::npos);
-  auto ok = ian->submit("/settings", "/settings/profile", {{"display_name", "Ian <script>"}, {"bio", "I & me"}});
+  auto ok =
+      ian->submit("/settings", "/settings/profile", {{"display_name", "Ian <script>"}, {"bio", "I & me"}});
   ASSERT_EQ(ok.status, 303);
   EXPECT_EQ(ok.header("location"), "/settings?saved=1");
   Browser anon(base());
@@ -305,7 +311,8 @@ TEST_F(Pages, SettingsEditDisplayNameAndBioEscapedAndKeepWhatWasTypedOnError) {
   EXPECT_EQ(prof.body.find("<script>"), std::string::npos);
   // Beside each uweet, and again once it changes (rendered uweets are reused).
   EXPECT_NE(prof.body.find("<span class=\"display-name\">Ian &lt;script&gt;</span>"), std::string::npos);
-  ASSERT_EQ(ian->submit("/settings", "/settings/profile", {{"display_name", "Ian B"}, {"bio", ""}}).status, 303);
+  ASSERT_EQ(ian->submit("/settings", "/settings/profile", {{"display_name", "Ian B"}, {"bio", ""}}).status,
+            303);
   auto again = anon.get("/u/set_ian");
   EXPECT_NE(again.body.find("<span class=\"display-name\">Ian B</span>"), std::string::npos);
   EXPECT_EQ(again.body.find("class=\"bio\""), std::string::npos);
@@ -320,18 +327,21 @@ TEST_F(Pages, ChangePasswordKeepsThisBrowserAndLogsOutTheOthers) {
   ASSERT_EQ(other.login("pw_jan", "correct horse").status, 303);
   ASSERT_NE(other.get("/").body.find("@pw_jan"), std::string::npos);
   auto mismatch = jan->submit("/settings", "/settings/password",
-                              {{"current_password", "correct horse"}, {"new_password", "battery staple"},
+                              {{"current_password", "correct horse"},
+                               {"new_password", "battery staple"},
                                {"new_password_again", "battery stapler"}});
   EXPECT_EQ(mismatch.status, 422);
   EXPECT_NE(error_message(mismatch.body).find("not the same"), std::string::npos);
   EXPECT_EQ(mismatch.body.find("battery staple"), std::string::npos) << "a password was shown again";
   auto wrong = jan->submit("/settings", "/settings/password",
-                           {{"current_password", "not my password"}, {"new_password", "battery staple"},
+                           {{"current_password", "not my password"},
+                            {"new_password", "battery staple"},
                             {"new_password_again", "battery staple"}});
   EXPECT_EQ(wrong.status, 401);
   EXPECT_NE(error_message(wrong.body).find("current password is wrong"), std::string::npos);
   auto ok = jan->submit("/settings", "/settings/password",
-                        {{"current_password", "correct horse"}, {"new_password", "battery staple"},
+                        {{"current_password", "correct horse"},
+                         {"new_password", "battery staple"},
                          {"new_password_again", "battery staple"}});
   ASSERT_EQ(ok.status, 303);
   EXPECT_EQ(ok.header("location"), "/settings?password=changed");

@@ -339,7 +339,8 @@ TEST(Service, DeleteIsGoneFromCachesAndCountsAtOnceAndEmitsWhereTheUweetWent) {
   auto other = await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(ivy), gone->id, d); });
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().status, 403);
-  auto unknown = await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(hal), gone->id + 50, d); });
+  auto unknown =
+      await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(hal), gone->id + 50, d); });
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().status, 404);
   EXPECT_TRUE(f.events.empty());
@@ -399,7 +400,7 @@ TEST(Service, ProfileIsValidatedStoredAndShownBesideUweetsAfterARestart) {
   auto long_name = upd(std::string(51, 'x'), std::nullopt);
   ASSERT_FALSE(long_name);
   EXPECT_EQ(long_name.error().code, "display_name_too_long");
-  EXPECT_TRUE(upd(std::string(50, 'x'), std::nullopt));  // 50 code points fit
+  EXPECT_TRUE(upd(std::string(50, 'x'), std::nullopt));                             // 50 code points fit
   EXPECT_EQ(upd("\xE2\x80\x8B", std::nullopt).error().code, "blank_display_name");  // U+200B alone
   EXPECT_EQ(upd("a\nb", std::nullopt).error().code, "control_character");
   EXPECT_EQ(upd(std::nullopt, std::string(161, 'y')).error().code, "bio_too_long");
@@ -435,8 +436,9 @@ TEST(Service, ChangePasswordNeedsTheCurrentOneAndEndsEveryOtherSession) {
   auto other = f.login("lee", "password123", "10.0.0.7");
   ASSERT_TRUE(keep && other);
   auto change = [&](const std::string& cur, const std::string& next) {
-    return await<Unit>(&f.l.loop,
-                       [&](auto d) { f.svc->change_password(f.viewer(lee), keep->token, cur, next, "10.0.0.1", d); });
+    return await<Unit>(&f.l.loop, [&](auto d) {
+      f.svc->change_password(f.viewer(lee), keep->token, cur, next, "10.0.0.1", d);
+    });
   };
   auto wrong = change("not-it-at-all", "brand new pass");
   ASSERT_FALSE(wrong);
@@ -468,8 +470,8 @@ TEST(Service, WrongCurrentPasswordsAreThrottledLikeLogins) {
   Result<Unit> r = Unit{};
   for (int i = 0; i < 4; ++i)
     r = await<Unit>(&f.l.loop, [&](auto d) {
-      f.svc->change_password(f.viewer(max), lr->token, "guess" + std::to_string(i) + "xxxx", "a new password", "10.0.0.1",
-                             d);
+      f.svc->change_password(f.viewer(max), lr->token, "guess" + std::to_string(i) + "xxxx", "a new password",
+                             "10.0.0.1", d);
     });
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().status, 429);
