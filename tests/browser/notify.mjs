@@ -3,7 +3,9 @@
 // own browser, and bob sees the uweet appear as a toast with an unread badge
 // without reloading; a uweet that mentions him (he follows its author) makes
 // exactly one toast, the mention. Then the notifier is stopped: bob's page says live
-// notifications are unavailable and posting still works.
+// notifications are unavailable and posting still works. On the way: alice
+// deletes a uweet bob's open page shows (it drops it live), edits her display
+// name and bio, and changes her password (her second browser is logged out).
 //
 //   UWITTER_WEB_BIN=... UWITTER_NOTIFIER_BIN=... node tests/browser/notify.mjs
 //
@@ -214,6 +216,8 @@ export async function runNotifyTest() {
     check(await page2.locator('a.me').count() === 0, 'the second browser is still logged in after the password change');
     await alice.page.goto(`${base}/`);
     check(await alice.page.locator('a.me').count() === 1, 'the browser that changed the password was logged out');
+    await bob.page.goto(`${base}/`);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection, home again');
 
     // The notifier goes away: the page says so, and the web app works as before.
     const gone = await stop(n);
