@@ -10,6 +10,15 @@
 // max_pending a chunk is dropped and counted instead of growing memory; the
 // count is reported by dropped_bytes() (and by its owner as a metric).
 //
+// Failures are never silent. A write or flush that fails (disk full, I/O
+// error) counts the batch's bytes in lost_bytes(); a file that was deleted
+// under us (its folder removed, `rm` instead of a rename) is noticed within
+// a second of the next write, its lines counted as lost, and the path opened
+// again once that is possible (so lines come back as soon as the folder does).
+// Either state makes ok() false and is reported on stderr, at most once every
+// kReportEveryMs, with what was lost since the last report; recovery is
+// reported too. A failed reopen() is reported the same way.
+//
 // Threading: write(), reopen() and dropped_bytes() from any thread; the
 // destructor drains what is pending, then joins (call it where blocking
 // briefly is acceptable: at exit).
@@ -30,6 +39,7 @@ namespace uw {
 class FileWriter {
  public:
   static constexpr size_t kDefaultMaxPending = 8 << 20;
+  static constexpr int64_t kReportEveryMs = 5'000;
 
   // Opens path for appending; "" writes to stderr (which cannot fail). An
   // Error ("cannot open PATH: REASON") when the file cannot be opened.
@@ -47,6 +57,12 @@ class FileWriter {
   // nothing for stderr.
   Result<Unit> reopen();
   uint64_t dropped_bytes() const { return dropped_.load(std::memory_order_relaxed); }
+  // Bytes of lines that may not have reached the file (failed writes, a deleted file).
+  uint64_t lost_bytes() const { return lost_.load(std::memory_order_relaxed); }
+  // Failures seen: failed writes or flushes, deletions noticed, failed reopens.
+  uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+  // False while the last write failed or the file is deleted.
+  bool ok() const { return ok_.load(std::memory_order_relaxed); }
   // Bytes queued and not yet written and flushed: 0 means every chunk handed
   // over before the call is in the file.
   size_t pending_bytes() { return queue_.pending_cost(); }
@@ -58,12 +74,23 @@ class FileWriter {
   using Item = std::variant<std::string, Reopened>;
   FileWriter(FILE* f, std::string path, size_t max_pending);
   void thread_main();
+  // Writer thread: after a batch of `bytes`, whether it reached a live file.
+  void check(bool wrote_ok, int err, size_t bytes);
+  void report(const std::string& what);  // to stderr, rate-limited unless forced
+  void set_ok(bool ok, const std::string& why);
 
   const std::string path_;  // "" = stderr
   FILE* file_;              // writer thread only (after construction)
   std::atomic<uint64_t> dropped_{0};
-  JobQueue<Item> queue_;  // bounded by max_pending bytes
-  WorkerThread thread_;   // last: joined before the members it uses go
+  std::atomic<uint64_t> lost_{0};
+  std::atomic<uint64_t> errors_{0};
+  std::atomic<bool> ok_{true};
+  // Writer thread only:
+  int64_t last_link_check_ms_ = 0;
+  int64_t last_report_ms_ = 0;
+  uint64_t lost_reported_ = 0;  // lost_ at the last report
+  JobQueue<Item> queue_;        // bounded by max_pending bytes
+  WorkerThread thread_;         // last: joined before the members it uses go
 };
 
 }  // namespace uw

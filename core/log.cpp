@@ -1,9 +1,11 @@
 #include "core/log.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <unordered_map>
 
 namespace uw::log {
 
@@ -14,7 +16,49 @@ std::mutex g_mu;         // guards g_file and g_path; held for one line at a tim
 FILE* g_file = nullptr;  // nullptr = stderr
 std::string g_path;
 
+// Token bucket per call site (its format string's address). The number of
+// sites is the number of warn/error calls in the program: bounded.
+struct Site {
+  double tokens = kBurst;
+  int64_t at_ms = 0;
+  uint64_t suppressed = 0;
+};
+std::mutex g_sites_mu;
+std::unordered_map<const void*, Site> g_sites;
+
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
+
+namespace detail {
+
+bool allow(const void* site, uint64_t* suppressed) {
+  const int64_t now = steady_ms();
+  std::lock_guard lock(g_sites_mu);
+  auto [it, fresh] = g_sites.try_emplace(site);
+  Site& s = it->second;
+  if (fresh) s.at_ms = now;
+  s.tokens = std::min<double>(kBurst, s.tokens + static_cast<double>(now - s.at_ms) * kPerSecond / 1000.0);
+  s.at_ms = now;
+  if (s.tokens < 1.0) {
+    ++s.suppressed;
+    return false;
+  }
+  s.tokens -= 1.0;
+  *suppressed = s.suppressed;
+  s.suppressed = 0;
+  return true;
+}
+
+std::string with_suppressed(std::string line, uint64_t suppressed) {
+  if (suppressed > 0) line += fmt::format(" ({} more like this suppressed)", suppressed);
+  return line;
+}
+
+}  // namespace detail
 
 const char* level_name(Level l) {
   switch (l) {

@@ -2,6 +2,7 @@
 // Minimal leveled logging to stderr or a file. Thread-safe (one mutex per line).
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,17 +25,36 @@ bool set_file(const std::string& path);
 void reopen();  // after log rotation (SIGHUP)
 void write(Level l, std::string_view line);
 
+// Warnings and errors are rate-limited per call site (keyed on the format
+// string): a failure that repeats hundreds of times a second (a full disk
+// failing every batch) writes kBurst lines at once and then kPerSecond a
+// second, and the next line written says how many were swallowed
+// ("... (N more like this suppressed)"). Any thread.
+inline constexpr double kPerSecond = 5;
+inline constexpr int kBurst = 20;
+namespace detail {
+// True if a line of this call site may be written now; *suppressed is how many
+// of its lines were swallowed since its last written one.
+bool allow(const void* site, uint64_t* suppressed);
+std::string with_suppressed(std::string line, uint64_t suppressed);
+}  // namespace detail
+
 template <class... Args>
 void info(fmt::format_string<Args...> f, Args&&... a) {
   if (level() <= Level::Info) write(Level::Info, fmt::format(f, std::forward<Args>(a)...));
 }
 template <class... Args>
 void warn(fmt::format_string<Args...> f, Args&&... a) {
-  if (level() <= Level::Warn) write(Level::Warn, fmt::format(f, std::forward<Args>(a)...));
+  if (level() > Level::Warn) return;
+  uint64_t suppressed = 0;
+  if (!detail::allow(static_cast<fmt::string_view>(f).data(), &suppressed)) return;
+  write(Level::Warn, detail::with_suppressed(fmt::format(f, std::forward<Args>(a)...), suppressed));
 }
 template <class... Args>
 void error(fmt::format_string<Args...> f, Args&&... a) {
-  write(Level::Error, fmt::format(f, std::forward<Args>(a)...));
+  uint64_t suppressed = 0;
+  if (!detail::allow(static_cast<fmt::string_view>(f).data(), &suppressed)) return;
+  write(Level::Error, detail::with_suppressed(fmt::format(f, std::forward<Args>(a)...), suppressed));
 }
 template <class... Args>
 void debug(fmt::format_string<Args...> f, Args&&... a) {

@@ -32,6 +32,34 @@ void register_flags(Flags& f, Config* c) {
             c->allow = std::move(a.value());
             return uw::Unit{};
           });
+  f.value("listen-tcp", "HOST:PORT",
+          "TCP address for length-prefixed envelopes (the tcp:// transport; default: none; port 0 = any)",
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
+            HostPort hp;
+            if (auto r = host_port_flag(&hp)(v); !r) return r;
+            c->tcp = hp;
+            return uw::Unit{};
+          });
+  f.value("allow-tcp", "CIDR[,CIDR...]", "accept TCP envelopes only from these peers (default: --allow)",
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
+            auto a = AllowList::parse(v);
+            if (!a) return uw::bad_value(a.error().message);
+            c->allow_tcp = std::move(a.value());
+            return uw::Unit{};
+          });
+  f.value("allow-http", "CIDR[,CIDR...]",
+          "accept POST /ingest envelopes only from these clients (default: --allow)",
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
+            auto a = AllowList::parse(v);
+            if (!a) return uw::bad_value(a.error().message);
+            c->allow_http = std::move(a.value());
+            return uw::Unit{};
+          });
+  f.value("tcp-max-conns", "N", "TCP ingest connections at once; later ones are closed (default 64)",
+          whole_flag<size_t>(&c->tcp_max_connections, 1, 100000));
+  f.value("tcp-idle-ms", "MS",
+          "close a TCP peer silent this long, or one that left a frame half-sent this long (default 30000)",
+          whole_flag<uint64_t>(&c->tcp_idle_ms, 10, 3600000));
   f.value("log-file", "FILE", "write the log here (default stderr); reopened on SIGHUP for rotation",
           [c](const std::string& v) -> uw::Result<uw::Unit> {
             c->log_file = v;
@@ -116,6 +144,11 @@ void register_flags(Flags& f, Config* c) {
           whole_flag<size_t>(&c->deliveries_per_turn, 1, 10000000));
   f.value("max-subscribers", "N", "open SSE streams allowed at once (default 10000)",
           whole_flag<size_t>(&c->max_subscribers, 1, 10000000));
+  f.value("max-streams-per-user", "N", "open SSE streams one user may hold (default 8)",
+          whole_flag<size_t>(&c->max_streams_per_user, 1, 10000000));
+  f.value("max-streams-per-address", "N",
+          "open SSE streams one peer address may hold (default 64; behind a proxy, the proxy's address)",
+          whole_flag<size_t>(&c->max_streams_per_address, 1, 10000000));
 }
 
 }  // namespace uw::notifier

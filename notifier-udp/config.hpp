@@ -2,6 +2,7 @@
 // uw::notifier::Config — every flag of uwitter-notifier (see --help and
 // docs/NOTIFIER.md). parse_config() is used by notifier_main.cpp and tests.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,12 @@ struct Config {
   std::string db_path;                   // read-only follow graph ("" = none)
   std::vector<std::string> trust_files;  // public keys; re-read on SIGHUP or change
   AllowList allow;                       // empty = any source
-  std::string log_file;                  // "" = stderr
+  std::optional<HostPort> tcp;           // --listen-tcp: the tcp:// transport (none by default)
+  std::optional<AllowList> allow_tcp;    // TCP peers (unset: --allow)
+  std::optional<AllowList> allow_http;   // POST /ingest clients (unset: --allow)
+  size_t tcp_max_connections = 64;
+  uint64_t tcp_idle_ms = 30'000;  // a silent peer, or a frame left half-sent, is closed after this
+  std::string log_file;           // "" = stderr
   LogFormat log_format = LogFormat::Human;
   LogLevel log_level = LogLevel::Info;
   double reject_log_per_s = 20;                 // rate limit of rejection lines
@@ -38,6 +44,8 @@ struct Config {
   size_t fanout_chunk = 4096;                 // follower ids per database read
   size_t deliveries_per_turn = 512;           // bound on fan-out work per loop turn
   size_t max_subscribers = 10'000;
+  size_t max_streams_per_user = 8;      // a few tabs' worth
+  size_t max_streams_per_address = 64;  // one office behind one NAT address
 };
 
 // Registers every flag on `flags`, writing into *cfg.

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "core/clock.hpp"
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/store/store.hpp"
@@ -15,6 +16,7 @@
 #include "notifier-udp/ingest.hpp"
 #include "notifier-udp/note.hpp"
 #include "notifier-udp/streams.hpp"
+#include "notifier-udp/tcp_ingest.hpp"
 #include "notifier-udp/trust.hpp"
 #include "sign/keys.hpp"
 
@@ -30,6 +32,7 @@ struct Daemon::Impl {
   std::unique_ptr<Streams> streams;
   std::unique_ptr<Delivery> delivery;
   std::unique_ptr<Ingest> ingest;
+  std::unique_ptr<TcpIngest> tcp;  // with --listen-tcp
   std::unique_ptr<HttpApi> api;
   uv_signal_t sig_term{}, sig_int{}, sig_hup{};
   uv_timer_t tick{};  // 4 times a second: gap timeouts; every 4th: trust-file changes, kernel drops
@@ -80,8 +83,44 @@ struct Daemon::Impl {
     const auto& ds = delivery->stats();
     const auto& ss = streams->stats();
     metrics::TextWriter p;
-    p.counter("uwitter_notifier_received_total", "Datagrams read from the UDP socket", is.received);
-    p.counter("uwitter_notifier_verified_total", "Datagrams that passed every check", is.verified);
+    p.counter("uwitter_notifier_received_total",
+              "Envelopes received on every transport (datagrams read from the UDP socket, TCP frames, POST "
+              "/ingest bodies)",
+              is.received);
+    p.counter("uwitter_notifier_verified_total", "Envelopes that passed every check", is.verified);
+    // The same path, per transport (notifier-udp/transport.hpp).
+    auto per = [&](const char* name, const char* help, uint64_t TransportStats::*field) {
+      p.family(name, help, "counter");
+      for (size_t t = 0; t < kTransports; ++t)
+        p.sample(name, {{"transport", transport_name(static_cast<Transport>(t))}},
+                 uint64_t{is.by_transport[t].*field});
+    };
+    per("uwitter_notifier_transport_received_total", "Envelopes received, by transport",
+        &TransportStats::received);
+    per("uwitter_notifier_transport_verified_total", "Envelopes that passed every check, by transport",
+        &TransportStats::verified);
+    per("uwitter_notifier_transport_duplicates_total",
+        "Envelopes already seen (copies, resends after a reconnect), by transport",
+        &TransportStats::duplicates);
+    per("uwitter_notifier_transport_rejected_total",
+        "Envelopes rejected for any other reason (allow-list, size, framing, verification), by transport",
+        &TransportStats::rejected);
+    if (tcp) {
+      const auto& ts = tcp->stats();
+      p.counter("uwitter_notifier_tcp_accepted_total", "TCP ingest connections taken", ts.accepted);
+      p.counter("uwitter_notifier_tcp_frames_total", "Complete length-prefixed frames read", ts.frames);
+      p.counter("uwitter_notifier_tcp_bytes_total", "Bytes read from TCP ingest connections", ts.bytes);
+      p.family("uwitter_notifier_tcp_closed_total", "TCP ingest connections closed by us, by reason",
+               "counter");
+      p.sample("uwitter_notifier_tcp_closed_total", {{"reason", "bad_length"}}, ts.bad_length);
+      p.sample("uwitter_notifier_tcp_closed_total", {{"reason", "idle"}}, ts.idle_closed);
+      p.sample("uwitter_notifier_tcp_closed_total", {{"reason", "acks_unread"}}, ts.slow_readers);
+      p.sample("uwitter_notifier_tcp_closed_total", {{"reason", "too_many_connections"}}, ts.refused_full);
+      p.gauge("uwitter_notifier_tcp_connections", "Open TCP ingest connections",
+              static_cast<double>(tcp->connections()));
+      p.gauge("uwitter_notifier_tcp_queued_bytes", "Bytes of partial frames held over every TCP connection",
+              static_cast<double>(tcp->buffered_bytes()));
+    }
     p.counter("uwitter_notifier_events_total", "Events in verified datagrams", is.events);
     p.family("uwitter_notifier_rejected_total", "Datagrams rejected, by reason", "counter");
     for (size_t r = 1; r < static_cast<size_t>(sign::Reject::Count_); ++r)
@@ -94,6 +133,9 @@ struct Daemon::Impl {
               vs.rejected[static_cast<size_t>(sign::Reject::Duplicate)]);
     p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)",
               vs.lost);
+    p.counter("uwitter_notifier_before_start_total",
+              "Sequence numbers of sessions already running at our start, sent before it (unknown, not lost)",
+              vs.before_start);
     p.counter(
         "uwitter_notifier_late_total",
         "Sequence numbers counted lost after --gap-timeout-ms that arrived after all (and were delivered)",
@@ -123,8 +165,19 @@ struct Daemon::Impl {
     p.counter("uwitter_notifier_sse_events_sent_total", "SSE events written to streams", ss.events_sent);
     p.counter("uwitter_notifier_sse_streams_opened_total", "SSE streams opened", ss.opened);
     p.counter("uwitter_notifier_sse_slow_cutoffs_total", "Streams cut off for a full backlog", ss.cut_slow);
+    p.family("uwitter_notifier_sse_streams_refused_total",
+             "SSE streams refused, by the limit that refused them", "counter");
+    p.sample("uwitter_notifier_sse_streams_refused_total", {{"reason", "full"}},
+             api->stats().streams_refused_full);
+    p.sample("uwitter_notifier_sse_streams_refused_total", {{"reason", "user"}},
+             api->stats().streams_refused_user);
+    p.sample("uwitter_notifier_sse_streams_refused_total", {{"reason", "address"}},
+             api->stats().streams_refused_address);
     p.counter("uwitter_notifier_tickets_rejected_total", "Requests with a missing or bad ticket",
               api->stats().tickets_rejected);
+    p.counter("uwitter_notifier_tickets_shed_total",
+              "Tickets refused unchecked: their address spent its bad-signature budget",
+              api->stats().tickets_shed);
     p.gauge("uwitter_notifier_subscribers", "Open SSE streams", static_cast<double>(streams->count()));
     p.gauge("uwitter_notifier_inbox_bytes", "Approximate memory of inboxes and the notes they hold",
             static_cast<double>(inboxes.bytes() + live_note_bytes()));
@@ -139,6 +192,13 @@ struct Daemon::Impl {
     p.counter("uwitter_notifier_log_dropped_bytes_total",
               "Log bytes dropped because the disk fell behind (the log is written off the loop)",
               log.dropped_bytes());
+    p.counter("uwitter_notifier_log_lost_bytes_total",
+              "Log bytes that may not have reached the file (failed writes, a deleted file)",
+              log.lost_bytes());
+    p.counter("uwitter_notifier_log_errors_total",
+              "Log file failures: failed writes or flushes, deletion noticed, failed reopens", log.errors());
+    p.gauge("uwitter_notifier_log_ok", "1 while log writes reach a live file, 0 while they fail",
+            log.ok() ? 1.0 : 0.0);
     p.gauge("uwitter_notifier_log_pending_bytes",
             "Log bytes queued for the log writer thread and not yet in the file",
             static_cast<double>(log.pending_bytes()));
@@ -147,6 +207,7 @@ struct Daemon::Impl {
 
   void on_tick() {
     ingest->expire_gaps();
+    if (tcp) tcp->sweep();
     if (++ticks % 4 != 0) return;
     if (trust.changed()) load_keys("changed");
     uint64_t kd = ingest->kernel_drops();
@@ -213,9 +274,12 @@ Result<Unit> Daemon::start() {
   io.port = m.cfg.udp.port;
   io.rcvbuf = m.cfg.rcvbuf;
   io.allow = m.cfg.allow;
+  io.allow_tcp = m.cfg.allow_tcp ? *m.cfg.allow_tcp : m.cfg.allow;
+  io.allow_http = m.cfg.allow_http ? *m.cfg.allow_http : m.cfg.allow;
   io.verify.max_age_ms = m.cfg.max_age_ms;
   io.verify.max_future_ms = m.cfg.max_future_ms;
   io.verify.gap_timeout_ms = static_cast<int64_t>(m.cfg.gap_timeout_ms);
+  io.verify.started_ms = clock::now_ms();
   m.ingest = std::make_unique<Ingest>(m.loop, m.trust.ring(), io, m.log,
                                       [&m](const sign::EventView& ev, uint64_t ns) { m.on_event(ev, ns); });
   // An unknown key may be a key file that changed a moment ago: look (at most
@@ -235,8 +299,21 @@ Result<Unit> Daemon::start() {
                      [&m] { return m.render_metrics(); },
                      m.cfg.cors_origins,
                      m.cfg.max_subscribers,
-                     m.cfg.metrics_allow};
+                     m.cfg.max_streams_per_user,
+                     m.cfg.max_streams_per_address,
+                     m.cfg.metrics_allow,
+                     [&m](std::span<const uint8_t> body, const std::string& ip) {
+                       return m.ingest->offer(Transport::Http, body, nullptr, ip);
+                     }};
   m.api = std::make_unique<HttpApi>(std::move(deps));
+  if (m.cfg.tcp) {
+    TcpIngest::Options to;
+    to.host = m.cfg.tcp->host;
+    to.port = m.cfg.tcp->port;
+    to.max_connections = m.cfg.tcp_max_connections;
+    to.idle_ms = m.cfg.tcp_idle_ms;
+    m.tcp = std::make_unique<TcpIngest>(m.loop, to, *m.ingest, m.log);
+  }
 
   uv_timer_init(m.loop, &m.tick);
   m.tick.data = &m;
@@ -244,6 +321,8 @@ Result<Unit> Daemon::start() {
   m.delivery->start();
 
   if (auto r = m.ingest->start(); !r) return r.error();
+  if (m.tcp)
+    if (auto r = m.tcp->start(); !r) return r.error();
   int rc = m.server->listen(m.cfg.http.host, m.cfg.http.port);
   if (rc != 0)
     return Error{
@@ -265,6 +344,7 @@ void Daemon::announce() {
   Impl& m = *impl_;
   std::printf("listening udp %s:%u\n", m.cfg.udp.host.c_str(), m.ingest->port());
   std::printf("listening http %s:%u\n", m.cfg.http.host.c_str(), m.server->port());
+  if (m.tcp) std::printf("listening tcp %s:%u\n", m.tcp->host().c_str(), m.tcp->port());
   std::fflush(stdout);
 }
 
@@ -287,8 +367,13 @@ void Daemon::handle_signals() {
 
 void Daemon::reload() {
   Impl& m = *impl_;
-  if (auto r = m.log.reopen(); !r) m.log.write(LogLevel::Error, "log", {{"problem", r.error().message}});
-  m.log.write(LogLevel::Info, "reopen", {{"log_file", m.cfg.log_file}});
+  // A failed reopen keeps the old file (FileWriter says so on stderr too), and
+  // no line claims a reopen that did not happen.
+  if (auto r = m.log.reopen(); !r) {
+    m.log.write(LogLevel::Error, "log", {{"problem", r.error().message}});
+  } else {
+    m.log.write(LogLevel::Info, "reopen", {{"log_file", m.cfg.log_file}});
+  }
   m.load_keys("reloaded");
 }
 
@@ -310,6 +395,7 @@ void Daemon::shutdown() {
     m.tick_open = false;
   }
   if (m.ingest) m.ingest->close(nullptr);
+  if (m.tcp) m.tcp->close(nullptr);
   if (m.delivery) m.delivery->close(nullptr);
   if (m.server) {
     m.server->shutdown(500, [&m] {

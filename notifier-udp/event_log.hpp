@@ -61,6 +61,11 @@ class EventLog {
   void write(LogLevel l, std::string_view kind, std::initializer_list<Field> fields);
   // Bytes of lines dropped because the disk fell behind.
   uint64_t dropped_bytes() const { return out_->dropped_bytes(); }
+  // Failures of the file itself (core/file_writer.hpp): bytes that may not have
+  // reached it, failures seen, and whether writes currently work.
+  uint64_t lost_bytes() const { return out_->lost_bytes(); }
+  uint64_t errors() const { return out_->errors(); }
+  bool ok() const { return out_->ok(); }
   // Bytes of lines logged and not yet in the file (0: every line logged so far is).
   size_t pending_bytes() const { return out_->pending_bytes(); }
 

@@ -64,6 +64,10 @@ const std::string& FanoutWorker::name_of(int64_t id) {
   std::string name;
   if (store_) {
     if (auto u = store_->user_by_id(id)) name = u->username;
+    if (store_->take_unavailable()) {
+      static const std::string unknown;
+      return unknown;  // not cached: the name is there once the database is back
+    }
   }
   return names_.emplace(id, std::move(name)).first->second;
 }
@@ -104,6 +108,12 @@ void FanoutWorker::run() {
       c.ids = store_->follower_ids(a.job.author_id, a.after_id, static_cast<int>(opts_.chunk));
       c.last = c.ids.size() < opts_.chunk;
       if (!c.ids.empty()) a.after_id = c.ids.back();
+      if (auto e = store_->take_unavailable()) {
+        // The database went away mid-list (the store reconnects by itself on a
+        // later job): say so instead of taking "no rows" for "no followers".
+        c.error = e->message;
+        c.last = true;
+      }
     }
     const bool small = first_chunk && c.last && c.ids.size() <= a.job.names_up_to;
     if ((a.job.want_names || small) && have_store) {

@@ -1,10 +1,11 @@
 #include "notifier-udp/http_api.hpp"
 
 #include <charconv>
-#include <ctime>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/clock.hpp"
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/inbox.hpp"
 #include "notifier-udp/streams.hpp"
@@ -18,6 +19,12 @@ namespace {
 http::Response json_error(int status, const std::string& code, const std::string& message) {
   nlohmann::json j{{"error", {{"code", code}, {"message", message}}}};
   return http::Response::json(status, j.dump());
+}
+
+// Budgets run on a monotonic clock (a wall-clock step must not refill them).
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 std::optional<uint64_t> parse_u64(std::string_view s) {
@@ -60,6 +67,13 @@ void HttpApi::handle(http::Request&& req, http::Responder res) {
     res.send(std::move(r));
     return;
   }
+  if (req.path == "/ingest" && d_.ingest) {
+    if (req.method != "POST") {
+      res.send(json_error(405, "method_not_allowed", "POST an envelope here").set("Allow", "POST"));
+      return;
+    }
+    return ingest(req, res);
+  }
   if (req.method != "GET" && req.method != "HEAD") {
     send_error(req, res, json_error(405, "method_not_allowed", "only GET here").set("Allow", "GET, OPTIONS"));
     return;
@@ -93,12 +107,23 @@ bool HttpApi::check_ticket(const http::Request& req, http::Responder& res, int64
     ++stats_.tickets_rejected;
     return false;
   }
+  const int64_t mono = steady_ms();
+  if (!bad_signatures_.available(req.peer_ip, mono)) {
+    ++stats_.tickets_shed;
+    ++stats_.tickets_rejected;
+    log_rejection("shed", req);
+    auto r = json_error(429, "too_many_bad_tickets",
+                        "too many tickets with a bad signature from this address; wait and get a new ticket");
+    r.set("Retry-After", "1");
+    send_error(req, res, std::move(r));
+    return false;
+  }
   sign::Ticket ticket;
-  auto err = sign::verify_ticket(*t, *d_.keys, static_cast<int64_t>(std::time(nullptr)), &ticket);
+  auto err = sign::verify_ticket(*t, *d_.keys, clock::now_s(), &ticket);
   if (err != sign::TicketError::None) {
     ++stats_.tickets_rejected;
-    d_.log->write(LogLevel::Info, "ticket_rejected",
-                  {{"reason", sign::ticket_error_name(err)}, {"peer", req.peer_ip}, {"path", req.path}});
+    if (err == sign::TicketError::BadSignature) (void)bad_signatures_.take(req.peer_ip, mono);
+    log_rejection(sign::ticket_error_name(err), req);
     int status = err == sign::TicketError::Malformed ? 400 : 403;
     send_error(
         req, res,
@@ -109,6 +134,15 @@ bool HttpApi::check_ticket(const http::Request& req, http::Responder& res, int64
   return true;
 }
 
+void HttpApi::log_rejection(const char* reason, const http::Request& req) {
+  // Anyone can send bad tickets as fast as they like: these lines share the
+  // rejection lines' rate limit (--log-rejects-per-s); the counters count all.
+  uint64_t suppressed = 0;
+  if (!d_.log->allow_flood_line(static_cast<uint64_t>(clock::now_ms()), &suppressed)) return;
+  d_.log->write(LogLevel::Info, "ticket_rejected",
+                {{"reason", reason}, {"peer", req.peer_ip}, {"path", req.path}, {"suppressed", suppressed}});
+}
+
 void HttpApi::events(const http::Request& req, http::Responder& res) {
   int64_t user = 0;
   if (!check_ticket(req, res, &user)) return;
@@ -116,6 +150,26 @@ void HttpApi::events(const http::Request& req, http::Responder& res) {
     ++stats_.streams_refused_full;
     auto r = json_error(503, "too_many_streams", "try again later");
     r.set("Retry-After", "5");
+    send_error(req, res, std::move(r));
+    return;
+  }
+  // One user (one ticket, many tabs or a script) or one address must not take
+  // every slot: 429 with the reason, so a page can say "too many open tabs".
+  if (d_.streams->count_for_user(user) >= d_.max_streams_per_user) {
+    ++stats_.streams_refused_user;
+    auto r = json_error(429, "too_many_streams_for_user",
+                        "this account already has " + std::to_string(d_.max_streams_per_user) +
+                            " notification streams open; close a tab");
+    r.set("Retry-After", "10");
+    send_error(req, res, std::move(r));
+    return;
+  }
+  if (d_.streams->count_for_address(req.peer_ip) >= d_.max_streams_per_address) {
+    ++stats_.streams_refused_address;
+    auto r = json_error(429, "too_many_streams_for_address",
+                        "this address already has " + std::to_string(d_.max_streams_per_address) +
+                            " notification streams open");
+    r.set("Retry-After", "10");
     send_error(req, res, std::move(r));
     return;
   }
@@ -153,10 +207,34 @@ void HttpApi::events(const http::Request& req, http::Responder& res) {
     for (const auto& e : d_.inboxes->after(user, *last)) e.note->append_sse(catch_up, e.pos);
     if (!catch_up.empty() && !d_.streams->write_one(conn, catch_up)) return;
   }
-  d_.streams->add(conn, user);
+  d_.streams->add(conn, user, req.peer_ip);
   d_.log->write(
       LogLevel::Debug, "subscribe",
       {{"user_id", user}, {"conn", conn}, {"last_event_id", last ? std::to_string(*last) : "none"}});
+}
+
+void HttpApi::ingest(const http::Request& req, http::Responder& res) {
+  // The body is the envelope, byte for byte; duplicates answer 204 too: a
+  // sender that resends after a lost response has nothing more to do.
+  std::span<const uint8_t> body(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
+  switch (d_.ingest(body, req.peer_ip)) {
+    case Verdict::Accepted:
+    case Verdict::Duplicate: {
+      http::Response r;
+      r.status = 204;
+      res.send(std::move(r));
+      return;
+    }
+    case Verdict::Disallowed:
+      res.send(json_error(403, "forbidden", "this address may not send envelopes (--allow-http)"));
+      return;
+    case Verdict::Oversized:
+      res.send(json_error(413, "too_large", "an envelope is at most 1200 bytes"));
+      return;
+    case Verdict::Rejected:
+      break;
+  }
+  res.send(json_error(400, "bad_envelope", "the body is not a valid signed envelope"));
 }
 
 void HttpApi::inbox(const http::Request& req, http::Responder& res) {

@@ -84,7 +84,11 @@ Ingest::Ingest(uv_loop_t* loop, const sign::KeyRing& keys, Options opts, EventLo
     switch (n.kind) {
       case sign::SenderNote::SessionStarted:
         log_.write(LogLevel::Info, "session",
-                   {{"event", "started"}, {"key", key}, {"session", session}, {"first_seq", n.first_seq}});
+                   {{"event", "started"},
+                    {"key", key},
+                    {"session", session},
+                    {"first_seq", n.first_seq},
+                    {"before_start", n.count}});
         break;
       case sign::SenderNote::SessionSettled:
         log_.write(LogLevel::Info, "session",
@@ -199,34 +203,64 @@ void Ingest::drain() {
           note_overflow_counter(counter);
         }
       }
-      handle(b.data[i], b.msgs[i].msg_len, reinterpret_cast<const sockaddr*>(&b.addr[i]));
+      (void)handle(Transport::Udp, b.data[i], b.msgs[i].msg_len,
+                   reinterpret_cast<const sockaddr*>(&b.addr[i]), std::string());
       if (closing()) return;  // a callback closed us; the fd goes in the close callback
     }
     if (static_cast<unsigned>(n) < kBatch) return;  // the queue is empty
   }
 }
 
-void Ingest::reject(const char* reason, const sockaddr* addr, size_t bytes) {
+void Ingest::reject(Transport t, const char* reason, const sockaddr* addr, const std::string& ip,
+                    size_t bytes) {
+  ++stats_.by_transport[static_cast<size_t>(t)].rejected;
   uint64_t suppressed = 0;
   if (!log_.allow_flood_line(static_cast<uint64_t>(clock::now_ms()), &suppressed)) return;
+  std::string from = addr ? addr_text(addr) : ip;
+  if (t == Transport::Udp) {  // the line it always was
+    log_.write(LogLevel::Info, "rejected",
+               {{"reason", reason},
+                {"from", from},
+                {"bytes", static_cast<uint64_t>(bytes)},
+                {"suppressed", suppressed}});
+    return;
+  }
   log_.write(LogLevel::Info, "rejected",
              {{"reason", reason},
-              {"from", addr_text(addr)},
+              {"transport", transport_name(t)},
+              {"from", from},
               {"bytes", static_cast<uint64_t>(bytes)},
               {"suppressed", suppressed}});
 }
 
-void Ingest::handle(const uint8_t* p, size_t n, const sockaddr* addr) {
+void Ingest::count_framing_reject(Transport t, IngestReject r, const std::string& peer, size_t bytes) {
   ++stats_.received;
-  if (!opts_.allow.allows(addr)) {
+  ++stats_.by_transport[static_cast<size_t>(t)].received;
+  ++stats_.own_rejects[static_cast<size_t>(r)];
+  reject(t, ingest_reject_name(r), nullptr, peer, bytes);
+}
+
+Verdict Ingest::offer(Transport t, std::span<const uint8_t> bytes, const sockaddr* peer,
+                      const std::string& peer_ip) {
+  return handle(t, bytes.data(), bytes.size(), peer, peer_ip);
+}
+
+Verdict Ingest::handle(Transport t, const uint8_t* p, size_t n, const sockaddr* addr, const std::string& ip) {
+  auto& per = stats_.by_transport[static_cast<size_t>(t)];
+  ++stats_.received;
+  ++per.received;
+  auto from = [&] { return addr ? addr_text(addr) : ip; };  // for a debug line only
+  const AllowList& allow =
+      t == Transport::Tcp ? opts_.allow_tcp : (t == Transport::Http ? opts_.allow_http : opts_.allow);
+  if (addr ? !allow.allows(addr) : !allow.allows_ip(ip)) {
     ++stats_.own_rejects[static_cast<size_t>(IngestReject::DisallowedSource)];
-    reject("disallowed_source", addr, n);
-    return;
+    reject(t, "disallowed_source", addr, ip, n);
+    return Verdict::Disallowed;
   }
   if (n > sign::kMaxDatagram) {
     ++stats_.own_rejects[static_cast<size_t>(IngestReject::Oversized)];
-    reject("oversized", addr, n);
-    return;
+    reject(t, "oversized", addr, ip, n);
+    return Verdict::Oversized;
   }
   uint64_t now_ns = uv_hrtime();
   sign::DatagramView view{std::span<const uint8_t>()};
@@ -234,20 +268,24 @@ void Ingest::handle(const uint8_t* p, size_t n, const sockaddr* addr) {
   if (r == sign::Reject::UnknownKey && unknown_key_ && unknown_key_())
     r = verifier_.accept(std::span<const uint8_t>(p, n), clock::now_ms(), &view);
   if (r != sign::Reject::None) {
-    // Extra copies (--udp-copies) are expected: counted, logged only at debug.
+    // Extra copies (--udp-copies) and resends are expected: counted, logged only at debug.
     if (r == sign::Reject::Duplicate) {
+      ++per.duplicates;
       if (log_.enabled(LogLevel::Debug))
-        log_.write(LogLevel::Debug, "duplicate", {{"from", addr_text(addr)}, {"seq", view.header().seq}});
-      return;
+        log_.write(LogLevel::Debug, "duplicate",
+                   {{"from", from()}, {"transport", transport_name(t)}, {"seq", view.header().seq}});
+      return Verdict::Duplicate;
     }
-    reject(sign::reject_name(r), addr, n);
-    return;
+    reject(t, sign::reject_name(r), addr, ip, n);
+    return Verdict::Rejected;
   }
   ++stats_.verified;
+  ++per.verified;
   view.for_each_event([&](const sign::EventView& ev) {
     ++stats_.events;
     on_event_(ev, now_ns);
   });
+  return Verdict::Accepted;
 }
 
 void Ingest::expire_gaps() { (void)verifier_.expire(clock::now_ms()); }

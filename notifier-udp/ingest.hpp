@@ -6,6 +6,10 @@
 // allow-list, size, then sign::Verifier (header, key, time, replay window,
 // signature, event syntax). Every rejection is counted by reason and logged
 // (rate-limited); verified events go to the callback.
+// offer() is that same path for envelopes that came another way (a TCP frame,
+// an HTTP POST /ingest body): one allow-list per transport, then the same
+// size check, Verifier (replay window, loss accounting) and callback, with
+// counters per transport beside the totals.
 // Threading: loop thread only. The datagram, address and control buffers are
 // allocated once in start() and reused for every batch (no allocation per
 // datagram); each wakeup reads a bounded number of batches so one busy socket
@@ -16,11 +20,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/result.hpp"
 #include "notifier-udp/allow_list.hpp"
+#include "notifier-udp/transport.hpp"
 #include "sign/envelope.hpp"
 
 namespace uw::notifier {
@@ -31,11 +37,20 @@ class EventLog;
 enum class IngestReject : uint8_t { DisallowedSource, Oversized, Count_ };
 const char* ingest_reject_name(IngestReject r);  // "disallowed_source", "oversized"
 
+// One transport's share of IngestStats.
+struct TransportStats {
+  uint64_t received = 0;    // envelopes offered
+  uint64_t verified = 0;    // accepted by the Verifier
+  uint64_t duplicates = 0;  // rejected as already seen (copies, resends, redeliveries)
+  uint64_t rejected = 0;    // every other rejection (allow-list, size, Verifier)
+};
+
 struct IngestStats {
-  uint64_t received = 0;  // datagrams read from the socket
+  uint64_t received = 0;  // envelopes from every transport (datagrams read from the socket, frames, bodies)
   uint64_t verified = 0;  // accepted by the Verifier
   uint64_t events = 0;    // events in accepted datagrams
   std::array<uint64_t, static_cast<size_t>(IngestReject::Count_)> own_rejects{};
+  std::array<TransportStats, kTransports> by_transport{};
 };
 
 class Ingest {
@@ -44,7 +59,9 @@ class Ingest {
     std::string host = "127.0.0.1";
     uint16_t port = 7700;
     uint64_t rcvbuf = 8 << 20;
-    AllowList allow;
+    AllowList allow;       // UDP sources (--allow)
+    AllowList allow_tcp;   // TCP peers (--allow-tcp; the daemon defaults it to --allow)
+    AllowList allow_http;  // POST /ingest clients (--allow-http; likewise)
     sign::Verifier::Options verify;
   };
   using EventFn = std::function<void(const sign::EventView& ev, uint64_t received_ns)>;
@@ -65,6 +82,14 @@ class Ingest {
   // seen with the next datagram queued after them. Widened past 2^32.
   uint64_t kernel_drops() const { return kernel_drops_; }
   const IngestStats& stats() const { return stats_; }
+  // One envelope from transport t (not UDP's socket, which drain() reads):
+  // checked and delivered exactly as a datagram. `peer` is the sender's
+  // address (nullptr: `peer_ip` text, an HTTP client). Loop thread.
+  Verdict offer(Transport t, std::span<const uint8_t> bytes, const sockaddr* peer,
+                const std::string& peer_ip = {});
+  // A transport's own framing refused something before it was an envelope (a
+  // TCP length prefix out of range): counted as that transport's rejection.
+  void count_framing_reject(Transport t, IngestReject r, const std::string& peer, size_t bytes);
   // Called when a datagram names an unknown key; returns true if the trusted
   // keys were reloaded (then the datagram is checked once more). Lets a key
   // file that just appeared (first start) count without waiting for a timer.
@@ -81,8 +106,8 @@ class Ingest {
   static void on_poll(uv_poll_t* h, int status, int events);
   void drain();
   void note_overflow_counter(uint32_t counter);
-  void handle(const uint8_t* p, size_t n, const sockaddr* addr);
-  void reject(const char* reason, const sockaddr* addr, size_t bytes);
+  Verdict handle(Transport t, const uint8_t* p, size_t n, const sockaddr* addr, const std::string& ip);
+  void reject(Transport t, const char* reason, const sockaddr* addr, const std::string& ip, size_t bytes);
 
   uv_loop_t* loop_;
   Options opts_;

@@ -17,21 +17,35 @@ Streams::Streams(uv_loop_t* loop, http::Server& server, uint64_t heartbeat_ms, u
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
 }
 
-void Streams::add(uint64_t conn_id, int64_t user_id) {
-  by_conn_[conn_id] = user_id;
+void Streams::add(uint64_t conn_id, int64_t user_id, const std::string& peer_ip) {
+  if (by_conn_.count(conn_id) != 0) remove(conn_id);
+  by_conn_[conn_id] = Conn{user_id, peer_ip};
   by_user_[user_id].push_back(conn_id);
+  ++by_address_[peer_ip];
   ++stats_.opened;
+}
+
+size_t Streams::count_for_user(int64_t user_id) const {
+  auto u = by_user_.find(user_id);
+  return u == by_user_.end() ? 0 : u->second.size();
+}
+
+size_t Streams::count_for_address(const std::string& peer_ip) const {
+  auto a = by_address_.find(peer_ip);
+  return a == by_address_.end() ? 0 : a->second;
 }
 
 void Streams::remove(uint64_t conn_id) {
   auto it = by_conn_.find(conn_id);
   if (it == by_conn_.end()) return;
-  auto u = by_user_.find(it->second);
+  auto u = by_user_.find(it->second.user_id);
   if (u != by_user_.end()) {
     auto& v = u->second;
     v.erase(std::remove(v.begin(), v.end(), conn_id), v.end());
     if (v.empty()) by_user_.erase(u);
   }
+  auto a = by_address_.find(it->second.peer_ip);
+  if (a != by_address_.end() && --a->second == 0) by_address_.erase(a);
   by_conn_.erase(it);
   pending_.erase(conn_id);
 }
@@ -48,7 +62,8 @@ bool Streams::write_one(uint64_t conn_id, std::string_view bytes) {
     case http::WriteResult::Overflow: {
       ++stats_.cut_slow;
       auto it = by_conn_.find(conn_id);
-      if (on_cut_ && it != by_conn_.end()) on_cut_(conn_id, it->second, server_.queued_bytes(conn_id));
+      if (on_cut_ && it != by_conn_.end())
+        on_cut_(conn_id, it->second.user_id, server_.queued_bytes(conn_id));
       remove(conn_id);
       server_.close_connection(conn_id);
       return false;

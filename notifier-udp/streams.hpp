@@ -7,7 +7,9 @@
 // that keeps up (the socket takes it all) never counts against it; a stalled
 // stream holds at most `backlog` plus one turn's writes.
 // A heartbeat comment goes to every stream every `heartbeat_ms`.
-// Connections are named by conn_id; a closed one is simply forgotten.
+// Connections are named by conn_id; a closed one is simply forgotten. Each
+// stream is counted under its user and its peer address, so that the API can
+// refuse one user (or one address) more than its share of the slots.
 // Threading: loop thread only.
 #include <uv.h>
 
@@ -37,7 +39,7 @@ class Streams {
   Streams(const Streams&) = delete;
   Streams& operator=(const Streams&) = delete;
 
-  void add(uint64_t conn_id, int64_t user_id);
+  void add(uint64_t conn_id, int64_t user_id, const std::string& peer_ip);
   void remove(uint64_t conn_id);  // from the server's on_close
   // Queues bytes for every stream of user_id; returns how many streams there are.
   // Queued bytes go out on flush() (end of the delivery turn): one write per
@@ -48,6 +50,8 @@ class Streams {
   bool write_one(uint64_t conn_id, std::string_view bytes);
   bool online(int64_t user_id) const { return by_user_.count(user_id) != 0; }
   size_t count() const { return by_conn_.size(); }
+  size_t count_for_user(int64_t user_id) const;
+  size_t count_for_address(const std::string& peer_ip) const;
   const StreamStats& stats() const { return stats_; }
   // Called once per stream cut off for a full backlog, before it is closed,
   // with its user and the bytes it still had queued (the daemon logs it).
@@ -60,7 +64,12 @@ class Streams {
   uv_timer_t timer_{};
   http::Server& server_;
   uint64_t backlog_;
-  std::unordered_map<uint64_t, int64_t> by_conn_;
+  struct Conn {
+    int64_t user_id;
+    std::string peer_ip;
+  };
+  std::unordered_map<uint64_t, Conn> by_conn_;
+  std::unordered_map<std::string, size_t> by_address_;
   std::unordered_map<int64_t, std::vector<uint64_t>> by_user_;
   std::unordered_map<uint64_t, std::string> pending_;  // conn -> bytes queued this turn
   StreamStats stats_;

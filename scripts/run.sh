@@ -33,14 +33,21 @@ if [ ! -e "$data/keys/uwitter.key" ]; then
   build-run/sign/uwitter-keygen --out "$data/keys" >/dev/null
 fi
 notifier_out=$(mktemp)
+web_out=$(mktemp)
 pids=()
 stop_all() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -f "$notifier_out"
+  rm -f "$notifier_out" "$web_out"
 }
+# However this script ends, its servers end with it: Ctrl-C, kill (TERM), a closed terminal
+# (HUP) and an error all run stop_all; and each server is started with a parent-death signal
+# (setpriv --pdeathsig), so that even a `kill -9` of this script stops them.
 trap stop_all EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+child=(setpriv --pdeathsig TERM --)
 pg_pid=""
 if [ "$postgres" = 1 ]; then
   pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -55,7 +62,7 @@ if [ "$postgres" = 1 ]; then
     quietly build-logs/initdb.log "${as[@]}" "$pgbin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8
     echo done
   fi
-  "${as[@]}" "$pgbin/postgres" -D "$pgdata" -p "$pgport" -c listen_addresses=127.0.0.1 \
+  "${as[@]}" "${child[@]}" "$pgbin/postgres" -D "$pgdata" -p "$pgport" -c listen_addresses=127.0.0.1 \
     -c unix_socket_directories="$pgrun" >>"$data/postgres.log" 2>&1 &
   pg_pid=$!
   stop_pg() { stop_all; kill -INT "$pg_pid" 2>/dev/null || true; wait "$pg_pid" 2>/dev/null || true; }
@@ -70,7 +77,7 @@ if [ "$postgres" = 1 ]; then
   db="postgresql://postgres@127.0.0.1:$pgport/uwitter"
   echo "PostgreSQL on 127.0.0.1:$pgport (data in $pgdata)"
 fi
-build-run/notifier-udp/uwitter-notifier --listen-udp 127.0.0.1:7700 --listen-http 127.0.0.1:7701 \
+"${child[@]}" build-run/notifier-udp/uwitter-notifier --listen-udp 127.0.0.1:7700 --listen-http 127.0.0.1:7701 \
   --db "$db" --trust "$data/keys/uwitter.pub" --allow 127.0.0.0/8 \
   --cors-origin http://127.0.0.1:8080 --cors-origin http://localhost:8080 \
   --log-file "$data/notifier.log" > >(tee "$notifier_out") &
@@ -82,7 +89,17 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 [ "$(grep -c '^listening ' "$notifier_out")" -ge 2 ] || { echo "run.sh: uwitter-notifier did not start listening in 10 s" >&2; exit 1; }
-build-run/web/uwitter-web --listen 127.0.0.1:8080 --data "$data" --db "$db" $demo \
-  --notify 127.0.0.1:7700 --notifier-url http://127.0.0.1:7701 "$@" &
+"${child[@]}" build-run/web/uwitter-web --listen 127.0.0.1:8080 --data "$data" --db "$db" $demo \
+  --notify 127.0.0.1:7700 --notifier-url http://127.0.0.1:7701 "$@" > >(tee "$web_out") &
 pids+=($!)
+# uwitter-web prints "listening http ..." once it serves, and after the demo data is in.
+while ! grep -q '^listening http ' "$web_out"; do
+  kill -0 "${pids[1]}" 2>/dev/null || break
+  sleep 0.1
+done
+if grep -q '^listening http ' "$web_out"; then
+  url=$(sed -n 's/^listening http \([^ ]*\).*/\1/p' "$web_out" | head -n 1)
+  hint=""; [ -n "$demo" ] && hint=" (demo users alice, bob, carol and dave, password password123)"
+  echo "Uwitter is running: open http://$url/$hint. Ctrl-C stops it."
+fi
 wait "${pids[1]}"

@@ -160,6 +160,10 @@ struct VerifierStats {
   uint64_t late = 0;        // of those, how many arrived after all (after the gap timeout)
   uint64_t sessions = 0;    // sender sessions seen
   uint64_t heartbeats = 0;  // accepted datagrams without events
+  // Sequence numbers of sessions that were already running when this receiver
+  // started, sent before it could hear them: not known to be lost, not counted
+  // as lost (a predecessor process may have received them).
+  uint64_t before_start = 0;
 };
 
 // Something the operator's log should hear about.
@@ -168,7 +172,7 @@ struct SenderNote {
   KeyId key_id;
   uint64_t session_id;
   uint64_t first_seq = 0;  // Gap: first missing; Settled/Started: highest seen / first seq
-  uint64_t count = 0;      // Gap: how many lost; Settled: lost at settling
+  uint64_t count = 0;      // Gap: how many lost; Settled: lost at settling; Started: before_start
 };
 
 // The receive path for one receiving thread (the notifier's UDP loop). Holds a
@@ -183,6 +187,15 @@ class Verifier {
     // A missing sequence number still missing this long after a later one was
     // accepted is counted lost (expire()); 0: only when it leaves the window.
     int64_t gap_timeout_ms = 0;
+    // When this receiver started (unix ms; 0 = treat every session as seen from
+    // its start). A key's first session whose first accepted datagram was sent
+    // within join_grace_ms of that was running before us: its numbers below
+    // that datagram's are counted in before_start, not lost. A running sender
+    // heartbeats about once a second, so it is heard within the grace; a
+    // session first heard later started while we ran, and its missing first
+    // numbers are lost.
+    int64_t started_ms = 0;
+    int64_t join_grace_ms = 3'000;
   };
   explicit Verifier(const KeyRing& keys);  // default Options
   Verifier(const KeyRing& keys, Options opts);

@@ -60,7 +60,8 @@ Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, Datagram
   Sender* s = nullptr;
   for (Sender& x : senders_)
     if (x.key == h.key_id) s = &x;
-  bool new_session = s == nullptr || s->session_id != h.session_id;
+  const bool fresh_key = s == nullptr;  // no session of this key heard yet
+  bool new_session = fresh_key || s->session_id != h.session_id;
   if (!new_session) {
     switch (s->window.check(h.seq)) {
       case ReplayWindow::Check::TooOld:
@@ -102,8 +103,16 @@ Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, Datagram
       senders_.push_back(Sender{h.key_id, h.session_id, h.sent_at_ms, ReplayWindow(opts_.window_bits), {}});
       s = &senders_.back();
     }
+    // The first session of a key, heard at our start: it ran before us.
+    uint64_t before_start = 0;
+    if (fresh_key && opts_.started_ms > 0 && h.seq > 1 &&
+        h.sent_at_ms <= opts_.started_ms + opts_.join_grace_ms) {
+      s->window.join();
+      before_start = h.seq - 1;
+      stats_.before_start += before_start;
+    }
     ++stats_.sessions;
-    if (note_) note_(SenderNote{SenderNote::SessionStarted, s->key, s->session_id, h.seq, 0});
+    if (note_) note_(SenderNote{SenderNote::SessionStarted, s->key, s->session_id, h.seq, before_start});
   }
   if (h.sent_at_ms < s->start_ms) s->start_ms = h.sent_at_ms;
   const uint64_t top_before = s->window.received() == 0 ? h.seq - 1 : s->window.highest();

@@ -51,7 +51,7 @@ uint64_t ReplayWindow::update(uint64_t seq) {
   if (seq == 0 || settled_) return 0;
   uint64_t delta = 0;
   if (received_ == 0) {
-    floor_ = seq <= bits_ ? 1 : seq;
+    floor_ = seq <= bits_ && !joined_ ? 1 : seq;
     top_ = seq;  // empty ring: nothing to evict
   } else if (seq > top_) {
     // Numbers in [old low, new low) leave the window: the unseen ones not yet

@@ -22,6 +22,10 @@ class ReplayWindow {
   // out of the window unseen (numbers expire_through() already counted are not
   // counted again).
   uint64_t update(uint64_t seq);
+  // Before the first update(): the receiver joined a session already running,
+  // so the first number accepted is the floor whatever its size (numbers below
+  // it are neither accepted nor counted lost).
+  void join() { joined_ = true; }
   // Counts every unseen number up to min(mark, highest()) that is still in the
   // window and not counted yet as lost now (a gap that stayed open too long);
   // returns that count. Such a number stays acceptable once: if it arrives
@@ -61,6 +65,7 @@ class ReplayWindow {
   uint64_t late_ = 0;
   uint64_t last_gap_first_ = 0;
   bool settled_ = false;
+  bool joined_ = false;
 };
 
 }  // namespace uw::sign

@@ -65,6 +65,7 @@ struct Site::Impl {
     ServiceConfig sc;
     sc.db_path = cfg.db.empty() ? cfg.data + "/uwitter.db" : cfg.db;
     sc.synchronous_full = cfg.synchronous_full;
+    sc.busy_timeout_ms = cfg.busy_timeout_ms;
     sc.session_ttl_s = static_cast<int64_t>(cfg.session_ttl_s);
     sc.throttle_state_path = cfg.data + "/login-throttle.state";
     sc.post_rate_per_s = cfg.post_rate_per_s;
@@ -76,17 +77,23 @@ struct Site::Impl {
     svc = std::move(created.value());
     svc->set_ticket_key(&*key);
 
-    if (!cfg.notify.empty()) {
+    if (!cfg.notify.empty() || !cfg.notify_streams.empty()) {
       EmitterConfig ec2;
       ec2.targets = cfg.notify;
+      ec2.streams = cfg.notify_streams;
       ec2.copies = cfg.udp_copies;
       ec2.copy_spacing_us = cfg.udp_copy_spacing_us;
       ec2.heartbeat_ms = cfg.notify_heartbeat_ms;
+      ec2.http_sync = cfg.notify_http_sync;
+      ec2.sync_timeout_ms = cfg.notify_sync_timeout_ms;
       auto e = Emitter::create(loop, *key, ec2, &metrics);
       if (!e) return e.error();
       emitter = std::move(e.value());
       Emitter* em = emitter.get();
       svc->set_event_sink([em](const sign::Event& ev) { em->emit(ev); });
+      if (cfg.notify_http_sync)
+        svc->set_post_barrier(
+            [em](std::function<void()> then) { em->after_sent([then = std::move(then)](bool) { then(); }); });
     }
 
     AppConfig ac{cfg.notifier_url, cfg.access_log, cfg.https_cookies, cfg.allowed_origins};

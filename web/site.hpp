@@ -18,20 +18,25 @@
 #include "core/flags.hpp"
 #include "core/http/server.hpp"
 #include "core/result.hpp"
+#include "web/emitter/notify_target.hpp"
 
 namespace uw::web {
 
 struct SiteConfig {
   HostPort listen{"127.0.0.1", 8080};
-  std::string data = "data";  // database and keys
-  std::string db;             // --db: SQLite file or postgresql:// URI ("" = data/uwitter.db)
-  std::vector<HostPort> notify;
+  std::string data = "data";                 // database and keys
+  std::string db;                            // --db: SQLite file or postgresql:// URI ("" = data/uwitter.db)
+  std::vector<HostPort> notify;              // --notify: UDP targets
+  std::vector<NotifyTarget> notify_streams;  // --notify: tcp:// and http:// targets
   int udp_copies = 1;
   uint64_t udp_copy_spacing_us = 0;
   uint64_t notify_heartbeat_ms = 1000;  // emitter heartbeat interval (0 = none)
+  bool notify_http_sync = false;        // posts wait for http:// targets' answers
+  uint64_t notify_sync_timeout_ms = 5000;
   std::string notifier_url;
   bool demo = false;
   bool synchronous_full = false;
+  int busy_timeout_ms = 5000;  // Store::Options::busy_timeout_ms (--busy-timeout)
   uint64_t session_ttl_s = uint64_t{30} * 24 * 3600;
   http::Limits limits;
   std::string access_log;

@@ -70,15 +70,21 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->db = v;
             return uw::Unit{};
           });
-  f.value("notify", "HOST:PORT[,...]", "send signed UDP notifications to these notifiers",
+  f.value("notify", "TARGET[,...]",
+          "send signed notifications to these notifiers: HOST:PORT or udp://HOST:PORT (datagrams), "
+          "tcp://HOST:PORT (one connection, length-prefixed), http://HOST:PORT[/PATH] (POST, default "
+          "/ingest); repeatable",
           [o](const std::string& v) -> uw::Result<uw::Unit> {
             size_t start = 0;
             while (start <= v.size()) {
               size_t comma = v.find(',', start);
-              auto hp = uw::parse_host_port(
+              auto t = uw::web::parse_notify_target(
                   v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-              if (!hp) return uw::bad_value("expects HOST:PORT[,HOST:PORT...]");
-              o->notify.push_back(*hp);
+              if (!t) return uw::bad_value(t.error().message);
+              if (t->scheme == uw::web::NotifyScheme::Udp)
+                o->notify.push_back(t->addr);
+              else
+                o->notify_streams.push_back(*t);
               if (comma == std::string::npos) break;
               start = comma + 1;
             }
@@ -105,6 +111,14 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->notifier_url = v;
             return uw::Unit{};
           });
+  f.toggle("notify-http-sync",
+           "answer a post only once every http:// --notify target has answered its notification (the "
+           "synchronous mode, measured in docs/TRANSPORTS.md; default: sent after the answer)",
+           &o->notify_http_sync);
+  f.value(
+      "notify-sync-timeout-ms", "MS",
+      "with --notify-http-sync, answer the post anyway after this long without the notifier (default 5000)",
+      uw::whole_flag<uint64_t>(&o->notify_sync_timeout_ms, 1, 600000));
   f.toggle("demo", "fill an empty database with demo users and uweets", &o->demo);
   f.value("synchronous", "full|normal", "SQLite synchronous mode (default normal)",
           [o](const std::string& v) -> uw::Result<uw::Unit> {
@@ -112,6 +126,10 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->synchronous_full = v == "full";
             return uw::Unit{};
           });
+  f.value("busy-timeout", "MS",
+          "how long a write waits for a database another process has locked before answering 503 db_busy; "
+          "PostgreSQL: the connect timeout (default 5000)",
+          uw::whole_flag(&o->busy_timeout_ms, 1, 600'000));
   f.value("session-ttl", "SECONDS", "how long a login lasts (default 2592000, 30 days)",
           u64_flag(&o->session_ttl_s, false));
   f.value("max-header-bytes", "N", "request line + headers limit (431 beyond)",

@@ -61,6 +61,7 @@ HttpClient::HttpClient(std::string base_url) : base_(std::move(base_url)) {
   static CurlGlobal global;
   curl_ = curl_easy_init();
   curl_easy_setopt(curl_, CURLOPT_COOKIEFILE, "");  // in-memory cookie engine
+  curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);    // no SIGALRM for timeouts: clients run on many threads
 }
 
 HttpClient::~HttpClient() { curl_easy_cleanup(curl_); }

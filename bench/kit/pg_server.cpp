@@ -201,6 +201,29 @@ std::string PgServer::uri(const std::string& db) const {
   return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + db;
 }
 
+std::optional<std::string> pg_query_value(const std::string& uri, const std::string& sql,
+                                          std::string* error) {
+  PGconn* c = PQconnectdb(uri.c_str());
+  std::optional<std::string> out;
+  std::string err;
+  if (PQstatus(c) != CONNECTION_OK) {
+    err = PQerrorMessage(c);
+  } else {
+    PGresult* r = PQexec(c, sql.c_str());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      err = PQresultErrorMessage(r);
+    } else if (PQntuples(r) > 0 && PQnfields(r) > 0) {
+      out = std::string(PQgetvalue(r, 0, 0), static_cast<size_t>(PQgetlength(r, 0, 0)));
+    } else {
+      err = "no rows";
+    }
+    PQclear(r);
+  }
+  PQfinish(c);
+  if (error) *error = err;
+  return out;
+}
+
 std::string PgServer::exec(const std::string& db, const std::string& sql) {
   PGconn* c = PQconnectdb(uri(db).c_str());
   std::string err;

@@ -19,12 +19,19 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bench/kit/process.hpp"
 #include "bench/kit/temp_dir.hpp"
 
 namespace uw::kit {
+
+// Runs one query on the database at uri (a libpq URI) and returns the first
+// column of its first row as text; nullopt (with *error set when given) when
+// it fails or returns no row. For tests that look at what was stored.
+std::optional<std::string> pg_query_value(const std::string& uri, const std::string& sql,
+                                          std::string* error = nullptr);
 
 class PgServer {
  public:

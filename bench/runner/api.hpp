@@ -1,13 +1,14 @@
 #pragma once
-// uw::bench::Api — a small JSON-over-HTTP client of uwitter-web's API (libcurl,
-// one keep-alive connection). One Api per thread; parallel_for runs work on a
-// few threads, each with its own Api.
+// uw::bench::Api — a small JSON-over-HTTP client of uwitter-web's API: the
+// kit's HttpClient (libcurl, one keep-alive connection) with JSON bodies and a
+// bearer token. One Api per thread; parallel_for runs work on a few threads,
+// each with its own Api.
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
-typedef void CURL;
+#include "bench/kit/http_client.hpp"
 
 namespace uw::bench {
 
@@ -21,10 +22,7 @@ struct ApiResponse {
 
 class Api {
  public:
-  explicit Api(std::string base_url);  // "http://127.0.0.1:PORT"
-  ~Api();
-  Api(const Api&) = delete;
-  Api& operator=(const Api&) = delete;
+  explicit Api(std::string base_url) : http_(std::move(base_url)) {}  // "http://127.0.0.1:PORT"
   // method "GET", "POST", "PUT", "DELETE"; body is sent unless null.
   ApiResponse call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
                    const std::string& bearer = "");
@@ -32,8 +30,7 @@ class Api {
   ApiResponse get_text(const std::string& path);
 
  private:
-  std::string base_;
-  CURL* curl_ = nullptr;
+  kit::HttpClient http_;  // not copyable: neither is Api
 };
 
 // Runs fn(api, i) for i in [0, n) on `threads` threads, each with its own Api

@@ -9,6 +9,14 @@ Measures, interleaved in rounds so every figure shares the same machine noise:
   insert     raw SQLite: one uweet per transaction through the same schema (yardstick for posts)
 with wrk -t1 -c50 and prints medians, ratios and p99 latencies as a Markdown table.
 
+--db postgresql also runs a uwitter-web on PostgreSQL (the server whose "postgres"
+database URI is in $UWITTER_BENCH_PG: scripts/bench-web.sh --db postgresql starts a
+throwaway one with fsync on), seeded with the same data, and measures anon, home and
+post on it in the same rounds, with its own yardstick: one single-row INSERT per
+transaction from 50 concurrent libpq clients (uwitter-insert-bench --clients 50).
+The table then gives POST on PostgreSQL as a ratio of that yardstick, and logged-in
+GET / on PostgreSQL as a ratio of the SQLite-backed figure.
+
 --baseline BUILD also runs a second uwitter-web, from another build folder (say, of
 an older commit), on a copy of the same seeded data, and measures anon, home and
 post on it in the same rounds: the table then gives each figure of this build as a
@@ -47,6 +55,13 @@ def wrk(url, seconds, script=None, env=None, headers=()):
     return rps, float(p99.group(1)) * scale
 
 
+def pg_database(server_uri, name):
+    """Creates database `name` on the server (psql) and returns its URI."""
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", server_uri, "-c", f'CREATE DATABASE "{name}"'],
+                   check=True, stdout=subprocess.DEVNULL)
+    return server_uri.rsplit("/", 1)[0] + "/" + name
+
+
 def api(port, method, path, body=None, token=None):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
                                  data=json.dumps(body).encode() if body is not None else None)
@@ -64,11 +79,18 @@ def main():
     ap.add_argument("--seconds", type=int, default=8, help="wrk duration per measurement")
     ap.add_argument("--users", type=int, default=10000)
     ap.add_argument("--uweets", type=int, default=1000000)
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite",
+                    help="postgresql: also measure a uwitter-web on PostgreSQL ($UWITTER_BENCH_PG)")
+    ap.add_argument("--pg-clients", type=int, default=50, help="connections of the PostgreSQL insert yardstick")
     ap.add_argument("--baseline", help="build folder of a uwitter-web to compare against, in the same rounds")
     ap.add_argument("--baseline-args", default="",
                     help="extra flags for the baseline uwitter-web (one from before --post-rate existed takes none)")
     a = ap.parse_args()
     b = a.build
+    pg_server = os.environ.get("UWITTER_BENCH_PG", "")
+    if a.db == "postgresql" and not pg_server:
+        sys.exit("--db postgresql needs $UWITTER_BENCH_PG (a server's postgres database URI); "
+                 "scripts/bench-web.sh --db postgresql starts one")
     tmp = tempfile.mkdtemp(prefix="uwitter-bench-web-")
     procs = []
     try:
@@ -79,23 +101,36 @@ def main():
                         "--uweets", str(a.uweets), "--follows", "100"], check=True)
         if a.baseline:  # the same data for both, copied before either opens it
             shutil.copytree(data, os.path.join(tmp, "data-baseline"))
+        pg_uri = ""
+        if a.db == "postgresql":
+            pg_uri = pg_database(pg_server, "uwitter")
+            print(f"seeding the same into PostgreSQL ...", flush=True)
+            subprocess.run([f"{b}/bench/web/uwitter-seed", "--db", pg_uri, "--users", str(a.users),
+                            "--uweets", str(a.uweets), "--follows", "100"], check=True)
+            subprocess.run(["psql", "-X", "-q", pg_uri, "-c", "VACUUM ANALYZE"], check=True, stdout=subprocess.DEVNULL)
+            os.makedirs(os.path.join(tmp, "data-pg"))
         hello, hello_port = start([f"{b}/bench/hello/uwitter-hello", "--listen", "127.0.0.1:0"])
         procs.append(hello)
         post_lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "post.lua")
-        webs = [("", b, data)] + ([("base_", a.baseline, os.path.join(tmp, "data-baseline"))] if a.baseline else [])
+        ours = ["--post-rate", "off"]
+        webs = [("", b, data, ours)]
+        if a.baseline:
+            webs.append(("base_", a.baseline, os.path.join(tmp, "data-baseline"), a.baseline_args.split()))
+        if pg_uri:
+            webs.append(("pg_", b, os.path.join(tmp, "data-pg"), ours + ["--db", pg_uri]))
         targets = []
-        for prefix, build, d in webs:
+        for prefix, build, d, extra in webs:
             # The access log goes to a real file, as in production (it is written off the loop).
             # --post-rate off: the post measurement is one user posting as fast as it can.
             web, port = start([f"{build}/web/uwitter-web", "--listen", "127.0.0.1:0", "--data", d,
-                               "--access-log", os.path.join(tmp, prefix + "access.log")]
-                              + (a.baseline_args.split() if prefix else ["--post-rate", "off"]),
+                               "--access-log", os.path.join(tmp, prefix + "access.log")] + extra,
                               stderr=subprocess.DEVNULL)
             procs.append(web)
             reader = api(port, "POST", "/api/v1/sessions", {"username": "user0", "password": "benchpassword"})["token"]
             writer = api(port, "POST", "/api/v1/sessions", {"username": "user1", "password": "benchpassword"})["token"]
             targets.append((prefix, port, reader, dict(os.environ, UW_TOKEN=writer)))
-        res = {k: [] for k in ("hello", "anon", "home", "post", "insert", "base_anon", "base_home", "base_post")}
+        res = {k: [] for k in ("hello", "anon", "home", "post", "insert", "base_anon", "base_home", "base_post",
+                               "pg_anon", "pg_home", "pg_post", "pg_insert")}
         for r in range(a.rounds):
             print(f"round {r + 1}/{a.rounds}", flush=True)
             res["hello"].append(wrk(f"http://127.0.0.1:{hello_port}/", a.seconds))
@@ -107,6 +142,12 @@ def main():
             out = subprocess.run([f"{b}/bench/web/uwitter-insert-bench", "--db", f"{tmp}/insert-{r}.db",
                                   "--rows", "20000"], capture_output=True, text=True, check=True).stdout
             res["insert"].append((float(out.split()[1]), 0.0))
+            if pg_uri:
+                out = subprocess.run([f"{b}/bench/web/uwitter-insert-bench", "--db",
+                                      pg_database(pg_server, f"insert{r}"), "--rows", "20000",
+                                      "--clients", str(a.pg_clients)],
+                                     capture_output=True, text=True, check=True).stdout.split()
+                res["pg_insert"].append((float(out[1]), float(out[3])))
         med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in res.items() if v}
         print()
         print("| measurement | median req/s | ratio | yardstick | p99 ms | all rounds (req/s) |")
@@ -114,6 +155,11 @@ def main():
         rows = [("hello world (yardstick)", "hello", None), ("GET / anonymous", "anon", "hello"),
                 ("GET / logged in (100 followees, 1M uweets)", "home", "hello"),
                 ("POST /api/v1/uweets", "post", "insert"), ("raw SQLite insert, 1 row/txn (yardstick)", "insert", None)]
+        if pg_uri:
+            rows += [("GET / anonymous, PostgreSQL", "pg_anon", "anon"),
+                     ("GET / logged in, PostgreSQL", "pg_home", "home"),
+                     ("POST /api/v1/uweets, PostgreSQL", "pg_post", "pg_insert"),
+                     (f"raw PostgreSQL insert, 1 row/txn, {a.pg_clients} clients (yardstick)", "pg_insert", None)]
         for name, k, y in rows:
             ratio = f"{100 * med[k][0] / med[y][0]:.0f}%" if y else ""
             p99 = f"{med[k][1]:.2f}" if k != "insert" else ""

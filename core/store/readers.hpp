@@ -29,10 +29,15 @@ class Readers {
   Readers& operator=(const Readers&) = delete;
 
   // Loop thread. Runs fn(store) on some reader thread, then done(result) on the loop.
+  // A read that met an unreachable or busy database (Store::take_unavailable)
+  // answers that 503, with Retry-After, instead of what fn made of it (an
+  // empty page is not "no uweets").
   template <class T, class Fn>
   void call(Fn fn, std::function<void(Result<T>)> done) {
     submit([fn = std::move(fn), done = std::move(done)](Store& s) mutable -> std::function<void()> {
+      (void)s.take_unavailable();  // a previous read's
       auto r = std::make_shared<Result<T>>(fn(s));
+      if (auto e = s.take_unavailable(); e && r->ok()) *r = std::move(*e);
       return [r, done = std::move(done)]() mutable { done(std::move(*r)); };
     });
   }

@@ -213,7 +213,9 @@ class Store {
   virtual int schema_version() const = 0;
 
   // Transactions (BEGIN / COMMIT / ROLLBACK) and savepoints, for the
-  // writer's group commit. Each returns an Error on failure.
+  // writer's group commit. Each returns an Error on failure (PostgreSQL sends
+  // SAVEPOINT / RELEASE / ROLLBACK TO in the round trip of the next
+  // statement or COMMIT, so a failure of theirs shows there).
   [[nodiscard]] virtual Result<Unit> begin() = 0;
   [[nodiscard]] virtual Result<Unit> commit() = 0;
   virtual void rollback() = 0;
@@ -296,6 +298,15 @@ class Store {
   // session alive at now_s.
   virtual Result<WarmSnapshot> warm_snapshot() = 0;
   virtual Result<std::vector<LiveSession>> live_sessions(int64_t now_s) = 0;
+
+  // The 503 (database unreachable or busy) that a statement on this
+  // connection met since the last call, and clears it. The reads above that
+  // return a value rather than a Result (pages, optionals, counts) answer
+  // empty when the database is away; a caller that must tell "none" from
+  // "could not look" (the reader threads, the notifier's fan-out) asks here
+  // after them. nullopt when none, and always on SQLite (a reader there
+  // fails only on a broken file). The owner's thread.
+  virtual std::optional<Error> take_unavailable() { return std::nullopt; }
 
   // For the writer's store, before its first transaction: starts the
   // backend's background work on this connection (see StoreBackground), or

@@ -11,7 +11,47 @@ namespace uw {
 namespace {
 constexpr const char* kSavepoint = "uw_job";
 using Clock = std::chrono::steady_clock;
+
+// What a job is told when its batch failed: the store's 503 (busy,
+// unreachable, disk full: temporary, so with Retry-After) or 500 write_failed.
+Error batch_error(const Error& e, bool at_commit) {
+  if (e.status != 503) return Writer::write_failed();
+  Error out = e;
+  if (out.retry_after_s <= 0) out.retry_after_s = 1;
+  // A COMMIT whose connection went may or may not have reached the disk.
+  if (at_commit && out.code == "db_unavailable")
+    out.message += "; this may or may not have been saved: retry with the same Idempotency-Key";
+  return out;
+}
+
+void tell(Writer::Job& job, const Error& e) {
+  if (job.why) *job.why = e;
+}
 }  // namespace
+
+void Writer::FailureLog::note(const Error& e, const char* step) {
+  ++since_ok_;
+  const auto now = Clock::now();
+  if (now < next_line_) {
+    ++unlogged_;
+    return;
+  }
+  if (unlogged_ > 0) {
+    log::error("writer: {} failed: {} ({} more failed batches not logged)", step, e.message, unlogged_);
+  } else {
+    log::error("writer: {} failed: {}", step, e.message);
+  }
+  unlogged_ = 0;
+  next_line_ = now + std::chrono::seconds(1);
+}
+
+void Writer::FailureLog::recovered() {
+  if (since_ok_ == 0) return;
+  log::info("writer: committing again after {} failed steps", since_ok_);
+  since_ok_ = 0;
+  unlogged_ = 0;
+  next_line_ = {};
+}
 
 Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Registry* metrics,
                size_t max_batch)
@@ -58,27 +98,34 @@ void Writer::thread_main() {
     const auto t0 = Clock::now();
     auto t1 = t0;
     if (auto b = store_->begin(); !b) {
-      log::error("writer: BEGIN failed: {}", b.error().message);
+      failures_.note(b.error(), "BEGIN");
+      const Error e = batch_error(b.error(), false);
+      for (auto& job : batch) tell(job, e);
     } else {
       for (size_t i = 0; i < batch.size(); ++i) {
         if (auto sp = store_->savepoint(kSavepoint); !sp) {
-          log::error("writer: SAVEPOINT failed: {}", sp.error().message);
+          failures_.note(sp.error(), "SAVEPOINT");
+          tell(batch[i], batch_error(sp.error(), false));
           continue;
         }
         bool kept = batch[i].run(*store_);
         if (!kept) store_->rollback_to(kSavepoint);
         if (auto rel = store_->release(kSavepoint); !rel) {
-          log::error("writer: RELEASE failed: {}", rel.error().message);
+          failures_.note(rel.error(), "RELEASE");
+          tell(batch[i], batch_error(rel.error(), false));
           kept = false;
         }
         (*ok)[i] = kept;
       }
       t1 = Clock::now();
       if (auto c = store_->commit(); !c) {
-        log::error("writer: COMMIT failed: {}", c.error().message);
+        failures_.note(c.error(), "COMMIT");
+        const Error e = batch_error(c.error(), true);
+        for (auto& job : batch) tell(job, e);
         store_->rollback();
       } else {
         committed = true;
+        failures_.recovered();
       }
     }
     if (batch_sizes_) {

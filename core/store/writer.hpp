@@ -13,7 +13,9 @@
 // Threading: submit()/call() and stop() on the loop thread; Job::run on the
 // writer thread; Job::done on the loop thread (through the LoopMailbox).
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -36,11 +38,19 @@ namespace uw {
 class Writer {
  public:
   struct Job {
+    Job(std::function<bool(Store&)> r, std::function<void(bool)> d,
+        std::shared_ptr<std::optional<Error>> w = nullptr)
+        : run(std::move(r)), done(std::move(d)), why(std::move(w)) {}
     // Writer thread, inside a savepoint. Returns false to roll this job back.
     std::function<bool(Store&)> run;
     // Loop thread, after the batch ended. committed is false when the job was
     // rolled back or the batch's COMMIT failed.
     std::function<void(bool committed)> done;
+    // Optional. When the batch, not the job, failed (BEGIN, SAVEPOINT,
+    // RELEASE or COMMIT), the writer thread stores why here before done runs:
+    // a 503 (database busy, unreachable, disk full) as the store said it,
+    // with Retry-After; anything else as 500 write_failed.
+    std::shared_ptr<std::optional<Error>> why;
   };
 
   // Takes ownership of the writable store; starts the thread. mailbox must
@@ -56,22 +66,34 @@ class Writer {
   void submit(Job job);
 
   // Typed convenience: fn runs on the writer thread inside a savepoint; a
-  // failing Result rolls the job back. done gets fn's result after the commit,
-  // or a 500 error when the commit itself failed.
+  // failing Result rolls the job back. done gets fn's result after the commit;
+  // when the batch failed instead, the batch's error (Job::why: 503 with
+  // Retry-After for a busy, unreachable or full database, else 500
+  // write_failed).
   template <class T, class Fn>
   void call(Fn fn, std::function<void(Result<T>)> done) {
     auto slot = std::make_shared<std::optional<Result<T>>>();
+    auto why = std::make_shared<std::optional<Error>>();
     submit(Job{[slot, fn = std::move(fn)](Store& s) mutable {
                  slot->emplace(fn(s));
                  return (*slot)->ok();
                },
-               [slot, done = std::move(done)](bool committed) {
-                 if (slot->has_value() && (!committed ? !(*slot)->ok() : true)) {
+               [slot, why, done = std::move(done)](bool committed) {
+                 if (slot->has_value() && (committed || !(*slot)->ok())) {
                    done(std::move(**slot));
+                 } else if (why->has_value()) {
+                   done(std::move(**why));
                  } else {
-                   done(Error{500, "write_failed", "The database could not save this; please try again."});
+                   done(write_failed());
                  }
-               }});
+               },
+               why});
+  }
+
+  // The 500 a job gets when its batch failed for a reason the store did not
+  // call temporary.
+  static Error write_failed() {
+    return Error{500, "write_failed", "The database could not save this; please try again."};
   }
 
   // Loop thread. Lets the queued jobs finish (their completions are posted to the
@@ -84,7 +106,23 @@ class Writer {
   uint64_t checkpoints() const { return background_ ? background_->checkpoints() : 0; }
 
  private:
+  // The writer's error lines, rate-limited: a full disk or a stopped server
+  // fails every batch, hundreds a second. The first failure is logged at once,
+  // then one line a second at most saying how many more; and one line when a
+  // batch commits again. Writer thread only.
+  class FailureLog {
+   public:
+    void note(const Error& e, const char* step);
+    void recovered();
+
+   private:
+    std::chrono::steady_clock::time_point next_line_{};
+    uint64_t unlogged_ = 0;
+    uint64_t since_ok_ = 0;
+  };
+
   void thread_main();
+  FailureLog failures_;
   std::unique_ptr<Store> store_;
   // Declared after store_ so it is destroyed first; the destructor runs after
   // stop() joined the writer thread (the thread whose commits it follows).

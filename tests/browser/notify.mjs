@@ -87,12 +87,15 @@ export async function runNotifyTest() {
   try {
     // The notifier first (its ports go to the web app), then the web app, then
     // the notifier again on the same ports with the web app's origin allowed.
+    // UWITTER_DB_NOTIFY: a PostgreSQL database for both daemons (the
+    // browser-postgres run, tests/with_postgres.cpp), else the SQLite file.
+    const db = process.env.UWITTER_DB_NOTIFY || join(data, 'uwitter.db');
     const notifierArgs = (udp, http, origin) => ['--listen-udp', udp, '--listen-http', http,
-      '--db', join(data, 'uwitter.db'), '--trust', join(data, 'keys', 'uwitter.pub'), '--cors-origin', origin];
+      '--db', db, '--trust', join(data, 'keys', 'uwitter.pub'), '--cors-origin', origin];
     let n = start(NOTIFIER, notifierArgs('127.0.0.1:0', '127.0.0.1:0', 'http://invalid'), 2);
     procs.push(n);
     const nl = await n.ready;
-    const w = start(WEB, ['--listen', '127.0.0.1:0', '--data', data, '--notify', nl.udp,
+    const w = start(WEB, ['--listen', '127.0.0.1:0', '--data', data, '--db', db, '--notify', nl.udp,
       '--notifier-url', `http://${nl.http}`], 1);
     procs.push(w);
     const base = `http://${(await w.ready).http}`;

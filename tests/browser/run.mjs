@@ -36,7 +36,10 @@ function check(cond, message) {
 function startServer() {
   check(BIN, 'UWITTER_WEB_BIN is not set (path of the uwitter-web program)');
   const data = tempDir('uwitter-browser-data-');
-  const child = spawn(BIN, ['--listen', '127.0.0.1:0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // UWITTER_DB_UI: a PostgreSQL database (the browser-postgres run,
+  // tests/with_postgres.cpp), else the SQLite file under --data.
+  const db = process.env.UWITTER_DB_UI ? ['--db', process.env.UWITTER_DB_UI] : [];
+  const child = spawn(BIN, ['--listen', '127.0.0.1:0', '--data', data, ...db], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b) => { stderr += b; });
   const ready = new Promise((res, rej) => {

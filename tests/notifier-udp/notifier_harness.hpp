@@ -95,9 +95,13 @@ class NotifierHarness {
   void start() {
     proc = std::make_unique<ChildProcess>();
     ASSERT_TRUE(proc->start(args, dir.file("notifier.stderr")));
-    ASSERT_TRUE(proc->wait_listening(2)) << proc->stderr_text();
+    // udp and http always; tcp too with --listen-tcp.
+    size_t lines = 2;
+    for (const auto& a : args) lines += a == "--listen-tcp" ? 1 : 0;
+    ASSERT_TRUE(proc->wait_listening(lines)) << proc->stderr_text();
     udp_port = proc->port("udp");
     http_port = proc->port("http");
+    tcp_port = proc->port("tcp");
     http = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(http_port));
     ASSERT_EQ(http->get("/healthz").status, 200);
   }
@@ -120,10 +124,7 @@ class NotifierHarness {
   std::string log_text() {
     eventually([&] { return metric_value("uwitter_notifier_log_pending_bytes") == 0; },
                std::chrono::seconds(5));
-    std::ifstream in(log_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return kit::read_file(log_file);
   }
 
   // Seals events with the trusted key in this harness's sender session.
@@ -147,7 +148,7 @@ class NotifierHarness {
   std::unique_ptr<ChildProcess> proc;
   std::unique_ptr<HttpClient> http;
   UdpSender sender;
-  uint16_t udp_port = 0, http_port = 0;
+  uint16_t udp_port = 0, http_port = 0, tcp_port = 0;
 };
 
 }  // namespace uw::test

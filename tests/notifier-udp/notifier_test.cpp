@@ -129,6 +129,35 @@ TEST(Notifier, TicketForAnotherUserNeverSeesBobsNotifications) {
   for (const auto& it : inbox) EXPECT_NE(it["kind"], "mention");
 }
 
+TEST(Notifier, OneUserOrOneAddressCannotTakeEveryStreamSlot) {
+  NotifierHarness h(
+      {"--max-streams-per-user", "2", "--max-streams-per-address", "3", "--max-subscribers", "10"});
+  auto open = [&](int64_t user) {
+    return std::make_unique<SseStream>(h.http_port, "/events?ticket=" + h.ticket_for(user));
+  };
+  auto b1 = h.stream(h.users.bob);
+  auto b2 = h.stream(h.users.bob);
+  auto b3 = open(h.users.bob);  // a third tab of bob's
+  ASSERT_EQ(b3->wait_status(), 429) << b3->head();
+  EXPECT_NE(b3->raw().find("too_many_streams_for_user"), std::string::npos) << b3->raw();
+  EXPECT_NE(b3->head().find("Retry-After:"), std::string::npos) << b3->head();
+  auto c1 = h.stream(h.users.carol);  // the address's third stream: still fine
+  auto a1 = open(h.users.alice);      // the fourth from 127.0.0.1
+  ASSERT_EQ(a1->wait_status(), 429) << a1->head();
+  EXPECT_NE(a1->raw().find("too_many_streams_for_address"), std::string::npos) << a1->raw();
+  // The refused ones were never added: bob's two streams still get his notifications.
+  h.send({sign::FollowEvent{h.users.carol, "carol", h.users.bob, now_ms()}});
+  EXPECT_TRUE(b1->wait_event([](const SseEvent& e) { return e.event == "follow"; }, 10s)) << b1->raw();
+  EXPECT_TRUE(b2->wait_event([](const SseEvent& e) { return e.event == "follow"; }, 10s)) << b2->raw();
+  // A slot comes back when its stream closes.
+  b1.reset();
+  EXPECT_TRUE(eventually([&] { return h.metric_value("uwitter_notifier_subscribers") == 2; }));
+  auto b4 = h.stream(h.users.bob);
+  EXPECT_EQ(h.metric_value("uwitter_notifier_sse_streams_refused_total{reason=\"user\"}"), 1);
+  EXPECT_EQ(h.metric_value("uwitter_notifier_sse_streams_refused_total{reason=\"address\"}"), 1);
+  EXPECT_EQ(h.metric_value("uwitter_notifier_sse_streams_refused_total{reason=\"full\"}"), 0);
+}
+
 TEST(Notifier, CorsReflectsOnlyConfiguredOrigins) {
   NotifierHarness h;
   auto ok = h.http->get("/inbox?ticket=" + h.ticket_for(h.users.bob), {"Origin: http://127.0.0.1:8080"});

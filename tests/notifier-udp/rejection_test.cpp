@@ -104,6 +104,42 @@ TEST(NotifierRejects, RejectionLinesAreRateLimited) {
   EXPECT_LE(lines, 40u);  // burst of 4x the rate, plus refill during the test
 }
 
+TEST(NotifierRejects, ForgedTicketsCostABoundedNumberOfVerifiesAndLogLines) {
+  NotifierHarness h({"--log-rejects-per-s", "5"});
+  // A ticket whose signature is wrong but whose form, key id and expiry are
+  // right: the only kind that costs a full verify.
+  std::string forged = h.ticket_for(h.users.bob);
+  forged[100] = forged[100] == 'A' ? 'B' : 'A';
+  int checked = 0, shed = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto r = h.http->get("/inbox?ticket=" + forged);
+    if (r.status == 403 && r.body.find("ticket_bad_signature") != std::string::npos) ++checked;
+    if (r.status == 429 && r.body.find("too_many_bad_tickets") != std::string::npos) {
+      ++shed;
+      EXPECT_EQ(r.header("retry-after"), "1");
+    }
+  }
+  // The budget is a burst of 20 and 5/s; the loop may earn a token or two back.
+  EXPECT_GE(checked, 20);
+  EXPECT_LE(checked, 25);
+  EXPECT_EQ(checked + shed, 60);
+  EXPECT_EQ(h.metric_value("uwitter_notifier_tickets_shed_total"), shed);
+  EXPECT_EQ(h.metric_value("uwitter_notifier_tickets_rejected_total"), 60);
+  // Malformed ones (400, or 429 while the address is over budget) log at a bounded rate too.
+  for (int i = 0; i < 200; ++i) {
+    int st = h.http->get("/inbox?ticket=nonsense").status;
+    EXPECT_TRUE(st == 400 || st == 429) << st;
+  }
+  std::string log = h.log_text();
+  size_t lines = 0;
+  for (size_t p = 0; (p = log.find("ticket_rejected", p)) != std::string::npos; ++p) ++lines;
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 40u) << log;  // burst of 4x the rate, plus refill during the test
+  // The address's budget refills: its real tickets are served again.
+  EXPECT_TRUE(
+      eventually([&] { return h.http->get("/inbox?ticket=" + h.ticket_for(h.users.bob)).status == 200; }));
+}
+
 TEST(NotifierSessions, NewSenderSessionIsLoggedAndTheOldOneSettledWithItsGaps) {
   NotifierHarness h;
   auto bob = h.stream(h.users.bob);
@@ -131,6 +167,24 @@ TEST(NotifierSessions, NewSenderSessionIsLoggedAndTheOldOneSettledWithItsGaps) {
   EXPECT_NE(log.find("event=settled"), std::string::npos) << log;
   EXPECT_GE(h.metric_value("uwitter_notifier_lost_total"), 2) << h.metrics();
   EXPECT_GE(h.metric_value("uwitter_notifier_sender_sessions_total"), 2);
+}
+
+// Restarted early in the web app's session (sequence far inside the window):
+// the datagrams the previous process received are not this one's loss.
+TEST(NotifierSessions, ARestartDoesNotCountWhatThePreviousProcessReceivedAsLost) {
+  NotifierHarness h;
+  for (int i = 0; i < 100; ++i) h.send({h.post(500 + i, "before the restart")});
+  ASSERT_TRUE(eventually([&] { return h.metric_value("uwitter_notifier_verified_total") == 100; }));
+  ASSERT_EQ(h.proc->terminate(), 0);
+  h.start();  // same database, keys and log file; a new process
+  auto bob = h.stream(h.users.bob);
+  h.send({h.post(700, "after the restart")});  // sequence 101 of the same session
+  ASSERT_TRUE(bob->wait_event(
+      [](const SseEvent& e) { return e.data.find("after the restart") != std::string::npos; }, 10s));
+  EXPECT_EQ(h.metric_value("uwitter_notifier_lost_total"), 0) << h.metrics();
+  EXPECT_EQ(h.metric_value("uwitter_notifier_before_start_total"), 100) << h.metrics();
+  EXPECT_EQ(h.metric_value("uwitter_notifier_open_gaps"), 0);
+  EXPECT_NE(h.log_text().find("first_seq=101 before_start=100"), std::string::npos) << h.log_text();
 }
 
 TEST(NotifierKeys, SighupTrustsARotatedKeyWithoutRestart) {

@@ -36,9 +36,9 @@ class StreamsTest : public ::testing::Test {
 
 TEST_F(StreamsTest, TracksEveryStreamOfAUser) {
   Streams& s = *streams_;
-  s.add(1, 5);
-  s.add(2, 5);
-  s.add(3, 6);
+  s.add(1, 5, "127.0.0.1");
+  s.add(2, 5, "127.0.0.1");
+  s.add(3, 6, "127.0.0.2");
   EXPECT_EQ(s.count(), 3u);
   EXPECT_TRUE(s.online(5));
   EXPECT_FALSE(s.online(7));
@@ -56,15 +56,37 @@ TEST_F(StreamsTest, TracksEveryStreamOfAUser) {
 
 TEST_F(StreamsTest, AWriteToAGoneConnectionRemovesTheStream) {
   Streams& s = *streams_;
-  s.add(41, 5);  // no such connection at the server
+  s.add(41, 5, "127.0.0.1");  // no such connection at the server
   EXPECT_FALSE(s.write_one(41, "x"));
   EXPECT_FALSE(s.online(5));
   EXPECT_EQ(s.count(), 0u);
-  s.add(42, 6);
+  s.add(42, 6, "127.0.0.1");
   EXPECT_EQ(s.push(6, "id: 1\n\n"), 1u);
   s.flush();  // the queued bytes meet a gone connection
   EXPECT_FALSE(s.online(6));
   EXPECT_EQ(s.stats().cut_slow, 0u);  // gone is not slow
+}
+
+TEST_F(StreamsTest, CountsStreamsPerUserAndPerAddress) {
+  Streams& s = *streams_;
+  s.add(1, 5, "127.0.0.1");
+  s.add(2, 5, "127.0.0.2");
+  s.add(3, 6, "127.0.0.1");
+  EXPECT_EQ(s.count_for_user(5), 2u);
+  EXPECT_EQ(s.count_for_user(6), 1u);
+  EXPECT_EQ(s.count_for_user(7), 0u);
+  EXPECT_EQ(s.count_for_address("127.0.0.1"), 2u);
+  EXPECT_EQ(s.count_for_address("127.0.0.2"), 1u);
+  s.remove(1);
+  EXPECT_EQ(s.count_for_user(5), 1u);
+  EXPECT_EQ(s.count_for_address("127.0.0.1"), 1u);
+  s.remove(3);
+  EXPECT_EQ(s.count_for_address("127.0.0.1"), 0u);
+  s.add(2, 9, "127.0.0.3");  // a connection id added again moves, it is not counted twice
+  EXPECT_EQ(s.count_for_user(5), 0u);
+  EXPECT_EQ(s.count_for_address("127.0.0.2"), 0u);
+  EXPECT_EQ(s.count_for_address("127.0.0.3"), 1u);
+  EXPECT_EQ(s.count(), 1u);
 }
 
 }  // namespace

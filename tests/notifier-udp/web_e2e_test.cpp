@@ -101,10 +101,7 @@ class Stack {
   std::string log_text() {
     eventually([&] { return notifier_metric("uwitter_notifier_log_pending_bytes") == 0; },
                std::chrono::seconds(5));
-    std::ifstream in(log_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return kit::read_file(log_file);
   }
 
   TempDir dir;

@@ -141,6 +141,43 @@ TEST(Verifier, LossIsCountedWhenTheSenderRestarts) {
   EXPECT_EQ(notes[2].session_id, 200u);
 }
 
+// A receiver restarted while a sender's session ran on (its sequence still
+// small): what was sent before the restart is unknown, not lost; a session
+// that starts later is seen from its start, and its missing numbers are lost.
+TEST(Verifier, ARestartedReceiverDoesNotCountItsPredecessorsDatagramsAsLost) {
+  Rig r;
+  std::vector<SenderNote> notes;
+  Verifier::Options o;
+  o.started_ms = kT0 + 100;  // the sender started at kT0, sent 1..100 to our predecessor
+  o.join_grace_ms = 3'000;
+  Verifier v(r.ring, o);
+  v.on_note([&](const SenderNote& n) { notes.push_back(n); });
+  Encoder running(r.key, 100, 101);
+  ASSERT_EQ(v.accept(r.seal(running, kT0 + 1'000), kT0 + 1'000, nullptr), Reject::None);
+  ASSERT_EQ(v.accept(r.seal(running, kT0 + 1'001), kT0 + 1'001, nullptr), Reject::None);
+  EXPECT_EQ(v.stats().lost, 0u);
+  EXPECT_EQ(v.stats().before_start, 100u);
+  EXPECT_EQ(v.open_gaps(), 0u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].kind, SenderNote::SessionStarted);
+  EXPECT_EQ(notes[0].count, 100u);
+  // The sender restarts while we run; its first two datagrams are lost.
+  Encoder restarted(r.key, 200, 3);
+  ASSERT_EQ(v.accept(r.seal(restarted, kT0 + 9'000), kT0 + 9'000, nullptr), Reject::None);
+  Encoder later(r.key, 200, 5);
+  ASSERT_EQ(v.accept(r.seal(later, kT0 + 9'002), kT0 + 9'002, nullptr), Reject::None);
+  EXPECT_EQ(v.stats().before_start, 100u);  // only the first session could be
+  EXPECT_EQ(v.stats().lost, 0u);            // 1, 2 and 4 still open
+  EXPECT_EQ(v.open_gaps(), 3u);
+  // A key first heard long after our start: its session began while we ran.
+  SecretKey other = key_b();
+  r.ring.add(other.public_key());
+  Encoder fresh(other, 300, 7);
+  ASSERT_EQ(v.accept(r.seal(fresh, kT0 + 20'000), kT0 + 20'000, nullptr), Reject::None);
+  EXPECT_EQ(v.stats().before_start, 100u);
+  EXPECT_EQ(v.open_gaps(), 3u + 6u);  // 1..6 of the new key are missing, not unknown
+}
+
 TEST(Verifier, ScriptedRunWith37GapsCounts37Lost) {
   Rig r;
   Verifier v(r.ring);

@@ -134,6 +134,17 @@ TEST(ReplayWindow, AStartThatWasReorderedStillCountsFromOne) {
   EXPECT_EQ(w.settle(), 1u);  // 2 never came
 }
 
+TEST(ReplayWindow, AJoinedSessionStartsAtItsFirstNumberHoweverSmall) {
+  ReplayWindow w(1024);
+  w.join();
+  w.update(100);
+  EXPECT_EQ(w.floor(), 100u);
+  EXPECT_EQ(w.check(99), C::TooOld);
+  EXPECT_EQ(w.check(1), C::TooOld);
+  EXPECT_EQ(w.open(), 0u);
+  EXPECT_EQ(w.settle(), 0u);  // 1..99 are not this receiver's loss
+}
+
 TEST(ReplayWindow, SettledWindowAcceptsNothing) {
   ReplayWindow w;
   w.update(1);

@@ -1,7 +1,12 @@
 #pragma once
 // What the JSON API tests share (api_test.cpp, edges_test.cpp): one real
 // uwitter-web process on a free port with a fresh --data directory, a client
-// for it, and helpers to look at answers and at the database file.
+// for it, and helpers to look at answers and at the database.
+//
+// Backends: the suites are parameterised (TEST_P over web_backends()); in the
+// "postgres" instances Web gives uwitter-web `--db` with a fresh database on
+// the program's throwaway PostgreSQL server (tests/pg_environment.hpp), and
+// db() / count_rows() look there instead of at the SQLite file.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -12,14 +17,38 @@
 #include <vector>
 
 #include "bench/kit/http_client.hpp"
+#include "bench/kit/pg_server.hpp"
 #include "bench/kit/process.hpp"
 #include "bench/kit/temp_dir.hpp"
+#include "core/store/store.hpp"
+#include "tests/pg_environment.hpp"
 
 #ifdef UWITTER_WEB_BIN
 
 namespace uw::test {
 
 using nlohmann::json;
+
+// The backends every web integration suite runs on (INSTANTIATE_TEST_SUITE_P).
+inline auto web_backends() { return ::testing::Values(std::string("sqlite"), std::string("postgres")); }
+inline std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+// Does the running test run on PostgreSQL (a "postgres" instance of a
+// parameterised suite)? Plain TESTs run on SQLite.
+inline bool on_postgres() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return info && info->value_param() &&
+         std::string(info->value_param()).find("postgres") != std::string::npos;
+}
+
+// The --db arguments for the running test: none on SQLite (the file under
+// --data), a fresh PostgreSQL database otherwise (made once, kept in *uri for
+// restarts of the same site).
+inline std::vector<std::string> db_args(std::string* uri) {
+  if (!on_postgres()) return {};
+  if (uri->empty()) *uri = fresh_pg_database();
+  return {"--db", *uri};
+}
 
 struct Web {
   using TempDir = kit::TempDir;
@@ -35,6 +64,8 @@ struct Web {
   explicit Web(std::vector<std::string> extra = {}) { start(extra); }
   void start(const std::vector<std::string>& extra) {
     std::vector<std::string> argv{UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("data")};
+    const auto db = db_args(&pg_uri);
+    argv.insert(argv.end(), db.begin(), db.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc = std::make_unique<ChildProcess>();
     ASSERT_TRUE(proc->start(argv, dir.file("stderr.log")));
@@ -42,7 +73,9 @@ struct Web {
     port = proc->port("http");
     http = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(port));
   }
-  std::string db() const { return dir.file("data") + "/uwitter.db"; }
+  std::string pg_uri;  // the PostgreSQL database, in "postgres" instances
+  // The --db target: the SQLite file or the PostgreSQL URI.
+  std::string db() const { return pg_uri.empty() ? dir.file("data") + "/uwitter.db" : pg_uri; }
   HttpResponse call(const std::string& m, const std::string& path, const json& body = nullptr,
                     const std::string& token = "") {
     if (!http) return HttpResponse{};  // start() failed and said so: no crash after it
@@ -74,6 +107,12 @@ struct Web {
 };
 
 inline int64_t count_rows(const std::string& db, const std::string& table) {
+  if (is_postgres_target(db)) {
+    std::string err;
+    auto v = kit::pg_query_value(db, "SELECT count(*) FROM " + table, &err);
+    if (!v) ADD_FAILURE() << "count " << table << ": " << err;
+    return v ? std::stoll(*v) : -1;
+  }
   sqlite3* h = nullptr;
   if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
   sqlite3_stmt* st = nullptr;

@@ -23,6 +23,9 @@
 namespace uw::test {
 namespace {
 
+// Each test runs on SQLite and on PostgreSQL (api_fixture.hpp: web_backends()).
+class Edges : public ::testing::TestWithParam<std::string> {};
+
 using kit::HttpClient;
 using kit::HttpResponse;
 
@@ -46,7 +49,7 @@ std::string read_file(const std::string& path) {
 
 // ---------------------------------------------------------------- 5: login throttling
 
-TEST(Edges, AGuesserElsewhereSlowsOnlyThemselvesNotTheOwner) {
+TEST_P(Edges, AGuesserElsewhereSlowsOnlyThemselvesNotTheOwner) {
   Web w;
   w.user("alice");
   auto attacker = client_from(w, "127.0.0.2");
@@ -64,7 +67,7 @@ TEST(Edges, AGuesserElsewhereSlowsOnlyThemselvesNotTheOwner) {
   EXPECT_EQ(count_rows(w.db(), "sessions"), 1);
 }
 
-TEST(Edges, OneAddressSprayingManyAccountsIsLimitedAcrossThem) {
+TEST_P(Edges, OneAddressSprayingManyAccountsIsLimitedAcrossThem) {
   Web w({"--signup-rate", "off"});
   for (int i = 0; i < 21; ++i) w.user("user" + std::to_string(i));
   auto sprayer = client_from(w, "127.0.0.3");
@@ -80,7 +83,7 @@ TEST(Edges, OneAddressSprayingManyAccountsIsLimitedAcrossThem) {
             201);
 }
 
-TEST(Edges, ThrottleStateSurvivesACleanRestartAndACrash) {
+TEST_P(Edges, ThrottleStateSurvivesACleanRestartAndACrash) {
   Web w;
   w.user("bob");
   {
@@ -121,7 +124,7 @@ TEST(Edges, ThrottleStateSurvivesACleanRestartAndACrash) {
 
 // ---------------------------------------------------------------- 6: rate limits
 
-TEST(Edges, PostingPastTheLimitIs429WithRetryAfterAndWritesNothing) {
+TEST_P(Edges, PostingPastTheLimitIs429WithRetryAfterAndWritesNothing) {
   Web w({"--post-burst", "3", "--post-rate", "1/h"});
   w.user("alice");
   w.user("bob");
@@ -140,7 +143,7 @@ TEST(Edges, PostingPastTheLimitIs429WithRetryAfterAndWritesNothing) {
   EXPECT_NE(m.body.find("uwitter_rate_limited_total{what=\"post\"} 1"), std::string::npos) << m.body;
 }
 
-TEST(Edges, SignUpsPastTheLimitPerAddressAre429) {
+TEST_P(Edges, SignUpsPastTheLimitPerAddressAre429) {
   Web w({"--signup-burst", "2", "--signup-rate", "1/h"});
   auto a = client_from(w, "127.0.0.7");
   auto signup = [](HttpClient& c, const std::string& name) {
@@ -159,7 +162,7 @@ TEST(Edges, SignUpsPastTheLimitPerAddressAre429) {
   EXPECT_EQ(count_rows(w.db(), "users"), 3);
 }
 
-TEST(Edges, RateFlagsAreCheckedAndOffTurnsALimitOff) {
+TEST_P(Edges, RateFlagsAreCheckedAndOffTurnsALimitOff) {
   for (const std::vector<std::string>& bad :
        std::vector<std::vector<std::string>>{{"--post-rate", "fast"},
                                              {"--post-rate", "3/week"},
@@ -181,7 +184,7 @@ TEST(Edges, RateFlagsAreCheckedAndOffTurnsALimitOff) {
 
 // ---------------------------------------------------------------- 7: idempotency
 
-TEST(Edges, IdempotencyKeyWithAnotherTextIs422AndAReplayIsMarked) {
+TEST_P(Edges, IdempotencyKeyWithAnotherTextIs422AndAReplayIsMarked) {
   Web w;
   w.user("alice");
   std::string t = w.login("alice");
@@ -205,7 +208,7 @@ TEST(Edges, IdempotencyKeyWithAnotherTextIs422AndAReplayIsMarked) {
 
 // ---------------------------------------------------------------- 8: invisible text
 
-TEST(Edges, AUweetOfInvisibleCharactersIsEmpty) {
+TEST_P(Edges, AUweetOfInvisibleCharactersIsEmpty) {
   Web w;
   w.user("alice");
   std::string t = w.login("alice");
@@ -217,7 +220,7 @@ TEST(Edges, AUweetOfInvisibleCharactersIsEmpty) {
 
 // ---------------------------------------------------------------- 9, 10, 11: one answer each
 
-TEST(Edges, SearchQueryRuleIsTheSameForTheApiAndThePage) {
+TEST_P(Edges, SearchQueryRuleIsTheSameForTheApiAndThePage) {
   Web w;
   const std::string longq(257, 'a');
   auto api = w.call("GET", "/api/v1/search?q=" + longq);
@@ -229,7 +232,7 @@ TEST(Edges, SearchQueryRuleIsTheSameForTheApiAndThePage) {
   EXPECT_EQ(w.http->get("/search?q=" + std::string(256, 'a')).status, 200);
 }
 
-TEST(Edges, EveryOutOfRangeLimitIsRefusedTheSameWay) {
+TEST_P(Edges, EveryOutOfRangeLimitIsRefusedTheSameWay) {
   Web w;
   for (const std::string l : {"0", "101", "100000", "-1", "ten", "99999999999999999999"}) {
     auto r = w.call("GET", "/api/v1/timelines/public?limit=" + l);
@@ -240,7 +243,7 @@ TEST(Edges, EveryOutOfRangeLimitIsRefusedTheSameWay) {
     EXPECT_EQ(w.call("GET", "/api/v1/timelines/public?limit=" + l).status, 200);
 }
 
-TEST(Edges, ANonNumericUweetIdIs400AndAnUnknownOne404) {
+TEST_P(Edges, ANonNumericUweetIdIs400AndAnUnknownOne404) {
   Web w;
   expect_error(w.call("GET", "/api/v1/uweets/abc"), 400, "bad_param", "abc");
   expect_error(w.call("GET", "/api/v1/uweets/-4"), 400, "bad_param", "-4");
@@ -249,7 +252,7 @@ TEST(Edges, ANonNumericUweetIdIs400AndAnUnknownOne404) {
 
 // ---------------------------------------------------------------- 12, 13: headers and /metrics
 
-TEST(Edges, EveryApiAnswerIsNoStoreAndHstsOnlyWithHttpsCookies) {
+TEST_P(Edges, EveryApiAnswerIsNoStoreAndHstsOnlyWithHttpsCookies) {
   Web w;
   w.user("alice");
   auto login = w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "password123"}});
@@ -266,7 +269,7 @@ TEST(Edges, EveryApiAnswerIsNoStoreAndHstsOnlyWithHttpsCookies) {
     EXPECT_EQ(s.http->get(path).header("strict-transport-security"), "max-age=31536000") << path;
 }
 
-TEST(Edges, PageFormAnswersVaryOnOrigin) {
+TEST_P(Edges, PageFormAnswersVaryOnOrigin) {
   Web w;
   auto forged = w.http->post_form("/post", {{"text", "hi"}}, {"Origin: http://evil.example"});
   EXPECT_EQ(forged.status, 403);
@@ -276,7 +279,7 @@ TEST(Edges, PageFormAnswersVaryOnOrigin) {
   EXPECT_EQ(ours.header("vary"), "Origin") << ours.status;
 }
 
-TEST(Edges, MetricsAreServedOnlyToAllowedAddresses) {
+TEST_P(Edges, MetricsAreServedOnlyToAllowedAddresses) {
   Web w({"--metrics-allow", "127.0.0.1/32"});
   EXPECT_EQ(client_from(w, "127.0.0.1")->get("/metrics").status, 200);
   auto refused = client_from(w, "127.0.0.9")->get("/metrics");
@@ -287,7 +290,7 @@ TEST(Edges, MetricsAreServedOnlyToAllowedAddresses) {
   EXPECT_EQ(client_from(d, "127.0.0.9")->get("/metrics").status, 200);
 }
 
-TEST(Edges, MetricsListenMovesMetricsToTheirOwnPort) {
+TEST_P(Edges, MetricsListenMovesMetricsToTheirOwnPort) {
   kit::TempDir dir;
   kit::ChildProcess p;
   ASSERT_TRUE(p.start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("data"),
@@ -309,7 +312,7 @@ TEST(Edges, MetricsListenMovesMetricsToTheirOwnPort) {
 
 // ---------------------------------------------------------------- 11: @nosuch
 
-TEST(Edges, AMentionOfNobodyIsTextUntilThatUserSignsUp) {
+TEST_P(Edges, AMentionOfNobodyIsTextUntilThatUserSignsUp) {
   Web w;
   w.user("alice");
   w.user("bob");
@@ -330,6 +333,8 @@ TEST(Edges, AMentionOfNobodyIsTextUntilThatUserSignsUp) {
   } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_NE(page.body.find("<a class=\"mention\" href=\"/u/nosuch\">@nosuch</a>"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Edges, web_backends(), backend_name);
 
 }  // namespace
 }  // namespace uw::test

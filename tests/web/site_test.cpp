@@ -1,11 +1,8 @@
 // uwitter-web as a process under faults an operator meets: log rotation
 // (SIGHUP), an open-file limit below --max-connections, clients that pipeline
 // and never read. Real child processes, real sockets on 127.0.0.1.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,13 +14,16 @@
 
 #include "bench/kit/eventually.hpp"
 #include "bench/kit/http_client.hpp"
+#include "bench/kit/metrics_text.hpp"
 #include "bench/kit/process.hpp"
 #include "bench/kit/temp_dir.hpp"
+#include "tests/core/http/server_fixture.hpp"
 
 #ifdef UWITTER_WEB_BIN
 
 namespace uw::test {
 
+using http::test::RawConn;
 using kit::ChildProcess;
 using kit::eventually;
 using kit::HttpClient;
@@ -32,33 +32,6 @@ using kit::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A client socket that connects and then does only what the test says.
-class Socket {
- public:
-  explicit Socket(uint16_t port, int rcvbuf = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~Socket() { ::close(fd_); }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  bool ok() const { return ok_; }
-  // Sends what the socket takes without blocking; returns the bytes sent.
-  size_t send_some(const std::string& s) {
-    ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    return n > 0 ? static_cast<size_t>(n) : 0;
-  }
-
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
 
 // A field of /proc/PID/status ("VmRSS" -> kB) or the soft "Max open files" of /proc/PID/limits.
 long proc_status_kb(pid_t pid, const std::string& field) {
@@ -115,6 +88,27 @@ TEST(WebSite, SighupReopensTheAccessLogAndKeepsServing) {
   EXPECT_EQ(p.terminate(), 0);
 }
 
+// The access log on a full disk: said on stderr and in /metrics, and the site
+// keeps serving.
+TEST(WebSite, AnAccessLogOnAFullDiskIsReportedNotSilent) {
+  TempDir dir;
+  ChildProcess p;
+  ASSERT_TRUE(p.start(
+      {UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("data"), "--access-log", "/dev/full"},
+      dir.file("err.log")));
+  ASSERT_TRUE(p.wait_listening()) << p.stderr_text();
+  HttpClient c(base(p));
+  EXPECT_TRUE(eventually([&] {
+    if (c.get("/healthz").status != 200) return false;
+    return kit::metric(c.get("/metrics").body, "uwitter_access_log_ok") == 0;
+  })) << p.stderr_tail();
+  EXPECT_GT(kit::metric(c.get("/metrics").body, "uwitter_access_log_lost_bytes_total"), 0);
+  EXPECT_NE(p.stderr_text().find("log file /dev/full: write failed: No space left on device"),
+            std::string::npos)
+      << p.stderr_tail();
+  EXPECT_EQ(p.terminate(), 0);
+}
+
 // Started with a soft limit below the hard one: the soft limit is raised.
 TEST(WebSite, RaisesTheSoftOpenFileLimitToTheHardOne) {
   TempDir dir;
@@ -154,10 +148,10 @@ TEST(WebSite, AnswersClientsBeyondTheOpenFileLimitWith503) {
       << p.stderr_tail();
   const uint16_t port = p.port("http");
   {
-    std::vector<std::unique_ptr<Socket>> held;
+    std::vector<std::unique_ptr<RawConn>> held;
     for (int i = 0; i < 100; ++i) {
-      held.push_back(std::make_unique<Socket>(port));
-      ASSERT_TRUE(held.back()->ok()) << i;
+      held.push_back(std::make_unique<RawConn>(port));
+      ASSERT_TRUE(held.back()->connected()) << i;
     }
     for (int i = 0; i < 5; ++i) {
       std::string out =
@@ -206,10 +200,10 @@ TEST(WebSite, SlowReadersThatPipelineCannotPinMemory) {
   const long rss_before = proc_status_kb(p.pid(), "VmRSS");
   std::string burst;
   for (int i = 0; i < 2000; ++i) burst += "GET /static/app.js HTTP/1.1\r\nHost: x\r\n\r\n";
-  std::vector<std::unique_ptr<Socket>> slow;
+  std::vector<std::unique_ptr<RawConn>> slow;
   for (int i = 0; i < 100; ++i) {
-    slow.push_back(std::make_unique<Socket>(p.port("http"), 4096));
-    ASSERT_TRUE(slow.back()->ok());
+    slow.push_back(std::make_unique<RawConn>(p.port("http"), 4096));
+    ASSERT_TRUE(slow.back()->connected());
     slow.back()->send_some(burst);
   }
   // Every slow reader ends up paused on its backlog.

@@ -11,6 +11,7 @@
 #include "core/metrics.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
+#include "web/emitter/stream_sender.hpp"
 
 namespace uw::web {
 
@@ -61,6 +62,9 @@ class UdpEmitter final : public Emitter {
       unfit_ = &m->counter("uwitter_emitter_unencodable_total", "Events too large for any datagram");
       heartbeats_ =
           &m->counter("uwitter_emitter_heartbeats_total", "Heartbeat datagrams sealed (one per interval)");
+      sync_timeouts_ =
+          &m->counter("uwitter_emitter_sync_timeouts_total",
+                      "Posts answered after --notify-sync-timeout-ms without the notifier's answer");
     }
     metrics_ = m;
   }
@@ -88,6 +92,17 @@ class UdpEmitter final : public Emitter {
             {{"target", t->text}});
       }
       targets_.push_back(std::move(t));
+    }
+    for (const auto& st : cfg_.streams) {
+      StreamSender::Options so;
+      so.target = st;
+      so.max_pending = cfg_.stream_max_pending;
+      so.max_in_flight = st.scheme == NotifyScheme::Http ? cfg_.http_max_in_flight : 1024;
+      auto sender = std::make_unique<StreamSender>(loop_, so, metrics_);
+      if (auto r = sender->start(); !r) return r.error();
+      ++open_handles_;  // closed through close(), like a handle
+      if (cfg_.http_sync && st.scheme == NotifyScheme::Http) sync_.push_back(sender.get());
+      streams_.push_back(std::move(sender));
     }
     if (cfg_.copies < 1) cfg_.copies = 1;
     for (auto& tp : targets_) {
@@ -131,8 +146,9 @@ class UdpEmitter final : public Emitter {
     uv_idle_init(loop_, &idle_);
     uv_timer_init(loop_, &copy_timer_);
     uv_timer_init(loop_, &heartbeat_timer_);
-    check_.data = idle_.data = copy_timer_.data = heartbeat_timer_.data = this;
-    open_handles_ += 4;
+    uv_timer_init(loop_, &sync_timer_);
+    check_.data = idle_.data = copy_timer_.data = heartbeat_timer_.data = sync_timer_.data = this;
+    open_handles_ += 5;
     have_loop_handles_ = true;
     if (cfg_.heartbeat_ms > 0) {
       uv_timer_start(
@@ -167,6 +183,31 @@ class UdpEmitter final : public Emitter {
 
   uint64_t session_id() const override { return enc_.session_id(); }
 
+  void after_sent(std::function<void(bool)> cb) override {
+    if (sync_.empty() || closing_) {
+      cb(true);
+      return;
+    }
+    flush();  // the caller's events go into an envelope now
+    auto w = std::make_shared<SyncWait>();
+    w->cb = std::move(cb);
+    w->left = sync_.size();
+    w->deadline_ms = uv_now(loop_) + cfg_.sync_timeout_ms;
+    waits_.push_back(w);
+    for (StreamSender* s : sync_)
+      s->when_settled([w] {
+        if (--w->left == 0 && w->cb) {
+          auto f = std::move(w->cb);
+          w->cb = nullptr;
+          f(true);
+        }
+      });
+    if (w->cb && !uv_is_active(reinterpret_cast<uv_handle_t*>(&sync_timer_)))
+      uv_timer_start(
+          &sync_timer_, [](uv_timer_t* t) { static_cast<UdpEmitter*>(t->data)->expire_waits(false); }, 20,
+          20);
+  }
+
   void close(std::function<void()> done) override {
     if (closing_) return;
     closing_ = true;
@@ -182,6 +223,8 @@ class UdpEmitter final : public Emitter {
       if (done_) done_();
       return;
     }
+    expire_waits(true);  // nobody waits on a closing emitter
+    for (auto& st : streams_) st->close([this] { closed_one(); });
     for (auto& t : targets_) {
       if (t->udp.loop != nullptr) {  // uv_udp_init ran
         t->udp.data = this;          // the close callback wants the emitter
@@ -193,10 +236,36 @@ class UdpEmitter final : public Emitter {
       uv_close(reinterpret_cast<uv_handle_t*>(&idle_), cb);
       uv_close(reinterpret_cast<uv_handle_t*>(&copy_timer_), cb);
       uv_close(reinterpret_cast<uv_handle_t*>(&heartbeat_timer_), cb);
+      uv_close(reinterpret_cast<uv_handle_t*>(&sync_timer_), cb);
     }
   }
 
  private:
+  // One post waiting for the synchronous targets (http_sync).
+  struct SyncWait {
+    std::function<void(bool)> cb;  // null once called
+    size_t left = 0;               // targets that have not settled it yet
+    uint64_t deadline_ms = 0;
+  };
+
+  // Answers the waits past their deadline (all of them when `all`) with false,
+  // and forgets the ones already answered.
+  void expire_waits(bool all) {
+    uint64_t now = uv_now(loop_);
+    while (!waits_.empty()) {
+      auto& w = waits_.front();
+      if (w->cb && !all && w->deadline_ms > now) break;
+      if (w->cb) {
+        auto f = std::move(w->cb);
+        w->cb = nullptr;
+        if (sync_timeouts_) sync_timeouts_->inc();
+        f(false);
+      }
+      waits_.pop_front();
+    }
+    if (waits_.empty() && have_loop_handles_) uv_timer_stop(&sync_timer_);
+  }
+
   void closed_one() {
     if (--open_handles_ == 0 && done_) {
       auto d = std::move(done_);
@@ -229,6 +298,10 @@ class UdpEmitter final : public Emitter {
   }
 
   void send_all(sign::Datagram&& d) {
+    if (!streams_.empty()) {
+      auto shared = std::make_shared<const sign::Datagram>(d);
+      for (auto& st : streams_) st->send(shared);
+    }
     if (cfg_.copies <= 1 || cfg_.copy_spacing_us == 0) {
       for (int i = 0; i < cfg_.copies; ++i) send_now(d);
       return;
@@ -301,12 +374,17 @@ class UdpEmitter final : public Emitter {
   sign::Encoder enc_;
   sign::Coalescer coal_;
   std::vector<std::unique_ptr<Target>> targets_;
+  std::vector<std::unique_ptr<StreamSender>> streams_;
   std::vector<sign::Datagram> out_;
   std::deque<Delayed> delayed_;
   uv_check_t check_{};
   uv_idle_t idle_{};
   uv_timer_t copy_timer_{};  // spaced copies
   uv_timer_t heartbeat_timer_{};
+  uv_timer_t sync_timer_{};  // runs while posts wait for synchronous targets
+  std::vector<StreamSender*> sync_;
+  std::deque<std::shared_ptr<SyncWait>> waits_;  // deadline order (one timeout for all)
+  metrics::Counter* sync_timeouts_ = nullptr;
   metrics::Registry* metrics_ = nullptr;
   metrics::Counter* heartbeats_ = nullptr;
   bool have_loop_handles_ = false;

@@ -12,6 +12,9 @@
 // target each interval: it carries the highest sequence number, so the
 // notifier sees the loss of the last datagrams before a quiet spell, and it
 // keeps the ICMP check going while nobody posts.
+// Stream targets (tcp://, http:// in --notify) get the same envelopes, each
+// once, through a StreamSender each (web/emitter/stream_sender.hpp): queued,
+// never blocking the post, resent after a reconnect.
 #include <uv.h>
 
 #include <cstdint>
@@ -23,6 +26,7 @@
 #include "core/flags.hpp"
 #include "core/result.hpp"
 #include "sign/event.hpp"
+#include "web/emitter/notify_target.hpp"
 
 namespace uw::metrics {
 class Registry;
@@ -34,9 +38,16 @@ class SecretKey;
 namespace uw::web {
 
 struct EmitterConfig {
-  std::vector<HostPort> targets;  // --notify
-  int copies = 1;                 // --udp-copies k
-  uint64_t copy_spacing_us = 0;   // 0: copies back to back; else spread over this interval
+  std::vector<HostPort> targets;        // --notify: the UDP ones (bare HOST:PORT, udp://)
+  std::vector<NotifyTarget> streams{};  // --notify: tcp:// and http:// targets
+  size_t stream_max_pending = 4096;     // per stream target: envelopes queued while it is away
+  size_t http_max_in_flight = 64;       // per http:// target: requests without an answer yet
+  // --notify-http-sync: a post is answered only once every http:// target has
+  // answered the envelope carrying its events (or sync_timeout_ms passed).
+  bool http_sync = false;
+  uint64_t sync_timeout_ms = 5000;  // --notify-sync-timeout-ms
+  int copies = 1;                   // --udp-copies k
+  uint64_t copy_spacing_us = 0;     // 0: copies back to back; else spread over this interval
   size_t send_buffer_bytes = 4 << 20;
   uint64_t heartbeat_ms = 0;  // --notify-heartbeat-ms (the web app's default is 1000); 0 = none
 };
@@ -48,6 +59,10 @@ class Emitter {
   virtual ~Emitter() = default;
   virtual void emit(const sign::Event& e) = 0;
   virtual uint64_t session_id() const = 0;
+  // Seals what is pending now and calls cb(true) once the synchronous targets
+  // (http:// with http_sync) have settled it, cb(false) after sync_timeout_ms;
+  // cb(true) at once without such targets. Loop thread.
+  virtual void after_sent(std::function<void(bool settled)> cb) = 0;
   // Flushes what is pending, closes handles, then calls done (loop thread).
   virtual void close(std::function<void()> done) = 0;
 };

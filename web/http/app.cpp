@@ -33,8 +33,18 @@ struct LogBlock {
   std::string buf;
   std::function<void()> on_closed;
   metrics::Counter* dropped = nullptr;
+  metrics::Counter* lost = nullptr;  // FileWriter::lost_bytes, as a counter
+  metrics::Gauge* ok = nullptr;
+  uint64_t lost_seen = 0;
   void flush() {
-    if (buf.empty() || !out) return;
+    if (!out) return;
+    if (lost) {
+      const uint64_t now_lost = out->lost_bytes();
+      lost->inc(now_lost - lost_seen);
+      lost_seen = now_lost;
+    }
+    if (ok) ok->set(out->ok() ? 1.0 : 0.0);
+    if (buf.empty()) return;
     const size_t n = buf.size();
     if (!out->write(std::move(buf)) && dropped) dropped->inc(n);
     buf = std::string();
@@ -144,6 +154,12 @@ Result<Unit> App::open() {
   b->out = std::move(out.value());
   b->dropped = &impl_->metrics.counter("uwitter_access_log_dropped_bytes_total",
                                        "Access-log bytes dropped because the disk fell behind.");
+  b->lost =
+      &impl_->metrics.counter("uwitter_access_log_lost_bytes_total",
+                              "Access-log bytes that may not have reached the file (failed writes, a deleted "
+                              "file; said on stderr too).");
+  b->ok = &impl_->metrics.gauge("uwitter_access_log_ok", "1 while access-log writes reach a live file.");
+  b->ok->set(1);
   uv_timer_init(impl_->loop, &b->timer);
   b->timer.data = b;
   uv_timer_start(

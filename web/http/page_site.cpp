@@ -181,6 +181,9 @@ void PageSite::method_not_allowed(PageCtx& c, const std::string& allow) const {
 void PageSite::service_error(PageCtx& c, const Error& e) const {
   if (e.status == 404)
     return error(c, 404, "Not found", e.message.empty() ? "That does not exist." : e.message);
+  if (e.status == 503 && e.retry_after_s > 0) {  // the database is busy, away or full: temporary
+    return error(c, 503, "Try again in a moment", e.message, e.retry_after_s);
+  }
   if (e.status >= 500) {
     return error(c, e.status, "Something went wrong",
                  "The server could not do that just now. Please try again in a moment.");

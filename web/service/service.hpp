@@ -65,6 +65,7 @@ struct Profile {
 struct ServiceConfig {
   std::string db_path;
   bool synchronous_full = false;
+  int busy_timeout_ms = 5000;  // Store::Options::busy_timeout_ms
   int64_t session_ttl_s = int64_t{30} * 24 * 3600;
   // Login throttling: after this many failures in the window, 429 + Retry-After.
   int max_failures_per_account = 5;
@@ -76,7 +77,7 @@ struct ServiceConfig {
   // changes, and at shutdown.
   std::string throttle_state_path;
   int64_t throttle_save_interval_ms = 2000;
-  // Token buckets (web/service/rate_limit.hpp): uweets per user and sign-ups
+  // Token buckets (core/rate_limit.hpp): uweets per user and sign-ups
   // per client address; rate <= 0 turns a limit off. Beyond: 429 rate_limited.
   double post_rate_per_s = 10.0 / 60.0;
   int post_burst = 100;
@@ -86,6 +87,9 @@ struct ServiceConfig {
 
 // Receives committed events; must return at once (fire and forget).
 using EventSink = std::function<void(const sign::Event&)>;
+// Called after a new uweet's events went to the sink; the post is answered
+// when it calls `then` (the http:// transport's synchronous mode). Unset: at once.
+using PostBarrier = std::function<void(std::function<void()> then)>;
 
 class Service {
  public:
@@ -95,6 +99,7 @@ class Service {
   virtual ~Service() = default;
 
   virtual void set_event_sink(EventSink sink) = 0;
+  virtual void set_post_barrier(PostBarrier barrier) { (void)barrier; }
   // Used to mint subscription tickets; may be null (then ticket() fails 503).
   virtual void set_ticket_key(const sign::SecretKey* key) = 0;
 

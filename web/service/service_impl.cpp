@@ -71,6 +71,7 @@ Result<Unit> ServiceImpl::start() {
   (void)auth::dummy_hash();  // ~43 ms once, now rather than on the first unknown-user login
   Store::Options o;
   o.synchronous_full = cfg_.synchronous_full;
+  o.busy_timeout_ms = cfg_.busy_timeout_ms;
   o.search = false;  // see Store::Options::search: the indexer has the index
   auto store = Store::open(cfg_.db_path, o);
   if (!store) return store.error();
@@ -399,6 +400,11 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
           for (int64_t m : mentioned)
             if (m != u.author_id)
               emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
+          if (barrier_) {
+            auto posted = std::make_shared<Posted>(Posted{std::move(u), replayed});
+            barrier_([done = std::move(done), posted]() mutable { done(std::move(*posted)); });
+            return;
+          }
         }
         done(Posted{std::move(u), replayed});
       });

@@ -20,11 +20,11 @@
 
 #include "core/file_writer.hpp"
 #include "core/metrics.hpp"
+#include "core/rate_limit.hpp"
 #include "core/store/readers.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
 #include "web/service/auth.hpp"
-#include "web/service/rate_limit.hpp"
 #include "web/service/service.hpp"
 #include "web/service/timeline_cache.hpp"
 
@@ -46,6 +46,7 @@ class ServiceImpl final : public Service {
   Result<Unit> start();
 
   void set_event_sink(EventSink sink) override { sink_ = std::move(sink); }
+  void set_post_barrier(PostBarrier barrier) override { barrier_ = std::move(barrier); }
   void set_ticket_key(const sign::SecretKey* key) override { ticket_key_ = key; }
 
   void register_account(std::string username, std::string password, std::string peer_ip,
@@ -136,6 +137,7 @@ class ServiceImpl final : public Service {
   RateLimit post_limit_;
   RateLimit signup_limit_;
   EventSink sink_;
+  PostBarrier barrier_;  // --notify-http-sync
   const sign::SecretKey* ticket_key_ = nullptr;
   int pool_jobs_ = 0;
   bool stopping_ = false;

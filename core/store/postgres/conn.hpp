@@ -4,6 +4,7 @@
 // mapping of failures to uw::Error. Not for other folders: use uw::Store.
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -114,21 +115,54 @@ struct PgStore::Conn {
   bool read_only = false;
   int connect_timeout_s = 5;
   bool prepared = false;
+  // While the server is unreachable: no new connection attempt before this
+  // (statements fail at once with 503 in between), and the loss is logged
+  // once, not once per statement.
+  std::chrono::steady_clock::time_point next_attempt{};
+  bool down = false;
+  // The last 503 a statement answered (Store::take_unavailable).
+  std::optional<Error> unavailable;
+  // Savepoint statements (SAVEPOINT, RELEASE, ROLLBACK TO) not sent yet: they
+  // go in the same round trip as the next statement or COMMIT, so the
+  // writer's per-job savepoint costs no round trips of its own (a failure
+  // among them fails that statement, and the writer's batch with it).
+  std::string pending;
 
   ~Conn() { PQfinish(pg); }
 
   // Connects (or reconnects after a lost connection), sets the session up and
   // prepares every statement. 503 db_unavailable when the server cannot be reached.
   Result<Unit> connect();
-  // Before each statement: a connection found broken is reset first.
+  // Before each statement: a connection found broken is reset first (at most
+  // one attempt per kReconnectInterval while the server stays away).
   Result<Unit> ensure();
   // Runs a prepared statement. Errors: 503 db_unavailable (connection), 500 db_error.
+  // A SELECT outside a transaction that meets a connection that died since the
+  // last statement (a restarted server) reconnects and runs once more.
   Result<pg::Rows> run(pg::Id id, const std::vector<pg::Param>& params, std::string_view what);
+  // run()'s statement after the queued savepoint statements `before`, all
+  // in one round trip (libpq pipeline mode); the first failure is the answer.
+  Result<pg::Rows> run_after(const std::string& before, const std::string& name,
+                             const std::vector<const char*>& values, const std::vector<int>& lengths,
+                             const std::vector<int>& formats, std::string_view what);
   // Runs a statement without parameters through the simple protocol
-  // (transaction control, migrations).
-  Result<Unit> exec(const std::string& sql, std::string_view what);
-  // An Error for a failed result (res may be null) or the connection.
-  Error error(const PGresult* res, std::string_view what) const;
+  // (transaction control, migrations), after anything pending, in one round
+  // trip. *tag, when given, gets the last statement's command tag ("COMMIT",
+  // or "ROLLBACK" for a COMMIT of a transaction that had failed).
+  Result<Unit> exec(const std::string& sql, std::string_view what, std::string* tag = nullptr);
+  // An Error for a failed result (res may be null) or the connection; a 503
+  // carries retry_after_s and is remembered in `unavailable`.
+  Error error(const PGresult* res, std::string_view what);
+  // Was this failure the connection going away (not an error of the statement)?
+  bool lost() const;
 };
+
+namespace pg {
+// Seconds a 503 tells clients to wait (Retry-After).
+inline constexpr int64_t kRetryBusyS = 1;
+inline constexpr int64_t kRetryUnavailableS = 2;
+// How often a connection to a server that is away tries again.
+inline constexpr std::chrono::milliseconds kReconnectInterval{250};
+}  // namespace pg
 
 }  // namespace uw

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace uw::store_pg_schema {
@@ -68,7 +69,18 @@ CREATE UNIQUE INDEX follows_by_followee ON follows(followee_id, follower_id);
 CREATE INDEX follows_following_page ON follows(follower_id, id);
 CREATE INDEX follows_followers_page ON follows(followee_id, id);
 )sql",
-    // 2: deleted uweets leave a tombstone: the deletion log other instances
+    // 2: the search vector reads '<', '>' and '&' as spaces. The default
+    // parser takes "<script>...</script>" for markup and drops the words
+    // inside, and "&amp;" for an entity: an author could not find a uweet
+    // that looks like markup. search() folds the query the same way.
+    R"sql(
+DROP INDEX uweets_search;
+ALTER TABLE uweets DROP COLUMN search;
+ALTER TABLE uweets ADD COLUMN search tsvector
+  GENERATED ALWAYS AS (to_tsvector('simple', translate(text, '<>&', '   '))) STORED;
+CREATE INDEX uweets_search ON uweets USING gin(search);
+)sql",
+    // 3: deleted uweets leave a tombstone: the deletion log other instances
     // follow (seq), and the idempotency key kept used.
     R"sql(
 CREATE TABLE deleted_uweets(
@@ -81,7 +93,7 @@ CREATE TABLE deleted_uweets(
 CREATE UNIQUE INDEX deleted_uweets_by_key ON deleted_uweets(author_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 )sql",
-    // 3: a display name and a bio per user ('' = none).
+    // 4: a display name and a bio per user ('' = none).
     R"sql(
 ALTER TABLE users ADD COLUMN display_name text NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN bio text NOT NULL DEFAULT '';
@@ -110,11 +122,14 @@ Result<Unit> exec(PGconn* pg, const std::string& sql, std::string_view what) {
 int latest_version() { return static_cast<int>(kSteps.size()); }
 
 int current_version(PGconn* pg) {
-  Res res{PQexec(pg,
-                 "SELECT CASE WHEN to_regclass('uw_schema_version') IS NULL THEN 0"
-                 " ELSE (SELECT version FROM uw_schema_version WHERE one = 1) END")};
-  if (PQresultStatus(res.r) != PGRES_TUPLES_OK || PQntuples(res.r) != 1) return -1;
-  if (PQgetisnull(res.r, 0, 0)) return 0;
+  // Two statements: PostgreSQL resolves every table a statement names before
+  // running any of it, so one CASE over a missing table fails instead of giving 0.
+  Res table{PQexec(pg, "SELECT to_regclass('uw_schema_version') IS NOT NULL")};
+  if (PQresultStatus(table.r) != PGRES_TUPLES_OK || PQntuples(table.r) != 1) return -1;
+  if (std::strcmp(PQgetvalue(table.r, 0, 0), "t") != 0) return 0;
+  Res res{PQexec(pg, "SELECT version FROM uw_schema_version WHERE one = 1")};
+  if (PQresultStatus(res.r) != PGRES_TUPLES_OK) return -1;
+  if (PQntuples(res.r) == 0 || PQgetisnull(res.r, 0, 0)) return 0;
   return static_cast<int>(std::strtol(PQgetvalue(res.r, 0, 0), nullptr, 10));
 }
 

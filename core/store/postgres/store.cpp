@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/log.hpp"
 #include "core/rules.hpp"
@@ -91,7 +92,8 @@ const char* sql(Id id) {
              " UNION ALL SELECT $1::bigint) AND u.id < $2 ORDER BY u.id DESC LIMIT $3";
     case kSearch:
       return "SELECT " UW_PG_UWEET_COLS UW_PG_UWEET_FROM
-             " WHERE u.search @@ plainto_tsquery('simple', $1) AND u.id < $2 ORDER BY u.id DESC LIMIT $3";
+             " WHERE u.search @@ plainto_tsquery('simple', translate($1, '<>&', '   ')) AND u.id < $2"
+             " ORDER BY u.id DESC LIMIT $3";
     case kNewestId:
       return "SELECT coalesce(max(id), 0) FROM uweets";
     case kFollowInsert:
@@ -214,28 +216,51 @@ int PgStore::schema_version() const { return store_pg_schema::current_version(c_
 
 Result<Unit> PgStore::begin() {
   if (auto r = c_->ensure(); !r) return r;
+  const bool was_up = !c_->lost();
+  auto r = c_->exec("BEGIN", "begin");
+  if (r || !was_up || !c_->lost()) return r;
+  // The connection died since the last statement (a restarted server):
+  // nothing was sent that could have done anything, so connect and begin again.
+  c_->unavailable.reset();
+  if (auto e = c_->ensure(); !e) return e;
   return c_->exec("BEGIN", "begin");
 }
 
-Result<Unit> PgStore::commit() { return c_->exec("COMMIT", "commit"); }
+std::optional<Error> PgStore::take_unavailable() { return std::exchange(c_->unavailable, std::nullopt); }
+
+Result<Unit> PgStore::commit() {
+  std::string tag;
+  if (auto r = c_->exec("COMMIT", "commit", &tag); !r) return r;
+  // COMMIT of a transaction that had failed (a savepoint that could not be
+  // rolled back to) ends it with ROLLBACK and no error: not committed.
+  if (tag != "COMMIT")
+    return Error{500, "db_error", "commit: the transaction had failed and was rolled back"};
+  return Unit{};
+}
 
 void PgStore::rollback() {
-  if (PQtransactionStatus(c_->pg) == PQTRANS_IDLE) return;  // nothing open
+  c_->pending.clear();
+  // Nothing open; or the connection is gone, and the server rolled back with it.
+  if (c_->lost() || PQtransactionStatus(c_->pg) == PQTRANS_IDLE) return;
   if (auto r = c_->exec("ROLLBACK", "rollback"); !r) log::error("store: {}", r.error().message);
 }
 
 namespace {
+// Queues a savepoint statement (Conn::pending): it is sent with the next
+// statement or COMMIT, and a failure shows there.
 Result<Unit> exec_named(PgStore::Conn& c, const char* verb, const char* name) {
   if (!valid_savepoint_name(name)) return Error{500, "bad_savepoint", "savepoint names are [A-Za-z0-9_]+"};
   // Savepoint names cannot be bound as parameters; the name is checked above.
-  const std::string sql = fmt::format("{} {}", verb, name);
-  return c.exec(sql, sql);
+  c.pending += fmt::format("{} {};", verb, name);
+  return Unit{};
 }
 }  // namespace
 
 Result<Unit> PgStore::savepoint(const char* name) { return exec_named(*c_, "SAVEPOINT", name); }
 Result<Unit> PgStore::release(const char* name) { return exec_named(*c_, "RELEASE SAVEPOINT", name); }
 void PgStore::rollback_to(const char* name) {
+  if (c_->lost())
+    return;  // the whole transaction went with the connection (the writer's step fails and says so)
   if (auto r = exec_named(*c_, "ROLLBACK TO SAVEPOINT", name); !r) log::error("store: {}", r.error().message);
 }
 

@@ -19,12 +19,21 @@
 //    error for them (ON CONFLICT DO NOTHING, INSERT ... SELECT ... WHERE
 //    EXISTS): an error would abort the caller's whole transaction, where SQLite
 //    fails only the statement.
+//  * Savepoint statements are queued and sent in the same round trip as the
+//    next statement or COMMIT (one simple-protocol message): the writer's
+//    SAVEPOINT / RELEASE per job cost no round trips of their own. A COMMIT
+//    whose transaction had failed answers an error, not success.
 //  * Ids come from identity columns (sequences) at INSERT time, so with
 //    several writers they do not commit in id order (docs/STORAGE.md "Ids and
 //    commit order").
-//  * A lost connection is reset before the next statement (PQreset): the
-//    statement that met the failure answers 503 db_unavailable, later ones
-//    work again once the server is back.
+//  * A lost connection is reset before the next statement (PQreset, at
+//    most every 250 ms while the server stays away; in between statements
+//    answer 503 db_unavailable at once). BEGIN, and a SELECT outside a
+//    transaction, that find the connection dead since the last statement (a
+//    restarted server) reconnect and run once more; anything else that met
+//    the failure answers 503 db_unavailable with Retry-After, and later
+//    statements work again once the server is back (docs/STORAGE.md
+//    "Server restarts").
 #include <memory>
 #include <string>
 #include <string_view>
@@ -95,6 +104,7 @@ class PgStore final : public Store {
   Result<std::vector<LiveSession>> live_sessions(int64_t now_s) override;
 
   std::unique_ptr<StoreBackground> start_background() override { return nullptr; }
+  std::optional<Error> take_unavailable() override;
 
   // The libpq connection, for tests that look underneath (settings, plans).
   pg_conn* raw() { return conn_; }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "core/log.hpp"
 #include "core/rules.hpp"
@@ -155,7 +156,16 @@ const char* sql(Id id) {
 Error db_error(sqlite3* db, std::string_view what) {
   const int code = sqlite3_errcode(db) & 0xff;  // primary code (extended codes are on)
   if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-    return Error{503, "db_busy", fmt::format("{}: the database is busy, try again", what)};
+    // Another process holds the write lock past the busy timeout.
+    return Error{503, "db_busy",
+                 fmt::format("{}: the database is locked by another process; try again shortly", what), 1};
+  }
+  if (code == SQLITE_FULL || (code == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC)) {
+    // Nothing of the failed transaction is kept; it works again once space is freed.
+    return Error{
+        503, "disk_full",
+        fmt::format("{}: the disk holding the database is full; nothing was saved, try again later", what),
+        5};
   }
   return Error{500, "db_error", fmt::format("{}: {}", what, sqlite3_errmsg(db))};
 }

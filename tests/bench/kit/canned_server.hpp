@@ -5,6 +5,7 @@
 // against. Serves connections one after another on its own thread until
 // destroyed.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,12 +13,25 @@
 
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace uw::kit::test {
+
+// Whether a request head the server received starts with `request_line` and
+// holds each of `header_lines` as a whole line.
+inline ::testing::AssertionResult request_has(const std::string& head, const std::string& request_line,
+                                              std::initializer_list<std::string> header_lines = {}) {
+  if (head.rfind(request_line + "\r\n", 0) != 0)
+    return ::testing::AssertionFailure() << "does not start with " << request_line << ":\n" << head;
+  for (const auto& h : header_lines)
+    if (head.find("\r\n" + h + "\r\n") == std::string::npos)
+      return ::testing::AssertionFailure() << "no header line " << h << ":\n" << head;
+  return ::testing::AssertionSuccess();
+}
 
 class CannedServer {
  public:

@@ -11,6 +11,7 @@ namespace uw::kit {
 namespace {
 
 using test::CannedServer;
+using test::request_has;
 
 const char kReply[] =
     "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Thing: One\r\n"
@@ -29,9 +30,8 @@ TEST(HttpClient, ReadsStatusHeadersBodyAndJson) {
   EXPECT_EQ(r.json()["ok"], true);
   auto reqs = server.requests();
   ASSERT_EQ(reqs.size(), 1u);
-  EXPECT_EQ(reqs[0].rfind("POST /api/v1/x HTTP/1.1\r\n", 0), 0u) << reqs[0];
-  EXPECT_NE(reqs[0].find("Authorization: Bearer tok-1\r\n"), std::string::npos) << reqs[0];
-  EXPECT_NE(reqs[0].find("Content-Type: application/json"), std::string::npos) << reqs[0];
+  EXPECT_TRUE(request_has(reqs[0], "POST /api/v1/x HTTP/1.1",
+                          {"Authorization: Bearer tok-1", "Content-Type: application/json"}));
 }
 
 TEST(HttpClient, KeepsCookiesLikeABrowser) {

@@ -38,8 +38,7 @@ TEST(SseStream, ReadsTheHeadAndEveryEventInOrder) {
   EXPECT_FALSE(s.closed());
   auto reqs = server.requests();
   ASSERT_EQ(reqs.size(), 1u);
-  EXPECT_NE(reqs[0].find("GET /events?ticket=t HTTP/1.1\r\n"), std::string::npos) << reqs[0];
-  EXPECT_NE(reqs[0].find("Last-Event-ID: 6\r\n"), std::string::npos) << reqs[0];
+  EXPECT_TRUE(test::request_has(reqs[0], "GET /events?ticket=t HTTP/1.1", {"Last-Event-ID: 6"}));
 }
 
 TEST(SseStream, SeesTheServerClose) {

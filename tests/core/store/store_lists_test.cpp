@@ -224,6 +224,19 @@ TEST_P(StoreContract, SearchTreatsFtsSyntaxAsPlainText) {
   EXPECT_EQ(page.items[0].id, other);
 }
 
+// Text that looks like markup is text: PostgreSQL's parser would take
+// "<script>...</script>" for a tag and drop the words inside (schema step 2).
+TEST_P(StoreContract, SearchFindsWordsInTextThatLooksLikeMarkup) {
+  const int64_t bob = user("bob");
+  const int64_t id = post(bob, "<script>alert('x')</script> & <b>bold</b> &amp;entity <style>styled</style>");
+  index_all();
+  for (const std::string q : {"alert", "bold", "entity", "styled", "<script>alert", "<b>bold</b>"}) {
+    auto page = store().search(q, std::nullopt, 10);
+    ASSERT_EQ(page.items.size(), 1u) << q;
+    EXPECT_EQ(page.items[0].id, id) << q;
+  }
+}
+
 TEST_P(StoreContract, SearchNeverProducesAnFtsSyntaxError) {
   const int64_t bob = user("bob");
   post(bob, "some text");

@@ -9,17 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/test_loop.hpp"
+
 namespace uw {
 namespace {
 
-struct Loop {
-  uv_loop_t loop{};
-  Loop() { uv_loop_init(&loop); }
-  ~Loop() {
-    uv_run(&loop, UV_RUN_DEFAULT);
-    EXPECT_EQ(uv_loop_close(&loop), 0) << "a handle was left open";
-  }
-};
+using Loop = test::TestLoop;
 
 TEST(LoopMailbox, RunsPostsOnTheLoopThreadInOrder) {
   Loop l;

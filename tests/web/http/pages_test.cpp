@@ -2,6 +2,7 @@
 // process: a libcurl client with a cookie jar plays the browser.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <regex>
 #include <string>
@@ -9,6 +10,7 @@
 #include "bench/kit/http_client.hpp"
 #include "bench/kit/process.hpp"
 #include "bench/kit/temp_dir.hpp"
+#include "tests/web/api_fixture.hpp"
 
 #ifdef UWITTER_WEB_BIN
 
@@ -26,6 +28,8 @@ class WebServer {
  public:
   explicit WebServer(std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir_.path()};
+    const auto db = db_args(&pg_uri_);  // a fresh PostgreSQL database in the "postgres" instances
+    argv.insert(argv.end(), db.begin(), db.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     bool started = proc_.start(argv, dir_.file("stderr.log"));
     EXPECT_TRUE(started);
@@ -44,6 +48,7 @@ class WebServer {
 
  private:
   TempDir dir_;
+  std::string pg_uri_;
   ChildProcess proc_;
   uint16_t port_ = 0;
   std::string base_;
@@ -99,11 +104,17 @@ class Browser {
   HttpClient http_;
 };
 
-class Pages : public ::testing::Test {
+// One server per backend for the whole suite (each test makes its own users).
+class Pages : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() { server_ = new WebServer(); }
+  void SetUp() override {
+    WebServer*& s = servers_[GetParam()];
+    if (!s) s = new WebServer();
+    server_ = s;
+  }
   static void TearDownTestSuite() {
-    delete server_;
+    for (auto& [backend, s] : servers_) delete s;
+    servers_.clear();
     server_ = nullptr;
   }
   static const std::string& base() { return server_->base(); }
@@ -115,11 +126,17 @@ class Pages : public ::testing::Test {
     EXPECT_EQ(r.header("location"), "/");
     return b;
   }
-  static WebServer* server_;
+  static inline std::map<std::string, WebServer*> servers_;
+  static inline WebServer* server_ = nullptr;
 };
-WebServer* Pages::server_ = nullptr;
 
-TEST_F(Pages, FullJourneyFromSignUpToLogOut) {
+// Each test runs on SQLite and on PostgreSQL (api_fixture.hpp: web_backends()).
+class PagesPagination : public ::testing::TestWithParam<std::string> {};
+class PagesNotifications : public ::testing::TestWithParam<std::string> {};
+class PagesThrottle : public ::testing::TestWithParam<std::string> {};
+class PagesRateLimits : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Pages, FullJourneyFromSignUpToLogOut) {
   auto alice = user("alice");
   Browser bob(base());
 
@@ -201,7 +218,7 @@ TEST_F(Pages, FullJourneyFromSignUpToLogOut) {
 // The anonymous front page is rendered once and shared between visitors; it must
 // still show a uweet the moment its commit is acknowledged, and it carries no
 // per-visitor token or cookie (the log-in and sign-up pages set the csrf cookie).
-TEST_F(Pages, AnonymousFrontPageIsSharedYetShowsEachNewUweetAtOnce) {
+TEST_P(Pages, AnonymousFrontPageIsSharedYetShowsEachNewUweetAtOnce) {
   auto alice = user("frontpage_alice");
   Browser visitor(base());
   for (int i = 0; i < 3; ++i) {
@@ -228,7 +245,7 @@ std::string first_uweet_id(const std::string& html) {
   return std::regex_search(html, m, re) ? m[1].str() : "";
 }
 
-TEST_F(Pages, DeleteOwnUweetAfterConfirmingWithoutJavaScript) {
+TEST_P(Pages, DeleteOwnUweetAfterConfirmingWithoutJavaScript) {
   auto erin = user("del_erin");
   auto fred = user("del_fred");
   ASSERT_EQ(fred->submit("/u/del_erin", "/follow/del_erin", {}).status, 303);
@@ -260,7 +277,7 @@ TEST_F(Pages, DeleteOwnUweetAfterConfirmingWithoutJavaScript) {
   EXPECT_EQ(erin->get("/delete/" + id).status, 404);
 }
 
-TEST_F(Pages, PermalinkShowsTheUweetWithEscapedTitleAnd404sOnAWrongPair) {
+TEST_P(Pages, PermalinkShowsTheUweetWithEscapedTitleAnd404sOnAWrongPair) {
   auto gail = user("perma_gail");
   user("perma_hank");
   ASSERT_EQ(gail->post("a \"quoted\" <i>word</i> & more").status, 303);
@@ -287,7 +304,7 @@ TEST_F(Pages, PermalinkShowsTheUweetWithEscapedTitleAnd404sOnAWrongPair) {
   EXPECT_EQ(anon.get("/u/nobody_here/" + id).status, 404);
 }
 
-TEST_F(Pages, SettingsEditDisplayNameAndBioEscapedAndKeepWhatWasTypedOnError) {
+TEST_P(Pages, SettingsEditDisplayNameAndBioEscapedAndKeepWhatWasTypedOnError) {
   auto ian = user("set_ian");
   ASSERT_EQ(ian->post("my uweet").status, 303);
   auto form = ian->get("/settings");
@@ -321,7 +338,7 @@ TEST_F(Pages, SettingsEditDisplayNameAndBioEscapedAndKeepWhatWasTypedOnError) {
   EXPECT_EQ(no_csrf.status, 403);
 }
 
-TEST_F(Pages, ChangePasswordKeepsThisBrowserAndLogsOutTheOthers) {
+TEST_P(Pages, ChangePasswordKeepsThisBrowserAndLogsOutTheOthers) {
   auto jan = user("pw_jan");
   Browser other(base());
   ASSERT_EQ(other.login("pw_jan", "correct horse").status, 303);
@@ -352,7 +369,7 @@ TEST_F(Pages, ChangePasswordKeepsThisBrowserAndLogsOutTheOthers) {
   EXPECT_EQ(again.login("pw_jan", "battery staple").status, 303);
 }
 
-TEST_F(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
+TEST_P(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
   auto carol = user("carol");
   carol->get("/");
   auto r = carol->post_raw("/post", "text=sneaky", {"Origin: " + base()});
@@ -361,7 +378,7 @@ TEST_F(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
   EXPECT_EQ(count_on_profile(carol->get("/u/carol").body, "uweets"), 0);
 }
 
-TEST_F(Pages, ForgedCsrfIsForbidden) {
+TEST_P(Pages, ForgedCsrfIsForbidden) {
   auto dave = user("dave");
   Browser other(base());
   std::string foreign = other.csrf_from("/accounts/login");  // valid, but for another browser's cookie
@@ -375,7 +392,7 @@ TEST_F(Pages, ForgedCsrfIsForbidden) {
   EXPECT_EQ(count_on_profile(dave->get("/u/dave").body, "uweets"), 0);
 }
 
-TEST_F(Pages, WrongOrMissingOriginIsForbidden) {
+TEST_P(Pages, WrongOrMissingOriginIsForbidden) {
   auto erin = user("erin");
   std::string token = erin->csrf_from("/");
   auto send = [&](std::vector<std::string> headers) {
@@ -391,7 +408,7 @@ TEST_F(Pages, WrongOrMissingOriginIsForbidden) {
   EXPECT_EQ(count_on_profile(erin->get("/u/erin").body, "uweet"), 1);
 }
 
-TEST_F(Pages, UweetLengthIsCheckedInCodePoints) {
+TEST_P(Pages, UweetLengthIsCheckedInCodePoints) {
   auto frank = user("frank");
   std::string too_long(142, 'x');
   auto r = frank->post(too_long);
@@ -406,7 +423,7 @@ TEST_F(Pages, UweetLengthIsCheckedInCodePoints) {
   EXPECT_EQ(count_on_profile(frank->get("/u/frank").body, "uweet"), 1);
 }
 
-TEST_F(Pages, InvalidUtf8InFormsIsRejected) {
+TEST_P(Pages, InvalidUtf8InFormsIsRejected) {
   auto gina = user("gina");
   std::string token = gina->csrf_from("/");
   auto r = gina->post_raw("/post", "text=%FF%FEbad&csrf=" + token, {"Origin: " + base()});
@@ -421,7 +438,7 @@ TEST_F(Pages, InvalidUtf8InFormsIsRejected) {
   EXPECT_EQ(reg.body.find("\xC3\x28"), std::string::npos) << "invalid bytes never echoed";
 }
 
-TEST_F(Pages, MarkupInUweetsIsShownEscaped) {
+TEST_P(Pages, MarkupInUweetsIsShownEscaped) {
   auto hank = user("hank");
   ASSERT_EQ(hank->post("<script>alert('x')</script> & <b>bold</b>").status, 303);
   for (const std::string path : {"/", "/u/hank", "/search?q=alert"}) {
@@ -433,7 +450,7 @@ TEST_F(Pages, MarkupInUweetsIsShownEscaped) {
   }
 }
 
-TEST_F(Pages, MarkupAsUsernameIsRejectedAndEchoedEscaped) {
+TEST_P(Pages, MarkupAsUsernameIsRejectedAndEchoedEscaped) {
   Browser b(base());
   auto r = b.register_user("<script>x</script>");
   EXPECT_EQ(r.status, 422);
@@ -443,7 +460,7 @@ TEST_F(Pages, MarkupAsUsernameIsRejectedAndEchoedEscaped) {
   EXPECT_EQ(b.get("/u/%3Cscript%3Ex%3C%2Fscript%3E").status, 404);
 }
 
-TEST_F(Pages, SqlMetacharactersAreJustText) {
+TEST_P(Pages, SqlMetacharactersAreJustText) {
   auto ivan = user("ivan");
   const std::string sql = "'; DROP TABLE users; -- \" OR 1=1";
   ASSERT_EQ(ivan->post(sql).status, 303);
@@ -456,7 +473,7 @@ TEST_F(Pages, SqlMetacharactersAreJustText) {
   EXPECT_EQ(b.get("/u/ivan").status, 200) << "users table still there";
 }
 
-TEST_F(Pages, DuplicateUsernameIs409AndKeepsInput) {
+TEST_P(Pages, DuplicateUsernameIs409AndKeepsInput) {
   user("judy");
   Browser b(base());
   auto r = b.register_user("JUDY");
@@ -466,7 +483,7 @@ TEST_F(Pages, DuplicateUsernameIs409AndKeepsInput) {
   EXPECT_EQ(r.body.find("correct horse"), std::string::npos) << "password never echoed";
 }
 
-TEST_F(Pages, WrongPasswordSaysTheSameAsUnknownUser) {
+TEST_P(Pages, WrongPasswordSaysTheSameAsUnknownUser) {
   user("kate");
   Browser b(base());
   auto wrong = b.login("kate", "not the password");
@@ -480,7 +497,7 @@ TEST_F(Pages, WrongPasswordSaysTheSameAsUnknownUser) {
   EXPECT_TRUE(b.http().cookie("uw_session").empty());
 }
 
-TEST_F(Pages, InvalidSessionCookieMeansLoggedOut) {
+TEST_P(Pages, InvalidSessionCookieMeansLoggedOut) {
   HttpClient c(base());
   auto r = c.get("/", {"Cookie: uw_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"});
   EXPECT_EQ(r.status, 200);
@@ -502,7 +519,7 @@ TEST_F(Pages, InvalidSessionCookieMeansLoggedOut) {
   EXPECT_EQ(p.header("location").rfind("/accounts/login", 0), 0u);
 }
 
-TEST_F(Pages, UnknownPathsAndUsersGetHelpful404Pages) {
+TEST_P(Pages, UnknownPathsAndUsersGetHelpful404Pages) {
   Browser b(base());
   struct Case {
     std::string path, text;
@@ -522,7 +539,7 @@ TEST_F(Pages, UnknownPathsAndUsersGetHelpful404Pages) {
   EXPECT_EQ(b.http().request("DELETE", "/").status, 405);
 }
 
-TEST_F(Pages, StaticAssetsHaveEtagsAndCaching) {
+TEST_P(Pages, StaticAssetsHaveEtagsAndCaching) {
   HttpClient c(base());
   for (const std::string path : {"/static/app.css", "/static/app.js"}) {
     auto r = c.get(path);
@@ -544,7 +561,7 @@ TEST_F(Pages, StaticAssetsHaveEtagsAndCaching) {
 
 // Timelines show 50 uweets a page, newest first, with an "Older uweets" link that
 // continues exactly where the page ended (no uweet twice, none skipped).
-TEST(PagesPagination, OlderLinkWalksTheWholeTimeline) {
+TEST_P(PagesPagination, OlderLinkWalksTheWholeTimeline) {
   WebServer server;
   HttpClient api(server.base());
   const std::string json = "Content-Type: application/json";
@@ -584,7 +601,7 @@ TEST(PagesPagination, OlderLinkWalksTheWholeTimeline) {
   }
 }
 
-TEST(PagesNotifications, HookCarriesATicketWhenANotifierIsConfigured) {
+TEST_P(PagesNotifications, HookCarriesATicketWhenANotifierIsConfigured) {
   WebServer server({"--notifier-url", "http://127.0.0.1:7701"});
   Browser b(server.base());
   ASSERT_EQ(b.register_user("mia").status, 303);
@@ -602,7 +619,7 @@ TEST(PagesNotifications, HookCarriesATicketWhenANotifierIsConfigured) {
       << "anonymous visitors are sent to log in";
 }
 
-TEST(PagesThrottle, RepeatedBadLoginsGet429WithRetryAfter) {
+TEST_P(PagesThrottle, RepeatedBadLoginsGet429WithRetryAfter) {
   WebServer server;
   Browser victim(server.base());
   ASSERT_EQ(victim.register_user("lucy", "right password").status, 303);
@@ -622,7 +639,7 @@ TEST(PagesThrottle, RepeatedBadLoginsGet429WithRetryAfter) {
   EXPECT_EQ(attacker.login("lucy", "right password").status, 429);
 }
 
-TEST(PagesRateLimits, SignUpAndPostFormsPastTheirLimitsAre429WithTheWait) {
+TEST_P(PagesRateLimits, SignUpAndPostFormsPastTheirLimitsAre429WithTheWait) {
   WebServer server(
       {"--signup-burst", "1", "--signup-rate", "1/h", "--post-burst", "1", "--post-rate", "1/h"});
   Browser first(server.base());
@@ -637,6 +654,12 @@ TEST(PagesRateLimits, SignUpAndPostFormsPastTheirLimitsAre429WithTheWait) {
   EXPECT_EQ(p.status, 429);
   EXPECT_NE(error_message(p.body).find("try again in"), std::string::npos) << p.body;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Pages, web_backends(), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, PagesPagination, web_backends(), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, PagesNotifications, web_backends(), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, PagesThrottle, web_backends(), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, PagesRateLimits, web_backends(), backend_name);
 
 }  // namespace
 }  // namespace uw::test

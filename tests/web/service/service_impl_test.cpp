@@ -136,6 +136,51 @@ TEST(Writer, TypedCallReturnsTheJobsError) {
   mb->close([mb] { delete mb; });
 }
 
+// A batch that cannot even BEGIN (another connection holds SQLite's write
+// lock past the busy timeout) tells each job the store's 503 db_busy with
+// Retry-After, not 500 write_failed (issue 13 item 5); once the lock goes,
+// the next call commits.
+TEST(Writer, ABatchThatCannotBeginAnswersTheStores503WithRetryAfter) {
+  kit::TempDir dir;
+  const std::string db = dir.file("w.db");
+  Store::Options o;
+  o.busy_timeout_ms = 200;
+  auto store = SqliteStore::open(db, o);
+  ASSERT_TRUE(store);
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Loop l;
+  LoopMailbox* mb = new LoopMailbox(&l.loop);
+  {
+    Writer w(std::move(store.value()), *mb, nullptr);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto busy = await<User>(&l.loop, [&](auto done) {
+      w.call<User>([](Store& s) { return s.create_user("bob", "h", 1); }, done);
+    });
+    const auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_FALSE(busy);
+    EXPECT_EQ(busy.error().status, 503);
+    EXPECT_EQ(busy.error().code, "db_busy");
+    EXPECT_GT(busy.error().retry_after_s, 0);
+    EXPECT_NE(busy.error().message.find("locked"), std::string::npos) << busy.error().message;
+    EXPECT_LT(took, 5s) << "bounded by the busy timeout (200 ms here)";
+    ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+    auto ok = await<User>(&l.loop, [&](auto done) {
+      w.call<User>([](Store& s) { return s.create_user("bob", "h", 1); }, done);
+    });
+    ASSERT_TRUE(ok) << ok.error().message;
+    // A job's own failure is still its own, not the batch's.
+    auto dup = await<User>(&l.loop, [&](auto done) {
+      w.call<User>([](Store& s) { return s.create_user("BOB", "h", 1); }, done);
+    });
+    ASSERT_FALSE(dup);
+    EXPECT_EQ(dup.error().status, 409);
+  }
+  sqlite3_close(other);
+  mb->close([mb] { delete mb; });
+}
+
 // ---- Service ----------------------------------------------------------------
 
 struct Fixture {

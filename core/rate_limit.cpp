@@ -1,10 +1,10 @@
-#include "web/service/rate_limit.hpp"
+#include "core/rate_limit.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-namespace uw::web {
+namespace uw {
 
 RateLimit::RateLimit(double rate_per_s, int burst)
     : rate_per_s_(rate_per_s), burst_(static_cast<double>(std::max(1, burst))) {}
@@ -30,6 +30,12 @@ int64_t RateLimit::take(const std::string& key, int64_t now_ms) {
   }
   const double wait_s = (1.0 - b.tokens) / rate_per_s_;
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_s)));
+}
+
+bool RateLimit::available(const std::string& key, int64_t now_ms) const {
+  if (!enabled()) return true;
+  auto it = buckets_.find(key);
+  return it == buckets_.end() || refill(it->second, now_ms) >= 1.0;
 }
 
 void RateLimit::prune(int64_t now_ms) {
@@ -58,4 +64,4 @@ void RateLimit::prune(int64_t now_ms) {
   }
 }
 
-}  // namespace uw::web
+}  // namespace uw

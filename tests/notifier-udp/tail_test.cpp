@@ -1,11 +1,16 @@
-// event_log.cpp and tail.cpp: the two log formats and the tail parser agree.
+// notifier-udp/tail.cpp: its parser reads back both of event_log.cpp's
+// formats; the filter and the rendering; and the subcommand as a real process:
+// garbage lines, --help, following a file across rotation, truncation and a
+// late start, and what a user was sent.
+#include "notifier-udp/tail.hpp"
+
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "notifier-udp/event_log.hpp"
-#include "notifier-udp/tail.hpp"
 #include "tests/notifier-udp/notifier_harness.hpp"
 
 namespace uw::notifier {
@@ -166,6 +171,40 @@ TEST(Tail, UserShowsWhatTheyWereSentAtTheDefaultLevel) {
       << h.log_text();
   for (const char* k : {"fanout", "what=follow", "what=mention"})
     EXPECT_NE(out.find(k), std::string::npos) << k;
+}
+// Like tail -F: the rest of a renamed file, then the new file from its start;
+// a file truncated in place from its start; a file that appears late.
+TEST(Tail, FollowsTheFileAcrossRotationTruncationAndALateStart) {
+  test::TempDir dir;
+  const std::string path = dir.file("n.log");
+  auto line = [](const char* from) {
+    return std::string("2026-11-28T00:00:01.250Z info notify what=follow from=") + from + " to=bob\n";
+  };
+  test::ChildProcess tail;
+  ASSERT_TRUE(tail.start({UWITTER_NOTIFIER_BIN, "tail", path, "--poll-ms", "10", "--kind", "notify"},
+                         dir.file("tail.stderr")));
+  std::ofstream(path) << line("early");  // created after tail started
+  ASSERT_TRUE(tail.wait_line("from=early", std::chrono::seconds(10))) << tail.stderr_text();
+  std::ofstream(path, std::ios::app) << "2026-11-28T00:00:01.300Z info fanout author=alice uweet=1\n"
+                                     << line("old1");
+  ASSERT_TRUE(tail.wait_line("from=old1", std::chrono::seconds(10)));
+  // Rotate: the last line lands in the old file after the rename.
+  std::filesystem::rename(path, path + ".1");
+  std::ofstream(path + ".1", std::ios::app) << line("old2");
+  std::ofstream(path) << line("new1");
+  ASSERT_TRUE(tail.wait_line("from=new1", std::chrono::seconds(10))) << tail.stderr_text();
+  // Truncated in place (copytruncate) and written again: a shorter file than
+  // what tail has read, so it starts over whenever it looks.
+  std::ofstream(path, std::ios::trunc) << line("cut");
+  ASSERT_TRUE(tail.wait_line("from=cut", std::chrono::seconds(10))) << tail.stderr_text();
+  EXPECT_EQ(tail.terminate(), 0);
+  std::vector<std::string> froms;
+  for (const auto& l : tail.lines()) {
+    EXPECT_EQ(l.find("fanout"), std::string::npos) << l;  // --kind notify
+    auto at = l.find("from=");
+    if (at != std::string::npos) froms.push_back(l.substr(at + 5, l.find(' ', at) - at - 5));
+  }
+  EXPECT_EQ(froms, (std::vector<std::string>{"early", "old1", "old2", "new1", "cut"}));
 }
 #endif
 

@@ -1,11 +1,11 @@
-// web/service/rate_limit.*: token buckets by key.
-#include "web/service/rate_limit.hpp"
+// core/rate_limit.*: token buckets by key.
+#include "core/rate_limit.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace uw::web {
+namespace uw {
 namespace {
 
 TEST(RateLimit, ABurstThenOneTokenPerIntervalPerKey) {
@@ -22,6 +22,21 @@ TEST(RateLimit, ABurstThenOneTokenPerIntervalPerKey) {
   EXPECT_GT(l.take("a", t0 + 3'600'000), 0);
 }
 
+TEST(RateLimit, AvailableLooksWithoutSpending) {
+  RateLimit l(/*rate_per_s=*/1, /*burst=*/2);
+  const int64_t t0 = 5'000'000;
+  EXPECT_TRUE(l.available("a", t0));  // unknown key: a full bucket
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(l.available("a", t0));
+  EXPECT_EQ(l.take("a", t0), 0);
+  EXPECT_EQ(l.take("a", t0), 0);
+  EXPECT_FALSE(l.available("a", t0));
+  EXPECT_FALSE(l.available("a", t0 + 900));
+  EXPECT_TRUE(l.available("a", t0 + 1000));
+  EXPECT_TRUE(l.available("b", t0));
+  RateLimit off(0, 1);
+  EXPECT_TRUE(off.available("a", t0));
+}
+
 TEST(RateLimit, ZeroRateIsOff) {
   RateLimit l(0, 1);
   EXPECT_FALSE(l.enabled());
@@ -36,4 +51,4 @@ TEST(RateLimit, MemoryStaysBoundedUnderAFloodOfKeys) {
 }
 
 }  // namespace
-}  // namespace uw::web
+}  // namespace uw

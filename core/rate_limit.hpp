@@ -1,10 +1,9 @@
 #pragma once
-// uw::web::RateLimit — token buckets by key (a user id for posting, a client
-// address for sign-ups): each key may spend `burst` tokens at once and earns
-// `rate_per_s` back per second. Memory only, no database write per check: a
-// check is a hash look-up and a little arithmetic. A restart forgets the
-// buckets (at worst one more burst per key); login throttling, which must
-// survive a restart, is auth::Throttle.
+// uw::RateLimit — token buckets by key (the web app: a user id for posting, a
+// client address for sign-ups; the notifier: a peer address for bad tickets): each key may spend `burst`
+// tokens at once and earns `rate_per_s` back per second. Memory only, no database write per check: a check is
+// a hash look-up and a little arithmetic. A restart forgets the buckets (at worst one more burst per key);
+// the web app's login throttling, which must survive a restart, is web/service/auth's Throttle.
 //
 // Memory is bounded: past kMaxKeys keys, buckets that have refilled completely
 // (which are the same as absent ones) are dropped; if every one is still
@@ -14,7 +13,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace uw::web {
+namespace uw {
 
 class RateLimit {
  public:
@@ -24,6 +23,9 @@ class RateLimit {
   // Spends one token of key at now_ms. 0 = allowed (spent); otherwise the
   // whole seconds (>= 1) until a token is there, and nothing is spent.
   int64_t take(const std::string& key, int64_t now_ms);
+  // Whether key has a whole token at now_ms, spending nothing: for work that is
+  // charged only when it turns out bad (a failed signature check).
+  bool available(const std::string& key, int64_t now_ms) const;
   bool enabled() const { return rate_per_s_ > 0; }
   size_t size() const { return buckets_.size(); }
 
@@ -39,4 +41,4 @@ class RateLimit {
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
-}  // namespace uw::web
+}  // namespace uw
