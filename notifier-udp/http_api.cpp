@@ -155,24 +155,20 @@ void HttpApi::events(const http::Request& req, http::Responder& res) {
   }
   // One user (one ticket, many tabs or a script) or one address must not take
   // every slot: 429 with the reason, so a page can say "too many open tabs".
-  if (d_.streams->count_for_user(user) >= d_.max_streams_per_user) {
-    ++stats_.streams_refused_user;
-    auto r = json_error(429, "too_many_streams_for_user",
-                        "this account already has " + std::to_string(d_.max_streams_per_user) +
-                            " notification streams open; close a tab");
+  auto refuse = [&](uint64_t* counter, const char* code, const std::string& message) {
+    ++*counter;
+    auto r = json_error(429, code, message);
     r.set("Retry-After", "10");
     send_error(req, res, std::move(r));
-    return;
-  }
-  if (d_.streams->count_for_address(req.peer_ip) >= d_.max_streams_per_address) {
-    ++stats_.streams_refused_address;
-    auto r = json_error(429, "too_many_streams_for_address",
-                        "this address already has " + std::to_string(d_.max_streams_per_address) +
-                            " notification streams open");
-    r.set("Retry-After", "10");
-    send_error(req, res, std::move(r));
-    return;
-  }
+  };
+  if (d_.streams->count_for_user(user) >= d_.max_streams_per_user)
+    return refuse(&stats_.streams_refused_user, "too_many_streams_for_user",
+                  "this account already has " + std::to_string(d_.max_streams_per_user) +
+                      " notification streams open; close a tab");
+  if (d_.streams->count_for_address(req.peer_ip) >= d_.max_streams_per_address)
+    return refuse(&stats_.streams_refused_address, "too_many_streams_for_address",
+                  "this address already has " + std::to_string(d_.max_streams_per_address) +
+                      " notification streams open");
   // Last-Event-ID (or ?last_event_id=, for a first connect that resumes): the
   // position of the last notification this user's browser saw; every stored
   // one after it is sent first (0 = all of them). Absent: live only. Anything

@@ -228,7 +228,9 @@ class Verifier {
   const KeyRing& keys_;
   Options opts_;
   VerifierStats stats_;
-  std::vector<Sender> senders_;  // one per key id (a sender = a key)
+  std::vector<Sender> senders_;        // one per key id (a sender = a key)
+  uint64_t retired_before_start_ = 0;  // before_start of the sessions settled so far
+  void sync_before_start();            // stats_.before_start from the windows
   std::function<void(const SenderNote&)> note_;
 };
 

@@ -93,6 +93,7 @@ Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, Datagram
     if (s != nullptr) {
       uint64_t lost = s->window.settle();
       stats_.lost += lost;
+      retired_before_start_ += s->window.before_start();
       if (note_)
         note_(SenderNote{SenderNote::SessionSettled, s->key, s->session_id, s->window.highest(), lost});
       s->session_id = h.session_id;
@@ -103,13 +104,16 @@ Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, Datagram
       senders_.push_back(Sender{h.key_id, h.session_id, h.sent_at_ms, ReplayWindow(opts_.window_bits), {}});
       s = &senders_.back();
     }
-    // The first session of a key, heard at our start: it ran before us.
+    // The first session of a key, heard at our start: it ran before us. Its
+    // numbers below this one are still taken if they come (reordering), and
+    // those that do not are before_start, not lost, once the gap timeout (or
+    // the window, or the session's end) settles them.
     uint64_t before_start = 0;
     if (fresh_key && opts_.started_ms > 0 && h.seq > 1 &&
         h.sent_at_ms <= opts_.started_ms + opts_.join_grace_ms) {
       s->window.join();
       before_start = h.seq - 1;
-      stats_.before_start += before_start;
+      if (opts_.gap_timeout_ms > 0) s->gaps.emplace_back(now_ms, h.seq - 1);
     }
     ++stats_.sessions;
     if (note_) note_(SenderNote{SenderNote::SessionStarted, s->key, s->session_id, h.seq, before_start});
@@ -133,14 +137,20 @@ Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, Datagram
   }
   ++stats_.accepted;
   if (view != nullptr) *view = v;
-  expire(now_ms);
+  expire(now_ms);  // also brings stats_.before_start up to date
   return Reject::None;
 }
 
+void Verifier::sync_before_start() {
+  uint64_t n = retired_before_start_;
+  for (const Sender& s : senders_) n += s.window.before_start();
+  stats_.before_start = n;
+}
+
 uint64_t Verifier::expire(int64_t now_ms) {
-  if (opts_.gap_timeout_ms <= 0) return 0;
   uint64_t total = 0;
   for (Sender& s : senders_) {
+    if (opts_.gap_timeout_ms <= 0) break;
     uint64_t mark = 0;
     while (!s.gaps.empty() && s.gaps.front().first + opts_.gap_timeout_ms <= now_ms) {
       mark = std::max(mark, s.gaps.front().second);
@@ -153,6 +163,7 @@ uint64_t Verifier::expire(int64_t now_ms) {
     stats_.lost += n;
     if (note_) note_(SenderNote{SenderNote::Gap, s.key, s.session_id, s.window.last_gap_first(), n});
   }
+  sync_before_start();
   return total;
 }
 

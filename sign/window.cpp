@@ -51,7 +51,8 @@ uint64_t ReplayWindow::update(uint64_t seq) {
   if (seq == 0 || settled_) return 0;
   uint64_t delta = 0;
   if (received_ == 0) {
-    floor_ = seq <= bits_ && !joined_ ? 1 : seq;
+    floor_ = seq <= bits_ ? 1 : seq;
+    if (joined_ && seq > floor_) join_below_ = seq;
     top_ = seq;  // empty ring: nothing to evict
   } else if (seq > top_) {
     // Numbers in [old low, new low) leave the window: the unseen ones not yet
@@ -61,7 +62,7 @@ uint64_t ReplayWindow::update(uint64_t seq) {
     if (new_low > old_low) {
       uint64_t from = std::max(old_low, expired_to_ + 1);
       uint64_t first = 0;
-      delta += unseen(from, std::min(new_low - 1, top_), &first);
+      delta += unseen_lost(from, std::min(new_low - 1, top_), &first);
       uint64_t beyond = std::max(top_ + 1, from);
       if (beyond < new_low) {
         delta += new_low - beyond;
@@ -74,7 +75,7 @@ uint64_t ReplayWindow::update(uint64_t seq) {
     for (uint64_t i = 1; i <= steps; ++i) blocks_[(tb + i) % nblocks_] = 0;
     top_ = seq;
   }
-  if (seq <= expired_to_) ++late_;
+  if (seq <= expired_to_ && seq >= join_below_) ++late_;  // below: counted as before_start, not lost
   blocks_[(seq >> 6) % nblocks_] |= uint64_t{1} << (seq & 63);
   ++received_;
   lost_ += delta;
@@ -86,7 +87,7 @@ uint64_t ReplayWindow::expire_through(uint64_t mark) {
   uint64_t to = std::min(mark, top_);
   uint64_t from = std::max(low(), expired_to_ + 1);
   uint64_t first = 0;
-  uint64_t n = unseen(from, to, &first);
+  uint64_t n = unseen_lost(from, to, &first);
   if (to > expired_to_) expired_to_ = to;
   if (n > 0) last_gap_first_ = first;
   lost_ += n;
@@ -95,7 +96,7 @@ uint64_t ReplayWindow::expire_through(uint64_t mark) {
 
 uint64_t ReplayWindow::open() const {
   if (settled_ || received_ == 0) return 0;
-  return unseen(std::max(low(), expired_to_ + 1), top_, nullptr);
+  return unseen(std::max({low(), expired_to_ + 1, join_below_}), top_, nullptr);
 }
 
 uint64_t ReplayWindow::settle() {
@@ -103,10 +104,22 @@ uint64_t ReplayWindow::settle() {
   settled_ = true;
   if (received_ == 0) return 0;
   uint64_t first = 0;
-  uint64_t n = unseen(std::max(low(), expired_to_ + 1), top_, &first);
+  uint64_t n = unseen_lost(std::max(low(), expired_to_ + 1), top_, &first);
   if (n > 0) last_gap_first_ = first;
   lost_ += n;
   return n;
+}
+
+uint64_t ReplayWindow::unseen_lost(uint64_t from, uint64_t to, uint64_t* first) {
+  if (first) *first = 0;
+  if (from > to) return 0;
+  if (join_below_ > from) {
+    const uint64_t below = std::min(to, join_below_ - 1);
+    before_start_ += unseen(from, below, nullptr);
+    if (below == to) return 0;
+    from = below + 1;
+  }
+  return unseen(from, to, first);
 }
 
 }  // namespace uw::sign

@@ -22,10 +22,13 @@ class ReplayWindow {
   // out of the window unseen (numbers expire_through() already counted are not
   // counted again).
   uint64_t update(uint64_t seq);
-  // Before the first update(): the receiver joined a session already running,
-  // so the first number accepted is the floor whatever its size (numbers below
-  // it are neither accepted nor counted lost).
+  // Before the first update(): the receiver joined a session already running.
+  // The numbers below the first one accepted are still taken if they arrive
+  // (a reordered start), but those that never do are counted in before_start()
+  // when they would have been counted lost: they may have gone to a previous
+  // receiver before this one started.
   void join() { joined_ = true; }
+  uint64_t before_start() const { return before_start_; }
   // Counts every unseen number up to min(mark, highest()) that is still in the
   // window and not counted yet as lost now (a gap that stayed open too long);
   // returns that count. Such a number stays acceptable once: if it arrives
@@ -54,6 +57,9 @@ class ReplayWindow {
   uint64_t low_for(uint64_t top) const;
   // Unseen numbers in [from, to] (both inside [low(), top_]), and the first one (0 if none).
   uint64_t unseen(uint64_t from, uint64_t to, uint64_t* first) const;
+  // unseen(), except that numbers below join_below_ go to before_start_:
+  // returns the lost ones only.
+  uint64_t unseen_lost(uint64_t from, uint64_t to, uint64_t* first);
   uint64_t bits_;
   uint64_t nblocks_;
   std::vector<uint64_t> blocks_;
@@ -66,6 +72,8 @@ class ReplayWindow {
   uint64_t last_gap_first_ = 0;
   bool settled_ = false;
   bool joined_ = false;
+  uint64_t join_below_ = 0;  // joined: the first number accepted (0 = not joined)
+  uint64_t before_start_ = 0;
 };
 
 }  // namespace uw::sign

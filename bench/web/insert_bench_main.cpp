@@ -96,6 +96,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   const long each = std::max<long>(1, rows / clients);
   const auto t0 = Clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(clients));
   for (int k = 0; k < clients; ++k) threads.emplace_back([&, k] { insert_rows(cs[k], each, k * each); });
   for (auto& t : threads) t.join();
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();

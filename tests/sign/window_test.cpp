@@ -134,15 +134,31 @@ TEST(ReplayWindow, AStartThatWasReorderedStillCountsFromOne) {
   EXPECT_EQ(w.settle(), 1u);  // 2 never came
 }
 
-TEST(ReplayWindow, AJoinedSessionStartsAtItsFirstNumberHoweverSmall) {
+TEST(ReplayWindow, AJoinedSessionCountsWhatNeverCameBelowItsFirstNumberAsBeforeStart) {
   ReplayWindow w(1024);
   w.join();
   w.update(100);
-  EXPECT_EQ(w.floor(), 100u);
-  EXPECT_EQ(w.check(99), C::TooOld);
-  EXPECT_EQ(w.check(1), C::TooOld);
-  EXPECT_EQ(w.open(), 0u);
-  EXPECT_EQ(w.settle(), 0u);  // 1..99 are not this receiver's loss
+  EXPECT_EQ(w.floor(), 1u);
+  EXPECT_EQ(w.open(), 0u);           // 1..99 are unknown, not open gaps
+  EXPECT_EQ(w.check(99), C::Fresh);  // a reordered start is still taken
+  w.update(99);
+  w.update(102);  // 101 is a real gap
+  EXPECT_EQ(w.open(), 1u);
+  EXPECT_EQ(w.settle(), 1u);         // only 101 is lost
+  EXPECT_EQ(w.before_start(), 98u);  // 1..98 never came: maybe a previous receiver's
+  EXPECT_EQ(w.late(), 0u);
+}
+
+TEST(ReplayWindow, AJoinedSessionsUnknownNumbersExpireAsBeforeStartNotLost) {
+  ReplayWindow w(1024);
+  w.join();
+  w.update(10);
+  EXPECT_EQ(w.expire_through(9), 0u);
+  EXPECT_EQ(w.before_start(), 9u);
+  EXPECT_EQ(w.lost(), 0u);
+  w.update(3);  // arrives after all: taken, neither late nor lost
+  EXPECT_EQ(w.late(), 0u);
+  EXPECT_EQ(w.settle(), 0u);
 }
 
 TEST(ReplayWindow, SettledWindowAcceptsNothing) {

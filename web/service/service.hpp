@@ -99,7 +99,7 @@ class Service {
   virtual ~Service() = default;
 
   virtual void set_event_sink(EventSink sink) = 0;
-  virtual void set_post_barrier(PostBarrier barrier) { (void)barrier; }
+  virtual void set_post_barrier(const PostBarrier& /*barrier*/) {}
   // Used to mint subscription tickets; may be null (then ticket() fails 503).
   virtual void set_ticket_key(const sign::SecretKey* key) = 0;
 

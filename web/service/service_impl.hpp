@@ -46,7 +46,7 @@ class ServiceImpl final : public Service {
   Result<Unit> start();
 
   void set_event_sink(EventSink sink) override { sink_ = std::move(sink); }
-  void set_post_barrier(PostBarrier barrier) override { barrier_ = std::move(barrier); }
+  void set_post_barrier(const PostBarrier& barrier) override { barrier_ = barrier; }
   void set_ticket_key(const sign::SecretKey* key) override { ticket_key_ = key; }
 
   void register_account(std::string username, std::string password, std::string peer_ip,
