@@ -228,7 +228,7 @@ std::string profile(const Frame& f, const ProfileView& v) {
     main += "<p class=\"muted\">Joined " + html::month_year(p.user.created_at * 1000) + "</p>";
   }
   main += "</div>";
-  if (p.is_self) {
+  if (f.viewer && p.is_self) {
     main += "<a class=\"btn ghost\" href=\"/settings\">Edit profile</a>";
   } else if (f.viewer) {
     const bool follows = p.viewer_follows;
@@ -237,7 +237,7 @@ std::string profile(const Frame& f, const ProfileView& v) {
     main += follows ? "<button type=\"submit\" class=\"ghost\">Unfollow</button>"
                     : "<button type=\"submit\">Follow</button>";
     main += "</form>";
-  } else if (!f.viewer) {
+  } else {
     main += "<a class=\"btn\" href=\"/accounts/login?next=" + html::url_component(href) +
             "\">Log in to follow</a>";
   }
