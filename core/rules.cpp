@@ -163,7 +163,18 @@ std::string username_key(std::string_view name) {
   return key;
 }
 
-Result<std::string> normalize_uweet(std::string_view text) {
+namespace {
+
+// What normalize() enforces for one kind of text.
+struct TextRule {
+  const char* noun;        // "A uweet", "A display name", "A bio"
+  const char* code;        // error code prefix: "uweet" -> "uweet_too_long"
+  size_t max_code_points;  // after trimming
+  bool newlines;           // '\n' allowed (else it is a control character)
+  bool may_be_empty;       // "" (after trimming) is a valid answer
+};
+
+Result<std::string> normalize(std::string_view text, const TextRule& rule) {
   if (const size_t bad = first_invalid(text); bad != std::string_view::npos) return invalid_utf8_error(bad);
 
   // Decode once, turning CRLF into LF.
@@ -181,25 +192,33 @@ Result<std::string> normalize_uweet(std::string_view text) {
   size_t begin = 0, end = cps.size();
   while (begin < end && is_space(cps[begin])) ++begin;
   while (end > begin && is_space(cps[end - 1])) --end;
+  if (begin == end && rule.may_be_empty) return std::string();
   bool blank = true;
   for (size_t i = begin; i < end && blank; ++i) blank = is_invisible(cps[i]) || is_space(cps[i]);
   if (blank) {
-    return Error{422, "empty_uweet",
-                 "A uweet needs some text (white space and invisible characters such as U+200B alone do "
-                 "not count)."};
+    if (std::string_view(rule.code) == "uweet") {
+      return Error{422, "empty_uweet",
+                   "A uweet needs some text (white space and invisible characters such as U+200B alone do "
+                   "not count)."};
+    }
+    return Error{
+        422, fmt::format("blank_{}", rule.code),
+        fmt::format("{} of only invisible characters (such as U+200B) is not allowed; leave it empty "
+                    "or write something visible.",
+                    rule.noun)};
   }
   for (size_t i = begin; i < end; ++i) {
-    if (cps[i] != '\n' && is_control(cps[i])) {
+    if ((cps[i] != '\n' || !rule.newlines) && is_control(cps[i])) {
       return Error{422, "control_character",
-                   fmt::format("A uweet may not contain {} (character {}); only line breaks are allowed.",
-                               describe(cps[i]), i - begin + 1)};
+                   fmt::format("{} may not contain {} (character {}){}.", rule.noun, describe(cps[i]),
+                               i - begin + 1, rule.newlines ? "; only line breaks are allowed" : "")};
     }
   }
   const size_t len = end - begin;
-  if (len > kMaxUweetCodePoints) {
+  if (len > rule.max_code_points) {
     return Error{
-        422, "uweet_too_long",
-        fmt::format("A uweet has at most {} characters; this one has {}.", kMaxUweetCodePoints, len)};
+        422, fmt::format("{}_too_long", rule.code),
+        fmt::format("{} has at most {} characters; this one has {}.", rule.noun, rule.max_code_points, len)};
   }
   // Re-encode the kept range (every code point is a valid scalar value here).
   std::string out;
@@ -223,6 +242,20 @@ Result<std::string> normalize_uweet(std::string_view text) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::string> normalize_uweet(std::string_view text) {
+  return normalize(text, TextRule{"A uweet", "uweet", kMaxUweetCodePoints, true, false});
+}
+
+Result<std::string> normalize_display_name(std::string_view text) {
+  return normalize(text, TextRule{"A display name", "display_name", kMaxDisplayNameCodePoints, false, true});
+}
+
+Result<std::string> normalize_bio(std::string_view text) {
+  return normalize(text, TextRule{"A bio", "bio", kMaxBioCodePoints, true, true});
 }
 
 Result<Unit> check_search_query(std::string_view q) {

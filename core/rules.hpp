@@ -14,6 +14,8 @@ inline constexpr size_t kMaxUsername = 15;
 inline constexpr size_t kMinPassword = 8;  // characters (code points)
 inline constexpr size_t kMaxPasswordBytes = 1024;
 inline constexpr size_t kMaxUweetCodePoints = 141;
+inline constexpr size_t kMaxDisplayNameCodePoints = 50;
+inline constexpr size_t kMaxBioCodePoints = 160;
 
 // 1-15 of [A-Za-z0-9_]. Errors have status 422, code "invalid_username".
 Result<Unit> check_username(std::string_view name);
@@ -30,6 +32,13 @@ std::string username_key(std::string_view name);
 // normalised to '\n'). Errors: 422 "empty_uweet", "uweet_too_long",
 // "invalid_utf8", "control_character"; messages say what to fix.
 Result<std::string> normalize_uweet(std::string_view text);
+// The same rules for a display name (at most 50 code points, no line breaks)
+// and a bio (at most 160, line breaks kept), except that "" (or only white
+// space) is allowed and means none. Errors: 422 "display_name_too_long" /
+// "bio_too_long", "blank_display_name" / "blank_bio" (only invisible
+// characters), "control_character", "invalid_utf8".
+Result<std::string> normalize_display_name(std::string_view text);
+Result<std::string> normalize_bio(std::string_view text);
 
 // A search query, the same rule for the JSON API and the HTML page: valid
 // UTF-8 of at most kMaxSearchQueryBytes bytes with some non-blank character.

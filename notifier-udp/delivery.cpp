@@ -45,7 +45,9 @@ void Delivery::deliver(const std::shared_ptr<const Note>& note) {
   j.started_ns = note->received_ns ? note->received_ns : uv_hrtime();
   FanoutJob fj;
   fj.job_id = id;
-  if (note->kind == NoteKind::Uweet) {
+  // A uweet, and the delete of one, go to the author's followers; a delete
+  // naming a recipient goes where that uweet's mention went.
+  if (note->kind == NoteKind::Uweet || (note->kind == NoteKind::Delete && note->recipient_id == 0)) {
     fj.author_id = note->actor_id;
   } else {
     fj.single_user = note->recipient_id;

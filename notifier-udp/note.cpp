@@ -24,6 +24,8 @@ const char* note_kind_name(NoteKind k) {
       return "follow";
     case NoteKind::Mention:
       return "mention";
+    case NoteKind::Delete:
+      return "delete";
   }
   return "uweet";
 }
@@ -74,6 +76,13 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
     n->recipient_id = m->mentioned_id;
     n->created_at_ms = m->created_at_ms;
     n->text = std::string(m->text);
+  } else if (const auto* d = std::get_if<sign::DeleteView>(&ev)) {
+    n->kind = NoteKind::Delete;
+    n->uweet_id = d->uweet_id;
+    n->actor_id = d->author_id;
+    n->actor = std::string(d->author);
+    n->recipient_id = d->recipient_id;
+    n->created_at_ms = d->deleted_at_ms;
   }
   if (rules::valid_utf8(n->actor) && rules::valid_utf8(n->text)) {
     // Hand-written: this runs once per event on the ingest path.
@@ -89,8 +98,11 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
     } else {
       o += ",\"uweet_id\":" + std::to_string(n->uweet_id) + ",\"author\":";
       append_quoted(o, n->actor, ControlEscape::Json);
-      o += ",\"author_id\":" + std::to_string(n->actor_id) + ",\"text\":";
-      append_quoted(o, n->text, ControlEscape::Json);
+      o += ",\"author_id\":" + std::to_string(n->actor_id);
+      if (n->kind != NoteKind::Delete) {
+        o += ",\"text\":";
+        append_quoted(o, n->text, ControlEscape::Json);
+      }
     }
     o += ",\"created_at\":" + std::to_string(n->created_at_ms) + "}";
   } else {
@@ -104,7 +116,7 @@ std::shared_ptr<Note> make_note(uint64_t id, const sign::EventView& ev, uint64_t
       j["uweet_id"] = n->uweet_id;
       j["author"] = n->actor;
       j["author_id"] = n->actor_id;
-      j["text"] = n->text;
+      if (n->kind != NoteKind::Delete) j["text"] = n->text;
     }
     j["created_at"] = n->created_at_ms;
     // The id member goes first at render time: keep everything after the '{'.

@@ -11,8 +11,11 @@
 
 namespace uw::notifier {
 
-enum class NoteKind : uint8_t { Uweet, Follow, Mention };
-const char* note_kind_name(NoteKind k);  // "uweet" | "follow" | "mention" (the SSE event name)
+// Delete: the author took a uweet back (sent where the uweet went, so a page
+// showing it can drop it).
+enum class NoteKind : uint8_t { Uweet, Follow, Mention, Delete };
+// "uweet" | "follow" | "mention" | "delete" (the SSE event name)
+const char* note_kind_name(NoteKind k);
 
 struct Note {
   Note() = default;
@@ -21,13 +24,14 @@ struct Note {
   ~Note();
   uint64_t id = 0;  // notification id: increasing within one notifier process (log lines)
   NoteKind kind = NoteKind::Uweet;
-  int64_t uweet_id = 0;      // uweet / mention
-  int64_t actor_id = 0;      // author (uweet, mention) or follower (follow)
-  std::string actor;         // their username
-  int64_t recipient_id = 0;  // follow / mention: the one recipient; uweet: 0 (the followers)
-  int64_t created_at_ms = 0;
-  std::string text;          // uweet / mention
-  uint64_t received_ns = 0;  // uv_hrtime() when the datagram arrived
+  int64_t uweet_id = 0;  // uweet / mention / delete
+  int64_t actor_id = 0;  // author (uweet, mention, delete) or follower (follow)
+  std::string actor;     // their username
+  // follow / mention: the one recipient; uweet: 0 (the followers); delete: either
+  int64_t recipient_id = 0;
+  int64_t created_at_ms = 0;  // delete: when it was deleted
+  std::string text;           // uweet / mention
+  uint64_t received_ns = 0;   // uv_hrtime() when the datagram arrived
   // The JSON object after its "id" member: `,"kind":...}`. The id a recipient
   // sees is its own inbox position (Inboxes::push), so the one shared note is
   // rendered per recipient by json_at()/append_sse() from this tail.

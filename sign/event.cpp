@@ -16,6 +16,7 @@ using namespace wire;
 constexpr size_t kPostFixed = 1 + 8 + 8 + 8 + 1 + 2;         // + author + text
 constexpr size_t kFollowFixed = 1 + 8 + 8 + 8 + 1;           // + follower
 constexpr size_t kMentionFixed = 1 + 8 + 8 + 8 + 8 + 1 + 2;  // + author + text
+constexpr size_t kDeleteFixed = 1 + 8 + 8 + 8 + 8 + 1;       // + author
 
 bool name_ok(size_t n) { return n >= 1 && n <= kMaxUsername; }
 
@@ -68,6 +69,7 @@ size_t encoded_size(const Event& e) {
     size_t operator()(const PostEvent& x) const { return kPostFixed + x.author.size() + x.text.size(); }
     size_t operator()(const FollowEvent& x) const { return kFollowFixed + x.follower.size(); }
     size_t operator()(const MentionEvent& x) const { return kMentionFixed + x.author.size() + x.text.size(); }
+    size_t operator()(const DeleteEvent& x) const { return kDeleteFixed + x.author.size(); }
   };
   return std::visit(V{}, e);
 }
@@ -81,6 +83,7 @@ bool within_limits(const Event& e) {
     bool operator()(const MentionEvent& x) const {
       return name_ok(x.author.size()) && x.text.size() <= kMaxText;
     }
+    bool operator()(const DeleteEvent& x) const { return name_ok(x.author.size()); }
   };
   return std::visit(V{}, e);
 }
@@ -101,6 +104,13 @@ size_t encode(const Event& e, uint8_t* out) {
     put_i64(p + 8, f->followee_id);
     put_i64(p + 16, f->created_at_ms);
     p = put_name(p + 24, f->follower);
+  } else if (const auto* d = std::get_if<DeleteEvent>(&e)) {
+    *p++ = static_cast<uint8_t>(EventType::Delete);
+    put_i64(p, d->uweet_id);
+    put_i64(p + 8, d->author_id);
+    put_i64(p + 16, d->recipient_id);
+    put_i64(p + 24, d->deleted_at_ms);
+    p = put_name(p + 32, d->author);
   } else {
     const auto& m = std::get<MentionEvent>(e);
     *p++ = static_cast<uint8_t>(EventType::Mention);
@@ -146,6 +156,17 @@ bool parse(const uint8_t* p, size_t n, EventView* out, size_t* used) {
       v.created_at_ms = r.i64();
       v.author = r.name();
       v.text = r.text();
+      if (!r.ok) return false;
+      *out = v;
+      break;
+    }
+    case EventType::Delete: {
+      DeleteView v{};
+      v.uweet_id = r.i64();
+      v.author_id = r.i64();
+      v.recipient_id = r.i64();
+      v.deleted_at_ms = r.i64();
+      v.author = r.name();
       if (!r.ok) return false;
       *out = v;
       break;

@@ -8,7 +8,7 @@
 
 namespace uw::sign {
 
-enum class EventType : uint8_t { Post = 1, Follow = 2, Mention = 3 };
+enum class EventType : uint8_t { Post = 1, Follow = 2, Mention = 3, Delete = 4 };
 
 struct PostEvent {
   int64_t uweet_id = 0;
@@ -31,7 +31,17 @@ struct MentionEvent {
   int64_t created_at_ms = 0;
   std::string text;
 };
-using Event = std::variant<PostEvent, FollowEvent, MentionEvent>;
+// The author deleted a uweet: it goes where the uweet went (the author's
+// followers when recipient_id is 0; else the one user it mentioned), so an
+// open page can drop it.
+struct DeleteEvent {
+  int64_t uweet_id = 0;
+  int64_t author_id = 0;
+  std::string author;
+  int64_t recipient_id = 0;  // 0 = the author's followers
+  int64_t deleted_at_ms = 0;
+};
+using Event = std::variant<PostEvent, FollowEvent, MentionEvent, DeleteEvent>;
 
 struct PostView {
   int64_t uweet_id, author_id, created_at_ms;
@@ -48,7 +58,12 @@ struct MentionView {
   int64_t mentioned_id, created_at_ms;
   std::string_view text;
 };
-using EventView = std::variant<PostView, FollowView, MentionView>;
+struct DeleteView {
+  int64_t uweet_id, author_id;
+  std::string_view author;
+  int64_t recipient_id, deleted_at_ms;
+};
+using EventView = std::variant<PostView, FollowView, MentionView, DeleteView>;
 
 // Bytes the event takes inside a datagram (docs/PROTOCOL.md section 3). Any thread.
 size_t encoded_size(const Event& e);

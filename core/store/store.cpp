@@ -12,6 +12,12 @@ bool is_postgres_target(std::string_view target) {
   return target.starts_with("postgresql://") || target.starts_with("postgres://");
 }
 
+Error uweet_deleted_error(int64_t uweet_id) {
+  return Error{409, "uweet_deleted",
+               "This Idempotency-Key was used for uweet " + std::to_string(uweet_id) +
+                   ", which has since been deleted; send a new key with a new uweet."};
+}
+
 std::string redact_target(std::string_view target) {
   if (!is_postgres_target(target)) return std::string(target);
   std::string out(target);

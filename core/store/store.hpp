@@ -26,10 +26,26 @@ class Registry;
 
 namespace uw {
 
+// User and Uweet have constructors (not plain aggregates) so that the fields
+// added later default without -Wmissing-field-initializers at every
+// User{id, name, created_at} already written.
 struct User {
+  User() = default;
+  User(int64_t id_, std::string username_, int64_t created_at_, std::string display_name_ = {},
+       std::string bio_ = {})
+      : id(id_),
+        username(std::move(username_)),
+        created_at(created_at_),
+        display_name(std::move(display_name_)),
+        bio(std::move(bio_)) {}
   int64_t id = 0;
   std::string username;    // as registered (display case)
   int64_t created_at = 0;  // unix seconds
+  // Normalised by rules::normalize_display_name / normalize_bio; "" = none.
+  // Filled by user_by_name, user_by_id, users_after and warm_snapshot (not by
+  // the follower / following pages).
+  std::string display_name;
+  std::string bio;
 };
 
 struct UserAuth {
@@ -39,11 +55,21 @@ struct UserAuth {
 };
 
 struct Uweet {
+  Uweet() = default;
+  Uweet(int64_t id_, int64_t author_id_, std::string author_, std::string text_, int64_t created_at_)
+      : id(id_),
+        author_id(author_id_),
+        author(std::move(author_)),
+        text(std::move(text_)),
+        created_at(created_at_) {}
   int64_t id = 0;
   int64_t author_id = 0;
   std::string author;  // username
   std::string text;
   int64_t created_at = 0;  // unix milliseconds
+  // The author's display name as the web app's cache knows it when it answers
+  // (never stored with the uweet, never filled by a Store).
+  std::string author_display;
 };
 
 // A page of a newest-first list. next_before is the cursor for the next
@@ -66,6 +92,25 @@ struct NewUweet {
   int64_t created_at = 0;                   // unix ms
   std::vector<int64_t> mentioned_user_ids;  // resolved by the caller or by mentions()
   std::optional<std::string> idempotency_key;
+};
+
+// A uweet its author deleted (Store::delete_uweet): what was removed, for the
+// caches and the live `delete` event.
+struct DeletedUweet {
+  Uweet uweet;
+  std::vector<int64_t> mentioned_user_ids;  // the mentions removed with it
+  int64_t seq = 0;                          // its place in the deletion log (deletions_after)
+};
+
+// One entry of the deletion log: a tombstone kept after the uweet row is gone.
+// `seq` increases with every delete (like uweet ids with every post), so
+// another process can apply deletes it did not make the way it learns of new
+// uweets: "everything after the last seq I applied".
+struct Deletion {
+  int64_t seq = 0;
+  int64_t uweet_id = 0;
+  int64_t author_id = 0;
+  int64_t deleted_at = 0;  // unix milliseconds
 };
 
 // What the web app's caches load at start-up, in three scans instead of a
@@ -126,6 +171,10 @@ bool is_postgres_target(std::string_view target);
 // messages (a SQLite path is returned as is). Any thread.
 std::string redact_target(std::string_view target);
 
+// The error insert_uweet gives for an idempotency key whose uweet (uweet_id)
+// was deleted: 409 uweet_deleted. Any thread.
+Error uweet_deleted_error(int64_t uweet_id);
+
 class Store {
  public:
   struct Options {
@@ -179,6 +228,8 @@ class Store {
                                    int64_t now_s) = 0;
   virtual std::optional<UserAuth> user_auth(std::string_view username) = 0;  // case-insensitive
   virtual Result<Unit> set_password_hash(int64_t user_id, std::string_view hash) = 0;
+  // Display name and bio, already normalised (rules.hpp). 404 no_such_user.
+  virtual Result<Unit> set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) = 0;
   virtual std::optional<User> user_by_name(std::string_view username) = 0;  // case-insensitive
   virtual std::optional<User> user_by_id(int64_t id) = 0;
   virtual Counts counts(int64_t user_id) = 0;
@@ -190,13 +241,25 @@ class Store {
   // user id of a live session (expires_at > now), else nullopt.
   virtual std::optional<int64_t> session_user(std::string_view token_hash, int64_t now_s) = 0;
   virtual Result<Unit> delete_session(std::string_view token_hash) = 0;
+  // Ends every session of user_id but the one whose hash is keep_hash ("" =
+  // every one); returns how many ended.
+  virtual Result<int> delete_other_sessions(int64_t user_id, std::string_view keep_hash) = 0;
   virtual int delete_expired_sessions(int64_t now_s) = 0;
 
   // Uweets. With an idempotency key already used by this author, returns the
-  // uweet stored the first time instead of inserting again. The uweet and its
+  // uweet stored the first time instead of inserting again (409 uweet_deleted
+  // when that uweet was deleted since). The uweet and its
   // mentions are stored together or not at all.
   virtual Result<Uweet> insert_uweet(const NewUweet& u) = 0;
   virtual std::optional<Uweet> uweet(int64_t id) = 0;
+  // Deletes a uweet of author_id with its mentions (gone from every list,
+  // count and search at once) and logs a tombstone that keeps its idempotency
+  // key used: insert_uweet with that key is then 409 "uweet_deleted", and a
+  // new uweet never reuses the id. Errors: 404 no_such_uweet (unknown or
+  // already deleted), 403 not_your_uweet.
+  virtual Result<DeletedUweet> delete_uweet(int64_t author_id, int64_t uweet_id, int64_t now_ms) = 0;
+  // The deletion log, oldest first, seq > after_seq, at most limit.
+  virtual std::vector<Deletion> deletions_after(int64_t after_seq, int limit) = 0;
   // Mentioned user ids of a uweet.
   virtual std::vector<int64_t> mentions(int64_t uweet_id) = 0;
   // Lists: newest first, id < before (no bound when before is nullopt), at most limit.

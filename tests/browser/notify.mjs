@@ -3,7 +3,9 @@
 // own browser, and bob sees the uweet appear as a toast with an unread badge
 // without reloading; a uweet that mentions him (he follows its author) makes
 // exactly one toast, the mention. Then the notifier is stopped: bob's page says live
-// notifications are unavailable and posting still works.
+// notifications are unavailable and posting still works. On the way: alice
+// deletes a uweet bob's open page shows (it drops it live), edits her display
+// name and bio, and changes her password (her second browser is logged out).
 //
 //   UWITTER_WEB_BIN=... UWITTER_NOTIFIER_BIN=... node tests/browser/notify.mjs
 //
@@ -167,6 +169,58 @@ export async function runNotifyTest() {
     check(forMention.length === 1, `a mentioned follower got ${forMention.length} toasts for one uweet: ${JSON.stringify(forMention)}`);
     check(forMention[0].cls.includes('notif-mention'), `the one toast is not the mention: ${forMention[0].cls}`);
     check((await bob.page.textContent('#notif-badge')) === '3', 'unread badge is not 3 (uweet, mention, marker)');
+
+    // Alice deletes a uweet bob's open page shows: his page drops it live.
+    await post('A uweet alice will take back');
+    await bob.page.goto(`${base}/`);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection again');
+    const shown = bob.page.locator('.uweet', { hasText: 'A uweet alice will take back' });
+    check(await shown.count() === 1, 'bob\'s home page does not show the uweet alice will delete');
+    const uweetId = (await shown.getAttribute('id')).replace('uweet-', '');
+    await alice.page.goto(`${base}/`);
+    await Promise.all([alice.page.waitForURL(`${base}/delete/${uweetId}`),
+      alice.page.click(`#uweet-${uweetId} a.delete`)]);
+    check((await alice.page.textContent('h1')).includes('Delete this uweet?'), 'no confirmation page');
+    await Promise.all([alice.page.waitForURL(`${base}/u/alice`), alice.page.click(`form[action="/delete/${uweetId}"] button`)]);
+    check(await alice.page.locator(`#uweet-${uweetId}`).count() === 0, 'the deleted uweet is still on alice\'s profile');
+    await until(async () => (await bob.page.locator(`#uweet-${uweetId}`).count()) === 0,
+      'bob\'s open page to drop the deleted uweet');
+    await bob.page.reload();
+    check(await bob.page.locator(`#uweet-${uweetId}`).count() === 0, 'the deleted uweet came back on reload');
+
+    // Alice edits her bio; her profile and her uweets show it, escaped.
+    await alice.page.goto(`${base}/settings`);
+    await alice.page.fill('#display_name', 'Alice <A.>');
+    await alice.page.fill('#bio', 'Tea & <b>cake</b>');
+    await Promise.all([alice.page.waitForURL(`${base}/settings?saved=1`), alice.page.click('form[action="/settings/profile"] button')]);
+    await bob.page.goto(`${base}/u/alice`);
+    check((await bob.page.textContent('.profile .bio')) === 'Tea & <b>cake</b>', 'the bio is not shown as typed');
+    check((await bob.page.textContent('.uweet .display-name')) === 'Alice <A.>', 'no display name beside her uweets');
+
+    // Alice logged in in a second browser; she changes her password in the
+    // first: the second is logged out, the first stays logged in.
+    const second = await chromium.launchPersistentContext(temp('uwitter-notify-alice2-'), {
+      executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1000, height: 700 } });
+    contexts.push(second);
+    second.setDefaultTimeout(15000);
+    const page2 = second.pages()[0] || await second.newPage();
+    await page2.goto(`${base}/accounts/login`);
+    await page2.fill('#username', 'alice');
+    await page2.fill('#password', 'alice-password');
+    await Promise.all([page2.waitForURL(`${base}/`), page2.click('form[action="/accounts/login"] button[type=submit]')]);
+    check(await page2.locator('a.me').count() === 1, 'the second browser did not log in');
+    await alice.page.goto(`${base}/settings`);
+    await alice.page.fill('#current_password', 'alice-password');
+    await alice.page.fill('#new_password', 'alice-new-password');
+    await alice.page.fill('#new_password_again', 'alice-new-password');
+    await Promise.all([alice.page.waitForURL(`${base}/settings?password=changed`),
+      alice.page.click('form[action="/settings/password"] button')]);
+    await page2.reload();
+    check(await page2.locator('a.me').count() === 0, 'the second browser is still logged in after the password change');
+    await alice.page.goto(`${base}/`);
+    check(await alice.page.locator('a.me').count() === 1, 'the browser that changed the password was logged out');
+    await bob.page.goto(`${base}/`);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection, home again');
 
     // The notifier goes away: the page says so, and the web app works as before.
     const gone = await stop(n);

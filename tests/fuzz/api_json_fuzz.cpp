@@ -48,6 +48,16 @@ class FakeService final : public Service {
     d(Posted{Uweet{1, 1, "alice", text, 0}, false});
   }
   void uweet(int64_t, Done<Uweet> d) override { d(err); }
+  void delete_uweet(const Viewer&, int64_t, Done<Unit> d) override { d(err); }
+  void update_profile(const Viewer&, std::optional<std::string>, std::optional<std::string>,
+                      Done<User> d) override {
+    d(err);
+  }
+  Result<User> me(const Viewer&) override { return err; }
+  void change_password(const Viewer&, std::string, std::string, std::string, std::string,
+                       Done<Unit> d) override {
+    d(err);
+  }
   void follow(const Viewer&, std::string, Done<bool> d) override { d(true); }
   void unfollow(const Viewer&, std::string, Done<bool> d) override { d(false); }
   void home_timeline(const Viewer&, std::optional<int64_t>, int limit, Done<Page<Uweet>> d) override {

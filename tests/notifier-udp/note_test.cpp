@@ -49,6 +49,24 @@ TEST(Note, MentionGoesToTheMentionedUser) {
   EXPECT_EQ(j["text"], "hi @carol");
 }
 
+TEST(Note, DeleteNamesTheUweetAndGoesToFollowersOrOneUser) {
+  auto fan = make_note(3, sign::DeleteView{9, 3, "alice", 0, 2000}, 0);
+  EXPECT_EQ(fan->kind, NoteKind::Delete);
+  EXPECT_EQ(fan->recipient_id, 0);
+  auto one = make_note(4, sign::DeleteView{9, 3, "alice", 4, 2000}, 0);
+  EXPECT_EQ(one->recipient_id, 4);
+  const auto j = json::parse(fan->json_at(fan->id));
+  EXPECT_EQ(j["kind"], "delete");
+  EXPECT_EQ(j["uweet_id"], 9);
+  EXPECT_EQ(j["author"], "alice");
+  EXPECT_EQ(j["author_id"], 3);
+  EXPECT_EQ(j["created_at"], 2000);
+  EXPECT_FALSE(j.contains("text"));
+  std::string sse;
+  fan->append_sse(sse, 5);
+  EXPECT_EQ(sse.substr(0, 22), "id: 5\nevent: delete\nda");
+}
+
 TEST(Note, SseBlockCarriesIdKindAndJson) {
   auto n = make_note(12, sign::PostView{1, 2, 3, "alice", "x"}, 0);
   std::string sse;
@@ -60,6 +78,7 @@ TEST(Note, KindNamesAreTheSseEventNames) {
   EXPECT_STREQ(note_kind_name(NoteKind::Uweet), "uweet");
   EXPECT_STREQ(note_kind_name(NoteKind::Follow), "follow");
   EXPECT_STREQ(note_kind_name(NoteKind::Mention), "mention");
+  EXPECT_STREQ(note_kind_name(NoteKind::Delete), "delete");
 }
 
 // The signature vouches for the sender, not for valid UTF-8: a bad name or

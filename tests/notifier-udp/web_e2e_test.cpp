@@ -172,6 +172,36 @@ TEST(WebToNotifier, FollowerGetsThePostAndFollowAndMentionNotifications) {
   follower_gets_the_post_and_follow_and_mention_notifications(s);
 }
 
+// A delete goes where its uweet went: the follower's stream, and the stream
+// of a mentioned user who does not follow the author.
+TEST(WebToNotifier, DeletedUweetSendsADeleteToTheStreamsThatGotIt) {
+  Stack s;
+  auto alice = s.signup("alice"), bob = s.signup("bob"), carol = s.signup("carol");
+  s.follow(bob, "alice");
+  auto bob_stream = s.stream(bob);
+  auto carol_stream = s.stream(carol);
+  const int64_t id = s.post(alice, "taking this back @carol");
+  ASSERT_TRUE(
+      bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "taking this"); }, 10s))
+      << bob_stream->raw();
+  ASSERT_TRUE(carol_stream->wait_event(
+      [](const SseEvent& ev) { return has_text(ev, "mention", "taking this"); }, 10s))
+      << carol_stream->raw();
+  auto del = s.wclient->request("DELETE", "/api/v1/uweets/" + std::to_string(id), "",
+                                {"Authorization: Bearer " + alice});
+  ASSERT_EQ(del.status, 200) << del.body;
+  const std::string needle = "\"uweet_id\":" + std::to_string(id);
+  for (auto* st : {bob_stream.get(), carol_stream.get()}) {
+    SseEvent e;
+    ASSERT_TRUE(st->wait_event([&](const SseEvent& ev) { return has_text(ev, "delete", needle); }, 10s, &e))
+        << st->raw() << "\n"
+        << s.log_text();
+    auto j = json::parse(e.data);
+    EXPECT_EQ(j["author"], "alice");
+    EXPECT_FALSE(j.contains("text"));
+  }
+}
+
 // The same with both daemons on PostgreSQL (--db postgresql://...). The URI
 // carries a password (the test server trusts local connections, so it is
 // not checked): it must not show in either daemon's output, log or /metrics.

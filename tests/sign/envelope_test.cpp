@@ -74,6 +74,26 @@ TEST(Envelope, MentionRoundTrips) {
   EXPECT_EQ(m.text, "hi @alice");
 }
 
+TEST(Envelope, DeleteRoundTrips) {
+  SecretKey k = key_a();
+  Encoder enc(k, 5, 1);
+  Datagram d;
+  ASSERT_TRUE(enc.seal(
+      std::vector<Event>{DeleteEvent{43, 9, "bob", 7, kT0 - 2}, DeleteEvent{44, 9, "bob", 0, kT0}}, kT0, &d));
+  bool ok = false;
+  auto evs = events_of(DatagramView(d), &ok);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(evs.size(), 2u);
+  const auto& x = std::get<DeleteView>(evs.at(0));
+  EXPECT_EQ(x.uweet_id, 43);
+  EXPECT_EQ(x.author_id, 9);
+  EXPECT_EQ(x.author, "bob");
+  EXPECT_EQ(x.recipient_id, 7);
+  EXPECT_EQ(x.deleted_at_ms, kT0 - 2);
+  EXPECT_EQ(std::get<DeleteView>(evs.at(1)).recipient_id, 0);
+  EXPECT_EQ(encoded_size(Event{DeleteEvent{1, 2, "bob", 3, 4}}), 1 + 8 + 8 + 8 + 8 + 1 + 3u);
+}
+
 TEST(Envelope, NumbersDatagramsWithinSession) {
   SecretKey k = key_a();
   Encoder enc(k, 0, 10);

@@ -33,13 +33,18 @@ http::Response from_error(const Error& e) {
 }
 
 json user_json(const User& u) {
-  return {{"id", u.id}, {"username", u.username}, {"created_at", u.created_at}};
+  return {{"id", u.id},
+          {"username", u.username},
+          {"created_at", u.created_at},
+          {"display_name", u.display_name},
+          {"bio", u.bio}};
 }
 
 json uweet_json(const Uweet& u) {
   return {{"id", u.id},
           {"author", u.author},
           {"author_id", u.author_id},
+          {"author_display_name", u.author_display},
           {"text", u.text},
           {"created_at", u.created_at}};
 }
@@ -291,6 +296,64 @@ void get_uweet(const ApiEnv& env, http::Request&&, http::Responder res, const Pa
   env.svc.uweet(*id, [res](Result<Uweet> r) {
     res.send(r ? send_json(200, uweet_json(r.value())) : from_error(r.error()));
   });
+}
+
+void delete_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  auto id = parse_positive(p.at(0));
+  if (!id)
+    return res.send(api_error(
+        400, "bad_param",
+        "A uweet id is a positive whole number; '" + std::string(p.at(0).substr(0, 40)) + "' is not one."));
+  env.svc.delete_uweet(*v, *id, [res, id = *id](const Result<Unit>& r) {
+    res.send(r ? send_json(200, json{{"deleted", true}, {"id", id}}) : from_error(r.error()));
+  });
+}
+
+void me(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  auto u = env.svc.me(*v);
+  res.send(u ? send_json(200, user_json(u.value())) : from_error(u.error()));
+}
+
+void update_me(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  std::optional<http::Response> err;
+  auto j = json_body(req, &err);
+  if (!j) return res.send(std::move(*err));
+  std::optional<std::string> fields[2];
+  const char* names[2] = {"display_name", "bio"};
+  for (int i = 0; i < 2; ++i) {
+    auto it = j->find(names[i]);
+    if (it == j->end()) continue;
+    if (!it->is_string())
+      return res.send(api_error(400, "bad_field", std::string("Field '") + names[i] + "' must be a string."));
+    fields[i] = it->get<std::string>();
+  }
+  if (!fields[0] && !fields[1])
+    return res.send(
+        api_error(400, "missing_field", "Send 'display_name' and/or 'bio' (strings; \"\" clears)."));
+  env.svc.update_profile(*v, std::move(fields[0]), std::move(fields[1]), [res](Result<User> r) {
+    res.send(r ? send_json(200, user_json(r.value())) : from_error(r.error()));
+  });
+}
+
+void change_password(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  // The token alone never changes the password: the current one is required.
+  std::optional<http::Response> err;
+  auto j = json_body(req, &err);
+  auto current = j ? str_field(*j, "current_password", &err) : std::nullopt;
+  auto next = current ? str_field(*j, "new_password", &err) : std::nullopt;
+  if (!next) return res.send(std::move(*err));
+  env.svc.change_password(*v, bearer(req), std::move(*current), std::move(*next), req.peer_ip,
+                          [res](const Result<Unit>& r) {
+                            res.send(r ? send_json(200, json{{"changed", true}}) : from_error(r.error()));
+                          });
 }
 
 void home_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {

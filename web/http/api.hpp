@@ -50,6 +50,10 @@ void log_in(const ApiEnv& env, http::Request&& req, http::Responder res, const P
 void log_out(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void post_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void get_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
+void delete_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
+void me(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
+void update_me(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
+void change_password(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void home_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void public_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void profile(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);

@@ -1,8 +1,8 @@
 #pragma once
 // uw::web::views::UweetFragments — rendered uweets kept by id. A uweet never
 // changes once committed, so its HTML can be reused on every page that lists
-// it; only its age ("3m") depends on the time, so an entry is the markup before
-// the age and the markup after it (views::uweet_parts).
+// it (rendered again when its author's display name changed); only its age ("3m") depends on the time, so an
+// entry is the markup before the age and the markup after it (views::uweet_parts).
 //
 // Bounded: past `capacity` entries the oldest inserted are dropped (FIFO; a
 // timeline reader mostly asks for recent uweets, which were inserted last).
@@ -19,13 +19,15 @@
 
 namespace uw::web::views {
 
-// One rendered uweet: head + age text + tail is the whole <li>.
+// One rendered uweet: head + age text + tail, then views closes the <li>
+// (after what only the author sees: the delete link).
 struct UweetParts {
   std::string head;
   std::string tail;
   // Rendered with a Mentions, and then whether some @name was no user (left
   // as text) at users_version: such an entry is rendered again once a user
   // has been added. Users are never deleted, so a link never goes stale.
+  std::string display;  // the author's display name it was rendered with
   bool checked = false;
   bool unlinked = false;
   uint64_t users_version = 0;

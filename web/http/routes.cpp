@@ -25,6 +25,7 @@ const Route kTable[] = {
     {kDelete, "/api/v1/sessions",               "/api/v1/sessions",               api::log_out},
     {kPost,   "/api/v1/uweets",                 "/api/v1/uweets",                 api::post_uweet},
     {kGet,    "/api/v1/uweets/:id",             "/api/v1/uweets/:id",             api::get_uweet},
+    {kDelete, "/api/v1/uweets/:id",             "/api/v1/uweets/:id",             api::delete_uweet},
     {kGet,    "/api/v1/timelines/home",         "/api/v1/timelines/home",         api::home_timeline},
     {kGet,    "/api/v1/timelines/public",       "/api/v1/timelines/public",       api::public_timeline},
     {kGet,    "/api/v1/users/:name",            "/api/v1/users/:name",            api::profile},
@@ -35,6 +36,9 @@ const Route kTable[] = {
     {kDelete, "/api/v1/users/:name/follow",     "/api/v1/users/:name/follow",     api::unfollow},
     {kGet,    "/api/v1/search",                 "/api/v1/search",                 api::search},
     {kGet,    "/api/v1/notifications/ticket",   "/api/v1/notifications/ticket",   api::ticket},
+    {kGet,    "/api/v1/me",                     "/api/v1/me",                     api::me},
+    {kPatch,  "/api/v1/me",                     "/api/v1/me",                     api::update_me},
+    {kPost,   "/api/v1/me/password",            "/api/v1/me/password",            api::change_password},
 
     // HTML pages.
     {kPage, "/",                  "/",              pages::home},
@@ -49,8 +53,14 @@ const Route kTable[] = {
     {kPage, "/u/:name",           "/u/:name",       pages::profile},
     {kPage, "/u/:name/followers", "/u/:name",       pages::followers},
     {kPage, "/u/:name/following", "/u/:name",       pages::following},
+    {kPage, "/u/:name/:id",       "/u/:name/:id",   pages::permalink},
+    {kPage, "/delete/:id",        "/delete",        pages::delete_form},
+    {kPost, "/delete/:id",        "/delete",        pages::delete_uweet},
     {kPost, "/follow/:name",      "/follow",        pages::follow},
     {kPost, "/unfollow/:name",    "/unfollow",      pages::unfollow},
+    {kPage, "/settings",          "/settings",      pages::settings},
+    {kPost, "/settings/profile",  "/settings",      pages::save_profile},
+    {kPost, "/settings/password", "/settings",      pages::change_password},
 };
 // clang-format on
 constexpr size_t kRouteCount = sizeof(kTable) / sizeof(kTable[0]);
@@ -126,12 +136,13 @@ unsigned method_bit(std::string_view m) {
   if (m == "POST") return kPost;
   if (m == "PUT") return kPut;
   if (m == "DELETE") return kDelete;
+  if (m == "PATCH") return kPatch;
   return 0;
 }
 
 std::string allow_header(unsigned methods) {
   static constexpr std::pair<unsigned, const char*> kNames[] = {
-      {kGet, "GET"}, {kHead, "HEAD"}, {kPost, "POST"}, {kPut, "PUT"}, {kDelete, "DELETE"}};
+      {kGet, "GET"}, {kHead, "HEAD"}, {kPost, "POST"}, {kPut, "PUT"}, {kDelete, "DELETE"}, {kPatch, "PATCH"}};
   std::string out;
   for (const auto& [bit, name] : kNames) {
     if (!(methods & bit)) continue;

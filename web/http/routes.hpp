@@ -27,7 +27,7 @@
 namespace uw::web {
 
 // Methods as bits, so one entry can take several (a page: GET and HEAD).
-enum Method : unsigned { kGet = 1, kHead = 2, kPost = 4, kPut = 8, kDelete = 16 };
+enum Method : unsigned { kGet = 1, kHead = 2, kPost = 4, kPut = 8, kDelete = 16, kPatch = 32 };
 // The bit of a request method; 0 for any other method (it matches no entry).
 unsigned method_bit(std::string_view method);
 // "GET, HEAD, POST": the Allow header for a set of methods, in a fixed order.

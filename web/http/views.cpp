@@ -26,6 +26,8 @@ std::string plural(int64_t n, const char* one, const char* many) {
   return "<b>" + std::to_string(n) + "</b> " + (n == 1 ? one : many);
 }
 
+int64_t own_id(const Frame& f) { return f.viewer ? f.viewer->user_id : 0; }
+
 std::string error_box(const std::string& msg) {
   if (msg.empty()) return "";
   return "<p class=\"error\" role=\"alert\">" + escape(msg) + "</p>";
@@ -61,6 +63,7 @@ std::string layout(const Frame& f, const std::string& main_html) {
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
   out += "<meta name=\"color-scheme\" content=\"light dark\">";
   out += "<title>" + escape(f.title) + " · Uwitter</title>";
+  if (!f.description.empty()) out += "<meta name=\"description\" content=\"" + escape(f.description) + "\">";
   for (const auto& a : assets()) {
     if (a.name == "app.css") out += "<link rel=\"stylesheet\" href=\"" + a.url + "\">";
     if (a.name == "favicon.svg") out += "<link rel=\"icon\" type=\"image/svg+xml\" href=\"" + a.url + "\">";
@@ -78,7 +81,7 @@ std::string layout(const Frame& f, const std::string& main_html) {
   if (f.viewer) {
     out += "<a href=\"/\">Home</a><a href=\"/notifications\">Notifications</a>";
     out += "<a class=\"me\" href=\"" + user_href(f.viewer->username) + "\">@" + escape(f.viewer->username) +
-           "</a>";
+           "</a><a href=\"/settings\">Settings</a>";
     out += "<form method=\"post\" action=\"/accounts/logout\">" + csrf_field(f.csrf);
     out += "<button type=\"submit\" class=\"link\">Log out</button></form>";
   } else {
@@ -104,29 +107,49 @@ UweetParts uweet_parts(const Uweet& u, const Mentions* mentions) {
   UweetParts p;
   p.head = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
   p.head += avatar(u.author);
-  p.head += "<article class=\"body\"><div class=\"meta\"><a class=\"author\" href=\"" + user_href(u.author) +
-            "\">@";
+  p.head += "<article class=\"body\"><div class=\"meta\">";
+  if (!u.author_display.empty())
+    p.head += "<span class=\"display-name\">" + escape(u.author_display) + "</span> ";
+  p.head += "<a class=\"author\" href=\"" + user_href(u.author) + "\">@";
   const std::string iso = html::iso_time(u.created_at);
-  p.head += escape(u.author) + "</a><time class=\"when\" datetime=\"" + iso + "\" data-ms=\"";
+  // The time links to the uweet's own page (its permalink).
+  p.head += escape(u.author) + "</a><a class=\"permalink\" href=\"" + uweet_href(u) + "\">";
+  p.head += "<time class=\"when\" datetime=\"" + iso + "\" data-ms=\"";
   p.head += std::to_string(u.created_at) + "\" title=\"" + iso + "\">";
   static const html::UserExists kLinkAll;
   bool unlinked = false;
-  p.tail = "</time></div><p class=\"text\">" +
-           html::uweet_text(u.text, mentions ? mentions->exists : kLinkAll, &unlinked) +
-           "</p></article></li>";
+  p.tail = "</time></a></div><p class=\"text\">" +
+           html::uweet_text(u.text, mentions ? mentions->exists : kLinkAll, &unlinked) + "</p>";
+  p.display = u.author_display;
   p.checked = mentions != nullptr;
   p.unlinked = unlinked;
   p.users_version = mentions ? mentions->version : 0;
   return p;
 }
 
-std::string uweet_item(const Uweet& u, int64_t now_ms, const Mentions* mentions) {
+std::string uweet_href(const Uweet& u) { return user_href(u.author) + "/" + std::to_string(u.id); }
+
+namespace {
+// After a uweet's shared markup: what only its author sees (the delete link
+// to a confirmation page, so it works without JavaScript), then the close.
+void close_item(std::string& out, const Uweet& u, int64_t own_id) {
+  if (own_id != 0 && u.author_id == own_id) {
+    out += "<p class=\"uweet-actions\"><a class=\"delete\" href=\"/delete/" + std::to_string(u.id) +
+           "\">Delete</a></p>";
+  }
+  out += "</article></li>";
+}
+}  // namespace
+
+std::string uweet_item(const Uweet& u, int64_t now_ms, const Mentions* mentions, int64_t own_id) {
   UweetParts p = uweet_parts(u, mentions);
-  return p.head + html::relative_time(u.created_at, now_ms) + p.tail;
+  std::string out = p.head + html::relative_time(u.created_at, now_ms) + p.tail;
+  close_item(out, u, own_id);
+  return out;
 }
 
 std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments,
-                     const Mentions* mentions) {
+                     const Mentions* mentions, int64_t own_id) {
   if (t.items.empty()) return "<p class=\"card empty\">" + escape(t.empty_text) + "</p>";
   std::string out = "<ol class=\"uweets\">";
   for (const auto& u : t.items) {
@@ -135,8 +158,9 @@ std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* frag
       out += p.head;
       out += html::relative_time(u.created_at, now_ms);
       out += p.tail;
+      close_item(out, u, own_id);
     } else {
-      out += uweet_item(u, now_ms, mentions);
+      out += uweet_item(u, now_ms, mentions, own_id);
     }
   }
   out += "</ol>";
@@ -160,7 +184,7 @@ std::string home(const Frame& f, const HomeView& v) {
     main += "<a class=\"btn ghost\" href=\"/accounts/login\">Log in</a></p></section>";
     main += "<h2>Latest from everyone</h2>";
   }
-  main += timeline(v.timeline, f.now_ms, f.fragments, f.mentions);
+  main += timeline(v.timeline, f.now_ms, f.fragments, f.mentions, own_id(f));
   return layout(f, main);
 }
 
@@ -197,18 +221,23 @@ std::string profile(const Frame& f, const ProfileView& v) {
   const std::string href = user_href(p.user.username);
   std::string main = "<section class=\"card\"><div class=\"profile\">" + avatar(p.user.username, true);
   main += "<div class=\"who\"><h1>@" + escape(p.user.username) + "</h1>";
+  if (!p.user.display_name.empty())
+    main += "<p class=\"display-name\">" + escape(p.user.display_name) + "</p>";
+  if (!p.user.bio.empty()) main += "<p class=\"bio\">" + escape(p.user.bio) + "</p>";
   if (p.user.created_at > 0) {
     main += "<p class=\"muted\">Joined " + html::month_year(p.user.created_at * 1000) + "</p>";
   }
   main += "</div>";
-  if (f.viewer && !p.is_self) {
+  if (f.viewer && p.is_self) {
+    main += "<a class=\"btn ghost\" href=\"/settings\">Edit profile</a>";
+  } else if (f.viewer) {
     const bool follows = p.viewer_follows;
     main += "<form method=\"post\" action=\"/" + std::string(follows ? "unfollow" : "follow") + "/" +
             html::url_component(p.user.username) + "\">" + csrf_field(f.csrf);
     main += follows ? "<button type=\"submit\" class=\"ghost\">Unfollow</button>"
                     : "<button type=\"submit\">Follow</button>";
     main += "</form>";
-  } else if (!f.viewer) {
+  } else {
     main += "<a class=\"btn\" href=\"/accounts/login?next=" + html::url_component(href) +
             "\">Log in to follow</a>";
   }
@@ -219,7 +248,7 @@ std::string profile(const Frame& f, const ProfileView& v) {
   main += "<li><a href=\"" + href + "/following\">" + plural(p.counts.following, "following", "following") +
           "</a></li>";
   main += "</ul></section>" + error_box(v.error);
-  main += timeline(v.uweets, f.now_ms, f.fragments, f.mentions);
+  main += timeline(v.uweets, f.now_ms, f.fragments, f.mentions, own_id(f));
   return layout(f, main);
 }
 
@@ -255,7 +284,7 @@ std::string search(const Frame& f, const SearchView& v) {
   main += error_box(v.error);
   if (v.searched && v.error.empty()) {
     main += "<h2>Uweets matching “" + escape(v.q) + "”</h2>";
-    main += timeline(v.results, f.now_ms, f.fragments, f.mentions);
+    main += timeline(v.results, f.now_ms, f.fragments, f.mentions, own_id(f));
   }
   return layout(f, main);
 }
@@ -277,6 +306,67 @@ std::string notifications(const Frame& f, const NotificationsView& v) {
         "Loading… (this list needs JavaScript; your <a href=\"/\">home timeline</a> works without it)</p>";
     main += "<ol id=\"notif-items\" class=\"notif-list\"></ol></section>";
   }
+  return layout(f, main);
+}
+
+std::string settings(const Frame& f, const SettingsView& v) {
+  std::string main = "<section class=\"card\"><h1>Your profile</h1>";
+  main += error_box(v.error);
+  if (v.saved) main += "<p class=\"notice\" role=\"status\">Saved.</p>";
+  main += "<form method=\"post\" action=\"/settings/profile\">" + csrf_field(f.csrf);
+  main += "<div class=\"field\"><label for=\"display_name\">Display name</label>";
+  main += "<input id=\"display_name\" type=\"text\" name=\"display_name\" value=\"" + escape(v.display_name) +
+          "\" aria-describedby=\"display-name-hint\">";
+  main +=
+      "<p class=\"hint\" id=\"display-name-hint\">Shown beside your @name; at most 50 characters, or "
+      "empty.</p>";
+  main += "</div><div class=\"field\"><label for=\"bio\">Bio</label>";
+  main += "<textarea id=\"bio\" name=\"bio\" rows=\"3\" aria-describedby=\"bio-hint\">" + escape(v.bio) +
+          "</textarea>";
+  main += "<p class=\"hint\" id=\"bio-hint\">On your profile; at most 160 characters, or empty.</p></div>";
+  main += "<button type=\"submit\">Save profile</button></form></section>";
+  main += "<section class=\"card\"><h2>Change your password</h2>";
+  main += error_box(v.password_error);
+  if (v.password_changed)
+    main += "<p class=\"notice\" role=\"status\">Password changed. You are logged out everywhere else.</p>";
+  main += "<form method=\"post\" action=\"/settings/password\">" + csrf_field(f.csrf);
+  main += "<div class=\"field\"><label for=\"current_password\">Current password</label>";
+  main +=
+      "<input id=\"current_password\" type=\"password\" name=\"current_password\" required "
+      "autocomplete=\"current-password\"></div>";
+  main += "<div class=\"field\"><label for=\"new_password\">New password</label>";
+  main +=
+      "<input id=\"new_password\" type=\"password\" name=\"new_password\" required minlength=\"8\" "
+      "autocomplete=\"new-password\"></div>";
+  main += "<div class=\"field\"><label for=\"new_password_again\">New password again</label>";
+  main +=
+      "<input id=\"new_password_again\" type=\"password\" name=\"new_password_again\" required "
+      "minlength=\"8\" autocomplete=\"new-password\"></div>";
+  main +=
+      "<p class=\"hint\">Every other browser and API token logged in as you is logged out; this one "
+      "stays.</p>";
+  main += "<button type=\"submit\">Change password</button></form></section>";
+  return layout(f, main);
+}
+
+std::string uweet_page(const Frame& f, const UweetPageView& v) {
+  std::string main = "<h1 class=\"sr\">Uweet by @" + escape(v.uweet.author) + "</h1>";
+  main += "<ol class=\"uweets single\">" + uweet_item(v.uweet, f.now_ms, f.mentions, own_id(f)) + "</ol>";
+  main += "<p class=\"pager\"><a class=\"btn ghost\" href=\"" + user_href(v.uweet.author) + "\">More from @" +
+          escape(v.uweet.author) + "</a></p>";
+  return layout(f, main);
+}
+
+std::string delete_confirm(const Frame& f, const DeleteView& v) {
+  std::string main = "<section class=\"card\"><h1>Delete this uweet?</h1>";
+  main +=
+      "<p class=\"muted\">It goes from every timeline, search and notification list at once; this cannot be "
+      "undone.</p>";
+  main += error_box(v.error);
+  main += "<ol class=\"uweets single\">" + uweet_item(v.uweet, f.now_ms, f.mentions) + "</ol>";
+  main += "<form method=\"post\" action=\"/delete/" + std::to_string(v.uweet.id) + "\">" + csrf_field(f.csrf);
+  main += "<p class=\"actions\"><button type=\"submit\" class=\"danger\">Delete</button>";
+  main += "<a class=\"btn ghost\" href=\"" + uweet_href(v.uweet) + "\">Cancel</a></p></form></section>";
   return layout(f, main);
 }
 

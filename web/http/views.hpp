@@ -19,6 +19,7 @@ namespace uw::web::views {
 // What every page shares: <head>, top bar (brand, search box, nav) and footer.
 struct Frame {
   std::string title;             // "Home" -> <title>Home · Uwitter</title>
+  std::string description;       // <meta name="description"> ("" = none)
   std::optional<Viewer> viewer;  // logged in?
   std::string csrf;              // form token (logout button, page forms)
   std::string search_q;          // prefilled search box
@@ -84,6 +85,27 @@ struct NotificationsView {
   std::string ticket;        // subscription ticket for /inbox ("" = ask the API)
 };
 
+// The settings page: the profile form, with what was typed kept on error.
+struct SettingsView {
+  std::string display_name;
+  std::string bio;
+  std::string error;
+  bool saved = false;
+  std::string password_error;
+  bool password_changed = false;
+};
+
+// A uweet's own page (/u/<name>/<id>).
+struct UweetPageView {
+  Uweet uweet;
+};
+
+// "Delete this uweet?" (GET /delete/<id>), for its author.
+struct DeleteView {
+  Uweet uweet;
+  std::string error;
+};
+
 struct ErrorView {
   int status = 404;
   std::string heading;  // "Page not found"
@@ -99,12 +121,19 @@ std::string people(const Frame& f, const PeopleView& v);
 std::string search(const Frame& f, const SearchView& v);
 std::string notifications(const Frame& f, const NotificationsView& v);
 std::string error_page(const Frame& f, const ErrorView& v);
+std::string uweet_page(const Frame& f, const UweetPageView& v);
+std::string settings(const Frame& f, const SettingsView& v);
+std::string delete_confirm(const Frame& f, const DeleteView& v);
 
 // Fragments (exposed for tests).
 std::string layout(const Frame& f, const std::string& main_html);
+// own_id: the viewer's user id (0 = anonymous): their own uweets get a Delete link.
 std::string timeline(const TimelineView& t, int64_t now_ms, UweetFragments* fragments = nullptr,
-                     const Mentions* mentions = nullptr);
-std::string uweet_item(const Uweet& u, int64_t now_ms, const Mentions* mentions = nullptr);
+                     const Mentions* mentions = nullptr, int64_t own_id = 0);
+std::string uweet_item(const Uweet& u, int64_t now_ms, const Mentions* mentions = nullptr,
+                       int64_t own_id = 0);
+// "/u/<author>/<id>": the uweet's permalink.
+std::string uweet_href(const Uweet& u);
 std::string csrf_field(const std::string& token);
 
 }  // namespace uw::web::views

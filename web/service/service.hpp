@@ -131,6 +131,28 @@ class Service {
   virtual void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
                     Done<Posted> done) = 0;
   virtual void uweet(int64_t id, Done<Uweet> done) = 0;  // 404 no_such_uweet
+  // Deletes the viewer's own uweet: after the commit it is gone from every
+  // cache, list, count and search, and a `delete` event goes where the uweet
+  // went. Its idempotency key stays used (a retry is 409 uweet_deleted).
+  // Errors: 404 no_such_uweet, 403 not_your_uweet.
+  virtual void delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) = 0;
+
+  // Profile: a new display name and/or bio (absent = unchanged; "" clears),
+  // normalised by rules::normalize_display_name / normalize_bio (the uweet
+  // rules: no control characters, not only invisible characters; at most 50
+  // and 160 code points). Answers the updated user.
+  virtual void update_profile(const Viewer& v, std::optional<std::string> display_name,
+                              std::optional<std::string> bio, Done<User> done) = 0;
+  // Changes the viewer's password: `current` must be theirs (else 401
+  // wrong_password, counted by the login throttle like a failed login: 429
+  // too_many_attempts past it), `next` must pass rules::check_password (422).
+  // Argon2id verify and hash run on the threadpool. After the commit every
+  // other session of the viewer (API tokens included) has ended; `token` (the
+  // session making the request) stays.
+  virtual void change_password(const Viewer& v, std::string token, std::string current, std::string next,
+                               std::string peer_ip, Done<Unit> done) = 0;
+  // The user behind a viewer, from memory (404 no_such_user if gone).
+  virtual Result<User> me(const Viewer& v) = 0;
 
   // Following. 404 no_such_user, 422 self_follow. Result: true if the state changed.
   virtual void follow(const Viewer& v, std::string username, Done<bool> done) = 0;
@@ -140,9 +162,9 @@ class Service {
   virtual void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
                              Done<Page<Uweet>> done) = 0;
   virtual void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) = 0;
-  // A number that changes whenever the public timeline may have changed (the
-  // newest committed uweet id: uweets are never edited or deleted), so a page
-  // rendered from it can be reused while it stays the same. Loop thread.
+  // A number that changes whenever the public timeline may have changed (a
+  // uweet was posted or deleted), so a page rendered from it can be reused
+  // while it stays the same. Loop thread.
   virtual int64_t public_timeline_version() const = 0;
   virtual void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) = 0;
   virtual void user_uweets(std::string username, std::optional<int64_t> before, int limit,

@@ -42,6 +42,7 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
       signup_limit_(cfg_.signup_rate_per_s, cfg_.signup_burst) {
   if (metrics_) {
     uweets_created_ = &metrics_->counter("uwitter_uweets_created_total", "Uweets committed.");
+    uweets_deleted_ = &metrics_->counter("uwitter_uweets_deleted_total", "Uweets deleted by their authors.");
     logins_ok_ =
         &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "ok"}});
     logins_failed_ =
@@ -407,6 +408,109 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
         }
         done(Posted{std::move(u), replayed});
       });
+}
+
+void ServiceImpl::delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) {
+  if (id <= 0 || id > cache_.max_uweet_id())
+    return done(Error{404, "no_such_uweet", "There is no such uweet."});
+  writer_->call<DeletedUweet>(
+      [uid = v.user_id, id, now = clock::now_ms()](Store& s) { return s.delete_uweet(uid, id, now); },
+      [this, done = std::move(done)](Result<DeletedUweet> r) {
+        if (!r) return done(r.error());
+        const Uweet& u = r->uweet;
+        cache_.remove_uweet(u.author_id, u.id);
+        if (uweets_deleted_) uweets_deleted_->inc();
+        // Where the uweet went, the delete goes: the followers' fan-out and
+        // each mention (the notifier has no list of who was sent what).
+        const int64_t now = clock::now_ms();
+        emit(sign::DeleteEvent{u.id, u.author_id, u.author, 0, now});
+        for (int64_t m : r->mentioned_user_ids)
+          if (m != u.author_id) emit(sign::DeleteEvent{u.id, u.author_id, u.author, m, now});
+        done(Unit{});
+      });
+}
+
+void ServiceImpl::update_profile(const Viewer& v, std::optional<std::string> display_name,
+                                 std::optional<std::string> bio, Done<User> done) {
+  const CachedUser* cu = cache_.user(v.user_id);
+  if (!cu) return done(no_such_user(v.username));
+  std::string dn = cu->user.display_name, b = cu->user.bio;
+  if (display_name) {
+    auto r = rules::normalize_display_name(*display_name);
+    if (!r) return done(r.error());
+    dn = std::move(r.value());
+  }
+  if (bio) {
+    auto r = rules::normalize_bio(*bio);
+    if (!r) return done(r.error());
+    b = std::move(r.value());
+  }
+  writer_->call<Unit>([uid = v.user_id, dn, b](Store& s) { return s.set_profile(uid, dn, b); },
+                      [this, uid = v.user_id, dn, b, done = std::move(done)](const Result<Unit>& r) {
+                        if (!r) return done(r.error());
+                        cache_.set_profile(uid, dn, b);
+                        const CachedUser* u = cache_.user(uid);
+                        if (!u) return done(Error{404, "no_such_user", "No such user."});
+                        done(u->user);
+                      });
+}
+
+void ServiceImpl::change_password(const Viewer& v, std::string token, std::string current, std::string next,
+                                  std::string peer_ip, Done<Unit> done) {
+  const CachedUser* cu = cache_.user(v.user_id);
+  if (!cu) return done(no_such_user(v.username));
+  const int64_t now = clock::now_s();
+  std::string key = rules::username_key(cu->user.username);
+  if (int64_t wait = throttle_.retry_after(key, peer_ip, now); wait > 0) {
+    if (logins_throttled_) logins_throttled_->inc();
+    return done(Error{429, "too_many_attempts",
+                      "Too many wrong passwords; try again in " + std::to_string(wait) + " seconds.", wait});
+  }
+  if (auto r = rules::check_password(next); !r) return done(r.error());
+  if (current.size() > rules::kMaxPasswordBytes) current.resize(rules::kMaxPasswordBytes + 1);
+  auto pw = std::make_shared<std::string>(std::move(next));
+  std::string keep = token.empty() ? std::string() : auth::token_hash(token);
+  pool_started();
+  auth::verify_password(loop_, cu->password_hash, std::move(current),
+                        [this, uid = v.user_id, key, peer_ip, now, pw, keep,
+                         done = std::move(done)](auth::Verdict verdict) mutable {
+                          if (!verdict.ok) {
+                            throttle_.failure(key, peer_ip, now);
+                            journal(auth::Throttle::failure_line(key, peer_ip, now));
+                            done(Error{401, "wrong_password", "The current password is wrong."});
+                            return pool_finished();
+                          }
+                          pool_started();
+                          auth::hash_password(
+                              loop_, *pw,
+                              [this, uid, keep, done = std::move(done)](Result<std::string> h) mutable {
+                                if (!h) {
+                                  done(h.error());
+                                  return pool_finished();
+                                }
+                                std::string nh = std::move(h.value());
+                                writer_->call<int>(
+                                    [uid, nh, keep](Store& s) -> Result<int> {
+                                      if (auto r = s.set_password_hash(uid, nh); !r) return r.error();
+                                      return s.delete_other_sessions(uid, keep);
+                                    },
+                                    [this, uid, nh, keep, done = std::move(done)](const Result<int>& r) {
+                                      if (!r) return done(r.error());
+                                      cache_.set_password_hash(uid, nh);
+                                      cache_.drop_user_sessions(uid, keep);
+                                      done(Unit{});
+                                    });
+                                pool_finished();
+                              });
+                          sodium_memzero(pw->data(), pw->size());
+                          pool_finished();
+                        });
+}
+
+Result<User> ServiceImpl::me(const Viewer& v) {
+  const CachedUser* u = cache_.user(v.user_id);
+  if (!u) return no_such_user(v.username);
+  return u->user;
 }
 
 void ServiceImpl::follow(const Viewer& v, std::string username, Done<bool> done) {

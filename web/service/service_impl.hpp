@@ -64,13 +64,19 @@ class ServiceImpl final : public Service {
   void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
             Done<Posted> done) override;
   void uweet(int64_t id, Done<Uweet> done) override;
+  void delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) override;
+  void update_profile(const Viewer& v, std::optional<std::string> display_name,
+                      std::optional<std::string> bio, Done<User> done) override;
+  Result<User> me(const Viewer& v) override;
+  void change_password(const Viewer& v, std::string token, std::string current, std::string next,
+                       std::string peer_ip, Done<Unit> done) override;
   void follow(const Viewer& v, std::string username, Done<bool> done) override;
   void unfollow(const Viewer& v, std::string username, Done<bool> done) override;
 
   void home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
                      Done<Page<Uweet>> done) override;
   void public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
-  int64_t public_timeline_version() const override { return cache_.max_uweet_id(); }
+  int64_t public_timeline_version() const override { return static_cast<int64_t>(cache_.uweets_version()); }
   void profile(std::string username, const std::optional<Viewer>& v, Done<Profile> done) override;
   void user_uweets(std::string username, std::optional<int64_t> before, int limit,
                    Done<Page<Uweet>> done) override;
@@ -105,11 +111,15 @@ class ServiceImpl final : public Service {
     if (sink_) sink_(e);
   }
   static Error no_such_user(const std::string& name);
+  // Fills each uweet's author_display from the cache (loop thread).
+  void decorate(Uweet& u) const;
+  Done<Page<Uweet>> decorated(Done<Page<Uweet>> done) const;
 
   uv_loop_t* loop_;
   ServiceConfig cfg_;
   CacheTuning tuning_;
   metrics::Counter* uweets_created_ = nullptr;
+  metrics::Counter* uweets_deleted_ = nullptr;
   metrics::Counter* logins_ok_ = nullptr;
   metrics::Counter* logins_failed_ = nullptr;
   metrics::Counter* logins_throttled_ = nullptr;

@@ -21,8 +21,25 @@ namespace {
 int clamp_limit(int limit) { return std::clamp(limit, 1, 100); }
 }  // namespace
 
+void ServiceImpl::decorate(Uweet& u) const {
+  const CachedUser* a = cache_.user(u.author_id);
+  u.author_display = a ? a->user.display_name : std::string();
+}
+
+Done<Page<Uweet>> ServiceImpl::decorated(Done<Page<Uweet>> done) const {
+  return [this, done = std::move(done)](Result<Page<Uweet>> r) {
+    if (r)
+      for (auto& u : r->items) decorate(u);
+    done(std::move(r));
+  };
+}
+
 void ServiceImpl::uweet(int64_t id, Done<Uweet> done) {
-  if (const Uweet* u = cache_.uweet(id)) return done(*u);
+  if (const Uweet* cached = cache_.uweet(id)) {
+    Uweet u = *cached;
+    decorate(u);
+    return done(std::move(u));
+  }
   if (id <= 0 || id > cache_.max_uweet_id())
     return done(Error{404, "no_such_uweet", "There is no such uweet."});
   if (cache_misses_) cache_misses_->inc();
@@ -32,12 +49,16 @@ void ServiceImpl::uweet(int64_t id, Done<Uweet> done) {
         if (!u) return Error{404, "no_such_uweet", "There is no such uweet."};
         return std::move(*u);
       },
-      std::move(done));
+      [this, done = std::move(done)](Result<Uweet> r) {
+        if (r) decorate(*r);
+        done(std::move(r));
+      });
 }
 
 void ServiceImpl::home_timeline(const Viewer& v, std::optional<int64_t> before, int limit,
                                 Done<Page<Uweet>> done) {
   limit = clamp_limit(limit);
+  done = decorated(std::move(done));
   if (auto p = cache_.home(v.user_id, before, limit)) return done(std::move(*p));
   if (cache_misses_) cache_misses_->inc();
   readers_->call<Page<Uweet>>(
@@ -47,6 +68,7 @@ void ServiceImpl::home_timeline(const Viewer& v, std::optional<int64_t> before, 
 
 void ServiceImpl::public_timeline(std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) {
   limit = clamp_limit(limit);
+  done = decorated(std::move(done));
   if (auto p = cache_.public_page(before, limit)) return done(std::move(*p));
   if (cache_misses_) cache_misses_->inc();
   readers_->call<Page<Uweet>>([before, limit](Store& s) { return s.public_timeline(before, limit); },
@@ -69,6 +91,7 @@ void ServiceImpl::user_uweets(std::string username, std::optional<int64_t> befor
   const CachedUser* u = cache_.user_by_name(username);
   if (!u) return done(no_such_user(username));
   limit = clamp_limit(limit);
+  done = decorated(std::move(done));
   if (auto p = cache_.author(u->user.id, before, limit)) return done(std::move(*p));
   if (cache_misses_) cache_misses_->inc();
   readers_->call<Page<Uweet>>(
@@ -99,6 +122,7 @@ void ServiceImpl::search(std::string query, std::optional<int64_t> before, int l
   auto first = query.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return done(Page<Uweet>{});
   limit = clamp_limit(limit);
+  done = decorated(std::move(done));
   // Every uweet committed before this search should be findable: the reader
   // waits (bounded) for the backend's indexer to get there, when it has one
   // (SQLite: core/store/sqlite/indexer.hpp; PostgreSQL indexes at insert).

@@ -28,6 +28,14 @@ void TimelineCache::set_password_hash(int64_t user_id, std::string hash) {
   if (auto* u = mut_user(user_id)) u->password_hash = std::move(hash);
 }
 
+void TimelineCache::set_profile(int64_t user_id, std::string display_name, std::string bio) {
+  if (auto* u = mut_user(user_id)) {
+    ++uweets_version_;
+    u->user.display_name = std::move(display_name);
+    u->user.bio = std::move(bio);
+  }
+}
+
 void TimelineCache::set_followees(int64_t user_id, std::vector<int64_t> followees) {
   if (auto* u = mut_user(user_id)) {
     std::sort(followees.begin(), followees.end());
@@ -72,6 +80,7 @@ void TimelineCache::load_public(const std::vector<Uweet>& newest_first, bool com
 }
 
 void TimelineCache::add_uweet(const Uweet& u) {
+  ++uweets_version_;
   uweets_[u.id] = u;
   max_uweet_id_ = std::max(max_uweet_id_, u.id);
   if (auto* a = mut_user(u.author_id)) {
@@ -90,6 +99,22 @@ void TimelineCache::add_uweet(const Uweet& u) {
     public_.pop_back();
     public_complete_ = false;
     forget_if_unlisted(old);
+  }
+}
+
+// Taking an id out of a list keeps it an exact run: the list still holds every
+// (remaining) uweet of its source at or above its oldest id.
+void TimelineCache::remove_uweet(int64_t author_id, int64_t uweet_id) {
+  ++uweets_version_;
+  uweets_.erase(uweet_id);
+  const auto drop = [uweet_id](std::deque<int64_t>& ids) {
+    auto it = std::find(ids.begin(), ids.end(), uweet_id);
+    if (it != ids.end()) ids.erase(it);
+  };
+  drop(public_);
+  if (auto* a = mut_user(author_id)) {
+    drop(a->recent);
+    if (a->uweets > 0) --a->uweets;
   }
 }
 
@@ -149,19 +174,39 @@ bool TimelineCache::follows(int64_t follower, int64_t followee) const {
 
 void TimelineCache::put_session(const std::string& token_hash, int64_t user_id, int64_t expires_at_s) {
   sessions_[token_hash] = Session{user_id, expires_at_s};
+  sessions_by_user_[user_id].insert(token_hash);
+}
+
+void TimelineCache::erase_session(std::unordered_map<std::string, Session>::iterator it) {
+  if (auto u = sessions_by_user_.find(it->second.user_id); u != sessions_by_user_.end()) {
+    u->second.erase(it->first);
+    if (u->second.empty()) sessions_by_user_.erase(u);
+  }
+  sessions_.erase(it);
+}
+
+void TimelineCache::drop_user_sessions(int64_t user_id, const std::string& keep_hash) {
+  auto u = sessions_by_user_.find(user_id);
+  if (u == sessions_by_user_.end()) return;
+  std::vector<std::string> hashes(u->second.begin(), u->second.end());
+  for (const auto& h : hashes)
+    if (h != keep_hash)
+      if (auto it = sessions_.find(h); it != sessions_.end()) erase_session(it);
 }
 
 std::optional<int64_t> TimelineCache::session(const std::string& token_hash, int64_t now_s) {
   auto it = sessions_.find(token_hash);
   if (it == sessions_.end()) return std::nullopt;
   if (it->second.expires_at_s <= now_s) {
-    sessions_.erase(it);
+    erase_session(it);
     return std::nullopt;
   }
   return it->second.user_id;
 }
 
-void TimelineCache::drop_session(const std::string& token_hash) { sessions_.erase(token_hash); }
+void TimelineCache::drop_session(const std::string& token_hash) {
+  if (auto it = sessions_.find(token_hash); it != sessions_.end()) erase_session(it);
+}
 
 std::optional<Page<int64_t>> TimelineCache::merge(const std::vector<Source>& sources,
                                                   std::optional<int64_t> before, int limit) {

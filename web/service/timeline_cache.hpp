@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/store/store.hpp"
@@ -46,6 +47,8 @@ class TimelineCache {
   // --- loading and updates -------------------------------------------------
   CachedUser& put_user(const User& u, std::string password_hash);
   void set_password_hash(int64_t user_id, std::string hash);
+  // A committed profile change (display name, bio).
+  void set_profile(int64_t user_id, std::string display_name, std::string bio);
   void set_followees(int64_t user_id, std::vector<int64_t> followees);
   void set_follower_count(int64_t user_id, int64_t n);
   // Bulk load of an author's newest uweets (newest first); complete if that is all of them.
@@ -53,6 +56,9 @@ class TimelineCache {
   void load_public(const std::vector<Uweet>& newest_first, bool complete);
   // A newly committed uweet (its id is larger than every id seen so far).
   void add_uweet(const Uweet& u);
+  // A committed delete: the uweet leaves every list and the author's count
+  // (whether or not its id was cached).
+  void remove_uweet(int64_t author_id, int64_t uweet_id);
   // Follow edge changes (after commit). Returns false if a user is unknown.
   bool add_follow(int64_t follower, int64_t followee);
   bool remove_follow(int64_t follower, int64_t followee);
@@ -65,12 +71,18 @@ class TimelineCache {
   size_t user_count() const { return users_.size(); }
   size_t uweet_count() const { return uweets_.size(); }
   int64_t max_uweet_id() const { return max_uweet_id_; }
+  // Changes whenever what a timeline shows may have changed: a uweet added or
+  // removed, a display name changed (rendered-page reuse).
+  uint64_t uweets_version() const { return uweets_version_; }
 
   // --- sessions (keyed by the token's hash) ---------------------------------
   void put_session(const std::string& token_hash, int64_t user_id, int64_t expires_at_s);
   // User id of a live session; forgets it when expired.
   std::optional<int64_t> session(const std::string& token_hash, int64_t now_s);
   void drop_session(const std::string& token_hash);
+  // Forgets every session of user_id but keep_hash ("" = every one). Costs
+  // that user's sessions, not every session.
+  void drop_user_sessions(int64_t user_id, const std::string& keep_hash);
   size_t session_count() const { return sessions_.size(); }
 
   // --- timelines: exact answers or nullopt ---------------------------------
@@ -100,11 +112,14 @@ class TimelineCache {
   std::deque<int64_t> public_;  // newest first
   bool public_complete_ = true;
   int64_t max_uweet_id_ = 0;
+  uint64_t uweets_version_ = 0;
   struct Session {
     int64_t user_id;
     int64_t expires_at_s;
   };
   std::unordered_map<std::string, Session> sessions_;
+  std::unordered_map<int64_t, std::unordered_set<std::string>> sessions_by_user_;  // token hashes
+  void erase_session(std::unordered_map<std::string, Session>::iterator it);
 };
 
 }  // namespace uw::web

@@ -122,7 +122,10 @@
       })
       .then(function (r) { if (!r.ok) throw new Error('inbox ' + r.status); return r.json(); })
       .then(function (body) {
-        var items = body.items;  // GET /inbox answers {"items": [...]}
+        // GET /inbox answers {"items": [...]}; a delete hides the uweet it names.
+        var deleted = {};
+        body.items.forEach(function (n) { if (n.kind === 'delete') deleted[n.uweet_id] = true; });
+        var items = body.items.filter(function (n) { return n.kind !== 'delete' && !(n.uweet_id && deleted[n.uweet_id]); });
         status.textContent = items.length ? '' : 'Nothing new. Notifications appear here when people you follow post, follow you or mention you.';
         items.forEach(function (n) {
           var parts = describe(n);

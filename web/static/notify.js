@@ -9,7 +9,7 @@
   var hook = document.getElementById('notif');
   if (!hook || !window.EventSource || !window.fetch || !window.uwitter) return;
 
-  var KINDS = ['uweet', 'follow', 'mention'];
+  var KINDS = ['uweet', 'follow', 'mention', 'delete'];
   var es = null, lastId = '', retryMs = 2000, timer = null, opened = false;
   var unread = Number(sessionStorage.getItem('uw-unread') || 0);
   if (location.pathname === '/notifications') unread = 0;
@@ -81,6 +81,14 @@
     var n;
     try { n = JSON.parse(e.data); } catch (err) { return; }
     if (e.lastEventId) lastId = e.lastEventId;
+    if (n.kind === 'delete') {
+      // The author took a uweet back: drop it wherever this page shows it
+      // (timelines, permalink) and say nothing (it is not news).
+      var gone = document.getElementById('uweet-' + n.uweet_id);
+      if (gone && gone.parentNode) gone.parentNode.removeChild(gone);
+      document.dispatchEvent(new CustomEvent('uwitter:delete', { detail: n }));
+      return;
+    }
     if (location.pathname !== '/notifications') unread += 1;
     showBadge();
     toast(n);

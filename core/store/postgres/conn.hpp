@@ -24,6 +24,7 @@ enum Id : int {
   kUserByName,
   kUserById,
   kUserSetHash,
+  kUserSetProfile,
   kUsersAfter,
   kCounts,
   kUsersExist,
@@ -31,6 +32,7 @@ enum Id : int {
   kSessionUser,
   kSessionDelete,
   kSessionDeleteExpired,
+  kSessionDeleteOthers,
   kUweetInsert,
   kUweetDelete,
   kUweetByKey,
@@ -52,6 +54,9 @@ enum Id : int {
   kWarmFollows,
   kWarmUweetCounts,
   kLiveSessions,
+  kUweetDeleteOwn,
+  kTombstoneByKey,
+  kDeletionsAfter,
   kStatementCount
 };
 const char* sql(Id id);

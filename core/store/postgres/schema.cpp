@@ -80,6 +80,24 @@ ALTER TABLE uweets ADD COLUMN search tsvector
   GENERATED ALWAYS AS (to_tsvector('simple', translate(text, '<>&', '   '))) STORED;
 CREATE INDEX uweets_search ON uweets USING gin(search);
 )sql",
+    // 3: deleted uweets leave a tombstone: the deletion log other instances
+    // follow (seq), and the idempotency key kept used.
+    R"sql(
+CREATE TABLE deleted_uweets(
+  seq             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- the deletion log's order
+  uweet_id        bigint NOT NULL UNIQUE,
+  author_id       bigint NOT NULL,
+  idempotency_key text,
+  deleted_at      bigint NOT NULL          -- unix milliseconds
+);
+CREATE UNIQUE INDEX deleted_uweets_by_key ON deleted_uweets(author_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+)sql",
+    // 4: a display name and a bio per user ('' = none).
+    R"sql(
+ALTER TABLE users ADD COLUMN display_name text NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN bio text NOT NULL DEFAULT '';
+)sql",
 };
 
 struct Res {

@@ -28,13 +28,17 @@ const char* sql(Id id) {
     case kUserAuth:
       return "SELECT id, username, password_hash FROM users WHERE lower(username) = lower($1)";
     case kUserByName:
-      return "SELECT id, username, created_at FROM users WHERE lower(username) = lower($1)";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE lower(username) = "
+             "lower($1)";
     case kUserById:
-      return "SELECT id, username, created_at FROM users WHERE id = $1";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id = $1";
+    case kUserSetProfile:
+      return "UPDATE users SET display_name = $2, bio = $3 WHERE id = $1";
     case kUserSetHash:
       return "UPDATE users SET password_hash = $2 WHERE id = $1";
     case kUsersAfter:
-      return "SELECT id, username, created_at FROM users WHERE id > $1 ORDER BY id LIMIT $2";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id > $1 ORDER BY id LIMIT "
+             "$2";
     case kCounts:
       return "SELECT (SELECT count(*) FROM uweets WHERE author_id = $1),"
              " (SELECT count(*) FROM follows WHERE followee_id = $1),"
@@ -48,15 +52,20 @@ const char* sql(Id id) {
       return "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2";
     case kSessionDelete:
       return "DELETE FROM sessions WHERE token_hash = $1";
+    case kSessionDeleteOthers:
+      return "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2::bytea";
     case kSessionDeleteExpired:
       return "DELETE FROM sessions WHERE expires_at <= $1";
     case kUweetInsert:
       // The uweet and its mentions in one statement (so: together or not at
-      // all). An unknown author or a reused idempotency key inserts nothing
+      // all). An unknown author or a reused idempotency key (of a stored or
+      // a deleted uweet) inserts nothing
       // and returns no row; the last column counts the mentions stored.
       return "WITH a AS (SELECT id, username FROM users WHERE id = $1),"
              " ins AS (INSERT INTO uweets(author_id, text, created_at, idempotency_key)"
              "  SELECT a.id, $2::text, $3::bigint, $4::text FROM a"
+             "  WHERE NOT EXISTS (SELECT 1 FROM deleted_uweets t WHERE t.author_id = $1 AND "
+             "t.idempotency_key = $4::text)"
              "  ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
              "  RETURNING id, author_id, text, created_at),"
              " m AS (INSERT INTO mentions(uweet_id, user_id)"
@@ -106,13 +115,28 @@ const char* sql(Id id) {
     case kFolloweeIds:
       return "SELECT followee_id FROM follows WHERE follower_id = $1 ORDER BY followee_id";
     case kWarmUsers:
-      return "SELECT id, username, created_at, password_hash FROM users ORDER BY id";
+      return "SELECT id, username, created_at, password_hash, display_name, bio FROM users ORDER BY id";
     case kWarmFollows:
       return "SELECT follower_id, followee_id FROM follows";
     case kWarmUweetCounts:
       return "SELECT author_id, count(*) FROM uweets GROUP BY author_id";
     case kLiveSessions:
       return "SELECT encode(token_hash, 'hex'), user_id, expires_at FROM sessions WHERE expires_at > $1";
+    case kUweetDeleteOwn:
+      // The row goes (its mentions by ON DELETE CASCADE) and its tombstone
+      // is written, in one statement; no row back when it is not there or
+      // not the author's.
+      return "WITH d AS (DELETE FROM uweets WHERE id = $2 AND author_id = $1"
+             "  RETURNING id, author_id, text, created_at, idempotency_key),"
+             " t AS (INSERT INTO deleted_uweets(uweet_id, author_id, idempotency_key, deleted_at)"
+             "  SELECT id, author_id, idempotency_key, $3::bigint FROM d RETURNING seq)"
+             " SELECT d.id, d.author_id, a.username, d.text, d.created_at, (SELECT seq FROM t)"
+             " FROM d JOIN users a ON a.id = d.author_id";
+    case kTombstoneByKey:
+      return "SELECT uweet_id FROM deleted_uweets WHERE author_id = $1 AND idempotency_key = $2";
+    case kDeletionsAfter:
+      return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > $1 ORDER BY seq "
+             "LIMIT $2";
     case kStatementCount:
       break;
   }
@@ -141,6 +165,14 @@ bool sendable(std::string_view s) { return s.find('\0') == std::string_view::npo
 
 User read_user(const Rows& r, int row, int col) {
   return User{r.i64(row, col), r.text(row, col + 1), r.i64(row, col + 2)};
+}
+
+// id, username, created_at, display_name, bio.
+User read_profile(const Rows& r, int row) {
+  User u = read_user(r, row, 0);
+  u.display_name = r.text(row, 3);
+  u.bio = r.text(row, 4);
+  return u;
 }
 
 int hex_digit(char c) {
@@ -262,17 +294,26 @@ Result<Unit> PgStore::set_password_hash(int64_t user_id, std::string_view hash) 
   return Unit{};
 }
 
+Result<Unit> PgStore::set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) {
+  if (!sendable(display_name) || !sendable(bio))
+    return Error{422, "invalid_utf8", "A display name and a bio are valid UTF-8 text."};
+  auto r = c_->run(kUserSetProfile, {user_id, display_name, bio}, "set profile");
+  if (!r) return r.error();
+  if (r->affected() == 0) return Error{404, "no_such_user", "No such user."};
+  return Unit{};
+}
+
 std::optional<User> PgStore::user_by_name(std::string_view username) {
   if (!sendable(username)) return std::nullopt;
   auto r = c_->run(kUserByName, {username}, "user_by_name");
   if (!r || r->size() == 0) return std::nullopt;
-  return read_user(*r, 0, 0);
+  return read_profile(*r, 0);
 }
 
 std::optional<User> PgStore::user_by_id(int64_t id) {
   auto r = c_->run(kUserById, {id}, "user_by_id");
   if (!r || r->size() == 0) return std::nullopt;
-  return read_user(*r, 0, 0);
+  return read_profile(*r, 0);
 }
 
 Counts PgStore::counts(int64_t user_id) {
@@ -289,7 +330,7 @@ std::vector<User> PgStore::users_after(int64_t after_id, int limit) {
     log::error("store: {}", r.error().message);
     return out;
   }
-  for (int i = 0; i < r->size(); ++i) out.push_back(read_user(*r, i, 0));
+  for (int i = 0; i < r->size(); ++i) out.push_back(read_profile(*r, i));
   return out;
 }
 
@@ -316,6 +357,13 @@ Result<Unit> PgStore::delete_session(std::string_view token_hash) {
   auto r = c_->run(kSessionDelete, {Param::bytes(token_hash)}, "delete session");
   if (!r) return r.error();
   return Unit{};
+}
+
+Result<int> PgStore::delete_other_sessions(int64_t user_id, std::string_view keep_hash) {
+  const Param keep = keep_hash.empty() ? Param(std::nullopt) : Param::bytes(keep_hash);
+  auto r = c_->run(kSessionDeleteOthers, {user_id, keep}, "end other sessions");
+  if (!r) return r.error();
+  return static_cast<int>(r->affected());
 }
 
 int PgStore::delete_expired_sessions(int64_t now_s) {
@@ -346,7 +394,12 @@ Result<WarmSnapshot> PgStore::warm_snapshot() {
     return users.error();
   }
   snap.users.reserve(static_cast<size_t>(users->size()));
-  for (int i = 0; i < users->size(); ++i) snap.users.push_back({read_user(*users, i, 0), users->text(i, 3)});
+  for (int i = 0; i < users->size(); ++i) {
+    User u = read_user(*users, i, 0);
+    u.display_name = users->text(i, 4);
+    u.bio = users->text(i, 5);
+    snap.users.push_back({std::move(u), users->text(i, 3)});
+  }
   auto follows = c_->run(kWarmFollows, {}, "scan follows");
   if (!follows) {
     end();

@@ -92,6 +92,9 @@ Result<Uweet> PgStore::insert_uweet(const NewUweet& u) {
       auto first = c_->run(kUweetByKey, {u.author_id, *u.idempotency_key}, "insert uweet: idempotency key");
       if (!first) return first.error();
       if (first->size() > 0) return read_uweet(*first, 0);
+      auto gone = c_->run(kTombstoneByKey, {u.author_id, *u.idempotency_key}, "insert uweet: deleted key");
+      if (!gone) return gone.error();
+      if (gone->size() > 0) return uweet_deleted_error(gone->i64(0, 0));
     }
     return Error{404, "no_such_user", fmt::format("No user with id {}.", u.author_id)};
   }
@@ -110,6 +113,36 @@ Result<Uweet> PgStore::insert_uweet(const NewUweet& u) {
     return Error{404, "no_such_user", fmt::format("Mentioned user {} does not exist.", missing)};
   }
   return stored;
+}
+
+Result<DeletedUweet> PgStore::delete_uweet(int64_t author_id, int64_t uweet_id, int64_t now_ms) {
+  DeletedUweet out;
+  out.mentioned_user_ids = mentions(uweet_id);  // read before the cascade removes them
+  auto r = c_->run(kUweetDeleteOwn, {author_id, uweet_id, now_ms}, "delete uweet");
+  if (!r) return r.error();
+  if (r->size() == 0) {
+    auto found = c_->run(kUweetById, {uweet_id}, "delete uweet: look-up");
+    if (!found) return found.error();
+    if (found->size() > 0) return Error{403, "not_your_uweet", "You can delete only your own uweets."};
+    return Error{404, "no_such_uweet", "There is no such uweet."};
+  }
+  out.uweet = read_uweet(*r, 0);
+  out.seq = r->i64(0, 5);
+  return out;
+}
+
+std::vector<Deletion> PgStore::deletions_after(int64_t after_seq, int limit) {
+  std::vector<Deletion> out;
+  if (limit <= 0) return out;
+  auto r = c_->run(kDeletionsAfter, {after_seq, static_cast<int64_t>(std::min(limit, kMaxPageLimit))},
+                   "deletions after");
+  if (!r) {
+    log::error("store: {}", r.error().message);
+    return out;
+  }
+  for (int i = 0; i < r->size(); ++i)
+    out.push_back(Deletion{r->i64(i, 0), r->i64(i, 1), r->i64(i, 2), r->i64(i, 3)});
+  return out;
 }
 
 std::optional<Uweet> PgStore::uweet(int64_t id) {

@@ -13,7 +13,7 @@ Result<WarmSnapshot> SqliteStore::warm_snapshot() {
   {
     Query q((*st_)[kWarmUsers]);
     while ((rc = q.step()) == SQLITE_ROW) {
-      snap.users.push_back({User{q.i64(0), q.text(1), q.i64(2)}, q.text(3)});
+      snap.users.push_back({User{q.i64(0), q.text(1), q.i64(2), q.text(4), q.text(5)}, q.text(3)});
     }
     if (rc != SQLITE_DONE) return db_error(db_, "scan users");
   }

@@ -82,6 +82,24 @@ DROP TRIGGER IF EXISTS uweets_fts_delete;
 DROP TRIGGER IF EXISTS uweets_fts_update;
 DROP TABLE IF EXISTS uweets_fts;
 )sql",
+    // 3: deleted uweets leave a tombstone: the deletion log other processes
+    // follow (seq), the idempotency key kept used, and the highest id ever given.
+    R"sql(
+CREATE TABLE deleted_uweets(
+  seq             INTEGER PRIMARY KEY,     -- the deletion log's order
+  uweet_id        INTEGER NOT NULL UNIQUE,
+  author_id       INTEGER NOT NULL,
+  idempotency_key TEXT,
+  deleted_at      INTEGER NOT NULL         -- unix milliseconds
+);
+CREATE UNIQUE INDEX deleted_uweets_by_key ON deleted_uweets(author_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+)sql",
+    // 4: a display name and a bio per user ("" = none).
+    R"sql(
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN bio TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 Result<Unit> exec(sqlite3* db, const char* sql, std::string_view what) {

@@ -28,6 +28,7 @@ enum Id : int {
   kUserByName,
   kUserById,
   kUserSetHash,
+  kUserSetProfile,
   kUsersAfter,
   kCountUweets,
   kCountFollowers,
@@ -36,6 +37,7 @@ enum Id : int {
   kSessionUser,
   kSessionDelete,
   kSessionDeleteExpired,
+  kSessionDeleteOthers,
   kUweetInsert,
   kUweetByKey,
   kUweetById,
@@ -61,6 +63,12 @@ enum Id : int {
   kWarmFollows,
   kWarmUweetCounts,
   kLiveSessions,
+  kUweetOwner,
+  kUweetDelete,
+  kMentionsDelete,
+  kTombstoneInsert,
+  kTombstoneByKey,
+  kDeletionsAfter,
   kStatementCount
 };
 
@@ -101,6 +109,7 @@ class Query {
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(s_); }
   int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
+  bool null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   std::string text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();

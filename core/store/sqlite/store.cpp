@@ -37,13 +37,16 @@ const char* sql(Id id) {
     case kUserAuth:
       return "SELECT id, username, password_hash FROM users WHERE username_key = ?1";
     case kUserByName:
-      return "SELECT id, username, created_at FROM users WHERE username_key = ?1";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE username_key = ?1";
     case kUserById:
-      return "SELECT id, username, created_at FROM users WHERE id = ?1";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id = ?1";
+    case kUserSetProfile:
+      return "UPDATE users SET display_name = ?2, bio = ?3 WHERE id = ?1";
     case kUserSetHash:
       return "UPDATE users SET password_hash = ?2 WHERE id = ?1";
     case kUsersAfter:
-      return "SELECT id, username, created_at FROM users WHERE id > ?1 ORDER BY id LIMIT ?2";
+      return "SELECT id, username, created_at, display_name, bio FROM users WHERE id > ?1 ORDER BY id LIMIT "
+             "?2";
     case kCountUweets:
       return "SELECT count(*) FROM uweets WHERE author_id = ?1";
     case kCountFollowers:
@@ -56,10 +59,18 @@ const char* sql(Id id) {
       return "SELECT user_id FROM sessions WHERE token_hash = ?1 AND expires_at > ?2";
     case kSessionDelete:
       return "DELETE FROM sessions WHERE token_hash = ?1";
+    case kSessionDeleteOthers:
+      return "DELETE FROM sessions WHERE user_id = ?1 AND token_hash IS NOT ?2";
     case kSessionDeleteExpired:
       return "DELETE FROM sessions WHERE expires_at <= ?1";
     case kUweetInsert:
-      return "INSERT INTO uweets(author_id, text, created_at, idempotency_key) VALUES (?1, ?2, ?3, ?4)";
+      // The id is one above every id ever given, deleted ones included
+      // (deleted_uweets): without it SQLite would hand the id of a deleted
+      // newest uweet out again, and "ids only grow" is what caches, cursors
+      // and the search indexer rely on. Both maxima are index look-ups.
+      return "INSERT INTO uweets(id, author_id, text, created_at, idempotency_key) VALUES ("
+             "max(coalesce((SELECT max(id) FROM uweets), 0),"
+             " coalesce((SELECT max(uweet_id) FROM deleted_uweets), 0)) + 1, ?1, ?2, ?3, ?4)";
     case kUweetByKey:
       return "SELECT " UW_UWEET_COLS UW_UWEET_FROM " WHERE u.author_id = ?1 AND u.idempotency_key = ?2";
     case kUweetById:
@@ -115,13 +126,27 @@ const char* sql(Id id) {
     case kFolloweeIds:
       return "SELECT followee_id FROM follows WHERE follower_id = ?1 ORDER BY followee_id";
     case kWarmUsers:
-      return "SELECT id, username, created_at, password_hash FROM users ORDER BY id";
+      return "SELECT id, username, created_at, password_hash, display_name, bio FROM users ORDER BY id";
     case kWarmFollows:
       return "SELECT follower_id, followee_id FROM follows";
     case kWarmUweetCounts:
       return "SELECT author_id, count(*) FROM uweets GROUP BY author_id";
     case kLiveSessions:
       return "SELECT token_hash, user_id, expires_at FROM sessions WHERE expires_at > ?1";
+    case kUweetOwner:
+      return "SELECT author_id, idempotency_key FROM uweets WHERE id = ?1";
+    case kUweetDelete:
+      return "DELETE FROM uweets WHERE id = ?1";
+    case kMentionsDelete:
+      return "DELETE FROM mentions WHERE uweet_id = ?1";
+    case kTombstoneInsert:
+      return "INSERT INTO deleted_uweets(uweet_id, author_id, idempotency_key, deleted_at) VALUES (?1, ?2, "
+             "?3, ?4)";
+    case kTombstoneByKey:
+      return "SELECT uweet_id FROM deleted_uweets WHERE author_id = ?1 AND idempotency_key = ?2";
+    case kDeletionsAfter:
+      return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > ?1 ORDER BY seq "
+             "LIMIT ?2";
     case kStatementCount:
       break;
   }
@@ -179,6 +204,14 @@ bool valid_savepoint_name(const char* name) {
 
 User read_user(const Query& q, int first_col) {
   return User{q.i64(first_col), q.text(first_col + 1), q.i64(first_col + 2)};
+}
+
+// id, username, created_at, display_name, bio.
+User read_profile(const Query& q) {
+  User u = read_user(q, 0);
+  u.display_name = q.text(3);
+  u.bio = q.text(4);
+  return u;
 }
 
 bool is_search_statement(Id id) {
@@ -367,18 +400,26 @@ Result<Unit> SqliteStore::set_password_hash(int64_t user_id, std::string_view ha
   return Unit{};
 }
 
+Result<Unit> SqliteStore::set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) {
+  Query q((*st_)[kUserSetProfile]);
+  q.bind(1, user_id).bind(2, display_name).bind(3, bio);
+  if (q.step() != SQLITE_DONE) return db_error(db_, "set profile");
+  if (sqlite3_changes(db_) == 0) return Error{404, "no_such_user", "No such user."};
+  return Unit{};
+}
+
 std::optional<User> SqliteStore::user_by_name(std::string_view username) {
   Query q((*st_)[kUserByName]);
   q.bind(1, rules::username_key(username));
   if (q.step() != SQLITE_ROW) return std::nullopt;
-  return read_user(q, 0);
+  return read_profile(q);
 }
 
 std::optional<User> SqliteStore::user_by_id(int64_t id) {
   Query q((*st_)[kUserById]);
   q.bind(1, id);
   if (q.step() != SQLITE_ROW) return std::nullopt;
-  return read_user(q, 0);
+  return read_profile(q);
 }
 
 Counts SqliteStore::counts(int64_t user_id) {
@@ -396,7 +437,7 @@ std::vector<User> SqliteStore::users_after(int64_t after_id, int limit) {
   Query q((*st_)[kUsersAfter]);
   q.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
   int rc;
-  while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_user(q, 0));
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(read_profile(q));
   if (rc != SQLITE_DONE) log::error("store: users_after: {}", sqlite3_errmsg(db_));
   return out;
 }
@@ -432,6 +473,18 @@ Result<Unit> SqliteStore::delete_session(std::string_view token_hash) {
   q.bind_blob(1, token_hash);
   if (q.step() != SQLITE_DONE) return db_error(db_, "delete session");
   return Unit{};
+}
+
+Result<int> SqliteStore::delete_other_sessions(int64_t user_id, std::string_view keep_hash) {
+  Query q((*st_)[kSessionDeleteOthers]);
+  q.bind(1, user_id);
+  if (keep_hash.empty()) {
+    q.bind_null(2);
+  } else {
+    q.bind_blob(2, keep_hash);
+  }
+  if (q.step() != SQLITE_DONE) return db_error(db_, "end other sessions");
+  return sqlite3_changes(db_);
 }
 
 int SqliteStore::delete_expired_sessions(int64_t now_s) {

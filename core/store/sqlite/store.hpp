@@ -43,6 +43,7 @@ class SqliteStore final : public Store {
   Result<User> create_user(std::string_view username, std::string_view password_hash, int64_t now_s) override;
   std::optional<UserAuth> user_auth(std::string_view username) override;
   Result<Unit> set_password_hash(int64_t user_id, std::string_view hash) override;
+  Result<Unit> set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) override;
   std::optional<User> user_by_name(std::string_view username) override;
   std::optional<User> user_by_id(int64_t id) override;
   Counts counts(int64_t user_id) override;
@@ -51,10 +52,13 @@ class SqliteStore final : public Store {
   Result<Unit> create_session(std::string_view token_hash, int64_t user_id, int64_t expires_at_s) override;
   std::optional<int64_t> session_user(std::string_view token_hash, int64_t now_s) override;
   Result<Unit> delete_session(std::string_view token_hash) override;
+  Result<int> delete_other_sessions(int64_t user_id, std::string_view keep_hash) override;
   int delete_expired_sessions(int64_t now_s) override;
 
   Result<Uweet> insert_uweet(const NewUweet& u) override;
   std::optional<Uweet> uweet(int64_t id) override;
+  Result<DeletedUweet> delete_uweet(int64_t author_id, int64_t uweet_id, int64_t now_ms) override;
+  std::vector<Deletion> deletions_after(int64_t after_seq, int limit) override;
   std::vector<int64_t> mentions(int64_t uweet_id) override;
   Page<Uweet> public_timeline(std::optional<int64_t> before, int limit) override;
   Page<Uweet> user_uweets(int64_t author_id, std::optional<int64_t> before, int limit) override;

@@ -85,6 +85,9 @@ Result<Uweet> SqliteStore::insert_uweet(const NewUweet& u) {
   };
   if (u.idempotency_key) {
     if (auto first = by_key()) return *first;
+    Query q((*st_)[kTombstoneByKey]);
+    q.bind(1, u.author_id).bind(2, *u.idempotency_key);
+    if (q.step() == SQLITE_ROW) return uweet_deleted_error(q.i64(0));
   }
   // One savepoint for the uweet, its FTS row (trigger) and its mentions, so the
   // three are stored together or not at all, inside or outside a caller's
@@ -144,6 +147,58 @@ Result<Uweet> SqliteStore::insert_uweet(const NewUweet& u) {
   }
   if (auto stored = uweet(id)) return *stored;
   return db_error(db_, "insert uweet: read back");
+}
+
+// The uweet row and its mentions go; a tombstone stays (deleted_uweets). One
+// savepoint, so the three happen together or not at all.
+Result<DeletedUweet> SqliteStore::delete_uweet(int64_t author_id, int64_t uweet_id, int64_t now_ms) {
+  auto found = uweet(uweet_id);
+  if (!found) return Error{404, "no_such_uweet", "There is no such uweet."};
+  if (found->author_id != author_id)
+    return Error{403, "not_your_uweet", "You can delete only your own uweets."};
+  std::optional<std::string> key;
+  {
+    Query q((*st_)[kUweetOwner]);
+    q.bind(1, uweet_id);
+    if (q.step() != SQLITE_ROW) return db_error(db_, "delete uweet: read");
+    if (!q.null(1)) key = q.text(1);
+  }
+  DeletedUweet out;
+  out.uweet = std::move(*found);
+  out.mentioned_user_ids = mentions(uweet_id);
+  if (Query((*st_)[kSavepoint]).step() != SQLITE_DONE) return db_error(db_, "delete uweet: savepoint");
+  const auto undo = [&](Error e) -> Result<DeletedUweet> {
+    Query((*st_)[kRollbackTo]).step();
+    Query((*st_)[kRelease]).step();
+    return e;
+  };
+  {
+    Query q((*st_)[kTombstoneInsert]);
+    q.bind(1, uweet_id).bind(2, author_id).bind(4, now_ms);
+    if (key) {
+      q.bind(3, *key);
+    } else {
+      q.bind_null(3);
+    }
+    if (q.step() != SQLITE_DONE) return undo(db_error(db_, "delete uweet: tombstone"));
+    out.seq = sqlite3_last_insert_rowid(db_);
+  }
+  for (Id id : {kMentionsDelete, kUweetDelete}) {
+    Query q((*st_)[id]);
+    q.bind(1, uweet_id);
+    if (q.step() != SQLITE_DONE) return undo(db_error(db_, "delete uweet"));
+  }
+  if (Query((*st_)[kRelease]).step() != SQLITE_DONE) return undo(db_error(db_, "delete uweet: release"));
+  return out;
+}
+
+std::vector<Deletion> SqliteStore::deletions_after(int64_t after_seq, int limit) {
+  std::vector<Deletion> out;
+  if (limit <= 0) return out;
+  Query q((*st_)[kDeletionsAfter]);
+  q.bind(1, after_seq).bind(2, static_cast<int64_t>(std::min(limit, kMaxPageLimit)));
+  while (q.step() == SQLITE_ROW) out.push_back(Deletion{q.i64(0), q.i64(1), q.i64(2), q.i64(3)});
+  return out;
 }
 
 std::optional<Uweet> SqliteStore::uweet(int64_t id) {

@@ -291,6 +291,96 @@ TEST_P(Api, IdempotencyKeyRepeatAnswersTheFirstUweet) {
   EXPECT_EQ(w.ok("GET", "/api/v1/users/alice")["counts"]["uweets"], 2);
 }
 
+TEST_P(Api, DeleteOwnUweetIsGoneEverywhereAndItsKeyStaysUsed) {
+  Web w;
+  w.user("alice");
+  w.user("bob");
+  std::string a = w.login("alice"), b = w.login("bob");
+  w.ok("PUT", "/api/v1/users/alice/follow", nullptr, b);
+  auto post = [&](const std::string& text, const std::string& key) {
+    return w.http->request(
+        "POST", "/api/v1/uweets", json{{"text", text}}.dump(),
+        {"Content-Type: application/json", "Authorization: Bearer " + a, "Idempotency-Key: " + key});
+  };
+  auto keep = post("coffee stays", "k1");
+  auto gone = post("coffee goes", "k2");
+  ASSERT_EQ(gone.status, 201);
+  const std::string path = "/api/v1/uweets/" + std::to_string(gone.json()["id"].get<int64_t>());
+
+  expect_error(w.call("DELETE", path), 401, "unauthorized", "anonymous delete");
+  expect_error(w.call("DELETE", path, nullptr, b), 403, "not_your_uweet", "someone else's uweet");
+  expect_error(w.call("DELETE", "/api/v1/uweets/999999", nullptr, a), 404, "no_such_uweet", "unknown id");
+  expect_error(w.call("DELETE", "/api/v1/uweets/x", nullptr, a), 400, "bad_param", "bad id");
+  auto j = w.ok("DELETE", path, nullptr, a);
+  EXPECT_EQ(j["deleted"], true);
+  expect_error(w.call("DELETE", path, nullptr, a), 404, "no_such_uweet", "second delete");
+
+  expect_error(w.call("GET", path), 404, "no_such_uweet", "get after delete");
+  EXPECT_EQ(w.ok("GET", "/api/v1/users/alice")["counts"]["uweets"], 1);
+  for (const auto& [list, token] :
+       std::vector<std::pair<std::string, std::string>>{{"/api/v1/timelines/home", b},
+                                                        {"/api/v1/timelines/public", ""},
+                                                        {"/api/v1/users/alice/uweets", ""},
+                                                        {"/api/v1/search?q=coffee", ""}}) {
+    auto items = w.ok("GET", list, nullptr, token)["items"];
+    ASSERT_EQ(items.size(), 1u) << list;
+    EXPECT_EQ(items[0]["id"], keep.json()["id"]) << list;
+  }
+  auto again = post("coffee goes", "k2");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.json()["error"]["code"], "uweet_deleted");
+  EXPECT_EQ(count_rows(w.db(), "uweets"), 1);
+  EXPECT_EQ(count_rows(w.db(), "deleted_uweets"), 1);
+}
+
+TEST_P(Api, PatchMeSetsDisplayNameAndBioShownOnTheProfileAndBesideUweets) {
+  Web w;
+  w.user("alice");
+  std::string t = w.login("alice");
+  w.ok("POST", "/api/v1/uweets", {{"text", "hi"}}, t, 201);
+  expect_error(w.call("PATCH", "/api/v1/me", {{"bio", "x"}}), 401, "unauthorized", "anonymous");
+  expect_error(w.call("PATCH", "/api/v1/me", json::object(), t), 400, "missing_field", "no fields");
+  expect_error(w.call("PATCH", "/api/v1/me", {{"bio", 5}}, t), 400, "bad_field", "a number");
+  expect_error(w.call("PATCH", "/api/v1/me", {{"display_name", std::string(51, 'a')}}, t), 422,
+               "display_name_too_long", "51 characters");
+  expect_error(w.call("PATCH", "/api/v1/me", {{"bio", "\u200b\u200b"}}, t), 422, "blank_bio",
+               "invisible only");
+  auto j = w.ok("PATCH", "/api/v1/me", {{"display_name", "Alice <A>"}, {"bio", "Tea & cake"}}, t);
+  EXPECT_EQ(j["display_name"], "Alice <A>");
+  EXPECT_EQ(j["bio"], "Tea & cake");
+  EXPECT_EQ(w.ok("GET", "/api/v1/me", nullptr, t)["bio"], "Tea & cake");
+  auto p = w.ok("GET", "/api/v1/users/alice");
+  EXPECT_EQ(p["display_name"], "Alice <A>");
+  EXPECT_EQ(p["bio"], "Tea & cake");
+  EXPECT_EQ(w.ok("GET", "/api/v1/timelines/public")["items"][0]["author_display_name"], "Alice <A>");
+  auto allow = w.call("PUT", "/api/v1/me", {{"bio", "x"}}, t);
+  EXPECT_EQ(allow.status, 405);
+  EXPECT_NE(allow.header("allow").find("PATCH"), std::string::npos) << allow.header("allow");
+}
+
+TEST_P(Api, ChangePasswordNeedsTheCurrentPasswordAndLogsOutEveryOtherToken) {
+  Web w;
+  w.user("alice");
+  std::string t1 = w.login("alice"), t2 = w.login("alice");
+  expect_error(w.call("POST", "/api/v1/me/password", {{"new_password", "a fresh password"}}, t1), 400,
+               "missing_field", "the token alone");
+  expect_error(w.call("POST", "/api/v1/me/password",
+                      {{"current_password", "wrong one!"}, {"new_password", "a fresh password"}}, t1),
+               401, "wrong_password", "wrong current password");
+  expect_error(w.call("POST", "/api/v1/me/password",
+                      {{"current_password", "password123"}, {"new_password", "short"}}, t1),
+               422, "weak_password", "weak new password");
+  w.ok("GET", "/api/v1/timelines/home", nullptr, t2);
+  auto j = w.ok("POST", "/api/v1/me/password",
+                {{"current_password", "password123"}, {"new_password", "a fresh password"}}, t1);
+  EXPECT_EQ(j["changed"], true);
+  w.ok("GET", "/api/v1/timelines/home", nullptr, t1);
+  expect_error(w.call("GET", "/api/v1/timelines/home", nullptr, t2), 401, "bad_token", "the other token");
+  expect_error(w.call("POST", "/api/v1/sessions", {{"username", "alice"}, {"password", "password123"}}), 401,
+               "bad_credentials", "old password");
+  EXPECT_FALSE(w.login("alice", "a fresh password").empty());
+}
+
 TEST_P(Api, PaginationWalksEveryItemOnceNewestFirst) {
   Web w;
   w.user("alice");

@@ -238,6 +238,137 @@ TEST_P(Pages, AnonymousFrontPageIsSharedYetShowsEachNewUweetAtOnce) {
   EXPECT_FALSE(html_input_value(login.body, "csrf").empty());
 }
 
+// The id of the newest uweet on a page ("" if none).
+std::string first_uweet_id(const std::string& html) {
+  std::smatch m;
+  static const std::regex re(R"re(<li class="uweet" id="uweet-([0-9]+)")re");
+  return std::regex_search(html, m, re) ? m[1].str() : "";
+}
+
+TEST_P(Pages, DeleteOwnUweetAfterConfirmingWithoutJavaScript) {
+  auto erin = user("del_erin");
+  auto fred = user("del_fred");
+  ASSERT_EQ(fred->submit("/u/del_erin", "/follow/del_erin", {}).status, 303);
+  ASSERT_EQ(erin->post("soon <b>gone</b>").status, 303);
+  const std::string id = first_uweet_id(erin->get("/u/del_erin").body);
+  ASSERT_FALSE(id.empty());
+  // The author sees a Delete link on their own uweet; nobody else does.
+  EXPECT_NE(erin->get("/").body.find("href=\"/delete/" + id + "\""), std::string::npos);
+  EXPECT_EQ(fred->get("/").body.find("href=\"/delete/" + id + "\""), std::string::npos);
+  EXPECT_NE(fred->get("/").body.find("id=\"uweet-" + id + "\""), std::string::npos);
+
+  auto confirm = erin->get("/delete/" + id);
+  ASSERT_EQ(confirm.status, 200);
+  EXPECT_NE(confirm.body.find("Delete this uweet?"), std::string::npos);
+  EXPECT_NE(confirm.body.find("soon &lt;b&gt;gone&lt;/b&gt;"), std::string::npos);
+  EXPECT_EQ(fred->get("/delete/" + id).status, 403);
+  auto forged = fred->submit("/", "/delete/" + id, {});
+  EXPECT_EQ(forged.status, 403);
+  auto no_csrf = erin->post_raw("/delete/" + id, "", {"Origin: " + base()});
+  EXPECT_EQ(no_csrf.status, 403);
+  EXPECT_EQ(count_on_profile(erin->get("/u/del_erin").body, "uweet"), 1);
+
+  auto done = erin->submit("/delete/" + id, "/delete/" + id, {});
+  ASSERT_EQ(done.status, 303);
+  EXPECT_EQ(done.header("location"), "/u/del_erin");
+  EXPECT_EQ(count_on_profile(erin->get("/u/del_erin").body, "uweets"), 0);
+  EXPECT_EQ(fred->get("/").body.find("id=\"uweet-" + id + "\""), std::string::npos);
+  EXPECT_EQ(erin->get("/u/del_erin/" + id).status, 404);
+  EXPECT_EQ(erin->get("/delete/" + id).status, 404);
+}
+
+TEST_P(Pages, PermalinkShowsTheUweetWithEscapedTitleAnd404sOnAWrongPair) {
+  auto gail = user("perma_gail");
+  user("perma_hank");
+  ASSERT_EQ(gail->post("a \"quoted\" <i>word</i> & more").status, 303);
+  const std::string id = first_uweet_id(gail->get("/u/perma_gail").body);
+  ASSERT_FALSE(id.empty());
+  Browser anon(base());
+  // Every timeline links the uweet's time to its permalink.
+  EXPECT_NE(anon.get("/").body.find("<a class=\"permalink\" href=\"/u/perma_gail/" + id + "\">"),
+            std::string::npos);
+  auto p = anon.get("/u/PERMA_GAIL/" + id);
+  ASSERT_EQ(p.status, 200);
+  EXPECT_NE(
+      p.body.find(
+          "<title>@perma_gail: “a &quot;quoted&quot; &lt;i&gt;word&lt;/i&gt; &amp; more” · Uwitter</title>"),
+      std::string::npos)
+      << p.body.substr(0, 600);
+  EXPECT_NE(
+      p.body.find(
+          "<meta name=\"description\" content=\"a &quot;quoted&quot; &lt;i&gt;word&lt;/i&gt; &amp; more\">"),
+      std::string::npos);
+  EXPECT_EQ(anon.get("/u/perma_hank/" + id).status, 404);
+  EXPECT_EQ(anon.get("/u/perma_gail/999999").status, 404);
+  EXPECT_EQ(anon.get("/u/perma_gail/abc").status, 404);
+  EXPECT_EQ(anon.get("/u/nobody_here/" + id).status, 404);
+}
+
+TEST_P(Pages, SettingsEditDisplayNameAndBioEscapedAndKeepWhatWasTypedOnError) {
+  auto ian = user("set_ian");
+  ASSERT_EQ(ian->post("my uweet").status, 303);
+  auto form = ian->get("/settings");
+  ASSERT_EQ(form.status, 200);
+  EXPECT_EQ(html_input_value(form.body, "display_name"), "");
+  auto bad = ian->submit("/settings", "/settings/profile",
+                         {{"display_name", std::string(51, 'n')}, {"bio", "kept <bio>"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(error_message(bad.body).find("at most 50 characters"), std::string::npos)
+      << error_message(bad.body);
+  EXPECT_EQ(html_input_value(bad.body, "display_name"), std::string(51, 'n'));
+  EXPECT_NE(bad.body.find(">kept &lt;bio&gt;</textarea>"), std::string::npos);
+  auto ok =
+      ian->submit("/settings", "/settings/profile", {{"display_name", "Ian <script>"}, {"bio", "I & me"}});
+  ASSERT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.header("location"), "/settings?saved=1");
+  Browser anon(base());
+  auto prof = anon.get("/u/set_ian");
+  EXPECT_NE(prof.body.find("<p class=\"display-name\">Ian &lt;script&gt;</p>"), std::string::npos);
+  EXPECT_NE(prof.body.find("<p class=\"bio\">I &amp; me</p>"), std::string::npos);
+  EXPECT_EQ(prof.body.find("<script>"), std::string::npos);
+  // Beside each uweet, and again once it changes (rendered uweets are reused).
+  EXPECT_NE(prof.body.find("<span class=\"display-name\">Ian &lt;script&gt;</span>"), std::string::npos);
+  ASSERT_EQ(ian->submit("/settings", "/settings/profile", {{"display_name", "Ian B"}, {"bio", ""}}).status,
+            303);
+  auto again = anon.get("/u/set_ian");
+  EXPECT_NE(again.body.find("<span class=\"display-name\">Ian B</span>"), std::string::npos);
+  EXPECT_EQ(again.body.find("class=\"bio\""), std::string::npos);
+  EXPECT_EQ(anon.get("/settings").status, 303);  // log in first
+  auto no_csrf = ian->post_raw("/settings/profile", "display_name=x&bio=y", {"Origin: " + base()});
+  EXPECT_EQ(no_csrf.status, 403);
+}
+
+TEST_P(Pages, ChangePasswordKeepsThisBrowserAndLogsOutTheOthers) {
+  auto jan = user("pw_jan");
+  Browser other(base());
+  ASSERT_EQ(other.login("pw_jan", "correct horse").status, 303);
+  ASSERT_NE(other.get("/").body.find("@pw_jan"), std::string::npos);
+  auto mismatch = jan->submit("/settings", "/settings/password",
+                              {{"current_password", "correct horse"},
+                               {"new_password", "battery staple"},
+                               {"new_password_again", "battery stapler"}});
+  EXPECT_EQ(mismatch.status, 422);
+  EXPECT_NE(error_message(mismatch.body).find("not the same"), std::string::npos);
+  EXPECT_EQ(mismatch.body.find("battery staple"), std::string::npos) << "a password was shown again";
+  auto wrong = jan->submit("/settings", "/settings/password",
+                           {{"current_password", "not my password"},
+                            {"new_password", "battery staple"},
+                            {"new_password_again", "battery staple"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(error_message(wrong.body).find("current password is wrong"), std::string::npos);
+  auto ok = jan->submit("/settings", "/settings/password",
+                        {{"current_password", "correct horse"},
+                         {"new_password", "battery staple"},
+                         {"new_password_again", "battery staple"}});
+  ASSERT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.header("location"), "/settings?password=changed");
+  EXPECT_NE(jan->get("/settings?password=changed").body.find("Password changed"), std::string::npos);
+  EXPECT_EQ(other.get("/").body.find("@pw_jan"), std::string::npos) << "the other browser is still logged in";
+  Browser again(base());
+  EXPECT_EQ(again.login("pw_jan", "correct horse").status, 401);
+  EXPECT_EQ(again.login("pw_jan", "battery staple").status, 303);
+}
+
 TEST_P(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
   auto carol = user("carol");
   carol->get("/");

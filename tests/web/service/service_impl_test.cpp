@@ -370,5 +370,157 @@ TEST(Service, DemoSeedFillsOnlyAnEmptyDatabase) {
   ASSERT_TRUE(f.login("alice", "password123"));
 }
 
+TEST(Service, DeleteIsGoneFromCachesAndCountsAtOnceAndEmitsWhereTheUweetWent) {
+  Fixture f;
+  f.open();
+  User hal = f.reg("hal"), ivy = f.reg("ivy"), jo = f.reg("jo");
+  ASSERT_TRUE(await<bool>(&f.l.loop, [&](auto d) { f.svc->follow(f.viewer(ivy), "hal", d); }));
+  auto keep = f.post(hal, "kept");
+  auto gone = f.post(hal, "gone soon @jo", "key-9");
+  ASSERT_TRUE(keep && gone);
+  const auto version = f.svc->public_timeline_version();
+  f.events.clear();
+
+  auto other = await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(ivy), gone->id, d); });
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().status, 403);
+  auto unknown =
+      await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(hal), gone->id + 50, d); });
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().status, 404);
+  EXPECT_TRUE(f.events.empty());
+
+  auto del = await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_uweet(f.viewer(hal), gone->id, d); });
+  ASSERT_TRUE(del) << del.error().message;
+  EXPECT_NE(f.svc->public_timeline_version(), version);
+  for (const User& u : {hal, ivy}) {
+    auto h = f.home(u);
+    ASSERT_EQ(h.items.size(), 1u) << u.username;
+    EXPECT_EQ(h.items[0].id, keep->id);
+  }
+  auto pub = await<Page<Uweet>>(&f.l.loop, [&](auto d) { f.svc->public_timeline(std::nullopt, 20, d); });
+  ASSERT_TRUE(pub);
+  ASSERT_EQ(pub->items.size(), 1u);
+  auto prof = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("hal", std::nullopt, d); });
+  ASSERT_TRUE(prof);
+  EXPECT_EQ(prof->counts.uweets, 1);
+  auto one = await<Uweet>(&f.l.loop, [&](auto d) { f.svc->uweet(gone->id, d); });
+  ASSERT_FALSE(one);
+  EXPECT_EQ(one.error().status, 404);
+  auto found = await<Page<Uweet>>(&f.l.loop, [&](auto d) { f.svc->search("gone", std::nullopt, 20, d); });
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->items.empty());
+
+  // One delete for the followers' fan-out, one for the mentioned user.
+  ASSERT_EQ(f.events.size(), 2u);
+  const auto* fan = std::get_if<sign::DeleteEvent>(&f.events[0]);
+  const auto* men = std::get_if<sign::DeleteEvent>(&f.events[1]);
+  ASSERT_TRUE(fan && men);
+  EXPECT_EQ(fan->uweet_id, gone->id);
+  EXPECT_EQ(fan->author_id, hal.id);
+  EXPECT_EQ(fan->author, "hal");
+  EXPECT_EQ(fan->recipient_id, 0);
+  EXPECT_EQ(men->recipient_id, jo.id);
+
+  // The key stays used; the count stays right after a restart.
+  auto retry = f.post(hal, "gone soon @jo", "key-9");
+  ASSERT_FALSE(retry);
+  EXPECT_EQ(retry.error().code, "uweet_deleted");
+  f.close();
+  f.open();
+  auto after = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("hal", std::nullopt, d); });
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->counts.uweets, 1);
+  EXPECT_EQ(f.home(ivy).items.size(), 1u);
+}
+
+TEST(Service, ProfileIsValidatedStoredAndShownBesideUweetsAfterARestart) {
+  Fixture f;
+  f.open();
+  User kim = f.reg("kim");
+  ASSERT_TRUE(f.post(kim, "hello"));
+  auto upd = [&](std::optional<std::string> dn, std::optional<std::string> bio) {
+    return await<User>(&f.l.loop, [&](auto d) { f.svc->update_profile(f.viewer(kim), dn, bio, d); });
+  };
+  auto long_name = upd(std::string(51, 'x'), std::nullopt);
+  ASSERT_FALSE(long_name);
+  EXPECT_EQ(long_name.error().code, "display_name_too_long");
+  EXPECT_TRUE(upd(std::string(50, 'x'), std::nullopt));                             // 50 code points fit
+  EXPECT_EQ(upd("\xE2\x80\x8B", std::nullopt).error().code, "blank_display_name");  // U+200B alone
+  EXPECT_EQ(upd("a\nb", std::nullopt).error().code, "control_character");
+  EXPECT_EQ(upd(std::nullopt, std::string(161, 'y')).error().code, "bio_too_long");
+  EXPECT_EQ(upd(std::nullopt, "tab\there").error().code, "control_character");
+  auto ok = upd("  Kim \xE2\x98\x95 ", "Line one\r\nline two");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->display_name, "Kim \xE2\x98\x95");
+  EXPECT_EQ(ok->bio, "Line one\nline two");
+  auto bio_only = upd(std::nullopt, "just the bio");
+  ASSERT_TRUE(bio_only);
+  EXPECT_EQ(bio_only->display_name, "Kim \xE2\x98\x95");  // absent = unchanged
+  auto h = f.home(kim);
+  ASSERT_EQ(h.items.size(), 1u);
+  EXPECT_EQ(h.items[0].author_display, "Kim \xE2\x98\x95");
+  f.close();
+  f.open();
+  auto prof = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("kim", std::nullopt, d); });
+  ASSERT_TRUE(prof);
+  EXPECT_EQ(prof->user.display_name, "Kim \xE2\x98\x95");
+  EXPECT_EQ(prof->user.bio, "just the bio");
+  EXPECT_EQ(f.home(kim).items.at(0).author_display, "Kim \xE2\x98\x95");
+  auto cleared = upd("", "");
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->display_name, "");
+  EXPECT_EQ(f.home(kim).items.at(0).author_display, "");
+}
+
+TEST(Service, ChangePasswordNeedsTheCurrentOneAndEndsEveryOtherSession) {
+  Fixture f;
+  f.open();
+  User lee = f.reg("lee");
+  auto keep = f.login("lee", "password123");
+  auto other = f.login("lee", "password123", "10.0.0.7");
+  ASSERT_TRUE(keep && other);
+  auto change = [&](const std::string& cur, const std::string& next) {
+    return await<Unit>(&f.l.loop, [&](auto d) {
+      f.svc->change_password(f.viewer(lee), keep->token, cur, next, "10.0.0.1", d);
+    });
+  };
+  auto wrong = change("not-it-at-all", "brand new pass");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().status, 401);
+  EXPECT_EQ(wrong.error().code, "wrong_password");
+  auto weak = change("password123", "short");
+  ASSERT_FALSE(weak);
+  EXPECT_EQ(weak.error().code, "weak_password");
+  EXPECT_TRUE(f.svc->authenticate(other->token));  // nothing changed yet
+  auto ok = change("password123", "brand new pass");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_TRUE(f.svc->authenticate(keep->token));
+  EXPECT_FALSE(f.svc->authenticate(other->token));
+  EXPECT_FALSE(f.login("lee", "password123", "10.0.0.9"));
+  EXPECT_TRUE(f.login("lee", "brand new pass", "10.0.0.9"));
+  // The ended session stays ended after a restart (it was deleted, not just forgotten).
+  f.close();
+  f.open();
+  EXPECT_TRUE(f.svc->authenticate(keep->token));
+  EXPECT_FALSE(f.svc->authenticate(other->token));
+}
+
+TEST(Service, WrongCurrentPasswordsAreThrottledLikeLogins) {
+  Fixture f;
+  f.open();  // 3 failures per account
+  User max = f.reg("max");
+  auto lr = f.login("max", "password123");
+  ASSERT_TRUE(lr);
+  Result<Unit> r = Unit{};
+  for (int i = 0; i < 4; ++i)
+    r = await<Unit>(&f.l.loop, [&](auto d) {
+      f.svc->change_password(f.viewer(max), lr->token, "guess" + std::to_string(i) + "xxxx", "a new password",
+                             "10.0.0.1", d);
+    });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().status, 429);
+}
+
 }  // namespace
 }  // namespace uw::web

@@ -160,6 +160,28 @@ TEST(TimelineCache, EvictedUweetsMakeDeepPagesFallBack) {
   EXPECT_EQ(c.user(1)->uweets, 5);
 }
 
+TEST(TimelineCache, RemovedUweetLeavesEveryListAndTheCount) {
+  TimelineCache c(3, 3);
+  c.put_user(user(1, "alice"), "");
+  c.put_user(user(2, "bob"), "");
+  ASSERT_TRUE(c.add_follow(2, 1));
+  for (int64_t i = 1; i <= 5; ++i) c.add_uweet(uw(i, 1, "alice"));  // 5, 4, 3 cached
+  const auto v = c.uweets_version();
+  c.remove_uweet(1, 4);
+  EXPECT_NE(c.uweets_version(), v);
+  EXPECT_EQ(c.uweet(4), nullptr);
+  EXPECT_EQ(c.user(1)->uweets, 4);
+  auto h = c.home(2, std::nullopt, 2);
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->items.size(), 2u);
+  EXPECT_EQ(h->items[0].id, 5);
+  EXPECT_EQ(h->items[1].id, 3);
+  EXPECT_FALSE(c.home(2, std::nullopt, 3));  // 2 and 1 are not cached: still refuses, never wrong
+  EXPECT_EQ(c.public_page(std::nullopt, 2)->items[1].id, 3);
+  c.remove_uweet(1, 1);  // not cached: only the count changes
+  EXPECT_EQ(c.user(1)->uweets, 3);
+}
+
 TEST(TimelineCache, NamesAreCaseInsensitive) {
   TimelineCache c;
   c.put_user(user(4, "Bob"), "h");

@@ -1,0 +1,73 @@
+// The settings page (/settings): the profile form (display name and bio) and
+// the password form. Every POST here has passed the Origin and CSRF checks
+// (Pages); a refused form is shown again with what was typed (never a
+// password) and what to fix.
+#include "web/http/page_handlers.hpp"
+
+namespace uw::web::pages {
+namespace {
+
+void render(const SitePtr& s, const CtxPtr& c, const views::SettingsView& v, int status) {
+  views::Frame f = s->frame(*c, "Settings");
+  s->page(*c, status, views::settings(f, v));
+}
+
+// The form as stored (display name and bio from the Service's memory).
+std::optional<views::SettingsView> stored(const SitePtr& s, const CtxPtr& c) {
+  auto me = s->svc.me(*c->viewer);
+  if (!me) {
+    s->service_error(*c, me.error());
+    return std::nullopt;
+  }
+  views::SettingsView v;
+  v.display_name = me->display_name;
+  v.bio = me->bio;
+  return v;
+}
+
+void password_refused(const SitePtr& s, const CtxPtr& c, std::string message, int status) {
+  auto v = stored(s, c);
+  if (!v) return;
+  v->password_error = std::move(message);
+  render(s, c, *v, status);
+}
+
+}  // namespace
+
+void settings(const SitePtr& s, const CtxPtr& c) {
+  if (!c->viewer) return s->need_login(*c, "/settings");
+  auto v = stored(s, c);
+  if (!v) return;
+  v->saved = c->query("saved") == "1";
+  v->password_changed = c->query("password") == "changed";
+  render(s, c, *v, 200);
+}
+
+void save_profile(const SitePtr& s, const CtxPtr& c) {
+  if (!c->viewer) return s->need_login(*c, "/settings");
+  std::string name = c->form("display_name"), bio = c->form("bio");
+  s->svc.update_profile(*c->viewer, name, bio, [s, c, name, bio](const Result<User>& r) {
+    if (r) return s->redirect(*c, "/settings?saved=1");
+    if (r.error().status >= 500) return s->service_error(*c, r.error());
+    views::SettingsView v;
+    v.display_name = name;
+    v.bio = bio;
+    v.error = r.error().message;
+    render(s, c, v, r.error().status);
+  });
+}
+
+void change_password(const SitePtr& s, const CtxPtr& c) {
+  if (!c->viewer) return s->need_login(*c, "/settings");
+  std::string current = c->form("current_password"), next = c->form("new_password");
+  if (next != c->form("new_password_again"))
+    return password_refused(s, c, "The two new passwords are not the same.", 422);
+  s->svc.change_password(*c->viewer, c->session, std::move(current), std::move(next), c->req.peer_ip,
+                         [s, c](const Result<Unit>& r) {
+                           if (r) return s->redirect(*c, "/settings?password=changed");
+                           if (r.error().status >= 500) return s->service_error(*c, r.error());
+                           password_refused(s, c, r.error().message, r.error().status);
+                         });
+}
+
+}  // namespace uw::web::pages
