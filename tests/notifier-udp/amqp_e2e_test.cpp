@@ -28,14 +28,10 @@ using nlohmann::json;
 
 class AmqpStack {
  public:
-  explicit AmqpStack(kit::RabbitMqServer& broker) : url(broker.url(fresh_amqp_queue())) {
+  explicit AmqpStack(kit::RabbitMqServer& broker) : url(broker.url(fresh_amqp_queue())) { start(); }
+  void start() {
     data = dir.file("data");
-    // The web app first: it makes the key pair the notifier trusts.
-    web = std::make_unique<ChildProcess>();
-    ASSERT_TRUE(web->start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", data, "--notify", url},
-                           dir.file("web.stderr")));
-    ASSERT_TRUE(web->wait_listening(1)) << web->stderr_text();
-    wclient = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(web->port("http")));
+    // The notifier first (its trust file appears when the web app makes its key).
     notifier = std::make_unique<ChildProcess>();
     ASSERT_TRUE(notifier->start({UWITTER_NOTIFIER_BIN, "--listen-udp", "127.0.0.1:0", "--listen-http",
                                  "127.0.0.1:0", "--amqp", url, "--db", data + "/uwitter.db", "--trust",
@@ -47,6 +43,13 @@ class AmqpStack {
     ASSERT_TRUE(notifier->wait_listening(2)) << notifier->stderr_text();
     http_port = notifier->port("http");
     nclient = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(http_port));
+    web = std::make_unique<ChildProcess>();
+    ASSERT_TRUE(web->start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", data, "--notify", url,
+                            "--notifier-url", "http://127.0.0.1:" + std::to_string(http_port)},
+                           dir.file("web.stderr")));
+    ASSERT_TRUE(web->wait_listening(1)) << web->stderr_text();
+    wclient = std::make_unique<HttpClient>("http://127.0.0.1:" + std::to_string(web->port("http")));
+    EXPECT_TRUE(eventually([&] { return notifier_metric("uwitter_notifier_trusted_keys") == 1; }, 15s));
     EXPECT_TRUE(eventually([&] { return notifier_metric("uwitter_notifier_amqp_connected") == 1; }, 30s))
         << notifier->stderr_text() << kit::read_file(dir.file("notifier.log"));
     auto u = amqp::parse_url(url);

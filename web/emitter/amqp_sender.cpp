@@ -279,7 +279,7 @@ void AmqpSender::run() {
     }
     update_pending();
     set_gauges();
-    amqp_maybe_release_buffers(s.raw());
+    if (s.is_open()) amqp_maybe_release_buffers(s.raw());  // not after a failure closed it
   }
   // Closing: say goodbye when we can; what is still pending is dropped.
   if (s.is_open()) s.close();
