@@ -120,25 +120,13 @@ class Stack {
 
   Result<Unit> start() {
     data_ = dir_.file("data");
-    std::vector<std::string> nargv{w_.notifier_bin,
-                                   "--listen-udp",
-                                   "127.0.0.1:0",
-                                   "--listen-http",
-                                   "127.0.0.1:0",
-                                   "--listen-tcp",
-                                   "127.0.0.1:0",
-                                   "--db",
-                                   data_ + "/uwitter.db",
-                                   "--trust",
-                                   data_ + "/keys/uwitter.pub",
-                                   "--log-file",
-                                   dir_.file("notifier.log"),
-                                   "--log-level",
-                                   "warn",
-                                   "--allow",
-                                   "127.0.0.0/8",
-                                   "--max-subscribers",
-                                   "100000"};
+    std::vector<std::string> nargv{w_.notifier_bin, "--listen-udp", "127.0.0.1:0", "--listen-http",
+                                   "127.0.0.1:0", "--listen-tcp", "127.0.0.1:0", "--db",
+                                   data_ + "/uwitter.db", "--trust", data_ + "/keys/uwitter.pub",
+                                   "--log-file", dir_.file("notifier.log"), "--log-level", "warn", "--allow",
+                                   "127.0.0.0/8", "--max-subscribers", "100000",
+                                   // Every follower's stream comes from 127.0.0.1 (the default is 64).
+                                   "--max-streams-per-address", "100000"};
     if (s_.name == "amqp") {
       if (w_.amqp_url.empty()) return Error{500, "broker", "no RabbitMQ broker: " + w_.broker_error};
       // A queue of this run's own: nothing left from an earlier run is consumed.
