@@ -20,7 +20,7 @@ std::string bytes_text(amqp_bytes_t b) { return std::string(static_cast<const ch
 timeval to_timeval(int ms) {
   timeval tv{};
   tv.tv_sec = ms / 1000;
-  tv.tv_usec = (ms % 1000) * 1000;
+  tv.tv_usec = static_cast<suseconds_t>(ms % 1000) * 1000;
   return tv;
 }
 
