@@ -55,6 +55,17 @@ void register_flags(Flags& f, Config* c) {
             c->allow_http = std::move(a.value());
             return uw::Unit{};
           });
+  f.value("amqp", "URL",
+          "consume signed envelopes from RabbitMQ: amqp://USER:PASS@HOST:PORT/VHOST[?queue=NAME] (durable "
+          "queue, default uwitter.notify; manual acks; default: none)",
+          [c](const std::string& v) -> uw::Result<uw::Unit> {
+            auto u = amqp::parse_url(v);
+            if (!u) return uw::bad_value(u.error().message);
+            c->amqp = std::move(u.value());
+            return uw::Unit{};
+          });
+  f.value("amqp-prefetch", "N", "AMQP deliveries unacknowledged at once (basic.qos; default 256)",
+          whole_flag<uint16_t>(&c->amqp_prefetch, 1, 65535));
   f.value("tcp-max-conns", "N", "TCP ingest connections at once; later ones are closed (default 64)",
           whole_flag<size_t>(&c->tcp_max_connections, 1, 100000));
   f.value("tcp-idle-ms", "MS",

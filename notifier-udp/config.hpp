@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/amqp/url.hpp"
 #include "core/flags.hpp"
 #include "notifier-udp/allow_list.hpp"
 #include "notifier-udp/event_log.hpp"
@@ -24,6 +25,8 @@ struct Config {
   std::optional<HostPort> tcp;           // --listen-tcp: the tcp:// transport (none by default)
   std::optional<AllowList> allow_tcp;    // TCP peers (unset: --allow)
   std::optional<AllowList> allow_http;   // POST /ingest clients (unset: --allow)
+  std::optional<amqp::Url> amqp;         // --amqp: consume the amqp:// transport's queue (none by default)
+  uint16_t amqp_prefetch = 256;          // deliveries unacknowledged at once (basic.qos)
   size_t tcp_max_connections = 64;
   uint64_t tcp_idle_ms = 30'000;  // a silent peer, or a frame left half-sent, is closed after this
   std::string log_file;           // "" = stderr

@@ -9,6 +9,7 @@
 #include "core/http/server.hpp"
 #include "core/metrics.hpp"
 #include "core/store/store.hpp"
+#include "notifier-udp/amqp_consumer.hpp"
 #include "notifier-udp/delivery.hpp"
 #include "notifier-udp/event_log.hpp"
 #include "notifier-udp/http_api.hpp"
@@ -32,7 +33,8 @@ struct Daemon::Impl {
   std::unique_ptr<Streams> streams;
   std::unique_ptr<Delivery> delivery;
   std::unique_ptr<Ingest> ingest;
-  std::unique_ptr<TcpIngest> tcp;  // with --listen-tcp
+  std::unique_ptr<TcpIngest> tcp;      // with --listen-tcp
+  std::unique_ptr<AmqpConsumer> amqp;  // with --amqp
   std::unique_ptr<HttpApi> api;
   uv_signal_t sig_term{}, sig_int{}, sig_hup{};
   uv_timer_t tick{};  // 4 times a second: gap timeouts; every 4th: trust-file changes, kernel drops
@@ -105,6 +107,21 @@ struct Daemon::Impl {
     per("uwitter_notifier_transport_rejected_total",
         "Envelopes rejected for any other reason (allow-list, size, framing, verification), by transport",
         &TransportStats::rejected);
+    if (amqp) {
+      const auto as = amqp->stats();
+      p.counter("uwitter_notifier_amqp_deliveries_total", "Messages the broker delivered", as.deliveries);
+      p.counter("uwitter_notifier_amqp_redelivered_total",
+                "Deliveries the broker flagged as redelivered (their duplicates are counted by transport)",
+                as.redelivered);
+      p.counter("uwitter_notifier_amqp_acks_total", "Deliveries acknowledged after they were offered",
+                as.acked);
+      p.counter("uwitter_notifier_amqp_reconnects_total", "Broker connections refused or lost",
+                as.reconnects);
+      p.gauge("uwitter_notifier_amqp_unacked", "Deliveries not yet acknowledged (at most --amqp-prefetch)",
+              static_cast<double>(as.unacked));
+      p.gauge("uwitter_notifier_amqp_connected", "1 while consuming from the broker",
+              as.connected ? 1.0 : 0.0);
+    }
     if (tcp) {
       const auto& ts = tcp->stats();
       p.counter("uwitter_notifier_tcp_accepted_total", "TCP ingest connections taken", ts.accepted);
@@ -315,6 +332,15 @@ Result<Unit> Daemon::start() {
     m.tcp = std::make_unique<TcpIngest>(m.loop, to, *m.ingest, m.log);
   }
 
+  if (m.cfg.amqp) {
+    AmqpConsumer::Options ao;
+    ao.url = *m.cfg.amqp;
+    ao.prefetch = m.cfg.amqp_prefetch;
+    m.amqp = std::make_unique<AmqpConsumer>(m.loop, ao, m.log, [&m](std::span<const uint8_t> body, bool) {
+      (void)m.ingest->offer(Transport::Amqp, body, nullptr, m.cfg.amqp->host);
+    });
+  }
+
   uv_timer_init(m.loop, &m.tick);
   m.tick.data = &m;
   m.tick_open = true;
@@ -323,6 +349,8 @@ Result<Unit> Daemon::start() {
   if (auto r = m.ingest->start(); !r) return r.error();
   if (m.tcp)
     if (auto r = m.tcp->start(); !r) return r.error();
+  if (m.amqp)
+    if (auto r = m.amqp->start(); !r) return r.error();
   int rc = m.server->listen(m.cfg.http.host, m.cfg.http.port);
   if (rc != 0)
     return Error{
@@ -396,6 +424,7 @@ void Daemon::shutdown() {
   }
   if (m.ingest) m.ingest->close(nullptr);
   if (m.tcp) m.tcp->close(nullptr);
+  if (m.amqp) m.amqp->close(nullptr);
   if (m.delivery) m.delivery->close(nullptr);
   if (m.server) {
     m.server->shutdown(500, [&m] {

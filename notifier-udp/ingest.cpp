@@ -252,7 +252,8 @@ Verdict Ingest::handle(Transport t, const uint8_t* p, size_t n, const sockaddr* 
   auto from = [&] { return addr ? addr_text(addr) : ip; };  // for a debug line only
   const AllowList& allow =
       t == Transport::Tcp ? opts_.allow_tcp : (t == Transport::Http ? opts_.allow_http : opts_.allow);
-  if (addr ? !allow.allows(addr) : !allow.allows_ip(ip)) {
+  // AMQP's peer is the broker (transport.hpp): the signature is what counts.
+  if (t != Transport::Amqp && (addr ? !allow.allows(addr) : !allow.allows_ip(ip))) {
     ++stats_.own_rejects[static_cast<size_t>(IngestReject::DisallowedSource)];
     reject(t, "disallowed_source", addr, ip, n);
     return Verdict::Disallowed;

@@ -7,7 +7,8 @@
 // signature, event syntax). Every rejection is counted by reason and logged
 // (rate-limited); verified events go to the callback.
 // offer() is that same path for envelopes that came another way (a TCP frame,
-// an HTTP POST /ingest body): one allow-list per transport, then the same
+// an HTTP POST /ingest body, an AMQP message): one allow-list per transport
+// (none for AMQP, whose peer is the broker), then the same
 // size check, Verifier (replay window, loss accounting) and callback, with
 // counters per transport beside the totals.
 // Threading: loop thread only. The datagram, address and control buffers are

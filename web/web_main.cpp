@@ -73,7 +73,8 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
   f.value("notify", "TARGET[,...]",
           "send signed notifications to these notifiers: HOST:PORT or udp://HOST:PORT (datagrams), "
           "tcp://HOST:PORT (one connection, length-prefixed), http://HOST:PORT[/PATH] (POST, default "
-          "/ingest); repeatable",
+          "/ingest), amqp://USER:PASS@HOST:PORT/VHOST[?queue=NAME] (RabbitMQ, durable queue, confirms); "
+          "repeatable",
           [o](const std::string& v) -> uw::Result<uw::Unit> {
             size_t start = 0;
             while (start <= v.size()) {

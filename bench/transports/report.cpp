@@ -38,26 +38,28 @@ std::string table(const std::vector<ScenarioResult>& rs, const Workload& w) {
       "SIGSTOPped "
       "{} ms\n\n",
       w.followers, w.fixed_posts, w.rate, w.max_threads, w.max_seconds, w.stop_ms);
-  out += fmt::format("{:<16} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7} {:>5}\n",
+  out += fmt::format("{:<16} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>5}\n",
                      "transport", "post p50", "post p99", "vs base", "max/s", "vs base", "sse p50", "sse p99",
-                     "web us", "notif us", "failed", "dups");
-  out += fmt::format("{:<16} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7} {:>5}\n", "", "ms",
-                     "ms", "p99", "posts/s", "max/s", "ms", "ms", "/post", "/post", "posts", "");
+                     "web us", "notif us", "broker us", "failed", "dups");
+  out +=
+      fmt::format("{:<16} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>5}\n", "",
+                  "ms", "ms", "p99", "posts/s", "max/s", "ms", "ms", "/post", "/post", "/post", "posts", "");
   for (const auto& r : rs) {
     if (!r.error.empty()) {
       out += fmt::format("{:<16} error: {}\n", r.scenario.label, r.error);
       continue;
     }
     bool notifies = r.scenario.name != "none";
-    out +=
-        fmt::format("{:<16} {:>8.2f} {:>8.2f} {:>7} {:>8.0f} {:>7} {:>8} {:>8} {:>8.0f} {:>9} {:>7} {:>5}\n",
-                    r.scenario.label, r.post_p50_ms, r.post_p99_ms,
-                    b && notifies ? pct_over(r.post_p99_ms, b->post_p99_ms) : "", r.max_posts_per_s,
-                    b && notifies ? pct_over(r.max_posts_per_s, b->max_posts_per_s) : "",
-                    notifies ? fmt::format("{:.2f}", r.sse_p50_ms) : "-",
-                    notifies ? fmt::format("{:.2f}", r.sse_p99_ms) : "-", r.web_cpu_us_per_post,
-                    notifies ? fmt::format("{:.0f}", r.notifier_cpu_us_per_post) : "-", r.failed_posts,
-                    r.fixed.duplicates + r.max.duplicates + r.stop.duplicates);
+    out += fmt::format(
+        "{:<16} {:>8.2f} {:>8.2f} {:>7} {:>8.0f} {:>7} {:>8} {:>8} {:>8.0f} {:>9} {:>9} {:>7} {:>5}\n",
+        r.scenario.label, r.post_p50_ms, r.post_p99_ms,
+        b && notifies ? pct_over(r.post_p99_ms, b->post_p99_ms) : "", r.max_posts_per_s,
+        b && notifies ? pct_over(r.max_posts_per_s, b->max_posts_per_s) : "",
+        notifies ? fmt::format("{:.2f}", r.sse_p50_ms) : "-",
+        notifies ? fmt::format("{:.2f}", r.sse_p99_ms) : "-", r.web_cpu_us_per_post,
+        notifies ? fmt::format("{:.0f}", r.notifier_cpu_us_per_post) : "-",
+        r.scenario.name == "amqp" ? fmt::format("{:.0f}", r.broker_cpu_us_per_post) : "-", r.failed_posts,
+        r.fixed.duplicates + r.max.duplicates + r.stop.duplicates);
   }
   out += fmt::format("\nNotifier SIGSTOPped for {} ms while posting at {}/s:\n", w.stop_ms, w.rate);
   out += fmt::format("{:<16} {:>6} {:>7} {:>8} {:>9} {:>9} {:>6} {:>8} {:>6} {:>8} {:>8}\n", "transport",
@@ -98,6 +100,7 @@ std::string to_json(const std::vector<ScenarioResult>& rs, const Workload& w) {
                             {"max_posts_per_s", r.max_posts_per_s},
                             {"web_cpu_us_per_post", r.web_cpu_us_per_post},
                             {"notifier_cpu_us_per_post", r.notifier_cpu_us_per_post},
+                            {"broker_cpu_us_per_post", r.broker_cpu_us_per_post},
                             {"fixed", phase_json(r.fixed)},
                             {"max", phase_json(r.max)},
                             {"stop",
@@ -117,16 +120,17 @@ std::string to_csv(const std::vector<ScenarioResult>& rs) {
       "transport,post_p50_ms,post_p99_ms,post_max_ms,max_posts_per_s,sse_p50_ms,sse_p99_ms,web_cpu_us_per_"
       "post,"
       "notifier_cpu_us_per_post,failed_posts,duplicates,stop_posts,stop_failed,stop_stalled,stop_post_max_ms,"
-      "stop_expected,stop_delivered,stop_late,stop_latest_ms,stop_notifier_lost,sender_dropped,error\n";
+      "stop_expected,stop_delivered,stop_late,stop_latest_ms,stop_notifier_lost,sender_dropped,broker_cpu_us_"
+      "per_post,error\n";
   for (const auto& r : rs)
     out += fmt::format(
         "{},{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.1f},{:.1f},{},{},{},{},{},{:.1f},{},{},{},{:.1f},{},"
-        "{},\"{}\"\n",
+        "{},{:.1f},\"{}\"\n",
         r.scenario.name, r.post_p50_ms, r.post_p99_ms, r.post_max_ms, r.max_posts_per_s, r.sse_p50_ms,
         r.sse_p99_ms, r.web_cpu_us_per_post, r.notifier_cpu_us_per_post, r.failed_posts,
         r.fixed.duplicates + r.max.duplicates + r.stop.duplicates, r.stop_posts, r.stop_failed,
         r.stop_stalled, r.stop_post_max_ms, r.stop.expected, r.stop.delivered, r.stop.late, r.stop.latest_ms,
-        r.stop_notifier_lost, r.sender_dropped, r.error);
+        r.stop_notifier_lost, r.sender_dropped, r.broker_cpu_us_per_post, r.error);
   return out;
 }
 

@@ -18,15 +18,13 @@
 #include "bench/runner/accounting.hpp"
 #include "bench/runner/api.hpp"
 #include "bench/runner/sse_hub.hpp"
+#include "core/amqp/url.hpp"
 
 namespace uw::bench::transports {
 
 std::vector<Scenario> all_scenarios() {
-  return {{"none", "none (baseline)"},
-          {"udp", "udp"},
-          {"tcp", "tcp"},
-          {"http", "http async"},
-          {"http-sync", "http sync"}};
+  return {{"none", "none (baseline)"}, {"udp", "udp"},  {"tcp", "tcp"}, {"http", "http async"},
+          {"http-sync", "http sync"},  {"amqp", "amqp"}};
 }
 
 namespace {
@@ -122,14 +120,33 @@ class Stack {
 
   Result<Unit> start() {
     data_ = dir_.file("data");
-    if (!notifier_.start({w_.notifier_bin, "--listen-udp", "127.0.0.1:0", "--listen-http", "127.0.0.1:0",
-                          "--listen-tcp", "127.0.0.1:0", "--db", data_ + "/uwitter.db", "--trust",
-                          data_ + "/keys/uwitter.pub", "--log-file", dir_.file("notifier.log"), "--log-level",
-                          "warn", "--allow", "127.0.0.0/8", "--max-subscribers", "100000"},
-                         dir_.file("notifier.stderr")) ||
-        !notifier_.wait_listening(3))
+    std::vector<std::string> nargv{w_.notifier_bin, "--listen-udp", "127.0.0.1:0", "--listen-http",
+                                   "127.0.0.1:0", "--listen-tcp", "127.0.0.1:0", "--db",
+                                   data_ + "/uwitter.db", "--trust", data_ + "/keys/uwitter.pub",
+                                   "--log-file", dir_.file("notifier.log"), "--log-level", "warn", "--allow",
+                                   "127.0.0.0/8", "--max-subscribers", "100000",
+                                   // Every follower's stream comes from 127.0.0.1 (the default is 64).
+                                   "--max-streams-per-address", "100000"};
+    if (s_.name == "amqp") {
+      if (w_.amqp_url.empty()) return Error{500, "broker", "no RabbitMQ broker: " + w_.broker_error};
+      // A queue of this run's own: nothing left from an earlier run is consumed.
+      amqp_url_ = w_.amqp_url + "?queue=uwitter.bench." + std::to_string(::getpid()) + "." +
+                  std::to_string(steady_ms());
+      nargv.insert(nargv.end(), {"--amqp", amqp_url_});
+    }
+    if (!notifier_.start(nargv, dir_.file("notifier.stderr")) || !notifier_.wait_listening(3))
       return Error{500, "notifier", "uwitter-notifier did not start: " + notifier_.stderr_tail()};
     nhttp_ = notifier_.port("http");
+    if (s_.name == "amqp") {
+      const double until = steady_ms() + 30000;
+      while (notifier_metric("uwitter_notifier_amqp_connected") != 1) {
+        if (steady_ms() > until)
+          return Error{
+              500, "notifier",
+              "the notifier did not connect to the broker: " + kit::read_file(dir_.file("notifier.log"))};
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
     std::vector<std::string> argv{w_.web_bin,
                                   "--listen",
                                   "127.0.0.1:0",
@@ -145,6 +162,7 @@ class Stack {
     if (s_.name == "tcp") target_ = "tcp://127.0.0.1:" + std::to_string(notifier_.port("tcp"));
     if (s_.name == "http" || s_.name == "http-sync")
       target_ = "http://127.0.0.1:" + std::to_string(nhttp_) + "/ingest";
+    if (s_.name == "amqp") target_ = amqp_url_;
     if (!target_.empty()) argv.insert(argv.end(), {"--notify", target_});
     if (s_.name == "http-sync") argv.push_back("--notify-http-sync");
     if (!web_.start(argv, dir_.file("web.stderr")) || !web_.wait_listening(1))
@@ -163,8 +181,13 @@ class Stack {
     std::string m = a.get_text("/metrics").raw;
     double d = std::max(0.0, kit::metric(m, "uwitter_emitter_dropped_total"));
     if (s_.name != "udp" && !target_.empty()) {
-      std::string scheme = s_.name == "tcp" ? "tcp" : "http";
-      d += std::max(0.0, kit::metric(m, "uwitter_emitter_transport_dropped_total{target=\"" + target_ +
+      std::string scheme = s_.name == "tcp" ? "tcp" : s_.name == "amqp" ? "amqp" : "http";
+      std::string label = target_;
+      if (s_.name == "amqp") {
+        auto u = amqp::parse_url(target_);
+        label = u ? u->text() : target_;  // the label leaves the password out
+      }
+      d += std::max(0.0, kit::metric(m, "uwitter_emitter_transport_dropped_total{target=\"" + label +
                                             "\",transport=\"" + scheme + "\"}"));
     }
     return d;
@@ -180,7 +203,7 @@ class Stack {
   const Workload& w_;
   const Scenario& s_;
   kit::TempDir dir_;
-  std::string data_, base_, target_;
+  std::string data_, base_, target_, amqp_url_;
   kit::ChildProcess notifier_, web_;
   uint16_t nhttp_ = 0;
 };
@@ -280,6 +303,8 @@ ScenarioResult run_scenario(const Workload& w, const Scenario& s) {
   {
     std::mutex mu;
     double web0 = cpu_us(st.web().pid()), not0 = cpu_us(st.notifier().pid());
+    const bool broker = s.name == "amqp" && w.broker_pid > 0;
+    double broker0 = broker ? cpu_us(w.broker_pid) : 0;
     double t0 = steady_ms(), end = t0 + w.max_seconds * 1000;
     std::atomic<uint64_t> n{0};
     std::vector<std::thread> threads;
@@ -302,6 +327,7 @@ ScenarioResult run_scenario(const Workload& w, const Scenario& s) {
     if (posts > 0) {
       r.web_cpu_us_per_post = (cpu_us(st.web().pid()) - web0) / posts;
       r.notifier_cpu_us_per_post = (cpu_us(st.notifier().pid()) - not0) / posts;
+      if (broker) r.broker_cpu_us_per_post = (cpu_us(w.broker_pid) - broker0) / posts;
     }
     expected_total += maxp.started.size() * w.followers;
     gather();

@@ -20,7 +20,7 @@
 namespace uw::bench::transports {
 
 struct Scenario {
-  std::string name;   // "none", "udp", "tcp", "http", "http-sync"
+  std::string name;   // "none", "udp", "tcp", "http", "http-sync", "amqp"
   std::string label;  // for the table
 };
 // Every scenario, baseline first.
@@ -36,6 +36,12 @@ struct Workload {
   uint64_t stop_ms = 2000;  // notifier SIGSTOPped this long
   uint64_t late_ms = 1000;  // a notification later than this after its post is "late"
   bool verbose = false;
+  // The amqp scenario's broker (started by the runner, kit::RabbitMqServer):
+  // an amqp:// URL with its password ("" = none: the scenario fails with
+  // broker_error), and its pid for the CPU it spends.
+  std::string amqp_url;
+  std::string broker_error;
+  int broker_pid = -1;
 };
 
 struct PhaseNotes {
@@ -58,6 +64,7 @@ struct ScenarioResult {
   // max phase
   double max_posts_per_s = 0;
   double web_cpu_us_per_post = 0, notifier_cpu_us_per_post = 0;
+  double broker_cpu_us_per_post = 0;  // amqp only
   PhaseNotes max;
   // stop phase
   uint32_t stop_posts = 0, stop_failed = 0;

@@ -1,5 +1,5 @@
 // uwitter-transports: the same workload over every notification transport
-// (none, udp, tcp, http async, http sync), side by side in one run. Thin:
+// (none, udp, tcp, http async, http sync, amqp), side by side in one run. Thin:
 // flags and output files; the work is in scenario.cpp.
 #include <fmt/format.h>
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "bench/kit/rabbitmq_server.hpp"
 #include "bench/runner/api.hpp"
 #include "bench/transports/report.hpp"
 #include "bench/transports/scenario.hpp"
@@ -45,13 +46,15 @@ int main(int argc, char** argv) {
   std::string only;
   uw::Flags f(
       "uwitter-transports",
-      "the same posting workload over no notification, udp, tcp, http async and http sync: POST latency, "
-      "max posts/s, post -> SSE latency, CPU per post, and a notifier SIGSTOPped meanwhile");
+      "the same posting workload over no notification, udp, tcp, http async, http sync and amqp (a "
+      "RabbitMQ broker started on free ports): POST latency, max posts/s, post -> SSE latency, CPU per "
+      "post, and a notifier SIGSTOPped meanwhile");
   f.toggle("quick", "a short run for the test command (10 followers, 100 posts, 1.5 s max phase, 2 s stop)",
            &quick);
   f.value("out", "DIR", "where results.{json,csv} and transports.gp go (default bench-results/transports)",
           uw::text_flag(&out));
-  f.value("only", "NAME[,NAME]", "run only these (none, udp, tcp, http, http-sync)", uw::text_flag(&only));
+  f.value("only", "NAME[,NAME]", "run only these (none, udp, tcp, http, http-sync, amqp)",
+          uw::text_flag(&only));
   f.value("followers", "N", "followers holding SSE streams (default 100)",
           uw::whole_flag<uint32_t>(&w.followers, 1, 100000));
   f.value("rate", "N", "posts/s in the fixed and stop phases (default 200)",
@@ -76,9 +79,24 @@ int main(int argc, char** argv) {
     w.stop_ms = 2000;
   }
   uw::bench::api_global_init();
+  auto wanted = [&](const std::string& name) {
+    return only.empty() || ("," + only + ",").find("," + name + ",") != std::string::npos;
+  };
+  // One broker for the run (a few seconds to start), on free ports, gone at exit.
+  uw::kit::RabbitMqServer broker;
+  if (wanted("amqp")) {
+    std::fprintf(stderr, "uwitter-transports: starting a RabbitMQ broker ...\n");
+    if (broker.start()) {
+      std::string url = broker.url();
+      w.amqp_url = url.substr(0, url.find('?'));
+      w.broker_pid = broker.pid();
+    } else {
+      w.broker_error = broker.error();
+    }
+  }
   std::vector<ScenarioResult> results;
   for (const auto& s : all_scenarios()) {
-    if (!only.empty() && ("," + only + ",").find("," + s.name + ",") == std::string::npos) continue;
+    if (!wanted(s.name)) continue;
     std::fprintf(stderr, "uwitter-transports: %s ...\n", s.label.c_str());
     results.push_back(run_scenario(w, s));
   }

@@ -11,6 +11,7 @@
 #include "core/metrics.hpp"
 #include "sign/envelope.hpp"
 #include "sign/keys.hpp"
+#include "web/emitter/amqp_sender.hpp"
 #include "web/emitter/stream_sender.hpp"
 
 namespace uw::web {
@@ -94,6 +95,16 @@ class UdpEmitter final : public Emitter {
       targets_.push_back(std::move(t));
     }
     for (const auto& st : cfg_.streams) {
+      if (st.scheme == NotifyScheme::Amqp) {
+        AmqpSender::Options ao;
+        ao.url = st.amqp;
+        ao.max_pending = cfg_.stream_max_pending;
+        auto sender = std::make_unique<AmqpSender>(loop_, ao, metrics_);
+        if (auto r = sender->start(); !r) return r.error();
+        ++open_handles_;  // closed through close(), like a handle
+        amqp_.push_back(std::move(sender));
+        continue;
+      }
       StreamSender::Options so;
       so.target = st;
       so.max_pending = cfg_.stream_max_pending;
@@ -225,6 +236,7 @@ class UdpEmitter final : public Emitter {
     }
     expire_waits(true);  // nobody waits on a closing emitter
     for (auto& st : streams_) st->close([this] { closed_one(); });
+    for (auto& a : amqp_) a->close([this] { closed_one(); });
     for (auto& t : targets_) {
       if (t->udp.loop != nullptr) {  // uv_udp_init ran
         t->udp.data = this;          // the close callback wants the emitter
@@ -298,9 +310,10 @@ class UdpEmitter final : public Emitter {
   }
 
   void send_all(sign::Datagram&& d) {
-    if (!streams_.empty()) {
+    if (!streams_.empty() || !amqp_.empty()) {
       auto shared = std::make_shared<const sign::Datagram>(d);
       for (auto& st : streams_) st->send(shared);
+      for (auto& a : amqp_) a->send(shared);
     }
     if (cfg_.copies <= 1 || cfg_.copy_spacing_us == 0) {
       for (int i = 0; i < cfg_.copies; ++i) send_now(d);
@@ -375,6 +388,7 @@ class UdpEmitter final : public Emitter {
   sign::Coalescer coal_;
   std::vector<std::unique_ptr<Target>> targets_;
   std::vector<std::unique_ptr<StreamSender>> streams_;
+  std::vector<std::unique_ptr<AmqpSender>> amqp_;  // amqp:// targets: a thread each
   std::vector<sign::Datagram> out_;
   std::deque<Delayed> delayed_;
   uv_check_t check_{};

@@ -14,7 +14,9 @@
 // keeps the ICMP check going while nobody posts.
 // Stream targets (tcp://, http:// in --notify) get the same envelopes, each
 // once, through a StreamSender each (web/emitter/stream_sender.hpp): queued,
-// never blocking the post, resent after a reconnect.
+// never blocking the post, resent after a reconnect. amqp:// targets get them
+// through an AmqpSender each (web/emitter/amqp_sender.hpp): a thread of its
+// own publishing to RabbitMQ with confirms, the loop only queues.
 #include <uv.h>
 
 #include <cstdint>
@@ -39,7 +41,7 @@ namespace uw::web {
 
 struct EmitterConfig {
   std::vector<HostPort> targets;        // --notify: the UDP ones (bare HOST:PORT, udp://)
-  std::vector<NotifyTarget> streams{};  // --notify: tcp:// and http:// targets
+  std::vector<NotifyTarget> streams{};  // --notify: tcp://, http:// and amqp:// targets
   size_t stream_max_pending = 4096;     // per stream target: envelopes queued while it is away
   size_t http_max_in_flight = 64;       // per http:// target: requests without an answer yet
   // --notify-http-sync: a post is answered only once every http:// target has

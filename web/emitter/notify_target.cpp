@@ -10,11 +10,14 @@ const char* notify_scheme_name(NotifyScheme s) {
       return "tcp";
     case NotifyScheme::Http:
       return "http";
+    case NotifyScheme::Amqp:
+      return "amqp";
   }
   return "?";
 }
 
 std::string NotifyTarget::text() const {
+  if (scheme == NotifyScheme::Amqp) return amqp.text();
   std::string host = addr.host.find(':') != std::string::npos ? "[" + addr.host + "]" : addr.host;
   std::string t = std::string(notify_scheme_name(scheme)) + "://" + host + ":" + std::to_string(addr.port);
   if (scheme == NotifyScheme::Http) t += path;
@@ -37,9 +40,19 @@ Result<NotifyTarget> parse_notify_target(std::string_view entry) {
       t.scheme = NotifyScheme::Tcp;
     else if (scheme == "http")
       t.scheme = NotifyScheme::Http;
+    else if (scheme == "amqp")
+      t.scheme = NotifyScheme::Amqp;
     else
       return bad("unsupported scheme " + std::string(scheme) +
-                 " (udp://, tcp://, http:// or bare HOST:PORT)");
+                 " (udp://, tcp://, http://, amqp:// or bare HOST:PORT)");
+  }
+  if (t.scheme == NotifyScheme::Amqp) {
+    // Its own error names no password (the entry itself is not repeated).
+    auto u = amqp::parse_url(entry);
+    if (!u) return u.error();
+    t.amqp = std::move(u.value());
+    t.addr = HostPort{t.amqp.host, t.amqp.port};
+    return t;
   }
   std::string_view hostport = rest;
   if (t.scheme == NotifyScheme::Http) {
