@@ -299,7 +299,6 @@ Result<Unit> Daemon::start() {
   io.verify.started_ms = clock::now_ms();
   io.verify_budget_us = m.cfg.verify_budget_us;
   io.queue.slots = m.cfg.verify_queue;
-  io.queue.max_new_pending = std::min<size_t>(256, m.cfg.verify_queue / 4);
   io.queue.source_new_per_s = static_cast<double>(m.cfg.session_starts_per_s);
   io.queue.source_new_burst = 4.0 * static_cast<double>(m.cfg.session_starts_per_s);
   io.queue.new_per_s = static_cast<double>(m.cfg.session_starts_total_per_s);

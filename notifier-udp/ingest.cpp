@@ -274,19 +274,53 @@ void Ingest::admit(const uint8_t* p, size_t n, const sockaddr* addr, uint64_t no
     reject(Transport::Udp, sign::reject_name(r), addr, std::string(), n);
     return;
   }
-  Shed why = queue_.push(addr, standing, bytes, now_ns, now_ms);
-  if (why == Shed::Count_) return;
+  // The session it claims, for the queue to tell a restarted sender's first
+  // burst (one session) from a flood of made-up ones.
+  const sign::DatagramView view(bytes);
+  const sign::Header& h = view.header();
+  uint64_t session = h.session_id;
+  for (uint8_t b : h.key_id) session = (session ^ b) * 1099511628211ull;
+  Shed why = queue_.push(addr, standing, session, bytes, now_ns, now_ms);
+  if (why != Shed::Count_) shed(why, addr, n, now_ms);
+}
+
+void Ingest::shed(Shed why, const sockaddr* addr, size_t bytes, int64_t now_ms) {
   // Shed before any verify: counted by reason (the queue's stats), and logged
   // with the rejections' rate limit.
-  ++per.rejected;
+  ++stats_.by_transport[static_cast<size_t>(Transport::Udp)].rejected;
   uint64_t suppressed = 0;
   if (!log_.allow_flood_line(static_cast<uint64_t>(now_ms), &suppressed)) return;
   log_.write(LogLevel::Info, "shed",
              {{"reason", shed_name(why)},
               {"from", addr_text(addr)},
-              {"bytes", static_cast<uint64_t>(n)},
+              {"bytes", static_cast<uint64_t>(bytes)},
               {"queued", static_cast<uint64_t>(queue_.size())},
               {"suppressed", suppressed}});
+}
+
+void Ingest::verify_queued(const VerifyQueue::Item& item) {
+  if (item.unpaid) {
+    // It queued behind a claim of its session unpaid: by now that claim was
+    // verified (the session is established) or refused (then this one pays).
+    const int64_t now_ms = clock::now_ms();
+    auto standing = sign::Verifier::Standing::NewSession;
+    sign::Reject r = verifier_.precheck(item.view(), now_ms, &standing);
+    if (r == sign::Reject::Duplicate) {
+      ++stats_.by_transport[static_cast<size_t>(Transport::Udp)].duplicates;
+      return;
+    }
+    if (r != sign::Reject::None) {
+      reject(Transport::Udp, sign::reject_name(r), item.addr(), std::string(), item.size);
+      return;
+    }
+    if (standing == sign::Verifier::Standing::NewSession) {
+      if (Shed why = queue_.charge(item.addr(), now_ms); why != Shed::Count_) {
+        shed(why, item.addr(), item.size, now_ms);
+        return;
+      }
+    }
+  }
+  (void)verify(Transport::Udp, item.view(), item.addr(), std::string(), item.received_ns);
 }
 
 void Ingest::pump() {
@@ -294,7 +328,7 @@ void Ingest::pump() {
   const uint64_t budget_ns = opts_.verify_budget_us * 1000;
   // At least one verify per turn, however small the budget.
   while (!closing_ && queue_.pop(&item_)) {
-    (void)verify(Transport::Udp, item_.view(), item_.addr(), std::string(), item_.received_ns);
+    verify_queued(item_);
     if (uv_hrtime() - start >= budget_ns) break;
   }
   if (closing_) return;

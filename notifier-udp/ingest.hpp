@@ -124,6 +124,8 @@ class Ingest {
   void admit(const uint8_t* p, size_t n, const sockaddr* addr, uint64_t now_ns, int64_t now_ms);
   // Verifies queued datagrams for at most one budget (the idle handle, each loop turn).
   void pump();
+  void verify_queued(const VerifyQueue::Item& item);
+  void shed(Shed why, const sockaddr* addr, size_t bytes, int64_t now_ms);
   // The signature check and everything after it (also offer()'s path).
   Verdict verify(Transport t, std::span<const uint8_t> bytes, const sockaddr* addr, const std::string& ip,
                  uint64_t received_ns);

@@ -110,7 +110,23 @@ uint32_t VerifyQueue::source_for(const sockaddr* from, int64_t now_ms) {
   return id;
 }
 
-Shed VerifyQueue::push(const sockaddr* from, sign::Verifier::Standing standing,
+Shed VerifyQueue::spend_new_session(Source& s, int64_t now_ms) {
+  // The source's own allowance first: a flood from one source must not spend
+  // the allowance every other source shares.
+  if (!spend(&s.tokens, &s.at_ms, opts_.source_new_per_s, opts_.source_new_burst, now_ms))
+    return Shed::SourceNewSessionRate;
+  if (!spend(&new_tokens_, &new_at_ms_, opts_.new_per_s, opts_.new_burst, now_ms))
+    return Shed::NewSessionRate;
+  return Shed::Count_;
+}
+
+Shed VerifyQueue::charge(const sockaddr* from, int64_t now_ms) {
+  Shed why = spend_new_session(sources_[source_for(from, now_ms)], now_ms);
+  if (why != Shed::Count_) ++stats_.shed[static_cast<size_t>(why)];
+  return why;
+}
+
+Shed VerifyQueue::push(const sockaddr* from, sign::Verifier::Standing standing, uint64_t session,
                        std::span<const uint8_t> bytes, uint64_t received_ns, int64_t now_ms) {
   auto shed = [this](Shed s) {
     ++stats_.shed[static_cast<size_t>(s)];
@@ -125,15 +141,14 @@ Shed VerifyQueue::push(const sockaddr* from, sign::Verifier::Standing standing,
   const size_t share = std::max<size_t>(slots_.size() / std::max<size_t>(sharers, 1), 16);
   if (s.pending() >= share) return shed(Shed::SourceBacklog);
   if (free_head_ == kNone) return shed(Shed::QueueFull);
+  bool unpaid = false;
   if (cls == 1) {
-    if (new_pending_ >= opts_.max_new_pending) return shed(Shed::NewSessionRate);
-    // The source's own allowance first: a flood from one source must not spend
-    // the allowance every other source shares.
-    if (!spend(&s.tokens, &s.at_ms, opts_.source_new_per_s, opts_.source_new_burst, now_ms))
-      return shed(Shed::SourceNewSessionRate);
-    if (!spend(&new_tokens_, &new_at_ms_, opts_.new_per_s, opts_.new_burst, now_ms))
-      return shed(Shed::NewSessionRate);
-    ++new_pending_;
+    if (s.queue[1].count > 0 && s.paid_session == session) {
+      unpaid = true;  // behind a paid claim of the same session: settled when its turn comes
+    } else {
+      if (Shed why = spend_new_session(s, now_ms); why != Shed::Count_) return shed(why);
+      s.paid_session = session;
+    }
   }
   uint32_t slot = free_head_;
   Slot& sl = slots_[slot];
@@ -142,6 +157,7 @@ Shed VerifyQueue::push(const sockaddr* from, sign::Verifier::Standing standing,
   sl.source = id;
   sl.size = bytes.size();
   sl.received_ns = received_ns;
+  sl.unpaid = unpaid;
   std::memcpy(sl.bytes, bytes.data(), bytes.size());
   if (from != nullptr) {
     size_t len = from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -184,11 +200,11 @@ bool VerifyQueue::pop(Item* out) {
     else
       s.in_ring[cls] = false;
     if (s.pending() == 0) --busy_sources_;
-    if (cls == 1) --new_pending_;
     out->size = sl.size;
     std::memcpy(out->bytes.data(), sl.bytes, sl.size);
     out->from = sl.from;
     out->received_ns = sl.received_ns;
+    out->unpaid = sl.unpaid;
     sl.next = free_head_;
     sl.source = kNone;
     free_head_ = slot;

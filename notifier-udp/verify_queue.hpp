@@ -14,7 +14,11 @@
 //    per source (`source_new_per_s`, burst `source_new_burst`) and over every
 //    source together (`new_per_s`, burst `new_burst`); beyond that it is shed
 //    before any verify. A real sender starts a session once per process start,
-//    so its own allowance is always there.
+//    so its own allowance is always there. The datagrams that follow an
+//    admitted claim of the same session from the same source before it was
+//    verified (a restarted sender's first burst) queue behind it unpaid: the
+//    caller checks them again when their turn comes (established by then, or
+//    charge() them then).
 //  * A source holds at most its fair share of the slots (all slots over the
 //    sources that have something queued); beyond it, its datagrams are shed.
 //
@@ -63,6 +67,10 @@ class VerifyQueue {
     size_t size = 0;
     sockaddr_storage from{};
     uint64_t received_ns = 0;  // when it was read from the socket
+    // Queued as a new-session claim without paying (it followed a paid claim
+    // of the same session): the caller must precheck it again and, if it still
+    // claims a new session, charge() it before verifying.
+    bool unpaid = false;
     std::span<const uint8_t> view() const { return {bytes.data(), size}; }
     const sockaddr* addr() const { return reinterpret_cast<const sockaddr*>(&from); }
   };
@@ -76,10 +84,16 @@ class VerifyQueue {
   explicit VerifyQueue(Options opts);
 
   // Queues a datagram that passed sign::Verifier::precheck() with `standing`,
-  // read from `from` at received_ns (now_ms: for the rate limits). Shed::Count_
-  // when it was queued; otherwise why it was shed (counted in stats()).
-  Shed push(const sockaddr* from, sign::Verifier::Standing standing, std::span<const uint8_t> bytes,
-            uint64_t received_ns, int64_t now_ms);
+  // read from `from` at received_ns (now_ms: for the rate limits); `session`
+  // names the sender session it claims (key id and session id folded
+  // together). Shed::Count_ when it was queued; otherwise why it was shed
+  // (counted in stats()).
+  Shed push(const sockaddr* from, sign::Verifier::Standing standing, uint64_t session,
+            std::span<const uint8_t> bytes, uint64_t received_ns, int64_t now_ms);
+  // Spends the new-session allowance of `from` (and the total) for an unpaid
+  // item that still claims a new session: Shed::Count_ when paid, otherwise
+  // why it is shed (counted).
+  Shed charge(const sockaddr* from, int64_t now_ms);
   // The next datagram to verify into *out: established sessions first, sources
   // in turn; then new sessions, sources in turn. False when empty.
   bool pop(Item* out);
@@ -110,6 +124,7 @@ class VerifyQueue {
     int64_t at_ms = 0;  // when tokens was computed
     Fifo queue[2];      // [0] established, [1] new session
     bool in_ring[2] = {false, false};
+    uint64_t paid_session = 0;  // the session of the last paid new-session claim (while queue[1] holds some)
     uint32_t pending() const { return queue[0].count + queue[1].count; }
   };
   struct Slot {
@@ -117,11 +132,13 @@ class VerifyQueue {
     uint32_t source = kNone;
     size_t size = 0;
     uint64_t received_ns = 0;
+    bool unpaid = false;
     sockaddr_storage from{};
     uint8_t bytes[sign::kMaxDatagram];
   };
   static Key key_of(const sockaddr* from);
   uint32_t source_for(const sockaddr* from, int64_t now_ms);
+  Shed spend_new_session(Source& s, int64_t now_ms);
   void forget_idle_sources(int64_t now_ms);
   static bool spend(double* tokens, int64_t* at_ms, double rate, double burst, int64_t now_ms);
 
@@ -129,7 +146,6 @@ class VerifyQueue {
   std::vector<Slot> slots_;
   uint32_t free_head_ = kNone;
   size_t used_ = 0;
-  size_t new_pending_ = 0;
   size_t busy_sources_ = 0;  // sources with something queued
   std::vector<Source> sources_;
   std::vector<uint32_t> free_sources_;
