@@ -341,7 +341,8 @@ void Ingest::pump() {
     idle_on_ = true;
   }
   // Read again once a few batches fit (not at every single free slot).
-  if (!reading_ && queue_.free_slots() >= std::min<size_t>(queue_.capacity(), 4 * kBatch)) resume_reading();
+  if (!reading_ && queue_.free_slots() >= std::min<size_t>(queue_.capacity(), size_t{4} * kBatch))
+    resume_reading();
 }
 
 void Ingest::reject(Transport t, const char* reason, const sockaddr* addr, const std::string& ip,
