@@ -42,7 +42,7 @@ namespace uw::notifier {
 
 enum class Shed : uint8_t {
   SourceNewSessionRate,  // "new_session_source_rate": the source spent its new-session allowance
-  NewSessionRate,        // "new_session_rate": every source together spent theirs (or too many wait)
+  NewSessionRate,        // "new_session_rate": every source together spent theirs
   SourceBacklog,         // "source_backlog": the source already holds its share of the queue
   QueueFull,             // "queue_full": no slot left at all
   Count_
@@ -58,7 +58,6 @@ class VerifyQueue {
     double source_new_burst = 16;  // ... at once
     double new_per_s = 256;        // over every source together
     double new_burst = 512;        // ... at once
-    size_t max_new_pending = 256;  // new-session datagrams waiting at once
     size_t max_sources = 16384;    // sources remembered (idle ones are forgotten past this)
   };
   // One datagram handed out by pop(): a copy, the caller's to keep.
