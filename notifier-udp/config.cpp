@@ -160,6 +160,18 @@ void register_flags(Flags& f, Config* c) {
   f.value("max-streams-per-address", "N",
           "open SSE streams one peer address may hold (default 64; behind a proxy, the proxy's address)",
           whole_flag<size_t>(&c->max_streams_per_address, 1, 10000000));
+  f.value("verify-budget-us", "US",
+          "time spent on UDP signature checks per event-loop turn before HTTP gets its turn (default 1000)",
+          whole_flag<uint64_t>(&c->verify_budget_us, 10, 1000000));
+  f.value("verify-queue", "N",
+          "UDP datagrams held waiting for a signature check (default 4096; reading pauses when full)",
+          whole_flag<size_t>(&c->verify_queue, 64, 1000000));
+  f.value("session-starts-per-s", "N",
+          "datagrams claiming a new sender session verified per source address and port and second; the "
+          "rest are shed unchecked (default 4, burst 4x)",
+          whole_flag<uint64_t>(&c->session_starts_per_s, 1, 1000000));
+  f.value("session-starts-total-per-s", "N", "the same over every source together (default 256, burst 2x)",
+          whole_flag<uint64_t>(&c->session_starts_total_per_s, 1, 10000000));
 }
 
 }  // namespace uw::notifier

@@ -49,6 +49,11 @@ struct Config {
   size_t max_subscribers = 10'000;
   size_t max_streams_per_user = 8;      // a few tabs' worth
   size_t max_streams_per_address = 64;  // one office behind one NAT address
+  // The UDP verify budget (notifier-udp/verify_queue.hpp, docs/RELIABILITY.md).
+  uint64_t verify_budget_us = 1000;   // signature checks per loop turn, in time
+  size_t verify_queue = 4096;         // datagrams waiting for a verify at once
+  uint64_t session_starts_per_s = 4;  // new-session datagrams verified per source and second (burst 4x)
+  uint64_t session_starts_total_per_s = 256;  // ... over every source together (burst 2x)
 };
 
 // Registers every flag on `flags`, writing into *cfg.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -146,6 +147,22 @@ struct Daemon::Impl {
     for (size_t r = 0; r < static_cast<size_t>(IngestReject::Count_); ++r)
       p.sample("uwitter_notifier_rejected_total",
                {{"reason", ingest_reject_name(static_cast<IngestReject>(r))}}, uint64_t{is.own_rejects[r]});
+    // The flood's share (docs/RELIABILITY.md "Forged floods"): UDP datagrams
+    // that passed the cheap checks but were not worth a verify.
+    const auto& vq = ingest->verify_queue();
+    p.family("uwitter_notifier_shed_total",
+             "UDP datagrams shed before their signature check (a forged flood's share), by reason",
+             "counter");
+    for (size_t r = 0; r < kShedReasons; ++r)
+      p.sample("uwitter_notifier_shed_total", {{"reason", shed_name(static_cast<Shed>(r))}},
+               uint64_t{vq.stats().shed[r]});
+    p.counter("uwitter_notifier_verifies_total", "Signature checks paid for (every transport)", vs.verifies);
+    p.gauge("uwitter_notifier_verify_queue", "UDP datagrams waiting for their signature check",
+            static_cast<double>(vq.size()));
+    p.gauge("uwitter_notifier_verify_sources", "UDP sources (address and port) the verify queue remembers",
+            static_cast<double>(vq.sources()));
+    p.counter("uwitter_notifier_udp_read_pauses_total",
+              "Times UDP reading paused because the verify queue had no room for a batch", is.read_pauses);
     p.counter("uwitter_notifier_duplicates_total", "Duplicate datagrams dropped (extra copies, replays)",
               vs.rejected[static_cast<size_t>(sign::Reject::Duplicate)]);
     p.counter("uwitter_notifier_lost_total", "Sequence numbers never received (gaps and settled sessions)",
@@ -297,6 +314,12 @@ Result<Unit> Daemon::start() {
   io.verify.max_future_ms = m.cfg.max_future_ms;
   io.verify.gap_timeout_ms = static_cast<int64_t>(m.cfg.gap_timeout_ms);
   io.verify.started_ms = clock::now_ms();
+  io.verify_budget_us = m.cfg.verify_budget_us;
+  io.queue.slots = m.cfg.verify_queue;
+  io.queue.source_new_per_s = static_cast<double>(m.cfg.session_starts_per_s);
+  io.queue.source_new_burst = 4.0 * static_cast<double>(m.cfg.session_starts_per_s);
+  io.queue.new_per_s = static_cast<double>(m.cfg.session_starts_total_per_s);
+  io.queue.new_burst = 2.0 * static_cast<double>(m.cfg.session_starts_total_per_s);
   m.ingest = std::make_unique<Ingest>(m.loop, m.trust.ring(), io, m.log,
                                       [&m](const sign::EventView& ev, uint64_t ns) { m.on_event(ev, ns); });
   // An unknown key may be a key file that changed a moment ago: look (at most

@@ -77,7 +77,8 @@ Ingest::Ingest(uv_loop_t* loop, const sign::KeyRing& keys, Options opts, EventLo
       opts_(std::move(opts)),
       log_(log),
       on_event_(std::move(on_event)),
-      verifier_(keys, opts_.verify) {
+      verifier_(keys, opts_.verify),
+      queue_(opts_.queue) {
   verifier_.on_note([this](const sign::SenderNote& n) {
     std::string key = sign::hex(n.key_id);
     std::string session = std::to_string(n.session_id);
@@ -107,7 +108,7 @@ Ingest::Ingest(uv_loop_t* loop, const sign::KeyRing& keys, Options opts, EventLo
 }
 
 Ingest::~Ingest() {
-  // close() must have run its course (the poll handle lives in this object).
+  // close() must have run its course (the poll and idle handles live in this object).
   if (!poll_open_ && fd_ >= 0) ::close(fd_);
 }
 
@@ -148,9 +149,28 @@ Result<Unit> Ingest::start() {
   if (rc != 0) return udp_error(std::string("udp poll: ") + uv_strerror(rc));
   poll_.data = this;
   poll_open_ = true;
+  ++open_handles_;
+  rc = uv_idle_init(loop_, &idle_);
+  if (rc != 0) return udp_error(std::string("udp idle: ") + uv_strerror(rc));
+  idle_.data = this;
+  idle_open_ = true;
+  ++open_handles_;
   rc = uv_poll_start(&poll_, UV_READABLE, on_poll);
   if (rc != 0) return udp_error(std::string("udp poll: ") + uv_strerror(rc));
+  reading_ = true;
   return Unit{};
+}
+
+void Ingest::pause_reading() {
+  if (!reading_ || closing_) return;
+  uv_poll_stop(&poll_);
+  reading_ = false;
+  ++stats_.read_pauses;
+}
+
+void Ingest::resume_reading() {
+  if (reading_ || closing_ || !poll_open_) return;
+  if (uv_poll_start(&poll_, UV_READABLE, on_poll) == 0) reading_ = true;
 }
 
 void Ingest::on_poll(uv_poll_t* h, int status, int) {
@@ -171,8 +191,13 @@ void Ingest::note_overflow_counter(uint32_t counter) {
 
 void Ingest::drain() {
   Batch& b = *batch_;
-  auto closing = [this] { return uv_is_closing(reinterpret_cast<uv_handle_t*>(&poll_)) != 0; };
-  for (int round = 0; round < kBatchesPerWakeup && !closing(); ++round) {
+  for (int round = 0; round < kBatchesPerWakeup && !closing_; ++round) {
+    // No room for a whole batch: leave the rest in the kernel's buffer until
+    // pump() has made room (its drops are counted, as always).
+    if (queue_.free_slots() < kBatch) {
+      pause_reading();
+      break;
+    }
     // recvmmsg overwrites msg_namelen, msg_controllen and msg_flags: reset them each time.
     for (unsigned i = 0; i < kBatch; ++i) {
       b.iov[i] = iovec{b.data[i], kSlot};
@@ -191,8 +216,10 @@ void Ingest::drain() {
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         log_.write(LogLevel::Warn, "udp_error", {{"error", std::strerror(errno)}});
-      return;
+      break;
     }
+    const uint64_t now_ns = uv_hrtime();
+    const int64_t now_ms = clock::now_ms();
     for (int i = 0; i < n; ++i) {
       msghdr& m = b.msgs[i].msg_hdr;
       for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
@@ -203,12 +230,119 @@ void Ingest::drain() {
           note_overflow_counter(counter);
         }
       }
-      (void)handle(Transport::Udp, b.data[i], b.msgs[i].msg_len,
-                   reinterpret_cast<const sockaddr*>(&b.addr[i]), std::string());
-      if (closing()) return;  // a callback closed us; the fd goes in the close callback
+      admit(b.data[i], b.msgs[i].msg_len, reinterpret_cast<const sockaddr*>(&b.addr[i]), now_ns, now_ms);
+      if (closing_) return;  // a callback closed us; the fd goes in the close callback
     }
-    if (static_cast<unsigned>(n) < kBatch) return;  // the queue is empty
+    if (static_cast<unsigned>(n) < kBatch) break;  // the queue is empty
   }
+  // What was read is verified at once while the budget lasts (so at light load
+  // a datagram is received, verified and delivered in one callback, as before);
+  // the rest waits for the idle handle.
+  if (!closing_) pump();
+}
+
+void Ingest::admit(const uint8_t* p, size_t n, const sockaddr* addr, uint64_t now_ns, int64_t now_ms) {
+  auto& per = stats_.by_transport[static_cast<size_t>(Transport::Udp)];
+  ++stats_.received;
+  ++per.received;
+  if (!opts_.allow.allows(addr)) {
+    ++stats_.own_rejects[static_cast<size_t>(IngestReject::DisallowedSource)];
+    reject(Transport::Udp, "disallowed_source", addr, std::string(), n);
+    return;
+  }
+  if (n > sign::kMaxDatagram) {
+    ++stats_.own_rejects[static_cast<size_t>(IngestReject::Oversized)];
+    reject(Transport::Udp, "oversized", addr, std::string(), n);
+    return;
+  }
+  const std::span<const uint8_t> bytes(p, n);
+  auto standing = sign::Verifier::Standing::NewSession;
+  sign::Reject r = verifier_.precheck(bytes, now_ms, &standing);
+  if (r == sign::Reject::UnknownKey && unknown_key_ && unknown_key_())
+    r = verifier_.precheck(bytes, now_ms, &standing);
+  if (r == sign::Reject::Duplicate) {
+    // Extra copies (--udp-copies) are expected: counted, logged only at debug.
+    ++per.duplicates;
+    if (log_.enabled(LogLevel::Debug))
+      log_.write(LogLevel::Debug, "duplicate",
+                 {{"from", addr_text(addr)},
+                  {"transport", transport_name(Transport::Udp)},
+                  {"seq", sign::DatagramView(bytes).header().seq}});
+    return;
+  }
+  if (r != sign::Reject::None) {
+    reject(Transport::Udp, sign::reject_name(r), addr, std::string(), n);
+    return;
+  }
+  // The session it claims, for the queue to tell a restarted sender's first
+  // burst (one session) from a flood of made-up ones.
+  const sign::DatagramView view(bytes);
+  const sign::Header& h = view.header();
+  uint64_t session = h.session_id;
+  for (uint8_t b : h.key_id) session = (session ^ b) * 1099511628211ull;
+  Shed why = queue_.push(addr, standing, session, bytes, now_ns, now_ms);
+  if (why != Shed::Count_) shed(why, addr, n, now_ms);
+}
+
+void Ingest::shed(Shed why, const sockaddr* addr, size_t bytes, int64_t now_ms) {
+  // Shed before any verify: counted by reason (the queue's stats), and logged
+  // with the rejections' rate limit.
+  ++stats_.by_transport[static_cast<size_t>(Transport::Udp)].rejected;
+  uint64_t suppressed = 0;
+  if (!log_.allow_flood_line(static_cast<uint64_t>(now_ms), &suppressed)) return;
+  log_.write(LogLevel::Info, "shed",
+             {{"reason", shed_name(why)},
+              {"from", addr_text(addr)},
+              {"bytes", static_cast<uint64_t>(bytes)},
+              {"queued", static_cast<uint64_t>(queue_.size())},
+              {"suppressed", suppressed}});
+}
+
+void Ingest::verify_queued(const VerifyQueue::Item& item) {
+  if (item.unpaid) {
+    // It queued behind a claim of its session unpaid: by now that claim was
+    // verified (the session is established) or refused (then this one pays).
+    const int64_t now_ms = clock::now_ms();
+    auto standing = sign::Verifier::Standing::NewSession;
+    sign::Reject r = verifier_.precheck(item.view(), now_ms, &standing);
+    if (r == sign::Reject::Duplicate) {
+      ++stats_.by_transport[static_cast<size_t>(Transport::Udp)].duplicates;
+      return;
+    }
+    if (r != sign::Reject::None) {
+      reject(Transport::Udp, sign::reject_name(r), item.addr(), std::string(), item.size);
+      return;
+    }
+    if (standing == sign::Verifier::Standing::NewSession) {
+      if (Shed why = queue_.charge(item.addr(), now_ms); why != Shed::Count_) {
+        shed(why, item.addr(), item.size, now_ms);
+        return;
+      }
+    }
+  }
+  (void)verify(Transport::Udp, item.view(), item.addr(), std::string(), item.received_ns);
+}
+
+void Ingest::pump() {
+  const uint64_t start = uv_hrtime();
+  const uint64_t budget_ns = opts_.verify_budget_us * 1000;
+  // At least one verify per turn, however small the budget.
+  while (!closing_ && queue_.pop(&item_)) {
+    verify_queued(item_);
+    if (uv_hrtime() - start >= budget_ns) break;
+  }
+  if (closing_) return;
+  if (queue_.empty() && idle_on_) {
+    uv_idle_stop(&idle_);
+    idle_on_ = false;
+  } else if (!queue_.empty() && !idle_on_) {
+    // An active idle handle also keeps the loop from sleeping in poll.
+    uv_idle_start(&idle_, [](uv_idle_t* h) { static_cast<Ingest*>(h->data)->pump(); });
+    idle_on_ = true;
+  }
+  // Read again once a few batches fit (not at every single free slot).
+  if (!reading_ && queue_.free_slots() >= std::min<size_t>(queue_.capacity(), size_t{4} * kBatch))
+    resume_reading();
 }
 
 void Ingest::reject(Transport t, const char* reason, const sockaddr* addr, const std::string& ip,
@@ -249,7 +383,6 @@ Verdict Ingest::handle(Transport t, const uint8_t* p, size_t n, const sockaddr* 
   auto& per = stats_.by_transport[static_cast<size_t>(t)];
   ++stats_.received;
   ++per.received;
-  auto from = [&] { return addr ? addr_text(addr) : ip; };  // for a debug line only
   const AllowList& allow =
       t == Transport::Tcp ? opts_.allow_tcp : (t == Transport::Http ? opts_.allow_http : opts_.allow);
   // AMQP's peer is the broker (transport.hpp): the signature is what counts.
@@ -263,11 +396,17 @@ Verdict Ingest::handle(Transport t, const uint8_t* p, size_t n, const sockaddr* 
     reject(t, "oversized", addr, ip, n);
     return Verdict::Oversized;
   }
-  uint64_t now_ns = uv_hrtime();
+  return verify(t, std::span<const uint8_t>(p, n), addr, ip, uv_hrtime());
+}
+
+Verdict Ingest::verify(Transport t, std::span<const uint8_t> bytes, const sockaddr* addr,
+                       const std::string& ip, uint64_t received_ns) {
+  auto& per = stats_.by_transport[static_cast<size_t>(t)];
+  auto from = [&] { return addr ? addr_text(addr) : ip; };  // for a debug line only
   sign::DatagramView view{std::span<const uint8_t>()};
-  sign::Reject r = verifier_.accept(std::span<const uint8_t>(p, n), clock::now_ms(), &view);
+  sign::Reject r = verifier_.accept(bytes, clock::now_ms(), &view);
   if (r == sign::Reject::UnknownKey && unknown_key_ && unknown_key_())
-    r = verifier_.accept(std::span<const uint8_t>(p, n), clock::now_ms(), &view);
+    r = verifier_.accept(bytes, clock::now_ms(), &view);
   if (r != sign::Reject::None) {
     // Extra copies (--udp-copies) and resends are expected: counted, logged only at debug.
     if (r == sign::Reject::Duplicate) {
@@ -277,14 +416,14 @@ Verdict Ingest::handle(Transport t, const uint8_t* p, size_t n, const sockaddr* 
                    {{"from", from()}, {"transport", transport_name(t)}, {"seq", view.header().seq}});
       return Verdict::Duplicate;
     }
-    reject(t, sign::reject_name(r), addr, ip, n);
+    reject(t, sign::reject_name(r), addr, ip, bytes.size());
     return Verdict::Rejected;
   }
   ++stats_.verified;
   ++per.verified;
   view.for_each_event([&](const sign::EventView& ev) {
     ++stats_.events;
-    on_event_(ev, now_ns);
+    on_event_(ev, received_ns);
   });
   return Verdict::Accepted;
 }
@@ -292,23 +431,29 @@ Verdict Ingest::handle(Transport t, const uint8_t* p, size_t n, const sockaddr* 
 void Ingest::expire_gaps() { (void)verifier_.expire(clock::now_ms()); }
 
 void Ingest::close(std::function<void()> done) {
-  if (!poll_open_) {
+  closing_ = true;
+  if (open_handles_ == 0) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     if (done) done();
     return;
   }
   close_done_ = std::move(done);
-  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), [](uv_handle_t* h) {
+  // Both handles live in this object; the fd and `done` go when the last one closed.
+  auto closed = [](uv_handle_t* h) {
     auto* self = static_cast<Ingest*>(h->data);
-    self->poll_open_ = false;
+    if (h == reinterpret_cast<uv_handle_t*>(&self->poll_)) self->poll_open_ = false;
+    if (h == reinterpret_cast<uv_handle_t*>(&self->idle_)) self->idle_open_ = false;
+    if (--self->open_handles_ > 0) return;
     ::close(self->fd_);
     self->fd_ = -1;
     if (self->close_done_) {
       auto d = std::move(self->close_done_);
       d();
     }
-  });
+  };
+  if (idle_open_) uv_close(reinterpret_cast<uv_handle_t*>(&idle_), closed);
+  if (poll_open_) uv_close(reinterpret_cast<uv_handle_t*>(&poll_), closed);
 }
 
 }  // namespace uw::notifier

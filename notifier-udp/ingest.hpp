@@ -11,10 +11,19 @@
 // (none for AMQP, whose peer is the broker), then the same
 // size check, Verifier (replay window, loss accounting) and callback, with
 // counters per transport beside the totals.
+// UDP datagrams are not verified as they are read: a datagram that passes the
+// cheap checks (sign::Verifier::precheck) is queued in a VerifyQueue, which
+// sheds a forged flood (new-session claims beyond a bounded rate per source and
+// in total, a source beyond its share) and orders the rest (established
+// sessions first, sources in turn); an idle handle then verifies from it for
+// at most --verify-budget-us per loop turn, so HTTP (/healthz, SSE) never waits
+// behind more than one budget of signature checks (docs/RELIABILITY.md).
 // Threading: loop thread only. The datagram, address and control buffers are
 // allocated once in start() and reused for every batch (no allocation per
 // datagram); each wakeup reads a bounded number of batches so one busy socket
-// cannot starve the loop (the poll is level-triggered and fires again).
+// cannot starve the loop (the poll is level-triggered and fires again), and
+// reading pauses while the queue has no room for a batch (the kernel's buffer
+// holds the rest; its drops are counted).
 #include <uv.h>
 
 #include <array>
@@ -28,6 +37,7 @@
 #include "core/result.hpp"
 #include "notifier-udp/allow_list.hpp"
 #include "notifier-udp/transport.hpp"
+#include "notifier-udp/verify_queue.hpp"
 #include "sign/envelope.hpp"
 
 namespace uw::notifier {
@@ -52,6 +62,7 @@ struct IngestStats {
   uint64_t events = 0;    // events in accepted datagrams
   std::array<uint64_t, static_cast<size_t>(IngestReject::Count_)> own_rejects{};
   std::array<TransportStats, kTransports> by_transport{};
+  uint64_t read_pauses = 0;  // times UDP reading paused for a full verify queue
 };
 
 class Ingest {
@@ -64,6 +75,8 @@ class Ingest {
     AllowList allow_tcp;   // TCP peers (--allow-tcp; the daemon defaults it to --allow)
     AllowList allow_http;  // POST /ingest clients (--allow-http; likewise)
     sign::Verifier::Options verify;
+    VerifyQueue::Options queue;  // UDP datagrams waiting for a verify (--verify-queue, --new-sessions-*)
+    uint64_t verify_budget_us = 1000;  // signature checks per loop turn, in time (--verify-budget-us)
   };
   using EventFn = std::function<void(const sign::EventView& ev, uint64_t received_ns)>;
 
@@ -96,6 +109,8 @@ class Ingest {
   // file that just appeared (first start) count without waiting for a timer.
   void on_unknown_key(std::function<bool()> fn) { unknown_key_ = std::move(fn); }
   const sign::VerifierStats& verifier_stats() const { return verifier_.stats(); }
+  // UDP datagrams waiting for a signature check, and what was shed (by reason).
+  const VerifyQueue& verify_queue() const { return queue_; }
   // Counts as lost what has been missing for --gap-timeout-ms (the daemon's
   // tick calls it a few times a second; each accepted datagram does too).
   void expire_gaps();
@@ -106,6 +121,17 @@ class Ingest {
   struct Batch;  // recvmmsg headers, buffers, addresses, control messages
   static void on_poll(uv_poll_t* h, int status, int events);
   void drain();
+  // One datagram read from the socket: cheap checks, then queued or shed.
+  void admit(const uint8_t* p, size_t n, const sockaddr* addr, uint64_t now_ns, int64_t now_ms);
+  // Verifies queued datagrams for at most one budget (the idle handle, each loop turn).
+  void pump();
+  void verify_queued(const VerifyQueue::Item& item);
+  void shed(Shed why, const sockaddr* addr, size_t bytes, int64_t now_ms);
+  // The signature check and everything after it (also offer()'s path).
+  Verdict verify(Transport t, std::span<const uint8_t> bytes, const sockaddr* addr, const std::string& ip,
+                 uint64_t received_ns);
+  void pause_reading();
+  void resume_reading();
   void note_overflow_counter(uint32_t counter);
   Verdict handle(Transport t, const uint8_t* p, size_t n, const sockaddr* addr, const std::string& ip);
   void reject(Transport t, const char* reason, const sockaddr* addr, const std::string& ip, size_t bytes);
@@ -118,6 +144,11 @@ class Ingest {
   int fd_ = -1;       // ours: closed in the poll handle's close callback
   uv_poll_t poll_{};  // watches fd_; lives here, so close() must finish before ~Ingest
   bool poll_open_ = false;
+  uv_idle_t idle_{};  // runs pump() while the queue holds anything; lives here like poll_
+  bool idle_open_ = false, idle_on_ = false, reading_ = false, closing_ = false;
+  int open_handles_ = 0;  // poll_ and idle_: close() finishes when both closed
+  VerifyQueue queue_;
+  VerifyQueue::Item item_;  // pump()'s datagram (one, reused)
   uint16_t port_ = 0;
   int rcvbuf_actual_ = 0;
   std::unique_ptr<Batch> batch_;

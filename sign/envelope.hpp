@@ -160,6 +160,7 @@ struct VerifierStats {
   uint64_t late = 0;        // of those, how many arrived after all (after the gap timeout)
   uint64_t sessions = 0;    // sender sessions seen
   uint64_t heartbeats = 0;  // accepted datagrams without events
+  uint64_t verifies = 0;    // signature checks paid for (accepted or bad_signature)
   // Sequence numbers of sessions that were already running when this receiver
   // started, sent before it could hear them: not known to be lost, not counted
   // as lost (a predecessor process may have received them).
@@ -197,6 +198,11 @@ class Verifier {
     int64_t started_ms = 0;
     int64_t join_grace_ms = 3'000;
   };
+  // Where a datagram that passed precheck() stands: in the key's current
+  // session (Established), or claiming a session not heard yet (NewSession:
+  // the first datagram of a key, a restarted sender, or a forgery with a made-up
+  // session id; only the signature can tell which).
+  enum class Standing : uint8_t { Established, NewSession };
   explicit Verifier(const KeyRing& keys);  // default Options
   Verifier(const KeyRing& keys, Options opts);
   // Checks in cheapest-first order (docs/PROTOCOL.md section 4): bounds/header,
@@ -206,6 +212,13 @@ class Verifier {
   // nullptr) is the accepted datagram, a view over `bytes`. No allocation
   // except when a new sender session starts.
   Reject accept(std::span<const uint8_t> bytes, int64_t now_ms, DatagramView* view);
+  // Every check of accept() but the signature (bounds, version, key, time,
+  // session and window, event syntax), changing no state but the rejection
+  // counters: a caller with more datagrams than verify time decides from
+  // *standing (may be nullptr) which are worth a signature check. The state
+  // may change before the caller calls accept(), which checks everything again
+  // (cheaply) and counts what it rejects itself.
+  Reject precheck(std::span<const uint8_t> bytes, int64_t now_ms, Standing* standing);
   const VerifierStats& stats() const { return stats_; }
   // Counts as lost every number that has been missing for gap_timeout_ms
   // (call it a few times a second; accept() calls it too). Returns how many.
@@ -224,6 +237,15 @@ class Verifier {
     // When gaps opened: (now_ms, highest number missing then), oldest first.
     std::deque<std::pair<int64_t, uint64_t>> gaps;
   };
+  // What check() found on the way (valid when it returns None).
+  struct Checked {
+    const PublicKey* pk = nullptr;
+    ptrdiff_t sender = -1;  // index in senders_, -1 = none for this key
+    bool fresh_key = false;
+    bool new_session = false;
+  };
+  // Checks 1-6 of accept() (everything but the signature); counts nothing.
+  Reject check(const DatagramView& v, int64_t now_ms, Checked* out) const;
   Reject reject(Reject r);
   const KeyRing& keys_;
   Options opts_;

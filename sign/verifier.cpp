@@ -45,47 +45,68 @@ Reject Verifier::reject(Reject r) {
   return r;
 }
 
-Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, DatagramView* view) {
+Reject Verifier::check(const DatagramView& v, int64_t now_ms, Checked* out) const {
   // 1. Length, magic and header bounds; 2. version. No byte past the span is read.
-  DatagramView v(bytes);
-  if (!v.well_formed()) return reject(v.other_version() ? Reject::UnsupportedVersion : Reject::Malformed);
+  if (!v.well_formed()) return v.other_version() ? Reject::UnsupportedVersion : Reject::Malformed;
   const Header& h = v.header();
   // 3. Key id among the trusted keys (a short linear scan).
-  const PublicKey* pk = keys_.find(h.key_id);
-  if (pk == nullptr) return reject(Reject::UnknownKey);
+  out->pk = keys_.find(h.key_id);
+  if (out->pk == nullptr) return Reject::UnknownKey;
   // 4. Send time within [now - max_age, now + max_future].
-  if (h.sent_at_ms < now_ms - opts_.max_age_ms) return reject(Reject::Stale);
-  if (h.sent_at_ms > now_ms + opts_.max_future_ms) return reject(Reject::Future);
+  if (h.sent_at_ms < now_ms - opts_.max_age_ms) return Reject::Stale;
+  if (h.sent_at_ms > now_ms + opts_.max_future_ms) return Reject::Future;
   // 5. Session and sequence number against the window, before paying for a verify.
-  Sender* s = nullptr;
-  for (Sender& x : senders_)
-    if (x.key == h.key_id) s = &x;
-  const bool fresh_key = s == nullptr;  // no session of this key heard yet
-  bool new_session = fresh_key || s->session_id != h.session_id;
-  if (!new_session) {
+  out->sender = -1;
+  for (size_t i = 0; i < senders_.size(); ++i)
+    if (senders_[i].key == h.key_id) out->sender = static_cast<ptrdiff_t>(i);
+  const Sender* s = out->sender < 0 ? nullptr : &senders_[static_cast<size_t>(out->sender)];
+  out->fresh_key = s == nullptr;  // no session of this key heard yet
+  out->new_session = out->fresh_key || s->session_id != h.session_id;
+  if (!out->new_session) {
     switch (s->window.check(h.seq)) {
       case ReplayWindow::Check::TooOld:
-        return reject(Reject::TooOld);
+        return Reject::TooOld;
       case ReplayWindow::Check::Duplicate:
-        return reject(Reject::Duplicate);
+        return Reject::Duplicate;
       case ReplayWindow::Check::Fresh:
         break;
     }
   } else {
-    if (h.seq == 0) return reject(Reject::TooOld);
+    if (h.seq == 0) return Reject::TooOld;
     // Another session of a key we already follow: only a later one may replace
     // it. A datagram sent no later than the current session's first is a late
     // straggler of an earlier session (or a replay of one).
-    if (s != nullptr && h.sent_at_ms <= s->start_ms) return reject(Reject::Stale);
+    if (s != nullptr && h.sent_at_ms <= s->start_ms) return Reject::Stale;
   }
   // 6. Event syntax: a cheap walk over the bytes, still before the signature.
-  if (!v.events_valid()) return reject(Reject::Malformed);
+  if (!v.events_valid()) return Reject::Malformed;
+  return Reject::None;
+}
+
+Reject Verifier::precheck(std::span<const uint8_t> bytes, int64_t now_ms, Standing* standing) {
+  DatagramView v(bytes);
+  Checked c;
+  if (Reject r = check(v, now_ms, &c); r != Reject::None) return reject(r);
+  if (standing != nullptr) *standing = c.new_session ? Standing::NewSession : Standing::Established;
+  return Reject::None;
+}
+
+Reject Verifier::accept(std::span<const uint8_t> bytes, int64_t now_ms, DatagramView* view) {
+  DatagramView v(bytes);
+  Checked c;
+  if (Reject r = check(v, now_ms, &c); r != Reject::None) return reject(r);
+  const Header& h = v.header();
+  const PublicKey* pk = c.pk;
+  const bool fresh_key = c.fresh_key;
+  const bool new_session = c.new_session;
+  Sender* s = c.sender < 0 ? nullptr : &senders_[static_cast<size_t>(c.sender)];
   // 7. The signature over domain || every byte before the signature.
   constexpr size_t kDom = sizeof wire::kDatagramDomain;
   uint8_t msg[kDom + kMaxDatagram];
   std::memcpy(msg, wire::kDatagramDomain, kDom);
   auto sb = v.signed_bytes();
   std::memcpy(msg + kDom, sb.data(), sb.size());
+  ++stats_.verifies;
   if (crypto_sign_verify_detached(v.signature().data(), msg, kDom + sb.size(), pk->data()) != 0)
     return reject(Reject::BadSignature);
   // 8. Only an authentic datagram may change state.

@@ -1,7 +1,7 @@
 // uwitter-notifier-bench: the notifier's figures for docs/PERFORMANCE.md, each
 // measured against a yardstick taken in the same run (the machine is shared).
 //
-//   uwitter-notifier-bench [--quick] [--only verify|coalesce|sse|fanout|e2e]
+//   uwitter-notifier-bench [--quick] [--only verify|coalesce|sse|fanout|e2e|flood] [--flood-rate N]
 //
 //   verify    bare libsodium verify rate in this process, then a notifier fed
 //             one-event datagrams at 1.2x that rate (its verified/s) and at 0.8x
@@ -11,11 +11,15 @@
 //   fanout    p50/p99 latency of probe events to one stream before and while a
 //             1,000,000-follower fan-out runs (--quick: 100,000)
 //   e2e       uwitter-web POST -> SSE receipt at a follower, light and heavy load
+//   flood     issue 13 item 1: real notifications and /healthz while forged
+//             datagrams (new session each, random signature) arrive at 10x
+//             the bare verify rate (docs/RELIABILITY.md "Forged floods")
 #include <sodium.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -98,6 +102,7 @@ class SseCounter final : uw::kit::SseFleet::Handler {
 };
 
 bool g_quick = false;
+double g_flood_rate = 0;  // --flood-rate: forged datagrams per second (0: 10x the bare verify rate)
 
 double now_s() { return static_cast<double>(mono_ns()) / 1e9; }
 
@@ -466,6 +471,162 @@ void bench_fanout() {
               n.metric("uwitter_notifier_inbox_bytes") / 1048576.0, n.metric("uwitter_notifier_inbox_users"));
 }
 
+// The flood: forged datagrams (the trusted key id, a fresh time, a new sender
+// session each, a random canonical signature, so libsodium cannot refuse one
+// early) at `factor` times this run's bare verify rate, paced from one thread,
+// while a real sender mentions a subscribed user every 20 ms ("probe=" latency)
+// and another thread GETs /healthz every 10 ms. First the same without the flood,
+// as the yardstick. A real notification is on time when it arrives within
+// 100 ms of being sent; one that never arrives is not.
+struct FloodPhase {
+  std::vector<int64_t> real_ns, health_ns;
+  size_t real_sent = 0, forged = 0;
+  double seconds = 0, cpu = 0;
+};
+
+FloodPhase flood_phase(Notifier& n, SseCounter& fleet, uw::sign::Encoder& enc, double forged_rate,
+                       double seconds) {
+  FloodPhase out;
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> forged{0};
+  std::thread flood;
+  if (forged_rate > 0) {
+    flood = std::thread([&] {
+      uw::sign::Encoder fake(n.key);  // only its layout is used: session, time and signature are replaced
+      uw::sign::Datagram d;
+      std::vector<uw::sign::Event> ev{uw::sign::MentionEvent{1, 1, "alice", 2, uw::kit::now_ms(), "forged"}};
+      fake.seal(ev, uw::kit::now_ms(), &d);
+      std::vector<std::array<uint8_t, crypto_sign_BYTES>> sigs(1024);
+      for (auto& sig : sigs) {
+        randombytes_buf(sig.data(), sig.size());
+        sig[crypto_sign_BYTES - 1] &= 0x0f;  // S < 2^252: canonical, so a full verify each
+      }
+      auto put_be64 = [](uint8_t* p, uint64_t v) {
+        for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+      };
+      uw::kit::UdpSender attacker;
+      const double t0 = now_s();
+      size_t i = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        const auto due = static_cast<size_t>((now_s() - t0) * forged_rate);
+        if (i >= due) {
+          std::this_thread::sleep_for(100us);
+          continue;
+        }
+        for (; i < due; ++i) {
+          put_be64(d.data() + 13, 0x5eed'0000'0000ull + i);                   // session id (docs/PROTOCOL.md)
+          put_be64(d.data() + 29, static_cast<uint64_t>(uw::kit::now_ms()));  // send time
+          std::copy(sigs[i % sigs.size()].begin(), sigs[i % sigs.size()].end(), d.end() - crypto_sign_BYTES);
+          (void)attacker.send(n.udp, d);  // a full socket buffer shows as a kernel drop or not at all
+        }
+        forged.store(i, std::memory_order_relaxed);
+      }
+    });
+  }
+  std::mutex mu;
+  std::thread health([&] {
+    uw::kit::HttpClient c("http://127.0.0.1:" + std::to_string(n.http));
+    while (!stop.load()) {
+      const int64_t t0 = mono_ns();
+      (void)c.get("/healthz");
+      const int64_t took = mono_ns() - t0;
+      {
+        std::lock_guard l(mu);
+        out.health_ns.push_back(took);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  uw::kit::UdpSender real;
+  (void)fleet.take_latencies();
+  const double t0 = now_s(), c0 = cpu_seconds(n.proc.pid());
+  for (int64_t k = 1; now_s() - t0 < seconds; ++k) {
+    uw::sign::Datagram dg;
+    std::vector<uw::sign::Event> ev{
+        uw::sign::MentionEvent{k, 1, "alice", 2, uw::kit::now_ms(), "probe=" + std::to_string(mono_ns())}};
+    enc.seal(ev, uw::kit::now_ms(), &dg);
+    (void)real.send(n.udp, dg);
+    ++out.real_sent;
+    std::this_thread::sleep_for(20ms);
+  }
+  out.seconds = now_s() - t0;
+  out.cpu = cpu_seconds(n.proc.pid()) - c0;
+  stop = true;
+  if (flood.joinable()) flood.join();
+  health.join();
+  out.forged = forged.load();
+  std::this_thread::sleep_for(300ms);  // the last probes' 100 ms and then some
+  out.real_ns = fleet.take_latencies();
+  return out;
+}
+
+void print_flood_phase(const char* name, const FloodPhase& f) {
+  size_t on_time = 0;
+  for (int64_t ns : f.real_ns) on_time += ns <= 100'000'000;
+  std::printf(
+      "flood: %s: real notifications %zu of %zu within 100 ms (%.1f%%), %zu arrived; latency p50 %.2f ms p99 "
+      "%.2f ms; /healthz p50 %.2f ms p99 %.2f ms (n=%zu); notifier CPU %.2f s over %.1f s\n",
+      name, on_time, f.real_sent, 100.0 * static_cast<double>(on_time) / static_cast<double>(f.real_sent),
+      f.real_ns.size(), pct(f.real_ns, 0.5), pct(f.real_ns, 0.99), pct(f.health_ns, 0.5),
+      pct(f.health_ns, 0.99), f.health_ns.size(), f.cpu, f.seconds);
+}
+
+void bench_flood() {
+  const double bare = bare_verify_rate();
+  // 10x this run's bare verify rate, or --flood-rate (e.g. the issue's 200k/s).
+  const double factor = g_flood_rate > 0 ? g_flood_rate / bare : 10;
+  std::printf("flood: bare libsodium verify %.0f /s; forged datagrams at %.1fx = %.0f /s\n", bare, factor,
+              factor * bare);
+  uw::kit::TempDir d;
+  std::string db = d.file("bench.db");
+  if (!make_db(db, 2, 1)) return;
+  Notifier n;
+  if (!n.start(db)) return;
+  SseCounter fleet;
+  if (fleet.open(n.http, {"/events?ticket=" + n.ticket(2)}) != 1) return;
+  uw::sign::Encoder enc(n.key);
+  const double seconds = g_quick ? 5 : 20;
+  print_flood_phase("no flood", flood_phase(n, fleet, enc, 0, g_quick ? 2 : 5));
+  const std::string m0 = n.client->get("/metrics").body;
+  FloodPhase f = flood_phase(n, fleet, enc, factor * bare, seconds);
+  std::printf("flood: %zu forged sent in %.1f s = %.0f /s (%.1fx the bare verify rate)\n", f.forged,
+              f.seconds, static_cast<double>(f.forged) / f.seconds,
+              static_cast<double>(f.forged) / f.seconds / bare);
+  print_flood_phase("flood", f);
+  // One real datagram after the flood carries the kernel's final drop count.
+  {
+    uw::sign::Datagram dg;
+    std::vector<uw::sign::Event> ev{
+        uw::sign::MentionEvent{999999, 1, "alice", 2, uw::kit::now_ms(), "after"}};
+    enc.seal(ev, uw::kit::now_ms(), &dg);
+    uw::kit::UdpSender s;
+    (void)s.send(n.udp, dg);
+    std::this_thread::sleep_for(500ms);
+  }
+  const std::string m1 = n.client->get("/metrics").body;
+  auto delta = [&](const std::string& sample) {
+    return uw::kit::metric(m1, sample) - uw::kit::metric(m0, sample);
+  };
+  double shed = 0;
+  std::string reasons;
+  for (const char* r : {"new_session_source_rate", "new_session_rate", "source_backlog", "queue_full"}) {
+    double v = delta(std::string("uwitter_notifier_shed_total{reason=\"") + r + "\"}");
+    shed += v;
+    reasons += std::string(" ") + r + "=" + std::to_string(static_cast<long long>(v));
+  }
+  const double bad = delta("uwitter_notifier_rejected_total{reason=\"bad_signature\"}");
+  const double drops = delta("uwitter_notifier_kernel_drops_total");
+  std::printf(
+      "flood:   of the forged: %.0f shed (%s ), %.0f verified and refused, %.0f other rejections, %.0f "
+      "kernel "
+      "drops; %.0f verifies in all; notifier CPU %.2f us per forged datagram; read pauses %.0f\n",
+      shed, reasons.c_str() + 1, bad,
+      delta("uwitter_notifier_transport_rejected_total{transport=\"udp\"}") - shed - bad, drops,
+      delta("uwitter_notifier_verifies_total"),
+      f.forged > 0 ? f.cpu * 1e6 / static_cast<double>(f.forged) : 0.0,
+      delta("uwitter_notifier_udp_read_pauses_total"));
+}
+
 #ifdef UWITTER_WEB_BIN
 void bench_e2e() {
   uw::kit::TempDir d;
@@ -588,9 +749,12 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       g_quick = true;
     else if (a == "--only" && i + 1 < argc)
       only = argv[++i];
+    else if (a == "--flood-rate" && i + 1 < argc)
+      g_flood_rate = std::strtod(argv[++i], nullptr);
     else {
       std::fprintf(stderr,
-                   "usage: uwitter-notifier-bench [--quick] [--only verify|coalesce|sse|fanout|e2e]\n");
+                   "usage: uwitter-notifier-bench [--quick] [--only verify|coalesce|sse|fanout|e2e|flood] "
+                   "[--flood-rate N]\n");
       return 2;
     }
   }
@@ -600,6 +764,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   if (want("coalesce")) bench_coalesce();
   if (want("sse")) bench_sse();
   if (want("fanout")) bench_fanout();
+  if (want("flood")) bench_flood();
 #ifdef UWITTER_WEB_BIN
   if (want("e2e")) bench_e2e();
 #endif

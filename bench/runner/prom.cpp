@@ -39,12 +39,17 @@ NotifierCounts notifier_counts(const std::map<std::string, double>& m) {
   c.duplicates = get("uwitter_notifier_duplicates_total");
   c.lost = get("uwitter_notifier_lost_total");
   c.kernel_drops = get("uwitter_notifier_kernel_drops_total");
-  const std::string prefix = "uwitter_notifier_rejected_total{reason=\"";
-  for (const auto& [k, v] : m) {
-    if (k.rfind(prefix, 0) != 0) continue;
-    auto q = k.find('"', prefix.size());
-    if (q == std::string::npos) continue;
-    c.rejected[k.substr(prefix.size(), q - prefix.size())] = get(k);
+  // Datagrams shed before a verify (a flood's share, docs/RELIABILITY.md) were
+  // refused too: they count as rejections named "shed_<reason>".
+  for (const auto& [prefix, name_prefix] :
+       {std::pair<std::string, std::string>{"uwitter_notifier_rejected_total{reason=\"", ""},
+        std::pair<std::string, std::string>{"uwitter_notifier_shed_total{reason=\"", "shed_"}}) {
+    for (const auto& [k, v] : m) {
+      if (k.rfind(prefix, 0) != 0) continue;
+      auto q = k.find('"', prefix.size());
+      if (q == std::string::npos) continue;
+      c.rejected[name_prefix + k.substr(prefix.size(), q - prefix.size())] = get(k);
+    }
   }
   return c;
 }

@@ -12,8 +12,9 @@ namespace uw::bench {
 // blank and malformed lines are skipped.
 std::map<std::string, double> parse_prometheus(const std::string& text);
 
-// uwitter_notifier_{received,verified,duplicates,lost,kernel_drops}_total and
-// uwitter_notifier_rejected_total{reason="..."}; absent ones are 0.
+// uwitter_notifier_{received,verified,duplicates,lost,kernel_drops}_total,
+// uwitter_notifier_rejected_total{reason="..."} and, as rejections named
+// "shed_<reason>", uwitter_notifier_shed_total{reason="..."}; absent ones are 0.
 NotifierCounts notifier_counts(const std::map<std::string, double>& m);
 
 }  // namespace uw::bench

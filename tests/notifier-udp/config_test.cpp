@@ -56,6 +56,11 @@ TEST(Config, GoodFlagsSetTheirFields) {
       {{"--max-subscribers", "3"}, [](const Config& c) { return c.max_subscribers == 3; }},
       {{"--deliveries-per-turn", "64"}, [](const Config& c) { return c.deliveries_per_turn == 64; }},
       {{"--allow", "127.0.0.0/8"}, [](const Config& c) { return !c.allow.empty(); }},
+      {{"--verify-budget-us", "500"}, [](const Config& c) { return c.verify_budget_us == 500; }},
+      {{"--verify-queue", "1024"}, [](const Config& c) { return c.verify_queue == 1024; }},
+      {{"--session-starts-per-s", "2"}, [](const Config& c) { return c.session_starts_per_s == 2; }},
+      {{"--session-starts-total-per-s", "50"},
+       [](const Config& c) { return c.session_starts_total_per_s == 50; }},
   };
   for (const auto& k : cases) {
     Config c;
@@ -70,7 +75,8 @@ TEST(Config, BadValuesAreRefused) {
       {"--log-level", "loud"},    {"--inbox", "0"},
       {"--inbox", "many"},        {"--rcvbuf", "lots"},
       {"--allow", "300.0.0.0/8"}, {"--max-subscribers", "-1"},
-      {"--no-such-flag", "x"},
+      {"--no-such-flag", "x"},    {"--verify-budget-us", "0"},
+      {"--verify-queue", "10"},   {"--session-starts-per-s", "0"},
   };
   for (const auto& args : cases) {
     Config c;

@@ -110,6 +110,44 @@ TEST(Verifier, RejectsReplaysAndAcceptsReorderingInsideTheWindow) {
   EXPECT_EQ(v.accept(ds[2000], kT0, nullptr), Reject::None);
 }
 
+// precheck(): every check but the signature, no state change, and whether the
+// datagram is in the key's current session (what a flood cannot fake without
+// knowing the session id) or claims a new one.
+TEST(Verifier, PrecheckTellsEstablishedFromNewSessionsWithoutAVerifyOrAStateChange) {
+  Rig r;
+  Verifier v(r.ring);
+  Encoder enc(r.key, 11, 1);
+  Datagram first = r.seal(enc), second = r.seal(enc);
+  auto st = Verifier::Standing::Established;
+  EXPECT_EQ(v.precheck(first, kT0, &st), Reject::None);
+  EXPECT_EQ(st, Verifier::Standing::NewSession) << "no session of this key heard yet";
+  EXPECT_EQ(v.stats().verifies, 0u);
+  EXPECT_EQ(v.stats().sessions, 0u) << "precheck changes nothing";
+  ASSERT_EQ(v.accept(first, kT0, nullptr), Reject::None);
+  EXPECT_EQ(v.stats().verifies, 1u);
+  EXPECT_EQ(v.precheck(second, kT0, &st), Reject::None);
+  EXPECT_EQ(st, Verifier::Standing::Established);
+  // A forgery with a made-up session id: a new-session claim, and its bad
+  // signature is only found by the verify it costs.
+  Datagram forged = r.seal(enc, kT0 + 1);
+  for (int i = 0; i < 8; ++i) forged[13 + i] ^= 0x5a;  // the session id (docs/PROTOCOL.md)
+  EXPECT_EQ(v.precheck(forged, kT0 + 1, &st), Reject::None);
+  EXPECT_EQ(st, Verifier::Standing::NewSession);
+  EXPECT_EQ(v.accept(forged, kT0 + 1, nullptr), Reject::BadSignature);
+  EXPECT_EQ(v.stats().verifies, 2u);
+  // Cheap rejections are counted by precheck itself, without a verify.
+  EXPECT_EQ(v.precheck(first, kT0, &st), Reject::Duplicate);
+  EXPECT_EQ(count(v, Reject::Duplicate), 1u);
+  EXPECT_EQ(v.precheck(r.seal(enc, kT0 - 60'000), kT0, &st), Reject::Stale);
+  EXPECT_EQ(count(v, Reject::Stale), 1u);
+  EXPECT_EQ(v.stats().verifies, 2u);
+  // Two copies both pass precheck while neither is accepted; accept() takes one.
+  EXPECT_EQ(v.precheck(second, kT0, &st), Reject::None);
+  ASSERT_EQ(v.accept(second, kT0, nullptr), Reject::None);
+  EXPECT_EQ(v.accept(second, kT0, nullptr), Reject::Duplicate);
+  EXPECT_EQ(v.stats().verifies, 3u) << "a duplicate found by accept() costs no verify";
+}
+
 TEST(Verifier, LossIsCountedWhenTheSenderRestarts) {
   Rig r;
   std::vector<SenderNote> notes;

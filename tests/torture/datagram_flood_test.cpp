@@ -1,12 +1,14 @@
 // Torture: datagram floods against a real uwitter-notifier. A source outside
 // --allow, and forged datagrams from an allowed source (the trusted key's id,
-// a fresh time, a new sender session each, a random signature: each costs a
-// full verify). Asserted: every flood datagram is accounted for (rejected by
-// reason, or dropped by the kernel and counted), the daemon keeps serving, and
-// a real notification still reaches its follower afterwards. Reported, not
-// asserted (performance is a benchmark's business): the notifier's CPU per
-// flood datagram, real notifications delivered within 100 ms during the forged
-// flood, and /healthz latency during it. docs/RELIABILITY.md records figures.
+// a fresh time, a new sender session each, a random signature: each would cost
+// a full verify). Asserted: every flood datagram is accounted for (rejected or
+// shed by reason, or dropped by the kernel and counted), the daemon keeps
+// serving, and real notifications reach their follower during the forged flood
+// (every one of them, most of them at once) and afterwards. Reported, not
+// asserted beyond generous bounds (performance is a benchmark's business:
+// bench/notifier --only flood): the notifier's CPU per flood datagram, real
+// notifications delivered within 100 ms during the forged flood, and /healthz
+// latency during it. docs/RELIABILITY.md records figures.
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -67,6 +69,24 @@ void expect_accounted(NotifierHarness& h, const std::string& reason, double befo
       << h.metrics();
 }
 
+// What the notifier did with forged datagrams, summed from /metrics: verified
+// and refused, refused before a verify, shed (each reason), dropped by the kernel.
+struct ForgedFate {
+  double bad_signature = 0, stale = 0, shed = 0, kernel_drops = 0, verifies = 0;
+  static ForgedFate read(NotifierHarness& h) {
+    const std::string m = h.metrics();
+    ForgedFate f;
+    f.bad_signature = metric(m, rejected("bad_signature"));
+    f.stale = metric(m, rejected("stale"));
+    for (const char* r : {"new_session_source_rate", "new_session_rate", "source_backlog", "queue_full"})
+      f.shed += metric(m, std::string("uwitter_notifier_shed_total{reason=\"") + r + "\"}");
+    f.kernel_drops = metric(m, "uwitter_notifier_kernel_drops_total");
+    f.verifies = metric(m, "uwitter_notifier_verifies_total");
+    return f;
+  }
+  double total() const { return bad_signature + stale + shed + kernel_drops; }
+};
+
 void expect_still_delivers(NotifierHarness& h, int64_t id) {
   auto bob = h.stream(h.users.bob);
   h.send({h.post(id, "still here " + std::to_string(id))});
@@ -96,13 +116,15 @@ TEST(DatagramFlood, ASourceOutsideTheAllowListIsDroppedCheaplyAndCounted) {
       handled > 0 ? cpu * 1e6 / handled : 0.0);
 }
 
-// Disabled until issue 13 item 1 (shedding a forged flood fairly) lands: on
-// main at the time of writing a flood from one thread on these 2 cores
-// (~44k/s) let 0 of 100 real notifications through within 100 ms, 11 of 100
-// at all, /healthz p50 304 ms / p99 610 ms, and the kernel-drop counter did
-// not account for every datagram sent. Run it with
-// --gtest_also_run_disabled_tests.
-TEST(DatagramFlood, DISABLED_ForgedSignaturesFromAnAllowedSourceAreCountedAndRealOnesStillArrive) {
+// Issue 13 item 1. Before the fix (every forged datagram verified on the loop,
+// in arrival order) a flood from one thread on these 2 cores (~44k/s) let 0 of
+// 100 real notifications through within 100 ms, 11 of 100 at all, /healthz p50
+// 304 ms / p99 610 ms. Now new-session claims are admitted at a bounded rate
+// per source, the real sender's established session goes first, and the loop
+// spends at most one verify budget per turn. The goal (>= 99 within 100 ms,
+// /healthz p99 < 20 ms) is measured by bench/notifier (--only flood); here the
+// bounds are generous enough for a loaded shared machine.
+TEST(DatagramFlood, ForgedSignaturesFromAnAllowedSourceAreShedAndRealOnesStillArrive) {
   NotifierHarness h;
   // Forged datagrams: the trusted key's envelope, re-stamped per send with a
   // new sender session, the current time and a random canonical signature
@@ -118,8 +140,7 @@ TEST(DatagramFlood, DISABLED_ForgedSignaturesFromAnAllowedSourceAreCountedAndRea
     for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
   };
   auto bob = h.stream(h.users.bob);
-  double r0 = h.metric_value(rejected("bad_signature"));
-  double d0 = h.metric_value("uwitter_notifier_kernel_drops_total");
+  const ForgedFate before = ForgedFate::read(h);
 
   std::atomic<bool> stop{false};
   std::atomic<size_t> sent{0};
@@ -140,7 +161,10 @@ TEST(DatagramFlood, DISABLED_ForgedSignaturesFromAnAllowedSourceAreCountedAndRea
   int on_time = 0;
   std::vector<double> health_ms;
   const int64_t start_ms = now_ms();
+  // Paced (one per 30 ms, the flood running all along): this is load, not a wait for a condition.
+  const auto pace_start = std::chrono::steady_clock::now();
   for (int i = 0; i < real; ++i) {
+    std::this_thread::sleep_until(pace_start + i * 30ms);
     const std::string text = "real " + std::to_string(i) + " end";
     h.send({h.post(1 + i, text)});
     on_time +=
@@ -153,7 +177,22 @@ TEST(DatagramFlood, DISABLED_ForgedSignaturesFromAnAllowedSourceAreCountedAndRea
   const double seconds = static_cast<double>(now_ms() - start_ms) / 1000.0;
   stop = true;
   flood.join();
-  expect_accounted(h, "bad_signature", r0, d0, sent.load());
+  // Kernel drops are reported with the next datagram queued after them: one
+  // real datagram after the flood carries the final count.
+  h.send({h.post(4999, "after the flood")});
+  ForgedFate after;
+  EXPECT_TRUE(eventually(
+      [&] {
+        after = ForgedFate::read(h);
+        return after.total() - before.total() >= static_cast<double>(sent.load());
+      },
+      30s))
+      << h.metrics();
+  const double verified_forgeries = after.bad_signature - before.bad_signature;
+  // The flood was shed, not verified: at most its bounded new-session allowance
+  // was spent on signature checks (a few per second per source, plus bursts).
+  EXPECT_LT(verified_forgeries, 2000.0 + 0.01 * static_cast<double>(sent.load())) << h.metrics();
+  EXPECT_GT(after.shed - before.shed, 0.5 * static_cast<double>(sent.load())) << h.metrics();
   // Late ones still arrive: nothing real is lost to the flood.
   size_t arrived = 0;
   EXPECT_TRUE(eventually(
@@ -166,10 +205,17 @@ TEST(DatagramFlood, DISABLED_ForgedSignaturesFromAnAllowedSourceAreCountedAndRea
       15s))
       << arrived << " of " << real;
   std::printf(
-      "[torture] forged flood: %zu forged in %.1f s (%.0f/s); real notifications %d/%d within 100 ms, "
-      "%zu/%d in the end; /healthz p50 %.2f ms p99 %.2f ms\n",
-      sent.load(), seconds, static_cast<double>(sent.load()) / seconds, on_time, real, arrived, real,
+      "[torture] forged flood: %zu forged in %.1f s (%.0f/s): %.0f shed, %.0f verified (bad_signature), %.0f "
+      "kernel drops; real notifications %d/%d within 100 ms, %zu/%d in the end; /healthz p50 %.2f ms p99 "
+      "%.2f ms\n",
+      sent.load(), seconds, static_cast<double>(sent.load()) / seconds, after.shed - before.shed,
+      verified_forgeries, after.kernel_drops - before.kernel_drops, on_time, real, arrived, real,
       percentile(health_ms, 0.5), percentile(health_ms, 0.99));
+  // Generous bounds (a loaded 2-core machine stalls processes for tens of ms,
+  // and the sanitizer build runs this too: 84 of 100 on time there at load 14):
+  // before the fix 0 of 100 were on time and the p99 was 610 ms.
+  EXPECT_GE(on_time, real / 2);
+  EXPECT_LT(percentile(health_ms, 0.99), 250.0);
   expect_still_delivers(h, 5000);
 }
 

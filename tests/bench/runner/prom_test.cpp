@@ -32,5 +32,18 @@ TEST(Prom, ParsesNotifierCountersAndRejectReasons) {
   EXPECT_EQ(d.rejected.at("bad_signature"), 10u);
 }
 
+// A corrupted copy the notifier shed before its verify (a flipped session id
+// looks like a new-session claim) was refused all the same.
+TEST(Prom, ShedDatagramsCountAsRejections) {
+  const std::string text =
+      "uwitter_notifier_rejected_total{reason=\"bad_signature\"} 17\n"
+      "uwitter_notifier_shed_total{reason=\"new_session_source_rate\"} 3\n"
+      "uwitter_notifier_shed_total{reason=\"queue_full\"} 0\n";
+  const auto c = notifier_counts(parse_prometheus(text));
+  EXPECT_EQ(c.rejected.at("shed_new_session_source_rate"), 3u);
+  EXPECT_EQ(c.rejected.at("bad_signature"), 17u);
+  EXPECT_EQ(c.rejected_total(false), 20u);
+}
+
 }  // namespace
 }  // namespace uw::bench
