@@ -49,6 +49,23 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& target, const Opti
   return std::unique_ptr<Store>(std::move(s.value()));
 }
 
+std::vector<Result<Uweet>> Store::insert_uweets(const std::vector<const NewUweet*>& us) {
+  constexpr const char* kSavepoint = "uw_insert";
+  std::vector<Result<Uweet>> out;
+  out.reserve(us.size());
+  for (const NewUweet* u : us) {
+    if (auto sp = savepoint(kSavepoint); !sp) {
+      out.emplace_back(sp.error());
+      continue;
+    }
+    auto r = insert_uweet(*u);
+    if (!r) rollback_to(kSavepoint);
+    if (auto rel = release(kSavepoint); !rel && r) r = rel.error();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<SearchIndexer>> Store::start_indexer(const std::string& target, const Options& opts,
                                                             metrics::Registry* metrics) {
   if (is_postgres_target(target)) return std::unique_ptr<SearchIndexer>();  // indexed at insert

@@ -196,6 +196,14 @@ class Store {
   // uweet stored the first time instead of inserting again. The uweet and its
   // mentions are stored together or not at all.
   virtual Result<Uweet> insert_uweet(const NewUweet& u) = 0;
+  // Several inserts inside the caller's open transaction (the writer's
+  // batch), each as if by insert_uweet in a savepoint of its own: one that
+  // fails leaves nothing behind and fails only itself; out[i] answers *us[i].
+  // When the transaction itself breaks (the connection goes), the inserts
+  // answer that error and the caller's COMMIT fails. The default runs them one
+  // by one, each in a savepoint; PostgreSQL sends them all in one pipeline
+  // (postgres/insert.cpp).
+  virtual std::vector<Result<Uweet>> insert_uweets(const std::vector<const NewUweet*>& us);
   virtual std::optional<Uweet> uweet(int64_t id) = 0;
   // Mentioned user ids of a uweet.
   virtual std::vector<int64_t> mentions(int64_t uweet_id) = 0;
