@@ -1,5 +1,6 @@
 // uw::Store::open and start_indexer: the one place that picks a backend from
-// a --db target; and the target helpers (is_postgres_target, redact_target).
+// a --db target; the target helpers (is_postgres_target, redact_target); and
+// the default Store::insert_uweets (one insert at a time, each in a savepoint).
 #include "core/store/store.hpp"
 
 #include "core/store/postgres/store.hpp"

@@ -13,7 +13,7 @@
 // Uweet inserts (insert()) are handed to the store together: the inserts that
 // follow each other in a batch go to Store::insert_uweets in one call, which
 // PostgreSQL sends in one pipeline (one round trip for all of them instead of
-// one each; docs/STORAGE.md "Group commit"). Each still fails alone.
+// one each; docs/STORAGE.md "Inserts in one pipeline"). Each still fails alone.
 //
 // Threading: submit()/call()/insert() and stop() on the loop thread; Job::run
 // and Store::insert_uweets on the writer thread; Job::done on the loop thread

@@ -1,5 +1,5 @@
 // uw::PgStore: inserting uweets, one (insert_uweet) or the writer's run of
-// them in one pipeline (insert_uweets; docs/STORAGE.md "Group commit").
+// them in one pipeline (insert_uweets; docs/STORAGE.md "Inserts in one pipeline").
 //
 // The pipeline of a batch of N inserts is one round trip:
 //   [queued savepoint statements] SAVEPOINT uw_batch; N x uw<kUweetInsert>;
