@@ -21,6 +21,10 @@ GET / on PostgreSQL as a ratio of the SQLite-backed figure.
 an older commit), on a copy of the same seeded data, and measures anon, home and
 post on it in the same rounds: the table then gives each figure of this build as a
 ratio of the baseline's, for before/after comparisons that share the same noise.
+With --db postgresql the baseline runs on PostgreSQL too, on a copy of the seeded
+database (CREATE DATABASE ... TEMPLATE).
+
+--only post measures only the posts and their yardsticks (no GETs, no hello world).
 """
 import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -83,6 +87,8 @@ def main():
                     help="postgresql: also measure a uwitter-web on PostgreSQL ($UWITTER_BENCH_PG)")
     ap.add_argument("--pg-clients", type=int, default=50, help="connections of the PostgreSQL insert yardstick")
     ap.add_argument("--baseline", help="build folder of a uwitter-web to compare against, in the same rounds")
+    ap.add_argument("--only", choices=["all", "post"], default="all",
+                    help="post: only POST /api/v1/uweets and the insert yardsticks")
     ap.add_argument("--baseline-args", default="",
                     help="extra flags for the baseline uwitter-web (one from before --post-rate existed takes none)")
     a = ap.parse_args()
@@ -109,6 +115,12 @@ def main():
                             "--uweets", str(a.uweets), "--follows", "100"], check=True)
             subprocess.run(["psql", "-X", "-q", pg_uri, "-c", "VACUUM ANALYZE"], check=True, stdout=subprocess.DEVNULL)
             os.makedirs(os.path.join(tmp, "data-pg"))
+            if a.baseline:  # a copy of the seeded database for the baseline's PostgreSQL web
+                subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", pg_server, "-c",
+                                'CREATE DATABASE "uwitter_base" TEMPLATE "uwitter"'],
+                               check=True, stdout=subprocess.DEVNULL)
+                pg_base_uri = pg_server.rsplit("/", 1)[0] + "/uwitter_base"
+                os.makedirs(os.path.join(tmp, "data-pg-baseline"))
         hello, hello_port = start([f"{b}/bench/hello/uwitter-hello", "--listen", "127.0.0.1:0"])
         procs.append(hello)
         post_lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), "post.lua")
@@ -118,6 +130,9 @@ def main():
             webs.append(("base_", a.baseline, os.path.join(tmp, "data-baseline"), a.baseline_args.split()))
         if pg_uri:
             webs.append(("pg_", b, os.path.join(tmp, "data-pg"), ours + ["--db", pg_uri]))
+            if a.baseline:
+                webs.append(("base_pg_", a.baseline, os.path.join(tmp, "data-pg-baseline"),
+                             a.baseline_args.split() + ["--db", pg_base_uri]))
         targets = []
         for prefix, build, d, extra in webs:
             # The access log goes to a real file, as in production (it is written off the loop).
@@ -130,14 +145,18 @@ def main():
             writer = api(port, "POST", "/api/v1/sessions", {"username": "user1", "password": "benchpassword"})["token"]
             targets.append((prefix, port, reader, dict(os.environ, UW_TOKEN=writer)))
         res = {k: [] for k in ("hello", "anon", "home", "post", "insert", "base_anon", "base_home", "base_post",
-                               "pg_anon", "pg_home", "pg_post", "pg_insert")}
+                               "pg_anon", "pg_home", "pg_post", "pg_insert",
+                               "base_pg_anon", "base_pg_home", "base_pg_post")}
+        gets = a.only == "all"
         for r in range(a.rounds):
             print(f"round {r + 1}/{a.rounds}", flush=True)
-            res["hello"].append(wrk(f"http://127.0.0.1:{hello_port}/", a.seconds))
+            if gets:
+                res["hello"].append(wrk(f"http://127.0.0.1:{hello_port}/", a.seconds))
             for prefix, port, reader, env in (targets if r % 2 == 0 else targets[::-1]):
-                res[prefix + "anon"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds))
-                res[prefix + "home"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds,
-                                                headers=[f"Cookie: uw_session={reader}"]))
+                if gets:
+                    res[prefix + "anon"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds))
+                    res[prefix + "home"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds,
+                                                    headers=[f"Cookie: uw_session={reader}"]))
                 res[prefix + "post"].append(wrk(f"http://127.0.0.1:{port}/", a.seconds, script=post_lua, env=env))
             out = subprocess.run([f"{b}/bench/web/uwitter-insert-bench", "--db", f"{tmp}/insert-{r}.db",
                                   "--rows", "20000"], capture_output=True, text=True, check=True).stdout
@@ -160,6 +179,7 @@ def main():
                      ("GET / logged in, PostgreSQL", "pg_home", "home"),
                      ("POST /api/v1/uweets, PostgreSQL", "pg_post", "pg_insert"),
                      (f"raw PostgreSQL insert, 1 row/txn, {a.pg_clients} clients (yardstick)", "pg_insert", None)]
+        rows = [row for row in rows if row[1] in med and (row[2] is None or row[2] in med)]
         for name, k, y in rows:
             ratio = f"{100 * med[k][0] / med[y][0]:.0f}%" if y else ""
             p99 = f"{med[k][1]:.2f}" if k != "insert" else ""
@@ -171,9 +191,18 @@ def main():
             print()
             print("| measurement | median req/s | baseline req/s | ratio | p99 ms | baseline p99 ms |")
             print("|---|---|---|---|---|---|")
-            for name, k, _ in rows[1:4]:
+            for name, k, _ in rows:
+                if "base_" + k not in med:
+                    continue
                 n, o = med[k], med["base_" + k]
                 print(f"| {name} | {n[0]:.0f} | {o[0]:.0f} | {100 * n[0] / o[0]:.0f}% | {n[1]:.2f} | {o[1]:.2f} |")
+            if "base_pg_post" in med:
+                print()
+                print("POST on PostgreSQL against the 50-client insert yardstick, round by round "
+                      "(this build, baseline):")
+                for i, (y, n, o) in enumerate(zip(res["pg_insert"], res["pg_post"], res["base_pg_post"])):
+                    print(f"  round {i + 1}: insert {y[0]:.0f}/s; this build {n[0]:.0f}/s = {100 * n[0] / y[0]:.0f}% "
+                          f"(p99 {n[1]:.2f} ms); baseline {o[0]:.0f}/s = {100 * o[0] / y[0]:.0f}% (p99 {o[1]:.2f} ms)")
     finally:
         for p in procs:
             p.terminate()

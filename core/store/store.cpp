@@ -1,5 +1,6 @@
 // uw::Store::open and start_indexer: the one place that picks a backend from
-// a --db target; and the target helpers (is_postgres_target, redact_target).
+// a --db target; the target helpers (is_postgres_target, redact_target); and
+// the default Store::insert_uweets (one insert at a time, each in a savepoint).
 #include "core/store/store.hpp"
 
 #include "core/store/postgres/store.hpp"
@@ -53,6 +54,23 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& target, const Opti
   auto s = SqliteStore::open(target, opts);
   if (!s) return s.error();
   return std::unique_ptr<Store>(std::move(s.value()));
+}
+
+std::vector<Result<Uweet>> Store::insert_uweets(const std::vector<const NewUweet*>& us) {
+  constexpr const char* kSavepoint = "uw_insert";
+  std::vector<Result<Uweet>> out;
+  out.reserve(us.size());
+  for (const NewUweet* u : us) {
+    if (auto sp = savepoint(kSavepoint); !sp) {
+      out.emplace_back(sp.error());
+      continue;
+    }
+    auto r = insert_uweet(*u);
+    if (!r) rollback_to(kSavepoint);
+    if (auto rel = release(kSavepoint); !rel && r) r = rel.error();
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 Result<std::unique_ptr<SearchIndexer>> Store::start_indexer(const std::string& target, const Options& opts,

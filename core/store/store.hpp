@@ -251,6 +251,14 @@ class Store {
   // when that uweet was deleted since). The uweet and its
   // mentions are stored together or not at all.
   virtual Result<Uweet> insert_uweet(const NewUweet& u) = 0;
+  // Several inserts inside the caller's open transaction (the writer's
+  // batch), each as if by insert_uweet in a savepoint of its own: one that
+  // fails leaves nothing behind and fails only itself; out[i] answers *us[i].
+  // When the transaction itself breaks (the connection goes), the inserts
+  // answer that error and the caller's COMMIT fails. The default runs them one
+  // by one, each in a savepoint; PostgreSQL sends them all in one pipeline
+  // (postgres/insert.cpp).
+  virtual std::vector<Result<Uweet>> insert_uweets(const std::vector<const NewUweet*>& us);
   virtual std::optional<Uweet> uweet(int64_t id) = 0;
   // Deletes a uweet of author_id with its mentions (gone from every list,
   // count and search at once) and logs a tombstone that keeps its idempotency

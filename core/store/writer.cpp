@@ -81,6 +81,39 @@ void Writer::submit(Job job) {
   mailbox_.post([done = std::move(job.done)] { done(false); });
 }
 
+void Writer::insert(NewUweet u, std::function<void(Result<Uweet>)> done) {
+  auto slot = std::make_shared<Insert>();
+  slot->uweet = std::move(u);
+  auto why = std::make_shared<std::optional<Error>>();
+  submit(Job{slot,
+             [slot, why, done = std::move(done)](bool committed) {
+               // As call(): the insert's own error, or its uweet once committed,
+               // else why the batch failed.
+               if (slot->result && (committed || !slot->result->ok())) {
+                 done(std::move(*slot->result));
+               } else if (why->has_value()) {
+                 done(std::move(**why));
+               } else {
+                 done(write_failed());
+               }
+             },
+             why});
+}
+
+size_t Writer::run_inserts(std::vector<Job>& batch, size_t i, std::vector<bool>& ok) {
+  size_t end = i;
+  std::vector<const NewUweet*> uweets;
+  while (end < batch.size() && batch[end].insert) uweets.push_back(&batch[end++].insert->uweet);
+  auto results = store_->insert_uweets(uweets);
+  results.resize(uweets.size(), Result<Uweet>(write_failed()));  // one answer each, whatever the store did
+  for (size_t k = i; k < end; ++k) {
+    auto& r = results[k - i];
+    ok[k] = r.ok();
+    batch[k].insert->result = std::move(r);
+  }
+  return end;
+}
+
 void Writer::stop() {
   queue_.stop(Stop::Drain);
   thread_.join();
@@ -103,6 +136,10 @@ void Writer::thread_main() {
       for (auto& job : batch) tell(job, e);
     } else {
       for (size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].insert) {
+          i = run_inserts(batch, i, *ok) - 1;
+          continue;
+        }
         if (auto sp = store_->savepoint(kSavepoint); !sp) {
           failures_.note(sp.error(), "SAVEPOINT");
           tell(batch[i], batch_error(sp.error(), false));

@@ -10,8 +10,14 @@
 // WAL checkpoints, Store::start_background) starts with the writer and stops
 // after its last commit.
 //
-// Threading: submit()/call() and stop() on the loop thread; Job::run on the
-// writer thread; Job::done on the loop thread (through the LoopMailbox).
+// Uweet inserts (insert()) are handed to the store together: the inserts that
+// follow each other in a batch go to Store::insert_uweets in one call, which
+// PostgreSQL sends in one pipeline (one round trip for all of them instead of
+// one each; docs/STORAGE.md "Inserts in one pipeline"). Each still fails alone.
+//
+// Threading: submit()/call()/insert() and stop() on the loop thread; Job::run
+// and Store::insert_uweets on the writer thread; Job::done on the loop thread
+// (through the LoopMailbox).
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -37,10 +43,18 @@ namespace uw {
 
 class Writer {
  public:
+  // One uweet insert of a Job (insert()): what to insert, and, once the
+  // writer thread ran it, the store's answer.
+  struct Insert {
+    NewUweet uweet;
+    std::optional<Result<Uweet>> result;
+  };
   struct Job {
     Job(std::function<bool(Store&)> r, std::function<void(bool)> d,
         std::shared_ptr<std::optional<Error>> w = nullptr)
         : run(std::move(r)), done(std::move(d)), why(std::move(w)) {}
+    Job(std::shared_ptr<Insert> i, std::function<void(bool)> d, std::shared_ptr<std::optional<Error>> w)
+        : done(std::move(d)), why(std::move(w)), insert(std::move(i)) {}
     // Writer thread, inside a savepoint. Returns false to roll this job back.
     std::function<bool(Store&)> run;
     // Loop thread, after the batch ended. committed is false when the job was
@@ -51,6 +65,10 @@ class Writer {
     // a 503 (database busy, unreachable, disk full) as the store said it,
     // with Retry-After; anything else as 500 write_failed.
     std::shared_ptr<std::optional<Error>> why;
+    // Set instead of run for an insert job: the writer runs it with the
+    // inserts next to it in the batch (Store::insert_uweets) and stores the
+    // answer here; done(true) when it was kept and committed.
+    std::shared_ptr<Insert> insert;
   };
 
   // Takes ownership of the writable store; starts the thread. mailbox must
@@ -90,6 +108,13 @@ class Writer {
                why});
   }
 
+  // Inserts a uweet (Store::insert_uweet's semantics). The inserts queued
+  // next to each other go to the store in one Store::insert_uweets call.
+  // done gets the stored uweet (or the first one, for a repeated idempotency
+  // key) after the commit, the insert's own error, or the batch's error as
+  // for call().
+  void insert(NewUweet u, std::function<void(Result<Uweet>)> done);
+
   // The 500 a job gets when its batch failed for a reason the store did not
   // call temporary.
   static Error write_failed() {
@@ -122,6 +147,10 @@ class Writer {
   };
 
   void thread_main();
+  // Runs the insert job batch[i] and the insert jobs right after it as one
+  // Store::insert_uweets call; sets ok[] for them and returns the index after
+  // the last one. Writer thread.
+  size_t run_inserts(std::vector<Job>& batch, size_t i, std::vector<bool>& ok);
   FailureLog failures_;
   std::unique_ptr<Store> store_;
   // Declared after store_ so it is destroyed first; the destructor runs after

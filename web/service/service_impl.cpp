@@ -377,37 +377,34 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
   nu.idempotency_key = std::move(idempotency_key);
   auto mentioned = nu.mentioned_user_ids;
   std::string sent = nu.text;
-  writer_->call<Uweet>(
-      [nu = std::move(nu)](Store& s) { return s.insert_uweet(nu); },
-      [this, v, sent = std::move(sent), mentioned = std::move(mentioned),
-       done = std::move(done)](Result<Uweet> r) mutable {
-        if (!r) return done(r.error());
-        Uweet& u = r.value();
-        if (u.author.empty()) u.author = v.username;
-        // Ids only grow: an id we have already seen is the
-        // stored answer to a repeated idempotency key.
-        const bool replayed = u.id <= cache_.max_uweet_id();
-        if (replayed && u.text != sent) {
-          return done(Error{422, "idempotency_key_reused",
-                            "This Idempotency-Key was already used for another text (uweet " +
-                                std::to_string(u.id) + "); send a new key with a new uweet."});
-        }
-        if (!replayed) {
-          cache_.add_uweet(u);
-          if (indexer_) indexer_->notify(u.id);
-          if (uweets_created_) uweets_created_->inc();
-          emit(sign::PostEvent{u.id, u.author_id, u.author, u.created_at, u.text});
-          for (int64_t m : mentioned)
-            if (m != u.author_id)
-              emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
-          if (barrier_) {
-            auto posted = std::make_shared<Posted>(Posted{std::move(u), replayed});
-            barrier_([done = std::move(done), posted]() mutable { done(std::move(*posted)); });
-            return;
-          }
-        }
-        done(Posted{std::move(u), replayed});
-      });
+  writer_->insert(std::move(nu), [this, v, sent = std::move(sent), mentioned = std::move(mentioned),
+                                  done = std::move(done)](Result<Uweet> r) mutable {
+    if (!r) return done(r.error());
+    Uweet& u = r.value();
+    if (u.author.empty()) u.author = v.username;
+    // Ids only grow: an id we have already seen is the
+    // stored answer to a repeated idempotency key.
+    const bool replayed = u.id <= cache_.max_uweet_id();
+    if (replayed && u.text != sent) {
+      return done(Error{422, "idempotency_key_reused",
+                        "This Idempotency-Key was already used for another text (uweet " +
+                            std::to_string(u.id) + "); send a new key with a new uweet."});
+    }
+    if (!replayed) {
+      cache_.add_uweet(u);
+      if (indexer_) indexer_->notify(u.id);
+      if (uweets_created_) uweets_created_->inc();
+      emit(sign::PostEvent{u.id, u.author_id, u.author, u.created_at, u.text});
+      for (int64_t m : mentioned)
+        if (m != u.author_id) emit(sign::MentionEvent{u.id, u.author_id, u.author, m, u.created_at, u.text});
+      if (barrier_) {
+        auto posted = std::make_shared<Posted>(Posted{std::move(u), replayed});
+        barrier_([done = std::move(done), posted]() mutable { done(std::move(*posted)); });
+        return;
+      }
+    }
+    done(Posted{std::move(u), replayed});
+  });
 }
 
 void ServiceImpl::delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) {

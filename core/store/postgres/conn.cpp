@@ -66,6 +66,7 @@ bool PgStore::Conn::lost() const { return pg == nullptr || PQstatus(pg) != CONNE
 Result<Unit> PgStore::Conn::connect() {
   prepared = false;
   pending.clear();  // a transaction does not survive its connection
+  if (in_transaction) transaction_lost = true;
   if (pg == nullptr) {
     const std::string timeout = std::to_string(connect_timeout_s);
     // TCP keepalives and a user timeout bound how long a statement can wait
@@ -96,6 +97,13 @@ Result<Unit> PgStore::Conn::connect() {
 }
 
 Result<Unit> PgStore::Conn::ensure() {
+  if (in_transaction && (transaction_lost || lost())) {
+    transaction_lost = true;
+    Error e{503, "db_unavailable", "the database connection was lost during this transaction; try again",
+            pg::kRetryUnavailableS};
+    unavailable = e;
+    return e;
+  }
   if (lost()) {
     // What a client is told while the server is away; the log says which
     // server and why (once per outage, not once per statement).
@@ -157,9 +165,7 @@ Result<pg::Rows> PgStore::Conn::run(pg::Id id, const std::vector<pg::Param>& par
     if (!pending.empty()) {
       // The savepoints before this statement and the statement itself, in
       // one round trip (pipeline mode).
-      std::string before;
-      std::swap(before, pending);
-      return run_after(before, name, values, lengths, formats, what);
+      return run_after(take_pending(), name, values, lengths, formats, what);
     }
     PGresult* res = PQexecPrepared(pg, name.c_str(), static_cast<int>(params.size()), values.data(),
                                    lengths.data(), formats.data(), 0);
@@ -175,17 +181,24 @@ Result<pg::Rows> PgStore::Conn::run(pg::Id id, const std::vector<pg::Param>& par
   }
 }
 
-Result<pg::Rows> PgStore::Conn::run_after(const std::string& before, const std::string& name,
+std::vector<std::string> PgStore::Conn::take_pending() {
+  std::vector<std::string> statements;
+  for (size_t start = 0; start < pending.size();) {
+    const size_t end = pending.find(';', start);  // savepoint names are [A-Za-z0-9_]: no ';' inside
+    statements.push_back(pending.substr(start, end - start));
+    start = end == std::string::npos ? pending.size() : end + 1;
+  }
+  pending.clear();
+  return statements;
+}
+
+Result<pg::Rows> PgStore::Conn::run_after(const std::vector<std::string>& statements, const std::string& name,
                                           const std::vector<const char*>& values,
                                           const std::vector<int>& lengths, const std::vector<int>& formats,
                                           std::string_view what) {
-  std::vector<std::string> statements;
-  for (size_t start = 0; start < before.size();) {
-    const size_t end = before.find(';', start);  // savepoint names are [A-Za-z0-9_]: no ';' inside
-    statements.push_back(before.substr(start, end - start));
-    start = end == std::string::npos ? before.size() : end + 1;
-  }
   if (PQenterPipelineMode(pg) != 1) {  // not possible now: one round trip more
+    std::string before;
+    for (const auto& st : statements) before += st + ";";
     if (auto r = exec(before, what); !r) return r.error();
     PGresult* res = PQexecPrepared(pg, name.c_str(), static_cast<int>(values.size()), values.data(),
                                    lengths.data(), formats.data(), 0);

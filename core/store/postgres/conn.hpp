@@ -127,6 +127,13 @@ struct PgStore::Conn {
   // writer's per-job savepoint costs no round trips of its own (a failure
   // among them fails that statement, and the writer's batch with it).
   std::string pending;
+  // Between PgStore::begin and commit/rollback. A connection lost meanwhile
+  // is not replaced until the transaction ends: statements on a new one would
+  // run outside the transaction and its COMMIT would "succeed" (PostgreSQL
+  // commits nothing and says COMMIT), acknowledging what died with the old
+  // one. So statements answer 503 and COMMIT fails.
+  bool in_transaction = false;
+  bool transaction_lost = false;
 
   ~Conn() { PQfinish(pg); }
 
@@ -134,15 +141,18 @@ struct PgStore::Conn {
   // prepares every statement. 503 db_unavailable when the server cannot be reached.
   Result<Unit> connect();
   // Before each statement: a connection found broken is reset first (at most
-  // one attempt per kReconnectInterval while the server stays away).
+  // one attempt per kReconnectInterval while the server stays away; never
+  // inside a transaction, see in_transaction).
   Result<Unit> ensure();
+  // The queued savepoint statements, one per element, and none queued after.
+  std::vector<std::string> take_pending();
   // Runs a prepared statement. Errors: 503 db_unavailable (connection), 500 db_error.
   // A SELECT outside a transaction that meets a connection that died since the
   // last statement (a restarted server) reconnects and runs once more.
   Result<pg::Rows> run(pg::Id id, const std::vector<pg::Param>& params, std::string_view what);
-  // run()'s statement after the queued savepoint statements `before`, all
-  // in one round trip (libpq pipeline mode); the first failure is the answer.
-  Result<pg::Rows> run_after(const std::string& before, const std::string& name,
+  // run()'s statement after the queued savepoint statements (take_pending),
+  // all in one round trip (libpq pipeline mode); the first failure is the answer.
+  Result<pg::Rows> run_after(const std::vector<std::string>& statements, const std::string& name,
                              const std::vector<const char*>& values, const std::vector<int>& lengths,
                              const std::vector<int>& formats, std::string_view what);
   // Runs a statement without parameters through the simple protocol

@@ -58,10 +58,12 @@ const char* sql(Id id) {
       return "DELETE FROM sessions WHERE expires_at <= $1";
     case kUweetInsert:
       // The uweet and its mentions in one statement (so: together or not at
-      // all). An unknown author or a reused idempotency key (of a stored or
-      // a deleted uweet) inserts nothing
-      // and returns no row; the last column counts the mentions stored.
-      return "WITH a AS (SELECT id, username FROM users WHERE id = $1),"
+      // all). An unknown author or mentioned user, or a reused idempotency
+      // key (of a stored or a deleted uweet), inserts nothing and returns no
+      // row (no error: that would abort the caller's transaction, and the
+      // rest of a pipelined batch).
+      return "WITH a AS (SELECT id, username FROM users WHERE id = $1"
+             "  AND (SELECT count(*) FROM users WHERE id = ANY($5::bigint[])) = cardinality($5::bigint[])),"
              " ins AS (INSERT INTO uweets(author_id, text, created_at, idempotency_key)"
              "  SELECT a.id, $2::text, $3::bigint, $4::text FROM a"
              "  WHERE NOT EXISTS (SELECT 1 FROM deleted_uweets t WHERE t.author_id = $1 AND "
@@ -69,10 +71,8 @@ const char* sql(Id id) {
              "  ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
              "  RETURNING id, author_id, text, created_at),"
              " m AS (INSERT INTO mentions(uweet_id, user_id)"
-             "  SELECT ins.id, x.id FROM ins, users x WHERE x.id = ANY($5::bigint[])"
-             "  ON CONFLICT DO NOTHING RETURNING 1)"
-             " SELECT ins.id, ins.author_id, a.username, ins.text, ins.created_at, (SELECT count(*) FROM m)"
-             " FROM ins, a";
+             "  SELECT ins.id, x FROM ins, unnest($5::bigint[]) x ON CONFLICT DO NOTHING)"
+             " SELECT ins.id, ins.author_id, a.username, ins.text, ins.created_at FROM ins, a";
     case kUweetDelete:
       return "DELETE FROM uweets WHERE id = $1";
     case kUweetByKey:
@@ -218,17 +218,34 @@ Result<Unit> PgStore::begin() {
   if (auto r = c_->ensure(); !r) return r;
   const bool was_up = !c_->lost();
   auto r = c_->exec("BEGIN", "begin");
-  if (r || !was_up || !c_->lost()) return r;
-  // The connection died since the last statement (a restarted server):
-  // nothing was sent that could have done anything, so connect and begin again.
-  c_->unavailable.reset();
-  if (auto e = c_->ensure(); !e) return e;
-  return c_->exec("BEGIN", "begin");
+  if (!r && was_up && c_->lost()) {
+    // The connection died since the last statement (a restarted server):
+    // nothing was sent that could have done anything, so connect and begin again.
+    c_->unavailable.reset();
+    if (auto e = c_->ensure(); !e) return e;
+    r = c_->exec("BEGIN", "begin");
+  }
+  if (r) {
+    c_->in_transaction = true;
+    c_->transaction_lost = false;
+  }
+  return r;
 }
 
 std::optional<Error> PgStore::take_unavailable() { return std::exchange(c_->unavailable, std::nullopt); }
 
 Result<Unit> PgStore::commit() {
+  const bool lost = c_->transaction_lost;
+  c_->in_transaction = false;
+  c_->transaction_lost = false;
+  if (lost) {
+    // Its connection went (and was replaced): the server rolled it back.
+    c_->pending.clear();
+    Error e{503, "db_unavailable", "commit: the database connection was lost during the transaction",
+            kRetryUnavailableS};
+    c_->unavailable = e;
+    return e;
+  }
   std::string tag;
   if (auto r = c_->exec("COMMIT", "commit", &tag); !r) return r;
   // COMMIT of a transaction that had failed (a savepoint that could not be
@@ -240,6 +257,9 @@ Result<Unit> PgStore::commit() {
 
 void PgStore::rollback() {
   c_->pending.clear();
+  c_->in_transaction = false;
+  const bool lost = std::exchange(c_->transaction_lost, false);
+  if (lost) return;  // that transaction ended with its connection
   // Nothing open; or the connection is gone, and the server rolled back with it.
   if (c_->lost() || PQtransactionStatus(c_->pg) == PQTRANS_IDLE) return;
   if (auto r = c_->exec("ROLLBACK", "rollback"); !r) log::error("store: {}", r.error().message);

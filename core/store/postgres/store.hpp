@@ -19,6 +19,9 @@
 //    error for them (ON CONFLICT DO NOTHING, INSERT ... SELECT ... WHERE
 //    EXISTS): an error would abort the caller's whole transaction, where SQLite
 //    fails only the statement.
+//  * insert_uweets (the writer's run of inserts) sends every insert of the
+//    batch in one libpq pipeline inside one savepoint, not one round trip
+//    each (postgres/insert.cpp).
 //  * Savepoint statements are queued and sent in the same round trip as the
 //    next statement or COMMIT (one simple-protocol message): the writer's
 //    SAVEPOINT / RELEASE per job cost no round trips of their own. A COMMIT
@@ -77,6 +80,8 @@ class PgStore final : public Store {
   int delete_expired_sessions(int64_t now_s) override;
 
   Result<Uweet> insert_uweet(const NewUweet& u) override;
+  // One pipeline for all of them (postgres/insert.cpp): one round trip.
+  std::vector<Result<Uweet>> insert_uweets(const std::vector<const NewUweet*>& us) override;
   std::optional<Uweet> uweet(int64_t id) override;
   Result<DeletedUweet> delete_uweet(int64_t author_id, int64_t uweet_id, int64_t now_ms) override;
   std::vector<Deletion> deletions_after(int64_t after_seq, int limit) override;

@@ -65,55 +65,7 @@ std::vector<int64_t> collect_ids(Result<Rows> r, const char* what) {
 
 }  // namespace
 
-Result<Uweet> PgStore::insert_uweet(const NewUweet& u) {
-  // What the CHECK constraint would refuse is refused here: a failing
-  // statement would abort the caller's transaction.
-  const auto chars = rules::utf8_length(u.text);
-  if (!chars || u.text.find('\0') != std::string::npos) {
-    return Error{422, "invalid_utf8", "A uweet is valid UTF-8 text."};
-  }
-  if (*chars < 1 || *chars > 141) return Error{422, "uweet_too_long", "A uweet has 1 to 141 characters."};
-  if (u.idempotency_key &&
-      (u.idempotency_key->find('\0') != std::string::npos || !rules::valid_utf8(*u.idempotency_key))) {
-    return Error{422, "bad_idempotency_key", "An idempotency key is UTF-8 text."};
-  }
-  std::vector<int64_t> mentioned = u.mentioned_user_ids;
-  std::sort(mentioned.begin(), mentioned.end());
-  mentioned.erase(std::unique(mentioned.begin(), mentioned.end()), mentioned.end());
-
-  const Param key = u.idempotency_key ? Param(*u.idempotency_key) : Param(std::nullopt);
-  auto r =
-      c_->run(kUweetInsert, {u.author_id, u.text, u.created_at, key, int_array(mentioned)}, "insert uweet");
-  if (!r) return r.error();
-  if (r->size() == 0) {
-    // Nothing inserted: the key was used before (by this author), or there is
-    // no such author.
-    if (u.idempotency_key) {
-      auto first = c_->run(kUweetByKey, {u.author_id, *u.idempotency_key}, "insert uweet: idempotency key");
-      if (!first) return first.error();
-      if (first->size() > 0) return read_uweet(*first, 0);
-      auto gone = c_->run(kTombstoneByKey, {u.author_id, *u.idempotency_key}, "insert uweet: deleted key");
-      if (!gone) return gone.error();
-      if (gone->size() > 0) return uweet_deleted_error(gone->i64(0, 0));
-    }
-    return Error{404, "no_such_user", fmt::format("No user with id {}.", u.author_id)};
-  }
-  Uweet stored = read_uweet(*r, 0);
-  if (r->i64(0, 5) != static_cast<int64_t>(mentioned.size())) {
-    // A mentioned user does not exist: take the uweet back (its mentions go with it).
-    auto del = c_->run(kUweetDelete, {stored.id}, "insert uweet: undo");
-    if (!del) return del.error();
-    int64_t missing = 0;
-    for (int64_t id : mentioned) {
-      if (!user_by_id(id)) {
-        missing = id;
-        break;
-      }
-    }
-    return Error{404, "no_such_user", fmt::format("Mentioned user {} does not exist.", missing)};
-  }
-  return stored;
-}
+// insert_uweet and insert_uweets: postgres/insert.cpp.
 
 Result<DeletedUweet> PgStore::delete_uweet(int64_t author_id, int64_t uweet_id, int64_t now_ms) {
   DeletedUweet out;

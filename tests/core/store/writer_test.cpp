@@ -4,6 +4,7 @@
 // jobs after stop() failed at once.
 #include "core/store/writer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -90,6 +91,57 @@ TEST_P(WriterTest, CallHandsBackTheResultOrTheErrorAfterTheCommit) {
   ASSERT_FALSE(dup->ok());  // usernames are unique regardless of case
   EXPECT_EQ(dup->error().status, 409) << dup->error().message;
   EXPECT_EQ(store().user_by_name("dora")->id, (*made)->id);
+  w.stop();
+}
+
+TEST_P(WriterTest, InsertsOfABatchGoTogetherAndEachFailsAlone) {
+  // The inserts queued together reach the store as one insert_uweets call
+  // (one pipeline on PostgreSQL), with an ordinary job between them: each
+  // answer is its own, and only the good ones commit.
+  const int64_t bob = user("bob"), ann = user("ann");
+  Writer w(open_again(), *mailbox_, nullptr);
+  std::vector<std::optional<Result<Uweet>>> got(7);
+  const auto insert = [&](size_t i, NewUweet u) {
+    w.insert(std::move(u), [&, i](Result<Uweet> r) { got[i] = r; });
+  };
+  std::vector<std::string> order;
+  block(w);
+  insert(0, NewUweet{bob, "first of the batch", 1, {ann}, std::nullopt});
+  insert(1, NewUweet{bob + 1000, "nobody wrote this", 2, {}, std::nullopt});  // unknown author
+  insert(2, NewUweet{bob, "hi @ghost", 3, {ann, bob + 1000}, std::nullopt});  // unknown mention
+  w.submit(create("cat", false, &order));                                     // rolled back alone
+  insert(3, NewUweet{bob, "keyed once", 4, {}, "key-1"});
+  insert(4, NewUweet{bob, "keyed again", 5, {}, "key-1"});               // the same key: the first uweet back
+  insert(5, NewUweet{bob, std::string(142, 'x'), 6, {}, std::nullopt});  // too long
+  insert(6, NewUweet{ann, "last of the batch", 7, {}, std::nullopt});
+  release();
+  ASSERT_TRUE(run_until([&] {
+    return order.size() == 1 &&
+           std::all_of(got.begin(), got.end(), [](const auto& g) { return g.has_value(); });
+  }));
+  EXPECT_EQ(w.batches(), 2u);  // the blocker, then everything queued behind it
+  EXPECT_EQ(order, (std::vector<std::string>{"cat-"}));
+  ASSERT_TRUE(got[0]->ok()) << got[0]->error().message;
+  EXPECT_EQ(store().uweet((*got[0])->id)->text, "first of the batch");
+  EXPECT_EQ(store().mentions((*got[0])->id), (std::vector<int64_t>{ann}));
+  EXPECT_EQ((*got[0])->author, "bob");
+  ASSERT_FALSE(got[1]->ok());
+  EXPECT_EQ(got[1]->error().code, "no_such_user");
+  ASSERT_FALSE(got[2]->ok());
+  EXPECT_EQ(got[2]->error().code, "no_such_user");
+  EXPECT_NE(got[2]->error().message.find(std::to_string(bob + 1000)), std::string::npos)
+      << got[2]->error().message;
+  ASSERT_TRUE(got[3]->ok()) << got[3]->error().message;
+  ASSERT_TRUE(got[4]->ok()) << got[4]->error().message;
+  EXPECT_EQ((*got[4])->id, (*got[3])->id);
+  EXPECT_EQ((*got[4])->text, "keyed once");
+  ASSERT_FALSE(got[5]->ok());
+  EXPECT_EQ(got[5]->error().code, "uweet_too_long");
+  ASSERT_TRUE(got[6]->ok()) << got[6]->error().message;
+  EXPECT_GT((*got[6])->id, (*got[3])->id);
+  EXPECT_EQ(store().counts(bob).uweets, 2);
+  EXPECT_EQ(store().counts(ann).uweets, 1);
+  EXPECT_TRUE(store().search("ghost", std::nullopt, 10).items.empty());
   w.stop();
 }
 

@@ -110,6 +110,39 @@ TEST_F(PgConnTest, AConnectionTheServerCutIsResetOnTheNextStatement) {
   EXPECT_NE(PQbackendPID(c->pg), pid);
 }
 
+TEST_F(PgConnTest, AConnectionLostInsideATransactionIsNotReplacedUntilItEnds) {
+  // A new connection mid-transaction would run the rest outside it, and its
+  // COMMIT would "succeed" (PostgreSQL says COMMIT with nothing open): what
+  // was written before the cut would be acknowledged and lost.
+  auto s = Store::open(uri_, {});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto& w = static_cast<PgStore&>(*s.value());
+  auto bob = w.create_user("bob", "h", 1);
+  ASSERT_TRUE(bob.ok()) << bob.error().message;
+  const int pid = PQbackendPID(w.raw());
+  ASSERT_TRUE(w.begin().ok());
+  ASSERT_TRUE(w.insert_uweet(NewUweet{bob->id, "before the cut", 1, {}, std::nullopt}).ok());
+  PGresult* killed = PQexec(pg().raw(), ("SELECT pg_terminate_backend(" + std::to_string(pid) + ")").c_str());
+  EXPECT_EQ(PQresultStatus(killed), PGRES_TUPLES_OK) << PQresultErrorMessage(killed);
+  PQclear(killed);
+  for (const char* text : {"meets the cut", "after the cut"}) {
+    auto r = w.insert_uweet(NewUweet{bob->id, text, 2, {}, std::nullopt});
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().status, 503) << text << ": " << r.error().message;
+  }
+  auto c = w.commit();
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().status, 503) << c.error().message;
+  w.rollback();
+  EXPECT_EQ(pg().counts(bob->id).uweets, 0);
+  // The next transaction gets a new connection.
+  ASSERT_TRUE(w.begin().ok());
+  ASSERT_TRUE(w.insert_uweet(NewUweet{bob->id, "next transaction", 3, {}, std::nullopt}).ok());
+  ASSERT_TRUE(w.commit().ok());
+  EXPECT_EQ(pg().counts(bob->id).uweets, 1);
+  EXPECT_NE(PQbackendPID(w.raw()), pid);
+}
+
 TEST(PgConnOpen, AnUnreachableServerIs503NamingOnlyTheRedactedTarget) {
   PgStore::Conn c;
   c.uri = "postgresql://uw:sekret@127.0.0.1:1/none";
