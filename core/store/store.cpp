@@ -3,6 +3,8 @@
 // the default Store::insert_uweets (one insert at a time, each in a savepoint).
 #include "core/store/store.hpp"
 
+#include <ctime>
+
 #include "core/store/postgres/store.hpp"
 #include "core/store/sqlite/indexer.hpp"
 #include "core/store/sqlite/store.hpp"
@@ -17,6 +19,18 @@ Error uweet_deleted_error(int64_t uweet_id) {
   return Error{409, "uweet_deleted",
                "This Idempotency-Key was used for uweet " + std::to_string(uweet_id) +
                    ", which has since been deleted; send a new key with a new uweet."};
+}
+
+Error username_reserved_error(std::string_view username, int64_t reserved_until_s) {
+  const auto t = static_cast<time_t>(reserved_until_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char day[16];
+  std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
+  return Error{409, "username_reserved",
+               "The username '" + std::string(username) +
+                   "' belonged to an account that was deleted; it can be registered again after " + day +
+                   " (UTC)."};
 }
 
 std::string redact_target(std::string_view target) {

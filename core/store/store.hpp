@@ -113,6 +113,27 @@ struct Deletion {
   int64_t deleted_at = 0;  // unix milliseconds
 };
 
+// What Store::delete_user removed, for the caches and the live events.
+struct DeletedAccount {
+  User user;
+  std::vector<int64_t> uweet_ids;     // its uweets, ascending: tombstones in the deletion log now
+  std::vector<int64_t> follower_ids;  // who followed it (their home timelines lose its uweets)
+  std::vector<int64_t> followee_ids;  // whom it followed (their follower counts drop)
+  int64_t seq = 0;                    // its place in the account deletion log (account_deletions_after)
+};
+
+// One entry of the account deletion log: kept after the user row is gone. It
+// reserves the name until reserved_until_s, keeps the user id from being
+// given again, and lets another process apply the delete ("every entry after
+// the last seq I applied", like Deletion for uweets).
+struct AccountDeletion {
+  int64_t seq = 0;
+  int64_t user_id = 0;
+  std::string username;
+  int64_t deleted_at = 0;        // unix milliseconds
+  int64_t reserved_until_s = 0;  // unix seconds: create_user refuses the name before then
+};
+
 // What the web app's caches load at start-up, in three scans instead of a
 // few queries per user (Store::warm_snapshot).
 struct WarmSnapshot {
@@ -174,6 +195,9 @@ std::string redact_target(std::string_view target);
 // The error insert_uweet gives for an idempotency key whose uweet (uweet_id)
 // was deleted: 409 uweet_deleted. Any thread.
 Error uweet_deleted_error(int64_t uweet_id);
+// The error create_user gives for a name reserved after its account was
+// deleted: 409 username_reserved, saying the date it is free again. Any thread.
+Error username_reserved_error(std::string_view username, int64_t reserved_until_s);
 
 class Store {
  public:
@@ -223,13 +247,23 @@ class Store {
   [[nodiscard]] virtual Result<Unit> release(const char* name) = 0;
   virtual void rollback_to(const char* name) = 0;
 
-  // Users. create_user fails with 409 "username_taken" (case-insensitive).
+  // Users. create_user fails with 409 "username_taken" (case-insensitive), or
+  // 409 "username_reserved" for the name of an account deleted less than its
+  // reservation ago (delete_user). User ids are never given twice.
   virtual Result<User> create_user(std::string_view username, std::string_view password_hash,
                                    int64_t now_s) = 0;
   virtual std::optional<UserAuth> user_auth(std::string_view username) = 0;  // case-insensitive
   virtual Result<Unit> set_password_hash(int64_t user_id, std::string_view hash) = 0;
   // Display name and bio, already normalised (rules.hpp). 404 no_such_user.
   virtual Result<Unit> set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) = 0;
+  // Deletes a user and everything of theirs, together or not at all: their
+  // uweets (each logged as a tombstone, as delete_uweet does, so its id never
+  // comes back), the mentions in them and of them, their follows both ways,
+  // their sessions, and the user row; logs an AccountDeletion that keeps the
+  // name from create_user until reserved_until_s. 404 no_such_user.
+  virtual Result<DeletedAccount> delete_user(int64_t user_id, int64_t now_ms, int64_t reserved_until_s) = 0;
+  // The account deletion log, oldest first, seq > after_seq, at most limit.
+  virtual std::vector<AccountDeletion> account_deletions_after(int64_t after_seq, int limit) = 0;
   virtual std::optional<User> user_by_name(std::string_view username) = 0;  // case-insensitive
   virtual std::optional<User> user_by_id(int64_t id) = 0;
   virtual Counts counts(int64_t user_id) = 0;

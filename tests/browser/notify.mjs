@@ -5,7 +5,8 @@
 // exactly one toast, the mention. Then the notifier is stopped: bob's page says live
 // notifications are unavailable and posting still works. On the way: alice
 // deletes a uweet bob's open page shows (it drops it live), edits her display
-// name and bio, and changes her password (her second browser is logged out).
+// name and bio, and changes her password (her second browser is logged out);
+// carol deletes her account (bob's open page drops her uweets live).
 //
 //   UWITTER_WEB_BIN=... UWITTER_NOTIFIER_BIN=... node tests/browser/notify.mjs
 //
@@ -222,6 +223,38 @@ export async function runNotifyTest() {
     await bob.page.goto(`${base}/`);
     await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection, home again');
 
+    // Carol signs up, posts, bob follows her; then she deletes her account
+    // (confirmation and password, no JavaScript needed): bob's open page drops
+    // her uweets live, a reload does not bring them back, her name is reserved.
+    const carol = await person('carol');
+    await carol.page.fill('#uweet-text', 'Carol was briefly here');
+    await Promise.all([carol.page.waitForURL(`${base}/`), carol.page.click('form[action="/post"] button[type=submit]')]);
+    await bob.page.goto(`${base}/u/carol`);
+    await Promise.all([bob.page.waitForURL(`${base}/u/carol`), bob.page.click('form[action="/follow/carol"] button')]);
+    await bob.page.goto(`${base}/`);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection before carol leaves');
+    const hers = bob.page.locator('.uweet', { hasText: 'Carol was briefly here' });
+    check(await hers.count() === 1, 'bob\'s home page does not show carol\'s uweet');
+    await carol.page.goto(`${base}/settings`);
+    await Promise.all([carol.page.waitForURL(`${base}/settings/delete`), carol.page.click('a[href="/settings/delete"]')]);
+    await carol.page.fill('#password', 'carol-password');
+    await carol.page.check('input[name="confirm"]');
+    await carol.page.click('form[action="/settings/delete"] button[type=submit]');
+    await carol.page.waitForSelector('h1:has-text("Your account is deleted")');
+    check(await carol.page.locator('a.me').count() === 0, 'carol is still logged in after deleting her account');
+    await until(async () => (await hers.count()) === 0, 'bob\'s open page to drop the uweets of the deleted account');
+    await bob.page.reload();
+    check(await hers.count() === 0, 'the deleted account\'s uweet came back on reload');
+    check((await bob.page.goto(`${base}/u/carol`)).status() === 404, 'the deleted account\'s profile is not 404');
+    await carol.page.goto(`${base}/accounts/register`);
+    await carol.page.fill('#username', 'carol');
+    await carol.page.fill('#password', 'carol-password');
+    await carol.page.click('form[action="/accounts/register"] button[type=submit]');
+    await carol.page.waitForSelector('p.error');
+    check((await carol.page.textContent('p.error')).includes('registered again after'), 'the deleted name is not reserved');
+    await bob.page.goto(`${base}/`);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection after carol left');
+
     // The notifier goes away: the page says so, and the web app works as before.
     const gone = await stop(n);
     check(gone === '', `the notifier did not stop cleanly: ${gone}`);
@@ -233,7 +266,7 @@ export async function runNotifyTest() {
     check(await bob.page.locator('.uweet', { hasText: 'Still posting while the notifier is down' }).count() === 1,
       'posting failed while the notifier was down');
     await bob.page.screenshot({ path: join(ARTIFACTS, 'notify-unavailable.png') });
-    const problems = [...alice.problems, ...bob.problems];
+    const problems = [...alice.problems, ...bob.problems, ...carol.problems];
     check(problems.length === 0, `page errors:\n${problems.join('\n')}`);
   } finally {
     for (const c of contexts) await c.close().catch(() => {});

@@ -54,6 +54,8 @@ class FakeService final : public Service {
     d(err);
   }
   Result<User> me(const Viewer&) override { return err; }
+  void delete_account(const Viewer&, std::string, std::string, Done<Unit> d) override { d(err); }
+  int64_t name_reserved_s() const override { return 86400; }
   void change_password(const Viewer&, std::string, std::string, std::string, std::string,
                        Done<Unit> d) override {
     d(err);

@@ -356,6 +356,19 @@ void change_password(const ApiEnv& env, http::Request&& req, http::Responder res
                           });
 }
 
+void delete_me(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  // The token alone never deletes the account: the password is required.
+  std::optional<http::Response> err;
+  auto j = json_body(req, &err);
+  auto password = j ? str_field(*j, "password", &err) : std::nullopt;
+  if (!password) return res.send(std::move(*err));
+  env.svc.delete_account(*v, std::move(*password), req.peer_ip, [res](const Result<Unit>& r) {
+    res.send(r ? send_json(200, json{{"deleted", true}}) : from_error(r.error()));
+  });
+}
+
 void home_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
   auto lp = need_list_params(req, res);
   if (!lp) return;

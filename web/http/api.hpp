@@ -54,6 +54,7 @@ void delete_uweet(const ApiEnv& env, http::Request&& req, http::Responder res, c
 void me(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void update_me(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void change_password(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
+void delete_me(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void home_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void public_timeline(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void profile(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);

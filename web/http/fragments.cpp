@@ -5,7 +5,8 @@ namespace uw::web::views {
 const UweetParts& UweetFragments::get(const Uweet& u, const Mentions* mentions) {
   if (auto it = map_.find(u.id); it != map_.end()) {
     UweetParts& p = it->second;
-    const bool stale = (mentions && (!p.checked || (p.unlinked && p.users_version != mentions->version))) ||
+    const bool stale = (mentions && (!p.checked || (p.unlinked && p.users_version != mentions->version) ||
+                                     (p.has_at && p.removed_version != mentions->removed_version))) ||
                        p.display != u.author_display;  // the author renamed themselves
     if (!stale) {
       ++hits_;

@@ -26,17 +26,21 @@ struct UweetParts {
   std::string tail;
   // Rendered with a Mentions, and then whether some @name was no user (left
   // as text) at users_version: such an entry is rendered again once a user
-  // has been added. Users are never deleted, so a link never goes stale.
+  // has been added. One with any @ (has_at) is rendered again once a user has
+  // been deleted (removed_version), so a deleted user's @name stops linking.
   std::string display;  // the author's display name it was rendered with
   bool checked = false;
   bool unlinked = false;
+  bool has_at = false;
   uint64_t users_version = 0;
+  uint64_t removed_version = 0;
 };
 
 // Which @names in uweets are users (their mentions become links).
 struct Mentions {
   html::UserExists exists;
-  uint64_t version = 0;  // changes whenever a user is added (Service::users_version)
+  uint64_t version = 0;          // changes whenever a user is added (Service::users_version)
+  uint64_t removed_version = 0;  // changes whenever a user is deleted (Service::users_removed_version)
 };
 
 // The markup of a uweet around its age (views.cpp). Without mentions every

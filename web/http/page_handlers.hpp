@@ -20,9 +20,11 @@ void unfollow(const SitePtr& s, const CtxPtr& c);   // POST /unfollow/:name
 
 void search(const SitePtr& s, const CtxPtr& c);  // GET /search
 
-void settings(const SitePtr& s, const CtxPtr& c);         // GET /settings
-void save_profile(const SitePtr& s, const CtxPtr& c);     // POST /settings/profile
-void change_password(const SitePtr& s, const CtxPtr& c);  // POST /settings/password
+void settings(const SitePtr& s, const CtxPtr& c);             // GET /settings
+void save_profile(const SitePtr& s, const CtxPtr& c);         // POST /settings/profile
+void change_password(const SitePtr& s, const CtxPtr& c);      // POST /settings/password
+void delete_account_form(const SitePtr& s, const CtxPtr& c);  // GET /settings/delete (confirmation)
+void delete_account(const SitePtr& s, const CtxPtr& c);       // POST /settings/delete
 
 void permalink(const SitePtr& s, const CtxPtr& c);     // GET /u/:name/:id
 void delete_form(const SitePtr& s, const CtxPtr& c);   // GET /delete/:id (confirmation)

@@ -107,6 +107,7 @@ views::Frame PageSite::frame(PageCtx& c, std::string title, std::string search_q
   f.now_ms = clock::now_ms();
   f.fragments = &fragments;
   mentions.version = svc.users_version();
+  mentions.removed_version = svc.users_removed_version();
   f.mentions = &mentions;
   if (c.viewer && !cfg.notifier_url.empty()) {
     f.notifier_url = cfg.notifier_url;

@@ -59,7 +59,9 @@ void sign_up(const SitePtr& s, const CtxPtr& c) {
           if (e.status >= 500) return s->service_error(*c, e);
           views::AuthFormView v;
           v.username = username;
-          v.error = e.status == 409 ? "That username is taken. Please pick another one." : e.message;
+          // A reserved name (a deleted account's) says until when.
+          v.error =
+              e.code == "username_taken" ? "That username is taken. Please pick another one." : e.message;
           std::optional<int64_t> retry;
           if (e.retry_after_s > 0) retry = e.retry_after_s;
           return auth_form(s, c, true, std::move(v), e.status, retry);

@@ -1,5 +1,6 @@
-// The settings page (/settings): the profile form (display name and bio) and
-// the password form. Every POST here has passed the Origin and CSRF checks
+// The settings page (/settings): the profile form (display name and bio), the
+// password form, and deleting the account (/settings/delete: a confirmation
+// page with the password, then the delete). Every POST here has passed the Origin and CSRF checks
 // (Pages); a refused form is shown again with what was typed (never a
 // password) and what to fix.
 #include "web/http/page_handlers.hpp"
@@ -68,6 +69,43 @@ void change_password(const SitePtr& s, const CtxPtr& c) {
                            if (r.error().status >= 500) return s->service_error(*c, r.error());
                            password_refused(s, c, r.error().message, r.error().status);
                          });
+}
+
+views::DeleteAccountView delete_view(const SitePtr& s, const CtxPtr& c) {
+  views::DeleteAccountView v;
+  v.username = c->viewer->username;
+  v.name_reserved_days = (s->svc.name_reserved_s() + 86399) / 86400;
+  return v;
+}
+
+void delete_account_form(const SitePtr& s, const CtxPtr& c) {
+  if (!c->viewer) return s->need_login(*c, "/settings/delete");
+  views::Frame f = s->frame(*c, "Delete your account?");
+  s->page(*c, 200, views::delete_account_confirm(f, delete_view(s, c)));
+}
+
+void delete_account(const SitePtr& s, const CtxPtr& c) {
+  if (!c->viewer) return s->need_login(*c, "/settings/delete");
+  const auto refused = [s, c](std::string message, int status) {
+    views::DeleteAccountView v = delete_view(s, c);
+    v.error = std::move(message);
+    views::Frame f = s->frame(*c, "Delete your account?");
+    s->page(*c, status, views::delete_account_confirm(f, v));
+  };
+  if (c->form("confirm") != "yes")
+    return refused("Tick the box to confirm that the account and everything in it should go.", 422);
+  s->svc.delete_account(*c->viewer, c->form("password"), c->req.peer_ip,
+                        [s, c, refused](const Result<Unit>& r) {
+                          if (!r) {
+                            if (r.error().status >= 500) return s->service_error(*c, r.error());
+                            return refused(r.error().message, r.error().status);
+                          }
+                          views::DeleteAccountView v = delete_view(s, c);
+                          c->viewer.reset();
+                          c->clear_session = true;
+                          views::Frame f = s->frame(*c, "Account deleted");
+                          s->page(*c, 200, views::account_deleted(f, v));
+                        });
 }
 
 }  // namespace uw::web::pages

@@ -39,6 +39,7 @@ const Route kTable[] = {
     {kGet,    "/api/v1/me",                     "/api/v1/me",                     api::me},
     {kPatch,  "/api/v1/me",                     "/api/v1/me",                     api::update_me},
     {kPost,   "/api/v1/me/password",            "/api/v1/me/password",            api::change_password},
+    {kDelete, "/api/v1/me",                     "/api/v1/me",                     api::delete_me},
 
     // HTML pages.
     {kPage, "/",                  "/",              pages::home},
@@ -61,6 +62,8 @@ const Route kTable[] = {
     {kPage, "/settings",          "/settings",      pages::settings},
     {kPost, "/settings/profile",  "/settings",      pages::save_profile},
     {kPost, "/settings/password", "/settings",      pages::change_password},
+    {kPage, "/settings/delete",   "/settings",      pages::delete_account_form},
+    {kPost, "/settings/delete",   "/settings",      pages::delete_account},
 };
 // clang-format on
 constexpr size_t kRouteCount = sizeof(kTable) / sizeof(kTable[0]);

@@ -105,7 +105,9 @@ std::string layout(const Frame& f, const std::string& main_html) {
 
 UweetParts uweet_parts(const Uweet& u, const Mentions* mentions) {
   UweetParts p;
-  p.head = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\">";
+  // data-author-id: a page drops every uweet of a deleted account (notify.js).
+  p.head = "<li class=\"uweet\" id=\"uweet-" + std::to_string(u.id) + "\" data-author-id=\"" +
+           std::to_string(u.author_id) + "\">";
   p.head += avatar(u.author);
   p.head += "<article class=\"body\"><div class=\"meta\">";
   if (!u.author_display.empty())
@@ -123,7 +125,9 @@ UweetParts uweet_parts(const Uweet& u, const Mentions* mentions) {
   p.display = u.author_display;
   p.checked = mentions != nullptr;
   p.unlinked = unlinked;
+  p.has_at = u.text.find('@') != std::string::npos;
   p.users_version = mentions ? mentions->version : 0;
+  p.removed_version = mentions ? mentions->removed_version : 0;
   return p;
 }
 
@@ -346,6 +350,44 @@ std::string settings(const Frame& f, const SettingsView& v) {
       "<p class=\"hint\">Every other browser and API token logged in as you is logged out; this one "
       "stays.</p>";
   main += "<button type=\"submit\">Change password</button></form></section>";
+  main += "<section class=\"card\"><h2>Delete your account</h2>";
+  main +=
+      "<p class=\"muted\">Your uweets, follows and sessions go, for good. You are asked for your password "
+      "first.</p>";
+  main += "<p class=\"actions\"><a class=\"btn ghost\" href=\"/settings/delete\">Delete my account…</a></p>";
+  main += "</section>";
+  return layout(f, main);
+}
+
+std::string delete_account_confirm(const Frame& f, const DeleteAccountView& v) {
+  std::string main = "<section class=\"card\"><h1>Delete your account?</h1>";
+  main += error_box(v.error);
+  main +=
+      "<p>This removes every uweet of yours (from every timeline and search at once), everyone you follow "
+      "and who follows you, the mentions of you, and every session and API token of yours. It cannot be "
+      "undone.</p>";
+  main += "<p class=\"muted\">The name @" + escape(v.username) + " stays reserved for " +
+          std::to_string(v.name_reserved_days) +
+          " days, so that links and mentions do not pass to someone else at once.</p>";
+  main += "<form method=\"post\" action=\"/settings/delete\">" + csrf_field(f.csrf);
+  main += "<div class=\"field\"><label for=\"password\">Your password</label>";
+  main +=
+      "<input id=\"password\" type=\"password\" name=\"password\" required "
+      "autocomplete=\"current-password\"></div>";
+  main +=
+      "<div class=\"field\"><label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> "
+      "Yes, delete my account and everything in it</label></div>";
+  main += "<p class=\"actions\"><button type=\"submit\" class=\"danger\">Delete my account</button>";
+  main += "<a class=\"btn ghost\" href=\"/settings\">Cancel</a></p></form></section>";
+  return layout(f, main);
+}
+
+std::string account_deleted(const Frame& f, const DeleteAccountView& v) {
+  std::string main = "<section class=\"card hero\"><h1>Your account is deleted</h1>";
+  main += "<p>Everything of @" + escape(v.username) + " is gone, and you are logged out.</p>";
+  main +=
+      "<p class=\"muted\">The name stays reserved for " + std::to_string(v.name_reserved_days) + " days.</p>";
+  main += "<p class=\"actions\"><a class=\"btn\" href=\"/\">Go to the home page</a></p></section>";
   return layout(f, main);
 }
 

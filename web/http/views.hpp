@@ -106,6 +106,14 @@ struct DeleteView {
   std::string error;
 };
 
+// The account delete confirmation (GET /settings/delete), shown again with
+// what to fix (never the password).
+struct DeleteAccountView {
+  std::string username;
+  int64_t name_reserved_days = 30;
+  std::string error;
+};
+
 struct ErrorView {
   int status = 404;
   std::string heading;  // "Page not found"
@@ -124,6 +132,9 @@ std::string error_page(const Frame& f, const ErrorView& v);
 std::string uweet_page(const Frame& f, const UweetPageView& v);
 std::string settings(const Frame& f, const SettingsView& v);
 std::string delete_confirm(const Frame& f, const DeleteView& v);
+std::string delete_account_confirm(const Frame& f, const DeleteAccountView& v);
+// After the delete: the visitor is logged out.
+std::string account_deleted(const Frame& f, const DeleteAccountView& v);
 
 // Fragments (exposed for tests).
 std::string layout(const Frame& f, const std::string& main_html);

@@ -83,6 +83,9 @@ struct ServiceConfig {
   int post_burst = 100;
   double signup_rate_per_s = 6.0 / 60.0;
   int signup_burst = 30;
+  // How long the name of a deleted account stays reserved (create_user
+  // refuses it), so links and @mentions do not change owner at once.
+  int64_t name_reserved_s = int64_t{30} * 24 * 3600;
 };
 
 // Receives committed events; must return at once (fire and forget).
@@ -113,11 +116,13 @@ class Service {
   virtual void login(std::string username, std::string password, std::string peer_ip,
                      Done<LoginResult> done) = 0;
   virtual void logout(std::string token, Done<Unit> done) = 0;
-  // From memory, at once: whether a user of that name (any case) exists, and a
-  // number that changes whenever a user is added (users are never deleted), so
-  // a rendering that linked only existing names can tell it may be stale.
+  // From memory, at once: whether a user of that name (any case) exists, a
+  // number that changes whenever a user is added or deleted, and one that
+  // changes whenever a user is deleted, so a rendering that linked only
+  // existing names can tell it may be stale.
   virtual bool user_exists(std::string_view username) const = 0;
   virtual uint64_t users_version() const = 0;
+  virtual uint64_t users_removed_version() const { return 0; }
   // Resolves a session token at once from memory (no disk); nullopt if unknown or expired.
   virtual std::optional<Viewer> authenticate(const std::string& token) = 0;
   // Seconds until a throttled login may be retried (0 if not throttled).
@@ -151,6 +156,19 @@ class Service {
   // session making the request) stays.
   virtual void change_password(const Viewer& v, std::string token, std::string current, std::string next,
                                std::string peer_ip, Done<Unit> done) = 0;
+  // Deletes the viewer's account: `password` must be theirs (401
+  // wrong_password, counted by the login throttle: 429 too_many_attempts past
+  // it; an API token alone is never enough). Argon2id verify runs on the
+  // threadpool; then one commit removes their uweets, mentions, follows both
+  // ways and sessions (API tokens included) and reserves the name for
+  // ServiceConfig::name_reserved_s (Store::delete_user). After it no cache
+  // knows them (followers' home timelines included), and each follower gets a
+  // `delete` event with uweet id 0 (every uweet of that author), so a page
+  // they have open drops the uweets.
+  virtual void delete_account(const Viewer& v, std::string password, std::string peer_ip,
+                              Done<Unit> done) = 0;
+  // How long a deleted account's name stays reserved (ServiceConfig::name_reserved_s).
+  virtual int64_t name_reserved_s() const = 0;
   // The user behind a viewer, from memory (404 no_such_user if gone).
   virtual Result<User> me(const Viewer& v) = 0;
 

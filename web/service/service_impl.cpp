@@ -42,7 +42,10 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
       signup_limit_(cfg_.signup_rate_per_s, cfg_.signup_burst) {
   if (metrics_) {
     uweets_created_ = &metrics_->counter("uwitter_uweets_created_total", "Uweets committed.");
-    uweets_deleted_ = &metrics_->counter("uwitter_uweets_deleted_total", "Uweets deleted by their authors.");
+    uweets_deleted_ = &metrics_->counter("uwitter_uweets_deleted_total",
+                                         "Uweets deleted (by their authors, or with their account).");
+    accounts_deleted_ =
+        &metrics_->counter("uwitter_accounts_deleted_total", "Accounts deleted by their owners.");
     logins_ok_ =
         &metrics_->counter("uwitter_logins_total", "Login attempts by outcome.", {{"outcome", "ok"}});
     logins_failed_ =

@@ -57,7 +57,8 @@ class ServiceImpl final : public Service {
   bool user_exists(std::string_view username) const override {
     return cache_.user_by_name(username) != nullptr;
   }
-  uint64_t users_version() const override { return cache_.user_count(); }
+  uint64_t users_version() const override { return cache_.users_version(); }
+  uint64_t users_removed_version() const override { return cache_.users_removed(); }
   std::optional<Viewer> authenticate(const std::string& token) override;
   int64_t retry_after_s(const std::string& username, const std::string& peer_ip) override;
 
@@ -68,6 +69,8 @@ class ServiceImpl final : public Service {
   void update_profile(const Viewer& v, std::optional<std::string> display_name,
                       std::optional<std::string> bio, Done<User> done) override;
   Result<User> me(const Viewer& v) override;
+  void delete_account(const Viewer& v, std::string password, std::string peer_ip, Done<Unit> done) override;
+  int64_t name_reserved_s() const override { return cfg_.name_reserved_s; }
   void change_password(const Viewer& v, std::string token, std::string current, std::string next,
                        std::string peer_ip, Done<Unit> done) override;
   void follow(const Viewer& v, std::string username, Done<bool> done) override;
@@ -111,6 +114,11 @@ class ServiceImpl final : public Service {
     if (sink_) sink_(e);
   }
   static Error no_such_user(const std::string& name);
+  // The viewer's own password, checked like a login (throttle, Argon2id on the
+  // threadpool, failures counted and journalled); `then` gets Unit or 401 / 429.
+  void check_own_password(int64_t user_id, std::string password, const std::string& peer_ip, Done<Unit> then);
+  // After a committed account delete: the caches forget it, the followers' pages hear of it.
+  void forget_account(const DeletedAccount& d);
   // Fills each uweet's author_display from the cache (loop thread).
   void decorate(Uweet& u) const;
   Done<Page<Uweet>> decorated(Done<Page<Uweet>> done) const;
@@ -120,6 +128,7 @@ class ServiceImpl final : public Service {
   CacheTuning tuning_;
   metrics::Counter* uweets_created_ = nullptr;
   metrics::Counter* uweets_deleted_ = nullptr;
+  metrics::Counter* accounts_deleted_ = nullptr;
   metrics::Counter* logins_ok_ = nullptr;
   metrics::Counter* logins_failed_ = nullptr;
   metrics::Counter* logins_throttled_ = nullptr;

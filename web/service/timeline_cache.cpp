@@ -12,6 +12,7 @@ TimelineCache::TimelineCache(size_t per_author, size_t public_ring)
       public_ring_(std::min(std::max<size_t>(1, public_ring), per_author_)) {}
 
 CachedUser& TimelineCache::put_user(const User& u, std::string password_hash) {
+  ++users_version_;
   auto& cu = users_[u.id];
   cu.user = u;
   cu.password_hash = std::move(password_hash);
@@ -116,6 +117,33 @@ void TimelineCache::remove_uweet(int64_t author_id, int64_t uweet_id) {
     drop(a->recent);
     if (a->uweets > 0) --a->uweets;
   }
+}
+
+// The public ring's ids are checked by author (a ring entry is always in
+// uweets_); the author's own list goes with the user. Removing ids from lists
+// keeps each an exact run, as remove_uweet does.
+void TimelineCache::remove_user(int64_t user_id, const std::vector<int64_t>& follower_ids) {
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return;
+  ++uweets_version_;
+  ++users_version_;
+  ++users_removed_;
+  std::erase_if(public_, [&](int64_t id) {
+    auto u = uweets_.find(id);
+    return u != uweets_.end() && u->second.author_id == user_id;
+  });
+  std::erase_if(uweets_, [&](const auto& kv) { return kv.second.author_id == user_id; });
+  for (int64_t followee : it->second.followees)
+    if (auto* b = mut_user(followee); b && b->followers > 0) --b->followers;
+  for (int64_t follower : follower_ids) {
+    auto* a = mut_user(follower);
+    if (!a) continue;
+    auto pos = std::lower_bound(a->followees.begin(), a->followees.end(), user_id);
+    if (pos != a->followees.end() && *pos == user_id) a->followees.erase(pos);
+  }
+  drop_user_sessions(user_id, "");
+  by_name_.erase(rules::username_key(it->second.user.username));
+  users_.erase(it);
 }
 
 // Lists are contiguous newest-first runs, so "still listed" is a comparison

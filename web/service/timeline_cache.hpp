@@ -59,6 +59,10 @@ class TimelineCache {
   // A committed delete: the uweet leaves every list and the author's count
   // (whether or not its id was cached).
   void remove_uweet(int64_t author_id, int64_t uweet_id);
+  // A committed account delete: the user, their sessions, their uweets (from
+  // every list) and their follow edges both ways go; follower_ids are the
+  // users who followed them (the cache keeps followees, not followers).
+  void remove_user(int64_t user_id, const std::vector<int64_t>& follower_ids);
   // Follow edge changes (after commit). Returns false if a user is unknown.
   bool add_follow(int64_t follower, int64_t followee);
   bool remove_follow(int64_t follower, int64_t followee);
@@ -69,6 +73,10 @@ class TimelineCache {
   const Uweet* uweet(int64_t id) const;
   bool follows(int64_t follower, int64_t followee) const;
   size_t user_count() const { return users_.size(); }
+  // Changes whenever a user is added or removed (Service::users_version).
+  uint64_t users_version() const { return users_version_; }
+  // How many users were removed (remove_user).
+  uint64_t users_removed() const { return users_removed_; }
   size_t uweet_count() const { return uweets_.size(); }
   int64_t max_uweet_id() const { return max_uweet_id_; }
   // Changes whenever what a timeline shows may have changed: a uweet added or
@@ -113,6 +121,8 @@ class TimelineCache {
   bool public_complete_ = true;
   int64_t max_uweet_id_ = 0;
   uint64_t uweets_version_ = 0;
+  uint64_t users_version_ = 0;
+  uint64_t users_removed_ = 0;
   struct Session {
     int64_t user_id;
     int64_t expires_at_s;

@@ -123,9 +123,15 @@
       .then(function (r) { if (!r.ok) throw new Error('inbox ' + r.status); return r.json(); })
       .then(function (body) {
         // GET /inbox answers {"items": [...]}; a delete hides the uweet it names.
-        var deleted = {};
-        body.items.forEach(function (n) { if (n.kind === 'delete') deleted[n.uweet_id] = true; });
-        var items = body.items.filter(function (n) { return n.kind !== 'delete' && !(n.uweet_id && deleted[n.uweet_id]); });
+        // A delete naming uweet 0 hides every uweet of that author (the account was deleted).
+        var deleted = {}, goneAuthors = {};
+        body.items.forEach(function (n) {
+          if (n.kind !== 'delete') return;
+          if (n.uweet_id) deleted[n.uweet_id] = true; else goneAuthors[n.author_id] = true;
+        });
+        var items = body.items.filter(function (n) {
+          return n.kind !== 'delete' && !(n.uweet_id && deleted[n.uweet_id]) && !(n.author_id && goneAuthors[n.author_id]);
+        });
         status.textContent = items.length ? '' : 'Nothing new. Notifications appear here when people you follow post, follow you or mention you.';
         items.forEach(function (n) {
           var parts = describe(n);

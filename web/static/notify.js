@@ -84,8 +84,10 @@
     if (n.kind === 'delete') {
       // The author took a uweet back: drop it wherever this page shows it
       // (timelines, permalink) and say nothing (it is not news).
-      var gone = document.getElementById('uweet-' + n.uweet_id);
-      if (gone && gone.parentNode) gone.parentNode.removeChild(gone);
+      // uweet_id 0: the author deleted their account, so every uweet of theirs goes.
+      var gone = n.uweet_id ? [document.getElementById('uweet-' + n.uweet_id)]
+        : document.querySelectorAll('li.uweet[data-author-id="' + Number(n.author_id) + '"]');
+      Array.prototype.forEach.call(gone, function (el) { if (el && el.parentNode) el.parentNode.removeChild(el); });
       document.dispatchEvent(new CustomEvent('uwitter:delete', { detail: n }));
       return;
     }

@@ -57,6 +57,9 @@ enum Id : int {
   kUweetDeleteOwn,
   kTombstoneByKey,
   kDeletionsAfter,
+  kNameReserved,
+  kAccountDelete,
+  kAccountDeletionsAfter,
   kStatementCount
 };
 const char* sql(Id id);

@@ -98,6 +98,19 @@ CREATE UNIQUE INDEX deleted_uweets_by_key ON deleted_uweets(author_id, idempoten
 ALTER TABLE users ADD COLUMN display_name text NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN bio text NOT NULL DEFAULT '';
 )sql",
+    // 5: deleted accounts leave an entry: the log other instances follow
+    // (seq) and the name reserved until reserved_until. (Identity columns
+    // never give an id twice, so no high-water mark is needed here.)
+    R"sql(
+CREATE TABLE deleted_users(
+  seq            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- the account deletion log's order
+  user_id        bigint NOT NULL UNIQUE,
+  username       text NOT NULL,            -- display case
+  deleted_at     bigint NOT NULL,          -- unix milliseconds
+  reserved_until bigint NOT NULL           -- unix seconds
+);
+CREATE INDEX deleted_users_by_name ON deleted_users(lower(username), reserved_until);
+)sql",
 };
 
 struct Res {

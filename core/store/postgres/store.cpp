@@ -23,7 +23,10 @@ const char* sql(Id id) {
   switch (id) {
     case kUserInsert:
       // A taken name inserts nothing (no error: that would abort the caller's transaction).
-      return "INSERT INTO users(username, password_hash, created_at) VALUES ($1, $2, $3)"
+      // So does a name reserved after its account was deleted (deleted_users).
+      return "INSERT INTO users(username, password_hash, created_at) SELECT $1::text, $2::text, $3::bigint"
+             " WHERE NOT EXISTS (SELECT 1 FROM deleted_users WHERE lower(username) = lower($1::text)"
+             "  AND reserved_until > $3::bigint)"
              " ON CONFLICT ((lower(username))) DO NOTHING RETURNING id";
     case kUserAuth:
       return "SELECT id, username, password_hash FROM users WHERE lower(username) = lower($1)";
@@ -137,6 +140,35 @@ const char* sql(Id id) {
     case kDeletionsAfter:
       return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > $1 ORDER BY seq "
              "LIMIT $2";
+    case kNameReserved:
+      return "SELECT max(reserved_until) FROM deleted_users WHERE lower(username) = lower($1)"
+             " AND reserved_until > $2";
+    case kAccountDelete:
+      // Everything of the account in one statement (so: together or not at
+      // all, in a transaction or not): tombstones from the uweet rows, then
+      // the rows; the foreign keys are checked at the statement's end, when
+      // every referencing row is gone. Row kinds: 0 the log entry (seq,
+      // name), 1 a uweet id, 2 a follower id, 3 a followee id.
+      return "WITH u AS (SELECT id, username FROM users WHERE id = $1),"
+             " t AS (INSERT INTO deleted_uweets(uweet_id, author_id, idempotency_key, deleted_at)"
+             "  SELECT id, author_id, idempotency_key, $2::bigint FROM uweets WHERE author_id = $1"
+             "  RETURNING uweet_id),"
+             " m AS (DELETE FROM mentions WHERE user_id = $1"
+             "  OR uweet_id IN (SELECT id FROM uweets WHERE author_id = $1)),"
+             " w AS (DELETE FROM uweets WHERE author_id = $1),"
+             " f AS (DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1"
+             "  RETURNING follower_id, followee_id),"
+             " s AS (DELETE FROM sessions WHERE user_id = $1),"
+             " d AS (INSERT INTO deleted_users(user_id, username, deleted_at, reserved_until)"
+             "  SELECT id, username, $2::bigint, $3::bigint FROM u RETURNING seq, username),"
+             " x AS (DELETE FROM users WHERE id IN (SELECT id FROM u))"
+             " SELECT 0, seq, username FROM d"
+             " UNION ALL SELECT 1, uweet_id, NULL::text FROM t"
+             " UNION ALL SELECT 2, follower_id, NULL::text FROM f WHERE followee_id = $1"
+             " UNION ALL SELECT 3, followee_id, NULL::text FROM f WHERE follower_id = $1";
+    case kAccountDeletionsAfter:
+      return "SELECT seq, user_id, username, deleted_at, reserved_until FROM deleted_users WHERE seq > $1"
+             " ORDER BY seq LIMIT $2";
     case kStatementCount:
       break;
   }
@@ -293,6 +325,10 @@ Result<User> PgStore::create_user(std::string_view username, std::string_view pa
   auto r = c_->run(kUserInsert, {username, password_hash, now_s}, "create user");
   if (!r) return r.error();
   if (r->size() == 0) {
+    auto reserved = c_->run(kNameReserved, {username, now_s}, "create user: reserved name");
+    if (!reserved) return reserved.error();
+    if (reserved->size() > 0 && !reserved->null(0, 0))
+      return username_reserved_error(username, reserved->i64(0, 0));
     return Error{409, "username_taken", fmt::format("The username '{}' is already taken.", username)};
   }
   return User{r->i64(0, 0), std::string(username), now_s};

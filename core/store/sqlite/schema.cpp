@@ -100,6 +100,19 @@ CREATE UNIQUE INDEX deleted_uweets_by_key ON deleted_uweets(author_id, idempoten
 ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN bio TEXT NOT NULL DEFAULT '';
 )sql",
+    // 5: deleted accounts leave an entry: the log other processes follow
+    // (seq), the name reserved until reserved_until, the highest user id given.
+    R"sql(
+CREATE TABLE deleted_users(
+  seq            INTEGER PRIMARY KEY,      -- the account deletion log's order
+  user_id        INTEGER NOT NULL UNIQUE,
+  username       TEXT NOT NULL,            -- display case
+  username_key   TEXT NOT NULL,            -- lower-cased, as users.username_key
+  deleted_at     INTEGER NOT NULL,         -- unix milliseconds
+  reserved_until INTEGER NOT NULL          -- unix seconds
+);
+CREATE INDEX deleted_users_by_key ON deleted_users(username_key, reserved_until);
+)sql",
 };
 
 Result<Unit> exec(sqlite3* db, const char* sql, std::string_view what) {

@@ -69,6 +69,18 @@ enum Id : int {
   kTombstoneInsert,
   kTombstoneByKey,
   kDeletionsAfter,
+  kNameReserved,
+  kAccountUweetIds,
+  kAccountFollowerIds,
+  kAccountFolloweeIds,
+  kAccountTombstones,
+  kAccountMentionsDelete,
+  kAccountUweetsDelete,
+  kAccountFollowsDelete,
+  kAccountSessionsDelete,
+  kAccountLogInsert,
+  kAccountUserDelete,
+  kAccountDeletionsAfter,
   kStatementCount
 };
 

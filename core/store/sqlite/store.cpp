@@ -33,7 +33,12 @@ const char* sql(Id id) {
     case kRollbackTo:
       return "ROLLBACK TO uw_store";
     case kUserInsert:
-      return "INSERT INTO users(username, username_key, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)";
+      // The id is one above every id ever given, deleted accounts' included
+      // (deleted_users): a new account never takes over a deleted one's id,
+      // which tickets, caches and the notifier's inboxes name it by.
+      return "INSERT INTO users(id, username, username_key, password_hash, created_at) VALUES ("
+             "max(coalesce((SELECT max(id) FROM users), 0),"
+             " coalesce((SELECT max(user_id) FROM deleted_users), 0)) + 1, ?1, ?2, ?3, ?4)";
     case kUserAuth:
       return "SELECT id, username, password_hash FROM users WHERE username_key = ?1";
     case kUserByName:
@@ -147,6 +152,34 @@ const char* sql(Id id) {
     case kDeletionsAfter:
       return "SELECT seq, uweet_id, author_id, deleted_at FROM deleted_uweets WHERE seq > ?1 ORDER BY seq "
              "LIMIT ?2";
+    case kNameReserved:
+      return "SELECT max(reserved_until) FROM deleted_users WHERE username_key = ?1 AND reserved_until > ?2";
+    case kAccountUweetIds:
+      return "SELECT id FROM uweets WHERE author_id = ?1 ORDER BY id";
+    case kAccountFollowerIds:
+      return "SELECT follower_id FROM follows WHERE followee_id = ?1 ORDER BY follower_id";
+    case kAccountFolloweeIds:
+      return "SELECT followee_id FROM follows WHERE follower_id = ?1 ORDER BY followee_id";
+    case kAccountTombstones:
+      return "INSERT INTO deleted_uweets(uweet_id, author_id, idempotency_key, deleted_at)"
+             " SELECT id, author_id, idempotency_key, ?2 FROM uweets WHERE author_id = ?1 ORDER BY id";
+    case kAccountMentionsDelete:
+      return "DELETE FROM mentions WHERE user_id = ?1"
+             " OR uweet_id IN (SELECT id FROM uweets WHERE author_id = ?1)";
+    case kAccountUweetsDelete:
+      return "DELETE FROM uweets WHERE author_id = ?1";
+    case kAccountFollowsDelete:
+      return "DELETE FROM follows WHERE follower_id = ?1 OR followee_id = ?1";
+    case kAccountSessionsDelete:
+      return "DELETE FROM sessions WHERE user_id = ?1";
+    case kAccountLogInsert:
+      return "INSERT INTO deleted_users(user_id, username, username_key, deleted_at, reserved_until)"
+             " VALUES (?1, ?2, ?3, ?4, ?5)";
+    case kAccountUserDelete:
+      return "DELETE FROM users WHERE id = ?1";
+    case kAccountDeletionsAfter:
+      return "SELECT seq, user_id, username, deleted_at, reserved_until FROM deleted_users WHERE seq > ?1"
+             " ORDER BY seq LIMIT ?2";
     case kStatementCount:
       break;
   }
@@ -374,6 +407,11 @@ Result<User> SqliteStore::create_user(std::string_view username, std::string_vie
                                       int64_t now_s) {
   if (auto r = rules::check_username(username); !r) return r.error();
   if (password_hash.empty()) return Error{500, "bad_hash", "create_user needs a password hash"};
+  {
+    Query q((*st_)[kNameReserved]);
+    q.bind(1, rules::username_key(username)).bind(2, now_s);
+    if (q.step() == SQLITE_ROW && !q.null(0)) return username_reserved_error(username, q.i64(0));
+  }
   Query q((*st_)[kUserInsert]);
   q.bind(1, username).bind(2, rules::username_key(username)).bind(3, password_hash).bind(4, now_s);
   const int rc = q.step();

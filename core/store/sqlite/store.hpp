@@ -44,6 +44,8 @@ class SqliteStore final : public Store {
   std::optional<UserAuth> user_auth(std::string_view username) override;
   Result<Unit> set_password_hash(int64_t user_id, std::string_view hash) override;
   Result<Unit> set_profile(int64_t user_id, std::string_view display_name, std::string_view bio) override;
+  Result<DeletedAccount> delete_user(int64_t user_id, int64_t now_ms, int64_t reserved_until_s) override;
+  std::vector<AccountDeletion> account_deletions_after(int64_t after_seq, int limit) override;
   std::optional<User> user_by_name(std::string_view username) override;
   std::optional<User> user_by_id(int64_t id) override;
   Counts counts(int64_t user_id) override;

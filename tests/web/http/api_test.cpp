@@ -381,6 +381,48 @@ TEST_P(Api, ChangePasswordNeedsTheCurrentPasswordAndLogsOutEveryOtherToken) {
   EXPECT_FALSE(w.login("alice", "a fresh password").empty());
 }
 
+TEST_P(Api, DeleteMeNeedsThePasswordAndTakesTheAccountWithItsTokens) {
+  Web w;
+  w.user("alice");
+  w.user("bob");
+  std::string a1 = w.login("alice"), a2 = w.login("alice"), b = w.login("bob");
+  w.ok("PUT", "/api/v1/users/alice/follow", nullptr, b);
+  w.ok("PUT", "/api/v1/users/bob/follow", nullptr, a1);
+  w.ok("POST", "/api/v1/uweets", {{"text", "alice was here"}}, a1, 201);
+  w.ok("POST", "/api/v1/uweets", {{"text", "bob stays, hi @alice"}}, b, 201);
+  ASSERT_EQ(w.ok("GET", "/api/v1/timelines/home", nullptr, b)["items"].size(), 2u);
+
+  expect_error(w.call("DELETE", "/api/v1/me"), 401, "unauthorized", "anonymous");
+  expect_error(w.call("DELETE", "/api/v1/me", json::object(), a1), 400, "missing_field", "the token alone");
+  expect_error(w.call("DELETE", "/api/v1/me", {{"password", "not it at all"}}, a1), 401, "wrong_password",
+               "wrong password");
+  w.ok("GET", "/api/v1/me", nullptr, a2);  // nothing happened
+  auto j = w.ok("DELETE", "/api/v1/me", {{"password", "password123"}}, a1);
+  EXPECT_EQ(j["deleted"], true);
+
+  for (const auto& t : {a1, a2})
+    expect_error(w.call("GET", "/api/v1/me", nullptr, t), 401, "bad_token", "a token of the deleted account");
+  expect_error(w.call("GET", "/api/v1/users/alice"), 404, "no_such_user", "the profile");
+  auto home = w.ok("GET", "/api/v1/timelines/home", nullptr, b)["items"];
+  ASSERT_EQ(home.size(), 1u);
+  EXPECT_EQ(home[0]["author"], "bob");
+  EXPECT_EQ(w.ok("GET", "/api/v1/timelines/public")["items"].size(), 1u);
+  EXPECT_EQ(w.ok("GET", "/api/v1/search?q=here")["items"].size(), 0u);  // "alice was here"
+  auto bob = w.ok("GET", "/api/v1/users/bob");
+  EXPECT_EQ(bob["counts"]["followers"], 0);
+  EXPECT_EQ(bob["counts"]["following"], 0);
+  auto again = w.call("POST", "/api/v1/accounts", {{"username", "Alice"}, {"password", "password123"}});
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.json()["error"]["code"], "username_reserved");
+  EXPECT_NE(again.json()["error"]["message"].get<std::string>().find("registered again after"),
+            std::string::npos);
+  EXPECT_EQ(count_rows(w.db(), "users"), 1);
+  EXPECT_EQ(count_rows(w.db(), "follows"), 0);
+  EXPECT_EQ(count_rows(w.db(), "mentions"), 0);
+  EXPECT_EQ(count_rows(w.db(), "sessions"), 1);
+  EXPECT_EQ(count_rows(w.db(), "deleted_users"), 1);
+}
+
 TEST_P(Api, PaginationWalksEveryItemOnceNewestFirst) {
   Web w;
   w.user("alice");

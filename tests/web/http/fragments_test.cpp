@@ -68,5 +68,22 @@ TEST(UweetFragments, AUweetThatLeftANameAsTextIsRenderedAgainOnceUsersChange) {
   EXPECT_EQ(cache.hits(), hits + 2);  // nothing left as text: never rendered again
 }
 
+TEST(UweetFragments, AUweetThatLinkedANameIsRenderedAgainOnceAUserIsDeleted) {
+  bool bob_exists = true;
+  Mentions m{[&](std::string_view n) { return bob_exists && n == "bob"; }, 1};
+  UweetFragments cache;
+  const Uweet linked = make(1, "alice", "hi @bob", 0), plain = make(2, "alice", "no names here", 0);
+  EXPECT_NE(cache.get(linked, &m).tail.find("href=\"/u/bob\""), std::string::npos);
+  (void)cache.get(plain, &m);
+  const uint64_t hits = cache.hits();
+  bob_exists = false;  // bob deleted his account
+  m.version = 2;
+  m.removed_version = 1;
+  EXPECT_EQ(cache.get(linked, &m).tail.find("href=\"/u/bob\""), std::string::npos);
+  EXPECT_EQ(cache.hits(), hits);  // rendered again, not reused
+  (void)cache.get(plain, &m);
+  EXPECT_EQ(cache.hits(), hits + 1);  // no @ in it: reused
+}
+
 }  // namespace
 }  // namespace uw::web::views

@@ -369,6 +369,52 @@ TEST_P(Pages, ChangePasswordKeepsThisBrowserAndLogsOutTheOthers) {
   EXPECT_EQ(again.login("pw_jan", "battery staple").status, 303);
 }
 
+TEST_P(Pages, DeleteAccountNeedsConfirmationAndPasswordWithoutJavaScriptAndLogsEveryBrowserOut) {
+  auto kay = user("gone_kay");
+  auto lou = user("gone_lou");
+  Browser other(base());
+  ASSERT_EQ(other.login("gone_kay", "correct horse").status, 303);
+  ASSERT_EQ(lou->submit("/u/gone_kay", "/follow/gone_kay", {}).status, 303);
+  ASSERT_EQ(kay->post("kay's last words").status, 303);
+  const std::string id = first_uweet_id(kay->get("/u/gone_kay").body);
+  ASSERT_FALSE(id.empty());
+  ASSERT_NE(lou->get("/").body.find("id=\"uweet-" + id + "\""), std::string::npos);
+
+  EXPECT_NE(kay->get("/settings").body.find("href=\"/settings/delete\""), std::string::npos);
+  auto confirm = kay->get("/settings/delete");
+  ASSERT_EQ(confirm.status, 200);
+  EXPECT_NE(confirm.body.find("Delete your account?"), std::string::npos);
+  EXPECT_NE(confirm.body.find("stays reserved for 30 days"), std::string::npos);
+  auto unticked = kay->submit("/settings/delete", "/settings/delete", {{"password", "correct horse"}});
+  EXPECT_EQ(unticked.status, 422);
+  EXPECT_NE(error_message(unticked.body).find("Tick the box"), std::string::npos);
+  auto wrong = kay->submit("/settings/delete", "/settings/delete",
+                           {{"password", "not my password"}, {"confirm", "yes"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(error_message(wrong.body).find("password is wrong"), std::string::npos);
+  EXPECT_EQ(wrong.body.find("not my password"), std::string::npos) << "a password was shown again";
+  auto no_csrf =
+      kay->post_raw("/settings/delete", "password=correct+horse&confirm=yes", {"Origin: " + base()});
+  EXPECT_EQ(no_csrf.status, 403);
+  EXPECT_EQ(lou->get("/u/gone_kay").status, 200) << "nothing was deleted yet";
+
+  auto done = kay->submit("/settings/delete", "/settings/delete",
+                          {{"password", "correct horse"}, {"confirm", "yes"}});
+  ASSERT_EQ(done.status, 200);
+  EXPECT_NE(done.body.find("Your account is deleted"), std::string::npos);
+  EXPECT_EQ(kay->get("/").body.find("@gone_kay"), std::string::npos) << "this browser is still logged in";
+  EXPECT_EQ(other.get("/").body.find("@gone_kay"), std::string::npos)
+      << "the other browser is still logged in";
+  EXPECT_EQ(lou->get("/").body.find("id=\"uweet-" + id + "\""), std::string::npos);
+  EXPECT_EQ(lou->get("/u/gone_kay").status, 404);
+  EXPECT_EQ(lou->get("/u/gone_kay/" + id).status, 404);
+  Browser again(base());
+  EXPECT_EQ(again.login("gone_kay", "correct horse").status, 401);
+  auto taken = again.register_user("Gone_Kay");
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_NE(error_message(taken.body).find("registered again after"), std::string::npos);
+}
+
 TEST_P(Pages, PostWithoutCsrfIsForbiddenAndChangesNothing) {
   auto carol = user("carol");
   carol->get("/");

@@ -182,6 +182,45 @@ TEST(TimelineCache, RemovedUweetLeavesEveryListAndTheCount) {
   EXPECT_EQ(c.user(1)->uweets, 3);
 }
 
+TEST(TimelineCache, RemovedUserTakesUweetsFollowsAndSessionsWithThem) {
+  TimelineCache c(8, 8);
+  c.put_user(user(1, "alice"), "");
+  c.put_user(user(2, "bob"), "");
+  c.put_user(user(3, "carol"), "");
+  ASSERT_TRUE(c.add_follow(1, 2));  // alice follows bob
+  ASSERT_TRUE(c.add_follow(2, 3));  // bob follows carol
+  c.add_uweet(uw(1, 2, "bob"));
+  c.add_uweet(uw(2, 3, "carol"));
+  c.add_uweet(uw(3, 2, "bob"));
+  c.put_session("hb1", 2, 100);
+  c.put_session("hb2", 2, 100);
+  c.put_session("ha", 1, 100);
+  const auto users = c.users_version();
+  const auto uweets = c.uweets_version();
+  c.remove_user(2, {1});
+  EXPECT_NE(c.users_version(), users);
+  EXPECT_EQ(c.users_removed(), 1u);
+  EXPECT_NE(c.uweets_version(), uweets);
+  EXPECT_EQ(c.user(2), nullptr);
+  EXPECT_EQ(c.user_by_name("bob"), nullptr);
+  EXPECT_EQ(c.uweet(1), nullptr);
+  EXPECT_EQ(c.uweet(3), nullptr);
+  EXPECT_TRUE(c.user(1)->followees.empty());
+  EXPECT_EQ(c.user(3)->followers, 0);
+  EXPECT_FALSE(c.session("hb1", 1));
+  EXPECT_FALSE(c.session("hb2", 1));
+  EXPECT_EQ(c.session("ha", 1), std::optional<int64_t>(1));
+  auto pub = c.public_page(std::nullopt, 10);
+  ASSERT_TRUE(pub);
+  ASSERT_EQ(pub->items.size(), 1u);
+  EXPECT_EQ(pub->items[0].id, 2);
+  auto h = c.home(1, std::nullopt, 10);
+  ASSERT_TRUE(h);
+  EXPECT_TRUE(h->items.empty());
+  c.remove_user(2, {1});  // again: nothing to do
+  EXPECT_EQ(c.user_count(), 2u);
+}
+
 TEST(TimelineCache, NamesAreCaseInsensitive) {
   TimelineCache c;
   c.put_user(user(4, "Bob"), "h");
