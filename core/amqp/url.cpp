@@ -1,51 +1,21 @@
 #include "core/amqp/url.hpp"
 
-#include <cctype>
+#include <utility>
 
 #include "core/flags.hpp"
+#include "core/http/server.hpp"
 
 namespace uw::amqp {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes s; false on a broken escape.
+// Percent-decodes s with core/http's strict decoder ('+' stays '+'); false
+// on a broken escape.
 bool decode(std::string_view s, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out->push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) return false;
-    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
+  auto d = http::url_decode(s, /*plus_is_space=*/false);
+  if (!d) return false;
+  *out = std::move(*d);
   return true;
-}
-
-std::string encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[u >> 4]);
-      out.push_back(hex[u & 15]);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -53,16 +23,16 @@ std::string encode(std::string_view s) {
 std::string Url::text() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::string t = "amqp://";
-  t += encode(user);
+  t += http::url_encode(user);
   t += '@';
   t += h;
   t += ':';
   t += std::to_string(port);
   t += '/';
-  t += encode(vhost);
+  t += http::url_encode(vhost);
   if (queue != kDefaultQueue) {
     t += "?queue=";
-    t += encode(queue);
+    t += http::url_encode(queue);
   }
   return t;
 }
