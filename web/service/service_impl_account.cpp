@@ -46,7 +46,7 @@ void ServiceImpl::delete_account(const Viewer& v, std::string password, std::str
                                  Done<Unit> done) {
   if (!cache_.user(v.user_id)) return done(no_such_user(v.username));
   check_own_password(v.user_id, std::move(password), peer_ip,
-                     [this, uid = v.user_id, done = std::move(done)](Result<Unit> ok) {
+                     [this, uid = v.user_id, done = std::move(done)](const Result<Unit>& ok) {
                        if (!ok) return done(ok.error());
                        const int64_t until = clock::now_s() + cfg_.name_reserved_s;
                        writer_->call<DeletedAccount>([uid, now = clock::now_ms(), until](
