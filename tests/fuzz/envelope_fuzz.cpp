@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include "sign/envelope.hpp"
 
@@ -32,8 +33,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DatagramView view(bytes);
   size_t sum = 0;
   view.visit_events([&](const EventView& e) {
-    std::visit([&](const auto& x) { sum += x.created_at_ms != 0; }, e);
+    std::visit(
+        [&](const auto& x) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, DeleteView>) {
+            sum += x.deleted_at_ms != 0;
+          } else {
+            sum += x.created_at_ms != 0;
+          }
+        },
+        e);
     if (const auto* p = std::get_if<PostView>(&e)) sum += p->author.size() + p->text.size();
+    if (const auto* d = std::get_if<DeleteView>(&e)) sum += d->author.size();
   });
   // The full verifier, twice (the second is a replay of an accepted one).
   Verifier v(world.ring);
