@@ -19,9 +19,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A port the kernel had free a moment ago (postgres binds it right after;
-// start() retries on the rare collision).
-uint16_t free_port() {
+// Hands path (recursively) to uid/gid.
+void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
+  if (::chown(path.c_str(), uid, gid) != 0) return;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(path, ec)) {
+    (void)::lchown(e.path().c_str(), uid, gid);
+  }
+}
+
+}  // namespace
+
+uint16_t free_tcp_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return 0;
   sockaddr_in a{};
@@ -36,17 +45,6 @@ uint16_t free_port() {
   ::close(fd);
   return port;
 }
-
-// Hands path (recursively) to uid/gid.
-void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
-  if (::chown(path.c_str(), uid, gid) != 0) return;
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(path, ec)) {
-    (void)::lchown(e.path().c_str(), uid, gid);
-  }
-}
-
-}  // namespace
 
 std::string PgServer::bin_dir() {
   std::error_code ec;
@@ -118,7 +116,8 @@ bool PgServer::start(const Options& options) {
     }
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (port_ == 0 || attempt > 0) port_ = free_port();
+    if (port_ == 0 || attempt > 0)
+      port_ = free_tcp_port();  // postgres binds it right after; a collision is retried
     std::vector<std::string> argv = as_user;
     argv.push_back(bin_ + "/postgres");
     for (const std::string& a :

@@ -27,6 +27,11 @@
 
 namespace uw::kit {
 
+// A TCP port on 127.0.0.1 the kernel had free a moment ago, 0 if none: the
+// caller binds it (or has its server bind it) at once and retries on the rare
+// collision. Used by PgServer and RabbitMqServer. Any thread.
+uint16_t free_tcp_port();
+
 // Runs one query on the database at uri (a libpq URI) and returns the first
 // column of its first row as text; nullopt (with *error set when given) when
 // it fails or returns no row. For tests that look at what was stored.

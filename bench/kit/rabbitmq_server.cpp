@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "bench/kit/pg_server.hpp"
 #include "bench/kit/process.hpp"
 #include "core/amqp/session.hpp"
 
@@ -20,23 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
-
-// A port the kernel had free a moment ago (kit::PgServer's way).
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 bool accepts(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -106,9 +90,9 @@ bool RabbitMqServer::start(std::chrono::milliseconds timeout) {
     dir_ = std::make_unique<TempDir>();
     node_ = "uwitter-" + std::to_string(::getpid()) + "-" + random_hex(6) + "@localhost";
     password_ = random_hex(24);
-    amqp_port_ = free_port();
-    dist_port_ = free_port();
-    epmd_port_ = free_port();
+    amqp_port_ = free_tcp_port();
+    dist_port_ = free_tcp_port();
+    epmd_port_ = free_tcp_port();
     std::ofstream conf(dir_->file("rabbitmq.conf"));
     conf << "listeners.tcp.default = 127.0.0.1:" << amqp_port_ << "\n"
          << "default_user = " << user_ << "\n"
