@@ -58,12 +58,22 @@ void SseHub::on_comment(uint64_t tag, std::string_view text) {
   }
 }
 
+std::string SseHub::last_event_id(uint32_t user_id) {
+  std::lock_guard lk(mu_);
+  auto it = last_id_.find(user_id);
+  return it == last_id_.end() ? "" : it->second;
+}
+
 void SseHub::on_closed(uint64_t tag) { count_closed(stream(tag)); }
 
 void SseHub::on_event(uint64_t tag, const kit::SseEvent& event) {
   const double now = steady_ms();
   Stream& s = stream(tag);
   if (s.counted_closed) return;  // the body of an error answer
+  if (!event.id.empty()) {
+    std::lock_guard lk(mu_);
+    last_id_[s.user] = event.id;
+  }
   auto j = nlohmann::json::parse(event.data, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     ++bad_;

@@ -11,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bench/kit/sse_fleet.hpp"
@@ -42,6 +43,9 @@ class SseHub final : kit::SseFleet::Handler {
   uint64_t receipts() const { return receipts_count_.load(); }
   // Moves out the receipts gathered so far.
   std::vector<Receipt> take();
+  // The id of the last event user_id's streams received ("" = none yet): what
+  // a browser's EventSource sends as Last-Event-ID when it reconnects.
+  std::string last_event_id(uint32_t user_id);
   // Events that could not be parsed (bad JSON, unknown kind).
   uint64_t bad_events() const { return bad_.load(); }
 
@@ -59,9 +63,10 @@ class SseHub final : kit::SseFleet::Handler {
   Stream& stream(uint64_t tag);
   void count_closed(Stream& s);
 
-  std::mutex mu_;               // guards streams_ (growth) and out_
+  std::mutex mu_;               // guards streams_ (growth), out_ and last_id_
   std::deque<Stream> streams_;  // a deque: references survive growth
   std::vector<Receipt> out_;
+  std::unordered_map<uint32_t, std::string> last_id_;
   std::atomic<size_t> connected_{0}, closed_{0};
   std::atomic<uint64_t> receipts_count_{0}, bad_{0};
   kit::SseFleet fleet_;  // last: stopped before the record goes

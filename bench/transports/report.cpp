@@ -1,6 +1,7 @@
 #include "bench/transports/report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <fstream>
@@ -31,13 +32,23 @@ nlohmann::json phase_json(const PhaseNotes& n) {
 
 }  // namespace
 
+std::string fault_title(const std::string& name, const Workload& w) {
+  if (name == "stop") return fmt::format("notifier SIGSTOPped {} ms", w.stop_ms);
+  if (name == "kill") return fmt::format("notifier SIGKILLed, restarted {} ms later", w.kill_ms);
+  if (name == "broker") return "RabbitMQ broker stopped and started";
+  if (name == "loss")
+    return fmt::format("{:.0f}% loss: udp datagrams dropped (uwitter-lossy), stream connections reset",
+                       w.loss * 100);
+  return name;
+}
+
 std::string table(const std::vector<ScenarioResult>& rs, const Workload& w) {
   const ScenarioResult* b = baseline(rs);
   std::string out = fmt::format(
-      "Transports: {} followers; fixed phase {} posts at {}/s; max phase {} clients for {} s; notifier "
-      "SIGSTOPped "
-      "{} ms\n\n",
-      w.followers, w.fixed_posts, w.rate, w.max_threads, w.max_seconds, w.stop_ms);
+      "Transports: {} followers; fixed phase {} posts at {}/s; max phase {} clients for {} s; faults at "
+      "{}/s: "
+      "{}\n\n",
+      w.followers, w.fixed_posts, w.rate, w.max_threads, w.max_seconds, w.rate, fmt::join(w.faults, ", "));
   out += fmt::format("{:<16} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>9} {:>9} {:>7} {:>5}\n",
                      "transport", "post p50", "post p99", "vs base", "max/s", "vs base", "sse p50", "sse p99",
                      "web us", "notif us", "broker us", "failed", "dups");
@@ -59,35 +70,64 @@ std::string table(const std::vector<ScenarioResult>& rs, const Workload& w) {
         notifies ? fmt::format("{:.2f}", r.sse_p99_ms) : "-", r.web_cpu_us_per_post,
         notifies ? fmt::format("{:.0f}", r.notifier_cpu_us_per_post) : "-",
         r.scenario.name == "amqp" ? fmt::format("{:.0f}", r.broker_cpu_us_per_post) : "-", r.failed_posts,
-        r.fixed.duplicates + r.max.duplicates + r.stop.duplicates);
+        r.fixed.duplicates + r.max.duplicates);
   }
-  out += fmt::format("\nNotifier SIGSTOPped for {} ms while posting at {}/s:\n", w.stop_ms, w.rate);
-  out += fmt::format("{:<16} {:>6} {:>7} {:>8} {:>9} {:>9} {:>6} {:>8} {:>6} {:>8} {:>8}\n", "transport",
-                     "posts", "failed", "stalled", "post max", "expected", "deliv", "late", "lost", "latest",
-                     "n.lost");
-  for (const auto& r : rs) {
-    if (!r.error.empty() || r.scenario.name == "none") continue;
-    uint64_t lost = r.stop.expected - r.stop.delivered;
-    out += fmt::format("{:<16} {:>6} {:>7} {:>8} {:>7.0f}ms {:>9} {:>6} {:>8} {:>6} {:>6.0f}ms {:>8}\n",
-                       r.scenario.label, r.stop_posts, r.stop_failed, r.stop_stalled, r.stop_post_max_ms,
-                       r.stop.expected, r.stop.delivered, r.stop.late, lost, r.stop.latest_ms,
-                       r.stop_notifier_lost);
+  for (const auto& fault : w.faults) {
+    bool any = false;
+    for (const auto& r : rs) any = any || r.fault(fault) != nullptr;
+    if (!any) continue;
+    out += fmt::format("\nFault: {}, posting at {}/s:\n", fault_title(fault, w), w.rate);
+    out += fmt::format("{:<16} {:>6} {:>7} {:>8} {:>9} {:>9} {:>6} {:>6} {:>6} {:>8} {:>5} {:>7} {:>6}\n",
+                       "transport", "posts", "failed", "stalled", "post max", "expected", "deliv", "late",
+                       "lost", "latest", "dups", "n.lost", "relay");
+    for (const auto& r : rs) {
+      const FaultResult* f = r.fault(fault);
+      if (f == nullptr) continue;
+      if (!f->error.empty()) {
+        out += fmt::format("{:<16} error: {}\n", r.scenario.label, f->error);
+        continue;
+      }
+      const PhaseNotes& d = f->delivery;
+      out += fmt::format(
+          "{:<16} {:>6} {:>7} {:>8} {:>7.0f}ms {:>9} {:>6} {:>6} {:>6} {:>6.0f}ms {:>5} {:>7} {:>6}\n",
+          r.scenario.label, f->posts, f->failed, f->stalled, f->post_max_ms, d.expected, d.delivered, d.late,
+          d.expected - d.delivered, d.latest_ms, d.duplicates, f->notifier_counted_lost,
+          fault == "loss" ? std::to_string(f->relay_hits) : "-");
+    }
   }
   out +=
       "\n(stalled: posts answered after more than 1 s; late: delivered more than 1 s after the post; n.lost: "
       "what "
-      "the notifier itself counted lost)\n";
+      "the notifier itself counted lost; relay: datagrams the loss relay dropped, or connections it reset)\n";
   return out;
 }
 
 std::string to_json(const std::vector<ScenarioResult>& rs, const Workload& w) {
   nlohmann::json j;
-  j["workload"] = {{"followers", w.followers},     {"rate", w.rate},
-                   {"fixed_posts", w.fixed_posts}, {"max_seconds", w.max_seconds},
-                   {"max_threads", w.max_threads}, {"stop_ms", w.stop_ms},
+  j["workload"] = {{"followers", w.followers},
+                   {"rate", w.rate},
+                   {"fixed_posts", w.fixed_posts},
+                   {"max_seconds", w.max_seconds},
+                   {"max_threads", w.max_threads},
+                   {"stop_ms", w.stop_ms},
+                   {"kill_ms", w.kill_ms},
+                   {"recovery_ms", w.recovery_ms},
+                   {"loss", w.loss},
+                   {"loss_posts", w.loss_posts},
+                   {"faults", w.faults},
                    {"late_ms", w.late_ms}};
   j["results"] = nlohmann::json::array();
   for (const auto& r : rs) {
+    nlohmann::json faults = nlohmann::json::object();
+    for (const auto& f : r.faults)
+      faults[f.name] = {{"error", f.error},
+                        {"posts", f.posts},
+                        {"failed", f.failed},
+                        {"stalled", f.stalled},
+                        {"post_max_ms", f.post_max_ms},
+                        {"notifier_counted_lost", f.notifier_counted_lost},
+                        {"relay_hits", f.relay_hits},
+                        {"delivery", phase_json(f.delivery)}};
     j["results"].push_back({{"transport", r.scenario.name},
                             {"error", r.error},
                             {"posts", r.posts},
@@ -103,34 +143,32 @@ std::string to_json(const std::vector<ScenarioResult>& rs, const Workload& w) {
                             {"broker_cpu_us_per_post", r.broker_cpu_us_per_post},
                             {"fixed", phase_json(r.fixed)},
                             {"max", phase_json(r.max)},
-                            {"stop",
-                             {{"posts", r.stop_posts},
-                              {"failed", r.stop_failed},
-                              {"stalled", r.stop_stalled},
-                              {"post_max_ms", r.stop_post_max_ms},
-                              {"notifier_counted_lost", r.stop_notifier_lost},
-                              {"delivery", phase_json(r.stop)}}},
+                            {"faults", faults},
                             {"sender_dropped", r.sender_dropped}});
   }
   return j.dump(2) + "\n";
 }
 
+// One row per transport, then one per (transport, fault): the fault columns are
+// empty on a transport's main row and the latency columns on its fault rows.
 std::string to_csv(const std::vector<ScenarioResult>& rs) {
   std::string out =
-      "transport,post_p50_ms,post_p99_ms,post_max_ms,max_posts_per_s,sse_p50_ms,sse_p99_ms,web_cpu_us_per_"
-      "post,"
-      "notifier_cpu_us_per_post,failed_posts,duplicates,stop_posts,stop_failed,stop_stalled,stop_post_max_ms,"
-      "stop_expected,stop_delivered,stop_late,stop_latest_ms,stop_notifier_lost,sender_dropped,broker_cpu_us_"
-      "per_post,error\n";
-  for (const auto& r : rs)
+      "transport,fault,post_p50_ms,post_p99_ms,post_max_ms,max_posts_per_s,sse_p50_ms,sse_p99_ms,web_cpu_us_"
+      "per_post,notifier_cpu_us_per_post,broker_cpu_us_per_post,failed_posts,duplicates,expected,delivered,"
+      "late,latest_ms,notifier_counted_lost,relay_hits,sender_dropped,error\n";
+  for (const auto& r : rs) {
     out += fmt::format(
-        "{},{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.1f},{:.1f},{},{},{},{},{},{:.1f},{},{},{},{:.1f},{},"
-        "{},{:.1f},\"{}\"\n",
+        "{},,{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.1f},{:.1f},{:.1f},{},{},,,,,,,{},\"{}\"\n",
         r.scenario.name, r.post_p50_ms, r.post_p99_ms, r.post_max_ms, r.max_posts_per_s, r.sse_p50_ms,
-        r.sse_p99_ms, r.web_cpu_us_per_post, r.notifier_cpu_us_per_post, r.failed_posts,
-        r.fixed.duplicates + r.max.duplicates + r.stop.duplicates, r.stop_posts, r.stop_failed,
-        r.stop_stalled, r.stop_post_max_ms, r.stop.expected, r.stop.delivered, r.stop.late, r.stop.latest_ms,
-        r.stop_notifier_lost, r.sender_dropped, r.broker_cpu_us_per_post, r.error);
+        r.sse_p99_ms, r.web_cpu_us_per_post, r.notifier_cpu_us_per_post, r.broker_cpu_us_per_post,
+        r.failed_posts, r.fixed.duplicates + r.max.duplicates, r.sender_dropped, r.error);
+    for (const auto& f : r.faults) {
+      const PhaseNotes& d = f.delivery;
+      out += fmt::format("{},{},,,{:.3f},,,,,,,{},{},{},{},{},{:.1f},{},{},,\"{}\"\n", r.scenario.name,
+                         f.name, f.post_max_ms, f.failed, d.duplicates, d.expected, d.delivered, d.late,
+                         d.latest_ms, f.notifier_counted_lost, f.relay_hits, f.error);
+    }
+  }
   return out;
 }
 
@@ -149,8 +187,9 @@ Result<Unit> write_files(const std::string& dir, const std::vector<ScenarioResul
       "set terminal pngcairo size 900,480\nset output 'transports.png'\nset datafile separator ','\n"
       "set style data histograms\nset style histogram cluster gap 1\nset style fill solid 0.8\n"
       "set ylabel 'ms'\nset title 'POST p99 and post -> SSE p99 per transport'\nset key top left\n"
-      "plot 'results.csv' using 3:xtic(1) skip 1 title 'POST p99', '' using 7 skip 1 title 'post -> SSE "
-      "p99'\n";
+      "plot \"< awk -F, 'NR > 1 && $2 == \\\"\\\"' results.csv\" using 4:xtic(1) title 'POST p99', '' using "
+      "8 "
+      "title 'post -> SSE p99'\n";
   if (!put("results.json", to_json(rs, w)) || !put("results.csv", to_csv(rs)) || !put("transports.gp", gp))
     return Error{500, "out_dir", "cannot write into " + dir};
   return Unit{};

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -35,22 +36,31 @@ int main(int argc, char** argv) {
   Workload w;
   w.web_bin = find_program("uwitter-web", "web");
   w.notifier_bin = find_program("uwitter-notifier", "notifier-udp");
+  w.lossy_bin = find_program("uwitter-lossy", "bench/lossy");
   // The full run's defaults; --quick shrinks every phase.
   w.followers = 100;
   w.rate = 200;
   w.fixed_posts = 1000;
   w.max_seconds = 10;
   w.stop_ms = 5000;
+  w.kill_ms = 2000;
+  w.recovery_ms = 2000;
+  w.loss_posts = 2000;
   bool quick = false;
+  std::string faults = "stop,kill,broker,loss";
+  bool faults_given = false;
   std::string out = "bench-results/transports";
   std::string only;
   uw::Flags f(
       "uwitter-transports",
       "the same posting workload over no notification, udp, tcp, http async, http sync and amqp (a "
       "RabbitMQ broker started on free ports): POST latency, max posts/s, post -> SSE latency, CPU per "
-      "post, and a notifier SIGSTOPped meanwhile");
-  f.toggle("quick", "a short run for the test command (10 followers, 100 posts, 1.5 s max phase, 2 s stop)",
-           &quick);
+      "post, and faults: the notifier SIGSTOPped, killed and restarted, the broker restarted, 5 % loss");
+  f.toggle(
+      "quick",
+      "a short run for the test command (10 followers, 100 posts, 1.5 s max phase, 2 s stop, 0.5 s kill, "
+      "200 posts with loss)",
+      &quick);
   f.value("out", "DIR", "where results.{json,csv} and transports.gp go (default bench-results/transports)",
           uw::text_flag(&out));
   f.value("only", "NAME[,NAME]", "run only these (none, udp, tcp, http, http-sync, amqp)",
@@ -67,6 +77,21 @@ int main(int argc, char** argv) {
           uw::whole_flag<int>(&w.max_threads, 1, 256));
   f.value("stop-ms", "MS", "how long the notifier is SIGSTOPped (default 5000)",
           uw::whole_flag<uint64_t>(&w.stop_ms, 100, 600000));
+  f.value("kill-ms", "MS", "how long the notifier stays down after its SIGKILL (default 2000)",
+          uw::whole_flag<uint64_t>(&w.kill_ms, 0, 600000));
+  f.value("recovery-ms", "MS", "posting goes on this long after each fault ended (default 2000)",
+          uw::whole_flag<uint64_t>(&w.recovery_ms, 0, 600000));
+  f.value("loss", "P", "the loss fault: udp drop / stream reset probability (default 0.05)",
+          uw::number_flag(&w.loss, 0, 1));
+  f.value("loss-posts", "N", "posts in the loss fault (default 2000)",
+          uw::whole_flag<uint32_t>(&w.loss_posts, 1, 10000000));
+  f.value("faults", "NAME[,NAME]", "faults to run, in order (default stop,kill,broker,loss; \"\" = none)",
+          [&](const std::string& v) -> uw::Result<uw::Unit> {
+            faults = v;
+            faults_given = true;
+            return uw::Unit{};
+          });
+  f.value("lossy-bin", "PATH", "uwitter-lossy to run", uw::text_flag(&w.lossy_bin));
   f.value("web-bin", "PATH", "uwitter-web to run", uw::text_flag(&w.web_bin));
   f.value("notifier-bin", "PATH", "uwitter-notifier to run", uw::text_flag(&w.notifier_bin));
   int rc = f.parse(argc, argv);
@@ -77,6 +102,24 @@ int main(int argc, char** argv) {
     w.fixed_posts = 100;
     w.max_seconds = 1.5;
     w.stop_ms = 2000;
+    w.kill_ms = 500;
+    w.recovery_ms = 1000;
+    w.loss_posts = 200;
+    w.quiet_ms = 1500;
+    // The broker's restart takes 10-30 s; its own test is in tests/bench/kit/.
+    if (!faults_given) faults = "stop,kill,loss";
+  }
+  w.faults.clear();
+  for (size_t at = 0; at < faults.size();) {
+    size_t comma = std::min(faults.find(',', at), faults.size());
+    std::string name = faults.substr(at, comma - at);
+    if (name != "stop" && name != "kill" && name != "broker" && name != "loss") {
+      std::fprintf(stderr, "uwitter-transports: --faults: no fault %s (stop, kill, broker, loss)\n",
+                   name.c_str());
+      return 2;
+    }
+    w.faults.push_back(name);
+    at = comma + 1;
   }
   uw::bench::api_global_init();
   auto wanted = [&](const std::string& name) {
@@ -90,6 +133,11 @@ int main(int argc, char** argv) {
       std::string url = broker.url();
       w.amqp_url = url.substr(0, url.find('?'));
       w.broker_pid = broker.pid();
+      w.restart_broker = [&broker]() -> uw::Result<uw::Unit> {
+        if (!broker.stop() || !broker.start())
+          return uw::Error{500, "broker", "the broker did not restart: " + broker.error()};
+        return uw::Unit{};
+      };
     } else {
       w.broker_error = broker.error();
     }
@@ -107,16 +155,19 @@ int main(int argc, char** argv) {
   }
   std::printf("\nwrote %s/results.json, results.csv, transports.gp (gnuplot transports.gp: transports.png)\n",
               out.c_str());
-  // The run fails when a scenario could not run, an asynchronous transport
-  // failed a post, or any notification reached a stream twice.
+  // The run fails when a scenario or a fault could not run, an asynchronous
+  // transport failed a post, or a notification reached a stream twice (after
+  // a notifier SIGKILL that is at-least-once delivery: reported, not failed on;
+  // ScenarioResult::duplicates()).
   int bad = 0;
   for (const auto& r : results) {
-    uint64_t dups = r.fixed.duplicates + r.max.duplicates + r.stop.duplicates;
-    if (!r.error.empty() || dups > 0 || (r.scenario.name != "http-sync" && r.failed_posts > 0)) {
-      std::fprintf(stderr, "uwitter-transports: %s: %s\n", r.scenario.name.c_str(),
-                   !r.error.empty() ? r.error.c_str()
-                   : dups           ? "duplicates reached a stream"
-                                    : "posts failed");
+    std::string why = r.error;
+    for (const auto& fault : r.faults)
+      if (why.empty() && !fault.error.empty()) why = fault.name + ": " + fault.error;
+    if (why.empty() && r.duplicates() > 0) why = "duplicates reached a stream";
+    if (why.empty() && r.scenario.name != "http-sync" && r.all_failed_posts() > 0) why = "posts failed";
+    if (!why.empty()) {
+      std::fprintf(stderr, "uwitter-transports: %s: %s\n", r.scenario.name.c_str(), why.c_str());
       bad = 1;
     }
   }

@@ -209,11 +209,13 @@ void AmqpSender::run() {
       const sign::Datagram& d = *item.envelope;
       auto r = s.publish(std::span<const uint8_t>(d.data(), d.size()), true);
       if (!r) {
-        std::lock_guard<std::mutex> g(mu_);
-        waiting_.push_front(std::move(item));
-        in_flight_count_ = in_flight.size();
+        {
+          std::lock_guard<std::mutex> g(mu_);
+          waiting_.push_front(std::move(item));
+          in_flight_count_ = in_flight.size();
+        }
         failed = true;
-        lost(r.error().message);
+        lost(r.error().message);  // takes mu_ itself: not under the guard above
         break;
       }
       count(sent_, m_sent_);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 
+#include "bench/kit/reset_relay.hpp"
 #include "core/amqp/session.hpp"
 #include "core/metrics.hpp"
 #include "tests/amqp_environment.hpp"
@@ -30,14 +31,14 @@ struct Fixture {
   metrics::Registry metrics;
   std::unique_ptr<AmqpSender> sender;
   amqp::Url url;
-  void make(const std::string& url_text, size_t max_pending = 4096) {
+  void make(const std::string& url_text, size_t max_pending = 4096, size_t max_in_flight = 4) {
     auto u = amqp::parse_url(url_text);
     ASSERT_TRUE(u.ok());
     url = *u;
     AmqpSender::Options o;
     o.url = url;
     o.max_pending = max_pending;
-    o.max_in_flight = 4;
+    o.max_in_flight = max_in_flight;
     o.backoff_max_ms = 200;
     sender = std::make_unique<AmqpSender>(&loop.loop, o, &metrics);
     ASSERT_TRUE(sender->start().ok());
@@ -111,6 +112,46 @@ TEST(AmqpSender, QueuesBoundedWhileTheBrokerIsAwayAndPublishesWhenItIsBack) {
   auto ready = sub.ready_count();
   ASSERT_TRUE(ready.ok());
   EXPECT_GE(*ready, 9u);  // a resend of an unconfirmed one may add a copy, never fewer
+  sub.close();
+}
+
+// Connections reset at random while publishing (kit::ResetRelay between the
+// sender and the broker: a fifth of the sender's writes break the connection,
+// the handshake's included). A publish that meets a dead socket once deadlocked
+// the sender's thread on its own mutex, and with it the web app's loop at its
+// next send(). Every envelope still gets to the queue, and send() stays instant.
+TEST(AmqpSender, ConnectionsResetWhilePublishingLoseNothingAndNeverBlockSend) {
+  auto* broker = test::shared_rabbitmq();
+  ASSERT_NE(broker, nullptr);
+  kit::ResetRelay relay;
+  ASSERT_TRUE(relay.start({broker->port(), 0.2, 3}).ok());
+  const std::string queue = test::fresh_amqp_queue();
+  std::string url = broker->url(queue);
+  const std::string direct = ":" + std::to_string(broker->port()) + "/";
+  url.replace(url.find(direct), direct.size(), ":" + std::to_string(relay.port()) + "/");
+  Fixture f;
+  f.make(url, 4096, 64);
+  constexpr int kEnvelopes = 300;
+  for (int i = 0; i < kEnvelopes; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f.sender->send(envelope("r" + std::to_string(i)));
+    ASSERT_LT(std::chrono::steady_clock::now() - t0, 1s) << "send() blocked at " << i;
+    // A few loop turns between sends, so publishing overlaps the resets.
+    if (i % 10 == 9) f.loop.run_until([&] { return false; }, 20ms);
+  }
+  ASSERT_TRUE(f.loop.run_until([&] { return f.sender->stats().pending == 0; }, 120s))
+      << "pending " << f.sender->stats().pending << ", resets " << relay.resets();
+  EXPECT_GE(relay.resets(), 3u);
+  EXPECT_GE(f.sender->stats().reconnects, 3u);
+  EXPECT_EQ(f.sender->stats().dropped, 0u);
+  f.close();
+  amqp::Session sub;
+  auto u = amqp::parse_url(broker->url(queue));
+  ASSERT_TRUE(u.ok());
+  ASSERT_TRUE(sub.open(*u, 5000).ok());
+  auto ready = sub.ready_count();
+  ASSERT_TRUE(ready.ok());
+  EXPECT_GE(*ready, static_cast<uint64_t>(kEnvelopes));  // resends may add copies, never fewer
   sub.close();
 }
 
