@@ -172,6 +172,29 @@ std::string to_csv(const std::vector<ScenarioResult>& rs) {
   return out;
 }
 
+std::string to_faults_csv(const std::vector<ScenarioResult>& rs, const Workload& w) {
+  std::string out = "transport";
+  for (const auto& f : w.faults) out += "," + f;
+  out += "\n";
+  for (const auto& r : rs) {
+    if (r.faults.empty()) continue;
+    out += r.scenario.name;
+    for (const auto& name : w.faults) {
+      const FaultResult* f = r.fault(name);
+      // Empty (gnuplot skips it) where the fault does not apply or did not run.
+      if (f == nullptr || !f->error.empty() || f->delivery.expected == 0) {
+        out += ",";
+        continue;
+      }
+      const auto& d = f->delivery;
+      out += fmt::format(
+          ",{:.2f}", 100.0 * static_cast<double>(d.expected - d.delivered) / static_cast<double>(d.expected));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 Result<Unit> write_files(const std::string& dir, const std::vector<ScenarioResult>& rs, const Workload& w) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -190,7 +213,19 @@ Result<Unit> write_files(const std::string& dir, const std::vector<ScenarioResul
       "plot \"< awk -F, 'NR > 1 && $2 == \\\"\\\"' results.csv\" using 4:xtic(1) title 'POST p99', '' using "
       "8 "
       "title 'post -> SSE p99'\n";
-  if (!put("results.json", to_json(rs, w)) || !put("results.csv", to_csv(rs)) || !put("transports.gp", gp))
+  // Notifications lost under each fault, per transport.
+  std::string fgp =
+      "# gnuplot faults.gp (in this folder): faults.png from faults.csv\n"
+      "set terminal pngcairo size 900,480\nset output 'faults.png'\nset datafile separator ','\n"
+      "set style data histograms\nset style histogram cluster gap 1\nset style fill solid 0.8\n"
+      "set ylabel '% of notifications lost'\nset title 'Notifications lost under each fault'\n"
+      "set key top right autotitle columnhead\nset yrange [0:*]\n";
+  fgp += "plot ";
+  for (size_t i = 0; i < w.faults.size(); ++i)
+    fgp += fmt::format("{}'faults.csv' using {}{}", i ? ", " : "", i + 2, i ? "" : ":xtic(1)");
+  fgp += "\n";
+  if (!put("results.json", to_json(rs, w)) || !put("results.csv", to_csv(rs)) || !put("transports.gp", gp) ||
+      !put("faults.csv", to_faults_csv(rs, w)) || !put("faults.gp", fgp))
     return Error{500, "out_dir", "cannot write into " + dir};
   return Unit{};
 }

@@ -1,6 +1,6 @@
 #pragma once
 // uw::bench::transports reports: the side-by-side table (stdout), JSON and
-// CSV of every ScenarioResult, and a gnuplot script for the latency figure.
+// CSV of every ScenarioResult, and gnuplot scripts for the latency and loss figures.
 // Pure formatting and file writes; any one thread.
 #include <string>
 #include <vector>
@@ -13,7 +13,10 @@ namespace uw::bench::transports {
 std::string table(const std::vector<ScenarioResult>& results, const Workload& w);
 std::string to_json(const std::vector<ScenarioResult>& results, const Workload& w);
 std::string to_csv(const std::vector<ScenarioResult>& results);
-// Writes results.json, results.csv and transports.gp into dir (created).
+// Per transport, the share of notifications lost (%) under each fault.
+std::string to_faults_csv(const std::vector<ScenarioResult>& results, const Workload& w);
+// Writes results.json, results.csv, transports.gp (latency figure), faults.csv
+// and faults.gp (losses per fault) into dir (created).
 Result<Unit> write_files(const std::string& dir, const std::vector<ScenarioResult>& results,
                          const Workload& w);
 

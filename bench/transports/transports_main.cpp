@@ -153,8 +153,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "uwitter-transports: %s\n", r.error().message.c_str());
     return 1;
   }
-  std::printf("\nwrote %s/results.json, results.csv, transports.gp (gnuplot transports.gp: transports.png)\n",
-              out.c_str());
+  std::printf(
+      "\nwrote %s/results.json, results.csv, transports.gp, faults.csv, faults.gp (gnuplot X.gp: X.png)\n",
+      out.c_str());
   // The run fails when a scenario or a fault could not run, an asynchronous
   // transport failed a post, or a notification reached a stream twice (after
   // a notifier SIGKILL that is at-least-once delivery: reported, not failed on;
