@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "bench/runner/accounting.hpp"
 
 namespace uw::bench::transports {
 
@@ -19,7 +22,7 @@ const ScenarioResult* baseline(const std::vector<ScenarioResult>& rs) {
 
 std::string pct_over(double v, double base) {
   if (base <= 0) return "";
-  return fmt::format("{:+.0f}%", (v / base - 1) * 100);
+  return fmt::format("{:+.1f}%", (v / base - 1) * 100);
 }
 
 nlohmann::json phase_json(const PhaseNotes& n) {
@@ -99,6 +102,49 @@ std::string table(const std::vector<ScenarioResult>& rs, const Workload& w) {
       "\n(stalled: posts answered after more than 1 s; late: delivered more than 1 s after the post; n.lost: "
       "what "
       "the notifier itself counted lost; relay: datagrams the loss relay dropped, or connections it reset)\n";
+  return out;
+}
+
+std::string rounds_table(const std::vector<ScenarioResult>& first,
+                         const std::vector<std::vector<ScenarioResult>>& more) {
+  struct Medians {
+    double p50 = 0, p99 = 0, max = 0;
+    std::vector<double> p99s;
+  };
+  auto medians = [&](size_t i) {
+    std::vector<double> p50, p99, mx;
+    Medians m;
+    auto add = [&](const ScenarioResult& r) {
+      if (!r.error.empty()) return;
+      p50.push_back(r.post_p50_ms);
+      p99.push_back(r.post_p99_ms);
+      mx.push_back(r.max_posts_per_s);
+    };
+    add(first[i]);
+    for (const auto& round : more)
+      if (i < round.size()) add(round[i]);
+    m.p99s = p99;
+    m.p50 = percentile(p50, 0.5);
+    m.p99 = percentile(p99, 0.5);
+    m.max = percentile(mx, 0.5);
+    return m;
+  };
+  std::optional<Medians> base;
+  for (size_t i = 0; i < first.size(); ++i)
+    if (first[i].scenario.name == "none") base = medians(i);
+  std::string out = fmt::format("\nMedians over {} rounds (scenarios in turn, the same order each round):\n",
+                                more.size() + 1);
+  out += fmt::format("{:<16} {:>9} {:>9} {:>8} {:>8} {:>8}  {}\n", "transport", "p50 ms", "p99 ms", "vs base",
+                     "max/s", "vs base", "p99 of each round (ms)");
+  for (size_t i = 0; i < first.size(); ++i) {
+    Medians m = medians(i);
+    bool notifies = first[i].scenario.name != "none";
+    std::string each;
+    for (double v : m.p99s) each += fmt::format("{}{:.2f}", each.empty() ? "" : " ", v);
+    out += fmt::format("{:<16} {:>9.2f} {:>9.2f} {:>8} {:>8.0f} {:>8}  {}\n", first[i].scenario.label, m.p50,
+                       m.p99, base && notifies ? pct_over(m.p99, base->p99) : "", m.max,
+                       base && notifies ? pct_over(m.max, base->max) : "", each);
+  }
   return out;
 }
 

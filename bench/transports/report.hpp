@@ -11,6 +11,11 @@
 namespace uw::bench::transports {
 
 std::string table(const std::vector<ScenarioResult>& results, const Workload& w);
+// Medians over rounds (first = the first round, with faults; more = later
+// rounds, the same scenarios in the same order): POST p50 and p99 and max
+// posts/s per scenario, each against the baseline's median, and every round's p99.
+std::string rounds_table(const std::vector<ScenarioResult>& first,
+                         const std::vector<std::vector<ScenarioResult>>& more);
 std::string to_json(const std::vector<ScenarioResult>& results, const Workload& w);
 std::string to_csv(const std::vector<ScenarioResult>& results);
 // Per transport, the share of notifications lost (%) under each fault.

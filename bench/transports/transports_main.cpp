@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   bool quick = false;
   std::string faults = "stop,kill,broker,loss";
   bool faults_given = false;
+  int rounds = 1;
   std::string out = "bench-results/transports";
   std::string only;
   uw::Flags f(
@@ -91,6 +92,10 @@ int main(int argc, char** argv) {
             faults_given = true;
             return uw::Unit{};
           });
+  f.value("rounds", "N",
+          "run every scenario N times in turn (faults in the first round only) and print the medians of "
+          "POST p50/p99 and max/s, each against the baseline's median (default 1)",
+          uw::whole_flag<int>(&rounds, 1, 50));
   f.value("lossy-bin", "PATH", "uwitter-lossy to run", uw::text_flag(&w.lossy_bin));
   f.value("web-bin", "PATH", "uwitter-web to run", uw::text_flag(&w.web_bin));
   f.value("notifier-bin", "PATH", "uwitter-notifier to run", uw::text_flag(&w.notifier_bin));
@@ -148,7 +153,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "uwitter-transports: %s ...\n", s.label.c_str());
     results.push_back(run_scenario(w, s));
   }
+  // Later rounds: the same scenarios again, in the same order, without faults.
+  std::vector<std::vector<ScenarioResult>> more;
+  Workload again = w;
+  again.faults.clear();
+  for (int k = 1; k < rounds; ++k) {
+    more.emplace_back();
+    for (const auto& s : all_scenarios()) {
+      if (!wanted(s.name)) continue;
+      std::fprintf(stderr, "uwitter-transports: round %d: %s ...\n", k + 1, s.label.c_str());
+      more.back().push_back(run_scenario(again, s));
+    }
+  }
   std::fputs(table(results, w).c_str(), stdout);
+  if (rounds > 1) std::fputs(rounds_table(results, more).c_str(), stdout);
   if (auto r = write_files(out, results, w); !r) {
     std::fprintf(stderr, "uwitter-transports: %s\n", r.error().message.c_str());
     return 1;
@@ -161,7 +179,9 @@ int main(int argc, char** argv) {
   // a notifier SIGKILL that is at-least-once delivery: reported, not failed on;
   // ScenarioResult::duplicates()).
   int bad = 0;
-  for (const auto& r : results) {
+  std::vector<ScenarioResult> every = results;
+  for (const auto& round : more) every.insert(every.end(), round.begin(), round.end());
+  for (const auto& r : every) {
     std::string why = r.error;
     for (const auto& fault : r.faults)
       if (why.empty() && !fault.error.empty()) why = fault.name + ": " + fault.error;
