@@ -34,6 +34,7 @@ enum Id : int {
   kSessionDeleteExpired,
   kSessionDeleteOthers,
   kUweetInsert,
+  kUweetInsertMany,
   kUweetDelete,
   kUweetByKey,
   kUweetById,

@@ -76,6 +76,32 @@ const char* sql(Id id) {
              " m AS (INSERT INTO mentions(uweet_id, user_id)"
              "  SELECT ins.id, x FROM ins, unnest($5::bigint[]) x ON CONFLICT DO NOTHING)"
              " SELECT ins.id, ins.author_id, a.username, ins.text, ins.created_at FROM ins, a";
+    case kUweetInsertMany:
+      // kUweetInsert for a whole batch in one statement (insert.cpp): $1..$4
+      // the uweets' columns as arrays, $5/$6 every mention as (the uweet's
+      // place in the arrays, from 1; the user). Ids come from the identity's
+      // sequence in that order. A row that kUweetInsert would not insert is
+      // left out (no error); the answer has one row per inserted uweet, with
+      // its place first.
+      return "WITH input AS (SELECT t.ord, t.author_id, t.text, t.created_at, t.key,"
+             "  nextval(pg_get_serial_sequence('uweets', 'id')) AS id"
+             "  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY"
+             "   AS t(author_id, text, created_at, key, ord)"
+             "  WHERE EXISTS (SELECT 1 FROM users WHERE id = t.author_id)"
+             "  AND NOT EXISTS (SELECT 1 FROM deleted_uweets d WHERE d.author_id = t.author_id"
+             "   AND d.idempotency_key = t.key)"
+             "  AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS mm(ord, user_id)"
+             "   WHERE mm.ord = t.ord AND NOT EXISTS (SELECT 1 FROM users WHERE id = mm.user_id))),"
+             " ins AS (INSERT INTO uweets(id, author_id, text, created_at, idempotency_key)"
+             "  SELECT id, author_id, text, created_at, key FROM input ORDER BY ord"
+             "  ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+             "  RETURNING id, author_id, text, created_at),"
+             " m AS (INSERT INTO mentions(uweet_id, user_id)"
+             "  SELECT ins.id, mm.user_id FROM ins JOIN input ON input.id = ins.id"
+             "  JOIN unnest($5::bigint[], $6::bigint[]) AS mm(ord, user_id) ON mm.ord = input.ord"
+             "  ON CONFLICT DO NOTHING)"
+             " SELECT input.ord, ins.id, ins.author_id, a.username, ins.text, ins.created_at"
+             " FROM ins JOIN input ON input.id = ins.id JOIN users a ON a.id = ins.author_id";
     case kUweetDelete:
       return "DELETE FROM uweets WHERE id = $1";
     case kUweetByKey:
