@@ -52,7 +52,7 @@ def psql(uri, sql):
 
 def server_pids(uri):
     """The postmaster and every process it started (backends, WAL writer, checkpointer...)."""
-    pid = int(psql(uri, "SELECT pg_backend_pid()")[0])
+    pid = int(psql(uri, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")[0])
     with open(f"/proc/{pid}/stat") as f:
         s = f.read()
     post = int(s[s.rindex(")") + 2:].split()[1])
@@ -86,6 +86,14 @@ def histo(text, name):
     return (float(s.group(1)) if s else 0.0, int(c.group(1)) if c else 0)
 
 
+def buckets(text, name):
+    """Cumulative bucket counts by upper bound, summed over the label sets."""
+    out = {}
+    for m in re.finditer(rf'^{name}_bucket{{(?:[^}}]*,)?le="([^"]+)"}} (\d+)$', text, re.M):
+        out[m.group(1)] = out.get(m.group(1), 0) + int(m.group(2))
+    return out
+
+
 def metrics(port):
     import urllib.request
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as r:
@@ -95,9 +103,9 @@ def metrics(port):
 NAMES = ["batch_size", "queued_seconds", "begin_seconds", "batch_run_seconds", "commit_seconds"]
 
 
-def probe_web(build, server, name, seconds, users, uweets, extra):
+def probe_web(build, seeder, server, name, seconds, users, uweets, extra):
     uri = pg_database(server, name)
-    subprocess.run([f"{build}/bench/web/uwitter-seed", "--db", uri, "--users", str(users), "--uweets",
+    subprocess.run([f"{seeder}/bench/web/uwitter-seed", "--db", uri, "--users", str(users), "--uweets",
                     str(uweets), "--follows", "10"], check=True, stdout=subprocess.DEVNULL)
     data = f"/tmp/{name}-data"
     os.makedirs(data, exist_ok=True)
@@ -130,6 +138,13 @@ def probe_web(build, server, name, seconds, users, uweets, extra):
            "commit_ms": 1000 * h["commit_seconds"][0] / batches,
            "server_us": 1e6 * delta_cpu(s0, s1) / max(1, posts),
            "server_cores": delta_cpu(s0, s1) / wall}
+    for n in ("queued_seconds", "batch_run_seconds", "commit_seconds"):
+        b0, b1 = buckets(m0, "uwitter_writer_" + n), buckets(m1, "uwitter_writer_" + n)
+        out[n + "_cum"] = " ".join(f"{le}:{b1[le] - b0.get(le, 0)}" for le in b1)
+    # The web app's own view (first byte to response), all routes: wrk's p99
+    # also has wrk's and the kernel's waits in it.
+    b0, b1 = buckets(m0, "http_request_duration_seconds"), buckets(m1, "http_request_duration_seconds")
+    out["http_seconds_cum"] = " ".join(f"{le}:{b1[le] - b0.get(le, 0)}" for le in b1)
     for t in sorted(w1):
         out[f"web:{t}_us"] = 1e6 * (w1[t] - w0.get(t, 0.0)) / max(1, posts)
     return out
@@ -153,7 +168,8 @@ def probe_insert(build, server, name, clients, rows):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build", nargs="+", default=["build"])
+    ap.add_argument("--build", nargs="+", default=["build"],
+                    help="build folders with uwitter-web; the first one's seed and yardstick tools are used")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--users", type=int, default=1000)
@@ -168,14 +184,14 @@ def main():
         for i, b in enumerate(order):
             k = a.build.index(b)
             res.setdefault(f"post[{k}]", []).append(
-                probe_web(b, server, f"probe{r}_{k}", a.seconds, a.users, a.uweets, a.web_args.split()))
+                probe_web(b, a.build[0], server, f"probe{r}_{k}", a.seconds, a.users, a.uweets, a.web_args.split()))
         res.setdefault("insert", []).append(probe_insert(a.build[0], server, f"probeins{r}", 50, a.rows))
         for k, v in res.items():
             print(f"round {r + 1} {k}: " + ", ".join(f"{n} {x:.2f}" if isinstance(x, float) else f"{n} {x}"
                                                       for n, x in v[-1].items()), flush=True)
     print()
     for k, v in res.items():
-        med = {n: statistics.median(x[n] for x in v) for n in v[0]}
+        med = {n: statistics.median(x[n] for x in v) for n in v[0] if not isinstance(v[0][n], str)}
         print(f"median {k}: " + ", ".join(f"{n} {x:.2f}" for n, x in med.items()))
     for k in res:
         if k.startswith("post"):

@@ -274,20 +274,20 @@ int PgStore::schema_version() const { return store_pg_schema::current_version(c_
 
 Result<Unit> PgStore::begin() {
   if (auto r = c_->ensure(); !r) return r;
-  const bool was_up = !c_->lost();
-  auto r = c_->exec("BEGIN", "begin");
-  if (!r && was_up && c_->lost()) {
-    // The connection died since the last statement (a restarted server):
-    // nothing was sent that could have done anything, so connect and begin again.
+  if (!c_->still_open()) {
+    // The server stopped or restarted since the last statement: nothing was
+    // sent that could have done anything, so connect now.
     c_->unavailable.reset();
-    if (auto e = c_->ensure(); !e) return e;
-    r = c_->exec("BEGIN", "begin");
+    if (auto r = c_->ensure(); !r) return r;
   }
-  if (r) {
-    c_->in_transaction = true;
-    c_->transaction_lost = false;
-  }
-  return r;
+  // BEGIN travels with the transaction's first statement (Conn::pending):
+  // one round trip less per transaction, a writer's batch included. Should
+  // the connection go before that, the statement fails and so does COMMIT
+  // (in_transaction), as for a connection lost later in the transaction.
+  c_->pending.insert(0, "BEGIN;");
+  c_->in_transaction = true;
+  c_->transaction_lost = false;
+  return Unit{};
 }
 
 std::optional<Error> PgStore::take_unavailable() { return std::exchange(c_->unavailable, std::nullopt); }
