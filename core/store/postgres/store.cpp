@@ -80,18 +80,18 @@ const char* sql(Id id) {
       // kUweetInsert for a whole batch in one statement (insert.cpp): $1..$4
       // the uweets' columns as arrays, $5/$6 every mention as (the uweet's
       // place in the arrays, from 1; the user). Ids come from the identity's
-      // sequence in that order. A row that kUweetInsert would not insert is
-      // left out (no error); the answer has one row per inserted uweet, with
-      // its place first.
-      return "WITH input AS (SELECT t.ord, t.author_id, t.text, t.created_at, t.key,"
-             "  nextval(pg_get_serial_sequence('uweets', 'id')) AS id"
+      // sequence in the arrays' order (nextval over the sorted rows). A row that kUweetInsert would not
+      // insert is left out (no error); the answer has one row per inserted uweet, with its place first.
+      return "WITH input AS (SELECT f.*, nextval(pg_get_serial_sequence('uweets', 'id')) AS id"
+             "  FROM (SELECT t.ord, t.author_id, t.text, t.created_at, t.key"
              "  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY"
              "   AS t(author_id, text, created_at, key, ord)"
              "  WHERE EXISTS (SELECT 1 FROM users WHERE id = t.author_id)"
              "  AND NOT EXISTS (SELECT 1 FROM deleted_uweets d WHERE d.author_id = t.author_id"
              "   AND d.idempotency_key = t.key)"
              "  AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS mm(ord, user_id)"
-             "   WHERE mm.ord = t.ord AND NOT EXISTS (SELECT 1 FROM users WHERE id = mm.user_id))),"
+             "   WHERE mm.ord = t.ord AND NOT EXISTS (SELECT 1 FROM users WHERE id = mm.user_id))"
+             "  ORDER BY t.ord) f),"  // ids in the batch's order
              " ins AS (INSERT INTO uweets(id, author_id, text, created_at, idempotency_key)"
              "  SELECT id, author_id, text, created_at, key FROM input ORDER BY ord"
              "  ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
