@@ -69,6 +69,9 @@ Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Regi
                             "Time a batch spends running its jobs' SQL (BEGIN to last job).", secs);
     commit_seconds_ =
         &metrics->histogram("uwitter_writer_commit_seconds", "Time a batch's COMMIT takes.", secs);
+    begin_seconds_ = &metrics->histogram("uwitter_writer_begin_seconds", "Time a batch's BEGIN takes.", secs);
+    queued_seconds_ = &metrics->histogram("uwitter_writer_queued_seconds",
+                                          "Time a write job waits before its batch starts.", secs);
   }
   thread_.start({"writer"}, [this] { thread_main(); });
 }
@@ -76,6 +79,7 @@ Writer::Writer(std::unique_ptr<Store> store, LoopMailbox& mailbox, metrics::Regi
 Writer::~Writer() { stop(); }
 
 void Writer::submit(Job job) {
+  job.queued = Clock::now();
   if (queue_.push(std::move(job))) return;
   // NOLINTNEXTLINE(bugprone-use-after-move): push() leaves job untouched when it returns false
   mailbox_.post([done = std::move(job.done)] { done(false); });
@@ -129,8 +133,14 @@ void Writer::thread_main() {
     auto ok = std::make_shared<std::vector<bool>>(batch.size(), false);
     bool committed = false;
     const auto t0 = Clock::now();
+    if (queued_seconds_) {
+      for (const auto& job : batch)
+        queued_seconds_->observe(std::chrono::duration<double>(t0 - job.queued).count());
+    }
     auto t1 = t0;
-    if (auto b = store_->begin(); !b) {
+    auto b = store_->begin();
+    if (begin_seconds_) begin_seconds_->observe(std::chrono::duration<double>(Clock::now() - t0).count());
+    if (!b) {
       failures_.note(b.error(), "BEGIN");
       const Error e = batch_error(b.error(), false);
       for (auto& job : batch) tell(job, e);

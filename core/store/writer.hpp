@@ -69,6 +69,9 @@ class Writer {
     // inserts next to it in the batch (Store::insert_uweets) and stores the
     // answer here; done(true) when it was kept and committed.
     std::shared_ptr<Insert> insert;
+    // Set by submit(): how long the job waited for its batch
+    // (uwitter_writer_queued_seconds).
+    std::chrono::steady_clock::time_point queued{};
   };
 
   // Takes ownership of the writable store; starts the thread. mailbox must
@@ -160,6 +163,8 @@ class Writer {
   metrics::Histogram* batch_sizes_ = nullptr;
   metrics::Histogram* run_seconds_ = nullptr;     // BEGIN .. last job (the jobs' SQL)
   metrics::Histogram* commit_seconds_ = nullptr;  // COMMIT alone
+  metrics::Histogram* begin_seconds_ = nullptr;   // BEGIN alone
+  metrics::Histogram* queued_seconds_ = nullptr;  // submit() to the start of the job's batch
   size_t max_batch_;
   JobQueue<Job> queue_;
   std::atomic<uint64_t> batches_{0};

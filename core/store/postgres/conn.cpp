@@ -3,6 +3,7 @@
 #include "core/store/postgres/conn.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -59,6 +60,16 @@ Error PgStore::Conn::error(const PGresult* res, std::string_view what) {
   }
   unavailable = e;
   return e;
+}
+
+bool PgStore::Conn::still_open() {
+  // A few reads at most: the server's last words, then its end of the connection.
+  for (int i = 0; i < 4 && !lost(); ++i) {
+    pollfd p{PQsocket(pg), POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) break;  // nothing came: open as far as anyone can tell
+    if (PQconsumeInput(pg) != 1) break;
+  }
+  return !lost();
 }
 
 bool PgStore::Conn::lost() const { return pg == nullptr || PQstatus(pg) != CONNECTION_OK; }
@@ -158,8 +169,8 @@ Result<pg::Rows> PgStore::Conn::run(pg::Id id, const std::vector<pg::Param>& par
   }
   // A read outside a transaction is safe to run again on a new connection; a
   // write is not (it may have committed before the connection went).
-  const bool may_retry =
-      !lost() && PQtransactionStatus(pg) == PQTRANS_IDLE && std::strncmp(pg::sql(id), "SELECT", 6) == 0;
+  const bool may_retry = !in_transaction && !lost() && PQtransactionStatus(pg) == PQTRANS_IDLE &&
+                         std::strncmp(pg::sql(id), "SELECT", 6) == 0;
   for (int attempt = 0;; ++attempt) {
     if (auto r = ensure(); !r) return r.error();
     if (!pending.empty()) {

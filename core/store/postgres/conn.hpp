@@ -34,6 +34,7 @@ enum Id : int {
   kSessionDeleteExpired,
   kSessionDeleteOthers,
   kUweetInsert,
+  kUweetInsertMany,
   kUweetDelete,
   kUweetByKey,
   kUweetById,
@@ -125,9 +126,10 @@ struct PgStore::Conn {
   bool down = false;
   // The last 503 a statement answered (Store::take_unavailable).
   std::optional<Error> unavailable;
-  // Savepoint statements (SAVEPOINT, RELEASE, ROLLBACK TO) not sent yet: they
-  // go in the same round trip as the next statement or COMMIT, so the
-  // writer's per-job savepoint costs no round trips of its own (a failure
+  // A transaction's BEGIN (PgStore::begin) and savepoint statements
+  // (SAVEPOINT, RELEASE, ROLLBACK TO) not sent yet: they go in the same round
+  // trip as the next statement or COMMIT, so neither the BEGIN nor the
+  // writer's per-job savepoint costs a round trip of its own (a failure
   // among them fails that statement, and the writer's batch with it).
   std::string pending;
   // Between PgStore::begin and commit/rollback. A connection lost meanwhile
@@ -166,6 +168,10 @@ struct PgStore::Conn {
   // An Error for a failed result (res may be null) or the connection; a 503
   // carries retry_after_s and is remembered in `unavailable`.
   Error error(const PGresult* res, std::string_view what);
+  // Reads, without waiting, what the server sent since the last statement:
+  // a server that stopped or restarted meanwhile closed the connection, and
+  // that shows here without a round trip. False when the connection is gone.
+  bool still_open();
   // Was this failure the connection going away (not an error of the statement)?
   bool lost() const;
 };

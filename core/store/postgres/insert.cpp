@@ -1,15 +1,20 @@
 // uw::PgStore: inserting uweets, one (insert_uweet) or the writer's run of
-// them in one pipeline (insert_uweets; docs/STORAGE.md "Inserts in one pipeline").
+// them together (insert_uweets; docs/STORAGE.md "Inserts in one pipeline").
 //
-// The pipeline of a batch of N inserts is one round trip:
-//   [queued savepoint statements] SAVEPOINT uw_batch; N x uw<kUweetInsert>;
+// A batch of N inserts (N > 1) is one statement (kUweetInsertMany: the
+// uweets as arrays, one executor run instead of N: a third of the server's
+// time per uweet, docs/PERFORMANCE.md) in one round trip:
+//   [queued savepoint statements] SAVEPOINT uw_batch; uw<kUweetInsertMany>;
 //   RELEASE SAVEPOINT uw_batch; Sync
 // Expected failures (unknown author or mention, a repeated idempotency key)
-// are no errors for PostgreSQL: the insert answers no row and a few reads
-// afterwards say why. A real error (anything else) aborts the rest of the
-// pipeline and the transaction: the writer rolls back to uw_batch, fails that
-// insert alone and sends the others again; after kMaxPipelineRetries such
-// errors in one batch the rest go one at a time, each in its own savepoint.
+// are no errors for PostgreSQL: that uweet is left out of the answer and a
+// few reads afterwards say why. A real error (anything else) fails the
+// statement without saying which uweet caused it: the writer rolls back to
+// uw_batch and sends the inserts again one statement each (kUweetInsert),
+// still in one pipeline. A real error there aborts the rest of the pipeline:
+// the writer rolls back to uw_batch, fails that insert alone and sends the
+// others again; after kMaxPipelineRetries such errors in one batch the rest
+// go one at a time, each in its own savepoint.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -34,8 +39,10 @@ constexpr const char* kOneSavepoint = "uw_insert";
 // a round trip and a resend of the batch).
 constexpr int kMaxPipelineRetries = 3;
 
-Uweet read_uweet(const Rows& r, int row) {
-  return Uweet{r.i64(row, 0), r.i64(row, 1), r.text(row, 2), r.text(row, 3), r.i64(row, 4)};
+// The uweet in columns col..col+4 (id, author_id, username, text, created_at).
+Uweet read_uweet(const Rows& r, int row, int col = 0) {
+  return Uweet{r.i64(row, col), r.i64(row, col + 1), r.text(row, col + 2), r.text(row, col + 3),
+               r.i64(row, col + 4)};
 }
 
 // What the CHECK constraints would refuse is refused here: a failing
@@ -86,6 +93,73 @@ struct Prepared {
   Prepared& operator=(Prepared&&) = default;
 };
 
+// One statement of a pipeline: a prepared statement and its parameters
+// (owned by the caller, alive until send_pipeline returns).
+struct Statement {
+  std::string name;
+  const std::vector<const char*>* values;
+  const std::vector<int>* lengths;
+  const std::vector<int>* formats;
+};
+
+Statement insert_statement(const Prepared& p) {
+  return Statement{fmt::format("uw{}", static_cast<int>(kUweetInsert)), &p.values, &p.lengths, &p.formats};
+}
+
+// An element of a text[] literal: quoted, with " and \ escaped (the text is
+// UTF-8 without NUL: refuse() saw to it).
+void append_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  out += '"';
+}
+
+// kUweetInsertMany's parameters for a batch: the uweets' columns as array
+// literals, and every mention as (place from 1, user id).
+struct Many {
+  std::vector<std::string> params;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+
+  explicit Many(const std::vector<Prepared>& todo) : params(6, "{") {
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const NewUweet& u = *todo[k].u;
+      const char* sep = k ? "," : "";
+      params[0] += fmt::format("{}{}", sep, u.author_id);
+      params[1] += sep;
+      append_quoted(params[1], u.text);
+      params[2] += fmt::format("{}{}", sep, u.created_at);
+      params[3] += sep;
+      if (u.idempotency_key) {
+        append_quoted(params[3], *u.idempotency_key);
+      } else {
+        params[3] += "NULL";
+      }
+      for (int64_t id : todo[k].mentioned) {
+        const char* msep = params[4].size() > 1 ? "," : "";
+        params[4] += fmt::format("{}{}", msep, k + 1);
+        params[5] += fmt::format("{}{}", msep, id);
+      }
+    }
+    for (auto& p : params) {
+      p += '}';
+      values.push_back(p.c_str());
+      lengths.push_back(static_cast<int>(p.size()));
+      formats.push_back(0);
+    }
+  }
+  Many(const Many&) = delete;
+  Many& operator=(const Many&) = delete;
+
+  Statement statement() const {
+    return Statement{fmt::format("uw{}", static_cast<int>(kUweetInsertMany)), &values, &lengths, &formats};
+  }
+};
+
 // The insert answered no row: nothing was inserted. Why (reads only, so the
 // transaction stays usable): the author's idempotency key was used before
 // (then that uweet is the answer, or 410 if it was deleted since), or the
@@ -120,23 +194,23 @@ Result<Uweet> insert_one(PgStore::Conn& c, const Prepared& p) {
   return read_uweet(*r, 0);
 }
 
-// What one pipeline of inserts came to.
+// What one pipeline of insert statements came to.
 struct Sent {
   enum State { kAllRan, kInsertFailed, kBroken } state = kAllRan;
-  std::vector<Rows> rows;  // kAllRan: one per insert
-  size_t failed = 0;       // kInsertFailed: which insert
+  std::vector<Rows> rows;  // kAllRan: one per statement
+  size_t failed = 0;       // kInsertFailed: which statement
   std::optional<Error> error;
 };
 
 // Sends the queued savepoint statements, SAVEPOINT uw_batch (when
-// with_savepoint), every insert and RELEASE SAVEPOINT uw_batch in one
-// pipeline with one Sync, and reads the answers.
-Sent send_pipeline(PgStore::Conn& c, const std::vector<Prepared>& todo, bool with_savepoint) {
+// with_savepoint), every statement of todo and RELEASE SAVEPOINT uw_batch in
+// one pipeline with one Sync, and reads the answers. The connection is in
+// pipeline mode when called, and out of it after.
+Sent send_pipeline(PgStore::Conn& c, const std::vector<Statement>& todo, bool with_savepoint) {
   Sent out;
   std::vector<std::string> head = c.take_pending();
   if (with_savepoint) head.push_back(fmt::format("SAVEPOINT {}", kBatchSavepoint));
   const std::string release = fmt::format("RELEASE SAVEPOINT {}", kBatchSavepoint);
-  const std::string insert = fmt::format("uw{}", static_cast<int>(kUweetInsert));
   const size_t total = head.size() + todo.size() + 1;
   size_t sent = 0;
   for (const auto& s : head) {
@@ -144,9 +218,9 @@ Sent send_pipeline(PgStore::Conn& c, const std::vector<Prepared>& todo, bool wit
     ++sent;
   }
   for (size_t k = 0; sent == head.size() + k && k < todo.size(); ++k) {
-    const Prepared& p = todo[k];
-    if (PQsendQueryPrepared(c.pg, insert.c_str(), static_cast<int>(p.values.size()), p.values.data(),
-                            p.lengths.data(), p.formats.data(), 0) == 1)
+    const Statement& p = todo[k];
+    if (PQsendQueryPrepared(c.pg, p.name.c_str(), static_cast<int>(p.values->size()), p.values->data(),
+                            p.lengths->data(), p.formats->data(), 0) == 1)
       ++sent;
   }
   if (sent == total - 1 &&
@@ -240,6 +314,92 @@ void fail_all(const std::vector<Prepared>& todo, std::vector<std::optional<Resul
   for (const auto& p : todo) out[p.at] = e;
 }
 
+// The batch as one kUweetInsertMany (N > 1); when that fails, one
+// kUweetInsert each, in one pipeline, retried without each one that fails.
+void insert_pipelined(PgStore::Conn& c, std::vector<Prepared>& todo,
+                      std::vector<std::optional<Result<Uweet>>>& out) {
+  if (PQenterPipelineMode(c.pg) != 1) {
+    one_at_a_time(c, todo, out);  // not possible now (libpq says the connection is busy)
+    return;
+  }
+  bool have_savepoint = false;
+  if (todo.size() > 1) {
+    const Many many(todo);
+    Sent s = send_pipeline(c, {many.statement()}, true);
+    if (s.state == Sent::kAllRan) {
+      // Each inserted uweet's row, by its place; the others inserted nothing.
+      std::vector<int> row_of(todo.size(), -1);
+      const Rows& r = s.rows[0];
+      for (int row = 0; row < r.size(); ++row) {
+        const int64_t place = r.i64(row, 0);
+        if (place >= 1 && place <= static_cast<int64_t>(todo.size()))
+          row_of[static_cast<size_t>(place - 1)] = row;
+      }
+      for (size_t k = 0; k < todo.size(); ++k) {
+        out[todo[k].at] =
+            row_of[k] >= 0 ? Result<Uweet>(read_uweet(r, row_of[k], 1)) : explain_no_row(c, todo[k]);
+      }
+      return;
+    }
+    if (s.state == Sent::kBroken) {
+      fail_all(todo, out, *s.error);
+      return;
+    }
+    // A real error, and PostgreSQL does not say whose: back to before the
+    // batch, and one statement each to find it.
+    log::warn("store: insert uweets: the batch's statement failed ({}); sending its {} inserts one by one",
+              s.error->message, todo.size());
+    if (auto r = c.exec(fmt::format("ROLLBACK TO SAVEPOINT {}", kBatchSavepoint), "insert uweets: roll back");
+        !r) {
+      fail_all(todo, out, r.error());
+      return;
+    }
+    have_savepoint = true;
+    if (PQenterPipelineMode(c.pg) != 1) {
+      fail_all(todo, out, c.error(nullptr, "insert uweets"));
+      return;
+    }
+  }
+  for (int errors = 0;;) {
+    std::vector<Statement> statements;
+    statements.reserve(todo.size());
+    for (const auto& p : todo) statements.push_back(insert_statement(p));
+    Sent s = send_pipeline(c, statements, !have_savepoint);
+    if (s.state == Sent::kAllRan) {
+      for (size_t k = 0; k < todo.size(); ++k) {
+        out[todo[k].at] =
+            s.rows[k].size() > 0 ? Result<Uweet>(read_uweet(s.rows[k], 0)) : explain_no_row(c, todo[k]);
+      }
+      return;
+    }
+    if (s.state == Sent::kBroken) {
+      fail_all(todo, out, *s.error);
+      return;
+    }
+    // One insert failed: it alone fails; the others go back to before
+    // the batch and are sent again.
+    have_savepoint = true;
+    out[todo[s.failed].at] = *s.error;
+    todo.erase(todo.begin() + static_cast<std::ptrdiff_t>(s.failed));
+    if (auto r = c.exec(fmt::format("ROLLBACK TO SAVEPOINT {}", kBatchSavepoint), "insert uweets: roll back");
+        !r) {
+      fail_all(todo, out, r.error());
+      return;
+    }
+    if (todo.empty() || ++errors >= kMaxPipelineRetries) {
+      c.pending += fmt::format("RELEASE SAVEPOINT {};", kBatchSavepoint);
+      if (!todo.empty())
+        log::warn("store: {} failed inserts in one batch; the rest go one at a time", errors);
+      one_at_a_time(c, todo, out);
+      return;
+    }
+    if (PQenterPipelineMode(c.pg) != 1) {
+      fail_all(todo, out, c.error(nullptr, "insert uweets"));
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 Result<Uweet> PgStore::insert_uweet(const NewUweet& u) {
@@ -263,46 +423,8 @@ std::vector<Result<Uweet>> PgStore::insert_uweets(const std::vector<const NewUwe
     // nothing to send
   } else if (auto r = c.ensure(); !r) {
     fail_all(todo, out, r.error());
-  } else if (PQenterPipelineMode(c.pg) != 1) {
-    one_at_a_time(c, todo, out);  // not possible now (libpq says the connection is busy)
   } else {
-    bool have_savepoint = false;
-    for (int errors = 0;;) {
-      Sent s = send_pipeline(c, todo, !have_savepoint);
-      if (s.state == Sent::kAllRan) {
-        for (size_t k = 0; k < todo.size(); ++k) {
-          out[todo[k].at] =
-              s.rows[k].size() > 0 ? Result<Uweet>(read_uweet(s.rows[k], 0)) : explain_no_row(c, todo[k]);
-        }
-        break;
-      }
-      if (s.state == Sent::kBroken) {
-        fail_all(todo, out, *s.error);
-        break;
-      }
-      // One insert failed: it alone fails; the others go back to before
-      // the batch and are sent again.
-      have_savepoint = true;
-      out[todo[s.failed].at] = *s.error;
-      todo.erase(todo.begin() + static_cast<std::ptrdiff_t>(s.failed));
-      if (auto r =
-              c.exec(fmt::format("ROLLBACK TO SAVEPOINT {}", kBatchSavepoint), "insert uweets: roll back");
-          !r) {
-        fail_all(todo, out, r.error());
-        break;
-      }
-      if (todo.empty() || ++errors >= kMaxPipelineRetries) {
-        c.pending += fmt::format("RELEASE SAVEPOINT {};", kBatchSavepoint);
-        if (!todo.empty())
-          log::warn("store: {} failed inserts in one batch; the rest go one at a time", errors);
-        one_at_a_time(c, todo, out);
-        break;
-      }
-      if (PQenterPipelineMode(c.pg) != 1) {
-        fail_all(todo, out, c.error(nullptr, "insert uweets"));
-        break;
-      }
-    }
+    insert_pipelined(c, todo, out);
   }
   std::vector<Result<Uweet>> results;
   results.reserve(out.size());

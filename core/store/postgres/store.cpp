@@ -76,6 +76,32 @@ const char* sql(Id id) {
              " m AS (INSERT INTO mentions(uweet_id, user_id)"
              "  SELECT ins.id, x FROM ins, unnest($5::bigint[]) x ON CONFLICT DO NOTHING)"
              " SELECT ins.id, ins.author_id, a.username, ins.text, ins.created_at FROM ins, a";
+    case kUweetInsertMany:
+      // kUweetInsert for a whole batch in one statement (insert.cpp): $1..$4
+      // the uweets' columns as arrays, $5/$6 every mention as (the uweet's
+      // place in the arrays, from 1; the user). Ids come from the identity's
+      // sequence in the arrays' order (nextval over the sorted rows). A row that kUweetInsert would not
+      // insert is left out (no error); the answer has one row per inserted uweet, with its place first.
+      return "WITH input AS (SELECT f.*, nextval(pg_get_serial_sequence('uweets', 'id')) AS id"
+             "  FROM (SELECT t.ord, t.author_id, t.text, t.created_at, t.key"
+             "  FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) WITH ORDINALITY"
+             "   AS t(author_id, text, created_at, key, ord)"
+             "  WHERE EXISTS (SELECT 1 FROM users WHERE id = t.author_id)"
+             "  AND NOT EXISTS (SELECT 1 FROM deleted_uweets d WHERE d.author_id = t.author_id"
+             "   AND d.idempotency_key = t.key)"
+             "  AND NOT EXISTS (SELECT 1 FROM unnest($5::bigint[], $6::bigint[]) AS mm(ord, user_id)"
+             "   WHERE mm.ord = t.ord AND NOT EXISTS (SELECT 1 FROM users WHERE id = mm.user_id))"
+             "  ORDER BY t.ord) f),"  // ids in the batch's order
+             " ins AS (INSERT INTO uweets(id, author_id, text, created_at, idempotency_key)"
+             "  SELECT id, author_id, text, created_at, key FROM input ORDER BY ord"
+             "  ON CONFLICT (author_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+             "  RETURNING id, author_id, text, created_at),"
+             " m AS (INSERT INTO mentions(uweet_id, user_id)"
+             "  SELECT ins.id, mm.user_id FROM ins JOIN input ON input.id = ins.id"
+             "  JOIN unnest($5::bigint[], $6::bigint[]) AS mm(ord, user_id) ON mm.ord = input.ord"
+             "  ON CONFLICT DO NOTHING)"
+             " SELECT input.ord, ins.id, ins.author_id, a.username, ins.text, ins.created_at"
+             " FROM ins JOIN input ON input.id = ins.id JOIN users a ON a.id = ins.author_id";
     case kUweetDelete:
       return "DELETE FROM uweets WHERE id = $1";
     case kUweetByKey:
@@ -248,20 +274,20 @@ int PgStore::schema_version() const { return store_pg_schema::current_version(c_
 
 Result<Unit> PgStore::begin() {
   if (auto r = c_->ensure(); !r) return r;
-  const bool was_up = !c_->lost();
-  auto r = c_->exec("BEGIN", "begin");
-  if (!r && was_up && c_->lost()) {
-    // The connection died since the last statement (a restarted server):
-    // nothing was sent that could have done anything, so connect and begin again.
+  if (!c_->still_open()) {
+    // The server stopped or restarted since the last statement: nothing was
+    // sent that could have done anything, so connect now.
     c_->unavailable.reset();
-    if (auto e = c_->ensure(); !e) return e;
-    r = c_->exec("BEGIN", "begin");
+    if (auto r = c_->ensure(); !r) return r;
   }
-  if (r) {
-    c_->in_transaction = true;
-    c_->transaction_lost = false;
-  }
-  return r;
+  // BEGIN travels with the transaction's first statement (Conn::pending):
+  // one round trip less per transaction, a writer's batch included. Should
+  // the connection go before that, the statement fails and so does COMMIT
+  // (in_transaction), as for a connection lost later in the transaction.
+  c_->pending.insert(0, "BEGIN;");
+  c_->in_transaction = true;
+  c_->transaction_lost = false;
+  return Unit{};
 }
 
 std::optional<Error> PgStore::take_unavailable() { return std::exchange(c_->unavailable, std::nullopt); }
