@@ -202,7 +202,7 @@ TEST(Views, SearchShowsResultsOnlyForASearchWithoutError) {
 }
 
 TEST(Views, NotificationsNeedANotifier) {
-  EXPECT_TRUE(has(notifications(logged_in(), NotificationsView{}), "Notifications are unavailable"));
+  EXPECT_TRUE(has(notifications(logged_in(), NotificationsView{}), "Live notifications are unavailable"));
   const std::string doc = notifications(logged_in(), NotificationsView{"http://n:1", "tk"});
   EXPECT_TRUE(has(doc, "id=\"notifications\""));
   EXPECT_TRUE(has(doc, "data-notifier-url=\"http://n:1\" data-ticket=\"tk\""));
