@@ -98,7 +98,7 @@ void mark_notifications_read(const SitePtr& s, const CtxPtr& c) {
   auto up_to = notes::parse_key(c->form("up_to"));
   if (!up_to)
     return render_notifications(s, c, "That is not a notification to mark read up to; reload and try again.",
-                                false, 400);
+                                400);
   s->svc.mark_notifications_read(*c->viewer, *up_to, [s, c](const Result<NotificationKey>& r) {
     if (r) return s->redirect(*c, "/notifications");
     render_notifications(s, c, PageSite::form_error(r.error()), r.error().status);
