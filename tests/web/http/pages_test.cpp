@@ -719,6 +719,9 @@ TEST(PagesForms, A503KeepsWhatWasTypedInEveryForm) {
   const std::string home_csrf = pia.csrf_from("/");
   const std::string settings_csrf = pia.csrf_from("/settings");
   const std::string signup_csrf = quin.csrf_from("/accounts/register");
+  Browser rita(server.base());  // logs in as pia from another browser
+  const std::string login_csrf = rita.csrf_from("/accounts/login");
+  const std::string delete_csrf = pia.csrf_from("/settings/delete");
   ASSERT_FALSE(home_csrf.empty());
 
   sqlite3* other = nullptr;  // this test process takes the write lock
@@ -750,9 +753,24 @@ TEST(PagesForms, A503KeepsWhatWasTypedInEveryForm) {
   EXPECT_EQ(signup.body.find("correct horse"), std::string::npos) << "never the password";
   EXPECT_NE(error_message(signup.body).find("Nothing was saved"), std::string::npos);
 
+  auto login = rita.http().post_form(
+      "/accounts/login", {{"username", "pia"}, {"password", "correct horse"}, {"csrf", login_csrf}}, origin);
+  EXPECT_EQ(login.status, 503) << login.body;  // the session could not be stored
+  EXPECT_NE(login.body.find("value=\"pia\""), std::string::npos) << login.body;
+  EXPECT_EQ(login.body.find("correct horse"), std::string::npos) << "never the password";
+  EXPECT_NE(error_message(login.body).find("Nothing was saved"), std::string::npos);
+
+  auto gone = pia.http().post_form(
+      "/settings/delete", {{"password", "correct horse"}, {"confirm", "yes"}, {"csrf", delete_csrf}}, origin);
+  EXPECT_EQ(gone.status, 503) << gone.body;
+  EXPECT_NE(gone.body.find("Delete your account?"), std::string::npos)
+      << "the confirmation again, not an error page";
+  EXPECT_NE(error_message(gone.body).find("Nothing was saved"), std::string::npos);
+
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
   EXPECT_EQ(pia.post("kept <tea> & cake").status, 303) << "works once the lock is gone";
+  EXPECT_EQ(rita.login("pia", "correct horse").status, 303);
 }
 
 TEST_P(PagesThrottle, RepeatedBadLoginsGet429WithRetryAfter) {
