@@ -9,6 +9,7 @@
 // open their own read-only ones). Opening a writable store runs the backend's
 // migrations (docs/STORAGE.md).
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -152,6 +153,41 @@ struct LiveSession {
   int64_t user_id = 0;
   int64_t expires_at_s = 0;
 };
+
+// The stored notification history (docs/STORAGE.md "Notifications"). Its
+// order is commit order: a uweet's notification sits at the uweet's id, a
+// "followed you" sits just after the newest uweet id given when the follow
+// committed. A key compares (pos, sub) lexicographically: (uweet id, 0) for a
+// uweet, (that newest id, follow notification row id >= 1) for a follow.
+struct NotificationKey {
+  int64_t pos = 0;
+  int64_t sub = 0;
+  friend auto operator<=>(const NotificationKey&, const NotificationKey&) = default;
+};
+
+enum class NotificationKind { follow, mention, uweet };
+
+// One entry of a user's history. A uweet that both mentions the recipient and
+// is by a followee is one `mention` (the more specific kind wins).
+struct Notification {
+  NotificationKey key;
+  NotificationKind kind = NotificationKind::follow;
+  int64_t actor_id = 0;        // who followed, mentioned or posted
+  std::string actor;           // their username
+  int64_t created_at = 0;      // unix milliseconds (a follow: its time in seconds * 1000)
+  std::optional<Uweet> uweet;  // mention and uweet kinds
+};
+
+struct NotificationPage {
+  std::vector<Notification> items;             // newest first
+  std::optional<NotificationKey> next_before;  // pass as `before` for the next (older) page
+};
+
+// "X followed you" is stored at most once per (follower, followee) within
+// this many seconds (the notifier's --follow-repeat-s default, issue 14).
+inline constexpr int64_t kFollowNotificationRepeatS = 3'600;
+// unread_notifications counts up to this many (a page shows "1000+").
+inline constexpr int kUnreadCountCap = 1'000;
 
 // Work a backend runs on a thread of its own for the writer's connection
 // (SQLite: WAL checkpoints moved off the writer thread,
@@ -323,7 +359,10 @@ class Store {
   virtual int64_t indexed_upto() = 0;
 
   // Follows. follow returns true if newly created, false if it already existed;
-  // self-follow is 422 "self_follow"; unknown ids are 404 "no_such_user".
+  // self-follow is 422 "self_follow"; unknown ids are 404 "no_such_user". A
+  // new follow stores the followee's "followed you" notification in the same
+  // statement or savepoint, unless one for this pair is younger than
+  // kFollowNotificationRepeatS.
   virtual Result<bool> follow(int64_t follower_id, int64_t followee_id, int64_t now_s) = 0;
   virtual Result<bool> unfollow(int64_t follower_id, int64_t followee_id) = 0;
   virtual bool is_following(int64_t follower_id, int64_t followee_id) = 0;
@@ -334,6 +373,23 @@ class Store {
   virtual std::vector<int64_t> follower_ids(int64_t user_id, int64_t after_id, int limit) = 0;
   // Every followee of a user (small; for cache loading).
   virtual std::vector<int64_t> followee_ids(int64_t user_id) = 0;
+
+  // The notification history of user_id, newest first, keys < before (no
+  // bound when nullopt), at most limit: the "followed you" rows follow()
+  // stored, merged with mentions of the user and uweets of the user's
+  // followees posted since the follow began (computed from follows, mentions
+  // and uweets on read: a post costs no row per follower). A deleted uweet's
+  // entries go with it; a deleted account's history, as recipient and as
+  // actor, goes with the account.
+  virtual NotificationPage notifications(int64_t user_id, std::optional<NotificationKey> before,
+                                         int limit) = 0;
+  // The user's "read up to" marker ({0, 0} = nothing read).
+  virtual NotificationKey notifications_read_upto(int64_t user_id) = 0;
+  // Moves the marker forward to up_to (never back); answers the marker now.
+  // 404 no_such_user.
+  virtual Result<NotificationKey> mark_notifications_read(int64_t user_id, NotificationKey up_to) = 0;
+  // Entries newer than the marker, counted up to kUnreadCountCap.
+  virtual int64_t unread_notifications(int64_t user_id) = 0;
 
   // Start-up bulk loads for the web app's caches: every user with their
   // password hash, every follow edge, uweet counts per author; and every

@@ -171,6 +171,21 @@ export async function runNotifyTest() {
     check(forMention[0].cls.includes('notif-mention'), `the one toast is not the mention: ${forMention[0].cls}`);
     check((await bob.page.textContent('#notif-badge')) === '3', 'unread badge is not 3 (uweet, mention, marker)');
 
+    // On /notifications the stored list is rendered by the server and the
+    // live stream adds a new one on top; after a reload it is a stored entry.
+    await bob.page.goto(`${base}/notifications`);
+    await until(async () => (await bob.page.getAttribute('#notif', 'data-state')) === 'live', 'bob\'s live connection on /notifications');
+    check(await bob.page.locator('#notif-items li.notif-mention', { hasText: 'this one is for you' }).count() === 1,
+      'the stored mention is not on /notifications');
+    await post('Live onto the list');
+    await until(async () => (await bob.page.locator('#notif-items li.live', { hasText: 'Live onto the list' }).count()) === 1,
+      'the live notification on top of the stored list');
+    check((await bob.page.locator('#notif-items li').first().textContent()).includes('Live onto the list'),
+      'the live notification is not on top');
+    await bob.page.reload();
+    check(await bob.page.locator('#notif-items li.notif-uweet:not(.live)', { hasText: 'Live onto the list' }).count() === 1,
+      'the live notification is not stored');
+
     // Alice deletes a uweet bob's open page shows: his page drops it live.
     await post('A uweet alice will take back');
     await bob.page.goto(`${base}/`);

@@ -4,7 +4,9 @@
 //   UWITTER_WEB_BIN=build/web/uwitter-web node tests/browser/run.mjs
 //
 // Two people sign up in two separate browser profiles, one follows the other,
-// the other posts, the follower sees the uweet; typing 142 characters into the
+// the other posts, the follower sees the uweet and finds it (a mention of
+// them) in the stored history on /notifications after a reload, then marks it
+// read; typing 142 characters into the
 // post box leaves 141 and the counter at 0. Screenshots go to $UWITTER_ARTIFACTS
 // (default ./artifacts). Exits non-zero with a message on any failure and always
 // stops the server and the browsers.
@@ -135,6 +137,22 @@ async function main() {
     check((await item.locator('.text').textContent()).includes('<b>markup</b>'), 'markup was not shown as text');
     check(await item.locator('a.mention[href="/u/bob"]').count() === 1, '@bob is not a link');
     check((await item.locator('time').textContent()) === 'now', 'relative time is not "now"');
+    // Bob's stored notification history (no notifier runs here): alice's
+    // uweet, a mention of him, is on /notifications as rendered by the server,
+    // still there after a reload, and "Mark all as read" marks it read.
+    await bob.page.goto(`${base}/notifications`);
+    const stored = () => bob.page.locator('#notif-items li.notif-mention', { hasText: 'First uweet from Alice' });
+    check(await stored().count() === 1, 'bob: alice\'s uweet is not on /notifications');
+    check(await bob.page.locator('#notif-items li.notif-mention.unread').count() === 1, 'bob: the mention is not shown as unread');
+    await bob.page.reload();
+    check(await stored().count() === 1, 'bob: the stored notification is gone after a reload');
+    await shot(bob, 'notifications-desktop-light.png');
+    await Promise.all([bob.page.waitForEvent('load'), bob.page.click('form[action="/notifications/read"] button')]);
+    check(await bob.page.locator('#notif-items li.unread').count() === 0, 'bob: still unread after "Mark all as read"');
+    check(await stored().count() === 1, 'bob: the notification is no longer listed once read');
+    await alice.page.goto(`${base}/notifications`);
+    check(await alice.page.locator('#notif-items li.notif-follow', { hasText: '@bob' }).count() === 1, 'alice: no "@bob followed you"');
+    await bob.page.goto(`${base}/`);
     await bob.page.fill('#uweet-text', 'Welcome aboard, @alice. Following you now!');
     await Promise.all([bob.page.waitForURL(`${base}/`), bob.page.click('form[action="/post"] button[type=submit]')]);
     await shot(bob, 'home-desktop-light.png');

@@ -77,6 +77,10 @@ class FakeService final : public Service {
     d(Page<Uweet>{});
   }
   Result<std::string> ticket(const Viewer&) override { return std::string("t"); }
+  void notifications(const Viewer&, std::optional<NotificationKey>, int, Done<NotificationList> d) override {
+    d(NotificationList{});
+  }
+  void mark_notifications_read(const Viewer&, NotificationKey k, Done<NotificationKey> d) override { d(k); }
   void seed_demo(Done<Unit> d) override { d(Unit{}); }
   void shutdown(std::function<void()> d) override { d(); }
 };

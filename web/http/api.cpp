@@ -8,6 +8,7 @@
 
 #include "core/ascii.hpp"
 #include "core/rules.hpp"
+#include "core/store/notifications.hpp"
 #include "web/http/csrf.hpp"
 #include "web/http/pages.hpp"
 
@@ -71,12 +72,8 @@ struct ListParams {
   int limit = 20;
 };
 
-// Parses ?before=&limit=; returns an error response on bad values.
-std::optional<http::Response> list_params(const http::Request& req, ListParams* out) {
-  if (auto b = http::form_value(req.query, "before"); b && !b->empty()) {
-    out->before = parse_positive(*b);
-    if (!out->before) return api_error(400, "bad_param", "'before' must be a positive uweet or list id.");
-  }
+// Parses ?limit= into *limit (left alone when absent); an error response on bad values.
+std::optional<http::Response> limit_param(const http::Request& req, int* limit) {
   if (auto l = http::form_value(req.query, "limit"); l && !l->empty()) {
     // One rule for every out-of-range limit: refused, never silently cut.
     auto v = parse_positive(*l);
@@ -84,9 +81,18 @@ std::optional<http::Response> list_params(const http::Request& req, ListParams* 
       return api_error(400, "bad_param",
                        "'limit' must be a whole number from 1 to " + std::to_string(kMaxLimit) + "; got '" +
                            std::string(l->substr(0, 40)) + "'.");
-    out->limit = static_cast<int>(*v);
+    *limit = static_cast<int>(*v);
   }
   return std::nullopt;
+}
+
+// Parses ?before=&limit=; returns an error response on bad values.
+std::optional<http::Response> list_params(const http::Request& req, ListParams* out) {
+  if (auto b = http::form_value(req.query, "before"); b && !b->empty()) {
+    out->before = parse_positive(*b);
+    if (!out->before) return api_error(400, "bad_param", "'before' must be a positive uweet or list id.");
+  }
+  return limit_param(req, &out->limit);
 }
 
 bool is_json(const http::Request& req) {
@@ -460,6 +466,81 @@ void ticket(const ApiEnv& env, http::Request&& req, http::Responder res, const P
   if (!t) return res.send(from_error(t.error()));
   res.send(
       send_json(200, json{{"ticket", t.value()}, {"url", env.notifier_url + "/events?ticket=" + t.value()}}));
+}
+
+namespace {
+
+const char* kind_name(NotificationKind k) {
+  switch (k) {
+    case NotificationKind::follow:
+      return "follow";
+    case NotificationKind::mention:
+      return "mention";
+    case NotificationKind::uweet:
+      return "uweet";
+  }
+  return "uweet";
+}
+
+json notification_json(const Notification& n) {
+  json j{{"key", notes::key_text(n.key)},
+         {"kind", kind_name(n.kind)},
+         {"actor", n.actor},
+         {"actor_id", n.actor_id},
+         {"created_at", n.created_at}};
+  j["uweet"] = n.uweet ? uweet_json(*n.uweet) : json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+void notifications(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  std::optional<NotificationKey> before;
+  if (auto b = http::form_value(req.query, "before"); b && !b->empty()) {
+    before = notes::parse_key(*b);
+    if (!before)
+      return res.send(api_error(400, "bad_param",
+                                "'before' must be a notification cursor as given in 'next' (like 123.0)."));
+  }
+  int limit = 20;
+  if (auto e = limit_param(req, &limit)) return res.send(std::move(*e));
+  env.svc.notifications(*v, before, limit, [res](Result<NotificationList> r) {
+    if (!r) return res.send(from_error(r.error()));
+    json items = json::array();
+    for (const auto& n : r->page.items) {
+      json j = notification_json(n);
+      j["unread"] = r->read_upto < n.key;
+      items.push_back(std::move(j));
+    }
+    auto out = send_json(
+        200, json{{"items", std::move(items)},
+                  {"next", r->page.next_before ? json(notes::key_text(*r->page.next_before)) : json(nullptr)},
+                  {"read_upto", notes::key_text(r->read_upto)},
+                  {"unread", r->unread}});
+    out.set("Cache-Control", "no-store");
+    res.send(std::move(out));
+  });
+}
+
+void mark_notifications_read(const ApiEnv& env, http::Request&& req, http::Responder res, const Params&) {
+  auto v = need_viewer(env, req, res);
+  if (!v) return;
+  std::optional<http::Response> err;
+  auto j = json_body(req, &err);
+  auto up_to = j ? str_field(*j, "up_to", &err) : std::nullopt;
+  if (!up_to) return res.send(std::move(*err));
+  auto key = notes::parse_key(*up_to);
+  if (!key)
+    return res.send(
+        api_error(400, "bad_param", "'up_to' must be a notification key as listed (like 123.0)."));
+  env.svc.mark_notifications_read(*v, *key, [res](Result<NotificationKey> r) {
+    if (!r) return res.send(from_error(r.error()));
+    auto out = send_json(200, json{{"read_upto", notes::key_text(*r)}});
+    out.set("Cache-Control", "no-store");
+    res.send(std::move(out));
+  });
 }
 
 }  // namespace api

@@ -65,6 +65,8 @@ void follow(const ApiEnv& env, http::Request&& req, http::Responder res, const P
 void unfollow(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void search(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 void ticket(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
+void notifications(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
+void mark_notifications_read(const ApiEnv& env, http::Request&& req, http::Responder res, const Params& p);
 }  // namespace api
 
 }  // namespace uw::web

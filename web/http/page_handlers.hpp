@@ -8,9 +8,10 @@
 
 namespace uw::web::pages {
 
-void home(const SitePtr& s, const CtxPtr& c);           // GET /
-void post(const SitePtr& s, const CtxPtr& c);           // POST /post
-void notifications(const SitePtr& s, const CtxPtr& c);  // GET /notifications
+void home(const SitePtr& s, const CtxPtr& c);                     // GET /
+void post(const SitePtr& s, const CtxPtr& c);                     // POST /post
+void notifications(const SitePtr& s, const CtxPtr& c);            // GET /notifications
+void mark_notifications_read(const SitePtr& s, const CtxPtr& c);  // POST /notifications/read
 
 void profile(const SitePtr& s, const CtxPtr& c);    // GET /u/:name
 void followers(const SitePtr& s, const CtxPtr& c);  // GET /u/:name/followers

@@ -136,8 +136,22 @@ void PageSite::finish(PageCtx& c, http::Response r) const {
   c.res.send(std::move(r));
 }
 
-void PageSite::page(PageCtx& c, int status, std::string body) const {
-  finish(c, http::Response::html(status, std::move(body)));
+void PageSite::page(PageCtx& c, int status, std::string body, std::optional<int64_t> retry_after) const {
+  http::Response r = http::Response::html(status, std::move(body));
+  if (retry_after) r.set("Retry-After", std::to_string(*retry_after));
+  finish(c, std::move(r));
+}
+
+std::string PageSite::form_error(const Error& e) {
+  if (e.status < 500) return e.message;
+  if (e.status == 503 && e.retry_after_s > 0 && !e.message.empty())
+    return e.message + " Nothing was saved; what you typed is still here.";
+  return "The server could not do that just now. Nothing was saved; please try again in a moment.";
+}
+
+std::optional<int64_t> PageSite::retry_after(const Error& e) {
+  if (e.retry_after_s > 0) return e.retry_after_s;
+  return std::nullopt;
 }
 
 void PageSite::redirect(PageCtx& c, std::string location) const {

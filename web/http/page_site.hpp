@@ -97,7 +97,8 @@ struct PageSite {
 
   // Responses: each adds the cookies and Cache-Control: no-store.
   void finish(PageCtx& c, http::Response r) const;
-  void page(PageCtx& c, int status, std::string body) const;
+  void page(PageCtx& c, int status, std::string body,
+            std::optional<int64_t> retry_after = std::nullopt) const;
   void redirect(PageCtx& c, std::string location) const;
   void error(PageCtx& c, int status, const std::string& heading, std::string message,
              std::optional<int64_t> retry_after = std::nullopt) const;
@@ -105,6 +106,14 @@ struct PageSite {
   void no_such_user(PageCtx& c, std::string_view name) const;
   void bad_request(PageCtx& c, std::string message) const;
   void method_not_allowed(PageCtx& c, const std::string& allow) const;
+  // The message a form shows again, with what was typed, for a refused
+  // submission: the Service's own words for a 4xx and for a temporary 503
+  // (database busy, away or full), a plain sentence for any other 5xx; both
+  // say that nothing was saved. (Issue 15 slice 7: a 503 or 429 must not lose
+  // the typed text.)
+  static std::string form_error(const Error& e);
+  // Retry-After for a refused form (the Error's retry_after_s), if any.
+  static std::optional<int64_t> retry_after(const Error& e);
   // A Service failure that has no form to go back to.
   void service_error(PageCtx& c, const Error& e) const;
   void need_login(PageCtx& c, std::string_view back) const;

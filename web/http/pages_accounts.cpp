@@ -34,10 +34,13 @@ void log_in(const SitePtr& s, const CtxPtr& c) {
       return s->redirect(*c, safe_next(next));
     }
     const Error& e = r.error();
-    if (e.status >= 500) return s->service_error(*c, e);
     views::AuthFormView v;
     v.username = username;
     v.next = next;
+    if (e.status >= 500) {  // the form again, the name kept (never the password)
+      v.error = PageSite::form_error(e);
+      return auth_form(s, c, false, std::move(v), e.status, PageSite::retry_after(e));
+    }
     if (e.status == 429) {
       int64_t wait = std::max<int64_t>(1, s->svc.retry_after_s(username, c->req.peer_ip));
       v.error = "Too many failed attempts. Please wait " + std::to_string(wait) + " seconds and try again.";
@@ -56,9 +59,12 @@ void sign_up(const SitePtr& s, const CtxPtr& c) {
       username, password, c->req.peer_ip, [s, c, username, password](const Result<User>& r) {
         if (!r) {
           const Error& e = r.error();
-          if (e.status >= 500) return s->service_error(*c, e);
           views::AuthFormView v;
           v.username = username;
+          if (e.status >= 500) {
+            v.error = PageSite::form_error(e);
+            return auth_form(s, c, true, std::move(v), e.status, PageSite::retry_after(e));
+          }
           // A reserved name (a deleted account's) says until when.
           v.error =
               e.code == "username_taken" ? "That username is taken. Please pick another one." : e.message;

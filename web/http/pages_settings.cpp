@@ -8,9 +8,10 @@
 namespace uw::web::pages {
 namespace {
 
-void render(const SitePtr& s, const CtxPtr& c, const views::SettingsView& v, int status) {
+void render(const SitePtr& s, const CtxPtr& c, const views::SettingsView& v, int status,
+            std::optional<int64_t> retry_after = std::nullopt) {
   views::Frame f = s->frame(*c, "Settings");
-  s->page(*c, status, views::settings(f, v));
+  s->page(*c, status, views::settings(f, v), retry_after);
 }
 
 // The form as stored (display name and bio from the Service's memory).
@@ -26,11 +27,12 @@ std::optional<views::SettingsView> stored(const SitePtr& s, const CtxPtr& c) {
   return v;
 }
 
-void password_refused(const SitePtr& s, const CtxPtr& c, std::string message, int status) {
+void password_refused(const SitePtr& s, const CtxPtr& c, std::string message, int status,
+                      std::optional<int64_t> retry_after = std::nullopt) {
   auto v = stored(s, c);
   if (!v) return;
   v->password_error = std::move(message);
-  render(s, c, *v, status);
+  render(s, c, *v, status, retry_after);
 }
 
 }  // namespace
@@ -49,12 +51,11 @@ void save_profile(const SitePtr& s, const CtxPtr& c) {
   std::string name = c->form("display_name"), bio = c->form("bio");
   s->svc.update_profile(*c->viewer, name, bio, [s, c, name, bio](const Result<User>& r) {
     if (r) return s->redirect(*c, "/settings?saved=1");
-    if (r.error().status >= 500) return s->service_error(*c, r.error());
-    views::SettingsView v;
+    views::SettingsView v;  // what was typed, even after a 503
     v.display_name = name;
     v.bio = bio;
-    v.error = r.error().message;
-    render(s, c, v, r.error().status);
+    v.error = PageSite::form_error(r.error());
+    render(s, c, v, r.error().status, PageSite::retry_after(r.error()));
   });
 }
 
@@ -66,8 +67,8 @@ void change_password(const SitePtr& s, const CtxPtr& c) {
   s->svc.change_password(*c->viewer, c->session, std::move(current), std::move(next), c->req.peer_ip,
                          [s, c](const Result<Unit>& r) {
                            if (r) return s->redirect(*c, "/settings?password=changed");
-                           if (r.error().status >= 500) return s->service_error(*c, r.error());
-                           password_refused(s, c, r.error().message, r.error().status);
+                           password_refused(s, c, PageSite::form_error(r.error()), r.error().status,
+                                            PageSite::retry_after(r.error()));
                          });
 }
 
@@ -86,26 +87,25 @@ void delete_account_form(const SitePtr& s, const CtxPtr& c) {
 
 void delete_account(const SitePtr& s, const CtxPtr& c) {
   if (!c->viewer) return s->need_login(*c, "/settings/delete");
-  const auto refused = [s, c](std::string message, int status) {
+  const auto refused = [s, c](std::string message, int status, std::optional<int64_t> retry_after = {}) {
     views::DeleteAccountView v = delete_view(s, c);
     v.error = std::move(message);
     views::Frame f = s->frame(*c, "Delete your account?");
-    s->page(*c, status, views::delete_account_confirm(f, v));
+    s->page(*c, status, views::delete_account_confirm(f, v), retry_after);
   };
   if (c->form("confirm") != "yes")
     return refused("Tick the box to confirm that the account and everything in it should go.", 422);
-  s->svc.delete_account(*c->viewer, c->form("password"), c->req.peer_ip,
-                        [s, c, refused](const Result<Unit>& r) {
-                          if (!r) {
-                            if (r.error().status >= 500) return s->service_error(*c, r.error());
-                            return refused(r.error().message, r.error().status);
-                          }
-                          views::DeleteAccountView v = delete_view(s, c);
-                          c->viewer.reset();
-                          c->clear_session = true;
-                          views::Frame f = s->frame(*c, "Account deleted");
-                          s->page(*c, 200, views::account_deleted(f, v));
-                        });
+  s->svc.delete_account(
+      *c->viewer, c->form("password"), c->req.peer_ip, [s, c, refused](const Result<Unit>& r) {
+        if (!r) {
+          return refused(PageSite::form_error(r.error()), r.error().status, PageSite::retry_after(r.error()));
+        }
+        views::DeleteAccountView v = delete_view(s, c);
+        c->viewer.reset();
+        c->clear_session = true;
+        views::Frame f = s->frame(*c, "Account deleted");
+        s->page(*c, 200, views::account_deleted(f, v));
+      });
 }
 
 }  // namespace uw::web::pages

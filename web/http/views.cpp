@@ -293,23 +293,74 @@ std::string search(const Frame& f, const SearchView& v) {
   return layout(f, main);
 }
 
+namespace {
+// One entry of the history: who did what, when, and the uweet it is about.
+std::string notification_item(const Frame& f, const Notification& n, bool unread) {
+  const std::string key = std::to_string(n.key.pos) + "." + std::to_string(n.key.sub);
+  const char* kind = n.kind == NotificationKind::follow    ? "follow"
+                     : n.kind == NotificationKind::mention ? "mention"
+                                                           : "uweet";
+  std::string out = "<li class=\"notif notif-" + std::string(kind) + (unread ? " unread" : "") +
+                    "\" data-key=\"" + key + "\"";
+  if (n.uweet) out += " data-uweet-id=\"" + std::to_string(n.uweet->id) + "\"";
+  out += ">";
+  if (unread) out += "<span class=\"notif-new\">New</span> ";
+  out += "<a href=\"" + user_href(n.actor) + "\">@" + escape(n.actor) + "</a>";
+  if (n.kind == NotificationKind::follow) {
+    out += " followed you · <time datetime=\"" + html::iso_time(n.created_at) + "\">" +
+           html::relative_time(n.created_at, f.now_ms) + "</time>";
+  } else {
+    out += n.kind == NotificationKind::mention ? " mentioned you:" : " uweeted:";
+  }
+  if (n.uweet)
+    out += "<ol class=\"uweets\">" + uweet_item(*n.uweet, f.now_ms, f.mentions, own_id(f)) + "</ol>";
+  out += "</li>";
+  return out;
+}
+}  // namespace
+
 std::string notifications(const Frame& f, const NotificationsView& v) {
   std::string main = "<h1>Notifications</h1>";
   if (v.notifier_url.empty()) {
     main +=
-        "<p class=\"card notice\">Notifications are unavailable on this server. Your home timeline always "
-        "has every uweet.</p>";
-  } else {
-    main +=
-        "<section class=\"card\" id=\"notifications\" data-ticket-url=\"/api/v1/notifications/ticket\" "
-        "data-notifier-url=\"";
-    main += escape(v.notifier_url) + "\"";
-    if (!v.ticket.empty()) main += " data-ticket=\"" + escape(v.ticket) + "\"";
-    main += "><p id=\"notif-status\" class=\"muted\" aria-live=\"polite\">";
-    main +=
-        "Loading… (this list needs JavaScript; your <a href=\"/\">home timeline</a> works without it)</p>";
-    main += "<ol id=\"notif-items\" class=\"notif-list\"></ol></section>";
+        "<p class=\"card notice\">Live notifications are unavailable on this server: new ones show here when "
+        "you reload. Your home timeline always has every uweet.</p>";
   }
+  main += error_box(v.error);
+  main += "<section class=\"card\" id=\"notifications\"";
+  if (!v.notifier_url.empty()) {
+    main += " data-ticket-url=\"/api/v1/notifications/ticket\" data-notifier-url=\"" +
+            escape(v.notifier_url) + "\"";
+    if (!v.ticket.empty()) main += " data-ticket=\"" + escape(v.ticket) + "\"";
+  }
+  main += "><p id=\"notif-status\" class=\"muted\" aria-live=\"polite\">";
+  const auto& items = v.list.page.items;
+  if (v.list.unread > 0) {
+    main += v.list.unread >= kUnreadCountCap ? std::to_string(kUnreadCountCap) + "+"
+                                             : std::to_string(v.list.unread);
+    main += " unread";
+  } else if (items.empty() && !v.older) {
+    main += "Nothing yet. Notifications appear here when people you follow post, follow you or mention you.";
+  } else {
+    main += "All read.";
+  }
+  main += "</p>";
+  if (v.list.unread > 0 && !items.empty() && !v.older) {
+    const auto& top = items.front().key;
+    main += "<form method=\"post\" action=\"/notifications/read\" class=\"row\">" + csrf_field(f.csrf);
+    main += "<input type=\"hidden\" name=\"up_to\" value=\"" + std::to_string(top.pos) + "." +
+            std::to_string(top.sub) + "\">";
+    main += "<button type=\"submit\" class=\"btn ghost\">Mark all as read</button></form>";
+  }
+  main += "<ol id=\"notif-items\" class=\"notif-list\">";
+  for (const auto& n : items) main += notification_item(f, n, v.list.read_upto < n.key);
+  main += "</ol>";
+  if (v.list.page.next_before) {
+    const auto& nb = *v.list.page.next_before;
+    main += "<p class=\"pager\"><a class=\"btn ghost\" rel=\"next\" href=\"/notifications?before=" +
+            std::to_string(nb.pos) + "." + std::to_string(nb.sub) + "\">Older notifications</a></p>";
+  }
+  main += "</section>";
   return layout(f, main);
 }
 

@@ -80,9 +80,14 @@ struct SearchView {
   TimelineView results;
 };
 
+// /notifications: a page of the stored history (rendered without JavaScript),
+// plus the live hook's data when a notifier is configured.
 struct NotificationsView {
-  std::string notifier_url;  // "" = notifications unavailable
-  std::string ticket;        // subscription ticket for /inbox ("" = ask the API)
+  std::string notifier_url;  // "" = live notifications unavailable
+  std::string ticket;        // subscription ticket ("" = ask the API)
+  NotificationList list;     // the page shown, the read marker, the unread count
+  bool older = false;        // a page after the first (?before=)
+  std::string error;         // e.g. a failed "mark as read"
 };
 
 // The settings page: the profile form, with what was typed kept on error.

@@ -88,6 +88,14 @@ struct ServiceConfig {
   int64_t name_reserved_s = int64_t{30} * 24 * 3600;
 };
 
+// A page of the viewer's stored notification history (Store::notifications)
+// with where their "read up to" marker stands and how many are unread.
+struct NotificationList {
+  NotificationPage page;
+  NotificationKey read_upto;
+  int64_t unread = 0;  // up to kUnreadCountCap
+};
+
 // Receives committed events; must return at once (fire and forget).
 using EventSink = std::function<void(const sign::Event&)>;
 // Called after a new uweet's events went to the sink; the post is answered
@@ -193,6 +201,16 @@ class Service {
                          Done<Page<User>> done) = 0;
   virtual void search(std::string query, std::optional<int64_t> before, int limit,
                       Done<Page<Uweet>> done) = 0;
+
+  // The viewer's stored notification history, newest first (limit clamped to
+  // [1, 100]), with the read marker and the unread count: one reader-thread
+  // job. It is in the database, so it survives a restart of either daemon.
+  virtual void notifications(const Viewer& v, std::optional<NotificationKey> before, int limit,
+                             Done<NotificationList> done) = 0;
+  // Moves the viewer's "read up to" marker forward to up_to (never back,
+  // never past their newest entry); answers the marker (writer thread).
+  virtual void mark_notifications_read(const Viewer& v, NotificationKey up_to,
+                                       Done<NotificationKey> done) = 0;
 
   // A subscription ticket for the viewer (sign/ticket.hpp), valid ticket_ttl_s.
   virtual Result<std::string> ticket(const Viewer& v) = 0;

@@ -89,6 +89,9 @@ class ServiceImpl final : public Service {
                  Done<Page<User>> done) override;
   void search(std::string query, std::optional<int64_t> before, int limit, Done<Page<Uweet>> done) override;
 
+  void notifications(const Viewer& v, std::optional<NotificationKey> before, int limit,
+                     Done<NotificationList> done) override;
+  void mark_notifications_read(const Viewer& v, NotificationKey up_to, Done<NotificationKey> done) override;
   Result<std::string> ticket(const Viewer& v) override;
   void seed_demo(Done<Unit> done) override;
   void shutdown(std::function<void()> done) override;

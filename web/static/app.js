@@ -106,45 +106,34 @@
   }
   window.uwitter = { ticket: ticket, describe: describe };
 
-  // /notifications: asks the web app for a ticket, then the notifier for the inbox.
+  // /notifications: the server renders the stored history (it works without
+  // JavaScript); here the live stream (notify.js) adds new ones on top, marked
+  // new, and a live delete removes the entries about that uweet.
   function notifications() {
-    var box = document.getElementById('notifications');
-    if (!box) return;
-    var status = document.getElementById('notif-status');
     var list = document.getElementById('notif-items');
-    ticket(box, true)
-      .then(function (t) {
-        var u = new URL(t.url, location.href);
-        u.pathname = '/inbox';
-        u.search = '';
-        u.searchParams.set('ticket', t.ticket);
-        return fetch(u.toString());
-      })
-      .then(function (r) { if (!r.ok) throw new Error('inbox ' + r.status); return r.json(); })
-      .then(function (body) {
-        // GET /inbox answers {"items": [...]}; a delete hides the uweet it names.
-        // A delete naming uweet 0 hides every uweet of that author (the account was deleted).
-        var deleted = {}, goneAuthors = {};
-        body.items.forEach(function (n) {
-          if (n.kind !== 'delete') return;
-          if (n.uweet_id) deleted[n.uweet_id] = true; else goneAuthors[n.author_id] = true;
-        });
-        var items = body.items.filter(function (n) {
-          return n.kind !== 'delete' && !(n.uweet_id && deleted[n.uweet_id]) && !(n.author_id && goneAuthors[n.author_id]);
-        });
-        status.textContent = items.length ? '' : 'Nothing new. Notifications appear here when people you follow post, follow you or mention you.';
-        items.forEach(function (n) {
-          var parts = describe(n);
-          var li = document.createElement('li');
-          var a = document.createElement('a');
-          a.href = '/u/' + encodeURIComponent(parts[0]);
-          a.textContent = '@' + parts[0];
-          li.appendChild(a);
-          li.appendChild(document.createTextNode(parts[1] + parts[2]));
-          list.appendChild(li);
-        });
-      })
-      .catch(function () { status.textContent = 'Notifications could not be loaded right now. Your timeline is always up to date.'; });
+    if (!list) return;
+    document.addEventListener('uwitter:notification', function (e) {
+      var n = e.detail, parts = describe(n);
+      var li = document.createElement('li');
+      li.className = 'notif notif-' + n.kind + ' unread live';
+      var isNew = document.createElement('span');
+      isNew.className = 'notif-new';
+      isNew.textContent = 'New';
+      li.appendChild(isNew);
+      li.appendChild(document.createTextNode(' '));
+      var a = document.createElement('a');
+      a.href = '/u/' + encodeURIComponent(parts[0]);
+      a.textContent = '@' + parts[0];
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(parts[1] + parts[2]));
+      if (n.uweet_id) li.setAttribute('data-uweet-id', String(n.uweet_id));
+      list.insertBefore(li, list.firstChild);
+    });
+    document.addEventListener('uwitter:delete', function (e) {
+      var n = e.detail;
+      var gone = n.uweet_id ? list.querySelectorAll('li[data-uweet-id="' + Number(n.uweet_id) + '"]') : [];
+      Array.prototype.forEach.call(gone, function (el) { if (el.parentNode) el.parentNode.removeChild(el); });
+    });
   }
 
   var features = [counter, ticking, notifications];

@@ -61,9 +61,17 @@ enum Id : int {
   kNameReserved,
   kAccountDelete,
   kAccountDeletionsAfter,
+  kNotesFollows,
+  kNotesUweets,
+  kNotesUnreadFollows,
+  kNotesUnreadUweets,
+  kNotesReadUpto,
+  kNotesMarkRead,
   kStatementCount
 };
 const char* sql(Id id);
+// The notification history's statements (postgres/notifications.cpp).
+const char* notification_sql(Id id);
 
 // One parameter in text format (binary for bytea), or NULL.
 struct Param {

@@ -111,6 +111,26 @@ CREATE TABLE deleted_users(
 );
 CREATE INDEX deleted_users_by_name ON deleted_users(lower(username), reserved_until);
 )sql",
+    // 6: the stored notification history (docs/STORAGE.md "Notifications"):
+    // "followed you" rows written with the follow, and each user's "read up
+    // to" marker. Mentions are the mentions table; a followee's uweets are
+    // found on read. Both go with their users (ON DELETE CASCADE).
+    R"sql(
+CREATE TABLE follow_notifications(
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,  -- the key's sub (>= 1)
+  recipient_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  actor_id     bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  pos          bigint NOT NULL,            -- the newest uweet id given when the follow committed
+  created_at   bigint NOT NULL             -- unix seconds
+);
+CREATE INDEX follow_notifications_page ON follow_notifications(recipient_id, pos, id);
+CREATE INDEX follow_notifications_by_actor ON follow_notifications(actor_id, recipient_id, created_at);
+CREATE TABLE notification_reads(
+  user_id bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  pos     bigint NOT NULL,
+  sub     bigint NOT NULL
+);
+)sql",
 };
 
 struct Res {

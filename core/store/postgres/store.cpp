@@ -126,8 +126,18 @@ const char* sql(Id id) {
     case kNewestId:
       return "SELECT coalesce(max(id), 0) FROM uweets";
     case kFollowInsert:
-      return "INSERT INTO follows(follower_id, followee_id, created_at) VALUES ($1, $2, $3)"
-             " ON CONFLICT (follower_id, followee_id) DO NOTHING";
+      // With the followee's "followed you" in the same statement (so together
+      // or not at all), unless one for this pair is younger than $4 seconds;
+      // pos is the newest uweet id given. Answers the follows added (0 or 1).
+      return "WITH f AS (INSERT INTO follows(follower_id, followee_id, created_at) VALUES ($1, $2, $3)"
+             "  ON CONFLICT (follower_id, followee_id) DO NOTHING RETURNING follower_id, followee_id),"
+             " n AS (INSERT INTO follow_notifications(recipient_id, actor_id, pos, created_at)"
+             "  SELECT followee_id, follower_id, greatest(coalesce((SELECT max(id) FROM uweets), 0),"
+             "  coalesce((SELECT max(uweet_id) FROM deleted_uweets), 0)), $3::bigint FROM f"
+             "  WHERE NOT EXISTS (SELECT 1 FROM follow_notifications WHERE actor_id = $1 AND recipient_id = "
+             "$2"
+             "  AND created_at > $3::bigint - $4::bigint))"
+             " SELECT count(*) FROM f";
     case kFollowDelete:
       return "DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2";
     case kIsFollowing:
@@ -195,6 +205,13 @@ const char* sql(Id id) {
     case kAccountDeletionsAfter:
       return "SELECT seq, user_id, username, deleted_at, reserved_until FROM deleted_users WHERE seq > $1"
              " ORDER BY seq LIMIT $2";
+    case kNotesFollows:
+    case kNotesUweets:
+    case kNotesUnreadFollows:
+    case kNotesUnreadUweets:
+    case kNotesReadUpto:
+    case kNotesMarkRead:
+      return notification_sql(id);
     case kStatementCount:
       break;
   }

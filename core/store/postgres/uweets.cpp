@@ -186,9 +186,9 @@ Page<User> run_user_page(PgStore::Conn& c, Id id, int64_t user_id, std::optional
 
 Result<bool> PgStore::follow(int64_t follower_id, int64_t followee_id, int64_t now_s) {
   if (auto e = check_pair(*c_, follower_id, followee_id)) return *e;
-  auto r = c_->run(kFollowInsert, {follower_id, followee_id, now_s}, "follow");
+  auto r = c_->run(kFollowInsert, {follower_id, followee_id, now_s, kFollowNotificationRepeatS}, "follow");
   if (!r) return r.error();
-  return r->affected() > 0;
+  return r->size() > 0 && r->i64(0, 0) > 0;
 }
 
 Result<bool> PgStore::unfollow(int64_t follower_id, int64_t followee_id) {

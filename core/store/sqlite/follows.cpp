@@ -70,12 +70,30 @@ std::vector<int64_t> collect_ids(sqlite3* db, Query& q, const char* what) {
 
 Result<bool> SqliteStore::follow(int64_t follower_id, int64_t followee_id, int64_t now_s) {
   if (auto e = check_pair((*st_)[kUserById], follower_id, followee_id)) return *e;
-  Query q((*st_)[kFollowInsert]);
-  q.bind(1, follower_id).bind(2, followee_id).bind(3, now_s);
-  const int rc = q.step();
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return Error{404, "no_such_user", "No such user."};
-  if (rc != SQLITE_DONE) return db_error(db_, "follow");
-  return sqlite3_changes(db_) > 0;
+  // The follow and the followee's "followed you" in one savepoint: nested in
+  // the writer's transaction, or the transaction itself outside one (tests).
+  if (Query((*st_)[kSavepoint]).step() != SQLITE_DONE) return db_error(db_, "follow: savepoint");
+  const auto undo = [&](Error e) -> Result<bool> {
+    Query((*st_)[kRollbackTo]).step();
+    Query((*st_)[kRelease]).step();
+    return e;
+  };
+  bool added = false;
+  {
+    Query q((*st_)[kFollowInsert]);
+    q.bind(1, follower_id).bind(2, followee_id).bind(3, now_s);
+    const int rc = q.step();
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return undo(Error{404, "no_such_user", "No such user."});
+    if (rc != SQLITE_DONE) return undo(db_error(db_, "follow"));
+    added = sqlite3_changes(db_) > 0;
+  }
+  if (added) {
+    Query n((*st_)[kFollowNoteInsert]);
+    n.bind(1, follower_id).bind(2, followee_id).bind(3, now_s).bind(4, kFollowNotificationRepeatS);
+    if (n.step() != SQLITE_DONE) return undo(db_error(db_, "follow: notification"));
+  }
+  if (Query((*st_)[kRelease]).step() != SQLITE_DONE) return undo(db_error(db_, "follow: release"));
+  return added;
 }
 
 Result<bool> SqliteStore::unfollow(int64_t follower_id, int64_t followee_id) {

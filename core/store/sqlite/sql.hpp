@@ -81,6 +81,13 @@ enum Id : int {
   kAccountLogInsert,
   kAccountUserDelete,
   kAccountDeletionsAfter,
+  kFollowNoteInsert,
+  kNotesFollows,
+  kNotesUweets,
+  kNotesUnreadFollows,
+  kNotesUnreadUweets,
+  kNotesReadUpto,
+  kNotesMarkRead,
   kStatementCount
 };
 

@@ -180,6 +180,44 @@ const char* sql(Id id) {
     case kAccountDeletionsAfter:
       return "SELECT seq, user_id, username, deleted_at, reserved_until FROM deleted_users WHERE seq > ?1"
              " ORDER BY seq LIMIT ?2";
+    case kFollowNoteInsert:
+      // ?1 follower, ?2 followee, ?3 now (s), ?4 kFollowNotificationRepeatS.
+      // pos: the newest uweet id ever given (as kUweetInsert computes it).
+      return "INSERT INTO follow_notifications(recipient_id, actor_id, pos, created_at) SELECT ?2, ?1,"
+             " max(coalesce((SELECT max(id) FROM uweets), 0),"
+             " coalesce((SELECT max(uweet_id) FROM deleted_uweets), 0)), ?3"
+             " WHERE NOT EXISTS (SELECT 1 FROM follow_notifications WHERE actor_id = ?1 AND recipient_id = ?2"
+             " AND created_at > ?3 - ?4)";
+    case kNotesFollows:
+      return "SELECT n.pos, n.id, n.actor_id, a.username, n.created_at FROM follow_notifications n"
+             " JOIN users a ON a.id = n.actor_id WHERE n.recipient_id = ?1"
+             " AND (n.pos < ?2 OR (n.pos = ?2 AND n.id < ?3)) ORDER BY n.pos DESC, n.id DESC LIMIT ?4";
+    case kNotesUweets:
+      // The page's ids from two index ranges (the followees' uweets since each
+      // follow began, the mentions of ?1 by others), then only those rows.
+      return "SELECT " UW_UWEET_COLS
+             ", EXISTS(SELECT 1 FROM mentions m WHERE m.uweet_id = u.id AND m.user_id = ?1)" UW_UWEET_FROM
+             " WHERE u.id IN ("
+             "SELECT u2.id FROM follows f JOIN uweets u2 ON u2.author_id = f.followee_id"
+             " WHERE f.follower_id = ?1 AND u2.id < ?2 AND u2.created_at >= f.created_at * 1000"
+             " UNION SELECT m.uweet_id FROM mentions m JOIN uweets u3 ON u3.id = m.uweet_id"
+             " WHERE m.user_id = ?1 AND m.uweet_id < ?2 AND u3.author_id <> ?1"
+             " ORDER BY 1 DESC LIMIT ?3) ORDER BY u.id DESC";
+    case kNotesUnreadFollows:
+      return "SELECT count(*) FROM (SELECT 1 FROM follow_notifications WHERE recipient_id = ?1"
+             " AND (pos > ?2 OR (pos = ?2 AND id > ?3)) LIMIT ?4)";
+    case kNotesUnreadUweets:
+      return "SELECT count(*) FROM ("
+             "SELECT u2.id FROM follows f JOIN uweets u2 ON u2.author_id = f.followee_id"
+             " WHERE f.follower_id = ?1 AND u2.id > ?2 AND u2.created_at >= f.created_at * 1000"
+             " UNION SELECT m.uweet_id FROM mentions m JOIN uweets u3 ON u3.id = m.uweet_id"
+             " WHERE m.user_id = ?1 AND m.uweet_id > ?2 AND u3.author_id <> ?1 LIMIT ?3)";
+    case kNotesReadUpto:
+      return "SELECT pos, sub FROM notification_reads WHERE user_id = ?1";
+    case kNotesMarkRead:
+      return "INSERT INTO notification_reads(user_id, pos, sub) VALUES (?1, ?2, ?3) ON CONFLICT(user_id) DO"
+             " UPDATE SET pos = excluded.pos, sub = excluded.sub"
+             " WHERE excluded.pos > pos OR (excluded.pos = pos AND excluded.sub > sub)";
     case kStatementCount:
       break;
   }

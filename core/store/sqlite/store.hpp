@@ -82,6 +82,11 @@ class SqliteStore final : public Store {
   std::vector<int64_t> follower_ids(int64_t user_id, int64_t after_id, int limit) override;
   std::vector<int64_t> followee_ids(int64_t user_id) override;
 
+  NotificationPage notifications(int64_t user_id, std::optional<NotificationKey> before, int limit) override;
+  NotificationKey notifications_read_upto(int64_t user_id) override;
+  Result<NotificationKey> mark_notifications_read(int64_t user_id, NotificationKey up_to) override;
+  int64_t unread_notifications(int64_t user_id) override;
+
   Result<WarmSnapshot> warm_snapshot() override;
   Result<std::vector<LiveSession>> live_sessions(int64_t now_s) override;
 

@@ -596,6 +596,91 @@ TEST_P(Api, DemoFillsAnEmptyDatabase) {
   EXPECT_EQ(w.ok("GET", "/api/v1/users/alice")["counts"]["following"], 2);
 }
 
+// The stored notification history (slice 6 of issue 15): written by the web
+// app with the follow and the post, read back in one keyset list, marked read,
+// and still there after a restart.
+TEST_P(Api, NotificationHistoryIsStoredPaginatedMarkedReadAndSurvivesARestart) {
+  Web w;
+  w.user("amy");
+  w.user("bob");
+  w.user("cid");
+  const std::string ta = w.login("amy"), tb = w.login("bob"), tc = w.login("cid");
+  w.ok("PUT", "/api/v1/users/bob/follow", nullptr, ta);
+  w.ok("PUT", "/api/v1/users/amy/follow", nullptr, tc);
+  const int64_t b1 = w.ok("POST", "/api/v1/uweets", {{"text", "tea time"}}, tb, 201)["id"].get<int64_t>();
+  const int64_t b2 = w.ok("POST", "/api/v1/uweets", {{"text", "@amy tea?"}}, tb, 201)["id"].get<int64_t>();
+  const int64_t c1 = w.ok("POST", "/api/v1/uweets", {{"text", "hi @amy"}}, tc, 201)["id"].get<int64_t>();
+
+  auto all = w.ok("GET", "/api/v1/notifications", nullptr, ta);
+  ASSERT_EQ(all["items"].size(), 4u) << all.dump();
+  EXPECT_EQ(all["unread"], 4);
+  EXPECT_EQ(all["read_upto"], "0.0");
+  EXPECT_TRUE(all["next"].is_null());
+  const std::vector<std::string> kinds{"mention", "mention", "uweet", "follow"};
+  const std::vector<std::string> actors{"cid", "bob", "bob", "cid"};
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    EXPECT_EQ(all["items"][i]["kind"], kinds[i]) << i;
+    EXPECT_EQ(all["items"][i]["actor"], actors[i]) << i;
+    EXPECT_EQ(all["items"][i]["unread"], true) << i;
+  }
+  EXPECT_EQ(all["items"][0]["uweet"]["id"], c1);
+  EXPECT_EQ(all["items"][1]["uweet"]["id"], b2);  // followee and mention: once, as a mention
+  EXPECT_EQ(all["items"][2]["uweet"]["id"], b1);
+  EXPECT_TRUE(all["items"][3]["uweet"].is_null());
+  EXPECT_EQ(w.call("GET", "/api/v1/notifications", nullptr, ta).header("cache-control"), "no-store");
+
+  // Two at a time: the same list, nothing twice.
+  auto p1 = w.ok("GET", "/api/v1/notifications?limit=2", nullptr, ta);
+  ASSERT_EQ(p1["items"].size(), 2u);
+  ASSERT_TRUE(p1["next"].is_string());
+  auto p2 = w.ok("GET", "/api/v1/notifications?limit=2&before=" + p1["next"].get<std::string>(), nullptr, ta);
+  ASSERT_EQ(p2["items"].size(), 2u);
+  EXPECT_EQ(p2["items"][0]["key"], all["items"][2]["key"]);
+  EXPECT_EQ(p2["items"][1]["key"], all["items"][3]["key"]);
+  EXPECT_TRUE(p2["next"].is_null());
+
+  // Read up to bob's mention: cid's newer one stays unread.
+  auto m = w.ok("POST", "/api/v1/notifications/read", {{"up_to", all["items"][1]["key"]}}, ta);
+  EXPECT_EQ(m["read_upto"], all["items"][1]["key"]);
+  auto after = w.ok("GET", "/api/v1/notifications", nullptr, ta);
+  EXPECT_EQ(after["unread"], 1);
+  EXPECT_EQ(after["items"][0]["unread"], true);
+  EXPECT_EQ(after["items"][1]["unread"], false);
+
+  // A deleted uweet's notification goes with it.
+  w.ok("DELETE", "/api/v1/uweets/" + std::to_string(c1), nullptr, tc);
+  EXPECT_EQ(w.ok("GET", "/api/v1/notifications", nullptr, ta)["items"].size(), 3u);
+
+  // It is in the database: a restart keeps the history and the marker.
+  EXPECT_EQ(w.proc->terminate(), 0) << w.proc->stderr_text();
+  w.start({});
+  auto again = w.ok("GET", "/api/v1/notifications", nullptr, ta);
+  EXPECT_EQ(again["items"].size(), 3u);
+  EXPECT_EQ(again["read_upto"], all["items"][1]["key"]);
+  EXPECT_EQ(again["unread"], 0);
+  EXPECT_EQ(w.ok("GET", "/api/v1/notifications", nullptr, tb)["items"][0]["kind"], "follow");
+}
+
+TEST_P(Api, NotificationRoutesRefuseBadInput) {
+  Web w;
+  w.user("amy");
+  const std::string t = w.login("amy");
+  expect_error(w.call("GET", "/api/v1/notifications"), 401, "unauthorized", "list without token");
+  expect_error(w.call("POST", "/api/v1/notifications/read", {{"up_to", "1.0"}}), 401, "unauthorized",
+               "read without token");
+  for (const char* bad : {"abc", "1", "-1.0", "1.2.3", "99999999999999999999.0"}) {
+    expect_error(w.call("GET", std::string("/api/v1/notifications?before=") + bad, nullptr, t), 400,
+                 "bad_param", bad);
+    expect_error(w.call("POST", "/api/v1/notifications/read", {{"up_to", bad}}, t), 400, "bad_param", bad);
+  }
+  for (const char* bad : {"0", "101", "x"})
+    expect_error(w.call("GET", std::string("/api/v1/notifications?limit=") + bad, nullptr, t), 400,
+                 "bad_param", bad);
+  expect_error(w.call("POST", "/api/v1/notifications/read", {{"up_to", 5}}, t), 400, "missing_field",
+               "number");
+  expect_error(w.call("POST", "/api/v1/notifications/read", json::object(), t), 400, "missing_field", "none");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Api, web_backends(), backend_name);
 
 }  // namespace

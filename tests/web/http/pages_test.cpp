@@ -1,6 +1,7 @@
 // Integration tests of the HTML UI (web/http/pages*.cpp) against the real uwitter-web
 // process: a libcurl client with a cookie jar plays the browser.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <memory>
@@ -45,6 +46,8 @@ class WebServer {
   }
   const std::string& base() const { return base_; }
   uint16_t port() const { return port_; }
+  // The SQLite database file under --data (plain TESTs: SQLite).
+  std::string db_file() const { return dir_.file("uwitter.db"); }
 
  private:
   TempDir dir_;
@@ -163,7 +166,7 @@ TEST_P(Pages, FullJourneyFromSignUpToLogOut) {
   EXPECT_NE(home.body.find("id=\"uweet-text\""), std::string::npos) << "post form for a logged-in user";
   EXPECT_EQ(home.body.find("id=\"notif\""), std::string::npos)
       << "no live-notification hook without --notifier-url";
-  EXPECT_NE(bob.get("/notifications").body.find("Notifications are unavailable"), std::string::npos);
+  EXPECT_NE(bob.get("/notifications").body.find("Live notifications are unavailable"), std::string::npos);
 
   // Alice posts; Bob follows her and sees it on his home timeline.
   auto posted = alice->post("hello from alice, @bob");
@@ -663,6 +666,111 @@ TEST_P(PagesNotifications, HookCarriesATicketWhenANotifierIsConfigured) {
   EXPECT_NE(list.body.find("id=\"notif-items\""), std::string::npos);
   EXPECT_EQ(Browser(server.base()).get("/notifications").header("location").rfind("/accounts/login", 0), 0u)
       << "anonymous visitors are sent to log in";
+}
+
+// The stored history on /notifications, without JavaScript: rendered by the
+// server, unread ones marked, a form button that marks them read.
+TEST_P(Pages, NotificationsPageShowsTheStoredHistoryAndMarksItReadWithoutJavaScript) {
+  auto nia = user("nia");
+  auto oto = user("oto");
+  ASSERT_EQ(nia->submit("/u/oto", "/follow/oto", {}).status, 303);
+  ASSERT_EQ(oto->post("hello @nia <b>tea</b>").status, 303);
+  ASSERT_EQ(oto->post("just tea").status, 303);
+
+  auto page = nia->get("/notifications");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("2 unread"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("class=\"notif notif-mention unread\""), std::string::npos);
+  EXPECT_NE(page.body.find("class=\"notif notif-uweet unread\""), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;b&gt;tea&lt;/b&gt;"), std::string::npos) << "the uweet, escaped";
+  EXPECT_NE(page.body.find("<a class=\"mention\" href=\"/u/nia\""), std::string::npos)
+      << "its mention linked";
+  EXPECT_EQ(page.body.find("<b>tea</b>"), std::string::npos);
+  EXPECT_NE(page.body.find("Mark all as read"), std::string::npos);
+  EXPECT_NE(oto->get("/notifications").body.find("followed you"), std::string::npos);
+
+  // The button, as a browser without JavaScript sends it.
+  const std::string up_to = html_input_value(page.body, "up_to");
+  ASSERT_FALSE(up_to.empty());
+  auto marked = nia->submit("/notifications", "/notifications/read", {{"up_to", up_to}});
+  ASSERT_EQ(marked.status, 303) << marked.body;
+  EXPECT_EQ(marked.header("location"), "/notifications");
+  auto read = nia->get("/notifications");
+  EXPECT_EQ(read.body.find(" unread\""), std::string::npos) << "nothing shown as unread";
+  EXPECT_NE(read.body.find("All read."), std::string::npos);
+  EXPECT_NE(read.body.find("just tea"), std::string::npos) << "read ones stay listed";
+
+  auto bad = nia->submit("/notifications", "/notifications/read", {{"up_to", "soon"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(error_message(bad.body).find("not a notification"), std::string::npos) << bad.body;
+  EXPECT_EQ(nia->post_raw("/notifications/read", "up_to=" + up_to, {"Origin: " + base()}).status, 403)
+      << "no csrf field";
+  EXPECT_EQ(nia->get("/notifications?before=x").status, 400);
+}
+
+// Issue 15 slice 7: a form refused because the store is unavailable (503,
+// here SQLite locked by another process past --busy-timeout) is shown again
+// with what was typed, why, and Retry-After, instead of an error page.
+TEST(PagesForms, A503KeepsWhatWasTypedInEveryForm) {
+  WebServer server({"--busy-timeout", "200"});
+  Browser pia(server.base());
+  ASSERT_EQ(pia.register_user("pia").status, 303);
+  Browser quin(server.base());
+  const std::string home_csrf = pia.csrf_from("/");
+  const std::string settings_csrf = pia.csrf_from("/settings");
+  const std::string signup_csrf = quin.csrf_from("/accounts/register");
+  Browser rita(server.base());  // logs in as pia from another browser
+  const std::string login_csrf = rita.csrf_from("/accounts/login");
+  const std::string delete_csrf = pia.csrf_from("/settings/delete");
+  ASSERT_FALSE(home_csrf.empty());
+
+  sqlite3* other = nullptr;  // this test process takes the write lock
+  ASSERT_EQ(sqlite3_open(server.db_file().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(other);
+  const std::vector<std::string> origin{"Origin: " + server.base()};
+
+  auto post = pia.http().post_form("/post", {{"text", "kept <tea> & cake"}, {"csrf", home_csrf}}, origin);
+  EXPECT_EQ(post.status, 503) << post.body;
+  EXPECT_FALSE(post.header("retry-after").empty());
+  EXPECT_NE(post.body.find(">kept &lt;tea&gt; &amp; cake</textarea>"), std::string::npos) << post.body;
+  EXPECT_NE(error_message(post.body).find("Nothing was saved"), std::string::npos) << post.body;
+
+  auto profile = pia.http().post_form(
+      "/settings/profile", {{"display_name", "Pia <P>"}, {"bio", "tea & more"}, {"csrf", settings_csrf}},
+      origin);
+  EXPECT_EQ(profile.status, 503) << profile.body;
+  EXPECT_FALSE(profile.header("retry-after").empty());
+  EXPECT_NE(profile.body.find("value=\"Pia &lt;P&gt;\""), std::string::npos) << profile.body;
+  EXPECT_NE(profile.body.find(">tea &amp; more</textarea>"), std::string::npos);
+  EXPECT_NE(error_message(profile.body).find("Nothing was saved"), std::string::npos);
+
+  auto signup = quin.http().post_form(
+      "/accounts/register", {{"username", "quin"}, {"password", "correct horse"}, {"csrf", signup_csrf}},
+      origin);
+  EXPECT_EQ(signup.status, 503) << signup.body;
+  EXPECT_NE(signup.body.find("value=\"quin\""), std::string::npos) << signup.body;
+  EXPECT_EQ(signup.body.find("correct horse"), std::string::npos) << "never the password";
+  EXPECT_NE(error_message(signup.body).find("Nothing was saved"), std::string::npos);
+
+  auto login = rita.http().post_form(
+      "/accounts/login", {{"username", "pia"}, {"password", "correct horse"}, {"csrf", login_csrf}}, origin);
+  EXPECT_EQ(login.status, 503) << login.body;  // the session could not be stored
+  EXPECT_NE(login.body.find("value=\"pia\""), std::string::npos) << login.body;
+  EXPECT_EQ(login.body.find("correct horse"), std::string::npos) << "never the password";
+  EXPECT_NE(error_message(login.body).find("Nothing was saved"), std::string::npos);
+
+  auto gone = pia.http().post_form(
+      "/settings/delete", {{"password", "correct horse"}, {"confirm", "yes"}, {"csrf", delete_csrf}}, origin);
+  EXPECT_EQ(gone.status, 503) << gone.body;
+  EXPECT_NE(gone.body.find("Delete your account?"), std::string::npos)
+      << "the confirmation again, not an error page";
+  EXPECT_NE(error_message(gone.body).find("Nothing was saved"), std::string::npos);
+
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_EQ(pia.post("kept <tea> & cake").status, 303) << "works once the lock is gone";
+  EXPECT_EQ(rita.login("pia", "correct horse").status, 303);
 }
 
 TEST_P(PagesThrottle, RepeatedBadLoginsGet429WithRetryAfter) {

@@ -202,11 +202,42 @@ TEST(Views, SearchShowsResultsOnlyForASearchWithoutError) {
 }
 
 TEST(Views, NotificationsNeedANotifier) {
-  EXPECT_TRUE(has(notifications(logged_in(), NotificationsView{}), "Notifications are unavailable"));
-  const std::string doc = notifications(logged_in(), NotificationsView{"http://n:1", "tk"});
+  EXPECT_TRUE(has(notifications(logged_in(), NotificationsView{}), "Live notifications are unavailable"));
+  NotificationsView live;
+  live.notifier_url = "http://n:1";
+  live.ticket = "tk";
+  const std::string doc = notifications(logged_in(), live);
   EXPECT_TRUE(has(doc, "id=\"notifications\""));
   EXPECT_TRUE(has(doc, "data-notifier-url=\"http://n:1\" data-ticket=\"tk\""));
   EXPECT_TRUE(has(doc, "id=\"notif-items\""));
+  expect_csp_clean(doc);
+}
+
+TEST(Views, NotificationsShowTheStoredHistoryWithUnreadOnesMarked) {
+  NotificationsView v;  // no notifier: the stored list is shown anyway
+  Notification follow;
+  follow.key = {7, 3};
+  follow.kind = NotificationKind::follow;
+  follow.actor = "cid";
+  follow.created_at = 1'700'000'000'000;
+  Notification mention;
+  mention.key = {7, 0};
+  mention.kind = NotificationKind::mention;
+  mention.actor = "bob";
+  mention.uweet = Uweet{7, 2, "bob", "<b>hi</b> @amy", 1'700'000'000'000};
+  v.list.page.items = {follow, mention};
+  v.list.page.next_before = NotificationKey{7, 0};
+  v.list.read_upto = {7, 0};  // the mention is read, the follow is not
+  v.list.unread = 1;
+  const std::string doc = notifications(logged_in(), v);
+  EXPECT_TRUE(has(doc, "1 unread"));
+  EXPECT_TRUE(has(doc, "class=\"notif notif-follow unread\" data-key=\"7.3\""));
+  EXPECT_TRUE(has(doc, "class=\"notif notif-mention\" data-key=\"7.0\" data-uweet-id=\"7\""));
+  EXPECT_TRUE(has(doc, "followed you"));
+  EXPECT_TRUE(has(doc, "&lt;b&gt;hi&lt;/b&gt;"));
+  EXPECT_FALSE(has(doc, "<b>hi</b>"));
+  EXPECT_TRUE(has(doc, "name=\"up_to\" value=\"7.3\""));
+  EXPECT_TRUE(has(doc, "href=\"/notifications?before=7.0\""));
   expect_csp_clean(doc);
 }
 
