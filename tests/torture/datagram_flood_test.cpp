@@ -141,6 +141,7 @@ TEST(DatagramFlood, ForgedSignaturesFromAnAllowedSourceAreShedAndRealOnesStillAr
   };
   auto bob = h.stream(h.users.bob);
   const ForgedFate before = ForgedFate::read(h);
+  const double lost_before = metric(h.metrics(), "uwitter_notifier_lost_total");
 
   std::atomic<bool> stop{false};
   std::atomic<size_t> sent{0};
@@ -193,17 +194,28 @@ TEST(DatagramFlood, ForgedSignaturesFromAnAllowedSourceAreShedAndRealOnesStillAr
   // was spent on signature checks (a few per second per source, plus bursts).
   EXPECT_LT(verified_forgeries, 2000.0 + 0.01 * static_cast<double>(sent.load())) << h.metrics();
   EXPECT_GT(after.shed - before.shed, 0.5 * static_cast<double>(sent.load())) << h.metrics();
-  // Late ones still arrive: nothing real is lost to the flood.
+  // Late ones still arrive: nothing real is lost to the shedding. The kernel
+  // may still drop real datagrams with the forged ones when the socket buffer
+  // overflows (a loaded machine, the sanitizer build); then each real one
+  // missing must be one the notifier counts as lost (a gap in the real
+  // sender's sequence: counted, or open and pending).
+  const bool kernel_dropped = after.kernel_drops > before.kernel_drops;
   size_t arrived = 0;
+  double accounted = 0;
   EXPECT_TRUE(eventually(
       [&] {
         arrived = 0;
         for (const auto& e : bob->events())
           if (e.data.find("real ") != std::string::npos) ++arrived;
-        return arrived == static_cast<size_t>(real);
+        if (arrived == static_cast<size_t>(real)) return true;
+        const std::string m = h.metrics();
+        accounted = (metric(m, "uwitter_notifier_lost_total") - lost_before) +
+                    metric(m, "uwitter_notifier_open_gaps");
+        return kernel_dropped && static_cast<double>(arrived) + accounted >= static_cast<double>(real);
       },
       15s))
-      << arrived << " of " << real;
+      << arrived << " of " << real << " arrived; kernel drops " << after.kernel_drops - before.kernel_drops
+      << ", counted lost or open gaps " << accounted;
   std::printf(
       "[torture] forged flood: %zu forged in %.1f s (%.0f/s): %.0f shed, %.0f verified (bad_signature), %.0f "
       "kernel drops; real notifications %d/%d within 100 ms, %zu/%d in the end; /healthz p50 %.2f ms p99 "
