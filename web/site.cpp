@@ -19,10 +19,12 @@
 namespace uw::web {
 namespace {
 
+std::string key_path(const std::string& data) { return data + "/keys/uwitter.key"; }
+
 // Loads data/keys/uwitter.key, creating the pair on first start.
 Result<sign::SecretKey> load_or_make_key(const std::string& data) {
   std::string dir = data + "/keys";
-  std::string path = dir + "/uwitter.key";
+  std::string path = key_path(data);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     if (auto made = sign::write_keypair(dir, sign::SecretKey::generate()); !made) return made.error();
@@ -39,7 +41,11 @@ struct Site::Impl {
   uv_loop_t* loop;
   SiteConfig cfg;
   metrics::Registry metrics;
-  std::optional<sign::SecretKey> key;
+  // The signing key (datagrams and tickets); replaced on SIGHUP when its file
+  // holds another one (reload_key). The emitter and the service refer to it.
+  std::unique_ptr<sign::SecretKey> key;
+  metrics::Counter* key_rotations = nullptr;
+  metrics::Gauge* key_gauge = nullptr;  // uwitter_web_signing_key{id} = 1 for the key in use
   std::unique_ptr<Service> svc;
   std::unique_ptr<Emitter> emitter;
   std::unique_ptr<App> app;
@@ -60,7 +66,11 @@ struct Site::Impl {
     if (ec) return Error{500, "data_dir", "cannot create " + cfg.data + ": " + ec.message()};
     auto loaded = load_or_make_key(cfg.data);
     if (!loaded) return loaded.error();
-    key.emplace(std::move(*loaded));
+    key = std::make_unique<sign::SecretKey>(std::move(*loaded));
+    key_rotations =
+        &metrics.counter("uwitter_web_key_rotations_total", "Signing keys replaced on SIGHUP (docs/KEYS.md)");
+    show_key();
+    log::info("signing key {}", sign::hex(key->id()));
 
     ServiceConfig sc;
     sc.db_path = cfg.db.empty() ? cfg.data + "/uwitter.db" : cfg.db;
@@ -75,7 +85,7 @@ struct Site::Impl {
     auto created = Service::create(loop, sc, &metrics);
     if (!created) return created.error();
     svc = std::move(created.value());
-    svc->set_ticket_key(&*key);
+    svc->set_ticket_key(key.get());
 
     if (!cfg.notify.empty() || !cfg.notify_streams.empty()) {
       EmitterConfig ec2;
@@ -130,9 +140,39 @@ struct Site::Impl {
     return Unit{};
   }
 
-  // SIGHUP (logrotate): reopen the access log; the process keeps serving.
+  void show_key() {
+    if (key_gauge) key_gauge->set(0);
+    key_gauge =
+        &metrics.gauge("uwitter_web_signing_key", "1 for the id of the key that signs datagrams and tickets",
+                       {{"id", sign::hex(key->id())}});
+    key_gauge->set(1);
+  }
+
+  // SIGHUP: data/keys/uwitter.key holding another key than the one in use makes
+  // it the signing key for every datagram and ticket from now on (a new sender
+  // session; tickets signed before stay valid wherever the notifier still
+  // trusts the old key). An unreadable file keeps the old key and says why.
+  void reload_key() {
+    auto loaded = sign::load_secret_key(key_path(cfg.data));
+    if (!loaded) {
+      log::error("SIGHUP: keeping signing key {}: {}", sign::hex(key->id()), loaded.error().message);
+      return;
+    }
+    if (loaded->id() == key->id()) return;
+    auto next = std::make_unique<sign::SecretKey>(std::move(*loaded));
+    if (emitter) emitter->use_key(*next);
+    svc->set_ticket_key(next.get());
+    log::info("SIGHUP: signing key {} replaces {}", sign::hex(next->id()), sign::hex(key->id()));
+    key = std::move(next);  // nothing refers to the old one any more: wiped as it goes
+    key_rotations->inc();
+    show_key();
+  }
+
+  // SIGHUP (logrotate, key rotation): reopen the access log, re-read the signing
+  // key; the process keeps serving.
   void reopen() {
     if (stopping || !app) return;
+    reload_key();
     if (auto r = app->reopen_log(); !r) {
       log::error("SIGHUP: {}", r.error().message);
     } else {

@@ -1,6 +1,7 @@
 // uwitter-web: parses flags into a SiteConfig; uw::web::Site (web/site.hpp)
 // builds and runs the rest. SIGTERM/SIGINT: stop accepting, let in-flight
-// requests finish, drain the writer, exit 0. SIGHUP: reopen the access log.
+// requests finish, drain the writer, exit 0. SIGHUP: reopen the access log and
+// re-read the signing key (docs/KEYS.md).
 #include <cstdio>
 #include <functional>
 #include <string>

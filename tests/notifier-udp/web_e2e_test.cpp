@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "sign/keys.hpp"
 #include "tests/notifier-udp/notifier_harness.hpp"
 #include "tests/pg_environment.hpp"
 
@@ -315,6 +317,91 @@ TEST(WebToNotifier, WebRestartStartsANewSenderSessionAndSettlesTheOld) {
   std::string log = s.log_text();
   EXPECT_NE(log.find("event=settled"), std::string::npos) << log;
   EXPECT_GE(s.notifier_metric("uwitter_notifier_sender_sessions_total"), 2);
+}
+
+// Issue 13 item 9: the web app's signing key rotated in place, the way
+// docs/KEYS.md tells an operator to: a new pair from uwitter-keygen, its public
+// line added to the notifier's --trust file, the secret moved over
+// data/keys/uwitter.key, SIGHUP; later the old line removed. Streams and
+// tickets from before keep working while both keys are trusted; datagrams and
+// tickets after the SIGHUP are the new key's; nothing is lost or rejected.
+TEST(WebToNotifier, SighupRotatesTheSigningKeyWithoutLosingAStreamOrANotification) {
+  Stack s;
+  auto alice = s.signup("alice"), bob = s.signup("bob");
+  s.follow(bob, "alice");
+  auto bob_stream = s.stream(bob);
+  auto ticket_of = [&](const std::string& token) {
+    return s.wclient->get("/api/v1/notifications/ticket", {"Authorization: Bearer " + token})
+        .json()["ticket"]
+        .get<std::string>();
+  };
+  auto inbox_status = [&](const std::string& ticket) {
+    return s.nclient->get("/inbox?ticket=" + ticket).status;
+  };
+  auto web_metric = [&](const std::string& name) { return metric(s.wclient->get("/metrics").body, name); };
+  const std::string old_ticket = ticket_of(bob);
+  auto old_key = sign::load_secret_key(s.data + "/keys/uwitter.key");
+  ASSERT_TRUE(old_key.ok());
+  EXPECT_EQ(web_metric("uwitter_web_signing_key{id=\"" + sign::hex(old_key->id()) + "\"}"), 1);
+  const double sessions_before = s.notifier_metric("uwitter_notifier_sender_sessions_total");
+
+  // 1. A new pair; the notifier trusts both.
+  const std::string fresh = s.dir.file("new-keys");
+  auto made = kit::run({UWITTER_KEYGEN_BIN, "--out", fresh});
+  ASSERT_EQ(made.status, 0) << made.err;
+  auto new_key = sign::load_secret_key(fresh + "/uwitter.key");
+  ASSERT_TRUE(new_key.ok());
+  const std::string new_pub = kit::read_file(fresh + "/uwitter.pub");
+  { std::ofstream(s.data + "/keys/uwitter.pub", std::ios::app) << new_pub; }
+  ASSERT_TRUE(eventually([&] { return s.notifier_metric("uwitter_notifier_trusted_keys") == 2; }, 15s));
+
+  // 2. The secret moves into place; SIGHUP makes it the signing key.
+  ASSERT_EQ(std::rename((fresh + "/uwitter.key").c_str(), (s.data + "/keys/uwitter.key").c_str()), 0);
+  ASSERT_EQ(s.web->signal(SIGHUP), 0);
+  ASSERT_TRUE(eventually([&] { return web_metric("uwitter_web_key_rotations_total") == 1; }, 10s))
+      << s.web->stderr_text();
+  EXPECT_EQ(web_metric("uwitter_web_signing_key{id=\"" + sign::hex(new_key->id()) + "\"}"), 1);
+  EXPECT_EQ(web_metric("uwitter_web_signing_key{id=\"" + sign::hex(old_key->id()) + "\"}"), 0);
+
+  // The stream opened with the old key's ticket hears the post signed with the new key.
+  s.post(alice, "signed anew");
+  ASSERT_TRUE(
+      bob_stream->wait_event([](const SseEvent& ev) { return has_text(ev, "uweet", "signed anew"); }, 10s))
+      << bob_stream->raw() << s.log_text();
+  EXPECT_GE(s.notifier_metric("uwitter_notifier_sender_sessions_total"), sessions_before + 1);
+  EXPECT_EQ(s.notifier_metric("uwitter_notifier_lost_total"), 0);
+  EXPECT_EQ(s.notifier_metric("uwitter_notifier_open_gaps"), 0);
+  const std::string new_ticket = ticket_of(bob);
+  EXPECT_EQ(inbox_status(old_ticket), 200);  // both trusted: the overlap
+  EXPECT_EQ(inbox_status(new_ticket), 200);
+
+  // 3. After the tickets' lifetime the old line goes: old tickets are refused,
+  // new ones are not (so they were signed with the new key), posts still arrive.
+  { std::ofstream(s.data + "/keys/uwitter.pub", std::ios::trunc) << new_pub; }
+  ASSERT_TRUE(eventually([&] { return s.notifier_metric("uwitter_notifier_trusted_keys") == 1; }, 15s));
+  EXPECT_EQ(inbox_status(old_ticket), 403);
+  EXPECT_EQ(inbox_status(new_ticket), 200);
+  s.post(alice, "only the new key now");
+  ASSERT_TRUE(bob_stream->wait_event(
+      [](const SseEvent& ev) { return has_text(ev, "uweet", "only the new key now"); }, 10s))
+      << bob_stream->raw() << s.log_text();
+
+  // A key file that cannot be read on SIGHUP keeps the key in use, says why, and
+  // everything goes on.
+  { std::ofstream(s.data + "/keys/uwitter.key", std::ios::trunc) << "not a key\n"; }
+  ASSERT_EQ(s.web->signal(SIGHUP), 0);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return s.web->stderr_text().find("keeping signing key " + sign::hex(new_key->id())) !=
+               std::string::npos;
+      },
+      10s))
+      << s.web->stderr_text();
+  s.post(alice, "after a bad key file");
+  ASSERT_TRUE(bob_stream->wait_event(
+      [](const SseEvent& ev) { return has_text(ev, "uweet", "after a bad key file"); }, 10s));
+  EXPECT_EQ(web_metric("uwitter_web_key_rotations_total"), 1);
+  EXPECT_EQ(s.notifier_metric("uwitter_notifier_lost_total"), 0);
 }
 
 TEST(WebToNotifier, TailShowsBobsDeliveriesAndFollowsRotation) {

@@ -51,7 +51,10 @@ struct Delayed {
 class UdpEmitter final : public Emitter {
  public:
   UdpEmitter(uv_loop_t* loop, const sign::SecretKey& key, EmitterConfig cfg, metrics::Registry* m)
-      : loop_(loop), cfg_(std::move(cfg)), enc_(key), coal_(enc_) {
+      : loop_(loop),
+        cfg_(std::move(cfg)),
+        enc_(std::make_unique<sign::Encoder>(key)),
+        coal_(std::make_unique<sign::Coalescer>(*enc_)) {
     if (m) {
       events_ = &m->counter("uwitter_emitter_events_total", "Events handed to the emitter");
       datagrams_ =
@@ -184,7 +187,7 @@ class UdpEmitter final : public Emitter {
     if (closing_) return;
     if (events_) events_->inc();
     out_.clear();
-    if (!coal_.add(e, clock::now_ms(), &out_)) {
+    if (!coal_->add(e, clock::now_ms(), &out_)) {
       if (unfit_) unfit_->inc();
       log::warn("emitter: event too large for a datagram, dropped");
     }
@@ -192,7 +195,16 @@ class UdpEmitter final : public Emitter {
     arm();
   }
 
-  uint64_t session_id() const override { return enc_.session_id(); }
+  uint64_t session_id() const override { return enc_->session_id(); }
+
+  void use_key(const sign::SecretKey& key) override {
+    if (closing_) return;
+    flush();
+    if (cfg_.heartbeat_ms > 0) send_heartbeat();
+    coal_.reset();  // refers to the encoder it replaces
+    enc_ = std::make_unique<sign::Encoder>(key);
+    coal_ = std::make_unique<sign::Coalescer>(*enc_);
+  }
 
   void after_sent(std::function<void(bool)> cb) override {
     if (sync_.empty() || closing_) {
@@ -286,7 +298,7 @@ class UdpEmitter final : public Emitter {
   }
 
   void arm() {
-    if (armed_ || coal_.empty()) return;
+    if (armed_ || coal_->empty()) return;
     armed_ = true;
     uv_check_start(&check_, [](uv_check_t* c) {
       auto* self = static_cast<UdpEmitter*>(c->data);
@@ -303,9 +315,9 @@ class UdpEmitter final : public Emitter {
       uv_check_stop(&check_);
       uv_idle_stop(&idle_);
     }
-    if (coal_.empty()) return;
+    if (coal_->empty()) return;
     out_.clear();
-    coal_.flush(clock::now_ms(), &out_);
+    coal_->flush(clock::now_ms(), &out_);
     for (auto& d : out_) send_all(std::move(d));
   }
 
@@ -376,16 +388,20 @@ class UdpEmitter final : public Emitter {
       if (t->unreachable_now && now - t->last_refused_ms >= kUnreachableForMs) t->unreachable_now->set(0);
     // Pending events go first: the heartbeat must carry the highest number.
     flush();
+    send_heartbeat();
+  }
+
+  void send_heartbeat() {
     sign::Datagram d;
-    enc_.seal_heartbeat(clock::now_ms(), &d);
+    enc_->seal_heartbeat(clock::now_ms(), &d);
     if (heartbeats_) heartbeats_->inc();
     send_all(std::move(d));
   }
 
   uv_loop_t* loop_;
   EmitterConfig cfg_;
-  sign::Encoder enc_;
-  sign::Coalescer coal_;
+  std::unique_ptr<sign::Encoder> enc_;     // replaced by use_key (a new session)
+  std::unique_ptr<sign::Coalescer> coal_;  // fills datagrams for *enc_
   std::vector<std::unique_ptr<Target>> targets_;
   std::vector<std::unique_ptr<StreamSender>> streams_;
   std::vector<std::unique_ptr<AmqpSender>> amqp_;  // amqp:// targets: a thread each

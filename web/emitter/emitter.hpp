@@ -61,6 +61,12 @@ class Emitter {
   virtual ~Emitter() = default;
   virtual void emit(const sign::Event& e) = 0;
   virtual uint64_t session_id() const = 0;
+  // Signs everything from now on with `key` (kept by reference: it must outlive
+  // the emitter or the next use_key) under a new sender session, sequence 1.
+  // What is pending is sealed with the old key first and, with heartbeats on, a
+  // last heartbeat carries the old session's highest number (a loss at its end
+  // still shows). The SIGHUP key rotation (docs/KEYS.md). Loop thread.
+  virtual void use_key(const sign::SecretKey& key) = 0;
   // Seals what is pending now and calls cb(true) once the synchronous targets
   // (http:// with http_sync) have settled it, cb(false) after sync_timeout_ms;
   // cb(true) at once without such targets. Loop thread.
