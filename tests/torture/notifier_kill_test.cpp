@@ -9,7 +9,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -17,11 +16,8 @@
 #include <vector>
 
 #include "bench/kit/eventually.hpp"
-#include "bench/kit/http_client.hpp"
-#include "bench/kit/metrics_text.hpp"
-#include "bench/kit/process.hpp"
 #include "bench/kit/sse_stream.hpp"
-#include "bench/kit/temp_dir.hpp"
+#include "tests/torture/daemons.hpp"
 
 #if defined(UWITTER_WEB_BIN) && defined(UWITTER_NOTIFIER_BIN)
 
@@ -31,95 +27,14 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-int env_int(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
-}
-
-class Stack {
- public:
-  Stack() : data_(dir_.file("data")) {}
-
-  // The notifier on the given ports (0: the kernel picks; the ports it got are kept).
-  bool start_notifier() {
-    notifier_ = std::make_unique<kit::ChildProcess>();
-    std::vector<std::string> argv{UWITTER_NOTIFIER_BIN,
-                                  "--listen-udp",
-                                  "127.0.0.1:" + std::to_string(udp_port_),
-                                  "--listen-http",
-                                  "127.0.0.1:" + std::to_string(http_port_),
-                                  "--db",
-                                  data_ + "/uwitter.db",
-                                  "--trust",
-                                  data_ + "/keys/uwitter.pub",
-                                  "--allow",
-                                  "127.0.0.0/8",
-                                  "--log-file",
-                                  dir_.file("notifier.log")};
-    if (!notifier_->start(argv, dir_.file("notifier.stderr")) || !notifier_->wait_listening(2, 30s))
-      return false;
-    udp_port_ = notifier_->port("udp");
-    http_port_ = notifier_->port("http");
-    return true;
-  }
-  void kill_notifier() { kit::kill_and_reap(notifier_->pid()), notifier_.reset(); }
-
-  bool start_web() {
-    web_ = std::make_unique<kit::ChildProcess>();
-    std::vector<std::string> argv{UWITTER_WEB_BIN,
-                                  "--listen",
-                                  "127.0.0.1:0",
-                                  "--data",
-                                  data_,
-                                  "--post-rate",
-                                  "off",
-                                  "--notify",
-                                  "udp://127.0.0.1:" + std::to_string(udp_port_),
-                                  "--notifier-url",
-                                  "http://127.0.0.1:" + std::to_string(http_port_)};
-    if (!web_->start(argv, dir_.file("web.stderr")) || !web_->wait_listening(1, 30s)) return false;
-    web_port_ = web_->port("http");
-    return true;
-  }
-
-  kit::HttpClient web() const { return kit::HttpClient("http://127.0.0.1:" + std::to_string(web_port_)); }
-  kit::HttpClient notifier() const {
-    return kit::HttpClient("http://127.0.0.1:" + std::to_string(http_port_));
-  }
-  uint16_t http_port() const { return http_port_; }
-  std::string tails() const {
-    return "notifier: " + kit::read_file(dir_.file("notifier.stderr")).substr(0, 3000) +
-           "\nweb: " + kit::read_file(dir_.file("web.stderr")).substr(0, 3000);
-  }
-  int terminate_all() {
-    int rc = web_ ? web_->terminate(30s) : 0;
-    int rn = notifier_ ? notifier_->terminate(30s) : 0;
-    return rc != 0 ? rc : rn;
-  }
-
- private:
-  kit::TempDir dir_;
-  std::string data_;
-  std::unique_ptr<kit::ChildProcess> notifier_, web_;
-  uint16_t udp_port_ = 0, http_port_ = 0, web_port_ = 0;
-};
-
-std::string session(kit::HttpClient& http, const std::string& name) {
-  EXPECT_EQ(http.json("POST", "/api/v1/accounts", {{"username", name}, {"password", "password123"}}).status,
-            201);
-  auto s = http.json("POST", "/api/v1/sessions", {{"username", name}, {"password", "password123"}});
-  EXPECT_EQ(s.status, 201) << s.body;
-  return s.status == 201 ? s.json()["token"].get<std::string>() : "";
-}
-
 TEST(NotifierKill, EachRestartServesAgainAndTheWebAppNeverNotices) {
   const int kills = env_int("UWITTER_TORTURE_NOTIFIER_KILLS", 20);
-  Stack s;
+  Daemons s({"--post-rate", "off"});
   // The web app writes its key pair on first start; the notifier trusts its .pub.
   ASSERT_TRUE(s.start_notifier()) << s.tails();
   ASSERT_TRUE(s.start_web()) << s.tails();
   auto http = s.web();
-  const std::string alice = session(http, "alice"), bob = session(http, "bob");
+  const std::string alice = signup(http, "alice"), bob = signup(http, "bob");
   ASSERT_EQ(
       http.request("PUT", "/api/v1/users/alice/follow", "", {"Authorization: Bearer " + bob}).status / 100,
       2);
