@@ -3,11 +3,12 @@
 #   format        clang-format --dry-run on every tracked C++ file
 #   build/        plain build: unit, integration, browser tests (CTest)
 #   tidy          clang-tidy (.clang-tidy) on every production source, from the
-#                 plain build's compile_commands.json
+#                 plain build's compile_commands.json, while the plain tests run
 #   build-asan/   AddressSanitizer + UBSan build: the same tests, the browser one
 #                 included (it drives the sanitized uwitter-web and uwitter-notifier,
 #                 and fails if either does not exit 0, e.g. on a leak report)
-#   build-fuzz/   clang + libFuzzer: every fuzz target for a bounded time (CTest)
+#   build-fuzz/   clang + libFuzzer: every fuzz target for a bounded time (CTest);
+#                 built while the sanitizer tests run
 # Every suite runs even when an earlier one failed; the script fails at the end and
 # names the suites that failed. Build and test output goes to build-logs/ and is
 # shown only for what failed. The closing line counts what CTest really ran, from
@@ -52,9 +53,10 @@ count_junit() {
   run_skipped=$(grep -Eo '<testcase [^>]*status="(disabled|notrun)"' "$f" | wc -l)
 }
 
-# suite NAME DIR TARGET [ENV=VALUE...] -- CMAKE_ARGS...
-# Configures and builds DIR (TARGET, or everything for "all"), then runs its CTest suite.
-suite() {
+# build_tree NAME DIR TARGET [ENV=VALUE...] -- CMAKE_ARGS...
+# Configures and builds DIR (TARGET, or everything for "all"); prints "== NAME: build ... ".
+# Fails (and marks NAME failed) on a configure or build error or a warning.
+build_tree() {
   local name=$1 dir=$2 target=$3
   shift 3
   local envs=()
@@ -63,24 +65,47 @@ suite() {
   local t0=$SECONDS
   printf '== %s: build ... ' "$name"
   if ! quietly "$logs/$name-configure.log" env "${envs[@]}" cmake -S . -B "$dir" -G Ninja "$@"; then
-    echo "FAILED (configure)"; failed+=("$name"); return
+    echo "FAILED (configure)"; failed+=("$name"); return 1
   fi
   local build_args=(--build "$dir" -j"$jobs")
   [ "$target" != all ] && build_args+=(--target "$target")
   if ! quietly "$logs/$name-build.log" cmake "${build_args[@]}"; then
-    echo "FAILED (build)"; failed+=("$name"); return
+    echo "FAILED (build)"; failed+=("$name"); return 1
   fi
   if grep -q 'warning:' "$logs/$name-build.log"; then
     echo "FAILED (the build printed warnings)"
     grep -A3 'warning:' "$logs/$name-build.log" | head -40 | sed 's/^/  | /'
-    failed+=("$name"); return
+    failed+=("$name"); return 1
   fi
-  printf 'ok (%s); tests ... ' "$(elapsed "$t0")"
+  echo "ok ($(elapsed "$t0"))"
+}
+
+# start_tests NAME DIR [ENV=VALUE...] -- CTEST_ARGS...
+# Starts DIR's CTest suite (filtered by CTEST_ARGS) in the background; finish_tests NAME
+# waits for it and counts it from its JUnit report. Other steps may run in between.
+declare -A test_pid test_t0
+start_tests() {
+  local name=$1 dir=$2
+  shift 2
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
   local junit=$PWD/$logs/$name-junit.xml
-  rm -f "$junit"
-  local t1=$SECONDS rc=0
-  (cd "$dir" && env "${envs[@]}" ctest --output-on-failure -j"$jobs" --output-junit "$junit") \
-    >"$logs/$name-ctest.log" 2>&1 || rc=$?
+  rm -f "$junit" "$logs/$name-ctest.rc"
+  test_t0[$name]=$SECONDS
+  ( rc=0
+    (cd "$dir" && env "${envs[@]}" ctest --output-on-failure -j"$jobs" --output-junit "$junit" "$@") \
+      >"$logs/$name-ctest.log" 2>&1 || rc=$?
+    echo "$rc" >"$logs/$name-ctest.rc" ) &
+  test_pid[$name]=$!
+}
+
+finish_tests() {
+  local name=$1
+  wait "${test_pid[$name]}"
+  printf '== %s: tests ... ' "$name"
+  local junit=$PWD/$logs/$name-junit.xml rc
+  rc=$(cat "$logs/$name-ctest.rc" 2>/dev/null || echo "?")
   if [ ! -s "$junit" ]; then
     echo "FAILED (ctest wrote no report, exit $rc)"
     tail -n 40 "$logs/$name-ctest.log" | sed 's/^/  | /'
@@ -92,14 +117,14 @@ suite() {
   skipped_total=$((skipped_total + run_skipped))
   local counts="$run_passed passed, $run_failed failed"
   [ "$run_skipped" -gt 0 ] && counts+=", $run_skipped skipped"
-  if [ "$rc" -ne 0 ] || [ "$run_failed" -gt 0 ] || [ "$run_passed" -eq 0 ]; then
-    echo "FAILED: $counts ($(elapsed "$t1")); log $logs/$name-ctest.log"
+  if [ "$rc" != 0 ] || [ "$run_failed" -gt 0 ] || [ "$run_passed" -eq 0 ]; then
+    echo "FAILED: $counts ($(elapsed "${test_t0[$name]}")); log $logs/$name-ctest.log"
     # Everything but the lines of tests that started or passed: the failures' output.
     grep -Ev '^ *Start +[0-9]+: |Test +#[0-9]+: .* Passed +[0-9.]+ sec$' "$logs/$name-ctest.log" |
       tail -n 200 | sed 's/^/  | /'
     failed+=("$name")
   else
-    echo "$counts ($(elapsed "$t1"))"
+    echo "$counts ($(elapsed "${test_t0[$name]}"))"
   fi
 }
 
@@ -108,10 +133,16 @@ suite() {
 # docs/SETUP.md "Build flags"). Builds of your own keep CMake's defaults.
 # The test programs' own code is built -O0 (UWITTER_TEST_CODE_FLAGS): the code under
 # test keeps -O2, and a test file compiles in about half the time.
-suite plain build all -- -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
-  -DUWITTER_TEST_CODE_FLAGS=-O0
+plain_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+  -DUWITTER_TEST_CODE_FLAGS=-O0)
+plain_built=""
+build_tree plain build all -- "${plain_flags[@]}" && plain_built=1
 
+# clang-tidy runs while the plain tests do: they mostly wait (on sockets, child
+# processes, servers starting) and tidy is all CPU, so the two share the cores
+# (docs/SETUP.md "How long the test command takes").
+[ -n "$plain_built" ] && start_tests plain build --
 if [ -f build/compile_commands.json ]; then
   check tidy "tidy (clang-tidy on core, sign, web, notifier-udp, bench)" \
     run-clang-tidy-14 -p build -j "$jobs" -quiet "^$PWD/(core|sign|web|notifier-udp|bench)/"
@@ -119,12 +150,23 @@ else
   echo "== tidy ... FAILED (no build/compile_commands.json: the plain build did not configure)"
   failed+=("tidy")
 fi
-suite sanitizer build-asan all \
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 -- \
+[ -n "$plain_built" ] && finish_tests plain
+
+# The sanitizer tests run while the fuzz build compiles, for the same reason.
+san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+san_built=""
+build_tree sanitizer build-asan all -- \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
-  -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON
-suite fuzz build-fuzz fuzzers CC=clang CXX=clang++ UWITTER_FUZZ_SECONDS="${UWITTER_FUZZ_SECONDS:-10}" -- \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUWITTER_FUZZ=ON -DUWITTER_BENCH=ON
+  -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON && san_built=1
+[ -n "$san_built" ] && start_tests sanitizer build-asan "${san_env[@]}" --
+fuzz_built=""
+build_tree fuzz build-fuzz fuzzers CC=clang CXX=clang++ UWITTER_FUZZ_SECONDS="${UWITTER_FUZZ_SECONDS:-10}" -- \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUWITTER_FUZZ=ON -DUWITTER_BENCH=ON && fuzz_built=1
+[ -n "$san_built" ] && finish_tests sanitizer
+if [ -n "$fuzz_built" ]; then
+  start_tests fuzz build-fuzz --
+  finish_tests fuzz
+fi
 
 echo "== all suites in $(elapsed "$start_all")"
 if [ "${#failed[@]}" -gt 0 ]; then
