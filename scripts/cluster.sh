@@ -92,6 +92,7 @@ db="postgresql://postgres@127.0.0.1:$pgport/uwitter"
 # instance from its first datagram.
 trust=()
 for i in $(seq "$webs"); do
+  mkdir -p "$data/web-$i"
   [ -e "$data/web-$i/keys/uwitter.key" ] || build-run/sign/uwitter-keygen --out "$data/web-$i/keys" >/dev/null
   trust+=(--trust "$data/web-$i/keys/uwitter.pub")
 done

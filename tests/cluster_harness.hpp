@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -57,6 +58,7 @@ class Cluster {
     for (size_t i = 0; i < webs; ++i) {
       ClusterWeb w;
       w.data = dir.file("web" + std::to_string(i + 1));
+      std::filesystem::create_directories(w.data);
       // The key pair first, so every notifier trusts every instance from its first datagram.
       auto r = kit::run({UWITTER_KEYGEN_BIN, "--out", w.data + "/keys"});
       EXPECT_EQ(r.status, 0) << r.err;

@@ -37,7 +37,7 @@ struct AppConfig {
   // false with --metrics-listen: the site's port answers /metrics with 404 and
   // only the separate listener (App::handle_metrics_port) serves it.
   bool metrics_on_site_port = true;
-  std::optional<std::array<unsigned char, 32>> csrf_secret;  // PagesConfig::csrf_secret
+  std::optional<std::array<unsigned char, 32>> csrf_secret = std::nullopt;  // PagesConfig::csrf_secret
 };
 
 // What the front door's own handlers work with.

@@ -35,8 +35,9 @@ Result<std::vector<std::string>> parse_notifier_urls(std::string_view text) {
         text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
       return bad_value("expects http:// or https:// URLs, separated by commas");
-    while (url.back() == '/') url.pop_back();
-    if (url.find("//") + 2 >= url.size()) return bad_value("expects a host after http:// or https://");
+    const size_t host = url.find("//") + 2;  // after the scheme's "//"
+    while (url.size() > host && url.back() == '/') url.pop_back();
+    if (url.size() <= host || url[host] == '/') return bad_value("expects a host after http:// or https://");
     if (std::find(out.begin(), out.end(), url) == out.end()) out.push_back(std::move(url));
     if (comma == std::string_view::npos) break;
     start = comma + 1;

@@ -27,7 +27,7 @@ struct PagesConfig {
   // The CSRF MAC secret (--csrf-secret-file: one for every instance behind a
   // load balancer, so a form served by one is accepted by another); none =
   // a random one per process.
-  std::optional<std::array<unsigned char, 32>> csrf_secret;
+  std::optional<std::array<unsigned char, 32>> csrf_secret = std::nullopt;
 };
 
 class Pages {

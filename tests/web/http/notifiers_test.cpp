@@ -20,7 +20,9 @@ TEST(NotifierUrls, ParsesACommaListDropsTrailingSlashesAndRepeats) {
   for (const char* bad : {"", "ftp://a", "http://a:1,", ",http://a:1", "http://", "a:1"}) {
     auto r = parse_notifier_urls(bad);
     EXPECT_FALSE(r) << bad;
-    if (!r) EXPECT_EQ(r.error().code, "bad_flag") << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().code, "bad_flag") << bad;
+    }
   }
 }
 
