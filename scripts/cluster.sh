@@ -120,7 +120,7 @@ for i in $(seq "$webs"); do
   extra=(); [ "$i" = 1 ] && [ -n "$demo" ] && extra=("$demo")
   "${child[@]}" build-run/web/uwitter-web --listen "127.0.0.1:$wport" --data "$data/web-$i" --db "$db" \
     --notify "$notify" --notifier-url "$urls" --csrf-secret-file "$data/csrf.secret" \
-    --allowed-origin "http://localhost:$port" "${extra[@]}" \
+    --allowed-origin "http://localhost:$port" --trusted-proxy 127.0.0.1 "${extra[@]}" \
     --access-log "$data/web-$i.access.log" >"$out" 2>"$data/web-$i.log" &
   pids+=($!); names+=("web $i")
   wait_listening "$!" "$out" 1 "uwitter-web $i"
@@ -132,7 +132,7 @@ cfg="$data/haproxy.cfg"
 awk -v listen="127.0.0.1:$port" -v sock="$data/haproxy.sock" -v servers="$servers" '
   /^@SERVERS@$/ { printf "%s", servers; next }
   { gsub(/@LISTEN@/, listen); gsub(/@STATS_SOCKET@/, sock); gsub(/@INTER_MS@/, "500");
-    gsub(/@FALL@/, "2"); gsub(/@RISE@/, "1"); gsub(/@FORWARD_FOR@/, ""); print }' \
+    gsub(/@FALL@/, "2"); gsub(/@RISE@/, "1"); gsub(/@FORWARD_FOR@/, "option forwardfor"); print }' \
   scripts/cluster/haproxy.cfg.in >"$cfg"
 haproxy -c -q -f "$cfg" || { echo "cluster.sh: haproxy rejects $cfg" >&2; exit 1; }
 "${child[@]}" haproxy -db -f "$cfg" >>"$data/haproxy.log" 2>&1 &

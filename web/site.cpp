@@ -142,6 +142,11 @@ struct Site::Impl {
     if (!allow) return Error{400, "metrics_allow", "--metrics-allow: " + allow.error().message};
     ac.metrics_allow = std::move(allow.value());
     ac.metrics_on_site_port = !cfg.metrics_listen;
+    if (!cfg.trusted_proxies.empty()) {
+      auto trusted = CidrList::parse(cfg.trusted_proxies);
+      if (!trusted) return Error{400, "trusted_proxy", "--trusted-proxy: " + trusted.error().message};
+      ac.trusted_proxies = std::move(trusted.value());
+    }
     if (!cfg.csrf_secret_file.empty()) {
       auto secret = load_or_make_csrf_secret(cfg.csrf_secret_file);
       if (!secret) return secret.error();

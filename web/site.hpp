@@ -45,6 +45,8 @@ struct SiteConfig {
   // --csrf-secret-file: the CSRF secret shared by instances behind one load
   // balancer ("" = a random one per process).
   std::string csrf_secret_file;
+  // --trusted-proxy CIDR[,CIDR...]: reverse proxies whose X-Forwarded-For is believed ("" = none).
+  std::string trusted_proxies;
   // Who may read /metrics (--metrics-allow CIDR[,CIDR...]; default loopback).
   std::string metrics_allow = "127.0.0.0/8,::1/128";
   // --metrics-listen HOST:PORT: /metrics only on this separate listener.

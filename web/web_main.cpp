@@ -157,6 +157,15 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
           "balancer the same file, so a form served by one is accepted by another (default: random per "
           "process)",
           uw::text_flag(&o->csrf_secret_file));
+  f.value(
+      "trusted-proxy", "CIDR[,CIDR...]",
+      "reverse proxies (e.g. HAProxy with option forwardfor) whose X-Forwarded-For names the client for "
+      "the login throttle, the sign-up limit and --metrics-allow (default: none, the TCP peer is the client)",
+      [o](const std::string& v) -> uw::Result<uw::Unit> {
+        if (auto c = uw::CidrList::parse(v); !c) return uw::bad_value(c.error().message);
+        o->trusted_proxies = v;
+        return uw::Unit{};
+      });
   f.toggle("https-cookies", "Secure, __Host- session cookies (when served over HTTPS)", &o->https_cookies);
   f.value("allowed-origin", "ORIGIN", "another origin allowed to send forms (repeatable)",
           [o](const std::string& v) {

@@ -12,6 +12,7 @@
 #include "core/ascii.hpp"
 #include "core/file_writer.hpp"
 #include "web/http/assets.hpp"
+#include "web/http/forwarded.hpp"
 #include "web/http/routes.hpp"
 
 namespace uw::web {
@@ -212,6 +213,7 @@ void App::handle_metrics_port(http::Request&& req, http::Responder res) {
 }
 
 void App::handle(http::Request&& req, http::Responder res) {
+  if (!impl_->cfg.trusted_proxies.empty()) req.peer_ip = client_ip(req, impl_->cfg.trusted_proxies);
   Match m = match(req.method, req.path);
   if (m.api) return impl_->api.answer(std::move(req), std::move(res), m);
   if (m.route && std::holds_alternative<FrontFn>(m.route->handler))

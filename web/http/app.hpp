@@ -38,6 +38,8 @@ struct AppConfig {
   // only the separate listener (App::handle_metrics_port) serves it.
   bool metrics_on_site_port = true;
   std::optional<std::array<unsigned char, 32>> csrf_secret = std::nullopt;  // PagesConfig::csrf_secret
+  // --trusted-proxy: peers whose X-Forwarded-For names the client (web/http/forwarded.hpp); empty = none.
+  CidrList trusted_proxies = CidrList{};
 };
 
 // What the front door's own handlers work with.
