@@ -93,7 +93,8 @@ db="postgresql://postgres@127.0.0.1:$pgport/uwitter"
 trust=()
 for i in $(seq "$webs"); do
   mkdir -p "$data/web-$i"
-  [ -e "$data/web-$i/keys/uwitter.key" ] || build-run/sign/uwitter-keygen --out "$data/web-$i/keys" >/dev/null
+  [ -e "$data/web-$i/keys/uwitter.key" ] || build-run/sign/uwitter-keygen --out "$data/web-$i/keys" >/dev/null 2>&1 ||
+    { echo "cluster.sh: uwitter-keygen failed for web $i" >&2; exit 1; }
   trust+=(--trust "$data/web-$i/keys/uwitter.pub")
 done
 
