@@ -52,9 +52,11 @@ class Cluster {
  public:
   // Web instances are started by start_web(i) (so a test can make users on
   // one before another loads its caches); notifiers at once.
-  Cluster(size_t webs, size_t notifiers, std::vector<std::string> web_extra = {})
+  // db_uri "": a fresh database on the program's shared server; else this one
+  // (a test that stops its own server).
+  Cluster(size_t webs, size_t notifiers, std::vector<std::string> web_extra = {}, std::string db_uri = "")
       : web_extra_(std::move(web_extra)) {
-    db = fresh_pg_database();
+    db = db_uri.empty() ? fresh_pg_database() : std::move(db_uri);
     for (size_t i = 0; i < webs; ++i) {
       ClusterWeb w;
       w.data = dir.file("web" + std::to_string(i + 1));
