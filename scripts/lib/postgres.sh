@@ -26,12 +26,13 @@ start_postgres() {
   [ -x "$pgbin/postgres" ] || { echo "no PostgreSQL server in /usr/lib/postgresql (.ci/install-deps installs it)" >&2; return 1; }
   pgdata=$(realpath -m "$1"); pgrun="$pgdata-run"
   local as=(); [ "$(id -u)" -eq 0 ] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
-  mkdir -p "$pgrun"
+  mkdir -p "$pgrun" || return 1
   if [ ! -e "$pgdata/PG_VERSION" ]; then
     mkdir -p "$pgdata"
     [ "${#as[@]}" -gt 0 ] && chown nobody:nogroup "$pgdata" "$pgrun"
     printf 'creating a PostgreSQL cluster in %s ... ' "$pgdata"
-    quietly build-logs/initdb.log "${as[@]}" "$pgbin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8
+    quietly build-logs/initdb.log "${as[@]}" "$pgbin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8 ||
+      return 1  # (callers test our status, so set -e does not stop us here)
     echo done
   fi
   "${as[@]}" "${child[@]}" "$pgbin/postgres" -D "$pgdata" -p "$port" -c listen_addresses=127.0.0.1 \
