@@ -12,13 +12,9 @@ cd "$(dirname "$0")/.."
 postgres=0
 if [ "${1:-}" = "--postgres" ]; then postgres=1; shift; fi
 . scripts/lib/quiet.sh
-bash .ci/install-deps
-t0=$SECONDS
-printf 'building Uwitter (Release; log build-logs/run-build.log) ... '
-quietly build-logs/run-build.log bash -c \
-  "cmake -S . -B build-run -G Ninja -DCMAKE_BUILD_TYPE=Release -DUWITTER_TESTS=OFF -DUWITTER_BENCH=OFF &&
-   cmake --build build-run -j$(nproc)"
-echo "done ($(elapsed "$t0"))"
+. scripts/lib/build.sh
+. scripts/lib/postgres.sh
+install_and_build
 data=${UWITTER_DATA:-data}
 demo=""
 db="$data/uwitter.db"
@@ -48,34 +44,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 child=(setpriv --pdeathsig TERM --)
-pg_pid=""
 if [ "$postgres" = 1 ]; then
-  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  [ -x "$pgbin/postgres" ] || { echo "run.sh: no PostgreSQL server in /usr/lib/postgresql (.ci/install-deps installs it)" >&2; exit 1; }
-  pgdata=$(realpath -m "$data/postgres"); pgrun="$pgdata-run"; pgport=${UWITTER_PG_PORT:-5433}
-  as=(); [ "$(id -u)" -eq 0 ] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
-  mkdir -p "$pgrun"
-  if [ ! -e "$pgdata/PG_VERSION" ]; then
-    mkdir -p "$pgdata"
-    [ "${#as[@]}" -gt 0 ] && chown nobody:nogroup "$pgdata" "$pgrun"
-    printf 'creating a PostgreSQL cluster in %s ... ' "$pgdata"
-    quietly build-logs/initdb.log "${as[@]}" "$pgbin/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C.UTF-8
-    echo done
-  fi
-  "${as[@]}" "${child[@]}" "$pgbin/postgres" -D "$pgdata" -p "$pgport" -c listen_addresses=127.0.0.1 \
-    -c unix_socket_directories="$pgrun" >>"$data/postgres.log" 2>&1 &
-  pg_pid=$!
-  stop_pg() { stop_all; kill -INT "$pg_pid" 2>/dev/null || true; wait "$pg_pid" 2>/dev/null || true; }
-  trap stop_pg EXIT
-  for _ in $(seq 300); do
-    "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" && break
-    kill -0 "$pg_pid" 2>/dev/null || { echo "run.sh: postgres exited at start (see $data/postgres.log)" >&2; exit 1; }
-    sleep 0.1
-  done
-  "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" || { echo "run.sh: postgres did not accept connections in 30 s" >&2; exit 1; }
-  if "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U postgres uwitter 2>/dev/null; then demo="--demo"; fi
+  pgport=${UWITTER_PG_PORT:-5433}
+  trap 'stop_all; stop_postgres' EXIT
+  start_postgres "$data/postgres" "$pgport" "$data/postgres.log" || { echo "run.sh: PostgreSQL did not start" >&2; exit 1; }
+  if create_database uwitter "$pgport"; then demo="--demo"; fi
   db="postgresql://postgres@127.0.0.1:$pgport/uwitter"
-  echo "PostgreSQL on 127.0.0.1:$pgport (data in $pgdata)"
 fi
 "${child[@]}" build-run/notifier-udp/uwitter-notifier --listen-udp 127.0.0.1:7700 --listen-http 127.0.0.1:7701 \
   --db "$db" --trust "$data/keys/uwitter.pub" --allow 127.0.0.0/8 \

@@ -1,11 +1,19 @@
 #include "web/site.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
+#include <thread>
 
 #include "core/cidr.hpp"
 #include "core/http/fd_limit.hpp"
@@ -31,6 +39,39 @@ Result<sign::SecretKey> load_or_make_key(const std::string& data) {
     log::info("created signing key pair in {}", dir);
   }
   return sign::load_secret_key(path);
+}
+
+// The CSRF secret in `path` (64 hex digits), created with a random one (mode
+// 0600, O_EXCL: of two instances starting at once, one writes, both read it).
+Result<std::array<unsigned char, 32>> load_or_make_csrf_secret(const std::string& path) {
+  std::array<unsigned char, 32> secret{};
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    randombytes_buf(secret.data(), secret.size());
+    char hex[2 * 32 + 2];
+    sodium_bin2hex(hex, sizeof hex, secret.data(), secret.size());
+    std::string line = std::string(hex) + "\n";
+    const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::close(fd);
+    if (!ok) return Error{500, "csrf_secret", "cannot write " + path};
+    log::info("created CSRF secret {}", path);
+    return secret;
+  }
+  if (errno != EEXIST)
+    return Error{500, "csrf_secret", "cannot create " + path + ": " + std::strerror(errno)};
+  std::string text;
+  for (int attempt = 0; attempt < 50; ++attempt) {  // the other instance may be writing it right now
+    std::ifstream in(path);
+    std::getline(in, text);
+    if (text.size() >= 64) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  size_t len = 0;
+  if (text.size() != 64 ||
+      sodium_hex2bin(secret.data(), secret.size(), text.data(), text.size(), nullptr, &len, nullptr) != 0 ||
+      len != secret.size())
+    return Error{400, "csrf_secret", path + " must hold 64 hex digits (a 32-byte secret)"};
+  return secret;
 }
 
 }  // namespace
@@ -106,11 +147,21 @@ struct Site::Impl {
             [em](std::function<void()> then) { em->after_sent([then = std::move(then)](bool) { then(); }); });
     }
 
-    AppConfig ac{cfg.notifier_url, cfg.access_log, cfg.https_cookies, cfg.allowed_origins};
+    AppConfig ac{cfg.notifier_urls, cfg.access_log, cfg.https_cookies, cfg.allowed_origins};
     auto allow = CidrList::parse(cfg.metrics_allow);
     if (!allow) return Error{400, "metrics_allow", "--metrics-allow: " + allow.error().message};
     ac.metrics_allow = std::move(allow.value());
     ac.metrics_on_site_port = !cfg.metrics_listen;
+    if (!cfg.trusted_proxies.empty()) {
+      auto trusted = CidrList::parse(cfg.trusted_proxies);
+      if (!trusted) return Error{400, "trusted_proxy", "--trusted-proxy: " + trusted.error().message};
+      ac.trusted_proxies = std::move(trusted.value());
+    }
+    if (!cfg.csrf_secret_file.empty()) {
+      auto secret = load_or_make_csrf_secret(cfg.csrf_secret_file);
+      if (!secret) return secret.error();
+      ac.csrf_secret = *secret;
+    }
     app = std::make_unique<App>(loop, *svc, metrics, std::move(ac));
     if (auto r = app->open(); !r) return r.error();
     App* a = app.get();

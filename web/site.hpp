@@ -33,7 +33,7 @@ struct SiteConfig {
   uint64_t notify_heartbeat_ms = 1000;  // emitter heartbeat interval (0 = none)
   bool notify_http_sync = false;        // posts wait for http:// targets' answers
   uint64_t notify_sync_timeout_ms = 5000;
-  std::string notifier_url;
+  std::vector<std::string> notifier_urls;  // --notifier-url, in the order given (no trailing '/')
   bool demo = false;
   bool synchronous_full = false;
   int busy_timeout_ms = 5000;  // Store::Options::busy_timeout_ms (--busy-timeout)
@@ -42,6 +42,11 @@ struct SiteConfig {
   std::string access_log;
   bool https_cookies = false;
   std::vector<std::string> allowed_origins;
+  // --csrf-secret-file: the CSRF secret shared by instances behind one load
+  // balancer ("" = a random one per process).
+  std::string csrf_secret_file;
+  // --trusted-proxy CIDR[,CIDR...]: reverse proxies whose X-Forwarded-For is believed ("" = none).
+  std::string trusted_proxies;
   // Who may read /metrics (--metrics-allow CIDR[,CIDR...]; default loopback).
   std::string metrics_allow = "127.0.0.0/8,::1/128";
   // --metrics-listen HOST:PORT: /metrics only on this separate listener.

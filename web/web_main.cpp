@@ -2,6 +2,7 @@
 // builds and runs the rest. SIGTERM/SIGINT: stop accepting, let in-flight
 // requests finish, drain the writer, exit 0. SIGHUP: reopen the access log and
 // re-read the signing key (docs/KEYS.md).
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -9,6 +10,7 @@
 #include "core/cidr.hpp"
 #include "core/flags.hpp"
 #include "core/log.hpp"
+#include "web/http/notifiers.hpp"
 #include "web/site.hpp"
 
 namespace {
@@ -106,11 +108,15 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
       "send each notifier a signed heartbeat this often, so it sees trailing loss and we see a stopped one "
       "(default 1000; 0 = none)",
       u64_flag(&o->notify_heartbeat_ms, true));
-  f.value("notifier-url", "URL", "where browsers reach the notifier, e.g. http://127.0.0.1:7701",
+  f.value("notifier-url", "URL[,URL...]",
+          "where browsers reach the notifier, e.g. http://127.0.0.1:7701; with several (a comma list, or "
+          "repeated) each user is given one of them by rendezvous hashing, the others in order as fallbacks",
           [o](const std::string& v) -> uw::Result<uw::Unit> {
-            if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
-              return uw::bad_value("expects an http:// or https:// URL");
-            o->notifier_url = v;
+            auto urls = uw::web::parse_notifier_urls(v);
+            if (!urls) return urls.error();
+            for (auto& u : *urls)
+              if (std::find(o->notifier_urls.begin(), o->notifier_urls.end(), u) == o->notifier_urls.end())
+                o->notifier_urls.push_back(std::move(u));
             return uw::Unit{};
           });
   f.toggle("notify-http-sync",
@@ -147,6 +153,20 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
     o->access_log = v;
     return uw::Unit{};
   });
+  f.value("csrf-secret-file", "FILE",
+          "the forms' CSRF secret, created (random) when missing: give every instance behind one load "
+          "balancer the same file, so a form served by one is accepted by another (default: random per "
+          "process)",
+          uw::text_flag(&o->csrf_secret_file));
+  f.value(
+      "trusted-proxy", "CIDR[,CIDR...]",
+      "reverse proxies (e.g. HAProxy with option forwardfor) whose X-Forwarded-For names the client for "
+      "the login throttle, the sign-up limit and --metrics-allow (default: none, the TCP peer is the client)",
+      [o](const std::string& v) -> uw::Result<uw::Unit> {
+        if (auto c = uw::CidrList::parse(v); !c) return uw::bad_value(c.error().message);
+        o->trusted_proxies = v;
+        return uw::Unit{};
+      });
   f.toggle("https-cookies", "Secure, __Host- session cookies (when served over HTTPS)", &o->https_cookies);
   f.value("allowed-origin", "ORIGIN", "another origin allowed to send forms (repeatable)",
           [o](const std::string& v) {

@@ -76,6 +76,9 @@ async function until(fn, what, ms = 15000) {
   }
 }
 
+// Shared with failover.mjs.
+export { check, start, stop, until, CHROMIUM, ARGS, ARTIFACTS };
+
 export async function runNotifyTest() {
   check(WEB && NOTIFIER, 'UWITTER_WEB_BIN and UWITTER_NOTIFIER_BIN must be set');
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -205,6 +205,7 @@ async function all() {
   await run('UI journey', main);
   if (process.env.UWITTER_NOTIFIER_BIN) {
     await run('live notifications', async () => (await import('./notify.mjs')).runNotifyTest());
+    await run('notifier failover', async () => (await import('./failover.mjs')).runFailoverTest());
   } else {
     console.log('live-notification browser test not run (UWITTER_NOTIFIER_BIN is not set)');
   }

@@ -94,7 +94,7 @@ const char* const kRoutes[] = {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static FakeService svc;
-  static Api api(svc, ApiConfig{"http://127.0.0.1:7701"});
+  static Api api(svc, ApiConfig{{"http://127.0.0.1:7701"}});
   if (size < 2) return 0;
   std::string route = kRoutes[data[0] % (sizeof(kRoutes) / sizeof(kRoutes[0]))];
   uint8_t flags = data[1];

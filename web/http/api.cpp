@@ -10,6 +10,7 @@
 #include "core/rules.hpp"
 #include "core/store/notifications.hpp"
 #include "web/http/csrf.hpp"
+#include "web/http/notifiers.hpp"
 #include "web/http/pages.hpp"
 
 namespace uw::web {
@@ -225,8 +226,9 @@ http::Response api_error(int status, const std::string& code, const std::string&
   return send_json(status, json{{"error", {{"code", code}, {"message", message}}}});
 }
 
-Api::Api(Service& svc, ApiConfig cfg) : env_{svc, std::move(cfg.notifier_url)} {
-  while (!env_.notifier_url.empty() && env_.notifier_url.back() == '/') env_.notifier_url.pop_back();
+Api::Api(Service& svc, ApiConfig cfg) : env_{svc, std::move(cfg.notifier_urls)} {
+  for (auto& url : env_.notifier_urls)
+    while (!url.empty() && url.back() == '/') url.pop_back();
 }
 
 void Api::handle(http::Request&& req, http::Responder res) {
@@ -459,13 +461,18 @@ void ticket(const ApiEnv& env, http::Request&& req, http::Responder res, const P
     }
   }
   if (!v) return res.send(unauthorized(!bearer(req).empty()));
-  if (env.notifier_url.empty())
+  if (env.notifier_urls.empty())
     return res.send(
         api_error(503, "notifications_off", "Live notifications are not enabled on this server."));
   auto t = env.svc.ticket(*v);
   if (!t) return res.send(from_error(t.error()));
-  res.send(
-      send_json(200, json{{"ticket", t.value()}, {"url", env.notifier_url + "/events?ticket=" + t.value()}}));
+  // The user's notifier by rendezvous hashing over the list (web/http/notifiers.hpp),
+  // and the whole list in the same order: where the page goes when one is down.
+  std::vector<std::string> order = notifier_order(env.notifier_urls, v->user_id);
+  json body{{"ticket", t.value()}, {"url", order.front() + "/events?ticket=" + t.value()}};
+  body["notifier"] = order.front();
+  body["notifiers"] = std::move(order);
+  res.send(send_json(200, body));
 }
 
 namespace {

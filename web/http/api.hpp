@@ -19,13 +19,13 @@
 namespace uw::web {
 
 struct ApiConfig {
-  std::string notifier_url;  // "" = notifications off (ticket answers 503)
+  std::vector<std::string> notifier_urls;  // none = notifications off (ticket answers 503)
 };
 
 // What an API handler works with.
 struct ApiEnv {
   Service& svc;
-  std::string notifier_url;  // without a trailing '/'
+  std::vector<std::string> notifier_urls;  // each without a trailing '/'
 };
 
 class Api {

@@ -12,6 +12,7 @@
 #include "core/ascii.hpp"
 #include "core/file_writer.hpp"
 #include "web/http/assets.hpp"
+#include "web/http/forwarded.hpp"
 #include "web/http/routes.hpp"
 
 namespace uw::web {
@@ -70,11 +71,11 @@ struct App::Impl {
       : loop(l),
         metrics(m),
         cfg(std::move(c)),
-        api(s, ApiConfig{cfg.notifier_url}),
-        pages(s, PagesConfig{cfg.notifier_url, cfg.secure_cookies, cfg.allowed_origins}),
+        api(s, ApiConfig{cfg.notifier_urls}),
+        pages(s, PagesConfig{cfg.notifier_urls, cfg.secure_cookies, cfg.allowed_origins, cfg.csrf_secret}),
         front{m, cfg, nullptr, nullptr, pages},
         durations(route_labels().size(), nullptr) {
-    csp = App::csp_for(cfg.notifier_url);
+    csp = App::csp_for(cfg.notifier_urls);
     front.active = &metrics.gauge("http_active_connections", "Open HTTP connections.");
   }
 
@@ -141,8 +142,18 @@ App::~App() {
 }
 
 std::string App::csp_for(const std::string& notifier_url) {
+  return csp_for(notifier_url.empty() ? std::vector<std::string>{} : std::vector<std::string>{notifier_url});
+}
+
+std::string App::csp_for(const std::vector<std::string>& notifier_urls) {
   std::string connect = "'self'";
-  if (auto o = origin_of(notifier_url); !o.empty()) connect += " " + o;
+  std::vector<std::string> origins;
+  for (const auto& url : notifier_urls) {
+    auto o = origin_of(url);
+    if (o.empty() || std::find(origins.begin(), origins.end(), o) != origins.end()) continue;
+    connect += " " + o;
+    origins.push_back(std::move(o));
+  }
   return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src " +
          connect + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 }
@@ -202,6 +213,7 @@ void App::handle_metrics_port(http::Request&& req, http::Responder res) {
 }
 
 void App::handle(http::Request&& req, http::Responder res) {
+  if (!impl_->cfg.trusted_proxies.empty()) req.peer_ip = client_ip(req, impl_->cfg.trusted_proxies);
   Match m = match(req.method, req.path);
   if (m.api) return impl_->api.answer(std::move(req), std::move(res), m);
   if (m.route && std::holds_alternative<FrontFn>(m.route->handler))

@@ -9,9 +9,11 @@
 // Threading: loop thread only. The access log is buffered and handed, every
 // 200 ms or 64 KiB and at close(), to a FileWriter thread that does the disk
 // writes; its uv_timer_t lives in a heap block freed in the close callback.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +27,7 @@
 namespace uw::web {
 
 struct AppConfig {
-  std::string notifier_url;                  // "" = notifications off; its origin joins CSP connect-src
+  std::vector<std::string> notifier_urls;    // none = notifications off; their origins join CSP connect-src
   std::string access_log_path;               // "" = stderr
   bool secure_cookies = false;               // --https-cookies (PagesConfig)
   std::vector<std::string> allowed_origins;  // --allowed-origin (PagesConfig)
@@ -35,6 +37,9 @@ struct AppConfig {
   // false with --metrics-listen: the site's port answers /metrics with 404 and
   // only the separate listener (App::handle_metrics_port) serves it.
   bool metrics_on_site_port = true;
+  std::optional<std::array<unsigned char, 32>> csrf_secret = std::nullopt;  // PagesConfig::csrf_secret
+  // --trusted-proxy: peers whose X-Forwarded-For names the client (web/http/forwarded.hpp); empty = none.
+  CidrList trusted_proxies = CidrList{};
 };
 
 // What the front door's own handlers work with.
@@ -84,6 +89,7 @@ class App {
 
   // "Content-Security-Policy" value for a notifier URL (exposed for tests).
   static std::string csp_for(const std::string& notifier_url);
+  static std::string csp_for(const std::vector<std::string>& notifier_urls);
 
  private:
   struct Impl;

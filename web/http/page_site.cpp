@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/clock.hpp"
+#include "web/http/notifiers.hpp"
 
 namespace uw::web {
 namespace {
@@ -109,8 +110,10 @@ views::Frame PageSite::frame(PageCtx& c, std::string title, std::string search_q
   mentions.version = svc.users_version();
   mentions.removed_version = svc.users_removed_version();
   f.mentions = &mentions;
-  if (c.viewer && !cfg.notifier_url.empty()) {
-    f.notifier_url = cfg.notifier_url;
+  if (c.viewer && !cfg.notifier_urls.empty()) {
+    // The viewer's notifier first, the fallbacks after (web/http/notifiers.hpp).
+    f.notifier_urls = notifier_order(cfg.notifier_urls, c.viewer->user_id);
+    f.notifier_url = f.notifier_urls.front();
     if (auto t = svc.ticket(*c.viewer)) f.ticket = std::move(*t);
   }
   return f;

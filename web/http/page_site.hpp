@@ -71,7 +71,8 @@ struct PageSite {
   // Mentions link only to users that exist; its version is refreshed per page.
   mutable views::Mentions mentions;
 
-  PageSite(Service& s, PagesConfig c) : svc(s), cfg(std::move(c)) {
+  PageSite(Service& s, PagesConfig c)
+      : svc(s), cfg(std::move(c)), csrf(cfg.csrf_secret ? Csrf(*cfg.csrf_secret) : Csrf()) {
     mentions.exists = [&svc = svc](std::string_view name) { return svc.user_exists(name); };
   }
 

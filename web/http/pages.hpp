@@ -4,7 +4,9 @@
 // the session cookie; CSRF tokens and the Origin check; HTML error pages
 // (400/403/404/405/429). The handlers are web/http/pages_*.cpp.
 // Threading: loop thread only, like Service.
+#include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,10 +20,14 @@ inline constexpr const char* kSessionCookie = "uw_session";               // pla
 inline constexpr const char* kSecureSessionCookie = "__Host-uw_session";  // with --https-cookies
 
 struct PagesConfig {
-  std::string notifier_url;     // where browsers reach the notifier ("" = notifications off)
-  bool secure_cookies = false;  // Secure + __Host- prefix (behind HTTPS)
+  std::vector<std::string> notifier_urls;  // where browsers reach the notifiers (none = notifications off)
+  bool secure_cookies = false;             // Secure + __Host- prefix (behind HTTPS)
   // Origins accepted on state-changing requests besides the request's own Host.
   std::vector<std::string> allowed_origins;
+  // The CSRF MAC secret (--csrf-secret-file: one for every instance behind a
+  // load balancer, so a form served by one is accepted by another); none =
+  // a random one per process.
+  std::optional<std::array<unsigned char, 32>> csrf_secret = std::nullopt;
 };
 
 class Pages {

@@ -80,7 +80,8 @@ void render_notifications(const SitePtr& s, const CtxPtr& c, std::string error, 
       [s, c, older = before.has_value(), error = std::move(error), status](Result<NotificationList> r) {
         if (!r) return s->service_error(*c, r.error());
         views::Frame f = s->frame(*c, "Notifications");
-        views::NotificationsView v{s->cfg.notifier_url, f.ticket, std::move(r.value()), older, error};
+        views::NotificationsView v{f.notifier_url, f.ticket, std::move(r.value()),
+                                   older,          error,    f.notifier_urls};
         s->page(*c, status, views::notifications(f, v));
       });
 }

@@ -50,6 +50,16 @@ std::string compose_form(const Frame& f, const ComposeView& c) {
   return out;
 }
 
+// With more than one notifier: the viewer's order as data-notifier-urls
+// (space-separated; notify.js moves along it when one is down). Nothing with
+// one, so the single-notifier hook stays as it was.
+std::string notifier_list_attr(const std::vector<std::string>& urls) {
+  if (urls.size() < 2) return "";
+  std::string joined;
+  for (const auto& u : urls) joined += (joined.empty() ? "" : " ") + u;
+  return " data-notifier-urls=\"" + escape(joined) + "\"";
+}
+
 }  // namespace
 
 std::string csrf_field(const std::string& token) {
@@ -93,6 +103,7 @@ std::string layout(const Frame& f, const std::string& main_html) {
     out += "<div id=\"notif\" data-ticket-url=\"/api/v1/notifications/ticket\" data-notifier-url=\"";
     out += escape(f.notifier_url) + "\"";
     if (!f.ticket.empty()) out += " data-ticket=\"" + escape(f.ticket) + "\"";
+    out += notifier_list_attr(f.notifier_urls);
     out += " hidden></div>";
   }
   out += "<main class=\"col\" id=\"main\">";
@@ -332,6 +343,7 @@ std::string notifications(const Frame& f, const NotificationsView& v) {
     main += " data-ticket-url=\"/api/v1/notifications/ticket\" data-notifier-url=\"" +
             escape(v.notifier_url) + "\"";
     if (!v.ticket.empty()) main += " data-ticket=\"" + escape(v.ticket) + "\"";
+    main += notifier_list_attr(v.notifier_urls);
   }
   main += "><p id=\"notif-status\" class=\"muted\" aria-live=\"polite\">";
   const auto& items = v.list.page.items;

@@ -24,11 +24,14 @@ struct Frame {
   std::string csrf;              // form token (logout button, page forms)
   std::string search_q;          // prefilled search box
   int64_t now_ms = 0;            // for relative times
-  // Live notifications (logged in and --notifier-url set): the notifier's base
-  // URL and a fresh subscription ticket, embedded in the #notif hook so
-  // /static/notify.js can connect without another request. Empty = no hook.
+  // Live notifications (logged in and --notifier-url set): the viewer's
+  // notifier's base URL and a fresh subscription ticket, embedded in the
+  // #notif hook so /static/notify.js can connect without another request.
+  // Empty = no hook. With several notifiers, notifier_urls is the viewer's
+  // whole order (notifier_url first), embedded as data-notifier-urls.
   std::string notifier_url;
   std::string ticket;
+  std::vector<std::string> notifier_urls;
   // Rendered uweets to reuse (owned by the caller; null = render every uweet).
   UweetFragments* fragments = nullptr;
   // Which @names are users (owned by the caller; null = link every @name).
@@ -83,11 +86,12 @@ struct SearchView {
 // /notifications: a page of the stored history (rendered without JavaScript),
 // plus the live hook's data when a notifier is configured.
 struct NotificationsView {
-  std::string notifier_url;  // "" = live notifications unavailable
-  std::string ticket;        // subscription ticket ("" = ask the API)
-  NotificationList list;     // the page shown, the read marker, the unread count
-  bool older = false;        // a page after the first (?before=)
-  std::string error;         // e.g. a failed "mark as read"
+  std::string notifier_url;                // "" = live notifications unavailable
+  std::string ticket;                      // subscription ticket ("" = ask the API)
+  NotificationList list;                   // the page shown, the read marker, the unread count
+  bool older = false;                      // a page after the first (?before=)
+  std::string error;                       // e.g. a failed "mark as read"
+  std::vector<std::string> notifier_urls;  // the viewer's order, notifier_url first (see Frame)
 };
 
 // The settings page: the profile form, with what was typed kept on error.

@@ -86,14 +86,21 @@
   // Shared with notify.js (loaded after this file on every page, see
   // web/http/assets.cpp): the ticket request and the words for a notification.
   //
-  // A subscription ticket: {ticket, url} as GET /api/v1/notifications/ticket
-  // answers it (url is the notifier's /events?ticket=...). An element with
-  // data-ticket and data-notifier-url carries one already; reuseEmbedded says
-  // whether that one may still be used (a fresh ticket is needed after a
-  // connection was lost: the embedded one may have expired).
+  // A subscription ticket: {ticket, url, notifiers} as GET
+  // /api/v1/notifications/ticket answers it (url is the user's notifier's
+  // /events?ticket=...; notifiers is every notifier's base URL in the user's
+  // order, that one first: where notify.js goes when one is down). An element
+  // with data-ticket and data-notifier-url (and, with several notifiers,
+  // data-notifier-urls) carries one already; reuseEmbedded says whether that
+  // one may still be used (a fresh ticket is needed after a connection was
+  // lost: the embedded one may have expired).
   function ticket(el, reuseEmbedded) {
     var t = el.getAttribute('data-ticket'), base = el.getAttribute('data-notifier-url');
-    if (reuseEmbedded && t && base) return Promise.resolve({ ticket: t, url: base.replace(/\/$/, '') + '/events?ticket=' + t });
+    if (reuseEmbedded && t && base) {
+      base = base.replace(/\/$/, '');
+      var list = (el.getAttribute('data-notifier-urls') || '').split(' ').filter(Boolean);
+      return Promise.resolve({ ticket: t, url: base + '/events?ticket=' + t, notifiers: list.length ? list : [base] });
+    }
     return fetch(el.getAttribute('data-ticket-url'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (r) { if (!r.ok) throw new Error('ticket ' + r.status); return r.json(); });
   }

@@ -1,8 +1,10 @@
 // /static/notify.js: live notifications in the page: gets a subscription
 // ticket (window.uwitter.ticket, from app.js), opens an EventSource on the
-// notifier, shows a toast and an unread badge per notification. If the
-// notifier cannot be reached, the page says so in the #notif hook and
-// everything else keeps working (nothing here is needed to read or post).
+// user's notifier, shows a toast and an unread badge per notification. With
+// several notifiers it moves to the next one in the ticket's order when that
+// one is down (the rule is above connect()). If no notifier can be reached,
+// the page says so in the #notif hook and everything else keeps working
+// (nothing here is needed to read or post).
 // Text goes in with textContent only, never HTML.
 (function () {
   'use strict';
@@ -97,28 +99,112 @@
     document.dispatchEvent(new CustomEvent('uwitter:notification', { detail: n }));
   }
 
+  // Several notifiers (docs/CLUSTER.md): the ticket lists them in this user's
+  // order (rendezvous hashing on the server); `at` is the one in use. The
+  // fallback rule (tests/notifier-udp/failover_test.cpp follows the same one):
+  //  * the notifier answers anything but a stream (5xx, a refused ticket:
+  //    EventSource CLOSED): the next one at once, with a fresh ticket;
+  //  * the stream drops or cannot connect (EventSource CONNECTING, the browser
+  //    retrying): if it is not open again within FAILOVER_MS, the next one;
+  //  * every one tried without a stream opening: back off (2 s doubling to
+  //    60 s), then from the first again;
+  //  * on a fallback, every HOME_MS try the first one again beside the open
+  //    stream, and move back when it opens.
+  // Notification ids are one notifier's inbox positions: a move starts live
+  // (no Last-Event-ID), so what arrived during the move is not replayed here;
+  // the stored history (/notifications) has it.
+  var FAILOVER_MS = 2500, HOME_MS = 60000;
+  var order = [], at = 0, tried = 0, failTimer = null, homeTimer = null;
+
   function later() {
     if (timer) return;
     timer = setTimeout(function () { timer = null; connect(); }, retryMs);
     retryMs = Math.min(retryMs * 2, 60000);
   }
 
+  function stop(source) { source.onopen = source.onerror = null; source.close(); }
+
+  function next() {
+    if (failTimer) { clearTimeout(failTimer); failTimer = null; }
+    if (es) { stop(es); es = null; }
+    setState('unavailable');
+    tried += 1;
+    if (order.length > 1 && tried < order.length) {
+      at = (at + 1) % order.length;
+      lastId = '';
+      connect();
+    } else {
+      // Every notifier failed: wait, then start from this user's own again.
+      if (order.length > 1 && at !== 0) { at = 0; lastId = ''; }
+      tried = 0;
+      later();
+    }
+  }
+
+  function streamUrl(t, base) {
+    var u = base ? new URL(base + '/events?ticket=' + encodeURIComponent(t.ticket), location.href)
+      : new URL(t.url, location.href);
+    return u;
+  }
+
+  function listen(source) { KINDS.forEach(function (k) { source.addEventListener(k, onEvent); }); }
+
+  function goHomeLater() {
+    if (homeTimer || at === 0 || order.length < 2) return;
+    homeTimer = setTimeout(function () {
+      homeTimer = null;
+      if (at === 0 || !es) return;
+      window.uwitter.ticket(hook, false).then(function (t) {
+        if (t.notifiers && t.notifiers.length) order = t.notifiers;
+        var probe = new EventSource(streamUrl(t, order[0]).toString());
+        probe.onopen = function () {
+          if (es) stop(es);
+          es = probe; at = 0; tried = 0; lastId = '';
+          listen(probe);
+          probe.onopen = function () { opened = true; tried = 0; retryMs = 2000; setState('live'); };
+          probe.onerror = onError;
+          setState('live');
+        };
+        probe.onerror = function () { stop(probe); goHomeLater(); };
+      }).catch(goHomeLater);
+    }, HOME_MS);
+  }
+
+  function onError() {
+    setState('unavailable');
+    if (!es) return;
+    if (es.readyState === EventSource.CLOSED) { next(); return; }
+    // CONNECTING: the browser retries (retry: 2000 from the notifier); with
+    // other notifiers to go to, give it until FAILOVER_MS, then the next one.
+    if (!failTimer && order.length > 1) {
+      failTimer = setTimeout(function () {
+        failTimer = null;
+        if (es && es.readyState !== EventSource.OPEN) next();
+      }, FAILOVER_MS);
+    }
+  }
+
   function connect() {
     // The page's embedded ticket serves the first connection only.
-    window.uwitter.ticket(hook, !opened).then(function (t) {
+    window.uwitter.ticket(hook, !opened && tried === 0).then(function (t) {
       if (!t || !t.url) throw new Error('no notifier configured');
-      var u = new URL(t.url, location.href);
+      if (t.notifiers && t.notifiers.length) {
+        order = t.notifiers;
+        if (at >= order.length) at = 0;
+      }
+      var u = streamUrl(t, order.length ? order[at] : null);
       if (lastId) u.searchParams.set('last_event_id', lastId);
-      if (es) es.close();
+      if (es) stop(es);
       es = new EventSource(u.toString());
-      KINDS.forEach(function (k) { es.addEventListener(k, onEvent); });
-      es.onopen = function () { opened = true; retryMs = 2000; setState('live'); };
-      es.onerror = function () {
-        setState('unavailable');
-        // Closed for good (bad or expired ticket, notifier refused): new ticket, back off.
-        if (es.readyState === EventSource.CLOSED) { es.close(); es = null; later(); }
+      listen(es);
+      es.onopen = function () {
+        opened = true; tried = 0; retryMs = 2000;
+        if (failTimer) { clearTimeout(failTimer); failTimer = null; }
+        setState('live');
+        goHomeLater();
       };
-    }).catch(function () { setState('unavailable'); later(); });
+      es.onerror = onError;
+    }).catch(function () { setState('unavailable'); later(); });  // no ticket: the web app, not a notifier
   }
 
   setState('connecting');

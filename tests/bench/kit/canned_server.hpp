@@ -37,12 +37,17 @@ class CannedServer {
  public:
   // `reply` is written verbatim; with keep_open the connection then stays
   // open until the peer closes it or the server stops (an SSE stream).
-  explicit CannedServer(std::string reply, bool keep_open = false)
+  // `port` 0 lets the kernel pick; a given one is bound with SO_REUSEADDR
+  // (a server back on the port of one that stopped; port() is 0 when taken).
+  explicit CannedServer(std::string reply, bool keep_open = false, uint16_t port = 0)
       : reply_(std::move(reply)), keep_open_(keep_open) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int on = 1;
+    if (fd_ >= 0) (void)::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
     socklen_t len = sizeof a;
     if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0 ||
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)

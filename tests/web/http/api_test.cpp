@@ -16,6 +16,7 @@
 #include "bench/kit/process.hpp"
 #include "bench/kit/temp_dir.hpp"
 #include "tests/web/api_fixture.hpp"
+#include "web/http/notifiers.hpp"
 
 #ifdef UWITTER_WEB_BIN
 
@@ -541,6 +542,34 @@ TEST_P(Api, TicketNamesTheNotifierAndCspAllowsIt) {
   EXPECT_NE(r.header("content-security-policy").find("connect-src 'self' http://127.0.0.1:7701"),
             std::string::npos);
   expect_error(w.call("GET", "/api/v1/notifications/ticket"), 401, "unauthorized", "ticket without token");
+}
+
+TEST_P(Api, TicketWithSeveralNotifiersNamesTheUsersOwnAndTheFallbackOrder) {
+  // A comma list and a repeat both add (docs/WEB.md); a trailing '/' is dropped.
+  const std::vector<std::string> urls{"http://127.0.0.1:7701", "http://127.0.0.1:7711",
+                                      "http://127.0.0.1:7721"};
+  Web w({"--notifier-url", urls[0] + "/," + urls[1], "--notifier-url", urls[2]});
+  std::set<std::string> chosen;
+  for (const char* name : {"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"}) {
+    const int64_t id = w.user(name)["id"].get<int64_t>();
+    const std::string t = w.login(name);
+    auto j = w.ok("GET", "/api/v1/notifications/ticket", nullptr, t);
+    const auto order = j["notifiers"].get<std::vector<std::string>>();
+    EXPECT_EQ(order, web::notifier_order(urls, id)) << name;  // rendezvous over the list
+    EXPECT_EQ(std::set<std::string>(order.begin(), order.end()),
+              std::set<std::string>(urls.begin(), urls.end()));
+    EXPECT_EQ(j["notifier"], order.front());
+    EXPECT_EQ(j["url"], order.front() + "/events?ticket=" + j["ticket"].get<std::string>());
+    // Stable: the same user gets the same order every time.
+    EXPECT_EQ(w.ok("GET", "/api/v1/notifications/ticket", nullptr, t)["notifiers"], j["notifiers"]);
+    chosen.insert(order.front());
+  }
+  EXPECT_GE(chosen.size(), 2u) << "eight users all on one of three notifiers";
+  // Every notifier's origin may be connected to.
+  const std::string csp = w.http->get("/healthz").header("content-security-policy");
+  EXPECT_NE(csp.find("connect-src 'self' http://127.0.0.1:7701 http://127.0.0.1:7711 http://127.0.0.1:7721;"),
+            std::string::npos)
+      << csp;
 }
 
 TEST_P(Api, ExpiredSessionIsRefusedLikeALoggedOutOne) {

@@ -21,6 +21,7 @@ using kit::ChildProcess;
 using kit::html_input_value;
 using kit::HttpClient;
 using kit::HttpResponse;
+using kit::read_file;
 using kit::TempDir;
 namespace {
 
@@ -666,6 +667,66 @@ TEST_P(PagesNotifications, HookCarriesATicketWhenANotifierIsConfigured) {
   EXPECT_NE(list.body.find("id=\"notif-items\""), std::string::npos);
   EXPECT_EQ(Browser(server.base()).get("/notifications").header("location").rfind("/accounts/login", 0), 0u)
       << "anonymous visitors are sent to log in";
+}
+
+TEST_P(PagesNotifications, WithSeveralNotifiersTheHookNamesTheUsersOwnAndTheFallbackOrder) {
+  WebServer server({"--notifier-url", "http://127.0.0.1:7701,http://127.0.0.1:7711"});
+  Browser b(server.base());
+  ASSERT_EQ(b.register_user("nora").status, 303);
+  // The API's order for this user (its ticket route takes the session cookie).
+  auto t = b.get("/api/v1/notifications/ticket");
+  ASSERT_EQ(t.status, 200) << t.body;
+  const auto order = t.json()["notifiers"].get<std::vector<std::string>>();
+  ASSERT_EQ(order.size(), 2u);
+  const std::string urls = "data-notifier-urls=\"" + order[0] + " " + order[1] + "\"";
+  for (const std::string path : {"/", "/notifications"}) {
+    auto page = b.get(path);
+    ASSERT_EQ(page.status, 200) << path;
+    const std::regex hook(
+        "<div id=\"notif\" data-ticket-url=\"/api/v1/notifications/ticket\" data-notifier-url=\"" + order[0] +
+        "\" data-ticket=\"[^\"]+\" " + urls + " hidden></div>");
+    EXPECT_TRUE(std::regex_search(page.body, hook)) << path << "\n" << page.body.substr(0, 3000);
+  }
+  auto list = b.get("/notifications");
+  EXPECT_NE(list.body.find("id=\"notifications\" data-ticket-url=\"/api/v1/notifications/ticket\" "
+                           "data-notifier-url=\"" +
+                           order[0] + "\""),
+            std::string::npos);
+  EXPECT_NE(list.body.find(urls + "><p id=\"notif-status\""), std::string::npos);
+  const std::string csp = list.header("content-security-policy");
+  EXPECT_NE(csp.find("connect-src 'self' http://127.0.0.1:7701 http://127.0.0.1:7711;"), std::string::npos)
+      << csp;
+}
+
+// Behind a load balancer the next request may reach another instance: with
+// one --csrf-secret-file, a form served by one is accepted by the other;
+// without it each process has its own secret and the other refuses it (403).
+TEST(PagesCsrf, ASharedSecretFileLetsAFormServedByOneInstancePostToAnother) {
+  TempDir shared;
+  const std::string secret = shared.file("csrf.secret");
+  for (bool with_file : {true, false}) {
+    std::vector<std::string> extra;
+    if (with_file) extra = {"--csrf-secret-file", secret};
+    WebServer a(extra), b(extra);
+    Browser on_a(a.base());
+    auto form = on_a.get("/accounts/register");
+    ASSERT_EQ(form.status, 200);
+    const std::string token = html_input_value(form.body, "csrf");
+    const std::string cookie = on_a.http().cookie("uw_csrf");
+    ASSERT_FALSE(token.empty());
+    ASSERT_FALSE(cookie.empty());
+    HttpClient to_b(b.base());
+    auto r = to_b.post_form(
+        "/accounts/register",
+        {{"username", with_file ? "across" : "refused"}, {"password", "correct horse"}, {"csrf", token}},
+        {"Origin: " + b.base(), "Cookie: uw_csrf=" + cookie});
+    if (with_file) {
+      EXPECT_EQ(r.status, 303) << r.body;
+      EXPECT_EQ(read_file(secret).size(), 65u) << "64 hex digits and a newline";
+    } else {
+      EXPECT_EQ(r.status, 403) << r.body;
+    }
+  }
 }
 
 // The stored history on /notifications, without JavaScript: rendered by the
