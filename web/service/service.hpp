@@ -86,6 +86,12 @@ struct ServiceConfig {
   // How long the name of a deleted account stays reserved (create_user
   // refuses it), so links and @mentions do not change owner at once.
   int64_t name_reserved_s = int64_t{30} * 24 * 3600;
+  // Several instances on one PostgreSQL (docs/ARCHITECTURE.md "Several web
+  // instances"): this instance's name in the change feed ("" = a random one
+  // per start), and how often the feed is read when no NOTIFY wakes it (the
+  // staleness bound when a NOTIFY is missed). Ignored on SQLite.
+  std::string instance_name;
+  int feed_poll_ms = 1000;
 };
 
 // A page of the viewer's stored notification history (Store::notifications)
