@@ -31,7 +31,11 @@ FeedListener::FeedListener(Options o, FeedCursor from, LoopMailbox& mailbox, App
                                         "Revocations answered before every live peer said it applied them "
                                         "(the wait's cap passed).");
     pruned_ = &metrics->counter("uwitter_feed_pruned_total", "Change feed rows this instance pruned.");
+    contact_age_ = &metrics->gauge("uwitter_feed_contact_age_seconds",
+                                   "Seconds since the change feed was last read and the heartbeat written "
+                                   "(above the fence, 1 s, the instance refuses session tokens).");
   }
+  contact_ = last_contact_ = Clock::now();
 }
 
 FeedListener::~FeedListener() {
@@ -63,6 +67,10 @@ void FeedListener::sleep_or_wake(std::chrono::milliseconds d) {
     uint64_t v = 0;
     (void)!::read(wake_fd_, &v, sizeof v);
   }
+}
+
+void FeedListener::note_contact_age() {
+  if (contact_age_) contact_age_->set(std::chrono::duration<double>(Clock::now() - last_contact_).count());
 }
 
 void FeedListener::applied(int64_t lo) {
@@ -142,11 +150,13 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
     if (!s.feed_heartbeat(o_.name, lo)) return false;
     heartbeat_lo_ = lo;
     last_heartbeat_ = now;
+    last_contact_ = last_read_ok_;
     mailbox_.post([this, t = last_read_ok_] {
       contact_ = std::max(contact_, t);
       ever_contact_ = true;
     });
   }
+  note_contact_age();
   answer_waiters(&s, false);
   if (now >= *next_prune) {
     *next_prune = now + o_.prune_every;
@@ -196,9 +206,11 @@ void FeedListener::run() {
         if (!running_) break;
       }
     }
-    if (!down) log::warn("feed: lost the database connection; reconnecting (backoff up to {} ms)",
-                         o_.backoff_max.count());
+    if (!down)
+      log::warn("feed: lost the database connection; reconnecting (backoff up to {} ms)",
+                o_.backoff_max.count());
     down = true;
+    note_contact_age();
     answer_waiters(nullptr, false);  // only the expired ones
     sleep_or_wake(backoff);
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, o_.backoff_max);

@@ -99,6 +99,7 @@ class FeedListener {
   bool cycle(Store& s, Clock::time_point* next_prune);
   void answer_waiters(Store* s, bool give_up);
   void sleep_or_wake(std::chrono::milliseconds d);
+  void note_contact_age();
   void ring() const;
 
   Options o_;
@@ -112,14 +113,16 @@ class FeedListener {
   Clock::time_point last_heartbeat_{};
   Clock::time_point last_read_ok_{};
   Clock::time_point contact_{};  // loop thread
-  bool ever_contact_ = false;    // loop thread
+  bool ever_contact_ = true;     // loop thread (start-up loaded the caches: contact)
   std::atomic<uint64_t> reconnects_{0};
   std::mutex mu_;
   std::vector<Waiter> waiters_;  // guarded by mu_
   metrics::Counter* reconnects_total_ = nullptr;
   metrics::Counter* await_timeouts_ = nullptr;
   metrics::Counter* pruned_ = nullptr;
-  WorkerThread thread_;  // last: joined before the members it uses go
+  metrics::Gauge* contact_age_ = nullptr;  // set by the listener thread
+  Clock::time_point last_contact_{};       // listener thread: the read before the last good heartbeat
+  WorkerThread thread_;                    // last: joined before the members it uses go
 };
 
 }  // namespace uw

@@ -416,8 +416,8 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
     // earlier request (its time is not this one's), or one the caches have.
     // With one writer ids only grow, so an id already seen is one too; with
     // several instances another's newer ids may have arrived first.
-    const bool replayed = u.created_at != sent_at || cache_.uweet(u.id) != nullptr ||
-                          (!feed_ && u.id <= cache_.max_uweet_id());
+    const bool replayed =
+        u.created_at != sent_at || cache_.uweet(u.id) != nullptr || (!feed_ && u.id <= cache_.max_uweet_id());
     if (replayed && u.text != sent) {
       return done(Error{422, "idempotency_key_reused",
                         "This Idempotency-Key was already used for another text (uweet " +
@@ -582,7 +582,7 @@ void ServiceImpl::unfollow(const Viewer& v, std::string username, Done<bool> don
 void ServiceImpl::shutdown(std::function<void()> done) {
   stopping_ = true;
   shutdown_done_ = std::move(done);
-  if (feed_) feed_->stop();  // posts no more; leaves the instance table, so peers stop waiting for it
+  if (feed_) feed_->stop();      // posts no more; leaves the instance table, so peers stop waiting for it
   if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();

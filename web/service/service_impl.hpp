@@ -98,7 +98,7 @@ class ServiceImpl final : public Service {
   void seed_demo(Done<Unit> done) override;
   void shutdown(std::function<void()> done) override;
 
-  const TimelineCache& cache() const { return cache_; }  // tests
+  const TimelineCache& cache() const { return cache_; }     // tests
   const FeedListener* feed() const { return feed_.get(); }  // tests; null on SQLite
 
  private:

@@ -85,8 +85,9 @@ void ServiceImpl::apply_feed(FeedPage page) {
     // (docs/ARCHITECTURE.md "Several web instances": restart the instance
     // to reload them at once).
     if (feed_rewarms_) feed_rewarms_->inc();
-    log::error("feed: changes after this instance's cursor were pruned (an outage longer than the feed "
-               "keeps them); restart this instance to reload its caches");
+    log::error(
+        "feed: changes after this instance's cursor were pruned (an outage longer than the feed "
+        "keeps them); restart this instance to reload its caches");
   }
   const int64_t now = clock::now_ms();
   std::unordered_map<int64_t, const WarmSnapshot::UserRow*> users;

@@ -31,7 +31,8 @@ const char* feed_sql(Id id) {
       // there. One row with NULL change columns when there is none.
       return "WITH h AS (SELECT CASE WHEN $2::bigint > 0 THEN $2::bigint"
              "  ELSE pg_snapshot_xmin(pg_current_snapshot())::text::bigint END AS x,"
-             "  (SELECT pruned_upto FROM feed_state WHERE one = 1) AS p, " UW_PG_NOW_MS " AS now_ms)"
+             "  (SELECT pruned_upto FROM feed_state WHERE one = 1) AS p, " UW_PG_NOW_MS
+             " AS now_ms)"
              " SELECT h.x, h.p, h.now_ms, c.seq, c.kind, c.a, c.b, c.c, c.t, encode(c.h, 'hex'), c.at_ms"
              " FROM h LEFT JOIN changes c ON c.xid >= $1::text::xid8 AND c.xid < h.x::text::xid8"
              "  AND c.seq > $3 AND ($4 = '' OR c.origin <> $4)"
@@ -40,7 +41,8 @@ const char* feed_sql(Id id) {
       return "SELECT id, username, created_at, password_hash, display_name, bio FROM users"
              " WHERE id = ANY($1::bigint[]) ORDER BY id";
     case kFeedHeartbeat:
-      return "INSERT INTO feed_instances(name, applied, heartbeat_ms) VALUES ($1, $2::text::xid8, " UW_PG_NOW_MS
+      return "INSERT INTO feed_instances(name, applied, heartbeat_ms) VALUES ($1, "
+             "$2::text::xid8, " UW_PG_NOW_MS
              ") ON CONFLICT (name) DO UPDATE SET applied = EXCLUDED.applied,"
              " heartbeat_ms = EXCLUDED.heartbeat_ms";
     case kFeedPeersBehind:
@@ -160,8 +162,9 @@ Result<Unit> PgStore::feed_listen() {
   // This connection writes only heartbeats and prunes: losing the last of
   // them in a crash costs nothing, so no flush to wait for.
   // application_name: what an operator (or a test) finds it by in pg_stat_activity.
-  if (auto r = c_->exec("SET synchronous_commit = off; SET application_name = 'uwitter-feed'; LISTEN uw_changes",
-                        "feed listen");
+  if (auto r =
+          c_->exec("SET synchronous_commit = off; SET application_name = 'uwitter-feed'; LISTEN uw_changes",
+                   "feed listen");
       !r)
     return r;
   listening_generation_ = c_->generation;

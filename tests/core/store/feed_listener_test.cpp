@@ -93,7 +93,9 @@ TEST_F(PgFeedListenerTest, AKilledBackendIsReconnectedAndNothingIsMissed) {
   std::set<int64_t> posted;
   for (int i = 0; i < 20; ++i) {
     if (i % 5 == 2)
-      query1("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'uwitter-feed'");
+      query1(
+          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = "
+          "'uwitter-feed'");
     posted.insert(post_on(*w, ann, "p" + std::to_string(i)));
   }
   ASSERT_TRUE(run_until([&] {

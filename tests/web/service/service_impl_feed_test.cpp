@@ -87,7 +87,9 @@ struct Instance {
   bool knows(const std::string& user) { return get("/api/v1/users/" + user).status == 200; }
 };
 
-bool has(const std::vector<int64_t>& ids, int64_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+bool has(const std::vector<int64_t>& ids, int64_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
 
 struct PgFeed : ::testing::Test {
   std::string uri;
@@ -113,7 +115,8 @@ TEST_F(PgFeed, PostsDeletesFollowsAndProfilesOnOneInstanceShowOnTheOther) {
   // alice follows bob through A; B's profile of bob counts her.
   auto f = a.http->request("PUT", "/api/v1/users/bob/follow", "", {"Authorization: Bearer " + alice_a});
   ASSERT_EQ(f.status, 200) << f.body;
-  EXPECT_TRUE(kit::eventually([&] { return b.get("/api/v1/users/bob").json()["followers"] == 1; }, 5s));
+  EXPECT_TRUE(
+      kit::eventually([&] { return b.get("/api/v1/users/bob").json()["counts"]["followers"] == 1; }, 5s));
 
   // bob posts through B: alice's home timeline on A shows it.
   auto p = b.post(bob_b, "hello from B");
@@ -124,26 +127,30 @@ TEST_F(PgFeed, PostsDeletesFollowsAndProfilesOnOneInstanceShowOnTheOther) {
   std::cout << "post on B -> home timeline on A: "
             << std::chrono::duration<double, std::milli>(Clock::now() - t0).count() << " ms (20 ms polls)\n";
   EXPECT_EQ(a.get("/api/v1/uweets/" + std::to_string(id)).json()["text"], "hello from B");
-  EXPECT_TRUE(kit::eventually([&] { return a.get("/api/v1/users/bob").json()["uweets"] == 1; }, 5s));
+  EXPECT_TRUE(
+      kit::eventually([&] { return a.get("/api/v1/users/bob").json()["counts"]["uweets"] == 1; }, 5s));
 
   // bob renames himself on B: A shows the new name, on the profile and on the uweet.
   auto m = b.http->request("PATCH", "/api/v1/me", json{{"display_name", "Bob B."}}.dump(),
                            {"Content-Type: application/json", "Authorization: Bearer " + bob_b});
   ASSERT_EQ(m.status, 200) << m.body;
-  EXPECT_TRUE(kit::eventually([&] { return a.get("/api/v1/users/bob").json()["display_name"] == "Bob B."; }, 5s));
-  EXPECT_EQ(a.get("/api/v1/uweets/" + std::to_string(id)).json()["author_display"], "Bob B.");
+  EXPECT_TRUE(
+      kit::eventually([&] { return a.get("/api/v1/users/bob").json()["display_name"] == "Bob B."; }, 5s));
+  EXPECT_EQ(a.get("/api/v1/uweets/" + std::to_string(id)).json()["author_display_name"], "Bob B.");
 
   // bob deletes it through B: gone from A's timeline, count and uweet page.
-  auto d = b.http->request("DELETE", "/api/v1/uweets/" + std::to_string(id), "", {"Authorization: Bearer " + bob_b});
+  auto d = b.http->request("DELETE", "/api/v1/uweets/" + std::to_string(id), "",
+                           {"Authorization: Bearer " + bob_b});
   ASSERT_TRUE(d.status == 200 || d.status == 204) << d.status << " " << d.body;
   EXPECT_TRUE(kit::eventually([&] { return !has(a.home_ids(alice_a), id); }, 5s));
   EXPECT_EQ(a.get("/api/v1/uweets/" + std::to_string(id)).status, 404);
-  EXPECT_EQ(a.get("/api/v1/users/bob").json()["uweets"], 0);
+  EXPECT_EQ(a.get("/api/v1/users/bob").json()["counts"]["uweets"], 0);
 
   // alice unfollows through A: B's count drops.
   auto u = a.http->request("DELETE", "/api/v1/users/bob/follow", "", {"Authorization: Bearer " + alice_a});
   ASSERT_EQ(u.status, 200) << u.body;
-  EXPECT_TRUE(kit::eventually([&] { return b.get("/api/v1/users/bob").json()["followers"] == 0; }, 5s));
+  EXPECT_TRUE(
+      kit::eventually([&] { return b.get("/api/v1/users/bob").json()["counts"]["followers"] == 0; }, 5s));
   EXPECT_GT(a.metric("uwitter_feed_applied_total{kind=\"uweet\"}"), 0);
   EXPECT_GT(a.metric("uwitter_feed_lag_seconds_count"), 0);
 }
@@ -178,7 +185,7 @@ TEST_F(PgFeed, OneIdempotencyKeyOnBothInstancesGivesOneUweet) {
   for (Instance* i : {&a, &b}) {
     auto ids = i->public_ids();
     EXPECT_EQ(std::count(ids.begin(), ids.end(), id), 1);
-    EXPECT_EQ(i->get("/api/v1/users/dan").json()["uweets"], 1);
+    EXPECT_EQ(i->get("/api/v1/users/dan").json()["counts"]["uweets"], 1);
   }
 }
 
@@ -211,10 +218,10 @@ TEST_F(PgFeed, AListenerWhoseBackendIsKilledReconnectsAndMissesNothing) {
     if (i % 10 == 5) {
       // Every feed listener's backend (both instances'), while posts go on.
       std::string err;
-      auto killed = kit::pg_query_value(
-          uri,
-          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'uwitter-feed'",
-          &err);
+      auto killed = kit::pg_query_value(uri,
+                                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                                        "application_name = 'uwitter-feed'",
+                                        &err);
       ASSERT_TRUE(killed) << err;
       EXPECT_GE(std::stoi(*killed), 1);
     }
@@ -229,7 +236,8 @@ TEST_F(PgFeed, AListenerWhoseBackendIsKilledReconnectsAndMissesNothing) {
       },
       10s));
   EXPECT_GE(b.metric("uwitter_feed_reconnects_total"), 1);
-  EXPECT_TRUE(kit::eventually([&] { return b.get("/api/v1/users/fay").json()["uweets"] == 40; }, 5s));
+  EXPECT_TRUE(
+      kit::eventually([&] { return b.get("/api/v1/users/fay").json()["counts"]["uweets"] == 40; }, 5s));
 }
 
 TEST_F(PgFeed, ATransactionThatCommitsLateBehindANewerOneIsNotSkipped) {

@@ -66,9 +66,10 @@ TEST_F(PgFeedStoreTest, EveryCacheRelevantWriteLeavesAChange) {
   std::vector<ChangeKind> kinds;
   for (const auto& ch : got) kinds.push_back(ch.kind);
   const std::vector<ChangeKind> want = {
-      ChangeKind::user,        ChangeKind::user,          ChangeKind::uweet,        ChangeKind::follow,
-      ChangeKind::unfollow,    ChangeKind::user,          ChangeKind::session_new,  ChangeKind::session_end,
-      ChangeKind::uweet_deleted, ChangeKind::login_failed, ChangeKind::account_deleted};
+      ChangeKind::user,         ChangeKind::user,           ChangeKind::uweet,
+      ChangeKind::follow,       ChangeKind::unfollow,       ChangeKind::user,
+      ChangeKind::session_new,  ChangeKind::session_end,    ChangeKind::uweet_deleted,
+      ChangeKind::login_failed, ChangeKind::account_deleted};
   ASSERT_EQ(kinds, want);
   EXPECT_EQ(got[2].a, id);
   EXPECT_EQ(got[2].b, ann);
