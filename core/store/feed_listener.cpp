@@ -130,7 +130,10 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
   for (;;) {
     const auto t0 = Clock::now();
     auto p = s.feed_read(cursor_, o_.name, o_.page);
-    if (!p) return false;
+    if (!p) {
+      last_error_ = p.error().message;
+      return false;
+    }
     last_read_ok_ = t0;
     const bool more = p->more;
     const bool moved = !more && p->next.lo != cursor_.lo;
@@ -147,7 +150,10 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
   const auto now = Clock::now();
   const int64_t lo = applied_lo_.load();
   if ((lo != heartbeat_lo_ && now - last_heartbeat_ >= 2ms) || now - last_heartbeat_ >= o_.heartbeat) {
-    if (!s.feed_heartbeat(o_.name, lo)) return false;
+    if (auto h = s.feed_heartbeat(o_.name, lo); !h) {
+      last_error_ = h.error().message;
+      return false;
+    }
     heartbeat_lo_ = lo;
     last_heartbeat_ = now;
     last_contact_ = last_read_ok_;
@@ -175,6 +181,7 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
   if (waiting) timeout = 2ms;
   if (heartbeat_lo_ != applied_lo_.load()) timeout = 2ms;
   auto w = s.feed_wait(timeout, wake_fd_);
+  if (!w) last_error_ = w.error().message;
   return w.ok();
 }
 
@@ -183,16 +190,23 @@ void FeedListener::run() {
   auto backoff = 50ms;
   bool listened = false;
   bool down = false;
+  Clock::time_point next_down_log{};
   auto next_prune = Clock::now() + o_.prune_every / 4;
   while (running_) {
     if (!store) {
       Store::Options so;
       so.busy_timeout_ms = 2000;
       auto s = Store::open(o_.target, so);
-      if (s) store = std::move(s.value());
+      if (s) {
+        store = std::move(s.value());
+      } else {
+        last_error_ = s.error().message;
+      }
     }
     if (store) {
-      if (auto r = store->feed_listen(); r) {
+      if (auto r = store->feed_listen(); !r) {
+        last_error_ = r.error().message;
+      } else {
         if (listened) {
           reconnects_.fetch_add(1);
           if (reconnects_total_) reconnects_total_->inc();
@@ -205,10 +219,18 @@ void FeedListener::run() {
         }
         if (!running_) break;
       }
+      // A fresh connection, not a reset of this one: whatever state a
+      // failure left it in (a pipeline, a half-read result) goes with it.
+      store.reset();
     }
-    if (!down)
-      log::warn("feed: lost the database connection; reconnecting (backoff up to {} ms)",
+    if (!down) {
+      log::warn("feed: lost the database connection ({}); reconnecting (backoff up to {} ms)", last_error_,
                 o_.backoff_max.count());
+      next_down_log = Clock::now() + 5s;
+    } else if (Clock::now() >= next_down_log) {
+      log::warn("feed: still reconnecting ({})", last_error_);
+      next_down_log = Clock::now() + 5s;
+    }
     down = true;
     note_contact_age();
     answer_waiters(nullptr, false);  // only the expired ones

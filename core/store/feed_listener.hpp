@@ -109,6 +109,7 @@ class FeedListener {
   int wake_fd_ = -1;
   std::atomic<bool> running_{false};
   std::atomic<int64_t> applied_lo_{0};
+  std::string last_error_;     // listener thread: why the connection was given up
   int64_t heartbeat_lo_ = -1;  // listener thread: the applied_lo last written
   Clock::time_point last_heartbeat_{};
   Clock::time_point last_read_ok_{};
