@@ -73,7 +73,8 @@ void FeedListener::note_contact_age() {
   if (contact_age_) contact_age_->set(std::chrono::duration<double>(Clock::now() - last_contact_).count());
 }
 
-void FeedListener::applied(int64_t lo) {
+void FeedListener::applied(int64_t lo, bool urgent) {
+  if (urgent) urgent_ = true;
   if (lo > applied_lo_.load()) {
     applied_lo_ = lo;
     ring();  // heartbeat now: a peer's logout may be waiting for it
@@ -141,16 +142,19 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
     if (!p->changes.empty() || p->pruned || moved) {
       const int64_t lo = more ? -1 : cursor_.lo;
       mailbox_.post([this, page = std::move(p.value()), lo]() mutable {
-        apply_(std::move(page));
-        if (lo >= 0) applied(lo);
+        const bool urgent = apply_(std::move(page));
+        applied(lo, urgent);
       });
     }
     if (!more) break;
   }
   const auto now = Clock::now();
   const int64_t lo = applied_lo_.load();
-  if ((lo != heartbeat_lo_ && now - last_heartbeat_ >= 2ms) || now - last_heartbeat_ >= o_.heartbeat) {
-    if (auto h = s.feed_heartbeat(o_.name, lo); !h) {
+  const bool urgent = lo != heartbeat_lo_ && urgent_.load();
+  if (urgent || (lo != heartbeat_lo_ && now - last_heartbeat_ >= 2ms) ||
+      now - last_heartbeat_ >= o_.heartbeat) {
+    if (urgent) urgent_ = false;
+    if (auto h = s.feed_heartbeat(o_.name, lo, urgent); !h) {
       last_error_ = h.error().message;
       return false;
     }

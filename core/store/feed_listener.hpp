@@ -60,8 +60,11 @@ class FeedListener {
     std::chrono::milliseconds keep{600'000};
     int page = 1000;
   };
-  // Loop thread: a page of the peers' changes (possibly none: the horizon moved).
-  using Apply = std::function<void(FeedPage page)>;
+  // Loop thread: a page of the peers' changes (possibly none: the horizon
+  // moved). Returns true when it held a revocation (a session ended): the
+  // heartbeat that says it was applied then wakes the peers' listeners at
+  // once, since the instance that committed it is waiting.
+  using Apply = std::function<bool(FeedPage page)>;
 
   FeedListener(Options o, FeedCursor from, LoopMailbox& mailbox, Apply apply, metrics::Registry* metrics);
   ~FeedListener();  // stop()s
@@ -74,8 +77,9 @@ class FeedListener {
   // instance in the table, so peers stop waiting for it at once.
   void stop();
 
-  // Loop thread, after apply(): every change of a transaction below lo is in the caches.
-  void applied(int64_t lo);
+  // Loop thread, after apply(): every change of a transaction below lo is in
+  // the caches (lo < 0: not yet, the read goes on); urgent: apply() said so.
+  void applied(int64_t lo, bool urgent);
   // Loop thread: done(true) once every live peer has applied transaction
   // xid, done(false) after await_cap (a peer that heartbeats but does not
   // apply) or when the listener stops.
@@ -109,8 +113,9 @@ class FeedListener {
   int wake_fd_ = -1;
   std::atomic<bool> running_{false};
   std::atomic<int64_t> applied_lo_{0};
-  std::string last_error_;     // listener thread: why the connection was given up
-  int64_t heartbeat_lo_ = -1;  // listener thread: the applied_lo last written
+  std::atomic<bool> urgent_{false};  // a revocation applied, not yet acknowledged
+  std::string last_error_;           // listener thread: why the connection was given up
+  int64_t heartbeat_lo_ = -1;        // listener thread: the applied_lo last written
   Clock::time_point last_heartbeat_{};
   Clock::time_point last_read_ok_{};
   Clock::time_point contact_{};  // loop thread

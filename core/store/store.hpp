@@ -227,7 +227,8 @@ struct FeedCursor {
 struct FeedPage {
   std::vector<Change> changes;  // in seq order
   // The users named by `user` changes as they are now (a user deleted since
-  // is missing: its account_deleted change is on this page or the next).
+  // is missing: its account_deleted change is on this page or a later one;
+  // one changed again since shows the newer state, its change comes later).
   std::vector<WarmSnapshot::UserRow> users;
   FeedCursor next;      // read on from here
   bool more = false;    // the page was full: read again at once
@@ -468,7 +469,7 @@ class Store {
   // A cursor at the current horizon: every change after it is read later.
   virtual Result<FeedCursor> feed_start() { return no_feed(); }
   // Up to limit changes after `from` not written by origin skip_origin
-  // ("" skips none), with the users they name, all as of one snapshot.
+  // ("" skips none), with the users they name as they are when read.
   virtual Result<FeedPage> feed_read(const FeedCursor& from, std::string_view skip_origin, int limit) {
     (void)from, (void)skip_origin, (void)limit;
     return no_feed();
@@ -481,9 +482,11 @@ class Store {
     (void)max, (void)wake_fd;
     return no_feed();
   }
-  // Says that instance `name` is alive and has applied everything below applied_lo.
-  virtual Result<Unit> feed_heartbeat(std::string_view name, int64_t applied_lo) {
-    (void)name, (void)applied_lo;
+  // Says that instance `name` is alive and has applied everything below
+  // applied_lo; wake_peers also NOTIFYs the instances' listeners (a peer may
+  // be waiting for this: a revocation was applied).
+  virtual Result<Unit> feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers = false) {
+    (void)name, (void)applied_lo, (void)wake_peers;
     return no_feed();
   }
   // How many instances but `name`, alive (a heartbeat in the last live_ms),

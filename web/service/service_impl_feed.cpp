@@ -58,7 +58,7 @@ Result<Unit> ServiceImpl::start_feed(const FeedCursor& from) {
   o.name = instance_name();
   o.poll = std::chrono::milliseconds(cfg_.feed_poll_ms);
   feed_ = std::make_unique<FeedListener>(
-      o, from, *mailbox_, [this](FeedPage page) { apply_feed(std::move(page)); }, metrics_);
+      o, from, *mailbox_, [this](FeedPage page) { return apply_feed(std::move(page)); }, metrics_);
   if (metrics_) {
     for (const char* k :
          {"user", "session", "uweet", "uweet_deleted", "account_deleted", "follow", "login", "other"})
@@ -76,8 +76,9 @@ Result<Unit> ServiceImpl::start_feed(const FeedCursor& from) {
   return feed_->start();
 }
 
-void ServiceImpl::apply_feed(FeedPage page) {
-  if (stopping_) return;
+bool ServiceImpl::apply_feed(FeedPage page) {
+  if (stopping_) return false;
+  bool revoked = false;
   if (page.pruned) {
     // Only after an outage longer than the feed keeps its rows: what was
     // missed cannot be read any more. Counted and logged; the caches are
@@ -112,6 +113,7 @@ void ServiceImpl::apply_feed(FeedPage page) {
         break;
       case ChangeKind::session_end:
         cache_.drop_session(c.h);
+        revoked = true;
         break;
       case ChangeKind::uweet: {
         const CachedUser* a = cache_.user(c.b);
@@ -124,6 +126,7 @@ void ServiceImpl::apply_feed(FeedPage page) {
         break;
       case ChangeKind::account_deleted:
         cache_.remove_user(c.a, cache_.follower_ids(c.a));
+        revoked = true;
         break;
       case ChangeKind::follow:
         cache_.add_follow(c.a, c.b);
@@ -148,6 +151,7 @@ void ServiceImpl::apply_feed(FeedPage page) {
     if (auto it = feed_applied_.find(kind_label(c.kind)); it != feed_applied_.end()) it->second->inc();
     if (feed_lag_) feed_lag_->observe(static_cast<double>(std::max<int64_t>(0, now - c.at_ms)) / 1000.0);
   }
+  return revoked;
 }
 
 // Another instance's throttle counts this failure (or this clearing) too.

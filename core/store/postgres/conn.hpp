@@ -71,6 +71,7 @@ enum Id : int {
   kFeedRead,
   kFeedUsers,
   kFeedHeartbeat,
+  kFeedHeartbeatWake,
   kFeedPeersBehind,
   kFeedLeave,
   kFeedXid,

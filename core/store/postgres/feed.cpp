@@ -45,6 +45,12 @@ const char* feed_sql(Id id) {
              "$2::text::xid8, " UW_PG_NOW_MS
              ") ON CONFLICT (name) DO UPDATE SET applied = EXCLUDED.applied,"
              " heartbeat_ms = EXCLUDED.heartbeat_ms";
+    case kFeedHeartbeatWake:
+      return "WITH h AS (INSERT INTO feed_instances(name, applied, heartbeat_ms) VALUES ($1, "
+             "$2::text::xid8, " UW_PG_NOW_MS
+             ") ON CONFLICT (name) DO UPDATE SET applied = EXCLUDED.applied,"
+             " heartbeat_ms = EXCLUDED.heartbeat_ms RETURNING 1)"
+             " SELECT pg_notify('uw_acks', '') FROM h";
     case kFeedPeersBehind:
       return "SELECT count(*) FROM feed_instances WHERE name <> $1 AND heartbeat_ms > " UW_PG_NOW_MS
              " - $3 AND applied <= $2::text::xid8";
@@ -104,15 +110,10 @@ Result<FeedCursor> PgStore::feed_start() {
 
 Result<FeedPage> PgStore::feed_read(const FeedCursor& from, std::string_view skip_origin, int limit) {
   limit = std::clamp(limit, 1, kMaxFeedPage);
-  // One snapshot for the changes and the users they name.
-  if (auto r = c_->ensure(); !r) return r.error();
-  c_->pending.insert(0, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;");
-  c_->in_transaction = true;
-  c_->transaction_lost = false;
-  const auto fail = [&](Error e) -> Result<FeedPage> {
-    rollback();
-    return e;
-  };
+  // One statement, one snapshot: its xmin and the changes below it. The
+  // users are read after it (one round trip more only when a page names
+  // any), as they are then.
+  const auto fail = [](Error e) -> Result<FeedPage> { return e; };
   auto r = c_->run(kFeedRead, {from.lo, from.hi, from.after_seq, skip_origin, static_cast<int64_t>(limit)},
                    "feed read");
   if (!r) return fail(r.error());
@@ -146,7 +147,6 @@ Result<FeedPage> PgStore::feed_read(const FeedCursor& from, std::string_view ski
       page.users.push_back(std::move(row));
     }
   }
-  if (auto c = commit(); !c) return c.error();
   page.pruned = from.lo > 0 && pruned_upto >= from.lo;
   if (static_cast<int>(page.changes.size()) == limit) {
     page.more = true;
@@ -162,9 +162,9 @@ Result<Unit> PgStore::feed_listen() {
   // This connection writes only heartbeats and prunes: losing the last of
   // them in a crash costs nothing, so no flush to wait for.
   // application_name: what an operator (or a test) finds it by in pg_stat_activity.
-  if (auto r =
-          c_->exec("SET synchronous_commit = off; SET application_name = 'uwitter-feed'; LISTEN uw_changes",
-                   "feed listen");
+  if (auto r = c_->exec("SET synchronous_commit = off; SET application_name = 'uwitter-feed'; LISTEN "
+                        "uw_changes; LISTEN uw_acks",
+                        "feed listen");
       !r)
     return r;
   listening_generation_ = c_->generation;
@@ -197,8 +197,8 @@ Result<bool> PgStore::feed_wait(std::chrono::milliseconds max, int wake_fd) {
   return notified;
 }
 
-Result<Unit> PgStore::feed_heartbeat(std::string_view name, int64_t applied_lo) {
-  auto r = c_->run(kFeedHeartbeat, {name, applied_lo}, "feed heartbeat");
+Result<Unit> PgStore::feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers) {
+  auto r = c_->run(wake_peers ? kFeedHeartbeatWake : kFeedHeartbeat, {name, applied_lo}, "feed heartbeat");
   if (!r) return r.error();
   return Unit{};
 }

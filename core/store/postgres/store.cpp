@@ -216,6 +216,7 @@ const char* sql(Id id) {
     case kFeedRead:
     case kFeedUsers:
     case kFeedHeartbeat:
+    case kFeedHeartbeatWake:
     case kFeedPeersBehind:
     case kFeedLeave:
     case kFeedXid:

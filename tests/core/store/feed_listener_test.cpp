@@ -29,6 +29,7 @@ class PgFeedListenerTest : public StoreThreadsTest {
           EXPECT_EQ(std::this_thread::get_id(), loop_thread_);
           for (const auto& c : p.changes)
             if (c.kind == ChangeKind::uweet) seen_.insert(c.a);
+          return false;
         },
         nullptr);
     EXPECT_TRUE(l->start());

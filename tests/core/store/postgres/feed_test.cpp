@@ -7,6 +7,7 @@
 // reader whose cursor it passed. SQLite has no feed (501 no_feed).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -156,6 +157,24 @@ TEST_F(PgFeedStoreTest, TheInstanceTableSaysWhoHasNotAppliedATransaction) {
   EXPECT_EQ(store().feed_peers_behind("me", *xid, 5000).value(), 0);  // silent too long: not waited for
   ASSERT_TRUE(store().feed_leave("peer"));
   EXPECT_EQ(query1("SELECT count(*) FROM feed_instances WHERE name = 'peer'"), "0");
+}
+
+TEST_F(PgFeedStoreTest, ACommitAndAnUrgentHeartbeatWakeAListenerAndAQuietOneDoesNot) {
+  auto l = open_as("listener");
+  ASSERT_TRUE(l);
+  ASSERT_TRUE(l->feed_listen());
+  EXPECT_FALSE(l->feed_wait(std::chrono::milliseconds(50), -1).value());  // nothing yet
+  (void)user("ann");                                                      // a committed change: one NOTIFY
+  EXPECT_TRUE(l->feed_wait(std::chrono::seconds(5), -1).value());
+  ASSERT_TRUE(store().feed_heartbeat("peer", 1));  // a plain heartbeat wakes nobody
+  EXPECT_FALSE(l->feed_wait(std::chrono::milliseconds(100), -1).value());
+  ASSERT_TRUE(store().feed_heartbeat("peer", 2, true));
+  EXPECT_TRUE(l->feed_wait(std::chrono::seconds(5), -1).value());
+  // A killed backend: the wait says the connection went (LISTEN again after).
+  query1("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'uwitter-feed'");
+  auto w = l->feed_wait(std::chrono::seconds(5), -1);
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().status, 503);
 }
 
 TEST_F(PgFeedStoreTest, PruningPastACursorIsSeenByItsReader) {
