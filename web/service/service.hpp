@@ -139,6 +139,12 @@ class Service {
   virtual uint64_t users_removed_version() const { return 0; }
   // Resolves a session token at once from memory (no disk); nullopt if unknown or expired.
   virtual std::optional<Viewer> authenticate(const std::string& token) = 0;
+  // Set while authenticate() refuses every token because this instance
+  // cannot know of the other instances' logouts (several instances on one
+  // PostgreSQL, its feed out of touch: docs/ARCHITECTURE.md "Several web
+  // instances"): a 503 with Retry-After to answer instead of a 401, so that
+  // clients keep their sessions. Loop thread.
+  virtual std::optional<Error> sessions_unavailable() const { return std::nullopt; }
   // Seconds until a throttled login may be retried (0 if not throttled).
   virtual int64_t retry_after_s(const std::string& username, const std::string& peer_ip) = 0;
 

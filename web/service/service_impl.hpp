@@ -62,6 +62,7 @@ class ServiceImpl final : public Service {
   uint64_t users_version() const override { return cache_.users_version(); }
   uint64_t users_removed_version() const override { return cache_.users_removed(); }
   std::optional<Viewer> authenticate(const std::string& token) override;
+  std::optional<Error> sessions_unavailable() const override;
   int64_t retry_after_s(const std::string& username, const std::string& peer_ip) override;
 
   void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,

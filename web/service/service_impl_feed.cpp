@@ -173,4 +173,11 @@ void ServiceImpl::after_revocation(int64_t xid, std::function<void()> then) {
 
 bool ServiceImpl::sessions_trusted() const { return !feed_ || feed_->in_contact(); }
 
+std::optional<Error> ServiceImpl::sessions_unavailable() const {
+  if (sessions_trusted()) return std::nullopt;
+  return Error{503, "sessions_unavailable",
+               "This server has lost touch with the database and cannot check sessions; try again shortly.",
+               2};
+}
+
 }  // namespace uw::web

@@ -282,6 +282,40 @@ TEST_F(PgFeed, ATransactionThatCommitsLateBehindANewerOneIsNotSkipped) {
   EXPECT_TRUE(kit::eventually([&] { return has(a.public_ids(), late_id); }, 5s));
 }
 
+// An instance out of touch with the feed for longer than its fence cannot
+// know of its peers' logouts: it answers a token with 503 (never 401: the
+// client keeps its session), and takes it again once it is back.
+TEST(PgFeedOutage, WhileTheDatabaseIsAwayTokensGet503AndWorkAgainAfter) {
+  kit::PgServer pg;  // its own server: this test stops it
+  ASSERT_TRUE(pg.start()) << pg.error();
+  const std::string uri = pg.create_database("uwitter");
+  ASSERT_FALSE(uri.empty()) << pg.error();
+  Instance a, b;
+  ASSERT_NO_FATAL_FAILURE(a.start(uri, "web-a"));
+  ASSERT_NO_FATAL_FAILURE(b.start(uri, "web-b"));
+  ASSERT_EQ(a.signup("hal").status, 201);
+  const std::string tok = a.token("hal");
+  ASSERT_TRUE(kit::eventually([&] { return b.get("/api/v1/me", tok).status == 200; }, 5s));
+  ASSERT_TRUE(pg.stop());
+  for (Instance* i : {&a, &b}) {
+    kit::HttpResponse r;
+    ASSERT_TRUE(kit::eventually(
+        [&] {
+          r = i->get("/api/v1/me", tok);
+          return r.status == 503;
+        },
+        5s))
+        << r.status << " " << r.body;
+    EXPECT_EQ(r.json()["error"]["code"], "sessions_unavailable") << r.body;
+    EXPECT_FALSE(r.header("retry-after").empty());
+    EXPECT_GE(i->metric("uwitter_feed_contact_age_seconds"), 1.0);
+  }
+  ASSERT_TRUE(pg.start()) << pg.error();
+  for (Instance* i : {&a, &b})
+    EXPECT_TRUE(kit::eventually([&] { return i->get("/api/v1/me", tok).status == 200; }, 15s));
+  EXPECT_GE(b.metric("uwitter_feed_reconnects_total"), 1);
+}
+
 }  // namespace
 }  // namespace uw::web
 
