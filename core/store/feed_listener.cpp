@@ -89,7 +89,11 @@ void FeedListener::await_peers(int64_t xid, std::function<void(bool)> done) {
   ring();
 }
 
-bool FeedListener::in_contact() const { return ever_contact_ && Clock::now() - contact_ < o_.fence; }
+// Alone at the last heartbeat, no peer could end a session meanwhile (a peer
+// that starts while this instance is cut off is the exception, docs).
+bool FeedListener::in_contact() const {
+  return !had_peers_.load() || (ever_contact_ && Clock::now() - contact_ < o_.fence);
+}
 
 int64_t FeedListener::contact_age_ms() const {
   if (!ever_contact_) return -1;
@@ -154,10 +158,12 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
   if (urgent || (lo != heartbeat_lo_ && now - last_heartbeat_ >= 2ms) ||
       now - last_heartbeat_ >= o_.heartbeat) {
     if (urgent) urgent_ = false;
-    if (auto h = s.feed_heartbeat(o_.name, lo, urgent); !h) {
+    auto h = s.feed_heartbeat(o_.name, lo, urgent, o_.live.count());
+    if (!h) {
       last_error_ = h.error().message;
       return false;
     }
+    had_peers_ = h.value() > 0;
     heartbeat_lo_ = lo;
     last_heartbeat_ = now;
     last_contact_ = last_read_ok_;

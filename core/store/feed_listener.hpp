@@ -85,7 +85,8 @@ class FeedListener {
   // apply) or when the listener stops.
   void await_peers(int64_t xid, std::function<void(bool)> done);
   // Loop thread: a page was read and the heartbeat written less than
-  // `fence` ago (false before the first).
+  // `fence` ago, or there was no other live instance at the last heartbeat
+  // (alone, nobody else can end a session).
   bool in_contact() const;
   // Loop thread: milliseconds since that contact (-1 = never).
   int64_t contact_age_ms() const;
@@ -113,9 +114,10 @@ class FeedListener {
   int wake_fd_ = -1;
   std::atomic<bool> running_{false};
   std::atomic<int64_t> applied_lo_{0};
-  std::atomic<bool> urgent_{false};  // a revocation applied, not yet acknowledged
-  std::string last_error_;           // listener thread: why the connection was given up
-  int64_t heartbeat_lo_ = -1;        // listener thread: the applied_lo last written
+  std::atomic<bool> urgent_{false};     // a revocation applied, not yet acknowledged
+  std::atomic<bool> had_peers_{false};  // other live instances at the last heartbeat
+  std::string last_error_;              // listener thread: why the connection was given up
+  int64_t heartbeat_lo_ = -1;           // listener thread: the applied_lo last written
   Clock::time_point last_heartbeat_{};
   Clock::time_point last_read_ok_{};
   Clock::time_point contact_{};  // loop thread

@@ -146,8 +146,8 @@ TEST_F(PgFeedStoreTest, TheInstanceTableSaysWhoHasNotAppliedATransaction) {
   auto xid = store().feed_xid();
   ASSERT_TRUE(xid);
   ASSERT_TRUE(store().commit());
-  ASSERT_TRUE(store().feed_heartbeat("me", 1));
-  ASSERT_TRUE(store().feed_heartbeat("peer", 1));
+  EXPECT_EQ(store().feed_heartbeat("me", 1).value(), 0);    // alone
+  EXPECT_EQ(store().feed_heartbeat("peer", 1).value(), 1);  // and "me"
   EXPECT_EQ(store().feed_peers_behind("me", *xid, 5000).value(), 1);
   ASSERT_TRUE(store().feed_heartbeat("peer", *xid + 1));
   EXPECT_EQ(store().feed_peers_behind("me", *xid, 5000).value(), 0);
