@@ -1,15 +1,12 @@
 // uw::PgStore: the change feed (docs/STORAGE.md "Change feed"). The rows are
 // written by triggers (postgres/schema.cpp, step 7) in the writing
 // transaction; this file reads them, keeps the instance table and prunes.
-#include <fmt/format.h>
 #include <poll.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdlib>
+#include <algorithm>
 #include <string>
 
-#include "core/log.hpp"
 #include "core/rules.hpp"
 #include "core/store/postgres/conn.hpp"
 #include "core/store/postgres/store.hpp"

@@ -316,6 +316,23 @@ TEST(PgFeedOutage, WhileTheDatabaseIsAwayTokensGet503AndWorkAgainAfter) {
   EXPECT_GE(b.metric("uwitter_feed_reconnects_total"), 1);
 }
 
+// Alone, an instance has no peer whose logouts it could miss: while the
+// database is away its cached pages keep answering a token, as before.
+TEST(PgFeedOutage, ASingleInstanceIsNotFenced) {
+  kit::PgServer pg;
+  ASSERT_TRUE(pg.start()) << pg.error();
+  const std::string uri = pg.create_database("uwitter");
+  ASSERT_FALSE(uri.empty()) << pg.error();
+  Instance a;
+  ASSERT_NO_FATAL_FAILURE(a.start(uri, "web-a"));
+  ASSERT_EQ(a.signup("ivy").status, 201);
+  const std::string tok = a.token("ivy");
+  ASSERT_TRUE(pg.stop());
+  ASSERT_TRUE(kit::eventually([&] { return a.metric("uwitter_feed_contact_age_seconds") >= 1.5; }, 10s));
+  EXPECT_EQ(a.get("/api/v1/me", tok).status, 200);
+  EXPECT_EQ(a.get("/api/v1/timelines/home", tok).status, 200);
+}
+
 }  // namespace
 }  // namespace uw::web
 
