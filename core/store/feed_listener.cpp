@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "core/clock.hpp"
@@ -158,12 +159,20 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
   if (urgent || (lo != heartbeat_lo_ && now - last_heartbeat_ >= 2ms) ||
       now - last_heartbeat_ >= o_.heartbeat) {
     if (urgent) urgent_ = false;
-    auto h = s.feed_heartbeat(o_.name, lo, urgent, o_.live.count());
-    if (!h) {
+    if (auto h = s.feed_heartbeat(o_.name, lo, urgent); !h) {
       last_error_ = h.error().message;
       return false;
     }
-    had_peers_ = h.value() > 0;
+    // Live peers (applied below "everything": all of them), for the fence.
+    if (now >= next_peer_count_) {
+      auto n = s.feed_peers_behind(o_.name, std::numeric_limits<int64_t>::max(), o_.live.count());
+      if (!n) {
+        last_error_ = n.error().message;
+        return false;
+      }
+      had_peers_ = n.value() > 0;
+      next_peer_count_ = now + o_.heartbeat;
+    }
     heartbeat_lo_ = lo;
     last_heartbeat_ = now;
     last_contact_ = last_read_ok_;

@@ -119,6 +119,7 @@ class FeedListener {
   std::string last_error_;              // listener thread: why the connection was given up
   int64_t heartbeat_lo_ = -1;           // listener thread: the applied_lo last written
   Clock::time_point last_heartbeat_{};
+  Clock::time_point next_peer_count_{};
   Clock::time_point last_read_ok_{};
   Clock::time_point contact_{};  // loop thread
   bool ever_contact_ = true;     // loop thread (start-up loaded the caches: contact)

@@ -484,11 +484,9 @@ class Store {
   }
   // Says that instance `name` is alive and has applied everything below
   // applied_lo; wake_peers also NOTIFYs the instances' listeners (a peer may
-  // be waiting for this: a revocation was applied). Answers how many other
-  // instances heartbeat within live_ms.
-  virtual Result<int64_t> feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers = false,
-                                         int64_t live_ms = 1500) {
-    (void)name, (void)applied_lo, (void)wake_peers, (void)live_ms;
+  // be waiting for this: a revocation was applied).
+  virtual Result<Unit> feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers = false) {
+    (void)name, (void)applied_lo, (void)wake_peers;
     return no_feed();
   }
   // How many instances but `name`, alive (a heartbeat in the last live_ms),

@@ -38,23 +38,16 @@ const char* feed_sql(Id id) {
       return "SELECT id, username, created_at, password_hash, display_name, bio FROM users"
              " WHERE id = ANY($1::bigint[]) ORDER BY id";
     case kFeedHeartbeat:
+      return "INSERT INTO feed_instances(name, applied, heartbeat_ms) VALUES ($1, "
+             "$2::text::xid8, " UW_PG_NOW_MS
+             ") ON CONFLICT (name) DO UPDATE SET applied = EXCLUDED.applied,"
+             " heartbeat_ms = EXCLUDED.heartbeat_ms";
     case kFeedHeartbeatWake:
-      // The upsert, and how many other instances heartbeat within $3 ms;
-      // the waking one also NOTIFYs uw_acks.
-      return id == kFeedHeartbeat
-                 ? "WITH h AS (INSERT INTO feed_instances(name, applied, heartbeat_ms) VALUES ($1, "
-                   "$2::text::xid8, " UW_PG_NOW_MS
-                   ") ON CONFLICT (name) DO UPDATE SET applied = EXCLUDED.applied,"
-                   " heartbeat_ms = EXCLUDED.heartbeat_ms RETURNING 1)"
-                   " SELECT count(*) FROM feed_instances WHERE name <> $1 AND heartbeat_ms > " UW_PG_NOW_MS
-                   " - $3"
-                 : "WITH h AS (INSERT INTO feed_instances(name, applied, heartbeat_ms) VALUES ($1, "
-                   "$2::text::xid8, " UW_PG_NOW_MS
-                   ") ON CONFLICT (name) DO UPDATE SET applied = EXCLUDED.applied,"
-                   " heartbeat_ms = EXCLUDED.heartbeat_ms RETURNING 1),"
-                   " n AS (SELECT pg_notify('uw_acks', '') FROM h)"
-                   " SELECT count(*) FROM feed_instances, (SELECT count(*) FROM n) w"
-                   " WHERE name <> $1 AND heartbeat_ms > " UW_PG_NOW_MS " - $3";
+      return "WITH h AS (INSERT INTO feed_instances(name, applied, heartbeat_ms) VALUES ($1, "
+             "$2::text::xid8, " UW_PG_NOW_MS
+             ") ON CONFLICT (name) DO UPDATE SET applied = EXCLUDED.applied,"
+             " heartbeat_ms = EXCLUDED.heartbeat_ms RETURNING 1)"
+             " SELECT pg_notify('uw_acks', '') FROM h";
     case kFeedPeersBehind:
       return "SELECT count(*) FROM feed_instances WHERE name <> $1 AND heartbeat_ms > " UW_PG_NOW_MS
              " - $3 AND applied <= $2::text::xid8";
@@ -201,12 +194,10 @@ Result<bool> PgStore::feed_wait(std::chrono::milliseconds max, int wake_fd) {
   return notified;
 }
 
-Result<int64_t> PgStore::feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers,
-                                        int64_t live_ms) {
-  auto r = c_->run(wake_peers ? kFeedHeartbeatWake : kFeedHeartbeat, {name, applied_lo, live_ms},
-                   "feed heartbeat");
+Result<Unit> PgStore::feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers) {
+  auto r = c_->run(wake_peers ? kFeedHeartbeatWake : kFeedHeartbeat, {name, applied_lo}, "feed heartbeat");
   if (!r) return r.error();
-  return r->size() == 1 ? r->i64(0, 0) : 0;
+  return Unit{};
 }
 
 Result<int64_t> PgStore::feed_peers_behind(std::string_view name, int64_t xid, int64_t live_ms) {

@@ -123,8 +123,7 @@ class PgStore final : public Store {
   Result<FeedPage> feed_read(const FeedCursor& from, std::string_view skip_origin, int limit) override;
   Result<Unit> feed_listen() override;
   Result<bool> feed_wait(std::chrono::milliseconds max, int wake_fd) override;
-  Result<int64_t> feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers,
-                                 int64_t live_ms) override;
+  Result<Unit> feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers) override;
   Result<int64_t> feed_peers_behind(std::string_view name, int64_t xid, int64_t live_ms) override;
   Result<Unit> feed_leave(std::string_view name) override;
   Result<int64_t> feed_xid() override;

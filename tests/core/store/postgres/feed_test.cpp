@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
@@ -146,8 +147,10 @@ TEST_F(PgFeedStoreTest, TheInstanceTableSaysWhoHasNotAppliedATransaction) {
   auto xid = store().feed_xid();
   ASSERT_TRUE(xid);
   ASSERT_TRUE(store().commit());
-  EXPECT_EQ(store().feed_heartbeat("me", 1).value(), 0);    // alone
-  EXPECT_EQ(store().feed_heartbeat("peer", 1).value(), 1);  // and "me"
+  ASSERT_TRUE(store().feed_heartbeat("me", 1));
+  EXPECT_EQ(store().feed_peers_behind("me", INT64_MAX, 5000).value(), 0);  // alone
+  ASSERT_TRUE(store().feed_heartbeat("peer", 1));
+  EXPECT_EQ(store().feed_peers_behind("me", INT64_MAX, 5000).value(), 1);  // the live peers
   EXPECT_EQ(store().feed_peers_behind("me", *xid, 5000).value(), 1);
   ASSERT_TRUE(store().feed_heartbeat("peer", *xid + 1));
   EXPECT_EQ(store().feed_peers_behind("me", *xid, 5000).value(), 0);
