@@ -308,7 +308,8 @@ TEST(PgFeedOutage, WhileTheDatabaseIsAwayTokensGet503AndWorkAgainAfter) {
         << r.status << " " << r.body;
     EXPECT_EQ(r.json()["error"]["code"], "sessions_unavailable") << r.body;
     EXPECT_FALSE(r.header("retry-after").empty());
-    EXPECT_GE(i->metric("uwitter_feed_contact_age_seconds"), 1.0);
+    // Updated by the listener as it retries (every backoff, up to 1 s): behind, but growing.
+    EXPECT_GT(i->metric("uwitter_feed_contact_age_seconds"), 0.25);
   }
   ASSERT_TRUE(pg.start()) << pg.error();
   for (Instance* i : {&a, &b})
