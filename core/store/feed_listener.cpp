@@ -36,6 +36,9 @@ FeedListener::FeedListener(Options o, FeedCursor from, LoopMailbox& mailbox, App
                                    "Seconds since the change feed was last read and the heartbeat written "
                                    "(above the fence, 1 s, the instance refuses session tokens).");
   }
+  if (metrics)
+    live_peers_ = &metrics->gauge("uwitter_feed_live_peers",
+                                  "Other web instances heartbeating on the change feed (at the last count).");
   contact_ = last_contact_ = Clock::now();
 }
 
@@ -171,6 +174,7 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
         return false;
       }
       had_peers_ = n.value() > 0;
+      if (live_peers_) live_peers_->set(static_cast<double>(n.value()));
       next_peer_count_ = now + o_.heartbeat;
     }
     heartbeat_lo_ = lo;

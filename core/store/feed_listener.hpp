@@ -130,6 +130,7 @@ class FeedListener {
   metrics::Counter* await_timeouts_ = nullptr;
   metrics::Counter* pruned_ = nullptr;
   metrics::Gauge* contact_age_ = nullptr;  // set by the listener thread
+  metrics::Gauge* live_peers_ = nullptr;   // likewise
   Clock::time_point last_contact_{};       // listener thread: the read before the last good heartbeat
   WorkerThread thread_;                    // last: joined before the members it uses go
 };

@@ -297,6 +297,9 @@ TEST(PgFeedOutage, WhileTheDatabaseIsAwayTokensGet503AndWorkAgainAfter) {
   ASSERT_EQ(a.signup("hal").status, 201);
   const std::string tok = a.token("hal");
   ASSERT_TRUE(kit::eventually([&] { return b.get("/api/v1/me", tok).status == 200; }, 5s));
+  // Each knows the other is alive (the fence is for instances with peers).
+  for (Instance* i : {&a, &b})
+    ASSERT_TRUE(kit::eventually([&] { return i->metric("uwitter_feed_live_peers") >= 1; }, 5s));
   ASSERT_TRUE(pg.stop());
   for (Instance* i : {&a, &b}) {
     kit::HttpResponse r;
