@@ -119,6 +119,7 @@ struct Site::Impl {
     sc.busy_timeout_ms = cfg.busy_timeout_ms;
     sc.session_ttl_s = static_cast<int64_t>(cfg.session_ttl_s);
     sc.throttle_state_path = cfg.data + "/login-throttle.state";
+    sc.instance_name = cfg.instance_name;
     sc.post_rate_per_s = cfg.post_rate_per_s;
     sc.post_burst = cfg.post_burst;
     sc.signup_rate_per_s = cfg.signup_rate_per_s;

@@ -24,9 +24,10 @@ namespace uw::web {
 
 struct SiteConfig {
   HostPort listen{"127.0.0.1", 8080};
-  std::string data = "data";                 // database and keys
-  std::string db;                            // --db: SQLite file or postgresql:// URI ("" = data/uwitter.db)
-  std::vector<HostPort> notify;              // --notify: UDP targets
+  std::string data = "data";     // database and keys
+  std::string db;                // --db: SQLite file or postgresql:// URI ("" = data/uwitter.db)
+  std::string instance_name;     // --instance-name: this instance in the change feed ("" = random)
+  std::vector<HostPort> notify;  // --notify: UDP targets
   std::vector<NotifyTarget> notify_streams;  // --notify: tcp:// and http:// targets
   int udp_copies = 1;
   uint64_t udp_copy_spacing_us = 0;

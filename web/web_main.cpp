@@ -73,6 +73,17 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
             o->db = v;
             return uw::Unit{};
           });
+  f.value("instance-name", "NAME",
+          "PostgreSQL only: this instance's name in the change feed several instances share "
+          "(up to 64 of A-Z a-z 0-9 _ . -; default: random per start)",
+          [o](const std::string& v) -> uw::Result<uw::Unit> {
+            if (v.empty() || v.size() > 64 ||
+                v.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+                    std::string::npos)
+              return uw::bad_value("expects up to 64 of A-Z a-z 0-9 _ . -");
+            o->instance_name = v;
+            return uw::Unit{};
+          });
   f.value("notify", "TARGET[,...]",
           "send signed notifications to these notifiers: HOST:PORT or udp://HOST:PORT (datagrams), "
           "tcp://HOST:PORT (one connection, length-prefixed), http://HOST:PORT[/PATH] (POST, default "

@@ -183,6 +183,59 @@ struct NotificationPage {
   std::optional<NotificationKey> next_before;  // pass as `before` for the next (older) page
 };
 
+// ---- the change feed (several web instances on one PostgreSQL) -------------
+// docs/STORAGE.md "Change feed", docs/ARCHITECTURE.md "Several web
+// instances". Every committed write that the web app's caches hold leaves a
+// Change, written in the writing transaction itself; each instance reads the
+// others' changes and applies them to its caches. SQLite (one process) has
+// no feed: has_feed() is false and the feed calls answer 501 no_feed.
+enum class ChangeKind : int {
+  user = 1,             // a: user id (created, or profile / password changed): see FeedPage::users
+  session_new = 2,      // a: user id, b: expires_at_s, h: token hash
+  session_end = 3,      // a: user id, h: token hash (logout, password change, account delete, expiry)
+  uweet = 4,            // a: uweet id, b: author id, c: created_at (ms), t: text
+  uweet_deleted = 5,    // a: uweet id, b: author id
+  account_deleted = 6,  // a: user id
+  follow = 7,           // a: follower, b: followee
+  unfollow = 8,         // a: follower, b: followee
+  login_failed = 9,     // t: "username key\taddress", b: when (unix s)
+  login_ok = 10,        // t: "username key\taddress"
+};
+
+struct Change {
+  int64_t seq = 0;
+  ChangeKind kind = ChangeKind::user;
+  int64_t a = 0, b = 0, c = 0;
+  std::string t;
+  std::string h;
+  int64_t at_ms = 0;  // when it was written (the database's clock, unix ms)
+};
+
+// Where a reader of the feed stands. Changes are final once their
+// transaction is older than every transaction still running (the snapshot's
+// xmin): ids and seqs are handed out before commit, so they do not commit in
+// order, but the xmin horizon only moves past transactions that ended. A
+// cursor has applied every change of a transaction id below `lo`; `hi` (0 =
+// not yet chosen) is the horizon of a read in progress, after_seq the last
+// seq applied of the changes with lo <= xid < hi.
+struct FeedCursor {
+  int64_t lo = 0;
+  int64_t hi = 0;
+  int64_t after_seq = 0;
+};
+
+struct FeedPage {
+  std::vector<Change> changes;  // in seq order
+  // The users named by `user` changes as they are now (a user deleted since
+  // is missing: its account_deleted change is on this page or a later one;
+  // one changed again since shows the newer state, its change comes later).
+  std::vector<WarmSnapshot::UserRow> users;
+  FeedCursor next;      // read on from here
+  bool more = false;    // the page was full: read again at once
+  bool pruned = false;  // changes after the cursor were pruned away: the caches must be reloaded
+  int64_t now_ms = 0;   // the database's clock when read
+};
+
 // "X followed you" is stored at most once per (follower, followee) within
 // this many seconds (the notifier's --follow-repeat-s default, issue 14).
 inline constexpr int64_t kFollowNotificationRepeatS = 3'600;
@@ -254,6 +307,10 @@ class Store {
     // BEGIN IMMEDIATE would take the index's write lock too and wait for the
     // indexer. Without it search() is empty and index_pending() an error.
     bool search = true;
+    // PostgreSQL only: the instance name written with every change this
+    // connection makes (the change feed's origin, [A-Za-z0-9_.-], up to 64
+    // characters), so the instance can skip its own. "" = none.
+    std::string feed_origin;
   };
   // Opens (creating and migrating when writable) the database at target: a
   // PostgreSQL connection URI (is_postgres_target) or a SQLite file path.
@@ -405,6 +462,61 @@ class Store {
   // after them. nullopt when none, and always on SQLite (a reader there
   // fails only on a broken file). The owner's thread.
   virtual std::optional<Error> take_unavailable() { return std::nullopt; }
+
+  // ---- the change feed (see ChangeKind; PostgreSQL only) ------------------
+  // The defaults (SQLite) answer 501 no_feed.
+  virtual bool has_feed() const { return false; }
+  // A cursor at the current horizon: every change after it is read later.
+  virtual Result<FeedCursor> feed_start() { return no_feed(); }
+  // Up to limit changes after `from` not written by origin skip_origin
+  // ("" skips none), with the users they name as they are when read.
+  virtual Result<FeedPage> feed_read(const FeedCursor& from, std::string_view skip_origin, int limit) {
+    (void)from, (void)skip_origin, (void)limit;
+    return no_feed();
+  }
+  // LISTEN for the feed's wake-up (again after a reconnect).
+  virtual Result<Unit> feed_listen() { return no_feed(); }
+  // Waits up to max for a wake-up (true), for wake_fd to be readable or the
+  // time to pass (false). 503 when the connection went (feed_listen again).
+  virtual Result<bool> feed_wait(std::chrono::milliseconds max, int wake_fd) {
+    (void)max, (void)wake_fd;
+    return no_feed();
+  }
+  // Says that instance `name` is alive and has applied everything below
+  // applied_lo; wake_peers also NOTIFYs the instances' listeners (a peer may
+  // be waiting for this: a revocation was applied).
+  virtual Result<Unit> feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers = false) {
+    (void)name, (void)applied_lo, (void)wake_peers;
+    return no_feed();
+  }
+  // How many instances but `name`, alive (a heartbeat in the last live_ms),
+  // have not applied the transaction xid yet.
+  virtual Result<int64_t> feed_peers_behind(std::string_view name, int64_t xid, int64_t live_ms) {
+    (void)name, (void)xid, (void)live_ms;
+    return no_feed();
+  }
+  // Forgets instance `name` (a clean shutdown: peers stop waiting for it).
+  virtual Result<Unit> feed_leave(std::string_view name) {
+    (void)name;
+    return no_feed();
+  }
+  // The id of the open transaction (the writer's batch): what peers must have applied.
+  virtual Result<int64_t> feed_xid() { return no_feed(); }
+  // Removes changes written before before_ms, unless another instance is
+  // pruning right now; answers how many went.
+  virtual Result<int64_t> feed_prune(int64_t before_ms) {
+    (void)before_ms;
+    return no_feed();
+  }
+  // Logs a login failure (or a good password that clears failures) for the
+  // other instances' throttles, in the open transaction.
+  virtual Result<Unit> feed_login(bool failed, std::string_view key, std::string_view address, int64_t at_s) {
+    (void)failed, (void)key, (void)address, (void)at_s;
+    return no_feed();
+  }
+  static Error no_feed() {
+    return Error{501, "no_feed", "this database backend has no change feed (one process: nothing to follow)"};
+  }
 
   // For the writer's store, before its first transaction: starts the
   // backend's background work on this connection (see StoreBackground), or

@@ -173,7 +173,14 @@ std::optional<Viewer> viewer(const ApiEnv& env, const http::Request& req) {
 // The caller, or nullopt after answering 401.
 std::optional<Viewer> need_viewer(const ApiEnv& env, const http::Request& req, const http::Responder& res) {
   auto v = viewer(env, req);
-  if (!v) res.send(unauthorized(!bearer(req).empty()));
+  if (!v) {
+    // Out of touch with the other instances' logouts: 503, the token kept.
+    if (auto down = env.svc.sessions_unavailable(); down && !bearer(req).empty()) {
+      res.send(from_error(*down));
+    } else {
+      res.send(unauthorized(!bearer(req).empty()));
+    }
+  }
   return v;
 }
 

@@ -47,7 +47,9 @@ CtxPtr PageSite::enter(http::Request&& req, http::Responder res) const {
   if (auto s = find_cookie(c->req, session_cookie_name())) {
     c->session = std::string(*s);
     c->viewer = svc.authenticate(c->session);
-    if (!c->viewer) c->clear_session = true;
+    // A cookie is cleared only when the session is really gone, not while
+    // this instance cannot check it (Service::sessions_unavailable).
+    if (!c->viewer && !svc.sessions_unavailable()) c->clear_session = true;
   }
   auto cc = find_cookie(c->req, csrf_cookie_name());
   if (cc && !csrf.token_for(*cc).empty()) {

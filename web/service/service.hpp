@@ -86,6 +86,12 @@ struct ServiceConfig {
   // How long the name of a deleted account stays reserved (create_user
   // refuses it), so links and @mentions do not change owner at once.
   int64_t name_reserved_s = int64_t{30} * 24 * 3600;
+  // Several instances on one PostgreSQL (docs/ARCHITECTURE.md "Several web
+  // instances"): this instance's name in the change feed ("" = a random one
+  // per start), and how often the feed is read when no NOTIFY wakes it (the
+  // staleness bound when a NOTIFY is missed). Ignored on SQLite.
+  std::string instance_name;
+  int feed_poll_ms = 1000;
 };
 
 // A page of the viewer's stored notification history (Store::notifications)
@@ -133,6 +139,12 @@ class Service {
   virtual uint64_t users_removed_version() const { return 0; }
   // Resolves a session token at once from memory (no disk); nullopt if unknown or expired.
   virtual std::optional<Viewer> authenticate(const std::string& token) = 0;
+  // Set while authenticate() refuses every token because this instance
+  // cannot know of the other instances' logouts (several instances on one
+  // PostgreSQL, its feed out of touch: docs/ARCHITECTURE.md "Several web
+  // instances"): a 503 with Retry-After to answer instead of a 401, so that
+  // clients keep their sessions. Loop thread.
+  virtual std::optional<Error> sessions_unavailable() const { return std::nullopt; }
   // Seconds until a throttled login may be retried (0 if not throttled).
   virtual int64_t retry_after_s(const std::string& username, const std::string& peer_ip) = 0;
 

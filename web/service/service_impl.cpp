@@ -64,6 +64,7 @@ ServiceImpl::ServiceImpl(uv_loop_t* loop, ServiceConfig cfg, metrics::Registry* 
 ServiceImpl::~ServiceImpl() {
   // Without shutdown() (start failed or a test tore down early): stop threads so
   // nothing runs against freed memory. The mailbox handle is closed here too.
+  if (feed_) feed_->stop();
   if (writer_) writer_->stop();
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();
@@ -76,8 +77,17 @@ Result<Unit> ServiceImpl::start() {
   o.synchronous_full = cfg_.synchronous_full;
   o.busy_timeout_ms = cfg_.busy_timeout_ms;
   o.search = false;  // see Store::Options::search: the indexer has the index
+  if (is_postgres_target(cfg_.db_path)) o.feed_origin = instance_name();
   auto store = Store::open(cfg_.db_path, o);
   if (!store) return store.error();
+  // The feed's cursor is taken before the caches load: a change committed
+  // meanwhile is then applied twice at worst, which the cache calls allow.
+  std::optional<FeedCursor> feed_from;
+  if (store.value()->has_feed()) {
+    auto c = store.value()->feed_start();
+    if (!c) return c.error();
+    feed_from = c.value();
+  }
   warm(*store.value());
   mailbox_ = std::make_unique<LoopMailbox>(loop_);
   auto indexer = Store::start_indexer(cfg_.db_path, o, metrics_);  // nullptr when the backend needs none
@@ -88,6 +98,8 @@ Result<Unit> ServiceImpl::start() {
   readers_ = std::move(readers.value());
   writer_ = std::make_unique<Writer>(std::move(store.value()), *mailbox_, metrics_);
   if (auto r = open_throttle_journal(); !r) return r.error();
+  if (feed_from)
+    if (auto r = start_feed(*feed_from); !r) return r.error();
   return Unit{};
 }
 
@@ -304,10 +316,14 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
         if (!v.ok || !u) {
           throttle_.failure(key, peer_ip, now);
           journal(auth::Throttle::failure_line(key, peer_ip, now));
+          share_login(true, key, peer_ip, now);
           if (logins_failed_) logins_failed_->inc();
           done(Error{401, "bad_credentials", "Wrong username or password."});
         } else {
-          if (throttle_.success(key, peer_ip)) journal(auth::Throttle::success_line(key, peer_ip));
+          if (throttle_.success(key, peer_ip)) {
+            journal(auth::Throttle::success_line(key, peer_ip));
+            share_login(false, key, peer_ip, now);
+          }
           if (logins_ok_) logins_ok_->inc();
           if (v.needs_rehash) {
             pool_started();
@@ -342,11 +358,21 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
 void ServiceImpl::logout(std::string token, Done<Unit> done) {
   std::string th = auth::token_hash(token);
   cache_.drop_session(th);  // the token stops working now, before the delete commits
-  writer_->call<Unit>([th](Store& s) { return s.delete_session(th); }, std::move(done));
+  // With peers: answered once they all dropped it too (after_revocation).
+  writer_->call<int64_t>(
+      [th, feed = feed_ != nullptr](Store& s) -> Result<int64_t> {
+        if (auto r = s.delete_session(th); !r) return r.error();
+        return feed ? s.feed_xid() : Result<int64_t>(int64_t{0});
+      },
+      [this, done = std::move(done)](Result<int64_t> r) {
+        if (!r) return done(r.error());
+        after_revocation(r.value(), [done] { done(Unit{}); });
+      });
 }
 
 std::optional<Viewer> ServiceImpl::authenticate(const std::string& token) {
   if (token.empty() || token.size() > 128) return std::nullopt;
+  if (!sessions_trusted()) return std::nullopt;  // out of touch with the peers' logouts
   auto uid = cache_.session(auth::token_hash(token), clock::now_s());
   if (!uid) return std::nullopt;
   const CachedUser* u = cache_.user(*uid);
@@ -380,14 +406,18 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
   nu.idempotency_key = std::move(idempotency_key);
   auto mentioned = nu.mentioned_user_ids;
   std::string sent = nu.text;
-  writer_->insert(std::move(nu), [this, v, sent = std::move(sent), mentioned = std::move(mentioned),
+  const int64_t sent_at = nu.created_at;
+  writer_->insert(std::move(nu), [this, v, sent = std::move(sent), sent_at, mentioned = std::move(mentioned),
                                   done = std::move(done)](Result<Uweet> r) mutable {
     if (!r) return done(r.error());
     Uweet& u = r.value();
     if (u.author.empty()) u.author = v.username;
-    // Ids only grow: an id we have already seen is the
-    // stored answer to a repeated idempotency key.
-    const bool replayed = u.id <= cache_.max_uweet_id();
+    // The stored answer to a repeated idempotency key: a uweet written by an
+    // earlier request (its time is not this one's), or one the caches have.
+    // With one writer ids only grow, so an id already seen is one too; with
+    // several instances another's newer ids may have arrived first.
+    const bool replayed =
+        u.created_at != sent_at || cache_.uweet(u.id) != nullptr || (!feed_ && u.id <= cache_.max_uweet_id());
     if (replayed && u.text != sent) {
       return done(Error{422, "idempotency_key_reused",
                         "This Idempotency-Key was already used for another text (uweet " +
@@ -411,7 +441,8 @@ void ServiceImpl::post(const Viewer& v, std::string text, std::optional<std::str
 }
 
 void ServiceImpl::delete_uweet(const Viewer& v, int64_t id, Done<Unit> done) {
-  if (id <= 0 || id > cache_.max_uweet_id())
+  // With peers, a uweet above the newest id applied may exist: ask the database.
+  if (id <= 0 || (!feed_ && id > cache_.max_uweet_id()))
     return done(Error{404, "no_such_uweet", "There is no such uweet."});
   writer_->call<DeletedUweet>(
       [uid = v.user_id, id, now = clock::now_ms()](Store& s) { return s.delete_uweet(uid, id, now); },
@@ -477,6 +508,7 @@ void ServiceImpl::change_password(const Viewer& v, std::string token, std::strin
                           if (!verdict.ok) {
                             throttle_.failure(key, peer_ip, now);
                             journal(auth::Throttle::failure_line(key, peer_ip, now));
+                            share_login(true, key, peer_ip, now);
                             done(Error{401, "wrong_password", "The current password is wrong."});
                             return pool_finished();
                           }
@@ -489,16 +521,20 @@ void ServiceImpl::change_password(const Viewer& v, std::string token, std::strin
                                   return pool_finished();
                                 }
                                 std::string nh = std::move(h.value());
+                                auto xid = std::make_shared<int64_t>(0);
                                 writer_->call<int>(
-                                    [uid, nh, keep](Store& s) -> Result<int> {
+                                    [uid, nh, keep, xid, feed = feed_ != nullptr](Store& s) -> Result<int> {
                                       if (auto r = s.set_password_hash(uid, nh); !r) return r.error();
-                                      return s.delete_other_sessions(uid, keep);
+                                      auto n = s.delete_other_sessions(uid, keep);
+                                      if (n && feed)
+                                        if (auto x = s.feed_xid(); x) *xid = x.value();
+                                      return n;
                                     },
-                                    [this, uid, nh, keep, done = std::move(done)](const Result<int>& r) {
+                                    [this, uid, nh, keep, xid, done = std::move(done)](const Result<int>& r) {
                                       if (!r) return done(r.error());
                                       cache_.set_password_hash(uid, nh);
                                       cache_.drop_user_sessions(uid, keep);
-                                      done(Unit{});
+                                      after_revocation(*xid, [done] { done(Unit{}); });
                                     });
                                 pool_finished();
                               });
@@ -546,6 +582,7 @@ void ServiceImpl::unfollow(const Viewer& v, std::string username, Done<bool> don
 void ServiceImpl::shutdown(std::function<void()> done) {
   stopping_ = true;
   shutdown_done_ = std::move(done);
+  if (feed_) feed_->stop();      // posts no more; leaves the instance table, so peers stop waiting for it
   if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();

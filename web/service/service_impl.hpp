@@ -16,11 +16,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/file_writer.hpp"
 #include "core/metrics.hpp"
 #include "core/rate_limit.hpp"
+#include "core/store/feed_listener.hpp"
 #include "core/store/readers.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
@@ -60,6 +62,7 @@ class ServiceImpl final : public Service {
   uint64_t users_version() const override { return cache_.users_version(); }
   uint64_t users_removed_version() const override { return cache_.users_removed(); }
   std::optional<Viewer> authenticate(const std::string& token) override;
+  std::optional<Error> sessions_unavailable() const override;
   int64_t retry_after_s(const std::string& username, const std::string& peer_ip) override;
 
   void post(const Viewer& v, std::string text, std::optional<std::string> idempotency_key,
@@ -96,7 +99,8 @@ class ServiceImpl final : public Service {
   void seed_demo(Done<Unit> done) override;
   void shutdown(std::function<void()> done) override;
 
-  const TimelineCache& cache() const { return cache_; }  // tests
+  const TimelineCache& cache() const { return cache_; }     // tests
+  const FeedListener* feed() const { return feed_.get(); }  // tests; null on SQLite
 
  private:
   struct Demo;
@@ -122,6 +126,15 @@ class ServiceImpl final : public Service {
   void check_own_password(int64_t user_id, std::string password, const std::string& peer_ip, Done<Unit> then);
   // After a committed account delete: the caches forget it, the followers' pages hear of it.
   void forget_account(const DeletedAccount& d);
+  // The change feed (service_impl_feed.cpp): several instances on one PostgreSQL.
+  const std::string& instance_name();
+  Result<Unit> start_feed(const FeedCursor& from);
+  bool apply_feed(FeedPage page);  // true: it ended sessions (peers wait for the acknowledgement)
+  void share_login(bool failed, const std::string& key, const std::string& ip, int64_t at_s);
+  void after_revocation(int64_t xid, std::function<void()> then);
+  // False while this instance has lost touch with the feed for longer than
+  // its fence: peers no longer wait for it, so it cannot know of their logouts.
+  bool sessions_trusted() const;
   // Fills each uweet's author_display from the cache (loop thread).
   void decorate(Uweet& u) const;
   Done<Page<Uweet>> decorated(Done<Page<Uweet>> done) const;
@@ -143,6 +156,10 @@ class ServiceImpl final : public Service {
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<SearchIndexer> indexer_;  // declared before readers_: outlives their search jobs
   std::unique_ptr<Readers> readers_;
+  std::unique_ptr<FeedListener> feed_;  // PostgreSQL only
+  std::unordered_map<std::string, metrics::Counter*> feed_applied_;
+  metrics::Histogram* feed_lag_ = nullptr;
+  metrics::Counter* feed_rewarms_ = nullptr;
   TimelineCache cache_;
   auth::Throttle throttle_;
   std::unique_ptr<FileWriter> throttle_journal_;  // null: not persisted

@@ -34,6 +34,7 @@ void ServiceImpl::check_own_password(int64_t user_id, std::string password, cons
         if (!v.ok) {
           throttle_.failure(key, peer_ip, now);
           journal(auth::Throttle::failure_line(key, peer_ip, now));
+          share_login(true, key, peer_ip, now);
           then(Error{401, "wrong_password", "The password is wrong."});
         } else {
           then(Unit{});
@@ -49,13 +50,19 @@ void ServiceImpl::delete_account(const Viewer& v, std::string password, std::str
                      [this, uid = v.user_id, done = std::move(done)](const Result<Unit>& ok) {
                        if (!ok) return done(ok.error());
                        const int64_t until = clock::now_s() + cfg_.name_reserved_s;
-                       writer_->call<DeletedAccount>([uid, now = clock::now_ms(), until](
-                                                         Store& s) { return s.delete_user(uid, now, until); },
-                                                     [this, done](Result<DeletedAccount> r) {
-                                                       if (!r) return done(r.error());
-                                                       forget_account(r.value());
-                                                       done(Unit{});
-                                                     });
+                       auto xid = std::make_shared<int64_t>(0);
+                       writer_->call<DeletedAccount>(
+                           [uid, now = clock::now_ms(), until, xid, feed = feed_ != nullptr](Store& s) {
+                             auto d = s.delete_user(uid, now, until);
+                             if (d && feed)
+                               if (auto x = s.feed_xid(); x) *xid = x.value();
+                             return d;
+                           },
+                           [this, xid, done](Result<DeletedAccount> r) {
+                             if (!r) return done(r.error());
+                             forget_account(r.value());
+                             after_revocation(*xid, [done] { done(Unit{}); });
+                           });
                      });
 }
 

@@ -40,7 +40,8 @@ void ServiceImpl::uweet(int64_t id, Done<Uweet> done) {
     decorate(u);
     return done(std::move(u));
   }
-  if (id <= 0 || id > cache_.max_uweet_id())
+  // With peers, a uweet above the newest id applied may exist: ask the database.
+  if (id <= 0 || (!feed_ && id > cache_.max_uweet_id()))
     return done(Error{404, "no_such_uweet", "There is no such uweet."});
   if (cache_misses_) cache_misses_->inc();
   readers_->call<Uweet>(

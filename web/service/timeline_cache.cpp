@@ -80,13 +80,37 @@ void TimelineCache::load_public(const std::vector<Uweet>& newest_first, bool com
   public_complete_ = complete;
 }
 
-void TimelineCache::add_uweet(const Uweet& u) {
+namespace {
+// Puts id into a newest-first list at its place (another instance's uweet can
+// commit after newer ones were seen). A list that is not complete holds an
+// exact run down to its oldest id: an id below that stays out. Returns
+// whether it went in.
+bool place(std::deque<int64_t>& ids, int64_t id, bool complete) {
+  if (ids.empty() || id > ids.front()) {
+    ids.push_front(id);
+    return true;
+  }
+  if (id < ids.back()) {
+    if (!complete) return false;
+    ids.push_back(id);
+    return true;
+  }
+  auto it = std::partition_point(ids.begin(), ids.end(), [id](int64_t x) { return x > id; });
+  if (it != ids.end() && *it == id) return false;
+  ids.insert(it, id);
+  return true;
+}
+}  // namespace
+
+bool TimelineCache::add_uweet(const Uweet& u) {
+  if (uweets_.count(u.id) != 0) return false;  // applied already (own commit, or the feed twice)
   ++uweets_version_;
   uweets_[u.id] = u;
   max_uweet_id_ = std::max(max_uweet_id_, u.id);
+  bool listed = false;
   if (auto* a = mut_user(u.author_id)) {
-    a->recent.push_front(u.id);
     ++a->uweets;
+    listed = place(a->recent, u.id, a->recent_complete);
     if (a->recent.size() > per_author_) {
       int64_t old = a->recent.back();
       a->recent.pop_back();
@@ -94,13 +118,23 @@ void TimelineCache::add_uweet(const Uweet& u) {
       forget_if_unlisted(old);
     }
   }
-  public_.push_front(u.id);
+  listed = place(public_, u.id, public_complete_) || listed;
   if (public_.size() > public_ring_) {
     int64_t old = public_.back();
     public_.pop_back();
     public_complete_ = false;
     forget_if_unlisted(old);
   }
+  if (!listed) uweets_.erase(u.id);  // older than every list holds
+  return true;
+}
+
+std::vector<int64_t> TimelineCache::follower_ids(int64_t user_id) const {
+  std::vector<int64_t> out;
+  for (const auto& [id, cu] : users_)
+    if (std::binary_search(cu.followees.begin(), cu.followees.end(), user_id)) out.push_back(id);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 // Taking an id out of a list keeps it an exact run: the list still holds every

@@ -54,8 +54,11 @@ class TimelineCache {
   // Bulk load of an author's newest uweets (newest first); complete if that is all of them.
   void load_recent(int64_t author_id, const std::vector<Uweet>& newest_first, bool complete, int64_t total);
   void load_public(const std::vector<Uweet>& newest_first, bool complete);
-  // A newly committed uweet (its id is larger than every id seen so far).
-  void add_uweet(const Uweet& u);
+  // A committed uweet: usually newer than every id seen so far, but one of
+  // another instance's can commit after newer ones (it goes to its place in
+  // each list). False, and nothing changes, when the id is cached already
+  // (a change applied twice).
+  bool add_uweet(const Uweet& u);
   // A committed delete: the uweet leaves every list and the author's count
   // (whether or not its id was cached).
   void remove_uweet(int64_t author_id, int64_t uweet_id);
@@ -72,6 +75,9 @@ class TimelineCache {
   const CachedUser* user_by_name(std::string_view name) const;  // case-insensitive
   const Uweet* uweet(int64_t id) const;
   bool follows(int64_t follower, int64_t followee) const;
+  // Who follows user_id, ascending (a scan of every user: for the rare
+  // account deleted by another instance).
+  std::vector<int64_t> follower_ids(int64_t user_id) const;
   size_t user_count() const { return users_.size(); }
   // Changes whenever a user is added or removed (Service::users_version).
   uint64_t users_version() const { return users_version_; }

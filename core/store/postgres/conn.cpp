@@ -103,6 +103,9 @@ Result<Unit> PgStore::Conn::connect() {
   // UTC and UTF-8 whatever the server's defaults; a reader never writes.
   std::string setup = "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'";
   if (read_only) setup += "; SET default_transaction_read_only = on";
+  // Checked by PgStore::open: [A-Za-z0-9_.-] only, so it can be quoted as is.
+  if (!origin.empty()) setup += "; SET uw.origin = '" + origin + "'";
+  ++generation;
   if (auto r = exec(setup, "session setup"); !r) return r;
   return Unit{};
 }

@@ -67,11 +67,23 @@ enum Id : int {
   kNotesUnreadUweets,
   kNotesReadUpto,
   kNotesMarkRead,
+  kFeedHorizon,
+  kFeedRead,
+  kFeedUsers,
+  kFeedHeartbeat,
+  kFeedHeartbeatWake,
+  kFeedPeersBehind,
+  kFeedLeave,
+  kFeedXid,
+  kFeedPrune,
+  kFeedLogin,
   kStatementCount
 };
 const char* sql(Id id);
 // The notification history's statements (postgres/notifications.cpp).
 const char* notification_sql(Id id);
+// The change feed's statements (postgres/feed.cpp).
+const char* feed_sql(Id id);
 
 // One parameter in text format (binary for bytea), or NULL.
 struct Param {
@@ -125,6 +137,10 @@ struct PgStore::Conn {
   std::string uri;       // as given (holds the password, never printed)
   std::string redacted;  // for messages
   bool read_only = false;
+  // Store::Options::feed_origin, set as uw.origin on every (re)connect.
+  std::string origin;
+  // Counts connects: a LISTEN does not survive a reconnect (PgStore::feed_wait).
+  uint64_t generation = 0;
   int connect_timeout_s = 5;
   bool prepared = false;
   // While the server is unreachable: no new connection attempt before this

@@ -131,6 +131,77 @@ CREATE TABLE notification_reads(
   sub     bigint NOT NULL
 );
 )sql",
+    // 7: the change feed (docs/STORAGE.md "Change feed"): every write the
+    // web app's caches hold is logged, by triggers in the writing
+    // transaction itself, so several uwitter-web instances on one database
+    // learn of each other's commits. xid orders what is final: a reader
+    // takes only rows whose transaction is older than its snapshot's xmin,
+    // so a commit that lands late behind a later id is never skipped. One
+    // NOTIFY per transaction wakes the listeners (PostgreSQL folds equal
+    // notifications of one transaction into one).
+    R"sql(
+CREATE TABLE changes(
+  seq    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  xid    xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  origin text NOT NULL DEFAULT coalesce(current_setting('uw.origin', true), ''),
+  kind   smallint NOT NULL,
+  a      bigint NOT NULL DEFAULT 0,
+  b      bigint NOT NULL DEFAULT 0,
+  c      bigint NOT NULL DEFAULT 0,
+  t      text,
+  h      bytea,
+  at_ms  bigint NOT NULL DEFAULT (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+);
+CREATE INDEX changes_by_xid ON changes(xid);
+CREATE INDEX changes_by_time ON changes(at_ms);
+CREATE TABLE feed_instances(
+  name         text PRIMARY KEY,
+  applied      xid8 NOT NULL,             -- every change of an older transaction is applied
+  heartbeat_ms bigint NOT NULL            -- the database's clock
+);
+CREATE TABLE feed_state(
+  one         int PRIMARY KEY CHECK(one = 1),
+  pruned_upto bigint NOT NULL             -- the newest xid a prune removed
+);
+INSERT INTO feed_state VALUES (1, 0);
+
+CREATE FUNCTION uw_feed_row() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  IF TG_TABLE_NAME = 'users' THEN
+    INSERT INTO changes(kind, a) VALUES (1, NEW.id);
+  ELSIF TG_TABLE_NAME = 'sessions' AND TG_OP = 'INSERT' THEN
+    INSERT INTO changes(kind, a, b, h) VALUES (2, NEW.user_id, NEW.expires_at, NEW.token_hash);
+  ELSIF TG_TABLE_NAME = 'sessions' THEN
+    INSERT INTO changes(kind, a, h) VALUES (3, OLD.user_id, OLD.token_hash);
+  ELSIF TG_TABLE_NAME = 'uweets' THEN
+    INSERT INTO changes(kind, a, b, c, t) VALUES (4, NEW.id, NEW.author_id, NEW.created_at, NEW.text);
+  ELSIF TG_TABLE_NAME = 'deleted_uweets' THEN
+    INSERT INTO changes(kind, a, b) VALUES (5, NEW.uweet_id, NEW.author_id);
+  ELSIF TG_TABLE_NAME = 'deleted_users' THEN
+    INSERT INTO changes(kind, a) VALUES (6, NEW.user_id);
+  ELSIF TG_TABLE_NAME = 'follows' AND TG_OP = 'INSERT' THEN
+    INSERT INTO changes(kind, a, b) VALUES (7, NEW.follower_id, NEW.followee_id);
+  ELSIF TG_TABLE_NAME = 'follows' THEN
+    INSERT INTO changes(kind, a, b) VALUES (8, OLD.follower_id, OLD.followee_id);
+  END IF;
+  RETURN NULL;
+END
+$f$;
+CREATE TRIGGER users_feed AFTER INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION uw_feed_row();
+CREATE TRIGGER sessions_feed AFTER INSERT OR DELETE ON sessions FOR EACH ROW EXECUTE FUNCTION uw_feed_row();
+CREATE TRIGGER uweets_feed AFTER INSERT ON uweets FOR EACH ROW EXECUTE FUNCTION uw_feed_row();
+CREATE TRIGGER deleted_uweets_feed AFTER INSERT ON deleted_uweets FOR EACH ROW EXECUTE FUNCTION uw_feed_row();
+CREATE TRIGGER deleted_users_feed AFTER INSERT ON deleted_users FOR EACH ROW EXECUTE FUNCTION uw_feed_row();
+CREATE TRIGGER follows_feed AFTER INSERT OR DELETE ON follows FOR EACH ROW EXECUTE FUNCTION uw_feed_row();
+
+CREATE FUNCTION uw_feed_notify() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  PERFORM pg_notify('uw_changes', '');
+  RETURN NULL;
+END
+$f$;
+CREATE TRIGGER changes_notify AFTER INSERT ON changes FOR EACH STATEMENT EXECUTE FUNCTION uw_feed_notify();
+)sql",
 };
 
 struct Res {

@@ -212,6 +212,17 @@ const char* sql(Id id) {
     case kNotesReadUpto:
     case kNotesMarkRead:
       return notification_sql(id);
+    case kFeedHorizon:
+    case kFeedRead:
+    case kFeedUsers:
+    case kFeedHeartbeat:
+    case kFeedHeartbeatWake:
+    case kFeedPeersBehind:
+    case kFeedLeave:
+    case kFeedXid:
+    case kFeedPrune:
+    case kFeedLogin:
+      return feed_sql(id);
     case kStatementCount:
       break;
   }
@@ -268,6 +279,11 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& uri, const Opt
   c->uri = uri;
   c->redacted = redact_target(uri);
   c->read_only = opts.read_only;
+  if (opts.feed_origin.size() > 64 ||
+      opts.feed_origin.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
+    return Error{400, "bad_origin", "an instance name is up to 64 of [A-Za-z0-9_.-]"};
+  c->origin = opts.feed_origin;
   c->connect_timeout_s = std::max(2, (opts.busy_timeout_ms + 999) / 1000);
   if (auto r = c->connect(); !r) return r.error();
   if (opts.read_only) {

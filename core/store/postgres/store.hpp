@@ -37,6 +37,8 @@
 //    the failure answers 503 db_unavailable with Retry-After, and later
 //    statements work again once the server is back (docs/STORAGE.md
 //    "Server restarts").
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -115,6 +117,19 @@ class PgStore final : public Store {
   Result<WarmSnapshot> warm_snapshot() override;
   Result<std::vector<LiveSession>> live_sessions(int64_t now_s) override;
 
+  // The change feed (postgres/feed.cpp; docs/STORAGE.md "Change feed").
+  bool has_feed() const override { return true; }
+  Result<FeedCursor> feed_start() override;
+  Result<FeedPage> feed_read(const FeedCursor& from, std::string_view skip_origin, int limit) override;
+  Result<Unit> feed_listen() override;
+  Result<bool> feed_wait(std::chrono::milliseconds max, int wake_fd) override;
+  Result<Unit> feed_heartbeat(std::string_view name, int64_t applied_lo, bool wake_peers) override;
+  Result<int64_t> feed_peers_behind(std::string_view name, int64_t xid, int64_t live_ms) override;
+  Result<Unit> feed_leave(std::string_view name) override;
+  Result<int64_t> feed_xid() override;
+  Result<int64_t> feed_prune(int64_t before_ms) override;
+  Result<Unit> feed_login(bool failed, std::string_view key, std::string_view address, int64_t at_s) override;
+
   std::unique_ptr<StoreBackground> start_background() override { return nullptr; }
   std::optional<Error> take_unavailable() override;
 
@@ -127,6 +142,7 @@ class PgStore final : public Store {
   explicit PgStore(std::unique_ptr<Conn> c);
   std::unique_ptr<Conn> c_;
   pg_conn* conn_ = nullptr;
+  uint64_t listening_generation_ = 0;  // Conn::generation when LISTEN ran (0 = never)
 };
 
 }  // namespace uw

@@ -146,6 +146,43 @@ TEST(TimelineCache, HomeMergesViewerAndFolloweesOnly) {
   EXPECT_EQ(c.user(2)->followers, 0);
 }
 
+// Another instance's uweet can commit (and arrive through the change feed)
+// after newer ones: it goes to its place, and a change applied twice is one.
+TEST(TimelineCache, AUweetOlderThanTheNewestGoesToItsPlaceAndOnlyOnce) {
+  TimelineCache c(8, 8);
+  c.put_user(user(1, "alice"), "");
+  c.put_user(user(2, "bob"), "");
+  c.add_uweet(uw(5, 1, "alice"));
+  c.add_uweet(uw(7, 2, "bob"));
+  EXPECT_TRUE(c.add_uweet(uw(6, 1, "alice")));   // committed late
+  EXPECT_TRUE(c.add_uweet(uw(3, 1, "alice")));   // older than the list: complete, so at the end
+  EXPECT_FALSE(c.add_uweet(uw(6, 1, "alice")));  // again: nothing changes
+  auto a = c.author(1, std::nullopt, 10);
+  ASSERT_TRUE(a);
+  std::vector<int64_t> ids;
+  for (const auto& u : a->items) ids.push_back(u.id);
+  EXPECT_EQ(ids, (std::vector<int64_t>{6, 5, 3}));
+  EXPECT_EQ(c.user(1)->uweets, 3);
+  auto p = c.public_page(std::nullopt, 10);
+  ASSERT_TRUE(p);
+  ids.clear();
+  for (const auto& u : p->items) ids.push_back(u.id);
+  EXPECT_EQ(ids, (std::vector<int64_t>{7, 6, 5, 3}));
+  EXPECT_EQ(c.max_uweet_id(), 7);
+  // Below an incomplete list's oldest id it stays out (the list remains an
+  // exact run), but still counts.
+  TimelineCache small(2, 2);
+  small.put_user(user(1, "alice"), "");
+  for (int64_t i = 10; i <= 12; ++i) small.add_uweet(uw(i, 1, "alice"));
+  EXPECT_TRUE(small.add_uweet(uw(4, 1, "alice")));
+  EXPECT_EQ(small.uweet(4), nullptr);
+  EXPECT_EQ(small.user(1)->uweets, 4);
+  EXPECT_EQ(small.author(1, std::nullopt, 2)->items[1].id, 11);
+  EXPECT_EQ(c.follower_ids(1), std::vector<int64_t>{});
+  ASSERT_TRUE(c.add_follow(2, 1));
+  EXPECT_EQ(c.follower_ids(1), std::vector<int64_t>{2});
+}
+
 TEST(TimelineCache, EvictedUweetsMakeDeepPagesFallBack) {
   TimelineCache c(3, 3);
   c.put_user(user(1, "alice"), "");
