@@ -129,7 +129,7 @@ class ServiceImpl final : public Service {
   // The change feed (service_impl_feed.cpp): several instances on one PostgreSQL.
   const std::string& instance_name();
   Result<Unit> start_feed(const FeedCursor& from);
-  bool apply_feed(FeedPage page);  // true: it ended sessions (peers wait for the acknowledgement)
+  bool apply_feed(const FeedPage& page);  // true: it ended sessions (peers wait for the acknowledgement)
   void share_login(bool failed, const std::string& key, const std::string& ip, int64_t at_s);
   void after_revocation(int64_t xid, std::function<void()> then);
   // False while this instance has lost touch with the feed for longer than

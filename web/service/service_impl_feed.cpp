@@ -58,7 +58,7 @@ Result<Unit> ServiceImpl::start_feed(const FeedCursor& from) {
   o.name = instance_name();
   o.poll = std::chrono::milliseconds(cfg_.feed_poll_ms);
   feed_ = std::make_unique<FeedListener>(
-      o, from, *mailbox_, [this](FeedPage page) { return apply_feed(std::move(page)); }, metrics_);
+      o, from, *mailbox_, [this](const FeedPage& page) { return apply_feed(page); }, metrics_);
   if (metrics_) {
     for (const char* k :
          {"user", "session", "uweet", "uweet_deleted", "account_deleted", "follow", "login", "other"})
@@ -76,7 +76,7 @@ Result<Unit> ServiceImpl::start_feed(const FeedCursor& from) {
   return feed_->start();
 }
 
-bool ServiceImpl::apply_feed(FeedPage page) {
+bool ServiceImpl::apply_feed(const FeedPage& page) {
   if (stopping_) return false;
   bool revoked = false;
   if (page.pruned) {

@@ -131,7 +131,10 @@ Result<FeedPage> PgStore::feed_read(const FeedCursor& from, std::string_view ski
     if (!r->null(i, 8)) ch.t = r->text(i, 8);
     if (!r->null(i, 9)) ch.h = from_hex(r->text(i, 9));
     ch.at_ms = r->i64(i, 10);
-    if (ch.kind == ChangeKind::user) user_ids += (user_ids.empty() ? "" : ",") + std::to_string(ch.a);
+    if (ch.kind == ChangeKind::user) {
+      if (!user_ids.empty()) user_ids += ',';
+      user_ids += std::to_string(ch.a);
+    }
     page.changes.push_back(std::move(ch));
   }
   if (!user_ids.empty()) {
