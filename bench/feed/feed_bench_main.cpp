@@ -13,8 +13,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -37,7 +39,7 @@ double ms_since(Clock::time_point t0) {
 double pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  size_t i = static_cast<size_t>(std::lround(p * static_cast<double>(v.size() - 1)));
   return v[std::min(i, v.size() - 1)];
 }
 
@@ -64,7 +66,7 @@ struct Web {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
   std::string web_bin;
   int posts = 500, logouts = 100;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -168,4 +170,13 @@ int main(int argc, char** argv) {
               pct(with_peer, 0.99));
   std::printf("  no live peer:              p50 %.2f ms  p99 %.2f ms\n", pct(alone, 0.5), pct(alone, 0.99));
   return lost == 0 ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a kit failure (JSON, files): say it, fail
+    std::fprintf(stderr, "uwitter-feed-bench: %s\n", e.what());
+    return 1;
+  }
 }
