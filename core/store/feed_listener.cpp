@@ -55,6 +55,7 @@ Result<Unit> FeedListener::start() {
 }
 
 void FeedListener::stop() {
+  *alive_ = false;  // queued jobs must not touch this object any more
   if (!running_.exchange(false)) return;
   ring();
   thread_.join();
@@ -149,7 +150,8 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
     cursor_ = p->next;
     if (!p->changes.empty() || p->pruned || moved) {
       const int64_t lo = more ? -1 : cursor_.lo;
-      mailbox_.post([this, page = std::move(p.value()), lo]() mutable {
+      mailbox_.post([this, alive = alive_, page = std::move(p.value()), lo]() mutable {
+        if (!*alive) return;
         const bool urgent = apply_(std::move(page));
         applied(lo, urgent);
       });
@@ -180,7 +182,8 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
     heartbeat_lo_ = lo;
     last_heartbeat_ = now;
     last_contact_ = last_read_ok_;
-    mailbox_.post([this, t = last_read_ok_] {
+    mailbox_.post([this, alive = alive_, t = last_read_ok_] {
+      if (!*alive) return;
       contact_ = std::max(contact_, t);
       ever_contact_ = true;
     });

@@ -22,7 +22,7 @@
 // Threading: the constructor, start(), stop(), applied(), await_peers() and
 // in_contact() on the loop thread; the Apply and await callbacks run on the
 // loop thread through the mailbox. The mailbox must outlive the listener;
-// stop() before closing it.
+// stop() before closing it (jobs still queued then do nothing).
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -122,7 +122,11 @@ class FeedListener {
   Clock::time_point next_peer_count_{};
   Clock::time_point last_read_ok_{};
   Clock::time_point contact_{};  // loop thread
-  bool ever_contact_ = true;     // loop thread (start-up loaded the caches: contact)
+  // Loop thread: false once stop() ran. Jobs the listener thread posted are
+  // drained by the mailbox later, maybe after this object is gone: each holds
+  // this flag and does nothing once it is false.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool ever_contact_ = true;  // loop thread (start-up loaded the caches: contact)
   std::atomic<uint64_t> reconnects_{0};
   std::mutex mu_;
   std::vector<Waiter> waiters_;  // guarded by mu_
