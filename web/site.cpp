@@ -153,6 +153,7 @@ struct Site::Impl {
     if (!allow) return Error{400, "metrics_allow", "--metrics-allow: " + allow.error().message};
     ac.metrics_allow = std::move(allow.value());
     ac.metrics_on_site_port = !cfg.metrics_listen;
+    ac.html_cache_entries = cfg.html_cache_entries;
     if (!cfg.trusted_proxies.empty()) {
       auto trusted = CidrList::parse(cfg.trusted_proxies);
       if (!trusted) return Error{400, "trusted_proxy", "--trusted-proxy: " + trusted.error().message};

@@ -9,6 +9,7 @@
 // Threading: construct, start and run on one thread (the loop thread).
 #include <uv.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "core/http/server.hpp"
 #include "core/result.hpp"
 #include "web/emitter/notify_target.hpp"
+#include "web/http/fragments.hpp"
 
 namespace uw::web {
 
@@ -58,6 +60,8 @@ struct SiteConfig {
   int post_burst = 100;
   double signup_rate_per_s = 6.0 / 60.0;
   int signup_burst = 30;
+  // --html-cache: rendered uweets kept for reuse (PagesConfig::html_cache_entries).
+  size_t html_cache_entries = views::UweetFragments::kDefaultCapacity;
 };
 
 class Site {

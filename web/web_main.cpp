@@ -151,6 +151,10 @@ int parse(int argc, char** argv, Options* o, int* exit_code) {
           uw::whole_flag(&o->busy_timeout_ms, 1, 600'000));
   f.value("session-ttl", "SECONDS", "how long a login lasts (default 2592000, 30 days)",
           u64_flag(&o->session_ttl_s, false));
+  f.value("html-cache", "N",
+          "rendered uweets kept for reuse on the next page that lists them, a few hundred bytes each "
+          "(default 20000)",
+          uw::whole_flag<size_t>(&o->html_cache_entries, 1, 10'000'000));
   f.value("max-header-bytes", "N", "request line + headers limit (431 beyond)",
           size_flag(&o->limits.max_header_bytes));
   f.value("max-body-bytes", "N", "request body limit (413 beyond)", size_flag(&o->limits.max_body_bytes));

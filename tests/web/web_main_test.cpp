@@ -22,7 +22,9 @@ TEST(WebFlags, BadFlagsExitTwoWithAReason) {
        std::vector<std::vector<std::string>>{{"--listen", "nonsense"},
                                              {"--synchronous", "sometimes"},
                                              {"--no-such-flag"},
-                                             {"--udp-copies", "0"}}) {
+                                             {"--udp-copies", "0"},
+                                             {"--html-cache", "0"},
+                                             {"--html-cache", "many"}}) {
     std::vector<std::string> argv{UWITTER_WEB_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = run(argv);

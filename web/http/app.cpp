@@ -72,7 +72,8 @@ struct App::Impl {
         metrics(m),
         cfg(std::move(c)),
         api(s, ApiConfig{cfg.notifier_urls}),
-        pages(s, PagesConfig{cfg.notifier_urls, cfg.secure_cookies, cfg.allowed_origins, cfg.csrf_secret}),
+        pages(s, PagesConfig{cfg.notifier_urls, cfg.secure_cookies, cfg.allowed_origins, cfg.csrf_secret,
+                             cfg.html_cache_entries}),
         front{m, cfg, nullptr, nullptr, pages},
         durations(route_labels().size(), nullptr) {
     csp = App::csp_for(cfg.notifier_urls);

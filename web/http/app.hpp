@@ -40,6 +40,7 @@ struct AppConfig {
   std::optional<std::array<unsigned char, 32>> csrf_secret = std::nullopt;  // PagesConfig::csrf_secret
   // --trusted-proxy: peers whose X-Forwarded-For names the client (web/http/forwarded.hpp); empty = none.
   CidrList trusted_proxies = CidrList{};
+  size_t html_cache_entries = views::UweetFragments::kDefaultCapacity;  // PagesConfig::html_cache_entries
 };
 
 // What the front door's own handlers work with.

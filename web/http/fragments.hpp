@@ -49,7 +49,8 @@ UweetParts uweet_parts(const Uweet& u, const Mentions* mentions = nullptr);
 
 class UweetFragments {
  public:
-  explicit UweetFragments(size_t capacity = 20000) : capacity_(capacity == 0 ? 1 : capacity) {}
+  static constexpr size_t kDefaultCapacity = 20000;  // --html-cache's default
+  explicit UweetFragments(size_t capacity = kDefaultCapacity) : capacity_(capacity == 0 ? 1 : capacity) {}
   // The parts of u, rendered now or earlier. The reference stays valid until
   // the next call.
   const UweetParts& get(const Uweet& u, const Mentions* mentions = nullptr);

@@ -72,7 +72,10 @@ struct PageSite {
   mutable views::Mentions mentions;
 
   PageSite(Service& s, PagesConfig c)
-      : svc(s), cfg(std::move(c)), csrf(cfg.csrf_secret ? Csrf(*cfg.csrf_secret) : Csrf()) {
+      : svc(s),
+        cfg(std::move(c)),
+        csrf(cfg.csrf_secret ? Csrf(*cfg.csrf_secret) : Csrf()),
+        fragments(cfg.html_cache_entries) {
     mentions.exists = [&svc = svc](std::string_view name) { return svc.user_exists(name); };
   }
 

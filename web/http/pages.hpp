@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/http/server.hpp"
+#include "web/http/fragments.hpp"
 #include "web/http/routes.hpp"
 #include "web/service/service.hpp"
 
@@ -28,6 +29,9 @@ struct PagesConfig {
   // load balancer, so a form served by one is accepted by another); none =
   // a random one per process.
   std::optional<std::array<unsigned char, 32>> csrf_secret = std::nullopt;
+  // --html-cache: rendered uweets kept for reuse (views::UweetFragments; at
+  // most a few hundred bytes each).
+  size_t html_cache_entries = views::UweetFragments::kDefaultCapacity;
 };
 
 class Pages {
