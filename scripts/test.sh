@@ -4,11 +4,11 @@
 #   build/        plain build: unit, integration, browser tests (CTest)
 #   tidy          clang-tidy (.clang-tidy) on every production source, from the
 #                 plain build's compile_commands.json, while the plain tests run
-#   build-asan/   AddressSanitizer + UBSan build: the same tests, the browser one
-#                 included (it drives the sanitized uwitter-web and uwitter-notifier,
-#                 and fails if either does not exit 0, e.g. on a leak report)
-#   build-fuzz/   clang + libFuzzer: every fuzz target for a bounded time (CTest);
-#                 built while the sanitizer tests run
+#   build-asan/   clang AddressSanitizer + UBSan build: the same tests, the browser
+#                 one included (it drives the sanitized uwitter-web and uwitter-notifier,
+#                 and fails if either does not exit 0, e.g. on a leak report), and
+#                 every libFuzzer target for a bounded time (the fuzz suite; built in
+#                 the same tree, only the fuzzed sources instrumented for coverage)
 # Every suite runs even when an earlier one failed; the script fails at the end and
 # names the suites that failed. Build and test output goes to build-logs/ and is
 # shown only for what failed. The closing line counts what CTest really ran, from
@@ -152,20 +152,23 @@ else
 fi
 [ -n "$plain_built" ] && finish_tests plain
 
-# The sanitizer tests run while the fuzz build compiles, for the same reason.
+# One clang tree for the sanitizer and fuzz suites: the fuzz targets link the
+# sanitized libraries, so nothing is compiled a third time (docs/SETUP.md "Fuzz
+# targets in the sanitizer build"). One CTest run: the fuzz targets are its fuzz-* tests.
 san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 san_built=""
-build_tree sanitizer build-asan all -- \
+build_tree sanitizer build-asan all CC=clang CXX=clang++ UWITTER_FUZZ_SECONDS="${UWITTER_FUZZ_SECONDS:-10}" -- \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 \
   -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON && san_built=1
-[ -n "$san_built" ] && start_tests sanitizer build-asan "${san_env[@]}" --
-fuzz_built=""
-build_tree fuzz build-fuzz fuzzers CC=clang CXX=clang++ UWITTER_FUZZ_SECONDS="${UWITTER_FUZZ_SECONDS:-10}" -- \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUWITTER_FUZZ=ON -DUWITTER_BENCH=ON && fuzz_built=1
-[ -n "$san_built" ] && finish_tests sanitizer
-if [ -n "$fuzz_built" ]; then
-  start_tests fuzz build-fuzz --
-  finish_tests fuzz
+if [ -n "$san_built" ]; then
+  start_tests sanitizer build-asan "${san_env[@]}" --
+  finish_tests sanitizer
+  fuzz_ran=$(grep -Eo '<testcase name="fuzz-[^"]*"[^>]*status="run"' "$logs/sanitizer-junit.xml" 2>/dev/null | wc -l)
+  fuzz_all=$(cd build-asan && ctest -N -R '^fuzz-' 2>/dev/null | grep -c 'Test *#')
+  echo "   of them fuzz targets (UWITTER_FUZZ_SECONDS=${UWITTER_FUZZ_SECONDS:-10} s each): $fuzz_ran of $fuzz_all passed"
+  if [ "$fuzz_all" -eq 0 ]; then
+    echo "   FAILED: the sanitizer build has no fuzz targets (is it clang?)"; failed+=("fuzz")
+  fi
 fi
 
 echo "== all suites in $(elapsed "$start_all")"
