@@ -78,7 +78,14 @@ bool PgServer::start(const Options& options) {
   }
   const std::vector<std::string> as_user = [&]() -> std::vector<std::string> {
     if (::geteuid() != 0) return {};
-    return {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"};
+    // --pdeathsig keep: a change of user clears the parent-death signal; setpriv sets it again.
+    return {"/usr/bin/setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--pdeathsig",
+            "keep",
+            "--"};
   }();
   as_nobody_ = !as_user.empty();
   if (!dir_) {
@@ -128,7 +135,7 @@ bool PgServer::start(const Options& options) {
           std::string("log_min_messages=warning")}) {
       argv.push_back(a);
     }
-    if (!proc_.start(argv, dir_->file("postgres.log"))) {
+    if (!proc_.start(argv, dir_->file("postgres.log"), /*die_with_parent=*/true)) {
       error_ = "cannot start postgres: " + proc_.error();
       return false;
     }

@@ -8,7 +8,12 @@
 // programs start through setpriv(1). start() waits (polling PQping, bounded)
 // until the server accepts connections. The destructor stops the server (SIGINT:
 // fast shutdown, then SIGKILL if it hangs) and removes the directory, so a
-// failing test leaves nothing running.
+// failing test leaves nothing running. A test process that dies without
+// running it (an abort, a sanitizer report, SIGKILL) takes the server with it:
+// postgres gets SIGKILL when the thread that started it exits
+// (PR_SET_PDEATHSIG, kept across setpriv's change of user by --pdeathsig keep),
+// and its backends follow their postmaster. So start() belongs on a thread
+// that lives as long as the server: the main thread, in the tests.
 //
 // initdb runs once per machine (and version): its result is kept as a
 // template folder under $TMPDIR (uwitter-pg-template-<version>-<uid>, files
