@@ -159,6 +159,10 @@ fi
 # was too slow for the datagram flood test; the test programs' own code stays -O0.
 san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 san_built=""
+# A build-asan/ of an older checkout was g++: CMake keeps a cached compiler, so start it afresh.
+if [ -f build-asan/CMakeCache.txt ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++' build-asan/CMakeCache.txt; then
+  rm -rf build-asan
+fi
 build_tree sanitizer build-asan all CC=clang CXX=clang++ UWITTER_FUZZ_SECONDS="${UWITTER_FUZZ_SECONDS:-10}" -- \
   -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" "-DCMAKE_C_FLAGS_DEBUG=-O1 -g1" \
   -DUWITTER_TEST_CODE_FLAGS=-O0 -DUWITTER_SANITIZE=ON -DUWITTER_BENCH=OFF -DUWITTER_BROWSER_TESTS=ON && san_built=1
