@@ -68,6 +68,9 @@ ServiceImpl::~ServiceImpl() {
   if (writer_) writer_->stop();
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();
+  if (rewarm_timer_)
+    uv_close(reinterpret_cast<uv_handle_t*>(rewarm_timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   if (mailbox_) mailbox_->close(nullptr);
 }
 
@@ -88,7 +91,7 @@ Result<Unit> ServiceImpl::start() {
     if (!c) return c.error();
     feed_from = c.value();
   }
-  warm(*store.value());
+  (void)warm(cache_, *store.value());  // a failed read was logged; start-up goes on as before
   mailbox_ = std::make_unique<LoopMailbox>(loop_);
   auto indexer = Store::start_indexer(cfg_.db_path, o, metrics_);  // nullptr when the backend needs none
   if (!indexer) return indexer.error();
@@ -162,27 +165,28 @@ std::vector<Uweet> newest(int want, bool* complete, Fetch fetch) {
 }
 }  // namespace
 
-// Start-up only (before the loop serves requests): loads what the caches hold.
-void ServiceImpl::warm(Store& store) {
+// What the caches hold, from store into cache: at start-up (before the loop
+// serves requests) and for a live reload on the writer thread (rewarm()).
+bool ServiceImpl::warm(TimelineCache& cache, Store& store) const {
   auto t0 = std::chrono::steady_clock::now();
   const int64_t now = clock::now_s();
   (void)store.delete_expired_sessions(now);
   std::vector<int64_t> ids;
-  if (!warm_bulk(store, &ids)) {
+  if (!warm_bulk(cache, store, &ids)) {
     ids.clear();
     for (int64_t after = 0;;) {
       auto batch = store.users_after(after, 1000);
       if (batch.empty()) break;
       for (const auto& u : batch) {
         auto a = store.user_auth(u.username);
-        cache_.put_user(u, a ? a->password_hash : std::string());
+        cache.put_user(u, a ? a->password_hash : std::string());
         ids.push_back(u.id);
         after = u.id;
       }
     }
     for (int64_t id : ids) {
-      cache_.set_followees(id, store.followee_ids(id));
-      cache_.set_follower_count(id, store.counts(id).followers);
+      cache.set_followees(id, store.followee_ids(id));
+      cache.set_follower_count(id, store.counts(id).followers);
     }
   }
   const int warm_n = static_cast<int>(std::max<size_t>(1, tuning_.warm_per_author));
@@ -191,34 +195,38 @@ void ServiceImpl::warm(Store& store) {
     auto items = newest(warm_n, &complete, [&](std::optional<int64_t> before, int n) {
       return store.user_uweets(id, before, n);
     });
-    const CachedUser* cu = cache_.user(id);
+    const CachedUser* cu = cache.user(id);
     int64_t total = cu && cu->uweets > 0
                         ? cu->uweets
                         : (complete ? static_cast<int64_t>(items.size()) : store.counts(id).uweets);
-    cache_.load_recent(id, items, complete, total);
+    cache.load_recent(id, items, complete, total);
   }
   bool complete = false;
   auto pub = newest(static_cast<int>(tuning_.public_ring), &complete,
                     [&](std::optional<int64_t> before, int n) { return store.public_timeline(before, n); });
-  cache_.load_public(pub, complete);
-  load_sessions(store);
+  cache.load_public(pub, complete);
+  const bool sessions = load_sessions(cache, store);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  log::info("cache warm: {} users, {} uweets, {} live sessions in {:.0f} ms", cache_.user_count(),
-            cache_.uweet_count(), cache_.session_count(), ms);
+  log::info("cache warm: {} users, {} uweets, {} live sessions in {:.0f} ms", cache.user_count(),
+            cache.uweet_count(), cache.session_count(), ms);
+  // The per-author reads answer an empty page when the database fails; the
+  // session listing, the last read, reports it (a connection lost inside the
+  // writer's transaction stays lost, and that batch's COMMIT fails too).
+  return sessions;
 }
 
 // Three table scans instead of ~5 queries per user: users with their hashes,
 // every follow edge, and uweet counts per author (Store::warm_snapshot);
 // returns false if that fails, and warm() then falls back to the per-user
 // Store calls.
-bool ServiceImpl::warm_bulk(Store& store, std::vector<int64_t>* ids) {
+bool ServiceImpl::warm_bulk(TimelineCache& cache, Store& store, std::vector<int64_t>* ids) const {
   auto snap = store.warm_snapshot();
   if (!snap) {
     log::warn("cache warm: bulk load failed ({}); loading user by user", snap.error().message);
     return false;
   }
   for (auto& row : snap->users) {
-    cache_.put_user(row.user, row.password_hash);
+    cache.put_user(row.user, row.password_hash);
     ids->push_back(row.user.id);
   }
   std::unordered_map<int64_t, std::vector<int64_t>> followees;
@@ -229,22 +237,22 @@ bool ServiceImpl::warm_bulk(Store& store, std::vector<int64_t>* ids) {
   }
   std::unordered_map<int64_t, int64_t> uweets(snap->uweet_counts.begin(), snap->uweet_counts.end());
   for (int64_t id : *ids) {
-    if (auto it = followees.find(id); it != followees.end()) cache_.set_followees(id, std::move(it->second));
-    if (auto it = followers.find(id); it != followers.end()) cache_.set_follower_count(id, it->second);
-    if (auto it = uweets.find(id); it != uweets.end()) cache_.load_recent(id, {}, false, it->second);
+    if (auto it = followees.find(id); it != followees.end()) cache.set_followees(id, std::move(it->second));
+    if (auto it = followers.find(id); it != followers.end()) cache.set_follower_count(id, it->second);
+    if (auto it = uweets.find(id); it != uweets.end()) cache.load_recent(id, {}, false, it->second);
   }
   return true;
 }
 
-// Start-up only, on the writable connection before the writer owns it.
-void ServiceImpl::load_sessions(Store& store) {
+bool ServiceImpl::load_sessions(TimelineCache& cache, Store& store) const {
   auto live = store.live_sessions(clock::now_s());
   if (!live) {
     log::warn("cache warm: cannot list sessions ({}); existing sessions need a new login",
               live.error().message);
-    return;
+    return false;
   }
-  for (auto& s : *live) cache_.put_session(s.token_hash, s.user_id, s.expires_at_s);
+  for (auto& s : *live) cache.put_session(s.token_hash, s.user_id, s.expires_at_s);
+  return true;
 }
 
 Error ServiceImpl::no_such_user(const std::string& name) {
@@ -586,6 +594,11 @@ void ServiceImpl::shutdown(std::function<void()> done) {
   if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();
+  if (rewarm_timer_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(rewarm_timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    rewarm_timer_ = nullptr;
+  }
   if (pool_jobs_ == 0) finish_shutdown();
 }
 

@@ -104,9 +104,13 @@ class ServiceImpl final : public Service {
 
  private:
   struct Demo;
-  void warm(Store& store);
-  bool warm_bulk(Store& store, std::vector<int64_t>* ids);
-  void load_sessions(Store& store);
+  // Loads what the caches hold from store into cache: at start-up into
+  // cache_, and on the writer thread into a fresh cache for a live reload
+  // (rewarm()); touches nothing but its arguments (and reads tuning_).
+  // False if a read failed (the caches would be incomplete).
+  bool warm(TimelineCache& cache, Store& store) const;
+  bool warm_bulk(TimelineCache& cache, Store& store, std::vector<int64_t>* ids) const;
+  bool load_sessions(TimelineCache& cache, Store& store) const;
   void demo_step(const std::shared_ptr<Demo>& d);
   // Threadpool bookkeeping so shutdown waits for password jobs.
   void pool_started() { ++pool_jobs_; }
@@ -129,7 +133,15 @@ class ServiceImpl final : public Service {
   // The change feed (service_impl_feed.cpp): several instances on one PostgreSQL.
   const std::string& instance_name();
   Result<Unit> start_feed(const FeedCursor& from);
-  bool apply_feed(const FeedPage& page);  // true: it ended sessions (peers wait for the acknowledgement)
+  bool apply_feed(FeedPage page);  // true: it ended sessions (peers wait for the acknowledgement)
+  // Applies a page's changes to cache_. replay: a page applied before, again
+  // after a reload (cache calls only: the login throttle and the metrics
+  // counted it the first time).
+  bool apply_changes(const FeedPage& page, bool replay);
+  // The feed was pruned past this instance's cursor: reloads the caches
+  // live (docs/ARCHITECTURE.md "Several web instances", the bounds).
+  void rewarm();
+  void rewarm_later();  // after a failed reload: again in 1 s
   void share_login(bool failed, const std::string& key, const std::string& ip, int64_t at_s);
   void after_revocation(int64_t xid, std::function<void()> then);
   // False while this instance has lost touch with the feed for longer than
@@ -160,6 +172,12 @@ class ServiceImpl final : public Service {
   std::unordered_map<std::string, metrics::Counter*> feed_applied_;
   metrics::Histogram* feed_lag_ = nullptr;
   metrics::Counter* feed_rewarms_ = nullptr;
+  metrics::Counter* feed_rewarm_failures_ = nullptr;
+  // A live reload is running: pages applied meanwhile are kept, to be applied
+  // again to the reloaded caches, and tokens are not trusted until it is in.
+  bool rewarm_pending_ = false;
+  std::vector<FeedPage> rewarm_pages_;
+  uv_timer_t* rewarm_timer_ = nullptr;  // made on the first failed reload; closed by shutdown()
   TimelineCache cache_;
   auth::Throttle throttle_;
   std::unique_ptr<FileWriter> throttle_journal_;  // null: not persisted

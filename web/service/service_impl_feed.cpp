@@ -5,7 +5,9 @@
 // wait for every live peer to have applied them.
 #include <sodium.h>
 
+#include <chrono>
 #include <cstdio>
+#include <memory>
 #include <utility>
 
 #include "core/clock.hpp"
@@ -58,7 +60,7 @@ Result<Unit> ServiceImpl::start_feed(const FeedCursor& from) {
   o.name = instance_name();
   o.poll = std::chrono::milliseconds(cfg_.feed_poll_ms);
   feed_ = std::make_unique<FeedListener>(
-      o, from, *mailbox_, [this](const FeedPage& page) { return apply_feed(page); }, metrics_);
+      o, from, *mailbox_, [this](FeedPage page) { return apply_feed(std::move(page)); }, metrics_);
   if (metrics_) {
     for (const char* k :
          {"user", "session", "uweet", "uweet_deleted", "account_deleted", "follow", "login", "other"})
@@ -69,27 +71,90 @@ Result<Unit> ServiceImpl::start_feed(const FeedCursor& from) {
         "uwitter_feed_lag_seconds",
         "From a change's write on another instance to its application here (the database's clock).",
         {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5});
-    feed_rewarms_ = &metrics_->counter("uwitter_feed_rewarms_total",
-                                       "Times the change feed had been pruned past this instance's cursor.");
+    feed_rewarms_ = &metrics_->counter(
+        "uwitter_feed_rewarms_total",
+        "Live reloads of the caches, after the change feed had been pruned past this instance's cursor.");
+    feed_rewarm_failures_ = &metrics_->counter("uwitter_feed_rewarm_failures_total",
+                                               "Live cache reloads that failed (tried again after 1 s).");
   }
   log::info("feed: instance {} follows the change feed of {}", o.name, redact_target(cfg_.db_path));
   return feed_->start();
 }
 
-bool ServiceImpl::apply_feed(const FeedPage& page) {
+bool ServiceImpl::apply_feed(FeedPage page) {
   if (stopping_) return false;
-  bool revoked = false;
   if (page.pruned) {
     // Only after an outage longer than the feed keeps its rows: what was
-    // missed cannot be read any more. Counted and logged; the caches are
-    // right again as the pruned rows' users post, follow and log in anew
-    // (docs/ARCHITECTURE.md "Several web instances": restart the instance
-    // to reload them at once).
-    if (feed_rewarms_) feed_rewarms_->inc();
-    log::error(
-        "feed: changes after this instance's cursor were pruned (an outage longer than the feed "
-        "keeps them); restart this instance to reload its caches");
+    // missed cannot be read any more, so the caches are loaded again.
+    log::warn(
+        "feed: changes after this instance's cursor were pruned (out of touch for longer than the "
+        "feed keeps them); reloading the caches");
+    rewarm();
   }
+  const bool revoked = apply_changes(page, false);
+  if (rewarm_pending_) rewarm_pages_.push_back(std::move(page));
+  return revoked;
+}
+
+// The reload runs as a writer job: this instance's own writes are ordered
+// around it (a write committed before it is in what it reads, one after it
+// completes after the reloaded caches are in), and the other instances'
+// changes that arrive meanwhile are kept and applied again on top (applying a
+// change twice is harmless, see add_uweet). Tokens get 503
+// sessions_unavailable until it is in: the old caches may hold sessions that
+// ended during the outage.
+void ServiceImpl::rewarm() {
+  if (rewarm_pending_ || stopping_) return;  // the pages kept for the running one cover this one too
+  rewarm_pending_ = true;
+  rewarm_pages_.clear();
+  const auto t0 = std::chrono::steady_clock::now();
+  writer_->call<std::shared_ptr<TimelineCache>>(
+      [this](Store& s) -> Result<std::shared_ptr<TimelineCache>> {
+        auto fresh = std::make_shared<TimelineCache>(tuning_.per_author, tuning_.public_ring);
+        if (!warm(*fresh, s))
+          return Error{503, "db_unavailable", "the caches could not be read from the database"};
+        return fresh;
+      },
+      [this, t0](Result<std::shared_ptr<TimelineCache>> r) {
+        if (stopping_) return;
+        if (!r) {
+          if (feed_rewarm_failures_) feed_rewarm_failures_->inc();
+          log::error("feed: reloading the caches failed ({}); trying again in 1 s", r.error().message);
+          rewarm_later();
+          return;
+        }
+        cache_.replace(std::move(*r.value()));
+        auto pages = std::move(rewarm_pages_);
+        rewarm_pages_.clear();
+        rewarm_pending_ = false;
+        for (const FeedPage& p : pages) (void)apply_changes(p, true);
+        if (feed_rewarms_) feed_rewarms_->inc();
+        log::info(
+            "feed: caches reloaded in {:.0f} ms ({} users, {} uweets, {} sessions; {} pages applied again)",
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+            cache_.user_count(), cache_.uweet_count(), cache_.session_count(), pages.size());
+      });
+}
+
+void ServiceImpl::rewarm_later() {
+  if (!rewarm_timer_) {
+    rewarm_timer_ = new uv_timer_t;
+    uv_timer_init(loop_, rewarm_timer_);
+    rewarm_timer_->data = this;
+  }
+  uv_timer_start(
+      rewarm_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<ServiceImpl*>(t->data);
+        self->rewarm_pending_ = false;  // the pages kept so far are older than the next reload's reads
+        self->rewarm_pages_.clear();
+        self->rewarm();
+      },
+      1000, 0);
+}
+
+bool ServiceImpl::apply_changes(const FeedPage& page, bool replay) {
+  bool revoked = false;
   const int64_t now = clock::now_ms();
   std::unordered_map<int64_t, const WarmSnapshot::UserRow*> users;
   for (const auto& row : page.users) users[row.user.id] = &row;
@@ -136,6 +201,7 @@ bool ServiceImpl::apply_feed(const FeedPage& page) {
         break;
       case ChangeKind::login_failed:
       case ChangeKind::login_ok: {
+        if (replay) break;  // counted when the page was first applied
         const size_t tab = c.t.find('\t');
         if (tab == std::string::npos) break;
         const std::string key = c.t.substr(0, tab), ip = c.t.substr(tab + 1);
@@ -148,6 +214,7 @@ bool ServiceImpl::apply_feed(const FeedPage& page) {
         break;
       }
     }
+    if (replay) continue;
     if (auto it = feed_applied_.find(kind_label(c.kind)); it != feed_applied_.end()) it->second->inc();
     if (feed_lag_) feed_lag_->observe(static_cast<double>(std::max<int64_t>(0, now - c.at_ms)) / 1000.0);
   }
@@ -171,7 +238,7 @@ void ServiceImpl::after_revocation(int64_t xid, std::function<void()> then) {
   feed_->await_peers(xid, [then = std::move(then)](bool) { then(); });
 }
 
-bool ServiceImpl::sessions_trusted() const { return !feed_ || feed_->in_contact(); }
+bool ServiceImpl::sessions_trusted() const { return !feed_ || (feed_->in_contact() && !rewarm_pending_); }
 
 std::optional<Error> ServiceImpl::sessions_unavailable() const {
   if (sessions_trusted()) return std::nullopt;

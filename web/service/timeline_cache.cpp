@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "core/rules.hpp"
 
@@ -18,6 +19,14 @@ CachedUser& TimelineCache::put_user(const User& u, std::string password_hash) {
   cu.password_hash = std::move(password_hash);
   by_name_[rules::username_key(u.username)] = u.id;
   return cu;
+}
+
+void TimelineCache::replace(TimelineCache&& fresh) {
+  const uint64_t uweets = uweets_version_, users = users_version_, removed = users_removed_;
+  *this = std::move(fresh);
+  uweets_version_ += uweets + 1;
+  users_version_ += users + 1;
+  users_removed_ += removed + 1;
 }
 
 CachedUser* TimelineCache::mut_user(int64_t id) {

@@ -45,6 +45,9 @@ class TimelineCache {
   explicit TimelineCache(size_t per_author = 256, size_t public_ring = 256);
 
   // --- loading and updates -------------------------------------------------
+  // Takes fresh's contents (a live reload); the versions below keep growing,
+  // so nothing rendered from the old contents is taken for current.
+  void replace(TimelineCache&& fresh);
   CachedUser& put_user(const User& u, std::string password_hash);
   void set_password_hash(int64_t user_id, std::string hash);
   // A committed profile change (display name, bio).

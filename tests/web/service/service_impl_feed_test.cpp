@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -281,6 +282,69 @@ TEST_F(PgFeed, ATransactionThatCommitsLateBehindANewerOneIsNotSkipped) {
   EXPECT_LT(std::find(ids.begin(), ids.end(), newer_id), std::find(ids.begin(), ids.end(), late_id));
   // A, which missed it too (it was not its own), has it as well.
   EXPECT_TRUE(kit::eventually([&] { return has(a.public_ids(), late_id); }, 5s));
+}
+
+// Out of touch for longer than the feed keeps its rows (10 min; here the
+// rows are pruned while B is stopped), B has missed changes it can no longer
+// read. It reloads its caches live, without a restart: a session that ended
+// meanwhile is refused (never accepted after B is back: 503 until the reload
+// is in, 401 after), and what A committed meanwhile shows.
+TEST_F(PgFeed, AnInstanceThatMissedPrunedChangesReloadsItsCachesLive) {
+  const std::string jo_b = user_on_both("jo");
+  const std::string ann_b = user_on_both("ann");
+  const std::string ended = b.token("ann");  // logged out through A while B is stopped
+  const std::string jo_a = a.token("jo"), ann_a = a.token("ann");
+  auto before = b.post(jo_b, "before the outage");
+  ASSERT_EQ(before.status, 201) << before.body;
+  const int64_t deleted_id = before.json()["id"];
+  ASSERT_TRUE(kit::eventually([&] { return has(a.public_ids(), deleted_id); }, 5s));
+  ASSERT_EQ(b.get("/api/v1/me", ended).status, 200);
+  ASSERT_TRUE(kit::eventually([&] { return a.get("/api/v1/me", ended).status == 200; }, 5s));
+
+  ASSERT_EQ(b.proc->signal(SIGSTOP), 0);
+  ASSERT_TRUE(kit::eventually([&] { return a.metric("uwitter_feed_live_peers") == 0; }, 5s));
+  auto during = a.post(jo_a, "during the outage");
+  ASSERT_EQ(during.status, 201) << during.body;
+  const int64_t during_id = during.json()["id"];
+  auto del = a.http->request("DELETE", "/api/v1/uweets/" + std::to_string(deleted_id), "",
+                             {"Authorization: Bearer " + jo_a});
+  ASSERT_TRUE(del.status == 200 || del.status == 204) << del.status << " " << del.body;
+  auto f = a.http->request("PUT", "/api/v1/users/jo/follow", "", {"Authorization: Bearer " + ann_a});
+  ASSERT_EQ(f.status, 200) << f.body;
+  auto out = a.http->request("DELETE", "/api/v1/sessions", "", {"Authorization: Bearer " + ended});
+  ASSERT_TRUE(out.status == 200 || out.status == 204) << out.status << " " << out.body;
+  {
+    auto s = Store::open(uri, Store::Options{});
+    ASSERT_TRUE(s) << s.error().message;
+    auto n = s.value()->feed_prune(int64_t{1} << 60);  // every row, read or not
+    ASSERT_TRUE(n) << n.error().message;
+    ASSERT_GE(*n, 4);
+  }
+  ASSERT_EQ(b.proc->signal(SIGCONT), 0);
+
+  std::vector<int> seen;  // every answer B gave the ended session from here on
+  EXPECT_TRUE(kit::eventually(
+      [&] {
+        const int st = b.get("/api/v1/me", ended).status;
+        seen.push_back(st);
+        return st == 401;
+      },
+      10s))
+      << b.proc->stderr_text();
+  for (int st : seen) EXPECT_TRUE(st == 503 || st == 401) << "B answered an ended session with " << st;
+  EXPECT_EQ(b.metric("uwitter_feed_rewarms_total"), 1);
+  EXPECT_EQ(b.metric("uwitter_feed_rewarm_failures_total"), 0);
+  auto ids = b.public_ids();
+  EXPECT_TRUE(has(ids, during_id));
+  EXPECT_FALSE(has(ids, deleted_id));
+  EXPECT_TRUE(has(b.home_ids(ann_b), during_id));
+  EXPECT_EQ(b.get("/api/v1/users/jo").json()["counts"]["followers"], 1);
+  EXPECT_EQ(b.get("/api/v1/users/jo").json()["counts"]["uweets"], 1);
+  EXPECT_EQ(b.get("/api/v1/me", ann_b).status, 200);
+  // B serves and writes on after the reload, and A hears of it.
+  auto after = b.post(jo_b, "after the reload");
+  ASSERT_EQ(after.status, 201) << after.body;
+  EXPECT_TRUE(kit::eventually([&] { return has(a.public_ids(), after.json()["id"].get<int64_t>()); }, 5s));
 }
 
 // An instance out of touch with the feed for longer than its fence cannot

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace uw::web {
@@ -276,6 +278,34 @@ TEST(TimelineCache, ExpiredSessionsAreForgotten) {
   c.put_session("h2", 8, 100);
   c.drop_session("h2");
   EXPECT_FALSE(c.session("h2", 1));
+}
+
+// A live reload (ServiceImpl::rewarm) takes a fresh cache's contents: what
+// the old one held is gone, and every version grows past both, so a page or
+// fragment rendered from the old contents is not taken for current.
+TEST(TimelineCacheReplace, TakesTheFreshContentsAndKeepsVersionsGrowing) {
+  TimelineCache c;
+  c.put_user(user(1, "alice"), "");
+  c.put_user(user(2, "bob"), "");
+  c.add_uweet(uw(1, 2, "bob"));
+  c.put_session("old", 1, 100);
+  c.remove_user(2, {});
+  const auto users = c.users_version(), uweets = c.uweets_version(), removed = c.users_removed();
+  TimelineCache fresh;
+  fresh.put_user(user(1, "alice"), "");
+  fresh.put_user(user(3, "carol"), "");
+  fresh.add_uweet(uw(5, 3, "carol"));
+  fresh.put_session("new", 3, 100);
+  const auto fresh_users = fresh.users_version(), fresh_uweets = fresh.uweets_version();
+  c.replace(std::move(fresh));
+  EXPECT_GT(c.users_version(), std::max(users, fresh_users));
+  EXPECT_GT(c.uweets_version(), std::max(uweets, fresh_uweets));
+  EXPECT_GT(c.users_removed(), removed);
+  EXPECT_EQ(c.session("old", 50), std::nullopt);
+  EXPECT_EQ(c.session("new", 50), std::optional<int64_t>(3));
+  ASSERT_NE(c.user_by_name("carol"), nullptr);
+  EXPECT_NE(c.uweet(5), nullptr);
+  EXPECT_EQ(c.user_count(), 2u);
 }
 
 }  // namespace
