@@ -46,7 +46,7 @@ struct Instance {
     proc = std::make_unique<kit::ChildProcess>();
     ASSERT_TRUE(proc->start({UWITTER_WEB_BIN, "--listen", "127.0.0.1:0", "--data", dir.file("data"), "--db",
                              uri, "--instance-name", name, "--post-rate", "off", "--signup-rate", "off"},
-                            dir.file("web.stderr")));
+                            dir.file("web.stderr"), /*die_with_parent=*/true));  // even if the test dies
     ASSERT_TRUE(proc->wait_listening(1)) << proc->stderr_text();
     http = std::make_unique<kit::HttpClient>("http://127.0.0.1:" + std::to_string(proc->port("http")));
   }
