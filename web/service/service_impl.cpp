@@ -68,9 +68,7 @@ ServiceImpl::~ServiceImpl() {
   if (writer_) writer_->stop();
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();
-  if (rewarm_timer_)
-    uv_close(reinterpret_cast<uv_handle_t*>(rewarm_timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  close_rewarm_timer();
   if (mailbox_) mailbox_->close(nullptr);
 }
 
@@ -594,11 +592,7 @@ void ServiceImpl::shutdown(std::function<void()> done) {
   if (writer_) writer_->stop();  // commits what is queued; completions wait in the mailbox
   if (readers_) readers_->stop();
   if (indexer_) indexer_->stop();
-  if (rewarm_timer_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(rewarm_timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    rewarm_timer_ = nullptr;
-  }
+  close_rewarm_timer();
   if (pool_jobs_ == 0) finish_shutdown();
 }
 

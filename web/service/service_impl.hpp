@@ -141,7 +141,9 @@ class ServiceImpl final : public Service {
   // The feed was pruned past this instance's cursor: reloads the caches
   // live (docs/ARCHITECTURE.md "Several web instances", the bounds).
   void rewarm();
-  void rewarm_later();  // after a failed reload: again in 1 s
+  void reload();        // rewarm()'s writer job (again by the timer after a failure)
+  void rewarm_later();  // after a failed reload: reload() again in 1 s
+  void close_rewarm_timer();
   void share_login(bool failed, const std::string& key, const std::string& ip, int64_t at_s);
   void after_revocation(int64_t xid, std::function<void()> then);
   // False while this instance has lost touch with the feed for longer than

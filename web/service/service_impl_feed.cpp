@@ -106,7 +106,11 @@ bool ServiceImpl::apply_feed(FeedPage page) {
 void ServiceImpl::rewarm() {
   if (rewarm_pending_ || stopping_) return;  // the pages kept for the running one cover this one too
   rewarm_pending_ = true;
-  rewarm_pages_.clear();
+  reload();
+}
+
+void ServiceImpl::reload() {
+  rewarm_pages_.clear();  // applied already, and older than what this reload reads
   const auto t0 = std::chrono::steady_clock::now();
   writer_->call<std::shared_ptr<TimelineCache>>(
       [this](Store& s) -> Result<std::shared_ptr<TimelineCache>> {
@@ -143,14 +147,14 @@ void ServiceImpl::rewarm_later() {
     rewarm_timer_->data = this;
   }
   uv_timer_start(
-      rewarm_timer_,
-      [](uv_timer_t* t) {
-        auto* self = static_cast<ServiceImpl*>(t->data);
-        self->rewarm_pending_ = false;  // the pages kept so far are older than the next reload's reads
-        self->rewarm_pages_.clear();
-        self->rewarm();
-      },
-      1000, 0);
+      rewarm_timer_, [](uv_timer_t* t) { static_cast<ServiceImpl*>(t->data)->reload(); }, 1000, 0);
+}
+
+void ServiceImpl::close_rewarm_timer() {
+  if (!rewarm_timer_) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(rewarm_timer_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  rewarm_timer_ = nullptr;
 }
 
 bool ServiceImpl::apply_changes(const FeedPage& page, bool replay) {
