@@ -97,7 +97,7 @@ void FeedListener::await_peers(int64_t xid, std::function<void(bool)> done) {
 // Alone at the last heartbeat, no peer could end a session meanwhile (a peer
 // that starts while this instance is cut off is the exception, docs).
 bool FeedListener::in_contact() const {
-  return !had_peers_.load() || (ever_contact_ && Clock::now() - contact_ < o_.fence);
+  return !had_peers_ || (ever_contact_ && Clock::now() - contact_ < o_.fence);
 }
 
 int64_t FeedListener::contact_age_ms() const {
@@ -175,17 +175,18 @@ bool FeedListener::cycle(Store& s, Clock::time_point* next_prune) {
         last_error_ = n.error().message;
         return false;
       }
-      had_peers_ = n.value() > 0;
+      peers_ = n.value() > 0;
       if (live_peers_) live_peers_->set(static_cast<double>(n.value()));
       next_peer_count_ = now + o_.heartbeat;
     }
     heartbeat_lo_ = lo;
     last_heartbeat_ = now;
     last_contact_ = last_read_ok_;
-    mailbox_.post([this, alive = alive_, t = last_read_ok_] {
+    mailbox_.post([this, alive = alive_, t = last_read_ok_, peers = peers_] {
       if (!*alive) return;
       contact_ = std::max(contact_, t);
       ever_contact_ = true;
+      had_peers_ = peers;
     });
   }
   note_contact_age();

@@ -114,10 +114,15 @@ class FeedListener {
   int wake_fd_ = -1;
   std::atomic<bool> running_{false};
   std::atomic<int64_t> applied_lo_{0};
-  std::atomic<bool> urgent_{false};     // a revocation applied, not yet acknowledged
-  std::atomic<bool> had_peers_{false};  // other live instances at the last heartbeat
-  std::string last_error_;              // listener thread: why the connection was given up
-  int64_t heartbeat_lo_ = -1;           // listener thread: the applied_lo last written
+  std::atomic<bool> urgent_{false};  // a revocation applied, not yet acknowledged
+  // Other live instances at the last heartbeat: counted by the listener
+  // thread (peers_), told to the loop thread with the contact (had_peers_),
+  // so the loop never learns "alone" before it applied the pages read ahead
+  // of that count (one may start a reload, docs/STORAGE.md "Pruning").
+  bool peers_ = false;         // listener thread
+  bool had_peers_ = false;     // loop thread
+  std::string last_error_;     // listener thread: why the connection was given up
+  int64_t heartbeat_lo_ = -1;  // listener thread: the applied_lo last written
   Clock::time_point last_heartbeat_{};
   Clock::time_point next_peer_count_{};
   Clock::time_point last_read_ok_{};

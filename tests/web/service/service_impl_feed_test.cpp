@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -319,6 +320,15 @@ TEST_F(PgFeed, AnInstanceThatMissedPrunedChangesReloadsItsCachesLive) {
     auto n = s.value()->feed_prune(int64_t{1} << 60);  // every row, read or not
     ASSERT_TRUE(n) << n.error().message;
     ASSERT_GE(*n, 4);
+    // The prune took the instance table's rows too (all older than 1<<60):
+    // B is resumed once A's heartbeat has put A back, as it would be in an
+    // outage of 10 min, where only the silent instances' rows go.
+    ASSERT_TRUE(kit::eventually(
+        [&] {
+          auto peers = s.value()->feed_peers_behind("web-b", std::numeric_limits<int64_t>::max(), 1500);
+          return peers && *peers == 1;
+        },
+        5s));
   }
   ASSERT_EQ(b.proc->signal(SIGCONT), 0);
 
