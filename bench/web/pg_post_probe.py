@@ -100,13 +100,16 @@ def metrics(port):
         return r.read().decode()
 
 
+CHECKPOINTS = "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
 NAMES = ["batch_size", "queued_seconds", "begin_seconds", "batch_run_seconds", "commit_seconds"]
 
 
-def probe_web(build, seeder, server, name, seconds, users, uweets, extra):
+def probe_web(build, seeder, server, name, seconds, users, uweets, extra, sql=""):
     uri = pg_database(server, name)
     subprocess.run([f"{seeder}/bench/web/uwitter-seed", "--db", uri, "--users", str(users), "--uweets",
                     str(uweets), "--follows", "10"], check=True, stdout=subprocess.DEVNULL)
+    if sql:
+        psql(uri, sql)
     data = f"/tmp/{name}-data"
     os.makedirs(data, exist_ok=True)
     web, port = start([f"{build}/web/uwitter-web", "--listen", "127.0.0.1:0", "--data", data, "--db", uri,
@@ -116,6 +119,7 @@ def probe_web(build, seeder, server, name, seconds, users, uweets, extra):
         token = api(port, "POST", "/api/v1/sessions", {"username": "user1", "password": "benchpassword"})["token"]
         m0, w0, s0 = metrics(port), threads(web.pid), server_cpu(server)
         x0 = int(psql(uri, f"SELECT xact_commit FROM pg_stat_database WHERE datname = '{name}'")[0])
+        c0 = int(psql(uri, CHECKPOINTS)[0])
         t0 = time.time()
         rps, p99 = wrk(f"http://127.0.0.1:{port}/", seconds,
                        script=os.path.join(os.path.dirname(os.path.abspath(__file__)), "post.lua"),
@@ -123,6 +127,7 @@ def probe_web(build, seeder, server, name, seconds, users, uweets, extra):
         wall = time.time() - t0
         m1, w1, s1 = metrics(port), threads(web.pid), server_cpu(server)
         x1 = int(psql(uri, f"SELECT xact_commit FROM pg_stat_database WHERE datname = '{name}'")[0])
+        c1 = int(psql(uri, CHECKPOINTS)[0])
     finally:
         web.terminate()
         web.wait(timeout=20)
@@ -131,7 +136,7 @@ def probe_web(build, seeder, server, name, seconds, users, uweets, extra):
     batches = max(1, h["batch_size"][1])
     posts = h["batch_size"][0]
     out = {"rps": rps, "p99": p99, "posts": posts, "batches": batches, "per_batch": posts / batches,
-           "xacts": x1 - x0, "wall": wall,
+           "xacts": x1 - x0, "checkpoints": c1 - c0, "wall": wall,
            "queued_ms": 1000 * h["queued_seconds"][0] / max(1, h["queued_seconds"][1]),
            "begin_ms": 1000 * h["begin_seconds"][0] / batches,
            "run_ms": 1000 * (h["batch_run_seconds"][0] - h["begin_seconds"][0]) / batches,
@@ -176,15 +181,21 @@ def main():
     ap.add_argument("--uweets", type=int, default=2000)
     ap.add_argument("--rows", type=int, default=10000, help="rows of the insert yardstick")
     ap.add_argument("--web-args", default="", help="extra uwitter-web arguments")
+    ap.add_argument("--sql", nargs="+", default=[""],
+                    help="statements run on the seeded database before the web app starts (say, an index "
+                         "setting); with several, each round runs the build with each, as variants")
     a = ap.parse_args()
     server = os.environ.get("UWITTER_BENCH_PG") or sys.exit("needs $UWITTER_BENCH_PG")
     res = {}
     for r in range(a.rounds):
         order = a.build if r % 2 == 0 else a.build[::-1]
-        for i, b in enumerate(order):
+        variants = [(b, q) for b in order for q in (a.sql if r % 2 == 0 else a.sql[::-1])]
+        for b, q in variants:
             k = a.build.index(b)
-            res.setdefault(f"post[{k}]", []).append(
-                probe_web(b, a.build[0], server, f"probe{r}_{k}", a.seconds, a.users, a.uweets, a.web_args.split()))
+            key = f"post[{k}]" + (f"[sql {a.sql.index(q)}]" if len(a.sql) > 1 else "")
+            res.setdefault(key, []).append(
+                probe_web(b, a.build[0], server, f"probe{r}_{k}_{a.sql.index(q)}", a.seconds, a.users, a.uweets,
+                          a.web_args.split(), q))
         res.setdefault("insert", []).append(probe_insert(a.build[0], server, f"probeins{r}", 50, a.rows))
         for k, v in res.items():
             print(f"round {r + 1} {k}: " + ", ".join(f"{n} {x:.2f}" if isinstance(x, float) else f"{n} {x}"

@@ -202,6 +202,16 @@ END
 $f$;
 CREATE TRIGGER changes_notify AFTER INSERT ON changes FOR EACH STATEMENT EXECUTE FUNCTION uw_feed_notify();
 )sql",
+    // 8: the search index takes each uweet's words at its insert. With GIN's
+    // default (fastupdate), inserts append to a pending list that the insert
+    // which finds it past gin_pending_list_limit (4 MB) merges into the
+    // index: at 3,000 posts/s one batch in every 5 s ran 100-250 ms and held
+    // up every post queued behind it (docs/PERFORMANCE.md). Off, each insert
+    // pays a little more and none pays for the others.
+    R"sql(
+ALTER INDEX uweets_search SET (fastupdate = off);
+SELECT gin_clean_pending_list('uweets_search'::regclass);
+)sql",
 };
 
 struct Res {
