@@ -169,7 +169,7 @@ def main():
                 res["pg_insert"].append((float(out[1]), float(out[3])))
         med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)) for k, v in res.items() if v}
         print()
-        print("| measurement | median req/s | ratio | yardstick | p99 ms | all rounds (req/s) |")
+        print("| measurement | median req/s | ratio | yardstick | p99 ms | all rounds: req/s (p99) |")
         print("|---|---|---|---|---|---|")
         rows = [("hello world (yardstick)", "hello", None), ("GET / anonymous", "anon", "hello"),
                 ("GET / logged in (100 followees, 1M uweets)", "home", "hello"),
@@ -183,7 +183,7 @@ def main():
         for name, k, y in rows:
             ratio = f"{100 * med[k][0] / med[y][0]:.0f}%" if y else ""
             p99 = f"{med[k][1]:.2f}" if k != "insert" else ""
-            runs = ", ".join(f"{x[0]:.0f}" for x in res[k])
+            runs = ", ".join(f"{x[0]:.0f}" + (f" ({x[1]:.1f} ms)" if k != "insert" else "") for x in res[k])
             print(f"| {name} | {med[k][0]:.0f} | {ratio} | {y or ''} | {p99} | {runs} |")
         if a.baseline:
             print()
