@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -27,6 +28,9 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   args.push_back(nullptr);
   const char* out_path = options.stdout_path.empty() ? nullptr : options.stdout_path.c_str();
   const char* err_path = options.stderr_path.empty() ? nullptr : options.stderr_path.c_str();
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (options.cpu >= 0 && options.cpu < CPU_SETSIZE) CPU_SET(options.cpu, &cpus);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) return -errno;
@@ -35,6 +39,7 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) _exit(127);  // the parent died before prctl
   }
+  if (options.cpu >= 0 && ::sched_setaffinity(0, sizeof cpus, &cpus) != 0) _exit(127);
   if (options.stdout_fd >= 0) {
     ::dup2(options.stdout_fd, STDOUT_FILENO);
   } else if (out_path) {
@@ -100,6 +105,7 @@ bool ChildProcess::start(const std::vector<std::string>& argv, const std::string
   options.stdout_fd = fds[1];
   options.stderr_path = stderr_path;
   options.die_with_parent = die_with_parent;
+  options.cpu = cpu_;
   pid_t pid = spawn(argv, options);
   ::close(fds[1]);
   if (pid < 0) {

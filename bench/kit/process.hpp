@@ -26,6 +26,7 @@ struct SpawnOptions {
   std::string stdout_path;       // else: appended to when not empty (created 0644); else inherited
   std::string stderr_path;       // appended to when not empty (created 0644); else inherited
   bool die_with_parent = false;  // SIGKILL the child when the thread that spawned it exits
+  int cpu = -1;                  // >= 0: the child runs on this CPU only (sched_setaffinity)
 };
 
 // fork + execv(argv[0], argv). Returns the child's pid, or -errno when it could
@@ -59,6 +60,10 @@ class ChildProcess {
   // Returns false on failure, with the reason in error().
   bool start(const std::vector<std::string>& argv, const std::string& stderr_path = "",
              bool die_with_parent = false);
+  // The next start() runs the program on CPU `cpu` only (-1: wherever this
+  // process may run). For benchmarks that keep one program off the cores the
+  // others use.
+  void pin_to_cpu(int cpu) { cpu_ = cpu; }
   // Why the last start() failed ("" after a successful start).
   const std::string& error() const { return error_; }
 
@@ -96,6 +101,7 @@ class ChildProcess {
   bool read_line(std::string* line, Clock::time_point deadline);
   pid_t pid_ = -1;
   int out_fd_ = -1;
+  int cpu_ = -1;
   std::string buf_;
   std::string name_;
   std::string stderr_path_;

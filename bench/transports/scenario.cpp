@@ -186,6 +186,7 @@ class Stack {
     }
     if (!target_.empty()) argv.insert(argv.end(), {"--notify", target_});
     if (s_.name == "http-sync") argv.push_back("--notify-http-sync");
+    web_.pin_to_cpu(w_.web_cpu);
     if (!web_.start(argv, dir_.file("web.stderr")) || !web_.wait_listening(1))
       return Error{500, "web", "uwitter-web did not start: " + web_.stderr_tail()};
     base_ = "http://127.0.0.1:" + std::to_string(web_.port("http"));

@@ -38,6 +38,7 @@ std::vector<Scenario> all_scenarios();
 
 struct Workload {
   std::string web_bin, notifier_bin;
+  int web_cpu = -1;  // >= 0: uwitter-web runs on this CPU only (--web-cpu)
   uint32_t followers = 20;
   double rate = 100;  // posts/s in the fixed and stop phases
   uint32_t fixed_posts = 200;

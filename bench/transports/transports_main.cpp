@@ -2,6 +2,7 @@
 // (none, udp, tcp, http async, http sync, amqp), side by side in one run. Thin:
 // flags and output files; the work is in scenario.cpp.
 #include <fmt/format.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -92,6 +93,11 @@ int main(int argc, char** argv) {
             faults_given = true;
             return uw::Unit{};
           });
+  f.value("web-cpu", "N",
+          "run uwitter-web on CPU N only, and everything else (this program's load and followers, the "
+          "notifier, the broker, the relays) on the other CPUs: the web app's latency then does not "
+          "wait for theirs (default: no pinning)",
+          uw::whole_flag<int>(&w.web_cpu, 0, 1023));
   f.value("rounds", "N",
           "run every scenario N times in turn (faults in the first round only) and print the medians of "
           "POST p50/p99 and max/s, each against the baseline's median (default 1)",
@@ -113,6 +119,22 @@ int main(int argc, char** argv) {
     w.quiet_ms = 1500;
     // The broker's restart takes 10-30 s; its own test is in tests/bench/kit/.
     if (!faults_given) faults = "stop,kill,loss";
+  }
+  if (w.web_cpu >= 0) {
+    // This thread's CPUs pass to every thread and program started from here on.
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    if (::sched_getaffinity(0, sizeof mine, &mine) != 0 || !CPU_ISSET(w.web_cpu, &mine) ||
+        CPU_COUNT(&mine) < 2) {
+      std::fprintf(stderr, "uwitter-transports: --web-cpu %d: needs that CPU and another one to run on\n",
+                   w.web_cpu);
+      return 2;
+    }
+    CPU_CLR(w.web_cpu, &mine);
+    if (::sched_setaffinity(0, sizeof mine, &mine) != 0) {
+      std::perror("uwitter-transports: sched_setaffinity");
+      return 1;
+    }
   }
   w.faults.clear();
   for (size_t at = 0; at < faults.size();) {

@@ -63,6 +63,29 @@ TEST(ChildProcess, AProgramThatCannotBeExecutedExits127) {
   EXPECT_EQ(p.wait_exit(10s), 127);
 }
 
+// Each program is pinned by the kernel: it reads its own allowed CPUs.
+TEST(ChildProcess, APinnedProgramRunsOnItsCpuOnlyAndTheNextStartIsPinnedToo) {
+  ChildProcess p;
+  p.pin_to_cpu(0);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(p.start({"/bin/sh", "-c", "grep Cpus_allowed_list /proc/self/status; exec sleep 30"}))
+        << p.error();
+    auto line = p.wait_line("Cpus_allowed_list", 10s);
+    ASSERT_TRUE(line.has_value());
+    EXPECT_EQ(line->substr(line->find(':') + 1), "\t0") << *line;
+    EXPECT_EQ(p.signal(SIGKILL), 0);
+    p.wait_exit(10s);
+  }
+}
+
+// A CPU the machine does not have: the program does not run unpinned.
+TEST(ChildProcess, PinnedToACpuThatDoesNotExistTheProgramExits127) {
+  ChildProcess p;
+  p.pin_to_cpu(1000);
+  ASSERT_TRUE(p.start({"/bin/sh", "-c", "exit 0"}));
+  EXPECT_EQ(p.wait_exit(10s), 127);
+}
+
 TEST(Run, CapturesBothStreamsAndTheStatus) {
   RunResult r = run({"/bin/sh", "-c", "echo out; echo err >&2; exit 5"}, 10s);
   EXPECT_EQ(r.status, 5);
