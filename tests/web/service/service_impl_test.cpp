@@ -13,57 +13,13 @@
 #include "core/store/sqlite/store.hpp"
 #include "core/store/writer.hpp"
 #include "core/worker/loop_mailbox.hpp"
+#include "tests/web/service/service_fixture.hpp"
 
 namespace uw::web {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs the loop until pred() holds or 20 s pass. A 5 ms timer keeps uv_run
-// returning so the deadline is checked; it is not a readiness wait.
-bool run_until(uv_loop_t* loop, const std::function<bool()>& pred) {
-  uv_timer_t tick;
-  uv_timer_init(loop, &tick);
-  uv_timer_start(
-      &tick, [](uv_timer_t*) {}, 5, 5);
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) uv_run(loop, UV_RUN_ONCE);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
-  uv_run(loop, UV_RUN_NOWAIT);
-  return pred();
-}
-
-template <class T, class Start>
-Result<T> await(uv_loop_t* loop, Start start) {
-  std::optional<Result<T>> out;
-  start([&](Result<T> r) { out.emplace(std::move(r)); });
-  EXPECT_TRUE(run_until(loop, [&] { return out.has_value(); }));
-  if (!out) return Error{0, "timeout", "no answer"};
-  return std::move(*out);
-}
-
-struct Loop {
-  uv_loop_t loop{};
-  Loop() { uv_loop_init(&loop); }
-  ~Loop() {
-    uv_run(&loop, UV_RUN_DEFAULT);
-    EXPECT_EQ(uv_loop_close(&loop), 0) << "a handle leaked";
-  }
-};
-
-int64_t count_rows(const std::string& db, const char* table) {
-  Store::Options ro;
-  ro.read_only = true;
-  auto s = SqliteStore::open(db, ro);
-  if (!s) return -1;
-  sqlite3_stmt* st = nullptr;
-  std::string sql = std::string("SELECT count(*) FROM ") + table;
-  sqlite3_prepare_v2(s.value()->raw(), sql.c_str(), -1, &st, nullptr);
-  int64_t n = -1;
-  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return n;
-}
+using namespace test;
 
 TEST(Writer, FailingJobInABatchRollsBackOnlyItself) {
   kit::TempDir dir;
@@ -183,52 +139,6 @@ TEST(Writer, ABatchThatCannotBeginAnswersTheStores503WithRetryAfter) {
 
 // ---- Service ----------------------------------------------------------------
 
-struct Fixture {
-  kit::TempDir dir;
-  Loop l;
-  std::unique_ptr<ServiceImpl> svc;
-  std::vector<sign::Event> events;
-
-  void open(CacheTuning t = {}) {
-    ServiceConfig cfg;
-    cfg.db_path = dir.file("uwitter.db");
-    cfg.max_failures_per_account = 3;
-    auto s = make_service(&l.loop, cfg, nullptr, t);
-    ASSERT_TRUE(s) << s.error().message;
-    svc = std::move(s.value());
-    svc->set_event_sink([this](const sign::Event& e) { events.push_back(e); });
-  }
-  void close() {
-    bool closed = false;
-    svc->shutdown([&] { closed = true; });
-    ASSERT_TRUE(run_until(&l.loop, [&] { return closed; }));
-    svc.reset();
-  }
-  ~Fixture() {
-    if (svc) close();
-  }
-  User reg(const std::string& name) {
-    auto r = await<User>(&l.loop, [&](auto d) { svc->register_account(name, "password123", "", d); });
-    EXPECT_TRUE(r) << r.error().message;
-    return r ? r.value() : User{};
-  }
-  Result<LoginResult> login(const std::string& name, const std::string& pw,
-                            const std::string& ip = "10.0.0.1") {
-    return await<LoginResult>(&l.loop, [&](auto d) { svc->login(name, pw, ip, d); });
-  }
-  Viewer viewer(const User& u) { return Viewer{u.id, u.username}; }
-  Result<Uweet> post(const User& u, const std::string& text, std::optional<std::string> key = std::nullopt) {
-    auto r = await<Posted>(&l.loop, [&](auto d) { svc->post(viewer(u), text, key, d); });
-    if (!r) return r.error();
-    return r->uweet;
-  }
-  Page<Uweet> home(const User& u, std::optional<int64_t> before = std::nullopt, int limit = 20) {
-    auto r = await<Page<Uweet>>(&l.loop, [&](auto d) { svc->home_timeline(viewer(u), before, limit, d); });
-    EXPECT_TRUE(r);
-    return r ? r.value() : Page<Uweet>{};
-  }
-};
-
 TEST(Service, RegisterLoginPostFollowAndReadHome) {
   Fixture f;
   f.open();
@@ -316,28 +226,6 @@ TEST(Service, IdempotencyKeyAnswersTheFirstUweetAndEmitsOnce) {
   EXPECT_EQ(bad.error().status, 422);
 }
 
-TEST(Service, DeepPagesFallBackToReadersAndAgreeWithTheCache) {
-  Fixture f;
-  CacheTuning t;
-  t.per_author = 4;
-  t.public_ring = 4;
-  t.warm_per_author = 2;
-  f.open(t);
-  User erin = f.reg("erin");
-  for (int i = 0; i < 11; ++i) ASSERT_TRUE(f.post(erin, "uweet " + std::to_string(i)));
-  std::vector<std::string> seen;
-  std::optional<int64_t> before;
-  for (int pages = 0; pages < 10; ++pages) {
-    auto p = f.home(erin, before, 3);
-    for (auto& u : p.items) seen.push_back(u.text);
-    if (!p.next_before) break;
-    before = p.next_before;
-  }
-  ASSERT_EQ(seen.size(), 11u);
-  EXPECT_EQ(seen.front(), "uweet 10");
-  EXPECT_EQ(seen.back(), "uweet 0");
-}
-
 TEST(Service, RestartKeepsSessionsAndTimelines) {
   Fixture f;
   f.open();
@@ -353,21 +241,6 @@ TEST(Service, RestartKeepsSessionsAndTimelines) {
   auto h = f.home(gina);
   ASSERT_EQ(h.items.size(), 1u);
   EXPECT_EQ(h.items[0].text, "before restart");
-}
-
-TEST(Service, DemoSeedFillsOnlyAnEmptyDatabase) {
-  Fixture f;
-  f.open();
-  auto r = await<Unit>(&f.l.loop, [&](auto d) { f.svc->seed_demo(d); });
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(f.svc->cache().user_count(), 4u);
-  auto pub = await<Page<Uweet>>(&f.l.loop, [&](auto d) { f.svc->public_timeline(std::nullopt, 100, d); });
-  ASSERT_TRUE(pub);
-  EXPECT_EQ(pub->items.size(), 20u);
-  auto again = await<Unit>(&f.l.loop, [&](auto d) { f.svc->seed_demo(d); });
-  ASSERT_TRUE(again);
-  EXPECT_EQ(f.svc->cache().user_count(), 4u);
-  ASSERT_TRUE(f.login("alice", "password123"));
 }
 
 TEST(Service, DeleteIsGoneFromCachesAndCountsAtOnceAndEmitsWhereTheUweetWent) {
@@ -471,148 +344,6 @@ TEST(Service, ProfileIsValidatedStoredAndShownBesideUweetsAfterARestart) {
   ASSERT_TRUE(cleared);
   EXPECT_EQ(cleared->display_name, "");
   EXPECT_EQ(f.home(kim).items.at(0).author_display, "");
-}
-
-TEST(Service, ChangePasswordNeedsTheCurrentOneAndEndsEveryOtherSession) {
-  Fixture f;
-  f.open();
-  User lee = f.reg("lee");
-  auto keep = f.login("lee", "password123");
-  auto other = f.login("lee", "password123", "10.0.0.7");
-  ASSERT_TRUE(keep && other);
-  auto change = [&](const std::string& cur, const std::string& next) {
-    return await<Unit>(&f.l.loop, [&](auto d) {
-      f.svc->change_password(f.viewer(lee), keep->token, cur, next, "10.0.0.1", d);
-    });
-  };
-  auto wrong = change("not-it-at-all", "brand new pass");
-  ASSERT_FALSE(wrong);
-  EXPECT_EQ(wrong.error().status, 401);
-  EXPECT_EQ(wrong.error().code, "wrong_password");
-  auto weak = change("password123", "short");
-  ASSERT_FALSE(weak);
-  EXPECT_EQ(weak.error().code, "weak_password");
-  EXPECT_TRUE(f.svc->authenticate(other->token));  // nothing changed yet
-  auto ok = change("password123", "brand new pass");
-  ASSERT_TRUE(ok) << ok.error().message;
-  EXPECT_TRUE(f.svc->authenticate(keep->token));
-  EXPECT_FALSE(f.svc->authenticate(other->token));
-  EXPECT_FALSE(f.login("lee", "password123", "10.0.0.9"));
-  EXPECT_TRUE(f.login("lee", "brand new pass", "10.0.0.9"));
-  // The ended session stays ended after a restart (it was deleted, not just forgotten).
-  f.close();
-  f.open();
-  EXPECT_TRUE(f.svc->authenticate(keep->token));
-  EXPECT_FALSE(f.svc->authenticate(other->token));
-}
-
-TEST(Service, WrongCurrentPasswordsAreThrottledLikeLogins) {
-  Fixture f;
-  f.open();  // 3 failures per account
-  User max = f.reg("max");
-  auto lr = f.login("max", "password123");
-  ASSERT_TRUE(lr);
-  Result<Unit> r = Unit{};
-  for (int i = 0; i < 4; ++i)
-    r = await<Unit>(&f.l.loop, [&](auto d) {
-      f.svc->change_password(f.viewer(max), lr->token, "guess" + std::to_string(i) + "xxxx", "a new password",
-                             "10.0.0.1", d);
-    });
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().status, 429);
-}
-
-TEST(Service, DeleteAccountNeedsThePasswordAndForgetsEverythingAtOnce) {
-  Fixture f;
-  f.open();  // 3 failures per account
-  User ned = f.reg("ned"), ora = f.reg("ora"), pia = f.reg("pia");
-  for (const auto& edge : {std::pair{ora, "ned"}, {ned, "pia"}, {ora, "pia"}})
-    ASSERT_TRUE(await<bool>(&f.l.loop, [&](auto d) { f.svc->follow(f.viewer(edge.first), edge.second, d); }));
-  auto n1 = f.post(ned, "ned one");
-  auto p1 = f.post(pia, "pia says hi to @ned");
-  auto n2 = f.post(ned, "ned two", "key-n");
-  ASSERT_TRUE(n1 && p1 && n2);
-  auto s1 = f.login("ned", "password123");
-  auto s2 = f.login("ned", "password123", "10.0.0.8");
-  ASSERT_TRUE(s1 && s2);
-  ASSERT_EQ(f.home(ora).items.size(), 3u);
-  const auto users = f.svc->users_version();
-  f.events.clear();
-  auto del = [&](const std::string& pw) {
-    return await<Unit>(&f.l.loop, [&](auto d) { f.svc->delete_account(f.viewer(ned), pw, "10.0.0.1", d); });
-  };
-
-  auto wrong = del("not the password");
-  ASSERT_FALSE(wrong);
-  EXPECT_EQ(wrong.error().status, 401);
-  EXPECT_EQ(wrong.error().code, "wrong_password");
-  EXPECT_TRUE(f.svc->authenticate(s1->token));  // nothing happened
-  EXPECT_TRUE(f.events.empty());
-
-  auto ok = del("password123");
-  ASSERT_TRUE(ok) << ok.error().message;
-  EXPECT_FALSE(f.svc->authenticate(s1->token));
-  EXPECT_FALSE(f.svc->authenticate(s2->token));
-  EXPECT_FALSE(f.svc->user_exists("ned"));
-  EXPECT_NE(f.svc->users_version(), users);
-  auto h = f.home(ora);
-  ASSERT_EQ(h.items.size(), 1u);
-  EXPECT_EQ(h.items[0].id, p1->id);
-  auto pub = await<Page<Uweet>>(&f.l.loop, [&](auto d) { f.svc->public_timeline(std::nullopt, 20, d); });
-  ASSERT_TRUE(pub);
-  ASSERT_EQ(pub->items.size(), 1u);
-  EXPECT_FALSE(await<Uweet>(&f.l.loop, [&](auto d) { f.svc->uweet(n1->id, d); }));
-  auto gone = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("ned", std::nullopt, d); });
-  ASSERT_FALSE(gone);
-  EXPECT_EQ(gone.error().status, 404);
-  auto pia_prof = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("pia", std::nullopt, d); });
-  ASSERT_TRUE(pia_prof);
-  EXPECT_EQ(pia_prof->counts.followers, 1);  // ora's follow stays, ned's went
-  auto ora_prof = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("ora", std::nullopt, d); });
-  ASSERT_TRUE(ora_prof);
-  EXPECT_EQ(ora_prof->counts.following, 1);
-  EXPECT_FALSE(f.login("ned", "password123", "10.0.0.9"));
-
-  // One delete per follower (ora), naming no uweet: every uweet of ned.
-  ASSERT_EQ(f.events.size(), 1u);
-  const auto* ev = std::get_if<sign::DeleteEvent>(&f.events[0]);
-  ASSERT_TRUE(ev);
-  EXPECT_EQ(ev->uweet_id, 0);
-  EXPECT_EQ(ev->author_id, ned.id);
-  EXPECT_EQ(ev->author, "ned");
-  EXPECT_EQ(ev->recipient_id, ora.id);
-
-  // The name is reserved; the same after a restart, with the caches warmed from the database.
-  auto again = await<User>(&f.l.loop, [&](auto d) { f.svc->register_account("Ned", "password123", "", d); });
-  ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().code, "username_reserved");
-  f.close();
-  f.open();
-  EXPECT_FALSE(f.svc->authenticate(s1->token));
-  EXPECT_EQ(f.home(ora).items.size(), 1u);
-  auto after = await<Profile>(&f.l.loop, [&](auto d) { f.svc->profile("ned", std::nullopt, d); });
-  EXPECT_FALSE(after);
-  User neo = f.reg("neo");
-  EXPECT_GT(neo.id, pia.id);
-}
-
-TEST(Service, WrongPasswordsForDeleteAccountAreThrottledLikeLogins) {
-  Fixture f;
-  f.open();  // 3 failures per account
-  User qi = f.reg("qi");
-  Result<Unit> r = Unit{};
-  for (int i = 0; i < 4; ++i)
-    r = await<Unit>(&f.l.loop, [&](auto d) {
-      f.svc->delete_account(f.viewer(qi), "guess" + std::to_string(i) + "xxxx", "10.0.0.1", d);
-    });
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().status, 429);
-  // Even the right one waits now.
-  auto right = await<Unit>(
-      &f.l.loop, [&](auto d) { f.svc->delete_account(f.viewer(qi), "password123", "10.0.0.1", d); });
-  ASSERT_FALSE(right);
-  EXPECT_EQ(right.error().status, 429);
-  EXPECT_TRUE(f.svc->user_exists("qi"));
 }
 
 }  // namespace
