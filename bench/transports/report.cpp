@@ -195,6 +195,17 @@ std::string to_json(const std::vector<ScenarioResult>& rs, const Workload& w) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// A CSV field in quotes: a quote inside it is doubled (RFC 4180).
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
 // One row per transport, then one per (transport, fault): the fault columns are
 // empty on a transport's main row and the latency columns on its fault rows.
 std::string to_csv(const std::vector<ScenarioResult>& rs) {
@@ -204,15 +215,15 @@ std::string to_csv(const std::vector<ScenarioResult>& rs) {
       "late,latest_ms,notifier_counted_lost,relay_hits,sender_dropped,error\n";
   for (const auto& r : rs) {
     out += fmt::format(
-        "{},,{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.1f},{:.1f},{:.1f},{},{},,,,,,,{},\"{}\"\n",
+        "{},,{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.1f},{:.1f},{:.1f},{},{},,,,,,,{},{}\n",
         r.scenario.name, r.post_p50_ms, r.post_p99_ms, r.post_max_ms, r.max_posts_per_s, r.sse_p50_ms,
         r.sse_p99_ms, r.web_cpu_us_per_post, r.notifier_cpu_us_per_post, r.broker_cpu_us_per_post,
-        r.failed_posts, r.fixed.duplicates + r.max.duplicates, r.sender_dropped, r.error);
+        r.failed_posts, r.fixed.duplicates + r.max.duplicates, r.sender_dropped, quoted(r.error));
     for (const auto& f : r.faults) {
       const PhaseNotes& d = f.delivery;
-      out += fmt::format("{},{},,,{:.3f},,,,,,,{},{},{},{},{},{:.1f},{},{},,\"{}\"\n", r.scenario.name,
-                         f.name, f.post_max_ms, f.failed, d.duplicates, d.expected, d.delivered, d.late,
-                         d.latest_ms, f.notifier_counted_lost, f.relay_hits, f.error);
+      out += fmt::format("{},{},,,{:.3f},,,,,,,{},{},{},{},{},{:.1f},{},{},,{}\n", r.scenario.name, f.name,
+                         f.post_max_ms, f.failed, d.duplicates, d.expected, d.delivered, d.late, d.latest_ms,
+                         f.notifier_counted_lost, f.relay_hits, quoted(f.error));
     }
   }
   return out;
