@@ -19,10 +19,15 @@ and HAProxy spent over each measured wrk run, per request; and the resident memo
 of a web instance on the seeded database, on one with the users only and on an
 empty one (per cached user and per cached uweet).
 
-Then it runs uwitter-feed-bench (cross-instance staleness, its own PostgreSQL) and
-quotes its p50/p99, and (unless --no-notifiers) the notifier fan-out with two
-notifiers: each web instance sends every event to both, each notifier delivers
-only to the SSE streams it holds.
+Then (unless --followers 0) the notifier fan-out with two notifiers behind two fresh
+web instances: each instance sends every event to both notifiers, each notifier
+writes only to the SSE streams it holds (the ticket names one notifier per user);
+per notifier: streams held, RSS per stream, CPU per event and per SSE event written
+(an idle window's CPU subtracted), and how soon a token made on A works on B. Last
+(unless --feed-posts 0) uwitter-feed-bench (cross-instance staleness, its own
+PostgreSQL and instances) with its p50/p99 against the goal p99 < 50 ms.
+Everything started is stopped in the end, whatever happens (and each child has a
+parent-death signal).
 """
 import argparse, ctypes, http.client, json, os, re, selectors, shutil, signal, socket, statistics, subprocess, sys
 import tempfile, threading, time, urllib.error, urllib.request
@@ -600,4 +605,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # the finally above has stopped everything
+        sys.exit("interrupted: every process this run started is stopped")
