@@ -287,11 +287,21 @@ void ServiceImpl::register_account(std::string username, std::string password, s
           done(hash.error());
         } else {
           std::string h = std::move(hash.value());
+          // With peers: answered once they know the account too, so a log-in
+          // that reaches another instance finds it.
+          auto xid = std::make_shared<int64_t>(0);
           writer_->call<User>(
-              [username, h, now = clock::now_s()](Store& s) { return s.create_user(username, h, now); },
-              [this, h, done = std::move(done)](Result<User> r) {
-                if (r) cache_.put_user(r.value(), h);
-                done(std::move(r));
+              [username, h, now = clock::now_s(), xid, feed = feed_ != nullptr](Store& s) -> Result<User> {
+                auto u = s.create_user(username, h, now);
+                if (u && feed) {
+                  if (auto x = s.feed_xid(); x) *xid = x.value();
+                }
+                return u;
+              },
+              [this, h, xid, done = std::move(done)](Result<User> r) {
+                if (!r) return done(std::move(r));
+                cache_.put_user(r.value(), h);
+                after_peers_applied(*xid, [done, u = std::move(r.value())] { done(u); });
               });
         }
         pool_finished();
@@ -348,13 +358,18 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
           std::string th = auth::token_hash(token);
           int64_t exp = clock::now_s() + cfg_.session_ttl_s;
           LoginResult lr{std::move(token), u->user, exp};
-          writer_->call<Unit>([th, uid, exp](Store& s) { return s.create_session(th, uid, exp); },
-                              [this, th, uid, exp, lr = std::move(lr),
-                               done = std::move(done)](const Result<Unit>& r) mutable {
-                                if (!r) return done(r.error());
-                                cache_.put_session(th, uid, exp);
-                                done(std::move(lr));
-                              });
+          // With peers: answered once they hold the session too, so the
+          // client's next request is accepted wherever it goes.
+          writer_->call<int64_t>(
+              [th, uid, exp, feed = feed_ != nullptr](Store& s) -> Result<int64_t> {
+                if (auto r = s.create_session(th, uid, exp); !r) return r.error();
+                return feed ? s.feed_xid() : Result<int64_t>(int64_t{0});
+              },
+              [this, th, uid, exp, lr = std::move(lr), done = std::move(done)](Result<int64_t> r) mutable {
+                if (!r) return done(r.error());
+                cache_.put_session(th, uid, exp);
+                after_peers_applied(r.value(), [done, lr = std::move(lr)] { done(lr); });
+              });
         }
         if (!pw->empty()) sodium_memzero(pw->data(), pw->size());
         pool_finished();
@@ -364,7 +379,7 @@ void ServiceImpl::login(std::string username, std::string password, std::string 
 void ServiceImpl::logout(std::string token, Done<Unit> done) {
   std::string th = auth::token_hash(token);
   cache_.drop_session(th);  // the token stops working now, before the delete commits
-  // With peers: answered once they all dropped it too (after_revocation).
+  // With peers: answered once they all dropped it too (after_peers_applied).
   writer_->call<int64_t>(
       [th, feed = feed_ != nullptr](Store& s) -> Result<int64_t> {
         if (auto r = s.delete_session(th); !r) return r.error();
@@ -372,7 +387,7 @@ void ServiceImpl::logout(std::string token, Done<Unit> done) {
       },
       [this, done = std::move(done)](Result<int64_t> r) {
         if (!r) return done(r.error());
-        after_revocation(r.value(), [done] { done(Unit{}); });
+        after_peers_applied(r.value(), [done] { done(Unit{}); });
       });
 }
 
@@ -540,7 +555,7 @@ void ServiceImpl::change_password(const Viewer& v, std::string token, std::strin
                                       if (!r) return done(r.error());
                                       cache_.set_password_hash(uid, nh);
                                       cache_.drop_user_sessions(uid, keep);
-                                      after_revocation(*xid, [done] { done(Unit{}); });
+                                      after_peers_applied(*xid, [done] { done(Unit{}); });
                                     });
                                 pool_finished();
                               });

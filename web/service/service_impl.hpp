@@ -145,7 +145,8 @@ class ServiceImpl final : public Service {
   void rewarm_later();  // after a failed reload: reload() again in 1 s
   void close_rewarm_timer();
   void share_login(bool failed, const std::string& key, const std::string& ip, int64_t at_s);
-  void after_revocation(int64_t xid, std::function<void()> then);
+  // then() once every live peer applied transaction xid (at once without peers).
+  void after_peers_applied(int64_t xid, std::function<void()> then);
   // False while this instance has lost touch with the feed for longer than
   // its fence: peers no longer wait for it, so it cannot know of their logouts.
   bool sessions_trusted() const;

@@ -61,7 +61,7 @@ void ServiceImpl::delete_account(const Viewer& v, std::string password, std::str
                            [this, xid, done](Result<DeletedAccount> r) {
                              if (!r) return done(r.error());
                              forget_account(r.value());
-                             after_revocation(*xid, [done] { done(Unit{}); });
+                             after_peers_applied(*xid, [done] { done(Unit{}); });
                            });
                      });
 }

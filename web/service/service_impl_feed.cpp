@@ -234,10 +234,11 @@ void ServiceImpl::share_login(bool failed, const std::string& key, const std::st
                       });
 }
 
-// After a revocation committed in transaction xid: answers once every live
-// peer has applied it (or the wait's cap passed), so the client's next
-// request, wherever it goes, no longer finds the session.
-void ServiceImpl::after_revocation(int64_t xid, std::function<void()> then) {
+// After a write committed in transaction xid that the client's next request
+// must find applied on whichever instance it reaches — a revocation (logout,
+// password change, account deletion), a new session, a new account: answers
+// once every live peer has applied it (or the wait's cap passed).
+void ServiceImpl::after_peers_applied(int64_t xid, std::function<void()> then) {
   if (!feed_ || xid <= 0) return then();
   feed_->await_peers(xid, [then = std::move(then)](bool) { then(); });
 }
