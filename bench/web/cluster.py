@@ -394,6 +394,20 @@ def fanout(a, b, tmp, seeded, procs, postmaster):
     return lines
 
 
+def stop_all(procs):
+    """Stops every process in procs (SIGTERM, then SIGKILL after 20 s) and empties the list."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    procs.clear()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build-bench", help="build folder with the programs")
@@ -554,22 +568,14 @@ def main():
               f"{a.uweets / a.users:.0f} uweets {per_user + per_uweet * a.uweets / a.users:.0f} B")
         print(f"  instance A after the rounds (it took every post sent to it): {rss_after / 1024:.1f} MiB")
 
-        for p in procs:  # what follows starts its own instances: the machine to itself
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=20)
-        procs.clear()
+        stop_all(procs)  # what follows starts its own instances: the machine to itself
 
         if a.followers:
             print()
             print("notifier fan-out with 2 notifiers:", flush=True)
             for line in fanout(a, b, tmp, seeded, procs, postmaster):
                 print(line)
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                p.wait(timeout=20)
-            procs.clear()
+            stop_all(procs)
 
         if a.feed_posts:
             print()
@@ -592,15 +598,7 @@ def main():
         print()
         print(f"load average at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
