@@ -36,9 +36,15 @@ void Engine::ensure_reading(Conn* c) {
   if (uv_read_start(stream(c), &Engine::on_alloc, &Engine::on_read) == 0) c->reading = true;
 }
 
-// Stops reading while too much unparsed input is buffered; resume() starts again.
+// Stops reading while too much unparsed input is buffered, or while pipelined
+// input waits behind an output backlog (a client that sends and does not read:
+// its further requests wait in the kernel, not in our heap); resume() starts again.
 void Engine::limit_input(Conn* c) {
-  if (c->reading && c->inbuf.size() - c->in_off > limits_.max_header_bytes + limits_.max_body_bytes) {
+  if (!c->reading) return;
+  const size_t unparsed = c->inbuf.size() - c->in_off;
+  const bool full = unparsed > limits_.max_header_bytes + limits_.max_body_bytes;
+  const bool backlogged = unparsed > 0 && c->tcp.write_queue_size > limits_.max_pipeline_backlog_bytes;
+  if (full || backlogged) {
     uv_read_stop(stream(c));
     c->reading = false;
   }

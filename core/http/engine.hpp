@@ -157,7 +157,9 @@ class Engine {
 
   wire::DateCache date_;
   std::string scratch_;  // serialisation buffer reused across responses
-  static constexpr size_t kReadBufSize = size_t{64} * 1024;
+  // What one read takes. It bounds what a client that pipelines and does not
+  // read leaves unparsed (limit_input); libuv reads again at once while more waits.
+  static constexpr size_t kReadBufSize = size_t{16} * 1024;
   std::unique_ptr<char[]> read_buf_ = std::make_unique<char[]>(kReadBufSize);
 };
 

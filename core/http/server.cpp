@@ -322,6 +322,7 @@ ServerStats Engine::stats() const {
   s.fd_exhausted_total = fd_exhausted_total_;
   for (const auto& [id, c] : conns_) {
     s.queued_bytes += c->tcp.write_queue_size;
+    s.buffered_input_bytes += c->inbuf.size() - c->in_off;
     bool waiting = (c->phase == Phase::Idle || c->phase == Phase::Reading) && c->in_off < c->inbuf.size() &&
                    c->tcp.write_queue_size > limits_.max_pipeline_backlog_bytes;
     if (waiting) ++s.paused_connections;

@@ -24,11 +24,11 @@
 // LF is accepted as a line end. Details: docs/WEB.md "HTTP".
 //
 // Output backlog: while a connection has more than max_pipeline_backlog_bytes of
-// responses unwritten, its further pipelined requests are not parsed and, once
-// its input buffer is full too, its socket is not read (the kernel's receive
-// window then stops the client); reading resumes as the backlog drains. A client
-// that pipelines without reading pins at most about that backlog, its input
-// buffer and one response; once such connections have closed, the freed heap
+// responses unwritten, its further pipelined requests are not parsed and its
+// socket is not read (they wait in the kernel, whose receive window then stops
+// the client); reading resumes as the backlog drains. A client that pipelines
+// without reading pins at most about that backlog, one read's worth of input
+// (16 KiB) and one response; once such connections have closed, the freed heap
 // is handed back to the kernel (malloc_trim, 200 ms after the last one).
 //
 // Descriptors: the server keeps one spare descriptor. When accept fails because
@@ -149,8 +149,9 @@ struct ServerStats {
   // Clients answered 503 because the process was out of descriptors, or within
   // a few of its limit (also counted in rejected_total).
   uint64_t fd_exhausted_total = 0;
-  uint64_t queued_bytes = 0;        // response bytes written to no socket yet, all connections
-  uint64_t paused_connections = 0;  // connections whose requests wait for their backlog to drain
+  uint64_t queued_bytes = 0;          // response bytes written to no socket yet, all connections
+  uint64_t paused_connections = 0;    // connections whose requests wait for their backlog to drain
+  uint64_t buffered_input_bytes = 0;  // received request bytes not yet parsed, all connections
 };
 
 class Server {

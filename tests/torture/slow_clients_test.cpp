@@ -297,6 +297,7 @@ TEST_F(SlowClients, FourHundredSlowReadersAddUnder50MiBGivenBackAndANormalClient
   Window during = normal(2000ms);
   const long rss_during = rss_kib(web_.pid());
   const double queued = metric("http_queued_response_bytes");
+  const double buffered = metric("http_buffered_input_bytes");
   slow.clear();
   EXPECT_TRUE(kit::eventually([&] { return metric("http_queued_response_bytes") == 0; }, 20s));
   long rss_after = rss_kib(web_.pid());
@@ -305,8 +306,9 @@ TEST_F(SlowClients, FourHundredSlowReadersAddUnder50MiBGivenBackAndANormalClient
         kit::eventually([&] { return (rss_after = rss_kib(web_.pid())) - rss_before < 8 * 1024; }, 10s));
   }
   print("readers", before, during,
-        fmt::format(" ({} paused of {}; queued responses {:.0f} KiB; RSS {} -> {} -> {} KiB)", paused, n,
-                    queued / 1024, rss_before, rss_during, rss_after));
+        fmt::format(" ({} paused of {}; queued responses {:.0f} KiB, unparsed input {:.0f} KiB; RSS {} -> {} "
+                    "-> {} KiB)",
+                    paused, n, queued / 1024, buffered / 1024, rss_before, rss_during, rss_after));
   if (test::kRssMeaningful) {
     EXPECT_LT(rss_during - rss_before, 50 * 1024) << "KiB for " << n << " slow readers";
   }

@@ -245,6 +245,8 @@ void serve_metrics(FrontEnv& env, const http::Request& req, http::Responder res)
         .gauge("http_paused_connections",
                "Connections whose pipelined requests wait for their output backlog.")
         .set(static_cast<double>(st.paused_connections));
+    env.metrics.gauge("http_buffered_input_bytes", "Received request bytes not yet parsed, all connections.")
+        .set(static_cast<double>(st.buffered_input_bytes));
     auto& fd = env.metrics.counter("http_fd_exhausted_total",
                                    "Clients answered 503 because the process was out of descriptors.");
     fd.inc(st.fd_exhausted_total - std::min(st.fd_exhausted_total, fd.value()));
