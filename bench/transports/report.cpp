@@ -132,8 +132,9 @@ std::string rounds_table(const std::vector<ScenarioResult>& first,
   std::optional<Medians> base;
   for (size_t i = 0; i < first.size(); ++i)
     if (first[i].scenario.name == "none") base = medians(i);
-  std::string out = fmt::format("\nMedians over {} rounds (scenarios in turn, the same order each round):\n",
-                                more.size() + 1);
+  std::string out =
+      fmt::format("\nMedians over {} rounds (scenarios in turn, the order reversed every other round):\n",
+                  more.size() + 1);
   out += fmt::format("{:<16} {:>9} {:>9} {:>8} {:>8} {:>8}  {}\n", "transport", "p50 ms", "p99 ms", "vs base",
                      "max/s", "vs base", "p99 of each round (ms)");
   for (size_t i = 0; i < first.size(); ++i) {
@@ -144,6 +145,37 @@ std::string rounds_table(const std::vector<ScenarioResult>& first,
     out += fmt::format("{:<16} {:>9.2f} {:>9.2f} {:>8} {:>8.0f} {:>8}  {}\n", first[i].scenario.label, m.p50,
                        m.p99, base && notifies ? pct_over(m.p99, base->p99) : "", m.max,
                        base && notifies ? pct_over(m.max, base->max) : "", each);
+  }
+
+  // Pooled: every post of every round of a scenario in one sample.
+  struct Pooled {
+    size_t posts = 0;
+    double p50 = 0, p90 = 0, p99 = 0, p999 = 0;
+  };
+  auto pooled = [&](size_t i) {
+    std::vector<double> all;
+    auto add = [&](const ScenarioResult& r) {
+      if (r.error.empty()) all.insert(all.end(), r.post_ms.begin(), r.post_ms.end());
+    };
+    add(first[i]);
+    for (const auto& round : more)
+      if (i < round.size()) add(round[i]);
+    return Pooled{all.size(), percentile(all, 0.5), percentile(all, 0.9), percentile(all, 0.99),
+                  percentile(all, 0.999)};
+  };
+  std::optional<Pooled> pbase;
+  for (size_t i = 0; i < first.size(); ++i)
+    if (first[i].scenario.name == "none") pbase = pooled(i);
+  out += "\nPooled (every post of every round in one sample):\n";
+  out += fmt::format("{:<16} {:>7} {:>9} {:>9} {:>9} {:>8} {:>9} {:>8}\n", "transport", "posts", "p50 ms",
+                     "p90 ms", "p99 ms", "vs base", "p99.9 ms", "vs base");
+  for (size_t i = 0; i < first.size(); ++i) {
+    Pooled p = pooled(i);
+    bool compare = pbase && first[i].scenario.name != "none" && pbase->posts > 0;
+    out +=
+        fmt::format("{:<16} {:>7} {:>9.2f} {:>9.2f} {:>9.2f} {:>8} {:>9.2f} {:>8}\n", first[i].scenario.label,
+                    p.posts, p.p50, p.p90, p.p99, compare ? pct_over(p.p99, pbase->p99) : "", p.p999,
+                    compare ? pct_over(p.p999, pbase->p999) : "");
   }
   return out;
 }

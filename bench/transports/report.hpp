@@ -12,8 +12,10 @@ namespace uw::bench::transports {
 
 std::string table(const std::vector<ScenarioResult>& results, const Workload& w);
 // Medians over rounds (first = the first round, with faults; more = later
-// rounds, the same scenarios in the same order): POST p50 and p99 and max
-// posts/s per scenario, each against the baseline's median, and every round's p99.
+// rounds, the same scenarios, indexed as in first): POST p50 and p99 and max
+// posts/s per scenario, each against the baseline's median, and every round's
+// p99; then the same latencies pooled (every post of every round in one
+// sample: its p99 rests on rounds x posts answers, not on one round's tail).
 std::string rounds_table(const std::vector<ScenarioResult>& first,
                          const std::vector<std::vector<ScenarioResult>>& more);
 std::string to_json(const std::vector<ScenarioResult>& results, const Workload& w);

@@ -539,6 +539,7 @@ ScenarioResult run_scenario(const Workload& w, const Scenario& s) {
   r.posts = static_cast<uint32_t>(fixed.posts.size());
   r.failed_posts = fixed.failed() + maxp.failed();
   auto lat = fixed.latencies();
+  r.post_ms = lat;
   r.post_p50_ms = percentile(lat, 0.5);
   r.post_p99_ms = percentile(lat, 0.99);
   r.post_max_ms = percentile(lat, 1.0);

@@ -92,6 +92,7 @@ struct ScenarioResult {
   uint32_t posts = 0;
   uint32_t failed_posts = 0;  // fixed and max phases: answers other than 201
   double post_p50_ms = 0, post_p99_ms = 0, post_max_ms = 0;
+  std::vector<double> post_ms;  // every answered post's latency, for pooling over rounds
   double sse_p50_ms = 0, sse_p99_ms = 0;
   PhaseNotes fixed;
   // max phase

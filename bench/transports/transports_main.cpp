@@ -175,17 +175,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "uwitter-transports: %s ...\n", s.label.c_str());
     results.push_back(run_scenario(w, s));
   }
-  // Later rounds: the same scenarios again, in the same order, without faults.
+  // Later rounds: the same scenarios again without faults, in the reverse
+  // order every other round (so a drift of the machine's load over the run
+  // does not always favour the same one); results indexed as in the first.
   std::vector<std::vector<ScenarioResult>> more;
   Workload again = w;
   again.faults.clear();
+  std::vector<Scenario> chosen;
+  for (const auto& s : all_scenarios())
+    if (wanted(s.name)) chosen.push_back(s);
   for (int k = 1; k < rounds; ++k) {
-    more.emplace_back();
-    for (const auto& s : all_scenarios()) {
-      if (!wanted(s.name)) continue;
-      std::fprintf(stderr, "uwitter-transports: round %d: %s ...\n", k + 1, s.label.c_str());
-      more.back().push_back(run_scenario(again, s));
+    const bool reversed = k % 2 == 1;
+    std::vector<ScenarioResult> round(chosen.size());
+    for (size_t n = 0; n < chosen.size(); ++n) {
+      const size_t i = reversed ? chosen.size() - 1 - n : n;
+      std::fprintf(stderr, "uwitter-transports: round %d: %s ...\n", k + 1, chosen[i].label.c_str());
+      round[i] = run_scenario(again, chosen[i]);
     }
+    more.push_back(std::move(round));
   }
   std::fputs(table(results, w).c_str(), stdout);
   if (rounds > 1) std::fputs(rounds_table(results, more).c_str(), stdout);

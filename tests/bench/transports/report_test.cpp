@@ -87,6 +87,30 @@ TEST(TransportsReport, RoundsAreMediansAgainstTheBaselinesMedianWithEveryRoundsP
   EXPECT_NE(udp.find("4.40 3.00 5.00"), std::string::npos) << udp;
 }
 
+// Pooled: the p99 of every post of every round together, against the baseline's.
+TEST(TransportsReport, RoundsPoolEveryPostOfEveryRoundIntoOneSample) {
+  auto with_posts = [](const std::string& name, double scale, int from) {
+    ScenarioResult r = result(name, 0, 0, 0);
+    for (int v = from; v < from + 500; ++v) r.post_ms.push_back(v * scale);  // 1..500 then 501..1000
+    return r;
+  };
+  std::vector<ScenarioResult> first{with_posts("none", 1, 1), with_posts("udp", 1.1, 1)};
+  std::vector<std::vector<ScenarioResult>> more{{with_posts("none", 1, 501), with_posts("udp", 1.1, 501)}};
+  const std::string t = rounds_table(first, more);
+  const std::string pooled = t.substr(t.find("Pooled"));
+  const std::string base = line_of(pooled, "none (baseline)");
+  // 1..1000: p50 500.5, p99 990.01 (linear between the 990th and 991st).
+  EXPECT_NE(base.find(" 1000 "), std::string::npos) << base;
+  EXPECT_NE(base.find("500.50"), std::string::npos) << base;
+  EXPECT_NE(base.find("990.01"), std::string::npos) << base;
+  EXPECT_EQ(base.find('%'), std::string::npos) << base;
+  const std::string udp = line_of(pooled, "udp ");
+  // Every latency 1.1x: p99 and p99.9 both +10%.
+  const size_t at = udp.find("+10.0%");
+  ASSERT_NE(at, std::string::npos) << udp;
+  EXPECT_NE(udp.find("+10.0%", at + 1), std::string::npos) << udp;
+}
+
 TEST(TransportsReport, JsonAndCsvCarryEveryResultAndEscapeQuotesInErrors) {
   const auto rs = sample();
   auto j = nlohmann::json::parse(to_json(rs, loss_only()));
