@@ -40,6 +40,12 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
     std::fprintf(stderr, "uwitter-seed: --db is required and --users must be at least 2\n");
     return 2;
   }
+  if (follows > users - 1) {
+    // user0 follows distinct others: at most users - 1 (more would never finish).
+    std::fprintf(stderr, "uwitter-seed: --follows %ld: user0 can follow at most the %ld other users\n",
+                 follows, users - 1);
+    return 2;
+  }
   if (sodium_init() < 0) return 1;
   auto opened = uw::Store::open(db, {});
   if (!opened) {
