@@ -86,10 +86,15 @@ void EventLog::write(LogLevel l, std::string_view kind, std::initializer_list<Fi
 
 bool EventLog::allow_flood_line(uint64_t now_ms, uint64_t* suppressed) {
   if (last_refill_ms_ == 0) last_refill_ms_ = now_ms;
-  double burst = flood_rate_ * 4;
-  tokens_ += static_cast<double>(now_ms - last_refill_ms_) * flood_rate_ / 1000.0;
+  // Callers pass times taken at different moments (a batch's start, or now),
+  // so now_ms may be a little behind the last refill: no refill then (the
+  // unsigned difference would wrap and fill the bucket: no limit at all).
+  if (now_ms > last_refill_ms_) {
+    tokens_ += static_cast<double>(now_ms - last_refill_ms_) * flood_rate_ / 1000.0;
+    last_refill_ms_ = now_ms;
+  }
+  const double burst = flood_rate_ * 4;
   if (tokens_ > burst) tokens_ = burst;
-  last_refill_ms_ = now_ms;
   if (tokens_ >= 1) {
     tokens_ -= 1;
     *suppressed = suppressed_;

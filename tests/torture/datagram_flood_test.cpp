@@ -9,6 +9,7 @@
 // bench/notifier --only flood): the notifier's CPU per flood datagram, real
 // notifications delivered within 100 ms during the forged flood, and /healthz
 // latency during it. docs/RELIABILITY.md records figures.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -229,6 +230,180 @@ TEST(DatagramFlood, ForgedSignaturesFromAnAllowedSourceAreShedAndRealOnesStillAr
   EXPECT_GE(on_time, real / 2);
   EXPECT_LT(percentile(health_ms, 0.99), 250.0);
   expect_still_delivers(h, 5000);
+}
+
+// Every sample of a metric family ("name{...}" and "name"), summed; 0 when none.
+double family_sum(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  double sum = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#' || line.rfind(name, 0) != 0) continue;
+    if (line.size() > name.size() && line[name.size()] != '{' && line[name.size()] != ' ') continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+// What happened to flood datagrams that were no real notification: rejected
+// (any reason; rejected_total{reason="duplicate"} is duplicates_total), shed
+// (any reason), dropped by the kernel.
+double refused_so_far(NotifierHarness& h) {
+  const std::string m = h.metrics();
+  return family_sum(m, "uwitter_notifier_rejected_total") + family_sum(m, "uwitter_notifier_shed_total") +
+         family_sum(m, "uwitter_notifier_kernel_drops_total");
+}
+
+// Replays: 200 real datagrams, delivered once, then sent again 500 times each
+// at full speed from another socket. Each replay is refused before any
+// signature check (a duplicate inside the sender's replay window, too old
+// beyond it), counted, and never notifies a second time.
+TEST(DatagramFlood, ReplayedDatagramsAreRefusedUnverifiedCountedAndNeverNotifyTwice) {
+  NotifierHarness h({"--log-level", "info"});  // debug logs every duplicate
+  auto bob = h.stream(h.users.bob);
+  const int originals = 200;
+  std::vector<std::vector<uint8_t>> captured;
+  for (int i = 0; i < originals; ++i)
+    captured.push_back(h.seal({h.post(10'000 + i, "original " + std::to_string(i) + " end")}));
+  for (const auto& d : captured) h.sender.send(h.udp_port, d);
+  auto count_of = [&](const std::string& needle) {
+    size_t n = 0;
+    for (const auto& e : bob->events())
+      if (e.data.find(needle) != std::string::npos) ++n;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return count_of("original ") == static_cast<size_t>(originals); }, 10s))
+      << count_of("original ") << " of " << originals << " delivered";
+
+  const double refused0 = refused_so_far(h);
+  const double verifies0 = h.metric_value("uwitter_notifier_verifies_total");
+  const double cpu0 = cpu_seconds(h.proc->pid());
+  const size_t passes = 500;
+  {
+    UdpSender attacker;
+    for (size_t k = 0; k < passes; ++k)
+      for (const auto& d : captured) attacker.send(h.udp_port, d);
+  }
+  const size_t sent = passes * captured.size();
+  // A real post after the replays: it carries the kernel's final drop count,
+  // and the stream is in order, so once it arrived any second notification a
+  // replay caused would have arrived before it.
+  h.send({h.post(20'000, "after the replays")});
+  ASSERT_TRUE(bob->wait_event(
+      [](const SseEvent& e) { return e.data.find("after the replays") != std::string::npos; }, 10s))
+      << bob->raw();
+  double refused = 0;
+  EXPECT_TRUE(
+      eventually([&] { return (refused = refused_so_far(h) - refused0) >= static_cast<double>(sent); }, 30s))
+      << refused << " of " << sent << " replays accounted for\n"
+      << h.metrics();
+  const double cpu = cpu_seconds(h.proc->pid()) - cpu0;
+  const std::string m = h.metrics();
+  const double verifies = metric(m, "uwitter_notifier_verifies_total") - verifies0;
+  // Refused before the signature check: the one real post after them was verified, the replays not.
+  EXPECT_LT(verifies, 10.0) << m;
+  for (int i = 0; i < originals; ++i)
+    EXPECT_EQ(count_of("original " + std::to_string(i) + " end"), 1u) << "post " << i;
+  EXPECT_EQ(count_of("original "), static_cast<size_t>(originals));
+  EXPECT_EQ(h.http->get("/healthz").status, 200);
+  std::printf(
+      "[torture] replay flood: %zu replays of %d datagrams: %.0f duplicates, %.0f otherwise rejected, %.0f "
+      "kernel drops, %.0f verified; %d notifications, none twice; notifier CPU %.2f us per replay\n",
+      sent, originals, metric(m, "uwitter_notifier_duplicates_total"),
+      family_sum(m, "uwitter_notifier_rejected_total") - metric(m, "uwitter_notifier_duplicates_total"),
+      metric(m, "uwitter_notifier_kernel_drops_total"), verifies, originals,
+      cpu * 1e6 / static_cast<double>(sent));
+  expect_still_delivers(h, 20'001);
+  EXPECT_EQ(h.proc->terminate(), 0) << h.proc->stderr_text();
+}
+
+// Garbage from an allowed source at full speed: random bytes of every length,
+// real envelopes cut short, with one byte changed, or with bytes appended.
+// Each is rejected and counted by reason; the "rejected" log lines stay within
+// the flood limiter's rate; real notifications still arrive.
+TEST(DatagramFlood, GarbageIsRejectedCountedAndLoggedAtABoundedRate) {
+  NotifierHarness h({"--log-level", "info"});
+  auto bob = h.stream(h.users.bob);
+  h.send({h.post(1, "before the garbage")});
+  ASSERT_TRUE(bob->wait_event(
+      [](const SseEvent& e) { return e.data.find("before the garbage") != std::string::npos; }, 10s));
+  // Templates from another sender session of the same key (never sent whole),
+  // so the harness's own sequence has no gap.
+  sign::Encoder other{h.key};
+  std::vector<std::vector<uint8_t>> templates;
+  for (int i = 0; i < 16; ++i) {
+    sign::Datagram d;
+    const std::vector<sign::Event> events{h.post(100 + i, "template " + std::to_string(i))};
+    ASSERT_TRUE(other.seal(events, now_ms(), &d));
+    templates.push_back(d);
+  }
+  std::vector<std::vector<uint8_t>> garbage(4096);
+  for (size_t i = 0; i < garbage.size(); ++i) {
+    const auto& t = templates[i % templates.size()];
+    auto& g = garbage[i];
+    switch (i % 4) {
+      case 0:  // random bytes, 0 to 1,500 of them
+        g.resize(randombytes_uniform(1501));
+        randombytes_buf(g.data(), g.size());
+        break;
+      case 1:  // a real envelope cut short
+        g.assign(t.begin(), t.begin() + randombytes_uniform(static_cast<uint32_t>(t.size())));
+        break;
+      case 2:  // a real envelope with one byte changed
+        g = t;
+        g[randombytes_uniform(static_cast<uint32_t>(g.size()))] ^=
+            static_cast<uint8_t>(1 + randombytes_uniform(255));
+        break;
+      default:  // a real envelope with bytes appended
+        g = t;
+        g.resize(g.size() + 1 + randombytes_uniform(1200), 0x41);
+        break;
+    }
+  }
+  const size_t log_lines0 = [&] {
+    const std::string log = h.log_text();
+    return static_cast<size_t>(std::count(log.begin(), log.end(), '\n'));
+  }();
+  const double refused0 = refused_so_far(h);
+  const auto t0 = std::chrono::steady_clock::now();
+  const size_t sent = 100'000;
+  {
+    UdpSender attacker;
+    for (size_t i = 0; i < sent; ++i) attacker.send(h.udp_port, garbage[i % garbage.size()]);
+  }
+  h.send({h.post(2, "after the garbage")});
+  ASSERT_TRUE(bob->wait_event(
+      [](const SseEvent& e) { return e.data.find("after the garbage") != std::string::npos; }, 10s))
+      << bob->raw();
+  double refused = 0;
+  EXPECT_TRUE(
+      eventually([&] { return (refused = refused_so_far(h) - refused0) >= static_cast<double>(sent); }, 30s))
+      << refused << " of " << sent << " garbage datagrams accounted for\n"
+      << h.metrics();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string log = h.log_text();
+  const size_t log_lines = static_cast<size_t>(std::count(log.begin(), log.end(), '\n')) - log_lines0;
+  // The limiter: a burst of 80, then 20 lines a second (--log-rejects-per-s),
+  // plus the few lines of the two real posts.
+  EXPECT_LE(static_cast<double>(log_lines), 80 + 20 * seconds + 20) << log.substr(log.size() - 2000);
+  const std::string m = h.metrics();
+  std::string reasons;  // every reason that counted something, from the page itself
+  {
+    std::istringstream in(m);
+    const std::string prefix = "uwitter_notifier_rejected_total{reason=\"";
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      const double v = std::stod(line.substr(line.rfind(' ') + 1));
+      if (v > 0)
+        reasons += fmt::format(" {} {:.0f}",
+                               line.substr(prefix.size(), line.find('"', prefix.size()) - prefix.size()), v);
+    }
+  }
+  EXPECT_EQ(h.http->get("/healthz").status, 200);
+  std::printf("[torture] garbage flood: %zu sent in %.1f s:%s; %.0f shed, %.0f kernel drops; %zu log lines\n",
+              sent, seconds, reasons.c_str(), family_sum(m, "uwitter_notifier_shed_total"),
+              metric(m, "uwitter_notifier_kernel_drops_total"), log_lines);
+  expect_still_delivers(h, 3);
+  EXPECT_EQ(h.proc->terminate(), 0) << h.proc->stderr_text();
 }
 
 }  // namespace

@@ -15,6 +15,9 @@
 //   why, when mounting is not allowed): posts answer 503 disk_full with
 //   Retry-After, never 500; once space is freed posts work again, every
 //   acknowledged post is there once and the file passes integrity_check.
+// * uwitter-notifier's log on a full disk (the same tmpfs): the failure is
+//   said on stderr (rate-limited) and in /metrics, delivery goes on, and the
+//   log is written again once space returns.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
@@ -40,6 +43,7 @@
 #include "bench/kit/sse_stream.hpp"
 #include "bench/kit/temp_dir.hpp"
 #include "core/store/store.hpp"
+#include "tests/notifier-udp/notifier_harness.hpp"
 
 #if defined(UWITTER_WEB_BIN) && defined(UWITTER_NOTIFIER_BIN)
 
@@ -369,6 +373,71 @@ TEST(StorageFaults, FullDiskAnswers503DiskFullThenWorksAgainWhenSpaceReturns) {
     sqlite3_close(db);
     EXPECT_EQ(static_cast<size_t>(rows), stored.size()) << "a key stored twice";
     for (const auto& [key, id] : acked) EXPECT_EQ(stored[key], id) << key << " lost or changed";
+  }
+}
+
+// Issue 13 item 6, the full-disk half (the deleted folder is in
+// tests/notifier-udp/log_failures_test.cpp).
+TEST(StorageFaults, NotifierLogOnAFullDiskIsSaidAndDeliveryGoesOnUntilSpaceReturns) {
+  kit::TempDir dir;
+  const std::string mnt = dir.file("disk");
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+  SmallDisk disk(mnt);
+  if (!disk.mounted()) GTEST_SKIP() << disk.why();
+  {
+    const std::string log = mnt + "/notifier.log";
+    test::NotifierHarness h({"--log-file", log});  // the later --log-file wins; debug: a line per delivery
+    auto bob = h.stream(h.users.bob);
+    int64_t id = 1000;
+    auto post_and_see = [&](const std::string& text) {
+      h.send({h.post(++id, text)});
+      return bob->wait_event([&](const test::SseEvent& e) { return e.data.find(text) != std::string::npos; },
+                             10s);
+    };
+    ASSERT_TRUE(post_and_see("room to spare"));
+    EXPECT_EQ(h.metric_value("uwitter_notifier_log_ok"), 1);
+    const std::string filler = disk.fill();
+    // Posts while the disk is full: every one delivered; the log's failure shows.
+    int delivered = 0;
+    EXPECT_TRUE(kit::eventually(
+        [&] {
+          delivered += post_and_see("disk full " + std::to_string(id)) ? 1 : 0;
+          return h.metric_value("uwitter_notifier_log_ok") == 0;
+        },
+        20s))
+        << h.metrics();
+    for (int i = 0; i < 200; ++i) delivered += post_and_see("still full " + std::to_string(i)) ? 1 : 0;
+    EXPECT_GE(delivered, 201);
+    const std::string m = h.metrics();
+    EXPECT_GE(kit::metric(m, "uwitter_notifier_log_errors_total"), 1) << m;
+    EXPECT_GT(kit::metric(m, "uwitter_notifier_log_lost_bytes_total"), 0) << m;
+    // Said on stderr, naming the file and the cause, rate-limited: not a line per failed write.
+    const std::string err = h.proc->stderr_text();
+    EXPECT_NE(err.find("log file " + log + ": "), std::string::npos) << err;
+    EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
+    size_t lines = 0;
+    for (size_t at = err.find("log file "); at != std::string::npos; at = err.find("log file ", at + 1))
+      ++lines;
+    EXPECT_LE(lines, 6u) << err;
+    // Space again: the log is written again without a restart or a signal.
+    ASSERT_EQ(std::remove(filler.c_str()), 0);
+    EXPECT_TRUE(kit::eventually(
+        [&] {
+          post_and_see("space again " + std::to_string(id));
+          return h.metric_value("uwitter_notifier_log_ok") == 1;
+        },
+        20s))
+        << h.metrics();
+    // The last post's lines (its fanout, its delivery to bob) reached the file.
+    const std::string last = " uweet=" + std::to_string(id) + " ";
+    EXPECT_TRUE(kit::eventually([&] { return kit::read_file(log).find(last) != std::string::npos; }))
+        << kit::read_file(log).substr(0, 2000);
+    std::printf(
+        "[torture] notifier log on a full disk: %d notifications delivered while it was full; %.0f log "
+        "errors, %.0f bytes of log lost, %zu stderr lines; written again once space returned\n",
+        delivered, kit::metric(m, "uwitter_notifier_log_errors_total"),
+        kit::metric(m, "uwitter_notifier_log_lost_bytes_total"), lines);
+    EXPECT_EQ(h.proc->terminate(), 0) << h.proc->stderr_text();
   }
 }
 
