@@ -99,8 +99,9 @@ int main(int argc, char** argv) {
           "wait for theirs (default: no pinning)",
           uw::whole_flag<int>(&w.web_cpu, 0, 1023));
   f.value("rounds", "N",
-          "run every scenario N times in turn (faults in the first round only) and print the medians of "
-          "POST p50/p99 and max/s, each against the baseline's median (default 1)",
+          "run every scenario N times in turn, the order reversed every other round (faults in the first "
+          "round only), and print the medians of POST p50/p99 and max/s, each against the baseline's, and "
+          "every post of every round pooled: p50/p90/p99/p99.9 against the baseline's (default 1)",
           uw::whole_flag<int>(&rounds, 1, 50));
   f.value("lossy-bin", "PATH", "uwitter-lossy to run", uw::text_flag(&w.lossy_bin));
   f.value("web-bin", "PATH", "uwitter-web to run", uw::text_flag(&w.web_bin));
