@@ -111,18 +111,20 @@ std::string rounds_table(const std::vector<ScenarioResult>& first,
     double p50 = 0, p99 = 0, max = 0;
     std::vector<double> p99s;
   };
+  // Calls fn with scenario i's result of every round that ran it without an error.
+  auto each_round = [&](size_t i, const auto& fn) {
+    if (first[i].error.empty()) fn(first[i]);
+    for (const auto& round : more)
+      if (i < round.size() && round[i].error.empty()) fn(round[i]);
+  };
   auto medians = [&](size_t i) {
     std::vector<double> p50, p99, mx;
     Medians m;
-    auto add = [&](const ScenarioResult& r) {
-      if (!r.error.empty()) return;
+    each_round(i, [&](const ScenarioResult& r) {
       p50.push_back(r.post_p50_ms);
       p99.push_back(r.post_p99_ms);
       mx.push_back(r.max_posts_per_s);
-    };
-    add(first[i]);
-    for (const auto& round : more)
-      if (i < round.size()) add(round[i]);
+    });
     m.p99s = p99;
     m.p50 = percentile(p50, 0.5);
     m.p99 = percentile(p99, 0.5);
@@ -154,12 +156,8 @@ std::string rounds_table(const std::vector<ScenarioResult>& first,
   };
   auto pooled = [&](size_t i) {
     std::vector<double> all;
-    auto add = [&](const ScenarioResult& r) {
-      if (r.error.empty()) all.insert(all.end(), r.post_ms.begin(), r.post_ms.end());
-    };
-    add(first[i]);
-    for (const auto& round : more)
-      if (i < round.size()) add(round[i]);
+    each_round(i,
+               [&](const ScenarioResult& r) { all.insert(all.end(), r.post_ms.begin(), r.post_ms.end()); });
     return Pooled{all.size(), percentile(all, 0.5), percentile(all, 0.9), percentile(all, 0.99),
                   percentile(all, 0.999)};
   };
