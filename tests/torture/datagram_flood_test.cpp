@@ -253,6 +253,21 @@ double refused_so_far(NotifierHarness& h) {
          family_sum(m, "uwitter_notifier_kernel_drops_total");
 }
 
+// After a flood: a real post, which carries the kernel's final drop count and,
+// the stream being in order, arrives after anything the flood caused; then
+// every one of the `sent` flood datagrams accounted for (refused_so_far).
+void expect_after_flood(NotifierHarness& h, kit::SseStream& bob, int64_t id, const std::string& text,
+                        double refused0, size_t sent) {
+  h.send({h.post(id, text)});
+  ASSERT_TRUE(bob.wait_event([&](const SseEvent& e) { return e.data.find(text) != std::string::npos; }, 10s))
+      << bob.raw();
+  double refused = 0;
+  EXPECT_TRUE(
+      eventually([&] { return (refused = refused_so_far(h) - refused0) >= static_cast<double>(sent); }, 30s))
+      << refused << " of " << sent << " flood datagrams accounted for\n"
+      << h.metrics();
+}
+
 // Replays: 200 real datagrams, delivered once, then sent again 500 times each
 // at full speed from another socket. Each replay is refused before any
 // signature check (a duplicate inside the sender's replay window, too old
@@ -284,18 +299,8 @@ TEST(DatagramFlood, ReplayedDatagramsAreRefusedUnverifiedCountedAndNeverNotifyTw
       for (const auto& d : captured) attacker.send(h.udp_port, d);
   }
   const size_t sent = passes * captured.size();
-  // A real post after the replays: it carries the kernel's final drop count,
-  // and the stream is in order, so once it arrived any second notification a
-  // replay caused would have arrived before it.
-  h.send({h.post(20'000, "after the replays")});
-  ASSERT_TRUE(bob->wait_event(
-      [](const SseEvent& e) { return e.data.find("after the replays") != std::string::npos; }, 10s))
-      << bob->raw();
-  double refused = 0;
-  EXPECT_TRUE(
-      eventually([&] { return (refused = refused_so_far(h) - refused0) >= static_cast<double>(sent); }, 30s))
-      << refused << " of " << sent << " replays accounted for\n"
-      << h.metrics();
+  // Once the post after them arrived, any second notification a replay caused would have arrived before it.
+  ASSERT_NO_FATAL_FAILURE(expect_after_flood(h, *bob, 20'000, "after the replays", refused0, sent));
   const double cpu = cpu_seconds(h.proc->pid()) - cpu0;
   const std::string m = h.metrics();
   const double verifies = metric(m, "uwitter_notifier_verifies_total") - verifies0;
@@ -370,15 +375,7 @@ TEST(DatagramFlood, GarbageIsRejectedCountedAndLoggedAtABoundedRate) {
     UdpSender attacker;
     for (size_t i = 0; i < sent; ++i) attacker.send(h.udp_port, garbage[i % garbage.size()]);
   }
-  h.send({h.post(2, "after the garbage")});
-  ASSERT_TRUE(bob->wait_event(
-      [](const SseEvent& e) { return e.data.find("after the garbage") != std::string::npos; }, 10s))
-      << bob->raw();
-  double refused = 0;
-  EXPECT_TRUE(
-      eventually([&] { return (refused = refused_so_far(h) - refused0) >= static_cast<double>(sent); }, 30s))
-      << refused << " of " << sent << " garbage datagrams accounted for\n"
-      << h.metrics();
+  ASSERT_NO_FATAL_FAILURE(expect_after_flood(h, *bob, 2, "after the garbage", refused0, sent));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string log = h.log_text();
   const size_t log_lines = static_cast<size_t>(std::count(log.begin(), log.end(), '\n')) - log_lines0;
